@@ -1,0 +1,1 @@
+"""Circles, domains, members, memberships and roles, and the rules about them."""

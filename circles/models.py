@@ -1,0 +1,77 @@
+"""Circles, the domains they hold, memberships and roles, and invitations by link."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from advanced_alchemy.base import UUIDAuditBase
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+
+class Circle(UUIDAuditBase):
+    __tablename__ = "circle"
+
+    name: Mapped[str] = mapped_column(String(100))
+    aim: Mapped[str] = mapped_column(Text, default="")
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("circle.id"), index=True, default=None)
+    # The top-level circle of the tree; a top-level circle is its own organisation.
+    organisation_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    default_review_months: Mapped[int] = mapped_column(Integer, default=6)
+    # Async rule: after the deadline, does a member who said nothing count as consenting?
+    silence_is_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="circle", lazy="noload")
+    domains: Mapped[list[Domain]] = relationship(back_populates="circle", lazy="noload")
+
+
+class Domain(UUIDAuditBase):
+    __tablename__ = "domain"
+
+    circle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Set when a parent circle delegated this part of its own domain.
+    parent_domain_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("domain.id"), default=None)
+
+    circle: Mapped[Circle] = relationship(back_populates="domains", lazy="noload")
+
+
+class Membership(UUIDAuditBase):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("circle_id", "account_id"),)
+
+    circle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+
+    circle: Mapped[Circle] = relationship(back_populates="memberships", lazy="noload")
+    roles: Mapped[list[Role]] = relationship(
+        back_populates="membership", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class Role(UUIDAuditBase):
+    __tablename__ = "role"
+    __table_args__ = (UniqueConstraint("membership_id", "name"),)
+
+    membership_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("membership.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))  # facilitator, secretary, leader, delegate, or an operational role
+    term_ends_on: Mapped[date | None] = mapped_column(Date, default=None)
+
+    membership: Mapped[Membership] = relationship(back_populates="roles", lazy="noload")
+
+
+class Invitation(UUIDAuditBase):
+    """An invitation by link for someone without an account: only a name and an email are kept."""
+
+    __tablename__ = "invitation"
+
+    circle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

@@ -1,0 +1,1 @@
+"""The consent application: shell, accounts, the decision log and the CLI."""

@@ -1,0 +1,1 @@
+"""Accounts: sign-up, sign-in (browser sessions and bearer tokens for scripts), sign-out."""

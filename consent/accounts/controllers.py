@@ -1,0 +1,150 @@
+"""The account API (API.md) and the sign-up, sign-in, sign-out and account pages."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent.accounts import services
+from consent.accounts.schemas import AccountOut, SignedIn, SignIn, SignUp
+from consent.auth import end_session, requires_account, start_session
+from consent.errors import ClientError, describe, msgspec_message
+from consent.pages import page
+
+FormBody = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+def account_out(account: Any) -> AccountOut:
+    return AccountOut(id=str(account.id), name=account.name, email=account.email)
+
+
+def require_json(request: Request[Any, Any, Any]) -> None:
+    if request.content_type[0] != "application/json":
+        raise ClientError(415, "unsupported_media_type", "Send the body as application/json.")
+
+
+class AccountApi(Controller):
+    path = "/api"
+    tags = ["accounts"]
+
+    @post("/accounts", status_code=HTTP_201_CREATED)
+    async def sign_up(self, request: Request[Any, Any, Any], db_session: AsyncSession, data: SignUp) -> AccountOut:
+        """Create an account."""
+        require_json(request)
+        account = await services.sign_up(db_session, data.name, data.email, data.password)
+        return account_out(account)
+
+    @post("/sessions", status_code=200)
+    async def sign_in(self, request: Request[Any, Any, Any], db_session: AsyncSession, data: SignIn) -> SignedIn:
+        """Sign in: returns a bearer token for scripts and sets the browser session cookie."""
+        require_json(request)
+        account = await services.authenticate(db_session, data.email, data.password)
+        if account is None:
+            raise ClientError(401, "wrong_credentials", "The email or the password is wrong.")
+        _, token = await services.issue_token(db_session, account, label="API sign-in")
+        await start_session(request, services.viewer_of(account))
+        return SignedIn(token=token, account=account_out(account))
+
+    @delete("/sessions", status_code=HTTP_204_NO_CONTENT, guards=[requires_account])
+    async def sign_out(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> None:
+        """Sign out: revokes the bearer token used, or ends the browser session."""
+        viewer: services.Viewer = request.user
+        if viewer.token_id is not None:
+            await services.revoke_token(db_session, viewer, viewer.token_id)
+        else:
+            end_session(request)
+
+    @get("/accounts/me", guards=[requires_account])
+    async def me(self, request: Request[Any, Any, Any]) -> AccountOut:
+        """The signed-in account."""
+        return account_out(request.user)
+
+
+class SignUpForm(msgspec.Struct):
+    name: str = ""
+    email: str = ""
+    password: str = ""
+    next: str = "/"
+
+
+class TokenForm(msgspec.Struct):
+    label: str = ""
+
+
+def safe_next(target: str) -> str:
+    """Only same-site paths, so a sign-in link cannot send anyone elsewhere."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+class AccountPages(Controller):
+    include_in_schema = False
+
+    @get("/sign-up")
+    async def sign_up_page(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+        return await page(request, db_session, "consent/sign_up.html", form={})
+
+    @post("/sign-up")
+    async def sign_up(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, data: Annotated[SignUpForm, FormBody]
+    ) -> Template | Redirect:
+        try:
+            msgspec.convert({"name": data.name, "email": data.email, "password": data.password}, SignUp)
+            account = await services.sign_up(db_session, data.name, data.email, data.password)
+        except (msgspec.ValidationError, ClientError) as exc:
+            message = msgspec_message(exc) if isinstance(exc, msgspec.ValidationError) else describe(exc)[2]
+            form = {"name": data.name, "email": data.email}
+            return await page(request, db_session, "consent/sign_up.html", status_code=400, form=form, error=message)
+        await start_session(request, services.viewer_of(account))
+        flash(request, f"Welcome, {account.name}. Your account is ready.", category="success")
+        return Redirect(safe_next(data.next))
+
+    @get("/sign-in")
+    async def sign_in_page(self, request: Request[Any, Any, Any], db_session: AsyncSession, next: str = "/") -> Template:
+        return await page(request, db_session, "consent/sign_in.html", form={"next": safe_next(next)})
+
+    @post("/sign-in")
+    async def sign_in(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, data: Annotated[SignUpForm, FormBody]
+    ) -> Template | Redirect:
+        account = await services.authenticate(db_session, data.email, data.password)
+        if account is None:
+            form = {"email": data.email, "next": safe_next(data.next)}
+            error = "The email or the password is wrong."
+            return await page(request, db_session, "consent/sign_in.html", status_code=401, form=form, error=error)
+        await start_session(request, services.viewer_of(account))
+        flash(request, f"Signed in as {account.name}.", category="success")
+        return Redirect(safe_next(data.next))
+
+    @post("/sign-out")
+    async def sign_out(self, request: Request[Any, Any, Any]) -> Redirect:
+        end_session(request)
+        return Redirect("/")
+
+    @get("/account", guards=[requires_account])
+    async def account(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+        tokens = await services.tokens_of(db_session, request.user)
+        return await page(request, db_session, "consent/account.html", tokens=tokens, new_token=None)
+
+    @post("/account/tokens", guards=[requires_account])
+    async def create_token(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, data: Annotated[TokenForm, FormBody]
+    ) -> Template:
+        _, token = await services.issue_token(db_session, request.user, label=data.label.strip() or "script")
+        tokens = await services.tokens_of(db_session, request.user)
+        return await page(request, db_session, "consent/account.html", tokens=tokens, new_token=token)
+
+    @post("/account/tokens/{token_id:uuid}/revoke", guards=[requires_account])
+    async def revoke_token(self, request: Request[Any, Any, Any], db_session: AsyncSession, token_id: uuid.UUID) -> Redirect:
+        if await services.revoke_token(db_session, request.user, token_id):
+            flash(request, "The token was revoked.", category="success")
+        return Redirect("/account")
+

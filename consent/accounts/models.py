@@ -1,0 +1,27 @@
+"""An account is a person who signs in; we keep only a name, an email and a password hash."""
+
+from __future__ import annotations
+
+import uuid
+
+from advanced_alchemy.base import UUIDAuditBase
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class Account(UUIDAuditBase):
+    __tablename__ = "account"
+
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    password_hash: Mapped[str] = mapped_column(String(255))
+
+
+class ApiToken(UUIDAuditBase):
+    """A bearer token for scripts; only its SHA-256 is stored, so a leaked database leaks no token."""
+
+    __tablename__ = "api_token"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")

@@ -1,0 +1,109 @@
+"""Loading and storing accounts and tokens; password hashing off the event loop."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import anyio.to_thread
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent.accounts.models import Account, ApiToken
+from consent.errors import ClientError
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
+_UNKNOWN_ACCOUNT_HASH = _hasher.hash(secrets.token_urlsafe(16))
+TOKEN_PREFIX = "cst_"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: the signed-in account, as every controller and socket sees it."""
+
+    id: uuid.UUID
+    name: str
+    email: str
+    token_id: uuid.UUID | None = None  # set when signed in with a bearer token
+
+
+def viewer_of(account: Account, token_id: uuid.UUID | None = None) -> Viewer:
+    return Viewer(id=account.id, name=account.name, email=account.email, token_id=token_id)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def sign_up(db: AsyncSession, name: str, email: str, password: str) -> Account:
+    name, email = name.strip(), normalise_email(email)
+    if not name:
+        raise ClientError(422, "invalid", "name: must not be empty")
+    if await db.scalar(select(Account.id).where(Account.email == email)):
+        raise ClientError(409, "email_taken", f"An account with the email {email} already exists; sign in instead.")
+    password_hash = await anyio.to_thread.run_sync(_hasher.hash, password)
+    account = Account(name=name, email=email, password_hash=password_hash)
+    db.add(account)
+    try:
+        await db.flush()
+    except IntegrityError as exc:  # the same email signed up at the same instant
+        await db.rollback()
+        raise ClientError(409, "email_taken", f"An account with the email {email} already exists.") from exc
+    return account
+
+
+async def authenticate(db: AsyncSession, email: str, password: str) -> Account | None:
+    account = await db.scalar(select(Account).where(Account.email == normalise_email(email)))
+
+    def verify() -> bool:
+        try:
+            return _hasher.verify(account.password_hash if account else _UNKNOWN_ACCOUNT_HASH, password)
+        except (VerifyMismatchError, InvalidHashError):
+            return False
+
+    ok = await anyio.to_thread.run_sync(verify)
+    return account if ok and account is not None else None
+
+
+async def issue_token(db: AsyncSession, account: Account | Viewer, label: str = "") -> tuple[ApiToken, str]:
+    """Returns the stored token row and the token itself, which is shown once and never stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(account_id=account.id, token_hash=_token_hash(token), label=label[:100])
+    db.add(row)
+    await db.flush()
+    return row, token
+
+
+async def viewer_for_token(db: AsyncSession, token: str) -> Viewer | None:
+    row = await db.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None:
+        return None
+    account = await db.get(Account, row.account_id)
+    return viewer_of(account, token_id=row.id) if account else None
+
+
+async def viewer_for_account_id(db: AsyncSession, account_id: str) -> Viewer | None:
+    try:
+        account = await db.get(Account, uuid.UUID(account_id))
+    except ValueError:
+        return None
+    return viewer_of(account) if account else None
+
+
+async def tokens_of(db: AsyncSession, viewer: Viewer) -> list[ApiToken]:
+    return list(await db.scalars(select(ApiToken).where(ApiToken.account_id == viewer.id).order_by(ApiToken.created_at)))
+
+
+async def revoke_token(db: AsyncSession, viewer: Viewer, token_id: uuid.UUID) -> bool:
+    result = await db.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.account_id == viewer.id))
+    return result.rowcount > 0

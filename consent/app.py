@@ -1,0 +1,85 @@
+"""The application factory: wires settings, storage, sessions, CSRF, templates and routes."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import templates as templates_package
+from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from litestar import Litestar, Request
+from litestar.config.csrf import CSRFConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.static_files import create_static_files_router
+from litestar.stores.file import FileStore
+from litestar.template import TemplateConfig
+
+from consent import db
+from consent.accounts.controllers import AccountApi, AccountPages
+from consent.auth import AccountAuthMiddleware, SessionConfig, TokenAwareCSRFMiddleware
+from consent.errors import handle_exception
+from consent.home import home
+from consent.settings import Settings
+
+STATIC_DIR = Path(__file__).parent / "static"
+TEMPLATE_DIR = Path(templates_package.__file__).parent
+SIGN_IN_PATHS = {"/api/sessions", "/sign-in"}
+
+
+def is_sign_in_attempt(request: Request[Any, Any, Any]) -> bool:
+    return request.method == "POST" and request.url.path in SIGN_IN_PATHS
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = db.create_engine(settings.database_url)
+    db_config = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        before_send_handler="autocommit_include_redirects",
+        create_all=False,
+    )
+    session_config = SessionConfig(secure=settings.secure_cookies, samesite="lax", renew_on_access=True)
+    csrf_config = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax")
+    template_config = TemplateConfig(directory=TEMPLATE_DIR, engine=JinjaTemplateEngine)
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.sign_in_attempts_per_minute), check_throttle_handler=is_sign_in_attempt
+    )
+
+    async def migrate() -> None:
+        # Alembic drives its own event loop, so it runs in a worker thread before we serve.
+        await anyio.to_thread.run_sync(db.upgrade, settings.database_url)
+
+    return Litestar(
+        route_handlers=[
+            home,
+            AccountApi,
+            AccountPages,
+            create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
+        ],
+        on_startup=[migrate],
+        plugins=[SQLAlchemyPlugin(config=db_config), FlashPlugin(config=FlashConfig(template_config=template_config))],
+        middleware=[
+            rate_limit.middleware,
+            session_config.middleware,
+            DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config),
+            DefineMiddleware(AccountAuthMiddleware, exclude=["^/static/", "^/schema"]),
+        ],
+        stores={"sessions": FileStore(settings.data_dir / "sessions", create_directories=True)},
+        template_config=template_config,
+        exception_handlers={Exception: handle_exception},
+        openapi_config=OpenAPIConfig(title="consent", version="0.1.0", path="/schema"),
+        state=State({"settings": settings, "consent_db_config": db_config, "consent_session_config": session_config}),
+        logging_config=None,
+    )
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

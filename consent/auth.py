@@ -1,0 +1,107 @@
+"""Who is asking: browser sessions (fresh id at sign-in), bearer tokens, CSRF and guards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.types import Empty, Receive, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent.accounts.services import Viewer, viewer_for_account_id, viewer_for_token
+
+SESSION_ACCOUNT_KEY = "account_id"
+_ROTATE = "consent.rotate_session_id"
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def db_session(connection: ASGIConnection[Any, Any, Any, Any]) -> AsyncSession:
+    """The request's own database session (the SQLAlchemy plugin closes it after the response)."""
+    config = connection.app.state["consent_db_config"]
+    return config.provide_session(connection.app.state, connection.scope)
+
+
+class AccountAuthMiddleware(AbstractAuthenticationMiddleware):
+    """Resolves a Viewer from a bearer token or the session cookie; anonymous is allowed here
+    and refused by the `requires_account` guard where it matters."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        viewer: Viewer | None = None
+        token = bearer_token(connection)
+        if token is not None:
+            viewer = await viewer_for_token(db_session(connection), token)
+            if viewer is None:
+                raise NotAuthorizedException("The bearer token is not valid; it may have been revoked.")
+        else:
+            session = connection.scope.get("session")
+            account_id = session.get(SESSION_ACCOUNT_KEY) if isinstance(session, dict) else None
+            if account_id:
+                viewer = await viewer_for_account_id(db_session(connection), account_id)
+        return AuthenticationResult(user=viewer, auth=token)
+
+
+def requires_account(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if connection.user is None:
+        raise NotAuthorizedException("Sign in first.")
+
+
+class TokenAwareCSRFMiddleware(CSRFMiddleware):
+    """Litestar's CSRF protection for browsers; scripts with a bearer token send no cookie a
+    forger could ride on, so they are let through, as are the JSON sign-up and sign-in calls,
+    which carry no session yet and accept only application/json (a cross-site form cannot send it)."""
+
+    UNPROTECTED = {("POST", "/api/accounts"), ("POST", "/api/sessions")}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            auth = headers.get(b"authorization", b"").lower()
+            if auth.startswith(b"bearer ") or (scope["method"], scope["path"]) in self.UNPROTECTED:
+                await self.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+class RotatingSessionBackend(ServerSideSessionBackend):
+    """Gives the session a new id when asked (at sign-in), so that an id planted before
+    sign-in is worthless after it (session fixation)."""
+
+    def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        state = connection.scope.setdefault("state", {})
+        if state.get(_ROTATE) is True:
+            state[_ROTATE] = self.generate_session_id()
+        if isinstance(state.get(_ROTATE), str):
+            return state[_ROTATE]
+        return super().get_session_id(connection)
+
+    async def store_in_message(self, scope_session: Any, message: Any, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+        if not scope_session and not connection.cookies.get(self.config.key):
+            return  # nothing to remember about an anonymous visitor: no session file, no cookie
+        await super().store_in_message(scope_session or Empty, message, connection)
+
+
+class SessionConfig(ServerSideSessionConfig):
+    _backend_class = RotatingSessionBackend
+
+
+async def start_session(connection: ASGIConnection[Any, Any, Any, Any], viewer: Viewer) -> None:
+    """Signs `viewer` in on this browser with a fresh session id; the old session is deleted."""
+    config: SessionConfig = connection.app.state["consent_session_config"]
+    old_id = connection.cookies.get(config.key)
+    if old_id:
+        await config.get_store_from_app(connection.app).delete(old_id)
+    connection.scope.setdefault("state", {})[_ROTATE] = True
+    connection.set_session({SESSION_ACCOUNT_KEY: str(viewer.id)})
+
+
+def end_session(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    connection.clear_session()

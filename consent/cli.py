@@ -1,0 +1,79 @@
+"""The `consent` command: serve, demo, db upgrade, backup."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import sys
+from pathlib import Path
+
+from consent import db
+from consent.settings import Settings
+
+
+def serve(settings: Settings, host: str, port: int, demo: bool) -> None:
+    import uvicorn
+
+    from consent.app import configure_logging, create_app
+
+    configure_logging()
+    if demo:
+        seed_demo(settings)
+    print(f"consent is serving on http://{host}:{port}/", flush=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+
+
+def seed_demo(settings: Settings) -> None:
+    from consent.demo import seed
+
+    db.upgrade(settings.database_url)
+    passwords = asyncio.run(seed(settings.database_url))
+    if passwords:
+        print("Demo network created. Sign in with any of these (shown once):")
+        for email, password in passwords.items():
+            print(f"  {email:28} {password}")
+    else:
+        print("The demo network is already there; its passwords were printed when it was created.")
+
+
+def backup(settings: Settings, target: Path) -> None:
+    """An online copy through SQLite's backup API: consistent even while the server writes."""
+    if not settings.is_sqlite:
+        sys.exit("consent backup copies the SQLite database; for PostgreSQL use pg_dump.")
+    source_path = settings.database_url.split("///", 1)[1]
+    if target.exists():
+        sys.exit(f"{target} exists already; choose a new file name.")
+    with sqlite3.connect(source_path) as source, sqlite3.connect(target) as copy:
+        source.backup(copy, pages=1024)
+    print(f"Backed up {source_path} to {target}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="consent", description="Consent decision-making for sociocratic circles.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="start the web server (migrates the database first)")
+    serve_cmd.add_argument("--host", default=None)
+    serve_cmd.add_argument("--port", type=int, default=None)
+    serve_cmd.add_argument("--demo", action="store_true", help="seed the demo network before serving")
+    commands.add_parser("demo", help="seed the demo network (idempotent)")
+    db_cmd = commands.add_parser("db", help="database tasks")
+    db_cmd.add_argument("task", choices=["upgrade"])
+    backup_cmd = commands.add_parser("backup", help="online backup of the SQLite database")
+    backup_cmd.add_argument("path", type=Path)
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    if args.command == "serve":
+        serve(settings, args.host or settings.host, args.port or settings.port, args.demo)
+    elif args.command == "demo":
+        seed_demo(settings)
+    elif args.command == "db":
+        db.upgrade(settings.database_url)
+        print("The database schema is up to date.")
+    elif args.command == "backup":
+        backup(settings, args.path)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,112 @@
+"""One error envelope for the whole API, friendly pages for browsers.
+
+Domain code in every package raises its own exceptions carrying `status_code`, `code` and a
+human message; this module is the one place that turns any of them, and Litestar's own
+exceptions, into `{"error": {"code", "message"}}` or an HTML page.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = logging.getLogger("consent")
+
+_CODES = {
+    400: "bad_request",
+    401: "not_signed_in",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+}
+
+
+# Litestar's terse defaults, said the way a person would.
+_FRIENDLY = {
+    "Not Found": "There is nothing at this address, or it is not visible to you.",
+    "Method Not Allowed": "This address does not accept that kind of request.",
+}
+
+
+class ClientError(Exception):
+    """Something the client asked that cannot be done; `code` is machine-readable."""
+
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status_code, self.code, self.message = status_code, code, message
+
+
+def describe(exc: Exception) -> tuple[int, str, str]:
+    """(status, code, message) for any exception; internals never reach the message."""
+    if isinstance(exc, ValidationException):
+        return 400, "invalid", _validation_message(exc)
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        if status == 403 and "CSRF" in str(exc.detail):
+            return 403, "csrf_failed", "The form was stale or came from another site; reload the page and try again."
+        return status, _CODES.get(status, f"http_{status}"), _FRIENDLY.get(str(exc.detail), str(exc.detail))
+    code, status = getattr(exc, "code", None), getattr(exc, "status_code", None)
+    if isinstance(code, str) and isinstance(status, int):  # a domain error of one of the packages
+        return status, code, str(exc)
+    return HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
+
+
+def field_message(key: str | None, message: str) -> str:
+    """`field: what is wrong`, in words a person reads (not a regular expression)."""
+    if "matching regex" in message:
+        message = "must look like name@example.org" if key == "email" else "has the wrong format"
+    return f"{key}: {message}" if key else message
+
+
+def msgspec_message(exc: Exception) -> str:
+    """msgspec says `Expected ... - at `$.email``; name the field first."""
+    text, _, path = str(exc).partition(" - at `$.")
+    return field_message(path.rstrip("`") or None, text)
+
+
+def _validation_message(exc: ValidationException) -> str:
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    parts = [field_message(p.get("key"), str(p.get("message"))) for p in problems if isinstance(p, dict)]
+    return "; ".join(parts) or str(exc.detail)
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith(("/api/", "/ws/")) or request.url.path.endswith(".json")
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    status, code, message = describe(exc)
+    headers = getattr(exc, "headers", None) or None
+    if status >= 500:
+        reference = secrets.token_hex(6)
+        log.exception("unexpected error %s on %s %s", reference, request.method, request.url.path, exc_info=exc)
+        message = f"{message} The error was logged with reference {reference}."
+        headers = {"X-Request-ID": reference}
+    if wants_json(request):
+        return Response({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+    if isinstance(exc, NotAuthorizedException) and request.method == "GET":
+        return Redirect(f"/sign-in?next={request.url.path}")
+    return Template(
+        "consent/error.html",
+        context={
+            "status": status,
+            "code": code,
+            "message": message,
+            "viewer": request.scope.get("user"),
+            "my_circles": [],
+            "error_page": True,  # the session may not have been loaded, so no flashes
+        },
+        status_code=status,
+        headers=headers,
+    )

@@ -1,0 +1,16 @@
+"""The home page: what consent is, or, signed in, your circles and what needs you."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent.pages import page
+
+
+@get("/", include_in_schema=False)
+async def home(request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+    return await page(request, db_session, "consent/home.html")

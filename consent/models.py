@@ -1,0 +1,8 @@
+"""Every table of the application, gathered on one metadata for Alembic."""
+
+from advanced_alchemy.base import orm_registry
+
+import circles.models  # noqa: F401  (registers the tables)
+import consent.accounts.models  # noqa: F401
+
+metadata = orm_registry.metadata

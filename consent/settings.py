@@ -1,0 +1,64 @@
+"""Settings, read once from environment variables.
+
+| variable | default |
+| --- | --- |
+| CONSENT_DATA_DIR | ./consent-data (SQLite file, session files, generated secret key) |
+| CONSENT_DATABASE_URL | sqlite+aiosqlite:///<data dir>/consent.db |
+| CONSENT_SECRET_KEY | generated on first start and stored in <data dir>/secret_key |
+| CONSENT_HOST / CONSENT_PORT | 127.0.0.1 / 8000 |
+| CONSENT_SECURE_COOKIES | off (turn on behind HTTPS) |
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secure_cookies: bool = False
+    sign_in_attempts_per_minute: int = 10
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("CONSENT_DATA_DIR", "consent-data")).resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        database_url = env.get("CONSENT_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'consent.db'}"
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            secret_key=env.get("CONSENT_SECRET_KEY") or _stored_secret_key(data_dir),
+            host=env.get("CONSENT_HOST", "127.0.0.1"),
+            port=int(env.get("CONSENT_PORT", "8000")),
+            secure_cookies=env.get("CONSENT_SECURE_COOKIES", "").lower() in {"1", "true", "yes", "on"},
+            sign_in_attempts_per_minute=int(env.get("CONSENT_SIGN_IN_ATTEMPTS_PER_MINUTE", "10")),
+        )
+
+
+def _stored_secret_key(data_dir: Path) -> str:
+    """A key made once per installation, so that no secret ever lives in the code."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not each write a different key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key

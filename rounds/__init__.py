@@ -1,0 +1,1 @@
+"""The consent process: proposals, revisions, rounds, responses, objections and events."""

@@ -1,0 +1,1 @@
+"""Jinja2 templates for every page, one folder per package; installed as package data."""

@@ -1,0 +1,164 @@
+"""Fixtures shared by every test: a real database (a SQLite file, or PostgreSQL when
+CONSENT_TEST_DATABASE_URL names a server), the app in-process, a real server process on a
+loopback port, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar.testing import AsyncTestClient
+
+from consent import db
+from consent.app import create_app
+from consent.settings import Settings
+
+PG_URL = os.environ.get("CONSENT_TEST_DATABASE_URL", "")
+
+
+def pg_admin_url(database: str = "postgres") -> str:
+    return PG_URL.rsplit("/", 1)[0] + "/" + database
+
+
+async def _pg_execute(*statements: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(pg_admin_url().replace("postgresql+asyncpg", "postgresql"))
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated once per test run; each test gets a copy of it."""
+    if PG_URL:
+        name = f"consent_template_{uuid.uuid4().hex[:8]}"
+        asyncio.run(_pg_execute(f'CREATE DATABASE "{name}"'))
+        db.upgrade(pg_admin_url(name))
+        return name
+    path = tmp_path_factory.mktemp("template") / "consent.db"
+    db.upgrade(f"sqlite+aiosqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
+    if PG_URL:
+        name = f"consent_test_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_pg_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
+        yield pg_admin_url(name)
+        asyncio.run(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        path = tmp_path / "consent.db"
+        shutil.copy(template_database, path)
+        yield f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    return Settings(data_dir=data_dir, database_url=database_url, secret_key=uuid.uuid4().hex,
+                    sign_in_attempts_per_minute=1000)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=create_app(settings), base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A `consent serve` process on a loopback port."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    env: dict[str, str]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(settings: Settings, *args: str, executable: str | None = None, cwd: Path | None = None) -> Server:
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        CONSENT_DATA_DIR=str(settings.data_dir),
+        CONSENT_DATABASE_URL=settings.database_url,
+        CONSENT_SECRET_KEY=settings.secret_key,
+        CONSENT_SIGN_IN_ATTEMPTS_PER_MINUTE=str(settings.sign_in_attempts_per_minute),
+    )
+    log = settings.data_dir / f"server-{port}.log"
+    command = [executable or sys.executable, *([] if executable else ["-m", "consent.cli"])]
+    process = subprocess.Popen(
+        [*command, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+        env=env, cwd=cwd or settings.data_dir, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    server = Server(url=f"http://127.0.0.1:{port}", process=process, log=log, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"consent serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(server.url + "/", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"consent serve did not answer within 30 s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[Server]:
+    running = start_server(settings)
+    yield running
+    running.stop()
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    yield context.new_page()
+    context.close()
