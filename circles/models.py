@@ -24,8 +24,8 @@ class Circle(UUIDAuditBase):
     # Async rule: after the deadline, does a member who said nothing count as consenting?
     silence_is_consent: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    memberships: Mapped[list[Membership]] = relationship(back_populates="circle", lazy="noload")
-    domains: Mapped[list[Domain]] = relationship(back_populates="circle", lazy="noload")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="circle", lazy="raise")
+    domains: Mapped[list[Domain]] = relationship(back_populates="circle", lazy="raise")
 
 
 class Domain(UUIDAuditBase):
@@ -37,7 +37,7 @@ class Domain(UUIDAuditBase):
     # Set when a parent circle delegated this part of its own domain.
     parent_domain_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("domain.id"), default=None)
 
-    circle: Mapped[Circle] = relationship(back_populates="domains", lazy="noload")
+    circle: Mapped[Circle] = relationship(back_populates="domains", lazy="raise")
 
 
 class Membership(UUIDAuditBase):
@@ -47,7 +47,7 @@ class Membership(UUIDAuditBase):
     circle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
 
-    circle: Mapped[Circle] = relationship(back_populates="memberships", lazy="noload")
+    circle: Mapped[Circle] = relationship(back_populates="memberships", lazy="raise")
     roles: Mapped[list[Role]] = relationship(
         back_populates="membership", lazy="selectin", cascade="all, delete-orphan"
     )
@@ -61,7 +61,7 @@ class Role(UUIDAuditBase):
     name: Mapped[str] = mapped_column(String(60))  # facilitator, secretary, leader, delegate, or an operational role
     term_ends_on: Mapped[date | None] = mapped_column(Date, default=None)
 
-    membership: Mapped[Membership] = relationship(back_populates="roles", lazy="noload")
+    membership: Mapped[Membership] = relationship(back_populates="roles", lazy="raise")
 
 
 class Invitation(UUIDAuditBase):

@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,17 @@ from consent.app import create_app
 from consent.settings import Settings
 
 PG_URL = os.environ.get("CONSENT_TEST_DATABASE_URL", "")
+
+
+def in_thread(fn, *args):  # type: ignore[no-untyped-def]
+    """Runs `fn` in a thread of its own: Playwright's sync API keeps an event loop running in
+    the main thread, where asyncio.run (used by Alembic's env and by these helpers) refuses."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def pg_execute(*statements: str) -> None:
+    in_thread(asyncio.run, _pg_execute(*statements))
 
 
 def pg_admin_url(database: str = "postgres") -> str:
@@ -47,11 +59,11 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database migrated once per test run; each test gets a copy of it."""
     if PG_URL:
         name = f"consent_template_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_pg_execute(f'CREATE DATABASE "{name}"'))
-        db.upgrade(pg_admin_url(name))
+        pg_execute(f'CREATE DATABASE "{name}"')
+        in_thread(db.upgrade, pg_admin_url(name))
         return name
     path = tmp_path_factory.mktemp("template") / "consent.db"
-    db.upgrade(f"sqlite+aiosqlite:///{path}")
+    in_thread(db.upgrade, f"sqlite+aiosqlite:///{path}")
     return str(path)
 
 
@@ -59,9 +71,9 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
     if PG_URL:
         name = f"consent_test_{uuid.uuid4().hex[:12]}"
-        asyncio.run(_pg_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
+        pg_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
         yield pg_admin_url(name)
-        asyncio.run(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
         path = tmp_path / "consent.db"
         shutil.copy(template_database, path)

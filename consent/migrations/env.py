@@ -16,7 +16,7 @@ def run_migrations(connection: Connection) -> None:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
-        compare_type=True,
+        compare_type=False,  # SQLite reflects GUID columns as NUMERIC: type diffs would be noise
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,46 @@
+"""The migrations build exactly the schema the models declare, on SQLite and PostgreSQL,
+and SQLite runs with WAL, a busy timeout and foreign keys."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from consent import db
+from consent.models import metadata
+from consent.settings import Settings
+
+
+async def test_migrated_schema_matches_the_models(database_url: str) -> None:
+    engine = db.create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": False}), metadata))
+        assert diff == []
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_pragmas_and_foreign_keys(settings: Settings) -> None:
+    engine = db.create_engine(settings.database_url)
+    try:
+        async with engine.begin() as conn:
+            if settings.is_sqlite:
+                assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+                assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+                assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 30000
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text("INSERT INTO api_token (id, account_id, token_hash, label, created_at, updated_at) "
+                         "VALUES (:id, :account, 'h', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+                    {"id": uuid.uuid4().hex if settings.is_sqlite else uuid.uuid4(),
+                     "account": uuid.uuid4().hex if settings.is_sqlite else uuid.uuid4()},
+                )
+    finally:
+        await engine.dispose()
