@@ -6,8 +6,8 @@ import uuid
 from datetime import date, datetime
 
 from advanced_alchemy.base import UUIDAuditBase
-from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from advanced_alchemy.types import GUID, DateTimeUTC
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, column, table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
@@ -75,3 +75,7 @@ class Invitation(UUIDAuditBase):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
     accepted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+# People are accounts, owned by consent.accounts; circles only reads who they are.
+person = table("account", column("id", GUID()), column("name", String()), column("email", String()))

@@ -9,7 +9,7 @@ from typing import Any
 import anyio.to_thread
 import templates as templates_package
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
@@ -21,9 +21,11 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
 from litestar.template import TemplateConfig
 
+from circles.controllers import CircleApi
+from circles.pages import CirclePages, InvitationPages
 from consent import db
 from consent.accounts.controllers import AccountApi, AccountPages
-from consent.auth import AccountAuthMiddleware, SessionConfig, TokenAwareCSRFMiddleware
+from consent.auth import AccountAuthMiddleware, SessionConfig, TokenAwareCSRFMiddleware, requires_account
 from consent.errors import handle_exception
 from consent.home import home
 from consent.settings import Settings
@@ -62,6 +64,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             home,
             AccountApi,
             AccountPages,
+            InvitationPages,
+            # Everything about circles is for signed-in people only.
+            Router(path="/", route_handlers=[CircleApi, CirclePages], guards=[requires_account]),
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
         on_startup=[migrate],

@@ -8,7 +8,7 @@ from litestar import Request, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent.pages import page
+from circles.layout import page
 
 
 @get("/", include_in_schema=False)

@@ -18,7 +18,7 @@ from consent.accounts import services
 from consent.accounts.schemas import AccountOut, SignedIn, SignIn, SignUp
 from consent.auth import end_session, requires_account, start_session
 from consent.errors import ClientError, describe, msgspec_message
-from consent.pages import page
+from circles.layout import page
 
 FormBody = Body(media_type=RequestEncodingType.URL_ENCODED)
 
@@ -89,8 +89,10 @@ class AccountPages(Controller):
     include_in_schema = False
 
     @get("/sign-up")
-    async def sign_up_page(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
-        return await page(request, db_session, "consent/sign_up.html", form={})
+    async def sign_up_page(self, request: Request[Any, Any, Any], db_session: AsyncSession, name: str = "",
+                           email: str = "", next: str = "/") -> Template:
+        form = {"name": name, "email": email, "next": safe_next(next)}  # prefilled from an invitation link
+        return await page(request, db_session, "consent/sign_up.html", form=form)
 
     @post("/sign-up")
     async def sign_up(
@@ -101,7 +103,7 @@ class AccountPages(Controller):
             account = await services.sign_up(db_session, data.name, data.email, data.password)
         except (msgspec.ValidationError, ClientError) as exc:
             message = msgspec_message(exc) if isinstance(exc, msgspec.ValidationError) else describe(exc)[2]
-            form = {"name": data.name, "email": data.email}
+            form = {"name": data.name, "email": data.email, "next": safe_next(data.next)}
             return await page(request, db_session, "consent/sign_up.html", status_code=400, form=form, error=message)
         await start_session(request, services.viewer_of(account))
         flash(request, f"Welcome, {account.name}. Your account is ready.", category="success")

@@ -1,4 +1,4 @@
-"""Rendering a page: every template gets the viewer and their circles for the layout."""
+"""What every page's layout shows: who is signed in and their circles."""
 
 from __future__ import annotations
 

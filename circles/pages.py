@@ -1,0 +1,223 @@
+"""The circle pages: a circle, its forms, the org chart, role terms, and invitation links."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import Body
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from circles import chart, rules, services
+from circles.layout import page
+from circles.models import Domain
+from circles.rules import CircleRuleBroken
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+class CircleForm(msgspec.Struct):
+    name: str = ""
+    aim: str = ""
+
+
+class DomainForm(msgspec.Struct):
+    name: str = ""
+    description: str = ""
+    parent_domain_id: str = ""
+
+
+class MemberForm(msgspec.Struct):
+    email: str = ""
+    role: str = ""
+    term_ends_on: str = ""
+
+
+class InvitationForm(msgspec.Struct):
+    name: str = ""
+    email: str = ""
+
+
+class SettingsForm(msgspec.Struct):
+    name: str = ""
+    aim: str = ""
+    private: str = ""
+    silence_is_consent: str = ""
+    default_review_months: str = "6"
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def parse_date(value: str, field: str) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise CircleRuleBroken("invalid", f"{field}: a date like 2027-05-31") from exc
+
+
+def parse_uuid(value: str, field: str) -> uuid.UUID | None:
+    if not value.strip():
+        return None
+    try:
+        return uuid.UUID(value.strip())
+    except ValueError as exc:
+        raise CircleRuleBroken("invalid", f"{field}: not a valid choice") from exc
+
+
+async def circle_page(request: Request[Any, Any, Any], db: AsyncSession, circle_id: uuid.UUID,
+                      status_code: int = 200, **context: Any) -> Template:
+    view = await services.load_circle(db, circle_id, request.user.id)
+    parent_domains: list[Domain] = []
+    if view.parent is not None and view.details_visible:
+        parent_domains = (await services.load_circle(db, view.parent.id, request.user.id)).domains
+    context.setdefault("form", {})
+    return await page(request, db, "circles/circle.html", status_code=status_code, view=view,
+                      parent_domains=parent_domains, today=today(), term_ends_soon=rules.term_ends_soon,
+                      standard_roles=rules.STANDARD_ROLES, **context)
+
+
+class CirclePages(Controller):
+    include_in_schema = False
+
+    async def _act(self, request: Request[Any, Any, Any], db: AsyncSession, circle_id: uuid.UUID, action: Any,
+                   success: str, form: dict[str, str], **done: Any) -> Template | Redirect:
+        """Runs one form's change; on a broken rule shows the circle page again with the error
+        and what was typed, having changed nothing."""
+        try:
+            extra = await action()
+        except CircleRuleBroken as exc:
+            await db.rollback()
+            return await circle_page(request, db, circle_id, status_code=exc.status_code, error=str(exc), form=form)
+        flash(request, success, category="success")
+        if extra:
+            return await circle_page(request, db, circle_id, **{**done, **extra})
+        return Redirect(f"/circles/{circle_id}")
+
+    @get("/circles")
+    async def index(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+        circles = await services.visible_circles(db_session, request.user.id)
+        return await page(request, db_session, "circles/index.html", circles=circles, form={})
+
+    @post("/circles")
+    async def create_organisation(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                                  data: Annotated[CircleForm, Form]) -> Template | Redirect:
+        try:
+            circle = await services.create_circle(db_session, request.user.id, data.name, data.aim)
+        except CircleRuleBroken as exc:
+            circles = await services.visible_circles(db_session, request.user.id)
+            return await page(request, db_session, "circles/index.html", status_code=exc.status_code, circles=circles,
+                              error=str(exc), form={"name": data.name, "aim": data.aim})
+        flash(request, f"{circle.name} was created; you are its facilitator.", category="success")
+        return Redirect(f"/circles/{circle.id}")
+
+    @get("/circles/{circle_id:uuid}")
+    async def show(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID) -> Template:
+        return await circle_page(request, db_session, circle_id)
+
+    @post("/circles/{circle_id:uuid}/sub-circles")
+    async def create_sub_circle(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
+                                data: Annotated[CircleForm, Form]) -> Template | Redirect:
+        async def action() -> None:
+            await services.create_circle(db_session, request.user.id, data.name, data.aim, circle_id)
+
+        return await self._act(request, db_session, circle_id, action, f"The sub-circle {data.name.strip()} was created.",
+                               {"sub_name": data.name, "sub_aim": data.aim})
+
+    @post("/circles/{circle_id:uuid}/domains")
+    async def add_domain(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
+                         data: Annotated[DomainForm, Form]) -> Template | Redirect:
+        async def action() -> None:
+            await services.add_domain(db_session, request.user.id, circle_id, data.name, data.description,
+                                      parse_uuid(data.parent_domain_id, "parent_domain_id"))
+
+        return await self._act(request, db_session, circle_id, action, f"The domain {data.name.strip()} was added.",
+                               {"domain_name": data.name, "domain_description": data.description})
+
+    @post("/circles/{circle_id:uuid}/members")
+    async def add_member(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
+                         data: Annotated[MemberForm, Form]) -> Template | Redirect:
+        async def action() -> None:
+            member_id = await services.member_by_email(db_session, data.email)
+            roles = [data.role] if data.role.strip() else []
+            await services.add_member(db_session, request.user.id, circle_id, member_id, roles,
+                                      parse_date(data.term_ends_on, "term_ends_on"), today())
+
+        done = f"{data.email.strip()} was given the role {data.role.strip()}." if data.role.strip() else f"{data.email.strip()} was added."
+        return await self._act(request, db_session, circle_id, action, done,
+                               {"member_email": data.email, "member_role": data.role, "term_ends_on": data.term_ends_on})
+
+    @post("/circles/{circle_id:uuid}/roles/{role_id:uuid}/remove")
+    async def remove_role(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
+                          role_id: uuid.UUID) -> Template | Redirect:
+        async def action() -> None:
+            await services.remove_role(db_session, request.user.id, circle_id, role_id)
+
+        return await self._act(request, db_session, circle_id, action, "The role was removed.", {})
+
+    @post("/circles/{circle_id:uuid}/invitations")
+    async def invite(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
+                     data: Annotated[InvitationForm, Form]) -> Template | Redirect:
+        async def action() -> dict[str, str]:
+            token = await services.invite(db_session, request.user.id, circle_id, data.name, data.email)
+            return {"invitation_link": f"{str(request.base_url).rstrip('/')}/invitations/{token}"}
+
+        return await self._act(request, db_session, circle_id, action, f"An invitation for {data.name.strip()} is ready: send them the link.",
+                               {"invite_name": data.name, "invite_email": data.email})
+
+    @post("/circles/{circle_id:uuid}/settings")
+    async def change_settings(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
+                              data: Annotated[SettingsForm, Form]) -> Template | Redirect:
+        async def action() -> None:
+            try:
+                months = int(data.default_review_months)
+            except ValueError as exc:
+                raise CircleRuleBroken("invalid", "default_review_months: a whole number of months") from exc
+            await services.update_circle(db_session, request.user.id, circle_id, name=data.name, aim=data.aim,
+                                         private=bool(data.private), silence_is_consent=bool(data.silence_is_consent),
+                                         default_review_months=months)
+
+        return await self._act(request, db_session, circle_id, action, "The circle's settings were saved.", {})
+
+    @get("/circles/{circle_id:uuid}/chart")
+    async def org_chart(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID) -> Template:
+        circle = await services.get_visible(db_session, circle_id, request.user.id)
+        circles, links = await services.organisation_tree(db_session, circle.organisation_id)
+        drawing = chart.layout([(c.id, c.parent_id, c.name, c.private) for c in circles], links)
+        organisation = next(c for c in circles if c.id == circle.organisation_id)
+        return await page(request, db_session, "circles/chart.html", chart=drawing, organisation=organisation,
+                          box_w=chart.BOX_W, box_h=chart.BOX_H)
+
+    @get("/terms")
+    async def terms(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+        ending = await services.terms_ending_soon(db_session, request.user.id, today())
+        return await page(request, db_session, "circles/terms.html", ending=ending, today=today())
+
+
+class InvitationPages(Controller):
+    """Invitation links work for people without an account: they sign up, then join."""
+
+    include_in_schema = False
+
+    @get("/invitations/{token:str}")
+    async def open(self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str) -> Template:
+        invitation, circle = await services.open_invitation(db_session, token)
+        return await page(request, db_session, "circles/invitation.html", invitation=invitation, circle=circle, token=token)
+
+    @post("/invitations/{token:str}")
+    async def accept(self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str) -> Redirect:
+        if request.user is None:
+            raise NotAuthorizedException("Sign in or sign up first, then follow the link again.")
+        circle = await services.accept_invitation(db_session, token, request.user.id)
+        flash(request, f"You joined {circle.name}.", category="success")
+        return Redirect(f"/circles/{circle.id}")

@@ -1,0 +1,96 @@
+"""Request and response bodies of the circle API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+import msgspec
+
+Text = Annotated[str, msgspec.Meta(max_length=5000)]
+ShortText = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class NewCircle(msgspec.Struct, forbid_unknown_fields=True):
+    name: ShortText
+    aim: Text = ""
+    parent_id: uuid.UUID | None = None
+
+
+class CircleChange(msgspec.Struct, forbid_unknown_fields=True):
+    name: ShortText | None = None
+    aim: Text | None = None
+    parent_id: uuid.UUID | None = None
+    private: bool | None = None
+    default_review_months: int | None = None
+    silence_is_consent: bool | None = None
+
+
+class NewMember(msgspec.Struct, forbid_unknown_fields=True):
+    email: ShortText
+    roles: list[ShortText] = []
+    term_ends_on: date | None = None
+
+
+class NewDomain(msgspec.Struct, forbid_unknown_fields=True):
+    name: ShortText
+    description: Text = ""
+    parent_domain_id: uuid.UUID | None = None
+
+
+class NewInvitation(msgspec.Struct, forbid_unknown_fields=True):
+    name: ShortText
+    email: Annotated[str, msgspec.Meta(max_length=254, pattern=r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$")]
+
+
+class RoleOut(msgspec.Struct):
+    id: str
+    name: str
+    term_ends_on: date | None
+
+
+class MemberOut(msgspec.Struct, omit_defaults=True):
+    id: str
+    name: str
+    roles: list[RoleOut]
+    email: str | None = None
+
+
+class DomainOut(msgspec.Struct):
+    id: str
+    name: str
+    description: str
+    parent_domain_id: str | None
+
+
+class CircleRef(msgspec.Struct):
+    id: str
+    name: str
+
+
+class CircleOut(msgspec.Struct, omit_defaults=True):
+    id: str
+    name: str
+    parent_id: str | None
+    organisation_id: str
+    private: bool
+    aim: str | None = None
+    default_review_months: int | None = None
+    silence_is_consent: bool | None = None
+    members: list[MemberOut] | None = None
+    domains: list[DomainOut] | None = None
+    children: list[CircleRef] | None = None
+
+
+class CircleList(msgspec.Struct):
+    items: list[CircleOut]
+
+
+class MembershipOut(msgspec.Struct):
+    circle_id: str
+    member: MemberOut
+
+
+class InvitationOut(msgspec.Struct):
+    link: str
