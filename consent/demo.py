@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import secrets
-import uuid
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from circles.models import Circle, Domain, Membership, Role
+from circles import services as circles
 from consent import db
 from consent.accounts import services as accounts
 from consent.accounts.models import Account
@@ -45,45 +45,29 @@ async def _seed(session: AsyncSession) -> dict[str, str]:
         people[name.split()[0].lower()] = await accounts.sign_up(session, name, email, password)
         passwords[email] = password
 
-    general_id = uuid.uuid4()
-    general = Circle(
-        id=general_id,
-        name="Riverside Mutual Aid",
-        aim="Neighbours meeting each other's needs in the Riverside district, with dignity and without charity.",
-        organisation_id=general_id,
-    )
-    food = Circle(name="Food Share", aim="Fresh food reaches every household that asks for it, every week.",
-                  parent_id=general_id, organisation_id=general_id)
-    housing = Circle(name="Housing Support", aim="Nobody in Riverside faces an eviction or a repair alone.",
-                     parent_id=general_id, organisation_id=general_id)
-    session.add_all([general, food, housing])
-    await session.flush()
+    ada, chidi, eli = people["ada"].id, people["chidi"].id, people["eli"].id
+    # Built through the same services as the pages, so the demo obeys every circle rule.
+    general = await circles.create_circle(
+        session, ada, "Riverside Mutual Aid",
+        "Neighbours meeting each other's needs in the Riverside district, with dignity and without charity.")
+    food = await circles.create_circle(session, ada, "Food Share",
+                                       "Fresh food reaches every household that asks for it, every week.", general.id)
+    housing = await circles.create_circle(session, ada, "Housing Support",
+                                          "Nobody in Riverside faces an eviction or a repair alone.", general.id)
+    activities = await circles.add_domain(session, ada, general.id, "Mutual aid activities",
+                                          "What the network does for neighbours.")
+    await circles.add_domain(session, ada, general.id, "Shared finances", "The network's money and donations.")
+    await circles.add_domain(session, ada, food.id, "Food distribution",
+                             "Collection, storage and weekly distribution.", activities.id)
+    await circles.add_domain(session, ada, housing.id, "Housing help",
+                             "Tenant support, repairs and eviction defence.", activities.id)
 
-    activities = Domain(circle_id=general.id, name="Mutual aid activities", description="What the network does for neighbours.")
-    finances = Domain(circle_id=general.id, name="Shared finances", description="The network's money and donations.")
-    session.add_all([activities, finances])
-    await session.flush()
-    session.add_all([
-        Domain(circle_id=food.id, name="Food distribution", description="Collection, storage and weekly distribution.",
-               parent_domain_id=activities.id),
-        Domain(circle_id=housing.id, name="Housing help", description="Tenant support, repairs and eviction defence.",
-               parent_domain_id=activities.id),
-    ])
-
-    def member(circle: Circle, who: str, *roles: str) -> None:
-        session.add(Membership(circle_id=circle.id, account_id=people[who].id, roles=[Role(name=r) for r in roles]))
-
-    member(general, "ada", "facilitator")
-    member(general, "bo", "secretary")
-    member(general, "chidi")  # leader of Food Share: sits in both circles
-    member(general, "dana")  # delegate of Food Share
-    member(general, "eli")  # leader of Housing Support
-    member(general, "fatima")  # delegate of Housing Support
-    member(food, "chidi", "leader")
-    member(food, "dana", "delegate", "facilitator")
-    member(food, "ada")
-    member(housing, "eli", "leader")
-    member(housing, "fatima", "delegate", "facilitator")
-    member(housing, "bo", "secretary")
-    await session.flush()
+    term_end = date.today() + timedelta(days=20)  # so the "terms ending soon" list has something in it
+    await circles.add_member(session, ada, general.id, people["bo"].id, ["secretary"], term_end)
+    # The parent circle chooses each sub-circle's leader; the leader then sets the sub-circle up.
+    await circles.add_member(session, ada, food.id, chidi, ["leader"])
+    await circles.add_member(session, chidi, food.id, people["dana"].id, ["delegate", "facilitator"])
+    await circles.add_member(session, ada, housing.id, eli, ["leader"])
+    await circles.add_member(session, eli, housing.id, people["fatima"].id, ["delegate", "facilitator"])
+    await circles.add_member(session, eli, housing.id, people["bo"].id, [])
     return passwords

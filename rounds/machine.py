@@ -1,0 +1,340 @@
+"""The consent process as a pure state machine: no I/O, no clock, no database.
+
+`apply(proposal, action)` either returns the new proposal state and the events it produced,
+or raises `ActionRefused` with a machine code. Services load the state, call `apply`, and
+store the state and events in one transaction. The rules are DESIGN.md's "The consent
+process, precisely"; the table `PHASES_FOR` says which action is legal in which phase.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+DRAFT, CLARIFYING, REACTING, CONSENTING, INTEGRATING = "draft", "clarifying", "reacting", "consenting", "integrating"
+DECIDED, WITHDRAWN, NOT_ADOPTED = "decided", "withdrawn", "not_adopted"
+OPEN_PHASES = frozenset({DRAFT, CLARIFYING, REACTING, CONSENTING, INTEGRATING})
+NEXT_PHASE = {CLARIFYING: REACTING, REACTING: CONSENTING}
+CONSENT_KINDS = frozenset({"consent", "concern", "object", "stand_aside"})
+AGREEING = frozenset({"consent", "concern"})  # a stand-aside is not consent
+
+# Which phases accept which action. Everything else is `wrong_phase`.
+PHASES_FOR: Mapping[str, frozenset[str]] = {
+    "start": frozenset({DRAFT}),
+    "advance": frozenset({CLARIFYING, REACTING, CONSENTING}),
+    "question": frozenset({CLARIFYING}),
+    "answer": frozenset({CLARIFYING, REACTING, CONSENTING, INTEGRATING}),
+    "reaction": frozenset({REACTING}),
+    "pass": frozenset({CLARIFYING, REACTING, CONSENTING}),
+    "consent": frozenset({CONSENTING}),
+    "concern": frozenset({CONSENTING}),
+    "object": frozenset({CONSENTING}),
+    "stand_aside": frozenset({CONSENTING}),
+    "withdraw_objection": frozenset({CONSENTING, INTEGRATING}),
+    "amend": frozenset({DRAFT, CLARIFYING, REACTING, INTEGRATING}),
+    "not_adopted": frozenset({INTEGRATING}),
+    "withdraw": OPEN_PHASES,
+    "present": OPEN_PHASES,
+    "absent": OPEN_PHASES,
+}
+# Actions taken in turn during a live round; everything else may come at any time.
+TURN_ACTIONS = frozenset({"question", "reaction", "pass", "consent", "concern", "object", "stand_aside"})
+MAX_TEXT = 20_000
+
+
+class ActionRefused(Exception):
+    """An action the rules do not allow now; `code` is what API.md calls it."""
+
+    def __init__(self, code: str, message: str, status_code: int = 409) -> None:
+        super().__init__(message)
+        self.code, self.status_code = code, status_code
+
+
+@dataclass(frozen=True)
+class Objection:
+    id: str
+    author: uuid.UUID
+    text: str
+    revision: int
+    status: str = "open"  # open, integrated, withdrawn
+    integrated_by: int | None = None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    mode: str  # live or async
+    author: uuid.UUID
+    members: frozenset[uuid.UUID]
+    facilitators: frozenset[uuid.UUID] = frozenset()
+    phase: str = DRAFT
+    revision: int = 1
+    round: int = 0  # counts rounds, so responses can be grouped by round
+    present: tuple[uuid.UUID, ...] = ()  # live participants, in the order they speak
+    turn: int = 0  # index into `present` during a live round
+    responses: Mapping[uuid.UUID, str] = field(default_factory=dict)  # this round's consent responses
+    responded: frozenset[uuid.UUID] = frozenset()  # who spoke in this round (any kind)
+    objections: tuple[Objection, ...] = ()
+    questions: Mapping[str, uuid.UUID] = field(default_factory=dict)  # question id -> asker
+    seq: int = 0
+
+    @property
+    def movers(self) -> frozenset[uuid.UUID]:
+        """The facilitator moves the process; where the circle has none, the author does."""
+        return self.facilitators or frozenset({self.author})
+
+    @property
+    def participants(self) -> frozenset[uuid.UUID]:
+        """Live: the members present. Async: every member of the circle."""
+        return frozenset(self.present) if self.mode == "live" else self.members
+
+    @property
+    def open_objections(self) -> tuple[Objection, ...]:
+        return tuple(o for o in self.objections if o.status == "open")
+
+    @property
+    def whose_turn(self) -> uuid.UUID | None:
+        if self.mode != "live" or self.phase not in NEXT_PHASE.keys() | {CONSENTING} or not self.present:
+            return None
+        return self.present[self.turn % len(self.present)]
+
+    def consented(self) -> bool:
+        """Everyone taking part consented (or consented with a concern), no objection open."""
+        return (bool(self.participants) and not self.open_objections
+                and all(self.responses.get(p) in AGREEING for p in self.participants))
+
+
+@dataclass(frozen=True)
+class Action:
+    type: str
+    actor: uuid.UUID
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+Event = tuple[str, dict[str, Any]]
+
+
+def _text(action: Action, name: str, code: str = "invalid", required: bool = True) -> str:
+    value = action.data.get(name, "")
+    if not isinstance(value, str):
+        raise ActionRefused("invalid", f"{name}: must be text", status_code=422)
+    value = value.strip()
+    if required and not value:
+        raise ActionRefused(code, f"{name}: must not be empty", status_code=422 if code == "invalid" else 409)
+    if len(value) > MAX_TEXT:
+        raise ActionRefused("invalid", f"{name}: at most {MAX_TEXT} characters", status_code=422)
+    return value
+
+
+def _member(proposal: Proposal, value: Any, name: str) -> uuid.UUID:
+    try:
+        member = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError as exc:
+        raise ActionRefused("invalid", f"{name}: not a member id", status_code=422) from exc
+    if member not in proposal.members:
+        raise ActionRefused("not_a_participant", f"{name}: not a member of this circle")
+    return member
+
+
+def apply(proposal: Proposal, action: Action) -> tuple[Proposal, list[Event]]:
+    """The new state and its events, or ActionRefused. Never changes `proposal`."""
+    if action.actor not in proposal.members:
+        raise ActionRefused("not_a_participant", "Only members of the proposal's circle take part.", status_code=403)
+    phases = PHASES_FOR.get(action.type)
+    if phases is None:
+        raise ActionRefused("unknown_action", f"type: no action called {action.type!r}", status_code=422)
+    if proposal.phase not in phases:
+        raise ActionRefused("wrong_phase", f"{action.type} is not possible while the proposal is {proposal.phase}.")
+
+    speaker = action.actor
+    if "on_behalf_of" in action.data and action.data["on_behalf_of"] is not None:
+        if action.actor not in proposal.movers:
+            raise ActionRefused("not_facilitator", "Only the facilitator records responses for someone else.", status_code=403)
+        speaker = _member(proposal, action.data["on_behalf_of"], "on_behalf_of")
+
+    new, events = _HANDLERS[action.type](proposal, action, speaker)
+    if speaker != action.actor:  # recorded by the facilitator for someone without a device
+        events = [(event_type, {**data, "recorded_by": str(action.actor)}) for event_type, data in events]
+    return replace(new, seq=proposal.seq + len(events)), events
+
+
+def _require_mover(proposal: Proposal, action: Action) -> None:
+    if action.actor not in proposal.movers:
+        raise ActionRefused("not_facilitator", "Only the facilitator moves the process (or the author, where the circle has no facilitator).", status_code=403)
+
+
+def _require_participant(proposal: Proposal, speaker: uuid.UUID) -> None:
+    if speaker not in proposal.participants:
+        raise ActionRefused("not_present", "Join the meeting first: in a live round only those present respond.")
+
+
+def _require_turn(proposal: Proposal, speaker: uuid.UUID) -> None:
+    if proposal.mode == "live" and proposal.whose_turn != speaker:
+        raise ActionRefused("not_your_turn", "It is someone else's turn in this round.")
+
+
+def _next_turn(proposal: Proposal) -> Proposal:
+    return replace(proposal, turn=proposal.turn + 1) if proposal.mode == "live" else proposal
+
+
+def _new_round(proposal: Proposal, phase: str) -> Proposal:
+    return replace(proposal, phase=phase, round=proposal.round + 1, turn=0, responses={}, responded=frozenset())
+
+
+def _start(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    _require_mover(p, a)
+    return _new_round(p, CLARIFYING), [("phase_changed", {"from": DRAFT, "to": CLARIFYING, "round": p.round + 1})]
+
+
+def _advance(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    _require_mover(p, a)
+    if p.phase in NEXT_PHASE:
+        to = NEXT_PHASE[p.phase]
+        return _new_round(p, to), [("phase_changed", {"from": p.phase, "to": to, "round": p.round + 1})]
+    return close_consent_round(p)
+
+
+def close_consent_round(p: Proposal, silence_is_consent: bool = False) -> tuple[Proposal, list[Event]]:
+    """Ends a consent round: decided when everyone agreed and nothing is open; integration
+    when an objection is open; otherwise the round is not complete. `silence_is_consent`
+    is the circle's async policy, applied at the deadline."""
+    responses = dict(p.responses)
+    if silence_is_consent:
+        for member in p.participants - responses.keys():
+            responses[member] = "consent"
+    p = replace(p, responses=responses)
+    if p.open_objections:
+        return replace(p, phase=INTEGRATING, turn=0), [
+            ("phase_changed", {"from": CONSENTING, "to": INTEGRATING, "round": p.round,
+                               "open_objections": [o.id for o in p.open_objections]})]
+    if not p.consented():
+        missing = sorted(str(m) for m in p.participants if p.responses.get(m) not in AGREEING)
+        raise ActionRefused("round_incomplete", f"{len(missing)} participant(s) have not consented yet.")
+    return replace(p, phase=DECIDED), [("decided", {"revision": p.revision, "round": p.round})]
+
+
+def _question(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    _require_participant(p, s)
+    _require_turn(p, s)
+    text = _text(a, "text")
+    question_id = f"q{len(p.questions) + 1}"
+    new = replace(p, questions={**p.questions, question_id: s}, responded=p.responded | {s})
+    return _next_turn(new), [("question_asked", {"question_id": question_id, "member": str(s), "text": text, "round": p.round})]
+
+
+def _answer(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    if a.actor != p.author:
+        raise ActionRefused("not_author", "Clarifying questions are answered by the proposal's author.", status_code=403)
+    question_id = a.data.get("question_id")
+    if question_id not in p.questions:
+        raise ActionRefused("no_such_question", "question_id: no such question on this proposal", status_code=422)
+    return p, [("question_answered", {"question_id": question_id, "text": _text(a, "text")})]
+
+
+def _reaction(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    _require_participant(p, s)
+    _require_turn(p, s)
+    if s in p.responded:
+        raise ActionRefused("already_responded", "You already reacted in this round.")
+    text = _text(a, "text")
+    return _next_turn(replace(p, responded=p.responded | {s})), [
+        ("reaction_given", {"member": str(s), "text": text, "round": p.round})]
+
+
+def _pass(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    _require_participant(p, s)
+    _require_turn(p, s)
+    return _next_turn(replace(p, responded=p.responded | {s})), [("passed", {"member": str(s), "round": p.round})]
+
+
+def _consent_response(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    _require_participant(p, s)
+    _require_turn(p, s)
+    if s in p.responses:
+        raise ActionRefused("already_responded", "You already gave your consent response on this revision.")
+    data: dict[str, Any] = {"member": str(s), "kind": a.type, "revision": p.revision, "round": p.round}
+    objections = p.objections
+    if a.type == "object":
+        data["text"] = _text(a, "text", code="objection_needs_reason")
+        data["objection_id"] = f"o{len(p.objections) + 1}"
+        objections = (*objections, Objection(id=data["objection_id"], author=s, text=data["text"], revision=p.revision))
+    elif a.type == "concern":
+        data["text"] = _text(a, "text")
+    elif a.data.get("text"):
+        data["text"] = _text(a, "text")
+    new = replace(p, responses={**p.responses, s: a.type}, responded=p.responded | {s}, objections=objections)
+    return _next_turn(new), [("responded", data)]
+
+
+def _withdraw_objection(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    objection = next((o for o in p.objections if o.id == a.data.get("objection_id")), None)
+    if objection is None:
+        raise ActionRefused("no_such_objection", "objection_id: no such objection on this proposal", status_code=422)
+    if objection.author != s:
+        raise ActionRefused("not_objection_author", "Only its author withdraws an objection: it is never overruled.", status_code=403)
+    if objection.status != "open":
+        raise ActionRefused("objection_closed", f"This objection is already {objection.status}.")
+    objections = tuple(replace(o, status="withdrawn") if o.id == objection.id else o for o in p.objections)
+    return replace(p, objections=objections), [("objection_withdrawn", {"objection_id": objection.id, "member": str(s)})]
+
+
+def _amend(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    if a.actor != p.author:
+        raise ActionRefused("not_author", "Only the proposal's author amends it.", status_code=403)
+    text = _text(a, "text")
+    driver = _text(a, "driver", required=False)
+    revision = p.revision + 1
+    integrated = [o.id for o in p.open_objections] if p.phase == INTEGRATING else []
+    objections = tuple(replace(o, status="integrated", integrated_by=revision) if o.id in integrated else o
+                       for o in p.objections)
+    data: dict[str, Any] = {"revision": revision, "text": text, "integrates": integrated}
+    if driver:
+        data["driver"] = driver
+    events: list[Event] = [("amended", data)]
+    new = replace(p, revision=revision, objections=objections)
+    if p.phase == INTEGRATING:  # everyone consents again, on the new revision
+        new = _new_round(new, CONSENTING)
+        events.append(("phase_changed", {"from": INTEGRATING, "to": CONSENTING, "round": new.round}))
+    return new, events
+
+
+def _not_adopted(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    _require_mover(p, a)
+    reason = _text(a, "reason")
+    return replace(p, phase=NOT_ADOPTED), [("not_adopted", {"reason": reason})]
+
+
+def _withdraw(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    if a.actor != p.author and a.actor not in p.facilitators:
+        raise ActionRefused("not_allowed", "Only the author or the facilitator withdraws a proposal.", status_code=403)
+    return replace(p, phase=WITHDRAWN), [("withdrawn", {"reason": _text(a, "reason", required=False)})]
+
+
+def _presence(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    member = s
+    if a.data.get("member_id") not in (None, str(a.actor), a.actor):
+        _require_mover(p, a)
+        member = _member(p, a.data["member_id"], "member_id")
+    present = list(p.present)
+    if a.type == "present":
+        if member in present:
+            return p, []  # already here: nothing happened, no event
+        present.append(member)
+    else:
+        if member not in present:
+            return p, []
+        index = present.index(member)
+        present.remove(member)
+        # keep the turn on the same person when someone before them leaves
+        turn = p.turn - 1 if present and index < p.turn % (len(present) + 1) else p.turn
+        p = replace(p, turn=max(turn, 0))
+    return replace(p, present=tuple(present)), [(a.type, {"member": str(member), "recorded_by": str(a.actor)})]
+
+
+_HANDLERS = {
+    "start": _start, "advance": _advance, "question": _question, "answer": _answer, "reaction": _reaction,
+    "pass": _pass, "consent": _consent_response, "concern": _consent_response, "object": _consent_response,
+    "stand_aside": _consent_response, "withdraw_objection": _withdraw_objection, "amend": _amend,
+    "not_adopted": _not_adopted, "withdraw": _withdraw, "present": _presence, "absent": _presence,
+}

@@ -1,0 +1,245 @@
+"""The consent process's state machine, exhaustively: every action in every phase, every
+refusal code, and random sequences of actions by random members (Hypothesis)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+import pytest
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from rounds.machine import (
+    AGREEING, CLARIFYING, CONSENTING, DECIDED, DRAFT, INTEGRATING, NOT_ADOPTED, OPEN_PHASES, PHASES_FOR, REACTING,
+    WITHDRAWN, Action, ActionRefused, Proposal, apply,
+)
+
+AUTHOR, FACILITATOR, BO, CY = (uuid.UUID(int=i) for i in range(1, 5))
+OUTSIDER = uuid.UUID(int=99)
+MEMBERS = frozenset({AUTHOR, FACILITATOR, BO, CY})
+ALL_PHASES = (DRAFT, CLARIFYING, REACTING, CONSENTING, INTEGRATING, DECIDED, WITHDRAWN, NOT_ADOPTED)
+
+
+def proposal(mode: str = "async", **changes: object) -> Proposal:
+    return replace(Proposal(mode=mode, author=AUTHOR, members=MEMBERS, facilitators=frozenset({FACILITATOR})), **changes)
+
+
+def act(p: Proposal, actor: uuid.UUID, type_: str, **data: object) -> Proposal:
+    new, events = apply(p, Action(type=type_, actor=actor, data=data))
+    assert new.seq == p.seq + len(events)
+    return new
+
+
+def refused(p: Proposal, actor: uuid.UUID, type_: str, code: str, **data: object) -> None:
+    with pytest.raises(ActionRefused) as caught:
+        apply(p, Action(type=type_, actor=actor, data=data))
+    assert caught.value.code == code
+
+
+def to_consenting(p: Proposal) -> Proposal:
+    p = act(p, FACILITATOR, "start")
+    p = act(p, FACILITATOR, "advance")
+    return act(p, FACILITATOR, "advance")
+
+
+@pytest.mark.parametrize("phase", ALL_PHASES)
+@pytest.mark.parametrize("action", sorted(PHASES_FOR))
+def test_every_action_outside_its_phases_is_wrong_phase(action: str, phase: str) -> None:
+    if phase in PHASES_FOR[action]:
+        return
+    refused(proposal(phase=phase), FACILITATOR, action, "wrong_phase", text="t", reason="r")
+
+
+@pytest.mark.parametrize("action", sorted(PHASES_FOR))
+def test_non_members_change_nothing(action: str) -> None:
+    p = proposal(phase=CONSENTING)
+    refused(p, OUTSIDER, action, "not_a_participant", text="t")
+
+
+def test_async_proposal_decided_when_everyone_consents() -> None:
+    p = to_consenting(proposal())
+    assert p.phase == CONSENTING and p.round == 3
+    for member in (AUTHOR, FACILITATOR, BO):
+        p = act(p, member, "consent")
+    refused(p, FACILITATOR, "advance", "round_incomplete")
+    p = act(p, CY, "concern", text="watch the cost")
+    p = act(p, FACILITATOR, "advance")
+    assert p.phase == DECIDED and p.consented()
+
+
+def test_objection_needs_a_reason_and_is_integrated_by_amendment() -> None:
+    p = to_consenting(proposal())
+    refused(p, BO, "object", "objection_needs_reason", text="   ")
+    p = act(p, BO, "object", text="unsafe for the food bank")
+    refused(p, BO, "consent", "already_responded")
+    for member in (AUTHOR, FACILITATOR, CY):
+        p = act(p, member, "consent")
+    p = act(p, FACILITATOR, "advance")
+    assert p.phase == INTEGRATING
+    refused(p, BO, "amend", "not_author", text="new")
+    p, events = apply(p, Action("amend", AUTHOR, {"text": "amended text"}))
+    assert p.revision == 2 and p.phase == CONSENTING and p.responses == {}
+    assert events[0] == ("amended", {"revision": 2, "text": "amended text", "integrates": ["o1"]})
+    assert p.objections[0].status == "integrated" and p.objections[0].integrated_by == 2
+    for member in sorted(MEMBERS):
+        p = act(p, member, "consent")
+    p = act(p, FACILITATOR, "advance")
+    assert p.phase == DECIDED
+
+
+def test_objection_is_withdrawn_only_by_its_author() -> None:
+    p = act(to_consenting(proposal()), BO, "object", text="reason")
+    refused(p, FACILITATOR, "withdraw_objection", "not_objection_author", objection_id="o1")
+    refused(p, BO, "withdraw_objection", "no_such_objection", objection_id="o9")
+    p = act(p, BO, "withdraw_objection", objection_id="o1")
+    refused(p, BO, "withdraw_objection", "objection_closed", objection_id="o1")
+    assert not p.open_objections
+
+
+def test_not_adopted_needs_a_reason_and_ends_the_process() -> None:
+    p = act(to_consenting(proposal()), BO, "object", text="reason")
+    for member in (AUTHOR, FACILITATOR, CY):
+        p = act(p, member, "consent")
+    p = act(p, FACILITATOR, "advance")
+    refused(p, FACILITATOR, "not_adopted", "invalid", reason="")
+    p = act(p, FACILITATOR, "not_adopted", reason="we could not find a safe version")
+    assert p.phase == NOT_ADOPTED
+
+
+def test_only_the_facilitator_moves_the_process_or_the_author_without_one() -> None:
+    refused(proposal(), BO, "start", "not_facilitator")
+    refused(proposal(), AUTHOR, "start", "not_facilitator")
+    no_facilitator = proposal(facilitators=frozenset())
+    assert act(no_facilitator, AUTHOR, "start").phase == CLARIFYING
+
+
+def test_questions_are_answered_by_the_author() -> None:
+    p = act(proposal(), FACILITATOR, "start")
+    p, events = apply(p, Action("question", BO, {"text": "what does it cost?"}))
+    question_id = events[0][1]["question_id"]
+    refused(p, BO, "answer", "not_author", question_id=question_id, text="x")
+    refused(p, AUTHOR, "answer", "no_such_question", question_id="q42", text="x")
+    p = act(p, AUTHOR, "answer", question_id=question_id, text="nothing")
+    assert p.phase == CLARIFYING
+
+
+def test_live_rounds_go_in_turn_and_only_for_those_present() -> None:
+    p = proposal("live")
+    for member in (FACILITATOR, BO, AUTHOR):
+        p = act(p, member, "present")
+    refused(p, CY, "start", "not_facilitator")
+    p = act(p, FACILITATOR, "start")
+    assert p.whose_turn == FACILITATOR
+    refused(p, BO, "question", "not_your_turn", text="?")
+    refused(p, CY, "pass", "not_present")
+    p = act(p, FACILITATOR, "pass")
+    p = act(p, BO, "question", text="when?")
+    p = act(p, AUTHOR, "pass")
+    p = act(act(p, FACILITATOR, "advance"), FACILITATOR, "advance")
+    assert p.phase == CONSENTING and p.whose_turn == FACILITATOR
+    p = act(p, FACILITATOR, "consent")
+    # the facilitator records the response of someone in the room without a device
+    p, events = apply(p, Action("consent", FACILITATOR, {"on_behalf_of": str(BO)}))
+    assert events[0][1]["recorded_by"] == str(FACILITATOR) and events[0][1]["member"] == str(BO)
+    refused(p, BO, "consent", "not_your_turn")
+    p = act(p, AUTHOR, "consent")
+    assert act(p, FACILITATOR, "advance").phase == DECIDED  # CY was not present, so is not a participant
+
+
+def test_only_the_facilitator_responds_for_someone_else() -> None:
+    p = to_consenting(proposal())
+    refused(p, BO, "consent", "not_facilitator", on_behalf_of=str(CY))
+    refused(p, FACILITATOR, "consent", "not_a_participant", on_behalf_of=str(OUTSIDER))
+
+
+def test_presence_is_idempotent_and_marks_others_only_for_the_facilitator() -> None:
+    p = act(proposal("live"), BO, "present")
+    again, events = apply(p, Action("present", BO))
+    assert events == [] and again.present == (BO,)
+    refused(p, BO, "present", "not_facilitator", member_id=str(CY))
+    p = act(p, FACILITATOR, "present", member_id=str(CY))
+    assert p.present == (BO, CY)
+    p = act(p, BO, "absent")
+    assert p.present == (CY,)
+
+
+def test_withdraw_by_author_or_facilitator_from_any_open_phase() -> None:
+    for phase in OPEN_PHASES:
+        assert act(proposal(phase=phase), AUTHOR, "withdraw").phase == WITHDRAWN
+        assert act(proposal(phase=phase), FACILITATOR, "withdraw", reason="moot").phase == WITHDRAWN
+        refused(proposal(phase=phase), BO, "withdraw", "not_allowed")
+
+
+def test_unknown_actions_and_bad_fields_are_refused() -> None:
+    refused(proposal(), FACILITATOR, "vote", "unknown_action")
+    p = act(proposal(), FACILITATOR, "start")
+    refused(p, BO, "question", "invalid", text=42)
+    refused(p, BO, "question", "invalid", text="x" * 20_001)
+    refused(p, FACILITATOR, "present", "invalid", member_id="not-a-uuid")
+
+
+ACTIONS = sorted(PHASES_FOR)
+PEOPLE = [AUTHOR, FACILITATOR, BO, CY, OUTSIDER]
+
+
+class ConsentProcess(RuleBasedStateMachine):
+    """Random actions by random people, with and without the right to act: every accepted
+    action keeps the invariants, every refused one changes nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proposal = proposal("live")
+        self.revisions = [1]
+        self.event_count = 0
+
+    @rule(mode=st.sampled_from(["live", "async"]))
+    def restart_in_mode(self, mode: str) -> None:
+        if self.proposal.seq == 0:
+            self.proposal = proposal(mode)
+
+    @rule(actor=st.sampled_from(PEOPLE), action=st.sampled_from(ACTIONS),
+          text=st.sampled_from(["", "a reason", "  "]), other=st.sampled_from([None, *PEOPLE]),
+          item=st.sampled_from(["o1", "o2", "q1", "x"]))
+    def act(self, actor: uuid.UUID, action: str, text: str, other: uuid.UUID | None, item: str) -> None:
+        data = {"text": text, "reason": text, "objection_id": item, "question_id": item}
+        if other is not None:
+            data["member_id" if action in {"present", "absent"} else "on_behalf_of"] = str(other)
+        before = self.proposal
+        try:
+            after, events = apply(before, Action(action, actor, data))
+        except ActionRefused as refusal:
+            assert refusal.code and str(refusal)
+            assert self.proposal == before  # a refusal changes nothing
+            return
+        assert actor in MEMBERS, "a non-member changed something"
+        assert after.seq == before.seq + len(events)
+        self.event_count += len(events)
+        self.proposal = after
+        self.revisions.append(after.revision)
+
+    @invariant()
+    def decided_means_everyone_agreed_on_the_final_revision(self) -> None:
+        p = self.proposal
+        if p.phase == DECIDED:
+            assert not p.open_objections
+            assert p.participants and all(p.responses.get(m) in AGREEING for m in p.participants)
+
+    @invariant()
+    def revisions_only_grow(self) -> None:
+        assert self.revisions == sorted(self.revisions)
+
+    @invariant()
+    def seq_counts_every_event(self) -> None:
+        assert self.proposal.seq == self.event_count
+
+    @invariant()
+    def integrated_objections_name_a_later_revision(self) -> None:
+        for objection in self.proposal.objections:
+            if objection.status == "integrated":
+                assert objection.integrated_by is not None and objection.integrated_by > objection.revision
+
+
+TestConsentProcess = ConsentProcess.TestCase
+TestConsentProcess.settings = hypothesis_settings(max_examples=300, stateful_step_count=40, deadline=None)
