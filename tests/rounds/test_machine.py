@@ -7,6 +7,7 @@ import uuid
 from dataclasses import replace
 
 import pytest
+from hypothesis import event
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -219,9 +220,36 @@ class ConsentProcess(RuleBasedStateMachine):
         self.proposal = after
         self.revisions.append(after.revision)
 
+    @rule()
+    def facilitator_moves_on(self) -> None:
+        for type_ in ("start", "advance"):
+            try:
+                p, events = apply(self.proposal, Action(type_, FACILITATOR))
+            except ActionRefused:
+                continue
+            self.proposal, self.event_count = p, self.event_count + len(events)
+            return
+
+    @rule()
+    def everyone_consents(self) -> None:
+        """Random actions rarely finish a round; this drives a consent round to its end so
+        that the invariants about decisions are exercised too."""
+        p = self.proposal
+        while p.phase == CONSENTING:
+            speaker = p.whose_turn or next((m for m in sorted(p.participants) if m not in p.responses), None)
+            if speaker is None:
+                break
+            try:
+                p, events = apply(p, Action("consent", speaker))
+            except ActionRefused:
+                break
+            self.event_count += len(events)
+        self.proposal = p
+
     @invariant()
     def decided_means_everyone_agreed_on_the_final_revision(self) -> None:
         p = self.proposal
+        event(f"reached {p.phase}")  # --hypothesis-show-statistics tells how often each phase is reached
         if p.phase == DECIDED:
             assert not p.open_objections
             assert p.participants and all(p.responses.get(m) in AGREEING for m in p.participants)
