@@ -7,10 +7,11 @@ from typing import Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.status_codes import HTTP_201_CREATED
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services
-from circles.models import Circle, Domain
+from circles.models import Circle, Domain, person
 from circles.schemas import (
     CircleChange, CircleList, CircleOut, CircleRef, DomainOut, InvitationOut, MemberOut, MembershipOut, NewCircle,
     NewDomain, NewInvitation, NewMember, RoleOut,
@@ -85,8 +86,8 @@ class CircleApi(Controller):
         member_id = await services.member_by_email(db_session, data.email)
         membership = await services.add_member(db_session, request.user.id, circle_id, member_id, data.roles,
                                                data.term_ends_on)
-        view = await services.load_circle(db_session, circle_id, request.user.id)
-        name, email = next((n, e) for m, n, e in view.members if m.id == membership.id)
+        # Not from load_circle: a parent's steward who is not a member of a private circle sees no members.
+        name, email = (await db_session.execute(select(person.c.name, person.c.email).where(person.c.id == member_id))).one()
         return MembershipOut(circle_id=str(circle_id), member=member_out(membership, name, email))
 
     @post("/{circle_id:uuid}/domains", status_code=HTTP_201_CREATED)

@@ -142,7 +142,8 @@ class CirclePages(Controller):
                                       parse_uuid(data.parent_domain_id, "parent_domain_id"))
 
         return await self._act(request, db_session, circle_id, action, f"The domain {data.name.strip()} was added.",
-                               {"domain_name": data.name, "domain_description": data.description})
+                               {"domain_name": data.name, "domain_description": data.description,
+                                "domain_parent": data.parent_domain_id})
 
     @post("/circles/{circle_id:uuid}/members")
     async def add_member(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
@@ -187,7 +188,10 @@ class CirclePages(Controller):
                                          private=bool(data.private), silence_is_consent=bool(data.silence_is_consent),
                                          default_review_months=months)
 
-        return await self._act(request, db_session, circle_id, action, "The circle's settings were saved.", {})
+        return await self._act(request, db_session, circle_id, action, "The circle's settings were saved.",
+                               {"settings_name": data.name, "settings_aim": data.aim, "settings_private": data.private,
+                                "settings_silence": data.silence_is_consent,
+                                "settings_months": data.default_review_months})
 
     @get("/circles/{circle_id:uuid}/chart")
     async def org_chart(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID) -> Template:

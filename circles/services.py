@@ -197,6 +197,7 @@ async def add_member(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UU
         if role in held:
             raise CircleRuleBroken("role_held", f"roles: this member already holds the role {role}", status_code=409)
         membership.roles.append(Role(name=role, term_ends_on=term_ends_on))
+        held.add(role)  # the same role twice in one request is held by then, too
     if circle.parent_id and any(role in rules.LINK_ROLES for role in roles):
         await _membership(db, circle.parent_id, member_id)  # the link sits in both circles
     await db.flush()

@@ -55,9 +55,10 @@ def requires_account(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
 
 
 class TokenAwareCSRFMiddleware(CSRFMiddleware):
-    """Litestar's CSRF protection for browsers; scripts with a bearer token send no cookie a
-    forger could ride on, so they are let through, as are the JSON sign-up and sign-in calls,
-    which carry no session yet and accept only application/json (a cross-site form cannot send it)."""
+    """Litestar's CSRF protection for browsers. Let through: scripts with a bearer token, and
+    API calls with no session cookie, since a forger has no session to ride on (the sign-in
+    guard then answers 401); the JSON sign-up and sign-in calls, which carry no session yet
+    and accept only application/json (a cross-site form cannot send it)."""
 
     UNPROTECTED = {("POST", "/api/accounts"), ("POST", "/api/sessions")}
 
@@ -65,7 +66,8 @@ class TokenAwareCSRFMiddleware(CSRFMiddleware):
         if scope["type"] == "http":
             headers = dict(scope["headers"])
             auth = headers.get(b"authorization", b"").lower()
-            if auth.startswith(b"bearer ") or (scope["method"], scope["path"]) in self.UNPROTECTED:
+            no_session = scope["path"].startswith("/api/") and b"session=" not in headers.get(b"cookie", b"")
+            if auth.startswith(b"bearer ") or no_session or (scope["method"], scope["path"]) in self.UNPROTECTED:
                 await self.app(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
