@@ -7,11 +7,10 @@ from typing import Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.status_codes import HTTP_201_CREATED
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services
-from circles.models import Circle, Domain, person
+from circles.models import Circle, Domain
 from circles.schemas import (
     CircleChange, CircleList, CircleOut, CircleRef, DomainOut, InvitationOut, MemberOut, MembershipOut, NewCircle,
     NewDomain, NewInvitation, NewMember, RoleOut,
@@ -83,12 +82,10 @@ class CircleApi(Controller):
                          data: NewMember) -> MembershipOut:
         """Add a member with an account, or give a member roles; a leader or delegate joins the parent circle too."""
         await services.get_visible(db_session, circle_id, request.user.id)
-        member_id = await services.member_by_email(db_session, data.email)
-        membership = await services.add_member(db_session, request.user.id, circle_id, member_id, data.roles,
+        member = await services.member_by_email(db_session, data.email)
+        membership = await services.add_member(db_session, request.user.id, circle_id, member.id, data.roles,
                                                data.term_ends_on)
-        # Not from load_circle: a parent's steward who is not a member of a private circle sees no members.
-        name, email = (await db_session.execute(select(person.c.name, person.c.email).where(person.c.id == member_id))).one()
-        return MembershipOut(circle_id=str(circle_id), member=member_out(membership, name, email))
+        return MembershipOut(circle_id=str(circle_id), member=member_out(membership, member.name, member.email))
 
     @post("/{circle_id:uuid}/domains", status_code=HTTP_201_CREATED)
     async def add_domain(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
@@ -103,4 +100,4 @@ class CircleApi(Controller):
                      data: NewInvitation) -> InvitationOut:
         """An invitation link for someone without an account; only a name and an email are kept."""
         token = await services.invite(db_session, request.user.id, circle_id, data.name, data.email)
-        return InvitationOut(link=f"{request.base_url}invitations/{token}".replace("//invitations", "/invitations"))
+        return InvitationOut(link=services.invitation_link(str(request.base_url), token))

@@ -149,9 +149,9 @@ class CirclePages(Controller):
     async def add_member(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
                          data: Annotated[MemberForm, Form]) -> Template | Redirect:
         async def action() -> None:
-            member_id = await services.member_by_email(db_session, data.email)
+            member = await services.member_by_email(db_session, data.email)
             roles = [data.role] if data.role.strip() else []
-            await services.add_member(db_session, request.user.id, circle_id, member_id, roles,
+            await services.add_member(db_session, request.user.id, circle_id, member.id, roles,
                                       parse_date(data.term_ends_on, "term_ends_on"), today())
 
         done = f"{data.email.strip()} was given the role {data.role.strip()}." if data.role.strip() else f"{data.email.strip()} was added."
@@ -171,7 +171,7 @@ class CirclePages(Controller):
                      data: Annotated[InvitationForm, Form]) -> Template | Redirect:
         async def action() -> dict[str, str]:
             token = await services.invite(db_session, request.user.id, circle_id, data.name, data.email)
-            return {"invitation_link": f"{str(request.base_url).rstrip('/')}/invitations/{token}"}
+            return {"invitation_link": services.invitation_link(str(request.base_url), token)}
 
         return await self._act(request, db_session, circle_id, action, f"An invitation for {data.name.strip()} is ready: send them the link.",
                                {"invite_name": data.name, "invite_email": data.email})

@@ -8,6 +8,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -204,11 +205,18 @@ async def add_member(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UU
     return membership
 
 
-async def member_by_email(db: AsyncSession, email: str) -> uuid.UUID:
-    member_id = await db.scalar(select(person.c.id).where(person.c.email == email.strip().lower()))
-    if member_id is None:
+class Person(NamedTuple):
+    id: uuid.UUID
+    name: str
+    email: str
+
+
+async def member_by_email(db: AsyncSession, email: str) -> Person:
+    row = (await db.execute(select(person.c.id, person.c.name, person.c.email)
+                            .where(person.c.email == email.strip().lower()))).one_or_none()
+    if row is None:
         raise CircleRuleBroken("no_such_account", f"email: nobody has an account with {email}; send them an invitation link instead")
-    return member_id
+    return Person(*row)
 
 
 async def remove_role(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID, role_id: uuid.UUID) -> None:
@@ -238,6 +246,10 @@ async def invite(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID, 
                       token_hash=_invitation_hash(token), invited_by_id=account_id))
     await db.flush()
     return token
+
+
+def invitation_link(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/invitations/{token}"
 
 
 async def open_invitation(db: AsyncSession, token: str) -> tuple[Invitation, Circle]:

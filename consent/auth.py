@@ -64,10 +64,10 @@ class TokenAwareCSRFMiddleware(CSRFMiddleware):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            headers = dict(scope["headers"])
-            auth = headers.get(b"authorization", b"").lower()
-            no_session = scope["path"].startswith("/api/") and b"session=" not in headers.get(b"cookie", b"")
-            if auth.startswith(b"bearer ") or no_session or (scope["method"], scope["path"]) in self.UNPROTECTED:
+            connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+            session_key = scope["app"].state["consent_session_config"].key
+            no_session = scope["path"].startswith("/api/") and session_key not in connection.cookies
+            if bearer_token(connection) or no_session or (scope["method"], scope["path"]) in self.UNPROTECTED:
                 await self.app(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)

@@ -44,7 +44,7 @@ class ClientError(Exception):
 
     def __init__(self, status_code: int, code: str, message: str) -> None:
         super().__init__(message)
-        self.status_code, self.code, self.message = status_code, code, message
+        self.status_code, self.code = status_code, code
 
 
 def describe(exc: Exception) -> tuple[int, str, str]:

@@ -69,7 +69,9 @@ class AccountApi(Controller):
         return account_out(request.user)
 
 
-class SignUpForm(msgspec.Struct):
+class AccountForm(msgspec.Struct):
+    """The sign-up form; sign-in uses its email, password and next."""
+
     name: str = ""
     email: str = ""
     password: str = ""
@@ -96,7 +98,7 @@ class AccountPages(Controller):
 
     @post("/sign-up")
     async def sign_up(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, data: Annotated[SignUpForm, FormBody]
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, data: Annotated[AccountForm, FormBody]
     ) -> Template | Redirect:
         try:
             msgspec.convert({"name": data.name, "email": data.email, "password": data.password}, SignUp)
@@ -115,7 +117,7 @@ class AccountPages(Controller):
 
     @post("/sign-in")
     async def sign_in(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, data: Annotated[SignUpForm, FormBody]
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, data: Annotated[AccountForm, FormBody]
     ) -> Template | Redirect:
         account = await services.authenticate(db_session, data.email, data.password)
         if account is None:
