@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 180, 64, 24, 70, 16
+CHAR_W, LINE_H = 7, 14  # 12px label text is under 7px a character
 
 
 @dataclass
@@ -18,6 +19,23 @@ class Box:
     private: bool = False
     links: list[str] = field(default_factory=list)  # e.g. "leader: Chidi", drawn on the edge to the parent
 
+    @property
+    def centre(self) -> float:
+        return self.x + BOX_W / 2
+
+    @property
+    def half_width(self) -> float:
+        """Half the room this circle needs: its box, or its link labels beside its edge."""
+        return max(BOX_W / 2, max((len(label) for label in self.links), default=0) * CHAR_W + 6)
+
+
+@dataclass
+class Label:
+    text: str
+    x: float
+    y: float
+    anchor: str  # "start" or "end": labels sit on the side away from the parent
+
 
 @dataclass
 class Edge:
@@ -25,7 +43,7 @@ class Edge:
     y1: float
     x2: float
     y2: float
-    labels: list[str]
+    labels: list[Label]
 
 
 @dataclass
@@ -38,8 +56,8 @@ class Chart:
 
 def layout(circles: Sequence[tuple[uuid.UUID, uuid.UUID | None, str, bool]],
            links: Mapping[uuid.UUID, list[tuple[str, str]]]) -> Chart:
-    """circles: (id, parent_id, name, private). Leaves sit side by side; a parent is centred
-    over its children; each level is one row."""
+    """circles: (id, parent_id, name, private). Leaves sit side by side, each with room for its
+    link labels; a parent is centred over its children; each level is one row."""
     children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
     boxes: dict[uuid.UUID, Box] = {}
     for circle_id, parent_id, name, private in circles:
@@ -58,16 +76,24 @@ def layout(circles: Sequence[tuple[uuid.UUID, uuid.UUID | None, str, bool]],
         if kids:
             box.x = (boxes[kids[0]].x + boxes[kids[-1]].x) / 2
         else:
-            box.x = next_x
-            next_x += BOX_W + GAP_X
+            box.x = next_x + box.half_width - BOX_W / 2
+        next_x = max(next_x, box.centre + box.half_width + GAP_X)
 
     known = set(boxes)
     for root in [c for c, p, _, _ in circles if p is None or p not in known]:
         place(root, 0)
-    edges = [
-        Edge(x1=boxes[p].x + BOX_W / 2, y1=boxes[p].y + BOX_H, x2=box.x + BOX_W / 2, y2=box.y, labels=box.links)
-        for c, p, _, _ in circles if p in known for box in [boxes[c]]
-    ]
-    width = max((b.x for b in boxes.values()), default=0) + BOX_W + MARGIN
+    edges = [_edge(boxes[p], boxes[c]) for c, p, _, _ in circles if p in known]
+    width = max((b.centre + b.half_width for b in boxes.values()), default=0) + MARGIN
     height = max((b.y for b in boxes.values()), default=0) + BOX_H + MARGIN
     return Chart(boxes=list(boxes.values()), edges=edges, width=width, height=height)
+
+
+def _edge(parent: Box, child: Box) -> Edge:
+    """Labels stack just above the child, beside the line, on the side away from the parent."""
+    rightwards = child.centre >= parent.centre
+    labels = [
+        Label(text=text, x=child.centre + (6 if rightwards else -6),
+              y=child.y - 8 - (len(child.links) - 1 - i) * LINE_H, anchor="start" if rightwards else "end")
+        for i, text in enumerate(child.links)
+    ]
+    return Edge(x1=parent.centre, y1=parent.y + BOX_H, x2=child.centre, y2=child.y, labels=labels)
