@@ -24,11 +24,14 @@ from litestar.template import TemplateConfig
 from circles.controllers import CircleApi
 from circles.pages import CirclePages, InvitationPages
 from consent import db
+from rounds.controllers import ProposalApi
 from consent.accounts.controllers import AccountApi, AccountPages
 from consent.auth import AccountAuthMiddleware, SessionConfig, TokenAwareCSRFMiddleware, requires_account
 from consent.errors import handle_exception
 from consent.home import home
 from consent.settings import Settings
+from rounds.scheduler import DeadlineScheduler
+from rounds.services import Clock, system_clock
 
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATE_DIR = Path(templates_package.__file__).parent
@@ -39,7 +42,8 @@ def is_sign_in_attempt(request: Request[Any, Any, Any]) -> bool:
     return request.method == "POST" and request.url.path in SIGN_IN_PATHS
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> Litestar:
+    """`clock` gives the current time to everything with a deadline, so tests can move it."""
     settings = settings or Settings.from_env()
     engine = db.create_engine(settings.database_url)
     db_config = SQLAlchemyAsyncConfig(
@@ -59,6 +63,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Alembic drives its own event loop, so it runs in a worker thread before we serve.
         await anyio.to_thread.run_sync(db.upgrade, settings.database_url)
 
+    deadlines = DeadlineScheduler(db_config.create_session_maker(), clock, settings.tick_seconds)
+
     return Litestar(
         route_handlers=[
             home,
@@ -66,10 +72,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AccountPages,
             InvitationPages,
             # Everything about circles is for signed-in people only.
-            Router(path="/", route_handlers=[CircleApi, CirclePages], guards=[requires_account]),
+            Router(path="/", route_handlers=[CircleApi, CirclePages, ProposalApi], guards=[requires_account]),
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
-        on_startup=[migrate],
+        on_startup=[migrate, deadlines.start],
+        on_shutdown=[deadlines.stop],
         plugins=[SQLAlchemyPlugin(config=db_config), FlashPlugin(config=FlashConfig(template_config=template_config))],
         middleware=[
             rate_limit.middleware,
@@ -81,7 +88,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config,
         exception_handlers={Exception: handle_exception},
         openapi_config=OpenAPIConfig(title="consent", version="0.1.0", path="/schema"),
-        state=State({"settings": settings, "consent_db_config": db_config, "consent_session_config": session_config}),
+        state=State({"settings": settings, "consent_db_config": db_config, "consent_session_config": session_config,
+                     "clock": clock}),
         logging_config=None,
     )
 

@@ -37,6 +37,19 @@ def seed_demo(settings: Settings) -> None:
         print("The demo network is already there; its passwords were printed when it was created.")
 
 
+async def close_due_once(settings: Settings) -> int:
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from rounds.scheduler import tick
+    from rounds.services import system_clock
+
+    engine = db.create_engine(settings.database_url)
+    try:
+        return await tick(async_sessionmaker(engine, expire_on_commit=False), system_clock)
+    finally:
+        await engine.dispose()
+
+
 def backup(settings: Settings, target: Path) -> None:
     """An online copy through SQLite's backup API: consistent even while the server writes."""
     if not settings.is_sqlite:
@@ -57,6 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     serve_cmd.add_argument("--port", type=int, default=None)
     serve_cmd.add_argument("--demo", action="store_true", help="seed the demo network before serving")
     commands.add_parser("demo", help="seed the demo network (idempotent)")
+    commands.add_parser("tick", help="close the async proposals whose deadline has passed (for cron)")
     db_cmd = commands.add_parser("db", help="database tasks")
     db_cmd.add_argument("task", choices=["upgrade"])
     backup_cmd = commands.add_parser("backup", help="online backup of the SQLite database")
@@ -71,6 +85,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "db":
         db.upgrade(settings.database_url)
         print("The database schema is up to date.")
+    elif args.command == "tick":
+        db.upgrade(settings.database_url)
+        print(f"Closed {asyncio.run(close_due_once(settings))} proposal(s) whose deadline had passed.")
     elif args.command == "backup":
         backup(settings, args.path)
 

@@ -26,6 +26,7 @@ class Settings:
     port: int = 8000
     secure_cookies: bool = False
     sign_in_attempts_per_minute: int = 10
+    tick_seconds: float = 15.0  # how often async deadlines are checked
 
     @property
     def is_sqlite(self) -> bool:
@@ -45,6 +46,7 @@ class Settings:
             port=int(env.get("CONSENT_PORT", "8000")),
             secure_cookies=env.get("CONSENT_SECURE_COOKIES", "").lower() in {"1", "true", "yes", "on"},
             sign_in_attempts_per_minute=int(env.get("CONSENT_SIGN_IN_ATTEMPTS_PER_MINUTE", "10")),
+            tick_seconds=float(env.get("CONSENT_TICK_SECONDS", "15")),
         )
 
 

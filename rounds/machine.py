@@ -30,7 +30,7 @@ PHASES_FOR: Mapping[str, frozenset[str]] = {
     "pass": frozenset({CLARIFYING, REACTING, CONSENTING}),
     "consent": frozenset({CONSENTING}),
     "concern": frozenset({CONSENTING}),
-    "object": frozenset({CONSENTING}),
+    "object": frozenset({DRAFT, CLARIFYING, REACTING, CONSENTING}),  # before the round: only early, see below
     "stand_aside": frozenset({CONSENTING}),
     "withdraw_objection": frozenset({CONSENTING, INTEGRATING}),
     "amend": frozenset({DRAFT, CLARIFYING, REACTING, INTEGRATING}),
@@ -249,6 +249,10 @@ def _pass(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
 
 
 def _consent_response(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    if p.mode == "live" and s not in p.present and a.type == "object":
+        return _early_objection(p, a, s)
+    if p.phase != CONSENTING:
+        raise ActionRefused("wrong_phase", f"{a.type} is not possible while the proposal is {p.phase}.")
     _require_participant(p, s)
     _require_turn(p, s)
     if s in p.responses:
@@ -264,7 +268,38 @@ def _consent_response(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, l
     elif a.data.get("text"):
         data["text"] = _text(a, "text")
     new = replace(p, responses={**p.responses, s: a.type}, responded=p.responded | {s}, objections=objections)
-    return _next_turn(new), [("responded", data)]
+    events: list[Event] = [("responded", data)]
+    if new.mode == "async" and new.consented():  # everyone has agreed: nothing to wait for
+        new, decided = close_consent_round(new)
+        events += decided
+    return _next_turn(new), events
+
+
+def _early_objection(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    """A live proposal takes an objection from a member who cannot attend, at any time
+    before a decision; it is open in the meeting like any other."""
+    text = _text(a, "text", code="objection_needs_reason")
+    objection = Objection(id=f"o{len(p.objections) + 1}", author=s, text=text, revision=p.revision)
+    return replace(p, objections=(*p.objections, objection)), [
+        ("responded", {"member": str(s), "kind": "object", "text": text, "objection_id": objection.id,
+                       "revision": p.revision, "round": p.round, "early": True})]
+
+
+def deadline(p: Proposal, silence_is_consent: bool) -> tuple[Proposal, list[Event]]:
+    """An async proposal's deadline has come: decided if the circle's rule holds (no open
+    objection, and everyone agreed or silence counts as consent), integration if an objection
+    is open, otherwise it is taken into the next live meeting."""
+    if p.mode != "async" or p.phase not in OPEN_PHASES:
+        return p, []
+    if p.phase == CONSENTING:
+        try:
+            closed, events = close_consent_round(p, silence_is_consent)
+        except ActionRefused:
+            pass
+        else:
+            outcome = DECIDED if closed.phase == DECIDED else INTEGRATING
+            return replace(closed, seq=p.seq + 1 + len(events)), [("deadline_passed", {"outcome": outcome}), *events]
+    return replace(p, mode="live", seq=p.seq + 1), [("deadline_passed", {"outcome": "next_meeting"})]
 
 
 def _withdraw_objection(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
@@ -338,3 +373,28 @@ _HANDLERS = {
     "stand_aside": _consent_response, "withdraw_objection": _withdraw_objection, "amend": _amend,
     "not_adopted": _not_adopted, "withdraw": _withdraw, "present": _presence, "absent": _presence,
 }
+
+
+def snapshot(p: Proposal) -> dict[str, Any]:
+    """The state as JSON, for storage; author, members and facilitators come from the circle."""
+    return {
+        "mode": p.mode, "phase": p.phase, "revision": p.revision, "round": p.round,
+        "present": [str(m) for m in p.present], "turn": p.turn,
+        "responses": {str(m): kind for m, kind in p.responses.items()},
+        "responded": sorted(str(m) for m in p.responded),
+        "objections": [{"id": o.id, "author": str(o.author), "text": o.text, "revision": o.revision,
+                        "status": o.status, "integrated_by": o.integrated_by} for o in p.objections],
+        "questions": {q: str(m) for q, m in p.questions.items()}, "seq": p.seq,
+    }
+
+
+def restore(data: Mapping[str, Any], author: uuid.UUID, members: frozenset[uuid.UUID],
+            facilitators: frozenset[uuid.UUID]) -> Proposal:
+    return Proposal(
+        mode=data["mode"], author=author, members=members, facilitators=facilitators, phase=data["phase"],
+        revision=data["revision"], round=data["round"], present=tuple(uuid.UUID(m) for m in data["present"]),
+        turn=data["turn"], responses={uuid.UUID(m): kind for m, kind in data["responses"].items()},
+        responded=frozenset(uuid.UUID(m) for m in data["responded"]),
+        objections=tuple(Objection(**{**o, "author": uuid.UUID(o["author"])}) for o in data["objections"]),
+        questions={q: uuid.UUID(m) for q, m in data["questions"].items()}, seq=data["seq"],
+    )

@@ -159,8 +159,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Per module: Playwright's sync API keeps an event loop running in the main thread while
+    it is open, and async tests in the modules after it need that thread free."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -44,3 +44,13 @@ async def test_sqlite_pragmas_and_foreign_keys(settings: Settings) -> None:
                 )
     finally:
         await engine.dispose()
+
+
+def test_every_migration_goes_down_and_up_again(database_url: str) -> None:
+    from alembic import command
+
+    from tests.conftest import in_thread
+
+    config = db.alembic_config(database_url)
+    in_thread(command.downgrade, config, "base")
+    in_thread(command.upgrade, config, "head")

@@ -14,7 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from rounds.machine import (
     AGREEING, CLARIFYING, CONSENTING, DECIDED, DRAFT, INTEGRATING, NOT_ADOPTED, OPEN_PHASES, PHASES_FOR, REACTING,
-    WITHDRAWN, Action, ActionRefused, Proposal, apply,
+    WITHDRAWN, Action, ActionRefused, Proposal, apply, deadline, restore, snapshot,
 )
 
 AUTHOR, FACILITATOR, BO, CY = (uuid.UUID(int=i) for i in range(1, 5))
@@ -65,9 +65,10 @@ def test_async_proposal_decided_when_everyone_consents() -> None:
     for member in (AUTHOR, FACILITATOR, BO):
         p = act(p, member, "consent")
     refused(p, FACILITATOR, "advance", "round_incomplete")
-    p = act(p, CY, "concern", text="watch the cost")
-    p = act(p, FACILITATOR, "advance")
-    assert p.phase == DECIDED and p.consented()
+    p, events = apply(p, Action("concern", CY, {"text": "watch the cost"}))
+    # async: the last agreeing response decides it, with nothing left to wait for
+    assert [e[0] for e in events] == ["responded", "decided"]
+    assert p.phase == DECIDED and p.consented() and p.seq == 3 + 4 + 1
 
 
 def test_objection_needs_a_reason_and_is_integrated_by_amendment() -> None:
@@ -86,7 +87,6 @@ def test_objection_needs_a_reason_and_is_integrated_by_amendment() -> None:
     assert p.objections[0].status == "integrated" and p.objections[0].integrated_by == 2
     for member in sorted(MEMBERS):
         p = act(p, member, "consent")
-    p = act(p, FACILITATOR, "advance")
     assert p.phase == DECIDED
 
 
@@ -181,6 +181,47 @@ def test_unknown_actions_and_bad_fields_are_refused() -> None:
     refused(p, FACILITATOR, "present", "invalid", member_id="not-a-uuid")
 
 
+def test_a_live_proposal_takes_an_early_objection_from_someone_absent() -> None:
+    p = act(proposal("live"), FACILITATOR, "present")
+    refused(p, CY, "object", "objection_needs_reason", text="")
+    p, events = apply(p, Action("object", CY, {"text": "I cannot come, and this is unsafe"}))
+    assert events[0][1]["early"] is True and p.open_objections[0].author == CY
+    refused(p, BO, "concern", "wrong_phase", text="early concerns are not objections")
+    p = act(act(act(p, FACILITATOR, "start"), FACILITATOR, "advance"), FACILITATOR, "advance")
+    p = act(p, FACILITATOR, "consent")
+    assert act(p, FACILITATOR, "advance").phase == INTEGRATING  # the absent member's objection is open
+
+
+def test_an_early_objection_is_not_taken_in_async_mode() -> None:
+    refused(proposal("async"), CY, "object", "wrong_phase", text="too early")
+
+
+@pytest.mark.parametrize(
+    ("responses", "silence", "outcome", "phase", "mode"),
+    [
+        ({AUTHOR: "consent", FACILITATOR: "consent"}, True, "decided", DECIDED, "async"),
+        ({AUTHOR: "consent", FACILITATOR: "consent"}, False, "next_meeting", CONSENTING, "live"),
+        ({AUTHOR: "consent", BO: "object"}, True, "integrating", INTEGRATING, "async"),
+        ({AUTHOR: "stand_aside", FACILITATOR: "consent"}, True, "next_meeting", CONSENTING, "live"),
+    ],
+)
+def test_the_deadline_applies_the_circles_rule(responses: dict, silence: bool, outcome: str, phase: str, mode: str) -> None:
+    p = to_consenting(proposal())
+    for member, kind in responses.items():
+        p = act(p, member, kind, text="a reason")
+    closed, events = deadline(p, silence_is_consent=silence)
+    assert events[0] == ("deadline_passed", {"outcome": outcome})
+    assert (closed.phase, closed.mode) == (phase, mode)
+    assert closed.seq == p.seq + len(events)
+
+
+def test_the_deadline_takes_an_unfinished_process_to_the_next_meeting_and_ignores_live_ones() -> None:
+    p = act(proposal(), FACILITATOR, "start")
+    closed, events = deadline(p, silence_is_consent=True)
+    assert events == [("deadline_passed", {"outcome": "next_meeting"})] and closed.mode == "live"
+    assert deadline(closed, silence_is_consent=True) == (closed, [])
+
+
 ACTIONS = sorted(PHASES_FOR)
 PEOPLE = [AUTHOR, FACILITATOR, BO, CY, OUTSIDER]
 
@@ -253,6 +294,11 @@ class ConsentProcess(RuleBasedStateMachine):
         if p.phase == DECIDED:
             assert not p.open_objections
             assert p.participants and all(p.responses.get(m) in AGREEING for m in p.participants)
+
+    @invariant()
+    def the_stored_snapshot_restores_the_same_state(self) -> None:
+        p = self.proposal
+        assert restore(snapshot(p), p.author, p.members, p.facilitators) == p
 
     @invariant()
     def revisions_only_grow(self) -> None:

@@ -1,0 +1,57 @@
+"""The proposal API of API.md: create, read, act, and the event log since a seq."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rounds import services
+from rounds.schemas import NewProposal
+
+
+def clock(request: Request[Any, Any, Any]) -> services.Clock:
+    return request.app.state.get("clock", services.system_clock)
+
+
+class ProposalApi(Controller):
+    path = "/api"
+    tags = ["proposals"]
+
+    @post("/circles/{circle_id:uuid}/proposals", status_code=HTTP_201_CREATED)
+    async def create(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
+                     data: NewProposal) -> dict[str, Any]:
+        """Propose, in one of the circle's domains: live (in a meeting) or async (until closes_at)."""
+        proposal = await services.create_proposal(
+            db_session, request.user.id, circle_id, title=data.title, driver=data.driver, text=data.text,
+            domain_id=data.domain_id, mode=data.mode, now=clock(request)(), review_by=data.review_by,
+            closes_at=data.closes_at, supersedes=data.supersedes, evaluation=data.evaluation)
+        return await services.describe(db_session, proposal)
+
+    @get("/proposals/{proposal_id:uuid}")
+    async def read(self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID) -> dict[str, Any]:
+        proposal = await services.visible_proposal(db_session, proposal_id, request.user.id)
+        return await services.describe(db_session, proposal)
+
+    @post("/proposals/{proposal_id:uuid}/actions", status_code=HTTP_200_OK)
+    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID,
+                  data: dict[str, Any]) -> dict[str, Any]:
+        """Take one step of the consent process; retrying with the same client_id changes nothing."""
+        outcome = await services.act(db_session, request.user.id, proposal_id, data, clock(request)())
+        names = await services.names_of(db_session, {e.actor_id for e in outcome.events if e.actor_id})
+        events = [services.event_json(e, names) for e in outcome.events]
+        await db_session.commit()
+        return {"seq": outcome.seq, "event": events[0] if events else None, "events": events}
+
+    @get("/proposals/{proposal_id:uuid}/events")
+    async def events(self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID,
+                     since: int = Parameter(default=0, ge=0)) -> dict[str, Any]:
+        """Every event with seq > since, in order (at most 1000; ask again from the last one)."""
+        proposal = await services.visible_proposal(db_session, proposal_id, request.user.id)
+        events = await services.events_since(db_session, proposal, since)
+        names = await services.names_of(db_session, {e.actor_id for e in events if e.actor_id})
+        return {"items": [services.event_json(e, names) for e in events]}

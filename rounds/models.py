@@ -1,0 +1,91 @@
+"""Proposals, their revisions, and the event log that is the whole history of the process.
+
+Rounds, responses and objections are not tables of their own: they are what the events say
+(each response event names its round and revision), and the state machine's snapshot on the
+proposal holds what the next action must be checked against. One source of truth, no copies.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from advanced_alchemy.base import UUIDAuditBase
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+# advanced-alchemy's JsonB does not work with SQLAlchemy 2.1; this is the same idea.
+JsonB = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Proposal(UUIDAuditBase):
+    __tablename__ = "proposal"
+
+    circle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"), index=True)
+    domain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("domain.id"))
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    driver: Mapped[str] = mapped_column(Text)  # of the current revision
+    text: Mapped[str] = mapped_column(Text)  # of the current revision
+    evaluation: Mapped[str] = mapped_column(Text, default="")  # how will we know it works
+    mode: Mapped[str] = mapped_column(String(10))  # live or async
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    seq: Mapped[int] = mapped_column(Integer, default=0)  # the last event's seq
+    review_by: Mapped[date | None] = mapped_column(Date, default=None)
+    closes_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None, index=True)
+    # use_alter: proposal and decision refer to each other
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decision.id", use_alter=True), default=None)
+    machine: Mapped[dict[str, Any]] = mapped_column(JsonB)  # rounds.machine snapshot
+
+
+class Revision(UUIDAuditBase):
+    __tablename__ = "revision"
+    __table_args__ = (UniqueConstraint("proposal_id", "number"),)
+
+    proposal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    driver: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Event(UUIDAuditBase):
+    """One accepted change to a proposal; `seq` is contiguous per proposal from 1. The first
+    event of an action carries the client's id, so a retried action is found, not redone."""
+
+    __tablename__ = "event"
+    __table_args__ = (UniqueConstraint("proposal_id", "seq", name="uq_event_seq"),
+                      UniqueConstraint("proposal_id", "client_id", name="uq_event_client_id"))
+
+    proposal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), default=None)
+    client_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    data: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class Decision(UUIDAuditBase):
+    """A consented proposal, as the decision log keeps it."""
+
+    __tablename__ = "decision"
+
+    proposal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("proposal.id"), unique=True)
+    circle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"), index=True)
+    domain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("domain.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    driver: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    evaluation: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[int] = mapped_column(Integer)
+    decided_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    review_by: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active, retired, superseded
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decision.id"), default=None)
+    # Final responses, concerns, objections and how each was integrated: the record of consent.
+    record: Mapped[dict[str, Any]] = mapped_column(JsonB)

@@ -1,0 +1,277 @@
+"""Loading and storing proposals: each accepted action's events are written in the same
+transaction as the new state; a retried action (same client_id) returns its first result."""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from circles import services as circles
+from circles.models import Circle, Domain, Membership, Role, person
+from circles.rules import FACILITATOR
+from rounds import machine
+from rounds.machine import ActionRefused
+from rounds.models import Decision, Event, Proposal, Revision
+
+Clock = Callable[[], datetime]
+MODES = ("live", "async")
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def refused(code: str, message: str, status_code: int = 422) -> ActionRefused:
+    return ActionRefused(code, message, status_code=status_code)
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _clean(value: str, field: str, limit: int) -> str:
+    value = value.strip()
+    if not value:
+        raise refused("invalid", f"{field}: must not be empty")
+    if len(value) > limit:
+        raise refused("invalid", f"{field}: at most {limit} characters")
+    return value
+
+
+async def _member_of(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID) -> Circle:
+    """The circle, if the account may see it (else 404) and is a member of it (else 403)."""
+    circle = await circles.get_visible(db, circle_id, account_id)
+    if await circles.roles_in(db, circle.id, account_id) is None:
+        raise refused("not_a_participant", f"Only members of {circle.name} take part in its proposals.", 403)
+    return circle
+
+
+async def create_proposal(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID, *, title: str, driver: str,
+                          text: str, domain_id: uuid.UUID, mode: str, now: datetime, review_by: date | None = None,
+                          closes_at: datetime | None = None, supersedes: uuid.UUID | None = None,
+                          evaluation: str = "") -> Proposal:
+    circle = await _member_of(db, circle_id, account_id)
+    domain = await db.get(Domain, domain_id)
+    if domain is None or domain.circle_id != circle.id:
+        raise refused("domain_not_held", f"domain_id: a decision is taken in a domain that {circle.name} holds")
+    if mode not in MODES:
+        raise refused("invalid", "mode: live or async")
+    if closes_at is not None and closes_at.tzinfo is None:
+        closes_at = closes_at.replace(tzinfo=UTC)
+    if mode == "async" and closes_at is None:
+        raise refused("invalid", "closes_at: an async proposal needs a deadline")
+    if closes_at is not None and closes_at <= now:
+        raise refused("invalid", "closes_at: the deadline must be in the future")
+    if review_by is not None and review_by <= now.date():
+        raise refused("invalid", "review_by: the review date must be in the future")
+    if supersedes is not None:
+        superseded = await db.get(Decision, supersedes)
+        if superseded is None or superseded.circle_id != circle.id:
+            raise refused("invalid", "supersedes: no such decision of this circle")
+    proposal_id = uuid.uuid4()
+    state = machine.Proposal(mode=mode, author=account_id, members=frozenset())
+    proposal = Proposal(
+        id=proposal_id, circle_id=circle.id, domain_id=domain.id, author_id=account_id,
+        title=_clean(title, "title", 200), driver=_clean(driver, "driver", 20_000), text=_clean(text, "text", 20_000),
+        evaluation=evaluation.strip(), mode=mode, state=state.phase, revision=1, seq=0, review_by=review_by,
+        closes_at=closes_at, supersedes_id=supersedes, machine=machine.snapshot(state),
+    )
+    db.add(proposal)
+    await db.flush()
+    db.add(Revision(proposal_id=proposal.id, number=1, driver=proposal.driver, text=proposal.text))
+    await db.flush()
+    return proposal
+
+
+async def _locked(db: AsyncSession, proposal_id: uuid.UUID) -> Proposal | None:
+    """The proposal row, locked until commit (PostgreSQL; SQLite's BEGIN IMMEDIATE already
+    serialises writers), so concurrent actions on one proposal queue instead of racing."""
+    return await db.scalar(select(Proposal).where(Proposal.id == proposal_id).with_for_update())
+
+
+async def visible_proposal(db: AsyncSession, proposal_id: uuid.UUID, account_id: uuid.UUID, lock: bool = False) -> Proposal:
+    proposal = await (_locked(db, proposal_id) if lock else db.get(Proposal, proposal_id))
+    if proposal is None:
+        raise refused("not_found", "No such proposal, or it is not visible to you.", 404)
+    circle = await circles.get_visible(db, proposal.circle_id, account_id)
+    if circle.private and await circles.roles_in(db, circle.id, account_id) is None:
+        raise refused("not_found", "No such proposal, or it is not visible to you.", 404)
+    return proposal
+
+
+async def state_of(db: AsyncSession, proposal: Proposal) -> machine.Proposal:
+    rows = await db.execute(
+        select(Membership.account_id, Role.name).outerjoin(Role, Role.membership_id == Membership.id)
+        .where(Membership.circle_id == proposal.circle_id)
+    )
+    members, facilitators = set(), set()
+    for account_id, role in rows.all():
+        members.add(account_id)
+        if role == FACILITATOR:
+            facilitators.add(account_id)
+    return machine.restore(proposal.machine, proposal.author_id, frozenset(members), frozenset(facilitators))
+
+
+@dataclass
+class Outcome:
+    """What an action did: its events (empty for one that changed nothing) and the last seq."""
+
+    seq: int
+    events: list[Event]
+
+
+async def act(db: AsyncSession, account_id: uuid.UUID, proposal_id: uuid.UUID, action: dict[str, Any],
+              now: datetime) -> Outcome:
+    client_id = action.get("client_id")
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= 100:
+        raise refused("invalid", "client_id: a unique text of 1 to 100 characters, chosen by the client")
+    if not isinstance(action.get("type"), str):
+        raise refused("invalid", "type: the action's type is missing")
+    proposal = await visible_proposal(db, proposal_id, account_id, lock=True)
+    first = await db.scalar(select(Event).where(Event.proposal_id == proposal.id, Event.client_id == client_id))
+    if first is not None:  # a retry: answer as the first time, change nothing
+        events = list(await db.scalars(select(Event).where(
+            Event.proposal_id == proposal.id, Event.seq >= first.seq, Event.seq < first.seq + first.data["_count"]
+        ).order_by(Event.seq)))
+        return Outcome(seq=events[-1].seq, events=events)
+    state = await state_of(db, proposal)
+    data = {k: v for k, v in action.items() if k not in {"type", "client_id"}}
+    new_state, produced = machine.apply(state, machine.Action(type=action["type"], actor=account_id, data=data))
+    return await _record(db, proposal, new_state, produced, account_id, client_id, now)
+
+
+async def _record(db: AsyncSession, proposal: Proposal, new_state: machine.Proposal, produced: list[machine.Event],
+                  actor_id: uuid.UUID | None, client_id: str | None, now: datetime) -> Outcome:
+    events = []
+    for offset, (event_type, data) in enumerate(produced):
+        if offset == 0:
+            data = {**data, "_count": len(produced)}  # how many events the action made, for retries
+        events.append(Event(proposal_id=proposal.id, seq=proposal.seq + offset + 1, type=event_type, actor_id=actor_id,
+                            client_id=client_id if offset == 0 else None, data=data, at=now))
+    db.add_all(events)
+    for event_type, data in produced:
+        if event_type == "amended":
+            proposal.text = data["text"]
+            proposal.driver = data.get("driver", proposal.driver)
+            db.add(Revision(proposal_id=proposal.id, number=data["revision"], driver=proposal.driver, text=proposal.text))
+    proposal.state, proposal.mode, proposal.revision = new_state.phase, new_state.mode, new_state.revision
+    proposal.seq, proposal.machine = new_state.seq, machine.snapshot(new_state)
+    if any(event_type == "decided" for event_type, _ in produced):
+        await _decide(db, proposal, new_state, now)
+    await db.flush()
+    return Outcome(seq=proposal.seq, events=events)
+
+
+async def _decide(db: AsyncSession, proposal: Proposal, state: machine.Proposal, now: datetime) -> Decision:
+    """The decision record: final text, every participant's final response, the concerns on
+    record, and each objection with how it was integrated."""
+    circle = await db.get(Circle, proposal.circle_id)
+    names = dict((await db.execute(select(person.c.id, person.c.name).where(
+        person.c.id.in_(list(state.participants | {o.author for o in state.objections}))))).all())
+    concerns = [
+        {"member": e.data["member"], "name": names.get(uuid.UUID(e.data["member"]), ""), "text": e.data["text"]}
+        for e in await db.scalars(select(Event).where(Event.proposal_id == proposal.id, Event.type == "responded"))
+        if e.data.get("kind") == "concern" and e.data.get("revision") == state.revision
+    ]
+    record = {
+        "responses": [{"member": str(m), "name": names.get(m, ""), "response": state.responses[m]}
+                      for m in sorted(state.participants)],
+        "concerns": concerns,
+        "objections": [{"id": o.id, "member": str(o.author), "name": names.get(o.author, ""), "text": o.text,
+                        "revision": o.revision, "status": o.status, "integrated_by": o.integrated_by}
+                       for o in state.objections],
+    }
+    decision = Decision(
+        proposal_id=proposal.id, circle_id=proposal.circle_id, domain_id=proposal.domain_id, title=proposal.title,
+        driver=proposal.driver, text=proposal.text, evaluation=proposal.evaluation, revision=proposal.revision,
+        decided_at=now, review_by=proposal.review_by or add_months(now.date(), circle.default_review_months),
+        supersedes_id=proposal.supersedes_id, record=record,
+    )
+    db.add(decision)
+    if proposal.supersedes_id is not None:
+        await db.execute(update(Decision).where(Decision.id == proposal.supersedes_id).values(status="superseded"))
+    return decision
+
+
+async def close_due(db: AsyncSession, now: datetime) -> int:
+    """Applies the deadline to every async proposal that is due, also those that fell due
+    while the server was down; returns how many it closed. Each in its own transaction."""
+    due = list(await db.scalars(select(Proposal.id).where(
+        Proposal.mode == "async", Proposal.closes_at <= now, Proposal.state.in_(machine.OPEN_PHASES))))
+    closed = 0
+    for proposal_id in due:
+        proposal = await _locked(db, proposal_id)
+        if proposal is not None and proposal.mode == "async" and proposal.state in machine.OPEN_PHASES:
+            circle = await db.get(Circle, proposal.circle_id)
+            new_state, produced = machine.deadline(await state_of(db, proposal), circle.silence_is_consent)
+            await _record(db, proposal, new_state, produced, None, None, now)
+            proposal.closes_at = None  # a deadline passes once; its event keeps when
+            closed += 1
+        await db.commit()
+    return closed
+
+
+async def events_since(db: AsyncSession, proposal: Proposal, since: int, limit: int = 1000) -> list[Event]:
+    return list(await db.scalars(select(Event).where(Event.proposal_id == proposal.id, Event.seq > since)
+                                 .order_by(Event.seq).limit(limit)))
+
+
+async def revisions_of(db: AsyncSession, proposal: Proposal) -> list[Revision]:
+    return list(await db.scalars(select(Revision).where(Revision.proposal_id == proposal.id).order_by(Revision.number)))
+
+
+async def names_of(db: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    return dict((await db.execute(select(person.c.id, person.c.name).where(person.c.id.in_(list(ids))))).all())
+
+
+async def open_proposals(db: AsyncSession, circle_id: uuid.UUID) -> list[Proposal]:
+    return list(await db.scalars(select(Proposal).where(
+        Proposal.circle_id == circle_id, Proposal.state.in_(machine.OPEN_PHASES)).order_by(Proposal.created_at)))
+
+
+def event_json(event: Event, names: dict[uuid.UUID, str]) -> dict[str, Any]:
+    actor = {"id": str(event.actor_id), "name": names.get(event.actor_id, "")} if event.actor_id else None
+    data = {k: v for k, v in event.data.items() if k != "_count"}
+    return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "actor": actor, "data": data}
+
+
+RESPONSE_EVENTS = {"question_asked", "question_answered", "reaction_given", "passed", "responded"}
+
+
+async def describe(db: AsyncSession, proposal: Proposal) -> dict[str, Any]:
+    """The whole current state of a proposal, as API.md's GET /api/proposals/{id} gives it."""
+    state = await state_of(db, proposal)
+    history = await events_since(db, proposal, 0, limit=100_000)
+    names = await names_of(db, set(state.members) | {e.actor_id for e in history if e.actor_id})
+    person_json = lambda m: {"id": str(m), "name": names.get(m, "")}  # noqa: E731
+    return {
+        "id": str(proposal.id), "circle_id": str(proposal.circle_id), "domain_id": str(proposal.domain_id),
+        "author": person_json(proposal.author_id), "title": proposal.title, "driver": proposal.driver,
+        "text": proposal.text, "evaluation": proposal.evaluation, "mode": proposal.mode, "state": proposal.state,
+        "revision": proposal.revision, "seq": proposal.seq,
+        "review_by": proposal.review_by.isoformat() if proposal.review_by else None,
+        "closes_at": proposal.closes_at.isoformat() if proposal.closes_at else None,
+        "supersedes": str(proposal.supersedes_id) if proposal.supersedes_id else None,
+        "revisions": [{"number": r.number, "driver": r.driver, "text": r.text, "at": r.created_at.isoformat()}
+                      for r in await revisions_of(db, proposal)],
+        "round": {"number": state.round, "phase": state.phase,
+                  "turn": person_json(state.whose_turn) if state.whose_turn else None,
+                  "responded": [str(m) for m in sorted(state.responded)]},
+        "participants": [{**person_json(m), "present": m in state.present, "response": state.responses.get(m)}
+                         for m in sorted(state.participants, key=lambda m: names.get(m, ""))],
+        "facilitators": [str(m) for m in sorted(state.movers)],
+        "responses": [event_json(e, names) for e in history if e.type in RESPONSE_EVENTS],
+        "objections": [{"id": o.id, "member": person_json(o.author), "text": o.text, "revision": o.revision,
+                        "status": o.status, "integrated_by": o.integrated_by} for o in state.objections],
+    }
