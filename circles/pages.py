@@ -82,7 +82,9 @@ async def circle_page(request: Request[Any, Any, Any], db: AsyncSession, circle_
     if view.parent is not None and view.details_visible:
         parent_domains = (await services.load_circle(db, view.parent.id, request.user.id)).domains
     context.setdefault("form", {})
-    return await page(request, db, "circles/circle.html", status_code=status_code, view=view,
+    # Other packages add sections (its proposals, its decisions) without circles knowing them.
+    sections = [await section(db, circle_id, request.user.id) for section in request.app.state.get("circle_sections", [])]
+    return await page(request, db, "circles/circle.html", status_code=status_code, view=view, sections=sections,
                       parent_domains=parent_domains, today=today(), term_ends_soon=rules.term_ends_soon,
                       standard_roles=rules.STANDARD_ROLES, **context)
 

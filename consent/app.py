@@ -25,6 +25,7 @@ from circles.controllers import CircleApi
 from circles.pages import CirclePages, InvitationPages
 from consent import db
 from rounds.controllers import ProposalApi
+from rounds.pages import ProposalPages, open_proposals_section
 from consent.accounts.controllers import AccountApi, AccountPages
 from consent.auth import AccountAuthMiddleware, SessionConfig, TokenAwareCSRFMiddleware, requires_account
 from consent.errors import handle_exception
@@ -72,7 +73,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             AccountPages,
             InvitationPages,
             # Everything about circles is for signed-in people only.
-            Router(path="/", route_handlers=[CircleApi, CirclePages, ProposalApi], guards=[requires_account]),
+            Router(path="/", route_handlers=[CircleApi, CirclePages, ProposalApi, ProposalPages],
+                   guards=[requires_account]),
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
         on_startup=[migrate, deadlines.start],
@@ -89,7 +91,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         exception_handlers={Exception: handle_exception},
         openapi_config=OpenAPIConfig(title="consent", version="0.1.0", path="/schema"),
         state=State({"settings": settings, "consent_db_config": db_config, "consent_session_config": session_config,
-                     "clock": clock}),
+                     "clock": clock, "circle_sections": [open_proposals_section]}),
         logging_config=None,
     )
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from circles import services as circles
+from circles.models import Circle
+from rounds import services as rounds
 from consent import db
 from consent.accounts import services as accounts
 from consent.accounts.models import Account
@@ -70,4 +73,40 @@ async def _seed(session: AsyncSession) -> dict[str, str]:
     await circles.add_member(session, ada, housing.id, eli, ["leader"])
     await circles.add_member(session, eli, housing.id, people["fatima"].id, ["delegate", "facilitator"])
     await circles.add_member(session, eli, housing.id, people["bo"].id, [])
+    await _seed_proposals(session, people, general, food, activities.id)
     return passwords
+
+
+async def _seed_proposals(session: AsyncSession, people: dict[str, Account], general: Circle, food: Circle,
+                          activities_id: uuid.UUID) -> None:
+    """A decision already in the log, a live proposal ready to present, an async one open."""
+    now = datetime.now(UTC)
+    ada, bo, chidi, dana = (people[n].id for n in ("ada", "bo", "chidi", "dana"))
+    food_domain = (await circles.load_circle(session, food.id, chidi)).domains[0].id
+
+    decided = await rounds.create_proposal(
+        session, chidi, food.id, title="Collect on Fridays, share on Sundays",
+        driver="Bread from the bakery goes to waste every Friday evening.",
+        text="We collect surplus bread on Fridays and share it at the Saturday market stall.",
+        domain_id=food_domain, mode="async", now=now, closes_at=now + timedelta(days=7),
+        evaluation="Less than one crate thrown away a week by spring.")
+    steps = [(dana, "start", {}), (dana, "advance", {}), (dana, "advance", {}),
+             (ada, "object", {"text": "The market stall is closed in winter, so nobody would get the bread."}),
+             (chidi, "consent", {}), (dana, "consent", {}), (dana, "advance", {}),
+             (chidi, "amend", {"text": "We collect surplus bread on Fridays and share it on Sundays at the community hall."}),
+             (ada, "consent", {}), (chidi, "consent", {}), (dana, "concern", {"text": "The hall's freezer is small."})]
+    for number, (who, action, data) in enumerate(steps):
+        await rounds.act(session, who, decided.id, {"type": action, "client_id": f"demo-{number}", **data}, now)
+
+    await rounds.create_proposal(
+        session, bo, general.id, title="A shared tool library",
+        driver="Neighbours keep buying drills and ladders they use twice a year.",
+        text="We start a tool library in the community hall's storeroom, open on Saturday mornings.",
+        domain_id=activities_id, mode="live", now=now)
+    open_async = await rounds.create_proposal(
+        session, ada, general.id, title="Monthly open meeting",
+        driver="New neighbours do not know how to join in.",
+        text="We hold an open meeting on the first Sunday of every month, with food.",
+        domain_id=activities_id, mode="async", now=now, closes_at=now + timedelta(days=10))
+    for number, step in enumerate(("start", "advance", "advance")):  # open for consent responses
+        await rounds.act(session, ada, open_async.id, {"type": step, "client_id": f"demo-open-{number}"}, now)

@@ -227,7 +227,7 @@ def _answer(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event
     if a.actor != p.author:
         raise ActionRefused("not_author", "Clarifying questions are answered by the proposal's author.", status_code=403)
     question_id = a.data.get("question_id")
-    if question_id not in p.questions:
+    if not isinstance(question_id, str) or question_id not in p.questions:  # a list or object: unhashable
         raise ActionRefused("no_such_question", "question_id: no such question on this proposal", status_code=422)
     return p, [("question_answered", {"question_id": question_id, "text": _text(a, "text")})]
 
@@ -373,6 +373,22 @@ _HANDLERS = {
     "stand_aside": _consent_response, "withdraw_objection": _withdraw_objection, "amend": _amend,
     "not_adopted": _not_adopted, "withdraw": _withdraw, "present": _presence, "absent": _presence,
 }
+
+
+def available(p: Proposal, actor: uuid.UUID) -> frozenset[str]:
+    """The actions `actor` may take now, found by trying each one: the pages offer exactly
+    what the rules allow, with no second copy of the rules."""
+    sample = {"text": "-", "reason": "-"}
+    allowed = set()
+    for action_type in PHASES_FOR:
+        try:
+            apply(p, Action(type=action_type, actor=actor, data=sample))
+        except ActionRefused as refusal:
+            if refusal.code in {"no_such_question", "no_such_objection"}:  # allowed, given a real one
+                allowed.add(action_type)
+            continue
+        allowed.add(action_type)
+    return frozenset(allowed)
 
 
 def snapshot(p: Proposal) -> dict[str, Any]:

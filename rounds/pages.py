@@ -1,0 +1,157 @@
+"""The proposal pages, which work without JavaScript: propose, follow the process, and take
+each step the rules allow by a form."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from circles import services as circles
+from circles.layout import page
+from rounds import machine, services
+from rounds.controllers import clock
+from rounds.diff import word_diff
+from rounds.machine import ActionRefused
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+PHASE_NAMES = {
+    "draft": "Draft", "clarifying": "Clarifying questions", "reacting": "Reaction round", "consenting": "Consent round",
+    "integrating": "Integrating objections", "decided": "Decided", "withdrawn": "Withdrawn", "not_adopted": "Not adopted",
+}
+
+
+class ProposalForm(msgspec.Struct):
+    title: str = ""
+    driver: str = ""
+    text: str = ""
+    domain_id: str = ""
+    mode: str = "async"
+    closes_at: str = ""
+    review_by: str = ""
+    evaluation: str = ""
+
+
+class ActionForm(msgspec.Struct):
+    type: str = ""
+    client_id: str = ""
+    text: str = ""
+    reason: str = ""
+    driver: str = ""
+    question_id: str = ""
+    objection_id: str = ""
+    on_behalf_of: str = ""
+    member_id: str = ""
+
+
+def _parse(value: str, parse: Any, field: str, example: str) -> Any:
+    if not value.strip():
+        return None
+    try:
+        return parse(value.strip())
+    except ValueError as exc:
+        raise services.refused("invalid", f"{field}: {example}") from exc
+
+
+async def open_proposals_section(db: AsyncSession, circle_id: uuid.UUID, viewer_id: uuid.UUID) -> dict[str, Any]:
+    """The circle page's list of open proposals (circles knows nothing of proposals)."""
+    return {"template": "rounds/circle_proposals.html", "proposals": await services.open_proposals(db, circle_id),
+            "phase_names": PHASE_NAMES}
+
+
+def _rounds(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Responses grouped by round, each round named by its phase and the revision it was on."""
+    rounds: dict[int, dict[str, Any]] = {}
+    for event in history:
+        data = event["data"]
+        if event["type"] == "phase_changed" and "round" in data:
+            rounds.setdefault(data["round"], {"number": data["round"], "items": []})["phase"] = PHASE_NAMES[data["to"]]
+        elif event["type"] in services.RESPONSE_EVENTS:
+            rounds.setdefault(data.get("round", 0), {"number": data.get("round", 0), "items": []})["items"].append(event)
+    return [rounds[n] for n in sorted(rounds)]
+
+
+async def proposal_page(request: Request[Any, Any, Any], db: AsyncSession, proposal_id: uuid.UUID,
+                        status_code: int = 200, **context: Any) -> Template:
+    proposal = await services.visible_proposal(db, proposal_id, request.user.id)
+    described = await services.describe(db, proposal)
+    state = await services.state_of(db, proposal)
+    history = described["responses"]
+    names = {p["id"]: p["name"] for p in described["participants"]}
+    names.update({o["member"]["id"]: o["member"]["name"] for o in described["objections"]})
+    revisions = described["revisions"]
+    diffs = [word_diff(revisions[i - 1]["text"], r["text"]) if i else None for i, r in enumerate(revisions)]
+    answered = {e["data"]["question_id"] for e in history if e["type"] == "question_answered"}
+    circle = await circles.get_visible(db, proposal.circle_id, request.user.id)
+    members = await services.names_of(db, set(state.members))
+    return await page(
+        request, db, "rounds/proposal.html", status_code=status_code, proposal=described, circle=circle,
+        phase_name=PHASE_NAMES[proposal.state], rounds=_rounds((await _all_events(db, proposal))),
+        revisions=list(zip(revisions, diffs)), names=names, form=context.pop("form", {}),
+        available=machine.available(state, request.user.id), viewer_id=str(request.user.id),
+        open_questions=[e for e in history if e["type"] == "question_asked" and e["data"]["question_id"] not in answered],
+        members=sorted(members.items(), key=lambda item: item[1]), client_id=uuid.uuid4().hex, **context)
+
+
+async def _all_events(db: AsyncSession, proposal: Any) -> list[dict[str, Any]]:
+    events = await services.events_since(db, proposal, 0, limit=100_000)
+    names = await services.names_of(db, {e.actor_id for e in events if e.actor_id})
+    return [services.event_json(e, names) for e in events]
+
+
+class ProposalPages(Controller):
+    include_in_schema = False
+
+    @get("/circles/{circle_id:uuid}/proposals/new")
+    async def new(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID) -> Template:
+        return await self._form(request, db_session, circle_id, {})
+
+    async def _form(self, request: Request[Any, Any, Any], db: AsyncSession, circle_id: uuid.UUID, form: dict[str, Any],
+                    error: str | None = None, status_code: int = 200) -> Template:
+        view = await circles.load_circle(db, circle_id, request.user.id)
+        return await page(request, db, "rounds/new_proposal.html", status_code=status_code, view=view, form=form,
+                          error=error, today=clock(request)().date().isoformat())
+
+    @post("/circles/{circle_id:uuid}/proposals")
+    async def create(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
+                     data: Annotated[ProposalForm, Form]) -> Template | Redirect:
+        try:
+            closes_at = _parse(data.closes_at, datetime.fromisoformat, "closes_at", "a date and time")
+            proposal = await services.create_proposal(
+                db_session, request.user.id, circle_id, title=data.title, driver=data.driver, text=data.text,
+                domain_id=_parse(data.domain_id, uuid.UUID, "domain_id", "choose one of the circle's domains")
+                or uuid.UUID(int=0),
+                mode=data.mode, now=clock(request)(), evaluation=data.evaluation,
+                review_by=_parse(data.review_by, date.fromisoformat, "review_by", "a date like 2027-06-30"),
+                closes_at=closes_at.replace(tzinfo=closes_at.tzinfo or UTC) if closes_at else None)
+        except ActionRefused as refusal:
+            await db_session.rollback()
+            return await self._form(request, db_session, circle_id, msgspec.structs.asdict(data), str(refusal),
+                                    refusal.status_code)
+        flash(request, "Your proposal is saved as a draft; the facilitator starts it.", category="success")
+        return Redirect(f"/proposals/{proposal.id}")
+
+    @get("/proposals/{proposal_id:uuid}")
+    async def show(self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID) -> Template:
+        return await proposal_page(request, db_session, proposal_id)
+
+    @post("/proposals/{proposal_id:uuid}/actions")
+    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID,
+                  data: Annotated[ActionForm, Form]) -> Template | Redirect:
+        action = {k: v for k, v in msgspec.structs.asdict(data).items() if v != "" or k in {"type", "client_id"}}
+        try:
+            await services.act(db_session, request.user.id, proposal_id, action, clock(request)())
+        except ActionRefused as refusal:
+            await db_session.rollback()
+            return await proposal_page(request, db_session, proposal_id, status_code=refusal.status_code,
+                                       error=str(refusal), form=msgspec.structs.asdict(data))
+        await db_session.commit()
+        return Redirect(f"/proposals/{proposal_id}#now")
