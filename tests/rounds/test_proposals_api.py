@@ -239,3 +239,34 @@ async def test_silence_counts_as_consent_where_the_circle_says_so(circle: Circle
     state = await circle.get(proposal_id)
     assert state["state"] == "decided"
     assert [e["type"] for e in await events(circle, proposal_id)][-2:] == ["deadline_passed", "decided"]
+
+
+async def test_a_live_meeting_driven_by_api_calls_reaches_a_decision(circle: Circle) -> None:
+    proposal_id = (await circle.propose(mode="live", closes_at=None, title="Tool library"))["id"]
+    early = await circle.ok(proposal_id, "di", "object", text="I cannot come: the storeroom floods")
+    assert early["event"]["data"]["early"] is True
+    for name in ("ada", "bo", "cy"):
+        await circle.ok(proposal_id, name, "present")
+    await circle.ok(proposal_id, "ada", "start")
+    for name in ("ada", "bo", "cy"):  # clarifying: each in turn
+        await circle.ok(proposal_id, name, "pass")
+    await circle.ok(proposal_id, "ada", "advance")
+    await circle.ok(proposal_id, "ada", "reaction", text="Yes please")
+    await circle.ok(proposal_id, "bo", "pass")
+    await circle.ok(proposal_id, "cy", "reaction", text="Who keeps the keys?")
+    await circle.ok(proposal_id, "ada", "advance")
+    for name in ("ada", "bo", "cy"):
+        await circle.ok(proposal_id, name, "consent")
+    moved = await circle.ok(proposal_id, "ada", "advance")
+    assert moved["event"]["data"]["to"] == "integrating"  # Di's early objection is open in the meeting
+    await circle.ok(proposal_id, "ada", "amend", text="We start a tool library on the first floor.")
+    for name in ("ada", "bo"):
+        await circle.ok(proposal_id, name, "consent")
+    # Cy has no device today: the facilitator records Cy's response, on Cy's turn
+    recorded = await circle.ok(proposal_id, "ada", "concern", on_behalf_of=circle.ids["cy"], text="Keys")
+    assert recorded["event"]["data"]["recorded_by"] == circle.ids["ada"]
+    decided = await circle.ok(proposal_id, "ada", "advance")
+    assert decided["event"]["type"] == "decided"
+    state = await circle.get(proposal_id)
+    assert state["state"] == "decided" and state["objections"][0]["integrated_by"] == 2
+    assert [e["seq"] for e in await events(circle, proposal_id)] == list(range(1, state["seq"] + 1))
