@@ -124,6 +124,8 @@ def _text(action: Action, name: str, code: str = "invalid", required: bool = Tru
         raise ActionRefused(code, f"{name}: must not be empty", status_code=422 if code == "invalid" else 409)
     if len(value) > MAX_TEXT:
         raise ActionRefused("invalid", f"{name}: at most {MAX_TEXT} characters", status_code=422)
+    if "\x00" in value:  # PostgreSQL stores no NUL character, in text or JSON
+        raise ActionRefused("invalid", f"{name}: must not contain the NUL character", status_code=422)
     return value
 
 

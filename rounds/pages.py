@@ -68,14 +68,21 @@ async def open_proposals_section(db: AsyncSession, circle_id: uuid.UUID, viewer_
 
 
 def _rounds(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Responses grouped by round, each round named by its phase and the revision it was on."""
+    """Responses grouped by round, each round named by its phase and the revision it was on.
+    An answer (its event has no round) goes with its question, and names it."""
     rounds: dict[int, dict[str, Any]] = {}
+    questions: dict[str, dict[str, Any]] = {}
     for event in history:
         data = event["data"]
-        if event["type"] == "phase_changed" and "round" in data:
-            rounds.setdefault(data["round"], {"number": data["round"], "items": []})["phase"] = PHASE_NAMES[data["to"]]
+        if event["type"] == "phase_changed" and "round" in data:  # named by the phase that opened it, not the one
+            # that closed it (a consent round closed with an objection open stays a consent round)
+            rounds.setdefault(data["round"], {"number": data["round"], "items": []}).setdefault("phase", PHASE_NAMES[data["to"]])
         elif event["type"] in services.RESPONSE_EVENTS:
-            rounds.setdefault(data.get("round", 0), {"number": data.get("round", 0), "items": []})["items"].append(event)
+            if event["type"] == "question_asked":
+                questions[data["question_id"]] = event
+            question = questions.get(data["question_id"]) if event["type"] == "question_answered" else None
+            number = question["data"].get("round", 0) if question else data.get("round", 0)
+            rounds.setdefault(number, {"number": number, "items": []})["items"].append({**event, "question": question})
     return [rounds[n] for n in sorted(rounds)]
 
 

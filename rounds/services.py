@@ -44,6 +44,8 @@ def _clean(value: str, field: str, limit: int) -> str:
         raise refused("invalid", f"{field}: must not be empty")
     if len(value) > limit:
         raise refused("invalid", f"{field}: at most {limit} characters")
+    if "\x00" in value:  # PostgreSQL stores no NUL character
+        raise refused("invalid", f"{field}: must not contain the NUL character")
     return value
 
 
@@ -82,7 +84,8 @@ async def create_proposal(db: AsyncSession, account_id: uuid.UUID, circle_id: uu
     proposal = Proposal(
         id=proposal_id, circle_id=circle.id, domain_id=domain.id, author_id=account_id,
         title=_clean(title, "title", 200), driver=_clean(driver, "driver", 20_000), text=_clean(text, "text", 20_000),
-        evaluation=evaluation.strip(), mode=mode, state=state.phase, revision=1, seq=0, review_by=review_by,
+        evaluation=_clean(evaluation, "evaluation", 20_000) if evaluation.strip() else "", mode=mode,
+        state=state.phase, revision=1, seq=0, review_by=review_by,
         closes_at=closes_at, supersedes_id=supersedes, machine=machine.snapshot(state),
     )
     db.add(proposal)
@@ -132,7 +135,7 @@ class Outcome:
 async def act(db: AsyncSession, account_id: uuid.UUID, proposal_id: uuid.UUID, action: dict[str, Any],
               now: datetime) -> Outcome:
     client_id = action.get("client_id")
-    if not isinstance(client_id, str) or not 1 <= len(client_id) <= 100:
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= 100 or "\x00" in client_id:
         raise refused("invalid", "client_id: a unique text of 1 to 100 characters, chosen by the client")
     if not isinstance(action.get("type"), str):
         raise refused("invalid", "type: the action's type is missing")

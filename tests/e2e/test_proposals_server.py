@@ -1,0 +1,482 @@
+"""The proposal API against a real `consent serve` process: a circle of 21 answering at the same
+instant and retrying, refusals mixed into the crowd, an async deadline that passes while the
+server is down, a SIGKILL right after an acknowledgement (and in the middle of a burst), and
+every refusal of the error envelope over the wire. Set up only through the API; all traffic
+goes to 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from consent.settings import Settings
+from tests.conftest import Server, start_server
+from tests.consent.test_accounts_api import assert_error
+
+PASSWORD = "a long password"
+Headers = dict[str, str]
+
+
+class Servers:
+    """Every server a test starts, on the same database; all stopped at the end."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings, self.started = settings, []
+
+    def start(self) -> Server:
+        running = start_server(self.settings)
+        self.started.append(running)
+        return running
+
+
+@pytest.fixture
+def servers(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
+    # The scheduler runs its pass at start and then only once an hour: a deadline in these tests
+    # is closed by the pass at start, nothing else.
+    monkeypatch.setenv("CONSENT_TICK_SECONDS", "3600")
+    started = Servers(settings)
+    yield started
+    for running in started.started:
+        running.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    # trust_env=False: no proxy from the environment, the traffic stays on the loopback.
+    async with httpx.AsyncClient(trust_env=False, timeout=60) as client:
+        yield client
+
+
+@dataclass
+class Org:
+    """A circle on a running server: Ada (its facilitator) and members m01, m02, …, holding
+    the domain Food; `outsiders` have accounts but are in no circle of this organisation."""
+
+    http: httpx.AsyncClient
+    url: str
+    circle_id: str
+    domain_id: str
+    people: dict[str, Headers] = field(default_factory=dict)  # name -> bearer headers
+    ids: dict[str, str] = field(default_factory=dict)  # name -> account id
+    members: list[str] = field(default_factory=list)  # of the circle, Ada first
+
+    async def request(self, method: str, path: str, who: str | None = None, headers: Headers | None = None,
+                      **kwargs: Any) -> httpx.Response:
+        headers = {**(self.people[who] if who else {}), **(headers or {})}
+        return await self.http.request(method, self.url + path, headers=headers, **kwargs)
+
+    async def propose(self, **fields: Any) -> dict[str, Any]:
+        body = {"title": "Weekly food runs", "driver": "Food goes to waste on Fridays.",
+                "text": "We collect on Fridays and share on Saturdays.", "domain_id": self.domain_id,
+                "mode": "async", "closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(), **fields}
+        response = await self.request("POST", f"/api/circles/{self.circle_id}/proposals", "ada", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def send(self, proposal_id: str, who: str | None, body: Any) -> httpx.Response:
+        return await self.request("POST", f"/api/proposals/{proposal_id}/actions", who, json=body)
+
+    async def act(self, proposal_id: str, who: str, type_: str, client_id: str | None = None,
+                  **data: Any) -> httpx.Response:
+        body = {"type": type_, "client_id": client_id or f"{who}-{type_}-{time.monotonic_ns()}", **data}
+        return await self.send(proposal_id, who, body)
+
+    async def ok(self, proposal_id: str, who: str, type_: str, **data: Any) -> dict[str, Any]:
+        response = await self.act(proposal_id, who, type_, **data)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def state(self, proposal_id: str, who: str = "ada") -> dict[str, Any]:
+        response = await self.request("GET", f"/api/proposals/{proposal_id}", who)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def events(self, proposal_id: str, since: int = 0, who: str = "ada") -> list[dict[str, Any]]:
+        response = await self.request("GET", f"/api/proposals/{proposal_id}/events?since={since}", who)
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+    async def to_consenting(self, proposal_id: str) -> None:
+        for step in ("start", "advance", "advance"):
+            await self.ok(proposal_id, "ada", step)
+        assert (await self.state(proposal_id))["state"] == "consenting"
+
+
+async def sign_up(http: httpx.AsyncClient, url: str, name: str) -> tuple[Headers, str]:
+    email = f"{name}@example.org"
+    created = await http.post(url + "/api/accounts", json={"name": name.title(), "email": email, "password": PASSWORD})
+    assert created.status_code == 201, created.text
+    signed_in = await http.post(url + "/api/sessions", json={"email": email, "password": PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
+    return {"Authorization": f"Bearer {signed_in.json()['token']}"}, created.json()["id"]
+
+
+async def organisation(http: httpx.AsyncClient, url: str, members: int, outsiders: tuple[str, ...] = ()) -> Org:
+    names = ["ada", *(f"m{i:02d}" for i in range(1, members + 1))]
+    limit = asyncio.Semaphore(4)  # Argon2 takes its time; a few at once is plenty
+
+    async def one(name: str) -> tuple[Headers, str]:
+        async with limit:
+            return await sign_up(http, url, name)
+
+    accounts = await asyncio.gather(*(one(name) for name in [*names, *outsiders]))
+    http.cookies.clear()  # bearer tokens only from here: no session cookie rides along
+    people = {name: headers for name, (headers, _) in zip([*names, *outsiders], accounts)}
+    ids = {name: account_id for name, (_, account_id) in zip([*names, *outsiders], accounts)}
+    made = await http.post(url + "/api/circles", json={"name": "Riverside", "aim": "Feed everyone"}, headers=people["ada"])
+    assert made.status_code == 201, made.text
+    circle_id = made.json()["id"]
+    for name in names[1:]:
+        added = await http.post(f"{url}/api/circles/{circle_id}/members", json={"email": f"{name}@example.org"},
+                                headers=people["ada"])
+        assert added.status_code == 201, added.text
+    domain = await http.post(f"{url}/api/circles/{circle_id}/domains", json={"name": "Food"}, headers=people["ada"])
+    assert domain.status_code == 201, domain.text
+    return Org(http=http, url=url, circle_id=circle_id, domain_id=domain.json()["id"], people=people, ids=ids,
+               members=names)
+
+
+def assert_contiguous(events: list[dict[str, Any]]) -> None:
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+
+
+def assert_one_response_each(events: list[dict[str, Any]], org: Org, who: list[str]) -> None:
+    responded = Counter(e["data"]["member"] for e in events if e["type"] == "responded")
+    assert responded == Counter(org.ids[name] for name in who)
+
+
+# --- 1. a whole circle at the same instant, and its retries ------------------------------------
+
+
+async def test_twenty_one_responses_at_once_and_their_retries_are_recorded_once(
+        servers: Servers, http: httpx.AsyncClient) -> None:
+    org = await organisation(http, servers.start().url, members=20)
+    proposal_id = (await org.propose())["id"]
+    await org.to_consenting(proposal_id)
+
+    burst = [(name, {"type": "consent", "client_id": f"{name}-response"}) for name in org.members]
+    burst[7] = ("m07", {"type": "concern", "client_id": "m07-response", "text": "Storage overnight"})
+    first = await asyncio.gather(*(org.send(proposal_id, who, body) for who, body in burst))
+    assert [r.status_code for r in first] == [200] * 21, [r.text for r in first if r.status_code != 200]
+    retried = await asyncio.gather(*(org.send(proposal_id, who, body) for who, body in burst))
+    assert [r.status_code for r in retried] == [200] * 21
+    for original, again in zip(first, retried):
+        assert again.json() == original.json()
+
+    # Each acknowledgement names its own event: 21 different seqs, the actor and kind sent.
+    acks = [r.json() for r in first]
+    assert sorted(ack["event"]["seq"] for ack in acks) == list(range(4, 25))
+    for (who, body), ack in zip(burst, acks):
+        assert ack["event"]["type"] == "responded"
+        assert ack["event"]["actor"]["id"] == org.ids[who] and ack["event"]["data"]["member"] == org.ids[who]
+        assert ack["event"]["data"]["kind"] == body["type"]
+    deciding = [ack for ack in acks if len(ack["events"]) == 2]  # the last one in decided it
+    assert len(deciding) == 1 and deciding[0]["seq"] == 25 and deciding[0]["events"][1]["type"] == "decided"
+
+    events = await org.events(proposal_id)
+    assert_contiguous(events)
+    assert [e["type"] for e in events] == ["phase_changed"] * 3 + ["responded"] * 21 + ["decided"]
+    assert_one_response_each(events, org, org.members)
+    assert [e["data"]["text"] for e in events if e["data"].get("kind") == "concern"] == ["Storage overnight"]
+    state = await org.state(proposal_id)
+    assert (state["state"], state["seq"]) == ("decided", 25)
+    assert all(p["response"] in {"consent", "concern"} for p in state["participants"])
+
+    # A retry long after the decision is still answered as the first time.
+    late = await org.send(proposal_id, "m03", burst[3][1])
+    assert late.status_code == 200 and late.json() == first[3].json()
+    assert (await org.state(proposal_id))["seq"] == 25
+
+
+async def test_refusals_and_duplicates_mixed_into_the_crowd_record_nothing_extra(
+        servers: Servers, http: httpx.AsyncClient) -> None:
+    org = await organisation(http, servers.start().url, members=20, outsiders=("zed",))
+    proposal_id = (await org.propose())["id"]
+    await org.to_consenting(proposal_id)
+    early = ["m01", "m02", "m03", "m04", "m05"]
+    earlier = {name: await org.send(proposal_id, name, {"type": "consent", "client_id": f"{name}-early"})
+               for name in early}
+    assert all(r.status_code == 200 for r in earlier.values())
+
+    # Ada holds her own response back, so the round stays open through the whole burst and
+    # every refusal below has exactly one right answer, whatever order the server takes them in.
+    later = [f"m{i:02d}" for i in range(6, 21)]
+    valid = [(name, {"type": "concern", "client_id": f"{name}-now", "text": "Mind the cost"} if name == "m10"
+              else {"type": "consent", "client_id": f"{name}-now"}) for name in later]
+    retries = [(name, {"type": "consent", "client_id": f"{name}-early"}) for name in early]
+    refused: list[tuple[str | None, Any, int, str]] = [
+        *((name, {"type": "concern", "client_id": f"{name}-again", "text": "Second thoughts"}, 409, "already_responded")
+          for name in early),
+        ("m01", {"type": "object", "client_id": "m01-object", "text": "Too late?"}, 409, "already_responded"),
+        ("ada", {"type": "object", "client_id": "ada-object", "text": "   "}, 409, "objection_needs_reason"),
+        ("ada", {"type": "advance", "client_id": "ada-advance"}, 409, "round_incomplete"),
+        ("m06", {"type": "vote", "client_id": "m06-vote"}, 422, "unknown_action"),
+        ("m07", {"type": "consent"}, 422, "invalid"),
+        ("m08", {"type": "start", "client_id": "m08-start"}, 409, "wrong_phase"),
+        ("m09", {"type": "advance", "client_id": "m09-advance"}, 403, "not_facilitator"),
+        ("zed", {"type": "consent", "client_id": "zed-consent"}, 404, "not_found"),
+        (None, {"type": "consent", "client_id": "anonymous"}, 401, "not_signed_in"),
+    ]
+    # Every valid action twice at the same instant (a client retrying while the first is in flight).
+    sent = [*valid, *valid, *retries, *((who, body) for who, body, _, _ in refused)]
+    answers = await asyncio.gather(*(org.send(proposal_id, who, body) for who, body in sent))
+    n = len(valid)
+    first, duplicate = answers[:n], answers[n:2 * n]
+    assert [r.status_code for r in first + duplicate] == [200] * (2 * n)
+    for one, other in zip(first, duplicate):
+        assert one.json() == other.json()
+    for name, answer in zip(early, answers[2 * n:2 * n + len(retries)]):
+        assert answer.status_code == 200 and answer.json() == earlier[name].json()
+    for (_, _, status, code), answer in zip(refused, answers[2 * n + len(retries):]):
+        assert_error(answer, status, code)
+
+    events = await org.events(proposal_id)
+    assert_contiguous(events)
+    assert len(events) == 3 + 20
+    assert_one_response_each(events, org, org.members[1:])
+    assert not any(e["data"].get("kind") == "object" for e in events)
+    state = await org.state(proposal_id)
+    assert (state["state"], state["seq"], state["objections"]) == ("consenting", 23, [])
+
+    closing = await org.ok(proposal_id, "ada", "consent")
+    assert [e["type"] for e in closing["events"]] == ["responded", "decided"] and closing["seq"] == 25
+    events = await org.events(proposal_id)
+    assert_contiguous(events)
+    assert_one_response_each(events, org, org.members)
+    assert (await org.state(proposal_id))["state"] == "decided"
+
+
+# --- 2. the deadline passes while the server is down ---------------------------------------
+
+
+async def test_a_deadline_that_passed_while_the_server_was_down_is_applied_at_start(
+        servers: Servers, http: httpx.AsyncClient) -> None:
+    server = servers.start()
+    org = await organisation(http, server.url, members=3)
+    far = (await org.propose(title="Far off"))["id"]
+    await org.to_consenting(far)
+    await org.ok(far, "m01", "consent")
+    silent = (await org.propose(title="Silent", closes_at=(datetime.now(UTC) + timedelta(seconds=3)).isoformat()))["id"]
+    await org.to_consenting(silent)
+    closes_at = datetime.now(UTC) + timedelta(seconds=3)
+    objected = (await org.propose(title="Objected", closes_at=closes_at.isoformat()))["id"]
+    await org.to_consenting(objected)
+    await org.ok(objected, "m02", "consent")
+    objection = await org.ok(objected, "m01", "object", text="Saturdays clash with the market")
+    before = {pid: await org.events(pid) for pid in (far, silent, objected)}
+    assert (await org.state(objected))["state"] == "consenting" and objection["seq"] == 5
+    far_state = await org.state(far)
+
+    server.stop()
+    time.sleep(max(0.0, (closes_at - datetime.now(UTC)).total_seconds()) + 1)
+    org.url = servers.start().url
+
+    state = await org.state(objected)  # no action since the restart: the start-up pass did it
+    assert (state["state"], state["mode"], state["seq"], state["closes_at"]) == ("integrating", "async", 7, None)
+    assert [(o["id"], o["status"]) for o in state["objections"]] == [("o1", "open")]
+    events = await org.events(objected)
+    assert_contiguous(events)
+    assert events[:5] == before[objected]  # nothing accepted before the stop was lost
+    assert [(e["type"], e["actor"], e["data"]) for e in events[5:]] == [
+        ("deadline_passed", None, {"outcome": "integrating"}),
+        ("phase_changed", None, {"from": "consenting", "to": "integrating", "round": 3, "open_objections": ["o1"]}),
+    ]
+
+    # Silence is not consent (the circle's default): taken into the next live meeting.
+    silent_events = await org.events(silent)
+    assert silent_events[:3] == before[silent]
+    assert [(e["type"], e["data"]) for e in silent_events[3:]] == [("deadline_passed", {"outcome": "next_meeting"})]
+    assert ((await org.state(silent))["state"], (await org.state(silent))["mode"]) == ("consenting", "live")
+    # A deadline still days away is left alone.
+    assert await org.state(far) == far_state and await org.events(far) == before[far]
+
+    # The process goes on after the restart: the objection is integrated, then everyone consents.
+    await org.ok(objected, "ada", "amend", text="We collect on Fridays and share on Sundays.")
+    for name in org.members:
+        await org.ok(objected, name, "consent")
+    final = await org.state(objected)
+    assert (final["state"], final["revision"]) == ("decided", 2)
+    assert_contiguous(await org.events(objected))
+
+
+# --- 3. SIGKILL ------------------------------------------------------------------------------
+
+
+async def test_an_acknowledged_action_survives_a_sigkill(servers: Servers, http: httpx.AsyncClient) -> None:
+    server = servers.start()
+    org = await organisation(http, server.url, members=3)
+    proposal_id = (await org.propose())["id"]
+    await org.to_consenting(proposal_id)
+    body = {"type": "object", "client_id": "m01-objects", "text": "Saturdays clash with the market"}
+    acknowledged = await org.send(proposal_id, "m01", body)
+    assert acknowledged.status_code == 200, acknowledged.text
+    server.process.kill()
+    server.process.wait()
+
+    org.url = servers.start().url
+    events = await org.events(proposal_id)
+    assert_contiguous(events)
+    assert events[-1] == acknowledged.json()["event"] and events[-1]["seq"] == 4
+    state = await org.state(proposal_id)
+    assert (state["seq"], [o["status"] for o in state["objections"]]) == (4, ["open"])
+    retried = await org.send(proposal_id, "m01", body)
+    assert retried.status_code == 200 and retried.json() == acknowledged.json()
+    assert (await org.state(proposal_id))["seq"] == 4
+
+
+async def test_a_sigkill_in_the_middle_of_a_burst_loses_nothing_acknowledged(
+        servers: Servers, http: httpx.AsyncClient) -> None:
+    server = servers.start()
+    org = await organisation(http, server.url, members=12)
+    proposal_id = (await org.propose())["id"]
+    await org.to_consenting(proposal_id)
+    burst = [(name, {"type": "consent", "client_id": f"{name}-burst"}) for name in org.members]
+
+    tasks = [asyncio.create_task(org.send(proposal_id, who, body)) for who, body in burst]
+    pending: set[asyncio.Task[httpx.Response]] = set(tasks)
+    while pending:  # kill at the first acknowledgement, the others still in flight
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        if any(not t.exception() and t.result().status_code == 200 for t in done):
+            break
+    server.process.kill()
+    server.process.wait()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    acknowledged = {i: r.json() for i, r in enumerate(outcomes)
+                    if isinstance(r, httpx.Response) and r.status_code == 200}
+    assert acknowledged
+    for r in outcomes:  # anything else the dying server got out is a dropped connection
+        assert isinstance(r, httpx.TransportError) or (isinstance(r, httpx.Response) and r.status_code == 200), r
+
+    org.url = servers.start().url
+    events = await org.events(proposal_id)
+    assert_contiguous(events)
+    for ack in acknowledged.values():
+        assert events[ack["event"]["seq"] - 1] == ack["event"]
+    assert max(Counter(e["data"]["member"] for e in events if e["type"] == "responded").values()) == 1
+
+    # The client retries everything, with the same client_ids: each is applied exactly once.
+    retried = await asyncio.gather(*(org.send(proposal_id, who, body) for who, body in burst))
+    assert [r.status_code for r in retried] == [200] * len(burst)
+    for i, ack in acknowledged.items():
+        assert retried[i].json() == ack
+    events = await org.events(proposal_id)
+    assert_contiguous(events)
+    assert_one_response_each(events, org, org.members)
+    assert events[-1]["type"] == "decided" and len(events) == 3 + len(burst) + 1
+    assert (await org.state(proposal_id))["state"] == "decided"
+
+
+# --- 4. every refusal of the envelope over the wire ------------------------------------------
+
+
+async def test_every_refusal_over_the_wire_is_in_the_envelope_and_changes_nothing(
+        servers: Servers, http: httpx.AsyncClient) -> None:
+    org = await organisation(http, servers.start().url, members=3, outsiders=("zed", "zoe"))
+    # Zoe belongs to the organisation through a sub-circle, not to Riverside itself.
+    sub = await org.request("POST", "/api/circles", "ada", json={"name": "Kitchen", "aim": "Cook",
+                                                                 "parent_id": org.circle_id})
+    assert sub.status_code == 201, sub.text
+    for email, roles in (("ada@example.org", ["leader"]), ("zoe@example.org", [])):
+        added = await org.request("POST", f"/api/circles/{sub.json()['id']}/members", "ada",
+                                  json={"email": email, "roles": roles})
+        assert added.status_code == 201, added.text
+
+    async def refused(proposal_id: str, who: str | None, body: Any, status: int, code: str,
+                      raw: bytes | None = None) -> str:
+        before = await org.state(proposal_id)
+        if raw is None:
+            response = await org.send(proposal_id, who, body)
+        else:
+            response = await org.request("POST", f"/api/proposals/{proposal_id}/actions", who, content=raw,
+                                         headers={"Content-Type": "application/json"})
+        message = assert_error(response, status, code)
+        assert await org.state(proposal_id) == before  # nothing changed, seq included
+        assert_contiguous(await org.events(proposal_id))
+        return message
+
+    proposal_id = (await org.propose())["id"]
+    # wrong_phase: a response before the consent round, a move the draft does not allow
+    await refused(proposal_id, "m01", {"type": "consent", "client_id": "c1"}, 409, "wrong_phase")
+    await refused(proposal_id, "ada", {"type": "advance", "client_id": "c2"}, 409, "wrong_phase")
+    await org.to_consenting(proposal_id)
+    await refused(proposal_id, "ada", {"type": "reaction", "client_id": "c3", "text": "Late"}, 409, "wrong_phase")
+    # objection_needs_reason: blank, or no text at all
+    await refused(proposal_id, "m01", {"type": "object", "client_id": "c4", "text": " \n "}, 409,
+                  "objection_needs_reason")
+    await refused(proposal_id, "m01", {"type": "object", "client_id": "c5"}, 409, "objection_needs_reason")
+    # already_responded: a second response with a new client_id
+    await org.ok(proposal_id, "m01", "consent")
+    await refused(proposal_id, "m01", {"type": "concern", "client_id": "c6", "text": "On second thought"}, 409,
+                  "already_responded")
+    await refused(proposal_id, "m01", {"type": "object", "client_id": "c7", "text": "No"}, 409, "already_responded")
+    # not_a_participant: in the organisation (she sees the proposal) but not in the circle
+    assert (await org.state(proposal_id, "zoe"))["id"] == proposal_id
+    await refused(proposal_id, "zoe", {"type": "consent", "client_id": "c8"}, 403, "not_a_participant")
+    zoe_proposes = await org.request("POST", f"/api/circles/{org.circle_id}/proposals", "zoe", json={
+        "title": "Mine", "driver": "D", "text": "T", "domain_id": org.domain_id, "mode": "live"})
+    assert_error(zoe_proposes, 403, "not_a_participant")
+    # not in the organisation at all: nothing to see
+    await refused(proposal_id, "zed", {"type": "consent", "client_id": "c9"}, 404, "not_found")
+    assert_error(await org.request("GET", f"/api/proposals/{proposal_id}", "zed"), 404, "not_found")
+    assert_error(await org.request("GET", f"/api/proposals/{proposal_id}/events", "zed"), 404, "not_found")
+    await refused(proposal_id, None, {"type": "consent", "client_id": "c10"}, 401, "not_signed_in")
+    # unknown_action, and malformed actions: 422 invalid with the field named, never a 500
+    await refused(proposal_id, "m02", {"type": "vote", "client_id": "c11"}, 422, "unknown_action")
+    assert "client_id" in await refused(proposal_id, "m02", {"type": "consent"}, 422, "invalid")
+    for client_id in ("", "x" * 101, 7, None, ["c12"]):
+        assert "client_id" in await refused(proposal_id, "m02", {"type": "consent", "client_id": client_id}, 422,
+                                            "invalid")
+    assert "type" in await refused(proposal_id, "m02", {"client_id": "c13"}, 422, "invalid")
+    assert "type" in await refused(proposal_id, "m02", {"type": ["consent"], "client_id": "c14"}, 422, "invalid")
+    assert "text" in await refused(proposal_id, "m02", {"type": "concern", "client_id": "c15", "text": ["x"]}, 422,
+                                   "invalid")
+    await refused(proposal_id, "m02", {"type": "concern", "client_id": "c16", "text": "x" * 20_001}, 422, "invalid")
+    # PostgreSQL stores no NUL character: refused alike on every database, never a 500
+    assert "text" in await refused(proposal_id, "m02", {"type": "concern", "client_id": "c27", "text": "a\u0000b"},
+                                   422, "invalid")
+    assert "client_id" in await refused(proposal_id, "m02", {"type": "consent", "client_id": "c\u0000"}, 422,
+                                        "invalid")
+    for fields in ({"title": "Nul\u0000"}, {"evaluation": "\u0000"}):
+        nul = await org.request("POST", f"/api/circles/{org.circle_id}/proposals", "ada", json={
+            "title": "T", "driver": "D", "text": "X", "domain_id": org.domain_id, "mode": "live", **fields})
+        assert next(iter(fields)) in assert_error(nul, 422, "invalid")
+    await refused(proposal_id, "m02", ["consent"], 400, "invalid")
+    await refused(proposal_id, "m02", None, 400, "bad_request", raw=b'{"type": "consent", "client_id": ')
+    await refused(proposal_id, "ada", {"type": "answer", "client_id": "c17", "question_id": ["q1"], "text": "A"}, 422,
+                  "no_such_question")
+    await refused(proposal_id, "ada", {"type": "withdraw_objection", "client_id": "c18", "objection_id": {"id": 1}},
+                  422, "no_such_objection")
+    await refused(proposal_id, "ada", {"type": "consent", "client_id": "c19", "on_behalf_of": {"id": 1}}, 422,
+                  "invalid")
+    await refused(proposal_id, "ada", {"type": "present", "client_id": "c20", "member_id": [1]}, 422, "invalid")
+    # a client_id already used for another action is that action's retry, whatever else is sent
+    first = await org.send(proposal_id, "m02", {"type": "consent", "client_id": "m02-once"})
+    assert first.status_code == 200
+    again = await org.send(proposal_id, "m02", {"type": "object", "client_id": "m02-once", "text": "Changed"})
+    assert again.status_code == 200 and again.json() == first.json()
+    assert (await org.state(proposal_id))["seq"] == 5
+
+    # not_your_turn: a live round goes round the room in order
+    live_id = (await org.propose(mode="live", closes_at=None))["id"]
+    for name in ("ada", "m01", "m02"):
+        await org.ok(live_id, name, "present")
+    await org.ok(live_id, "ada", "start")
+    assert (await org.state(live_id))["round"]["turn"]["name"] == "Ada"
+    await refused(live_id, "m02", {"type": "question", "client_id": "c21", "text": "Who drives?"}, 409,
+                  "not_your_turn")
+    await refused(live_id, "m01", {"type": "pass", "client_id": "c22"}, 409, "not_your_turn")
+    await refused(live_id, "m03", {"type": "pass", "client_id": "c23"}, 409, "not_present")
+    await refused(live_id, "zoe", {"type": "present", "client_id": "c24"}, 403, "not_a_participant")
+    await refused(live_id, "m01", {"type": "present", "client_id": "c25", "member_id": org.ids["m02"]}, 403,
+                  "not_facilitator")
+    await org.ok(live_id, "ada", "pass")
+    await org.ok(live_id, "m01", "question", text="Who drives?")
+    await refused(live_id, "m01", {"type": "pass", "client_id": "c26"}, 409, "not_your_turn")
