@@ -22,8 +22,14 @@ class CircleRuleBroken(Exception):
         self.code, self.status_code = code, status_code
 
 
+def clean_text(text: str, what: str) -> str:
+    if "\x00" in text:  # PostgreSQL stores no NUL character; no person types one
+        raise CircleRuleBroken("invalid", f"{what}: must not contain the NUL character")
+    return text.strip()
+
+
 def clean_name(name: str, what: str = "name") -> str:
-    cleaned = " ".join(name.split())
+    cleaned = " ".join(clean_text(name, what).split())
     if not cleaned:
         raise CircleRuleBroken("empty_name", f"{what}: must not be empty")
     if len(cleaned) > MAX_NAME:
@@ -34,7 +40,7 @@ def clean_name(name: str, what: str = "name") -> str:
 def clean_email(email: str) -> str:
     cleaned = email.strip().lower()
     local, at, host = cleaned.partition("@")
-    if not (local and at and "." in host and " " not in cleaned and len(cleaned) <= 254):
+    if not (local and at and "." in host and " " not in cleaned and "\x00" not in cleaned and len(cleaned) <= 254):
         raise CircleRuleBroken("invalid", "email: must look like name@example.org")
     return cleaned
 

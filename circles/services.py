@@ -104,12 +104,12 @@ async def create_circle(db: AsyncSession, account_id: uuid.UUID, name: str, aim:
     name = rules.clean_name(name)
     circle_id = uuid.uuid4()
     if parent_id is None:
-        circle = Circle(id=circle_id, name=name, aim=aim.strip(), organisation_id=circle_id)
+        circle = Circle(id=circle_id, name=name, aim=rules.clean_text(aim, "aim"), organisation_id=circle_id)
         roles = [Role(name=rules.FACILITATOR)]  # someone must be able to move the new organisation on
     else:
         parent = await get_visible(db, parent_id, account_id)
         await _require_steward(db, parent, account_id)
-        circle = Circle(id=circle_id, name=name, aim=aim.strip(), parent_id=parent.id,
+        circle = Circle(id=circle_id, name=name, aim=rules.clean_text(aim, "aim"), parent_id=parent.id,
                         organisation_id=parent.organisation_id)
         roles = []
     db.add(circle)
@@ -135,7 +135,7 @@ async def update_circle(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid
     if name is not None:
         circle.name = rules.clean_name(name)
     if aim is not None:
-        circle.aim = aim.strip()
+        circle.aim = rules.clean_text(aim, "aim")
     if private is not None:
         circle.private = private
     if default_review_months is not None:
@@ -161,7 +161,7 @@ async def add_domain(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UU
         rules.check_delegation(parent_domain.circle_id, circle.parent_id)
         # Delegating is the holder's act: the parent circle's stewards decide it.
         await _require_steward(db, await db.get(Circle, parent_domain.circle_id), account_id)
-    domain = Domain(circle_id=circle.id, name=name, description=description.strip(), parent_domain_id=parent_domain_id)
+    domain = Domain(circle_id=circle.id, name=name, description=rules.clean_text(description, "description"), parent_domain_id=parent_domain_id)
     db.add(domain)
     await db.flush()
     return domain
@@ -213,7 +213,7 @@ class Person(NamedTuple):
 
 async def member_by_email(db: AsyncSession, email: str) -> Person:
     row = (await db.execute(select(person.c.id, person.c.name, person.c.email)
-                            .where(person.c.email == email.strip().lower()))).one_or_none()
+                            .where(person.c.email == rules.clean_email(email)))).one_or_none()
     if row is None:
         raise CircleRuleBroken("no_such_account", f"email: nobody has an account with {email}; send them an invitation link instead")
     return Person(*row)

@@ -49,6 +49,9 @@ async def sign_up(db: AsyncSession, name: str, email: str, password: str) -> Acc
     name, email = name.strip(), normalise_email(email)
     if not name:
         raise ClientError(422, "invalid", "name: must not be empty")
+    for field, value in (("name", name), ("email", email)):
+        if "\x00" in value:  # PostgreSQL stores no NUL character
+            raise ClientError(422, "invalid", f"{field}: must not contain the NUL character")
     if await db.scalar(select(Account.id).where(Account.email == email)):
         raise ClientError(409, "email_taken", f"An account with the email {email} already exists; sign in instead.")
     password_hash = await anyio.to_thread.run_sync(_hasher.hash, password)
@@ -63,7 +66,8 @@ async def sign_up(db: AsyncSession, name: str, email: str, password: str) -> Acc
 
 
 async def authenticate(db: AsyncSession, email: str, password: str) -> Account | None:
-    account = await db.scalar(select(Account).where(Account.email == normalise_email(email)))
+    # An address with a NUL character cannot exist (and PostgreSQL refuses to compare one).
+    account = None if "\x00" in email else await db.scalar(select(Account).where(Account.email == normalise_email(email)))
 
     def verify() -> bool:
         try:

@@ -522,6 +522,8 @@ async def test_a_private_circle_shows_only_its_name_to_the_rest_of_the_organisat
         ({"name": 7}, 400, "invalid", "name"),
         ({"name": "Acme", "aim": ["a"]}, 400, "invalid", "aim"),
         ({"name": "Acme", "parent_id": "not-a-uuid"}, 400, "invalid", "parent_id"),
+        ({"name": "Ac\x00me"}, 422, "invalid", "name"),
+        ({"name": "Acme", "aim": "\x00"}, 422, "invalid", "aim"),
     ],
 )
 async def test_bad_new_circles_are_refused(client: AsyncTestClient, body: dict, status: int, code: str, field: str) -> None:
@@ -546,6 +548,8 @@ async def test_bad_new_circles_are_refused(client: AsyncTestClient, body: dict, 
         ({"default_review_months": 61}, 422, "invalid", "default_review_months"),
         ({"default_review_months": "six"}, 400, "invalid", "default_review_months"),
         ({"name": "Fine", "owner": "me"}, 400, "invalid", "owner"),
+        ({"name": "Fi\x00ne"}, 422, "invalid", "name"),
+        ({"aim": "a\x00"}, 422, "invalid", "aim"),
     ],
 )
 async def test_bad_changes_are_refused(client: AsyncTestClient, body: dict, status: int, code: str, field: str) -> None:
@@ -567,6 +571,8 @@ async def test_bad_changes_are_refused(client: AsyncTestClient, body: dict, stat
         ({"email": "bob@example.org", "roles": ["secretary"], "term_ends_on": "2000-01-01"}, 422, "term_in_past", "term_ends_on"),
         ({"email": "bob@example.org", "roles": ["secretary"], "term_ends_on": "soon"}, 400, "invalid", "term_ends_on"),
         ({"email": "bob@example.org", "roles": ["secretary", "Secretary"]}, 409, "role_held", "roles"),
+        ({"email": "bob@example.org", "roles": ["secre\x00tary"]}, 422, "invalid", "role"),
+        ({"email": "bob\x00@example.org"}, 422, "invalid", "email"),
     ],
 )
 async def test_bad_new_members_are_refused(client: AsyncTestClient, body: dict, status: int, code: str, field: str) -> None:
@@ -615,6 +621,8 @@ async def test_a_term_may_end_today_but_not_before(client: AsyncTestClient) -> N
         ({"name": ["Sales"]}, 400, "invalid", "name"),
         ({"name": "Sales", "parent_domain_id": "00000000-0000-4000-8000-000000000000"}, 422, "no_such_domain",
          "parent_domain_id"),
+        ({"name": "Sa\x00les"}, 422, "invalid", "name"),
+        ({"name": "Sales", "description": "\x00"}, 422, "invalid", "description"),
     ],
 )
 async def test_bad_new_domains_are_refused(client: AsyncTestClient, body: dict, status: int, code: str, field: str) -> None:

@@ -63,6 +63,13 @@ async def test_blank_name_after_trimming_is_refused(client: AsyncTestClient) -> 
     assert_error(await client.post("/api/accounts", json={**ADA, "name": "   "}), 422, "invalid")
 
 
+async def test_nul_characters_are_refused_not_stored(client: AsyncTestClient) -> None:
+    assert "name" in assert_error(await client.post("/api/accounts", json={**ADA, "name": "A\x00da"}), 422, "invalid")
+    assert "email" in assert_error(await client.post("/api/accounts", json={**ADA, "email": "a\x00@b.org"}), 422, "invalid")
+    assert_error(await client.post("/api/sessions", json={"email": "a\x00@b.org", "password": "long enough"}),
+                 401, "wrong_credentials")
+
+
 async def test_body_that_is_not_json_is_refused(client: AsyncTestClient) -> None:
     response = await client.post("/api/sessions", content=b'{"email": "a@b.org", "password": "x"}',
                                  headers={"content-type": "text/plain"})
