@@ -10,6 +10,9 @@ import anyio.to_thread
 import templates as templates_package
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar, Request, Router
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.di import Provide
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
@@ -20,6 +23,7 @@ from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
 from litestar.template import TemplateConfig
+from litestar.enums import ScopeType
 
 from circles.controllers import CircleApi
 from circles.pages import CirclePages, InvitationPages
@@ -27,11 +31,13 @@ from consent import db
 from rounds.controllers import ProposalApi
 from rounds.pages import ProposalPages, open_proposals_section
 from consent.accounts.controllers import AccountApi, AccountPages
-from consent.auth import AccountAuthMiddleware, SessionConfig, TokenAwareCSRFMiddleware, requires_account
+from consent.auth import AccountAuthMiddleware, SessionConfig, TokenAwareCSRFMiddleware, identify_socket, requires_account
 from consent.errors import handle_exception
 from consent.home import home
 from consent.settings import Settings
+from rounds import live
 from rounds.scheduler import DeadlineScheduler
+from rounds.sockets import meeting_socket
 from rounds.services import Clock, system_clock
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -64,7 +70,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         # Alembic drives its own event loop, so it runs in a worker thread before we serve.
         await anyio.to_thread.run_sync(db.upgrade, settings.database_url)
 
-    deadlines = DeadlineScheduler(db_config.create_session_maker(), clock, settings.tick_seconds)
+    sessions = db_config.create_session_maker()
+    # In-memory pub/sub: one process fans each proposal's events out to its sockets.
+    channels = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True,
+                              subscriber_max_backlog=settings.socket_backlog, subscriber_class=live.SocketQueue)
+    deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds,
+                                  committed=lambda proposal_id, events: live.publish(channels, proposal_id, events))
 
     return Litestar(
         route_handlers=[
@@ -75,23 +86,29 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             # Everything about circles is for signed-in people only.
             Router(path="/", route_handlers=[CircleApi, CirclePages, ProposalApi, ProposalPages],
                    guards=[requires_account]),
+            # The socket says who it is in its hello (cookie or token): it checks for itself.
+            meeting_socket,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
+        dependencies={"identify": Provide(lambda: identify_socket, use_cache=True, sync_to_thread=False)},
         on_startup=[migrate, deadlines.start],
         on_shutdown=[deadlines.stop],
-        plugins=[SQLAlchemyPlugin(config=db_config), FlashPlugin(config=FlashConfig(template_config=template_config))],
+        plugins=[SQLAlchemyPlugin(config=db_config), FlashPlugin(config=FlashConfig(template_config=template_config)),
+                 channels],
         middleware=[
             rate_limit.middleware,
             session_config.middleware,
             DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config),
-            DefineMiddleware(AccountAuthMiddleware, exclude=["^/static/", "^/schema"]),
+            # Not for sockets: a meeting lasts hours, and would hold the request's database session.
+            DefineMiddleware(AccountAuthMiddleware, exclude=["^/static/", "^/schema"], scopes={ScopeType.HTTP}),
         ],
         stores={"sessions": FileStore(settings.data_dir / "sessions", create_directories=True)},
         template_config=template_config,
         exception_handlers={Exception: handle_exception},
         openapi_config=OpenAPIConfig(title="consent", version="0.1.0", path="/schema"),
         state=State({"settings": settings, "consent_db_config": db_config, "consent_session_config": session_config,
-                     "clock": clock, "circle_sections": [open_proposals_section]}),
+                     "clock": clock, "circle_sections": [open_proposals_section],
+                     "consent_sessions": sessions, "consent_presence": live.Presence()}),
         logging_config=None,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar.connection import ASGIConnection
+from litestar.connection import ASGIConnection, WebSocket
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -47,6 +47,17 @@ class AccountAuthMiddleware(AbstractAuthenticationMiddleware):
             if account_id:
                 viewer = await viewer_for_account_id(db_session(connection), account_id)
         return AuthenticationResult(user=viewer, auth=token)
+
+
+async def identify_socket(socket: WebSocket[Any, Any, Any], token: str | None) -> Viewer | None:
+    """Who opened a meeting socket: the token in its hello (for clients without the cookie),
+    else the browser's session. Its own short database session: a socket lives for hours."""
+    async with socket.app.state["consent_sessions"]() as db:
+        if token:
+            return await viewer_for_token(db, token)
+        session = socket.scope.get("session")
+        account_id = session.get(SESSION_ACCOUNT_KEY) if isinstance(session, dict) else None
+        return await viewer_for_account_id(db, account_id) if account_id else None
 
 
 def requires_account(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -7,6 +7,10 @@
 | CONSENT_SECRET_KEY | generated on first start and stored in <data dir>/secret_key |
 | CONSENT_HOST / CONSENT_PORT | 127.0.0.1 / 8000 |
 | CONSENT_SECURE_COOKIES | off (turn on behind HTTPS) |
+| CONSENT_TICK_SECONDS | 15 (how often async deadlines are checked) |
+| CONSENT_HEARTBEAT_SECONDS | 20 (websocket ping interval; a socket silent for twice that is closed) |
+| CONSENT_SOCKET_BACKLOG | 1000 (events a meeting socket may fall behind before it is closed, 4008) |
+| CONSENT_MAX_MESSAGE_BYTES | 65536 (larger websocket messages are refused, 1009) |
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ class Settings:
     secure_cookies: bool = False
     sign_in_attempts_per_minute: int = 10
     tick_seconds: float = 15.0  # how often async deadlines are checked
+    heartbeat_seconds: float = 20.0
+    socket_backlog: int = 1000
+    max_message_bytes: int = 65536
 
     @property
     def is_sqlite(self) -> bool:
@@ -47,6 +54,9 @@ class Settings:
             secure_cookies=env.get("CONSENT_SECURE_COOKIES", "").lower() in {"1", "true", "yes", "on"},
             sign_in_attempts_per_minute=int(env.get("CONSENT_SIGN_IN_ATTEMPTS_PER_MINUTE", "10")),
             tick_seconds=float(env.get("CONSENT_TICK_SECONDS", "15")),
+            heartbeat_seconds=float(env.get("CONSENT_HEARTBEAT_SECONDS", "20")),
+            socket_backlog=int(env.get("CONSENT_SOCKET_BACKLOG", "1000")),
+            max_message_bytes=int(env.get("CONSENT_MAX_MESSAGE_BYTES", "65536")),
         )
 
 

@@ -6,16 +6,18 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.channels import ChannelsPlugin
+from litestar.connection import ASGIConnection
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rounds import services
+from rounds import live, services
 from rounds.schemas import NewProposal
 
 
-def clock(request: Request[Any, Any, Any]) -> services.Clock:
-    return request.app.state.get("clock", services.system_clock)
+def clock(connection: ASGIConnection[Any, Any, Any, Any]) -> services.Clock:
+    return connection.app.state.get("clock", services.system_clock)
 
 
 class ProposalApi(Controller):
@@ -38,13 +40,13 @@ class ProposalApi(Controller):
         return await services.describe(db_session, proposal)
 
     @post("/proposals/{proposal_id:uuid}/actions", status_code=HTTP_200_OK)
-    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID,
-                  data: dict[str, Any]) -> dict[str, Any]:
+    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, channels: ChannelsPlugin,
+                  proposal_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any]:
         """Take one step of the consent process; retrying with the same client_id changes nothing."""
         outcome = await services.act(db_session, request.user.id, proposal_id, data, clock(request)())
-        names = await services.names_of(db_session, {e.actor_id for e in outcome.events if e.actor_id})
-        events = [services.event_json(e, names) for e in outcome.events]
+        events = await services.as_json(db_session, outcome.events)
         await db_session.commit()
+        live.publish(channels, proposal_id, events)
         return {"seq": outcome.seq, "event": events[0] if events else None, "events": events}
 
     @get("/proposals/{proposal_id:uuid}/events")
@@ -52,6 +54,4 @@ class ProposalApi(Controller):
                      since: int = Parameter(default=0, ge=0)) -> dict[str, Any]:
         """Every event with seq > since, in order (at most 1000; ask again from the last one)."""
         proposal = await services.visible_proposal(db_session, proposal_id, request.user.id)
-        events = await services.events_since(db_session, proposal, since)
-        names = await services.names_of(db_session, {e.actor_id for e in events if e.actor_id})
-        return {"items": [services.event_json(e, names) for e in events]}
+        return {"items": await services.as_json(db_session, await services.events_since(db_session, proposal, since))}

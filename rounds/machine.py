@@ -38,6 +38,8 @@ PHASES_FOR: Mapping[str, frozenset[str]] = {
     "withdraw": OPEN_PHASES,
     "present": OPEN_PHASES,
     "absent": OPEN_PHASES,
+    "skip": frozenset({CLARIFYING, REACTING, CONSENTING}),
+    "back": frozenset({CLARIFYING, REACTING, CONSENTING}),
 }
 # Actions taken in turn during a live round; everything else may come at any time.
 TURN_ACTIONS = frozenset({"question", "reaction", "pass", "consent", "concern", "object", "stand_aside"})
@@ -115,13 +117,18 @@ class Action:
 Event = tuple[str, dict[str, Any]]
 
 
+NEEDS_REASON = "An objection needs a reason: say what harm you see, or how it keeps the circle from its aim."
+
+
 def _text(action: Action, name: str, code: str = "invalid", required: bool = True) -> str:
     value = action.data.get(name, "")
     if not isinstance(value, str):
         raise ActionRefused("invalid", f"{name}: must be text", status_code=422)
     value = value.strip()
     if required and not value:
-        raise ActionRefused(code, f"{name}: must not be empty", status_code=422 if code == "invalid" else 409)
+        if code == "objection_needs_reason":
+            raise ActionRefused(code, NEEDS_REASON)
+        raise ActionRefused(code, f"{name}: must not be empty", status_code=422)
     if len(value) > MAX_TEXT:
         raise ActionRefused("invalid", f"{name}: at most {MAX_TEXT} characters", status_code=422)
     if "\x00" in value:  # PostgreSQL stores no NUL character, in text or JSON
@@ -214,6 +221,18 @@ def close_consent_round(p: Proposal, silence_is_consent: bool = False) -> tuple[
         missing = sorted(str(m) for m in p.participants if p.responses.get(m) not in AGREEING)
         raise ActionRefused("round_incomplete", f"{len(missing)} participant(s) have not consented yet.")
     return replace(p, phase=DECIDED), [("decided", {"revision": p.revision, "round": p.round})]
+
+
+def _move_turn(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    """The facilitator moves on from someone who is not ready (`skip`) or goes back one (`back`)."""
+    _require_mover(p, a)
+    if p.whose_turn is None:
+        raise ActionRefused("no_turns", "Turns are taken only in a live round with someone present.")
+    if a.type == "back" and p.turn == 0:
+        raise ActionRefused("no_turns", "This is the round's first turn; there is none to go back to.")
+    moved = replace(p, turn=p.turn + (1 if a.type == "skip" else -1))
+    return moved, [("turn_moved", {"from": str(p.whose_turn), "to": str(moved.whose_turn), "round": p.round,
+                                   "skipped": a.type == "skip"})]
 
 
 def _question(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
@@ -374,6 +393,7 @@ _HANDLERS = {
     "pass": _pass, "consent": _consent_response, "concern": _consent_response, "object": _consent_response,
     "stand_aside": _consent_response, "withdraw_objection": _withdraw_objection, "amend": _amend,
     "not_adopted": _not_adopted, "withdraw": _withdraw, "present": _presence, "absent": _presence,
+    "skip": _move_turn, "back": _move_turn,
 }
 
 

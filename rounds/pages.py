@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.channels import ChannelsPlugin
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.plugins.flash import flash
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
 from circles.layout import page
-from rounds import machine, services
+from rounds import live, machine, services
 from rounds.controllers import clock
 from rounds.diff import word_diff
 from rounds.machine import ActionRefused
@@ -109,9 +110,7 @@ async def proposal_page(request: Request[Any, Any, Any], db: AsyncSession, propo
 
 
 async def _all_events(db: AsyncSession, proposal: Any) -> list[dict[str, Any]]:
-    events = await services.events_since(db, proposal, 0, limit=100_000)
-    names = await services.names_of(db, {e.actor_id for e in events if e.actor_id})
-    return [services.event_json(e, names) for e in events]
+    return await services.as_json(db, await services.events_since(db, proposal, 0, limit=100_000))
 
 
 class ProposalPages(Controller):
@@ -151,14 +150,16 @@ class ProposalPages(Controller):
         return await proposal_page(request, db_session, proposal_id)
 
     @post("/proposals/{proposal_id:uuid}/actions")
-    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID,
-                  data: Annotated[ActionForm, Form]) -> Template | Redirect:
+    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, channels: ChannelsPlugin,
+                  proposal_id: uuid.UUID, data: Annotated[ActionForm, Form]) -> Template | Redirect:
         action = {k: v for k, v in msgspec.structs.asdict(data).items() if v != "" or k in {"type", "client_id"}}
         try:
-            await services.act(db_session, request.user.id, proposal_id, action, clock(request)())
+            outcome = await services.act(db_session, request.user.id, proposal_id, action, clock(request)())
         except ActionRefused as refusal:
             await db_session.rollback()
             return await proposal_page(request, db_session, proposal_id, status_code=refusal.status_code,
                                        error=str(refusal), form=msgspec.structs.asdict(data))
+        events = await services.as_json(db_session, outcome.events)
         await db_session.commit()
+        live.publish(channels, proposal_id, events)
         return Redirect(f"/proposals/{proposal_id}#now")

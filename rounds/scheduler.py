@@ -10,30 +10,31 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rounds.services import Clock, close_due
+from rounds.services import Clock, Committed, close_due
 
 log = logging.getLogger("consent.deadlines")
 
 
-async def tick(sessions: Callable[[], AsyncSession], clock: Clock) -> int:
+async def tick(sessions: Callable[[], AsyncSession], clock: Clock, committed: Committed | None = None) -> int:
     async with sessions() as db:
-        return await close_due(db, clock())
+        return await close_due(db, clock(), committed)
 
 
 class DeadlineScheduler:
-    def __init__(self, sessions: Callable[[], AsyncSession], clock: Clock, every_seconds: float) -> None:
-        self.sessions, self.clock, self.every_seconds = sessions, clock, every_seconds
+    def __init__(self, sessions: Callable[[], AsyncSession], clock: Clock, every_seconds: float,
+                 committed: Committed | None = None) -> None:
+        self.sessions, self.clock, self.every_seconds, self.committed = sessions, clock, every_seconds, committed
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        await tick(self.sessions, self.clock)  # what fell due while we were down, before serving
+        await tick(self.sessions, self.clock, self.committed)  # what fell due while we were down, before serving
         self.task = asyncio.create_task(self.run())
 
     async def run(self) -> None:
         while True:
             await asyncio.sleep(self.every_seconds)
             try:
-                closed = await tick(self.sessions, self.clock)
+                closed = await tick(self.sessions, self.clock, self.committed)
             except Exception:  # a failed pass is retried at the next one; the server stays up
                 log.exception("closing due proposals failed")
             else:

@@ -49,7 +49,7 @@ def _clean(value: str, field: str, limit: int) -> str:
     return value
 
 
-async def _member_of(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID) -> Circle:
+async def member_of(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID) -> Circle:
     """The circle, if the account may see it (else 404) and is a member of it (else 403)."""
     circle = await circles.get_visible(db, circle_id, account_id)
     if await circles.roles_in(db, circle.id, account_id) is None:
@@ -61,7 +61,7 @@ async def create_proposal(db: AsyncSession, account_id: uuid.UUID, circle_id: uu
                           text: str, domain_id: uuid.UUID, mode: str, now: datetime, review_by: date | None = None,
                           closes_at: datetime | None = None, supersedes: uuid.UUID | None = None,
                           evaluation: str = "") -> Proposal:
-    circle = await _member_of(db, circle_id, account_id)
+    circle = await member_of(db, circle_id, account_id)
     domain = await db.get(Domain, domain_id)
     if domain is None or domain.circle_id != circle.id:
         raise refused("domain_not_held", f"domain_id: a decision is taken in a domain that {circle.name} holds")
@@ -205,9 +205,13 @@ async def _decide(db: AsyncSession, proposal: Proposal, state: machine.Proposal,
     return decision
 
 
-async def close_due(db: AsyncSession, now: datetime) -> int:
+Committed = Callable[[uuid.UUID, list[dict[str, Any]]], None]
+
+
+async def close_due(db: AsyncSession, now: datetime, committed: Committed | None = None) -> int:
     """Applies the deadline to every async proposal that is due, also those that fell due
-    while the server was down; returns how many it closed. Each in its own transaction."""
+    while the server was down; returns how many it closed. Each in its own transaction,
+    after which `committed` is told its events (to publish them)."""
     due = list(await db.scalars(select(Proposal.id).where(
         Proposal.mode == "async", Proposal.closes_at <= now, Proposal.state.in_(machine.OPEN_PHASES))))
     closed = 0
@@ -216,10 +220,15 @@ async def close_due(db: AsyncSession, now: datetime) -> int:
         if proposal is not None and proposal.mode == "async" and proposal.state in machine.OPEN_PHASES:
             circle = await db.get(Circle, proposal.circle_id)
             new_state, produced = machine.deadline(await state_of(db, proposal), circle.silence_is_consent)
-            await _record(db, proposal, new_state, produced, None, None, now)
+            outcome = await _record(db, proposal, new_state, produced, None, None, now)
             proposal.closes_at = None  # a deadline passes once; its event keeps when
             closed += 1
-        await db.commit()
+            events = await as_json(db, outcome.events)
+            await db.commit()
+            if committed is not None:
+                committed(proposal_id, events)
+        else:
+            await db.commit()
     return closed
 
 
@@ -243,7 +252,13 @@ async def open_proposals(db: AsyncSession, circle_id: uuid.UUID) -> list[Proposa
         Proposal.circle_id == circle_id, Proposal.state.in_(machine.OPEN_PHASES)).order_by(Proposal.created_at)))
 
 
+async def as_json(db: AsyncSession, events: list[Event]) -> list[dict[str, Any]]:
+    names = await names_of(db, {e.actor_id for e in events if e.actor_id})
+    return [event_json(e, names) for e in events]
+
+
 def event_json(event: Event, names: dict[uuid.UUID, str]) -> dict[str, Any]:
+    """An event as API.md gives it; `seq` comes first (rounds.live reads it from the bytes)."""
     actor = {"id": str(event.actor_id), "name": names.get(event.actor_id, "")} if event.actor_id else None
     data = {k: v for k, v in event.data.items() if k != "_count"}
     return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "actor": actor, "data": data}

@@ -276,7 +276,7 @@ def test_an_objection_without_a_reason_is_refused_and_changes_nothing(page: Page
     objection.locator("textarea").fill("   ")
     objection.get_by_role("button", name="I object").click()
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("text: must not be empty")
+    expect(alert).to_contain_text("An objection needs a reason")
     expect(phase(page)).to_have_text("Consent round")
     expect(section(page, "Objections")).to_have_count(0)
     expect(round_section(page, "Round 3: Consent round")).to_have_text("No responses yet.")

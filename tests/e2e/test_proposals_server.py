@@ -7,142 +7,15 @@ goes to 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from consent.settings import Settings
-from tests.conftest import Server, start_server
 from tests.consent.test_accounts_api import assert_error
-
-PASSWORD = "a long password"
-Headers = dict[str, str]
-
-
-class Servers:
-    """Every server a test starts, on the same database; all stopped at the end."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings, self.started = settings, []
-
-    def start(self) -> Server:
-        running = start_server(self.settings)
-        self.started.append(running)
-        return running
-
-
-@pytest.fixture
-def servers(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
-    # The scheduler runs its pass at start and then only once an hour: a deadline in these tests
-    # is closed by the pass at start, nothing else.
-    monkeypatch.setenv("CONSENT_TICK_SECONDS", "3600")
-    started = Servers(settings)
-    yield started
-    for running in started.started:
-        running.stop()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    # trust_env=False: no proxy from the environment, the traffic stays on the loopback.
-    async with httpx.AsyncClient(trust_env=False, timeout=60) as client:
-        yield client
-
-
-@dataclass
-class Org:
-    """A circle on a running server: Ada (its facilitator) and members m01, m02, …, holding
-    the domain Food; `outsiders` have accounts but are in no circle of this organisation."""
-
-    http: httpx.AsyncClient
-    url: str
-    circle_id: str
-    domain_id: str
-    people: dict[str, Headers] = field(default_factory=dict)  # name -> bearer headers
-    ids: dict[str, str] = field(default_factory=dict)  # name -> account id
-    members: list[str] = field(default_factory=list)  # of the circle, Ada first
-
-    async def request(self, method: str, path: str, who: str | None = None, headers: Headers | None = None,
-                      **kwargs: Any) -> httpx.Response:
-        headers = {**(self.people[who] if who else {}), **(headers or {})}
-        return await self.http.request(method, self.url + path, headers=headers, **kwargs)
-
-    async def propose(self, **fields: Any) -> dict[str, Any]:
-        body = {"title": "Weekly food runs", "driver": "Food goes to waste on Fridays.",
-                "text": "We collect on Fridays and share on Saturdays.", "domain_id": self.domain_id,
-                "mode": "async", "closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(), **fields}
-        response = await self.request("POST", f"/api/circles/{self.circle_id}/proposals", "ada", json=body)
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    async def send(self, proposal_id: str, who: str | None, body: Any) -> httpx.Response:
-        return await self.request("POST", f"/api/proposals/{proposal_id}/actions", who, json=body)
-
-    async def act(self, proposal_id: str, who: str, type_: str, client_id: str | None = None,
-                  **data: Any) -> httpx.Response:
-        body = {"type": type_, "client_id": client_id or f"{who}-{type_}-{time.monotonic_ns()}", **data}
-        return await self.send(proposal_id, who, body)
-
-    async def ok(self, proposal_id: str, who: str, type_: str, **data: Any) -> dict[str, Any]:
-        response = await self.act(proposal_id, who, type_, **data)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    async def state(self, proposal_id: str, who: str = "ada") -> dict[str, Any]:
-        response = await self.request("GET", f"/api/proposals/{proposal_id}", who)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    async def events(self, proposal_id: str, since: int = 0, who: str = "ada") -> list[dict[str, Any]]:
-        response = await self.request("GET", f"/api/proposals/{proposal_id}/events?since={since}", who)
-        assert response.status_code == 200, response.text
-        return response.json()["items"]
-
-    async def to_consenting(self, proposal_id: str) -> None:
-        for step in ("start", "advance", "advance"):
-            await self.ok(proposal_id, "ada", step)
-        assert (await self.state(proposal_id))["state"] == "consenting"
-
-
-async def sign_up(http: httpx.AsyncClient, url: str, name: str) -> tuple[Headers, str]:
-    email = f"{name}@example.org"
-    created = await http.post(url + "/api/accounts", json={"name": name.title(), "email": email, "password": PASSWORD})
-    assert created.status_code == 201, created.text
-    signed_in = await http.post(url + "/api/sessions", json={"email": email, "password": PASSWORD})
-    assert signed_in.status_code == 200, signed_in.text
-    return {"Authorization": f"Bearer {signed_in.json()['token']}"}, created.json()["id"]
-
-
-async def organisation(http: httpx.AsyncClient, url: str, members: int, outsiders: tuple[str, ...] = ()) -> Org:
-    names = ["ada", *(f"m{i:02d}" for i in range(1, members + 1))]
-    limit = asyncio.Semaphore(4)  # Argon2 takes its time; a few at once is plenty
-
-    async def one(name: str) -> tuple[Headers, str]:
-        async with limit:
-            return await sign_up(http, url, name)
-
-    accounts = await asyncio.gather(*(one(name) for name in [*names, *outsiders]))
-    http.cookies.clear()  # bearer tokens only from here: no session cookie rides along
-    people = {name: headers for name, (headers, _) in zip([*names, *outsiders], accounts)}
-    ids = {name: account_id for name, (_, account_id) in zip([*names, *outsiders], accounts)}
-    made = await http.post(url + "/api/circles", json={"name": "Riverside", "aim": "Feed everyone"}, headers=people["ada"])
-    assert made.status_code == 201, made.text
-    circle_id = made.json()["id"]
-    for name in names[1:]:
-        added = await http.post(f"{url}/api/circles/{circle_id}/members", json={"email": f"{name}@example.org"},
-                                headers=people["ada"])
-        assert added.status_code == 201, added.text
-    domain = await http.post(f"{url}/api/circles/{circle_id}/domains", json={"name": "Food"}, headers=people["ada"])
-    assert domain.status_code == 201, domain.text
-    return Org(http=http, url=url, circle_id=circle_id, domain_id=domain.json()["id"], people=people, ids=ids,
-               members=names)
-
+from tests.e2e.org import Org, Servers, organisation
 
 def assert_contiguous(events: list[dict[str, Any]]) -> None:
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))

@@ -149,6 +149,26 @@ def test_live_rounds_go_in_turn_and_only_for_those_present() -> None:
     assert act(p, FACILITATOR, "advance").phase == DECIDED  # CY was not present, so is not a participant
 
 
+def test_the_facilitator_skips_a_turn_and_goes_back_one() -> None:
+    p = proposal("live")
+    for member in (FACILITATOR, BO, CY):
+        p = act(p, member, "present")
+    p = act(p, FACILITATOR, "start")
+    refused(p, FACILITATOR, "back", "no_turns")  # the round's first turn
+    refused(p, BO, "skip", "not_facilitator")
+    p, events = apply(p, Action("skip", FACILITATOR))
+    assert p.whose_turn == BO
+    assert events == [("turn_moved", {"from": str(FACILITATOR), "to": str(BO), "round": 1, "skipped": True})]
+    p = act(p, BO, "pass")
+    assert p.whose_turn == CY
+    p = act(p, FACILITATOR, "back")
+    assert p.whose_turn == BO  # Bo may now ask after all
+    p = act(p, BO, "question", text="who keeps the key?")
+    refused(to_consenting(proposal()), FACILITATOR, "skip", "no_turns")  # async: no turns
+    alone = act(act(proposal("live"), FACILITATOR, "start"), FACILITATOR, "advance")
+    refused(alone, FACILITATOR, "skip", "no_turns")  # live, but nobody present
+
+
 def test_only_the_facilitator_responds_for_someone_else() -> None:
     p = to_consenting(proposal())
     refused(p, BO, "consent", "not_facilitator", on_behalf_of=str(CY))

@@ -1,0 +1,119 @@
+"""Live meetings, the parts that do no I/O of their own: how events travel on a proposal's
+channel (Litestar's Channels plugin: published after commit, fanned out by every server
+process to its own sockets), who has a meeting open, and putting one socket's events in order.
+
+An event is encoded once, when it is published; every socket sends the same bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+from litestar.channels import ChannelsPlugin
+from litestar.channels.subscriber import Subscriber
+
+CLOSE_TOO_SLOW = 4008  # the socket fell `socket_backlog` events behind: reconnect with `since`
+CLOSE_REFUSED = 4403  # not a member of the circle, unknown proposal, foreign Origin or no credentials
+_SEQ_PREFIX = b'{"seq":'
+
+
+def channel(proposal_id: uuid.UUID) -> str:
+    return f"proposal:{proposal_id}"
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    return msgspec.json.encode(message)
+
+
+def seq_of(payload: bytes) -> int | None:
+    """The seq of an encoded event, read without decoding it (an event's JSON starts with its
+    seq, see `services.event_json`); None for other messages such as presence."""
+    if not payload.startswith(_SEQ_PREFIX):
+        return None
+    return int(payload[len(_SEQ_PREFIX):payload.index(b",")])
+
+
+def publish(channels: ChannelsPlugin, proposal_id: uuid.UUID, events: Iterable[dict[str, Any]]) -> None:
+    """Sends committed events to everyone in the meeting, in seq order. Call only after commit."""
+    for event in events:
+        channels.publish(encode(event), channel(proposal_id))
+
+
+class InOrder:
+    """One socket's view of the event stream: each seq once, in order. Events that arrive
+    ahead of a gap (two actions committed at once, published the other way round) wait until
+    the gap is filled, from the channel or from the database."""
+
+    def __init__(self, last: int) -> None:
+        self.last = last
+        self.early: dict[int, bytes] = {}
+
+    def take(self, seq: int, payload: bytes) -> list[bytes]:
+        """What may be sent now, given one more event."""
+        if seq > self.last:
+            self.early[seq] = payload
+        ready = []
+        while self.last + 1 in self.early:
+            self.last += 1
+            ready.append(self.early.pop(self.last))
+        return ready
+
+    @property
+    def gap(self) -> bool:
+        return bool(self.early)
+
+
+class Presence:
+    """Who has each meeting open in this process; someone with two tabs open is there once."""
+
+    def __init__(self) -> None:
+        self._open: dict[uuid.UUID, Counter[uuid.UUID]] = {}
+        self._names: dict[uuid.UUID, str] = {}
+
+    def join(self, proposal_id: uuid.UUID, member: uuid.UUID, name: str) -> None:
+        self._names[member] = name
+        self._open.setdefault(proposal_id, Counter())[member] += 1
+
+    def leave(self, proposal_id: uuid.UUID, member: uuid.UUID) -> None:
+        here = self._open.get(proposal_id)
+        if here is None:
+            return
+        here[member] -= 1
+        if here[member] <= 0:
+            del here[member]
+        if not here:
+            del self._open[proposal_id]
+
+    def of(self, proposal_id: uuid.UUID) -> list[dict[str, str]]:
+        here = self._open.get(proposal_id, Counter())
+        return sorted(({"id": str(m), "name": self._names[m]} for m in here), key=lambda p: (p["name"], p["id"]))
+
+    def message(self, proposal_id: uuid.UUID) -> bytes:
+        return encode({"type": "presence", "present": self.of(proposal_id)})
+
+
+class SocketQueue(Subscriber):
+    """Litestar's subscriber, with its bounded backlog: when a socket cannot keep up, the
+    backlog overflows and, rather than silently losing events, the socket is closed
+    (CLOSE_TOO_SLOW) and resumes from its last seq. Nobody else waits for it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.too_slow = asyncio.Event()
+
+    def put_nowait(self, item: bytes | None) -> bool:
+        if super().put_nowait(item):
+            return True
+        self.too_slow.set()
+        return False
+
+    async def put(self, item: bytes | None) -> None:
+        if item is None:  # unsubscribe ends the stream so; with a full backlog it would wait forever
+            self.put_nowait(item)
+        else:
+            await super().put(item)

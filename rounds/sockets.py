@@ -1,0 +1,209 @@
+"""`/ws/proposals/{id}`: one member's live connection to a meeting (protocol in API.md).
+
+hello (with `since`) → welcome with the state → every missed event from the database → live
+events from the proposal's channel, each exactly once and in seq order. Actions sent on the
+socket are answered with ack or error; their events arrive like everyone else's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from litestar import WebSocket, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.exceptions import WebSocketDisconnect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from circles.rules import CircleRuleBroken
+from rounds import live, services
+from rounds.controllers import clock
+from rounds.machine import ActionRefused
+
+HELLO_SECONDS = 10.0  # a socket that does not say hello in time is closed
+
+
+class Member(Protocol):
+    id: uuid.UUID
+    name: str
+
+
+Identify = Callable[[WebSocket[Any, Any, Any], str | None], Awaitable[Member | None]]
+
+
+class Refused(Exception):
+    """The socket may not join this meeting; it is closed with CLOSE_REFUSED."""
+
+
+def _same_origin(socket: WebSocket[Any, Any, Any]) -> bool:
+    """Browsers always send Origin; another site's page must not ride on the member's cookie.
+    Clients that are not browsers send none and authenticate with a token."""
+    origin = socket.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == socket.headers.get("host")
+
+
+def _error(code: str, message: str, client_id: Any = None) -> str:
+    return json.dumps({"type": "error", "client_id": client_id, "error": {"code": code, "message": message}})
+
+
+def _parse(text: str) -> dict[str, Any]:
+    try:
+        message = json.loads(text)
+    except ValueError as exc:
+        raise ActionRefused("invalid_message", "Messages are JSON objects with a type.", status_code=400) from exc
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ActionRefused("invalid_message", "Messages are JSON objects with a type.", status_code=400)
+    return message
+
+
+class Meeting:
+    """One open socket: greets, replays, then forwards live events while taking actions."""
+
+    def __init__(self, socket: WebSocket[Any, Any, Any], proposal_id: uuid.UUID, channels: ChannelsPlugin) -> None:
+        self.socket, self.proposal_id, self.channels = socket, proposal_id, channels
+        state = socket.app.state
+        self.sessions: Callable[[], AsyncSession] = state["consent_sessions"]
+        self.presence: live.Presence = state["consent_presence"]
+        self.send_lock = asyncio.Lock()
+        self.member: Member | None = None
+
+    async def send(self, text: str | bytes) -> None:
+        async with self.send_lock:  # the reader's acks and the writer's events share the socket
+            await self.socket.send_data(text)
+
+    async def hello(self, identify: Identify) -> int:
+        """Waits for a valid hello; returns its `since`. Raises Refused for an outsider."""
+        while True:
+            try:
+                message = _parse(await self.socket.receive_data("text"))
+                since = message.get("since", 0)
+                if message["type"] != "hello":
+                    raise ActionRefused("hello_first", "Say hello first: {\"type\": \"hello\", \"since\": 0}.", 400)
+                if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+                    raise ActionRefused("invalid_message", "since: the last seq you saw, 0 or more.", 400)
+                token = message.get("token")
+            except ActionRefused as refusal:
+                await self.send(_error(refusal.code, str(refusal)))
+                continue
+            self.member = await identify(self.socket, token if isinstance(token, str) else None)
+            if self.member is None:
+                raise Refused("Sign in first, or say hello with a valid token.")
+            return since
+
+    async def welcome(self, since: int) -> live.InOrder:
+        """The state, then every event after `since` from the database. The caller subscribed
+        before this, so anything committed meanwhile is also on its way: InOrder drops the
+        copies."""
+        assert self.member is not None
+        async with self.sessions() as db:
+            try:
+                proposal = await services.visible_proposal(db, self.proposal_id, self.member.id)
+                await services.member_of(db, proposal.circle_id, self.member.id)
+            except (ActionRefused, CircleRuleBroken) as refusal:
+                raise Refused(str(refusal)) from refusal
+            # The state without its `responses`: they are events, and the client gets those it
+            # has not seen next; a long meeting's welcome stays small.
+            state = {k: v for k, v in (await services.describe(db, proposal)).items() if k != "responses"}
+            since = min(since, proposal.seq)  # a client ahead of the log has seen nothing real beyond it
+            await self.send(live.encode({"type": "welcome", "seq": proposal.seq, "state": state}))
+            order = live.InOrder(since)
+            while True:  # in pages, so a long meeting does not load every event at once
+                missed = await services.events_since(db, proposal, order.last)
+                for event in await services.as_json(db, missed):
+                    order.last = event["seq"]
+                    await self.send(live.encode(event))
+                if len(missed) < 1000:
+                    return order
+
+    async def fill(self, order: live.InOrder) -> list[bytes]:
+        """Events missing before those that came early, from the database."""
+        async with self.sessions() as db:
+            proposal = await services.visible_proposal(db, self.proposal_id, self.member.id)  # type: ignore[union-attr]
+            missing = await services.events_since(db, proposal, order.last, limit=min(order.early) - order.last - 1)
+            ready = []
+            for event in await services.as_json(db, missing):
+                ready += order.take(event["seq"], live.encode(event))
+            return ready
+
+    async def forward(self, subscriber: live.SocketQueue, order: live.InOrder) -> None:
+        async for payload in subscriber.iter_events():
+            seq = live.seq_of(payload)
+            ready = [payload] if seq is None else order.take(seq, payload)
+            if order.gap:
+                ready += await self.fill(order)
+            for message in ready:
+                await self.send(message)
+
+    async def take_actions(self) -> None:
+        assert self.member is not None
+        while True:
+            text = await self.socket.receive_data("text")
+            client_id = None
+            try:
+                message = _parse(text)
+                client_id = message.get("client_id")
+                if message["type"] == "ping":  # the page's own heartbeat: browsers cannot see pings
+                    await self.send('{"type":"pong"}')
+                    continue
+                if message["type"] == "hello":
+                    raise ActionRefused("already_greeted", "This socket has said hello already.", 400)
+                async with self.sessions() as db:
+                    outcome = await services.act(db, self.member.id, self.proposal_id, message, clock(self.socket)())
+                    events = await services.as_json(db, outcome.events)
+                    await db.commit()
+            except ActionRefused as refusal:
+                await self.send(_error(refusal.code, str(refusal), client_id if isinstance(client_id, str) else None))
+                continue
+            live.publish(self.channels, self.proposal_id, events)
+            await self.send(json.dumps({"type": "ack", "client_id": client_id, "seq": outcome.seq}))
+
+    async def run(self, identify: Identify) -> None:
+        since = await asyncio.wait_for(self.hello(identify), HELLO_SECONDS)
+        subscriber = await self.channels.subscribe(live.channel(self.proposal_id))
+        assert isinstance(subscriber, live.SocketQueue) and self.member is not None
+        joined = False
+        try:
+            order = await self.welcome(since)
+            self.presence.join(self.proposal_id, self.member.id, self.member.name)
+            joined = True
+            self.channels.publish(self.presence.message(self.proposal_id), live.channel(self.proposal_id))
+            tasks = [asyncio.create_task(self.forward(subscriber, order)), asyncio.create_task(self.take_actions()),
+                     asyncio.create_task(subscriber.too_slow.wait())]
+            try:
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            for task in done:
+                if task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            await self.channels.unsubscribe(subscriber)
+            if joined:
+                self.presence.leave(self.proposal_id, self.member.id)
+                self.channels.publish(self.presence.message(self.proposal_id), live.channel(self.proposal_id))
+        if subscriber.too_slow.is_set():  # after leaving: closing waits on a client that is not reading
+            await self.socket.close(live.CLOSE_TOO_SLOW, "too slow: reconnect with since")
+
+
+@websocket("/ws/proposals/{proposal_id:uuid}")
+async def meeting_socket(socket: WebSocket[Any, Any, Any], proposal_id: uuid.UUID, channels: ChannelsPlugin,
+                         identify: Identify) -> None:
+    await socket.accept()
+    meeting = Meeting(socket, proposal_id, channels)
+    try:
+        if not _same_origin(socket):
+            raise Refused("This page's origin may not open the meeting.")
+        await meeting.run(identify)
+    except Refused as refusal:
+        await socket.close(live.CLOSE_REFUSED, str(refusal)[:120])
+    except TimeoutError:
+        await socket.close(1008, "say hello first")
+    except WebSocketDisconnect:
+        pass

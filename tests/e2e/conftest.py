@@ -1,0 +1,29 @@
+"""Fixtures for the tests that drive real server processes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from consent.settings import Settings
+from tests.e2e.org import Servers
+
+
+@pytest.fixture
+def servers(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
+    # The scheduler runs its pass at start and then only once an hour: a deadline in these tests
+    # is closed by the pass at start, nothing else.
+    monkeypatch.setenv("CONSENT_TICK_SECONDS", "3600")
+    started = Servers(settings)
+    yield started
+    for running in started.started:
+        running.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    # trust_env=False: no proxy from the environment, the traffic stays on the loopback.
+    async with httpx.AsyncClient(trust_env=False, timeout=60) as client:
+        yield client

@@ -1,0 +1,251 @@
+"""Live meetings over `/ws/proposals/{id}` against a real `consent serve` process, with real
+`websockets` clients on the loopback: a whole meeting, a client that drops and resumes, a
+server killed mid-meeting, bad messages, outsiders, and a client that stops reading."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.e2e.meeting import Socket
+from tests.e2e.org import Org, Servers, organisation
+
+MEMBERS = ["ada", "m01", "m02", "m03", "m04"]  # Ada facilitates and proposes
+
+
+async def live_meeting(org: Org) -> tuple[str, dict[str, Socket]]:
+    """A live proposal and every member's socket, each joined (present) in MEMBERS' order."""
+    proposal_id = (await org.propose(mode="live", closes_at=None))["id"]
+    sockets = {who: Socket(org, who, proposal_id) for who in MEMBERS}
+    for socket in sockets.values():
+        await socket.open()
+        await socket.ok("present")
+    return proposal_id, sockets
+
+
+async def round_in_turn(sockets: dict[str, Socket], responses: dict[str, tuple[str, dict[str, Any]]]) -> None:
+    """Everyone, in the order they joined, gives their response (default: pass)."""
+    for who in MEMBERS:
+        type_, data = responses.get(who, ("pass", {}))
+        await sockets[who].ok(type_, **data)
+
+
+def assert_exactly_once_in_order(socket: Socket, log: list[dict[str, Any]]) -> None:
+    assert [e["seq"] for e in socket.events] == [e["seq"] for e in log], socket.who
+    assert socket.events == log, socket.who  # the same events, word for word, as the log
+
+
+async def test_a_five_member_meeting_from_start_to_decision(servers: Servers, http: httpx.AsyncClient) -> None:
+    org = await organisation(http, servers.start().url, members=4)
+    proposal_id, sockets = await live_meeting(org)
+    ada = sockets["ada"]
+    await ada.wait_for(lambda s: len([m for m in s.received if m["type"] == "presence"][-1]["present"]) == 5)
+
+    await ada.ok("start")
+    await round_in_turn(sockets, {"m02": ("question", {"text": "Who holds the key?"})})
+    await ada.ok("answer", question_id="q1", text="Whoever opens on Friday.")
+    await ada.ok("advance")
+    await round_in_turn(sockets, {"m01": ("reaction", {"text": "Love it"}), "m03": ("reaction", {"text": "Fridays are hard"})})
+    await ada.ok("advance")
+    assert (await sockets["m01"].act("consent"))["error"]["code"] == "not_your_turn"
+    await round_in_turn(sockets, {who: ("consent", {}) for who in MEMBERS} | {
+        "m03": ("object", {"text": "Nobody checked the fridge temperature."})})
+    await ada.ok("advance")
+    await ada.ok("amend", text="We collect on Fridays, check the fridge at 4 °C, and share on Saturdays.")
+    await round_in_turn(sockets, {who: ("consent", {}) for who in MEMBERS} | {"m04": ("concern", {"text": "Volunteers"})})
+    final = await ada.ok("advance")
+
+    log = await org.events(proposal_id)
+    assert log[-1]["seq"] == final and log[-1]["type"] == "decided"
+    for socket in sockets.values():
+        await socket.wait_for_seq(final)
+        assert_exactly_once_in_order(socket, log)
+    state = await org.state(proposal_id)
+    assert state["state"] == "decided" and state["objections"][0]["status"] == "integrated"
+    for socket in sockets.values():
+        await socket.close()
+
+
+async def test_a_client_that_drops_catches_up_exactly(servers: Servers, http: httpx.AsyncClient) -> None:
+    org = await organisation(http, servers.start().url, members=4)
+    proposal_id, sockets = await live_meeting(org)
+    ada, m03 = sockets["ada"], sockets["m03"]
+    await ada.ok("start")
+    await m03.wait_for_seq(await ada.ok("pass"))
+    await m03.close()  # the phone drops off the network mid-round
+    seen = m03.last_seq
+
+    await sockets["m01"].ok("question", text="What about rain?")
+    await sockets["m02"].ok("pass")
+    await ada.ok("answer", question_id="q1", text="We meet indoors.")
+    welcome = await m03.open()  # since = the last seq it saw
+    missed = [e for e in await org.events(proposal_id, since=seen)]
+    assert welcome["seq"] == missed[-1]["seq"]
+    await m03.wait_for_seq(welcome["seq"])
+    assert [e["seq"] for e in m03.events] == list(range(1, welcome["seq"] + 1))  # nothing twice, nothing missing
+    assert m03.events[-len(missed):] == missed
+
+    after = await m03.ok("pass")  # its turn came while it was away, and it still can act
+    await ada.wait_for_seq(after)
+    assert_exactly_once_in_order(m03, await org.events(proposal_id))
+    for socket in sockets.values():
+        await socket.close()
+
+
+async def test_the_server_is_killed_mid_meeting_and_nothing_acknowledged_is_lost(
+        servers: Servers, http: httpx.AsyncClient) -> None:
+    first = servers.start()
+    org = await organisation(http, first.url, members=4)
+    proposal_id, sockets = await live_meeting(org)
+    ada = sockets["ada"]
+    await ada.ok("start")
+    acked = [await sockets[who].ok("pass") for who in MEMBERS[:3]]
+    first.process.kill()  # SIGKILL: no goodbye to anyone
+    first.process.wait()
+    for socket in sockets.values():
+        assert await socket.wait_closed() != 1000
+
+    second = servers.start()
+    org.url = second.url
+    for socket in sockets.values():
+        welcome = await socket.open()  # resume from the last seq each one saw
+        assert welcome["seq"] >= max(acked)
+    for who in MEMBERS[3:]:
+        acked.append(await sockets[who].ok("pass"))
+    log = await org.events(proposal_id)
+    assert set(acked) <= {e["seq"] for e in log}
+    for socket in sockets.values():
+        await socket.wait_for_seq(log[-1]["seq"])
+        assert_exactly_once_in_order(socket, log)
+        await socket.close()
+
+
+async def test_bad_messages_get_an_error_and_the_socket_stays_usable(servers: Servers, http: httpx.AsyncClient) -> None:
+    org = await organisation(http, servers.start().url, members=2)
+    proposal_id = (await org.propose(mode="live", closes_at=None))["id"]
+    m01 = Socket(org, "m01", proposal_id)
+    await m01.open()
+    before = await org.events(proposal_id)
+
+    async def refused(message: Any, code: str) -> None:
+        count = len(m01.received)
+        await m01.send(message)
+        await m01.wait_for(lambda s: len(s.received) > count)
+        answer = m01.received[count]
+        assert answer["type"] == "error" and answer["error"]["code"] == code, answer
+        assert answer["error"]["message"]
+
+    await refused("not json", "invalid_message")
+    await refused("[1, 2]", "invalid_message")
+    await refused({"client_id": "x"}, "invalid_message")  # no type
+    await refused({"type": "dance", "client_id": "m01-1"}, "unknown_action")
+    await refused({"type": "present"}, "invalid")  # no client_id
+    await refused({"type": "hello", "since": 0}, "already_greeted")
+    await refused({"type": "start", "client_id": "m01-2"}, "not_facilitator")
+    await refused({"type": "consent", "client_id": "m01-3"}, "wrong_phase")
+    await refused({"type": "object", "client_id": "m01-4", "text": " "}, "objection_needs_reason")
+    assert await org.events(proposal_id) == before  # nothing changed
+
+    await m01.ok("present")  # still usable
+    await m01.send({"type": "reaction", "client_id": "big", "text": "x" * 70_000})  # over the 64 KiB limit
+    assert await m01.wait_closed() == 1009
+    await m01.close()
+
+
+async def test_out_of_turn_is_refused_over_the_socket(servers: Servers, http: httpx.AsyncClient) -> None:
+    org = await organisation(http, servers.start().url, members=2)
+    proposal_id = (await org.propose(mode="live", closes_at=None))["id"]
+    ada, m01 = Socket(org, "ada", proposal_id), Socket(org, "m01", proposal_id)
+    for socket in (ada, m01):
+        await socket.open()
+        await socket.ok("present")
+    await ada.ok("start")
+    answer = await m01.act("question", text="Me first?")
+    assert answer["error"]["code"] == "not_your_turn"
+    await ada.ok("skip")  # the facilitator moves on from herself
+    await m01.ok("question", text="Now?")
+    await ada.ok("back")
+    assert (await org.state(proposal_id))["round"]["turn"]["id"] == org.ids["m01"]
+    for socket in (ada, m01):
+        await socket.close()
+
+
+async def closed_before_welcome(url: str, hello: dict[str, Any] | None, **options: Any) -> tuple[int, str]:
+    async with connect(url, proxy=None, open_timeout=10, **options) as connection:
+        with pytest.raises(ConnectionClosed) as closed:
+            if hello is not None:
+                await connection.send(json.dumps(hello))
+            while True:
+                message = json.loads(await connection.recv())
+                assert message["type"] != "welcome", "an outsider was welcomed"
+        assert closed.value.rcvd is not None
+        return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+async def test_outsiders_and_foreign_pages_are_refused_with_4403(servers: Servers, http: httpx.AsyncClient) -> None:
+    org = await organisation(http, servers.start().url, members=1, outsiders=("eve",))
+    proposal_id = (await org.propose(mode="live", closes_at=None))["id"]
+    url = Socket(org, "ada", proposal_id).url()
+
+    def token(who: str) -> str:
+        return org.people[who]["Authorization"].removeprefix("Bearer ")
+
+    code, reason = await closed_before_welcome(url, {"type": "hello", "since": 0, "token": token("eve")})
+    assert code == 4403 and reason  # signed in, but not a member
+    assert (await closed_before_welcome(url, {"type": "hello", "since": 0, "token": "cst_forged"}))[0] == 4403
+    assert (await closed_before_welcome(url, {"type": "hello", "since": 0}))[0] == 4403  # no credentials
+    assert (await closed_before_welcome(url, {"type": "hello", "since": 0, "token": token("ada")},
+                                        origin="http://evil.example"))[0] == 4403
+    unknown = url.rsplit("/", 1)[0] + "/00000000-0000-4000-8000-000000000000"
+    assert (await closed_before_welcome(unknown, {"type": "hello", "since": 0, "token": token("ada")}))[0] == 4403
+    # A browser page of this very site is welcome.
+    async with connect(url, proxy=None, origin=org.url) as connection:
+        await connection.send(json.dumps({"type": "hello", "since": 0, "token": token("ada")}))
+        assert json.loads(await connection.recv())["type"] == "welcome"
+    assert await org.events(proposal_id) == []
+
+
+@pytest.fixture
+def small_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSENT_SOCKET_BACKLOG", "20")
+
+
+async def test_a_client_that_stops_reading_is_dropped_and_nobody_waits(
+        small_backlog: None, servers: Servers, http: httpx.AsyncClient) -> None:
+    org = await organisation(http, servers.start().url, members=2)
+    proposal_id = (await org.propose(mode="live", closes_at=None))["id"]
+    ada, m01, m02 = (Socket(org, who, proposal_id) for who in ("ada", "m01", "m02"))
+    for socket in (ada, m01):
+        await socket.open()
+        await socket.ok("present")
+    await m02.open(read=False, max_queue=1, receive_buffer=4096)  # says hello, then reads nothing more
+    await ada.ok("start")
+    await ada.ok("pass")
+    await m01.ok("question", text="Long answers?")
+
+    long_answer = "The answer, at length. " * 800  # ~18 KB an event: the socket buffers fill quickly
+    last = 0
+    for _ in range(400):
+        last = await ada.ok("answer", question_id="q1", text=long_answer)
+    # Everyone reading got everything while m02 was stuck, and m02 was dropped, not waited for.
+    await m01.wait_for_seq(last)
+    await m01.wait_for(lambda s: [p["name"] for p in [m for m in s.received if m["type"] == "presence"][-1]["present"]]
+                       == ["Ada", "M01"])
+
+    m02.start_reading()  # it wakes up: what was on the wire, then the close
+    assert await m02.wait_closed() == 4008
+    got = [e["seq"] for e in m02.events]
+    assert got == list(range(1, len(got) + 1)) and len(got) < last
+    await m02.open(since=got[-1] if got else 0)
+    await m02.wait_for_seq(last)
+    assert [e["seq"] for e in m02.events] == list(range(1, last + 1))  # resumed exactly
+    assert Counter(e["seq"] for e in m02.events).most_common(1)[0][1] == 1
+    for socket in (ada, m01, m02):
+        await socket.close()
