@@ -100,13 +100,19 @@ async def proposal_page(request: Request[Any, Any, Any], db: AsyncSession, propo
     answered = {e["data"]["question_id"] for e in history if e["type"] == "question_answered"}
     circle = await circles.get_visible(db, proposal.circle_id, request.user.id)
     members = await services.names_of(db, set(state.members))
+    viewer, turn = request.user.id, state.whose_turn
+    movers_view = viewer in state.movers and state.mode == "live" and state.phase in machine.OPEN_PHASES
+    # the facilitator records responses for someone in the room without a device
+    for_turn = machine.available(state, turn) & machine.TURN_ACTIONS if movers_view and turn and turn != viewer else set()
+    absent = [(str(m), name) for m, name in sorted(members.items(), key=lambda item: item[1])
+              if m not in state.present] if movers_view else []
     return await page(
         request, db, "rounds/proposal.html", status_code=status_code, proposal=described, circle=circle,
         phase_name=PHASE_NAMES[proposal.state], rounds=_rounds((await _all_events(db, proposal))),
         revisions=list(zip(revisions, diffs)), names=names, form=context.pop("form", {}),
         available=machine.available(state, request.user.id), viewer_id=str(request.user.id),
         open_questions=[e for e in history if e["type"] == "question_asked" and e["data"]["question_id"] not in answered],
-        members=sorted(members.items(), key=lambda item: item[1]), client_id=uuid.uuid4().hex, **context)
+        client_id=uuid.uuid4().hex, for_turn=for_turn, absent_members=absent, **context)
 
 
 async def _all_events(db: AsyncSession, proposal: Any) -> list[dict[str, Any]]:

@@ -8,7 +8,6 @@ socket are answered with ack or error; their events arrive like everyone else's.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable

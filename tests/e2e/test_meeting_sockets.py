@@ -4,7 +4,6 @@ server killed mid-meeting, bad messages, outsiders, and a client that stops read
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
 from typing import Any

@@ -7,12 +7,12 @@ goes to 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.consent.test_accounts_api import assert_error
 from tests.e2e.org import Org, Servers, organisation

@@ -1,0 +1,180 @@
+"""The live meeting page in headless Chromium against a real server: three people on their own
+phones (the facilitator and two members) run a whole consent process to a decision without a
+reload, each seeing the others' responses as they happen; one of them loses the connection
+for a round and catches up exactly. Saves a screenshot of the meeting page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+
+from tests.conftest import Server
+from tests.e2e.test_circle_pages import ARTIFACTS, section
+from tests.e2e.test_proposal_pages import AMENDED, a_circle, fill_proposal, phase, person
+
+NO_RELOAD = "window.stillTheSamePage = true"
+
+
+class Cable:
+    """The network between one phone and the server: unplugged, its meeting socket drops and
+    reconnecting fails until it is plugged in again."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.page_side: WebSocketRoute | None = None
+        page.route_web_socket(re.compile(r"/ws/proposals/"), self.connect)
+
+    def connect(self, socket: WebSocketRoute) -> None:
+        socket.connect_to_server()
+        self.page_side = socket
+
+    def unplug(self) -> None:
+        self.page.context.set_offline(True)  # new connections fail
+        if self.page_side is not None:  # and the open one drops, as on a phone that lost its signal
+            self.page_side.close(code=1001, reason="offline")
+
+    def plug_in(self) -> None:
+        self.page.context.set_offline(False)
+
+
+def act(page: Page, button: str, text: str | None = None) -> None:
+    """One action from "What you can do now", sent over the meeting socket: no navigation."""
+    form = page.locator("section#now form", has=page.get_by_role("button", name=button, exact=True))
+    expect(form).to_have_count(1)
+    if text is not None:
+        form.locator("textarea").fill(text)
+    form.get_by_role("button", name=button, exact=True).click()
+    expect(page.locator("form[aria-busy=true]")).to_have_count(0)  # acknowledged
+    expect(page.locator(".form-error")).to_have_count(0)
+
+
+def turn_of(page: Page, name: str) -> None:
+    expect(page.locator("section#now .turn")).to_contain_text(name)
+
+
+@pytest.fixture
+def meeting(page: Page, server: Server, browser: Browser) -> Iterator[tuple[Page, Page, Page, Cable]]:
+    """Ada proposes live; Bo and Cy open the meeting on their own phones."""
+    circle_url = a_circle(page, server, ("Bo", "bo@example.org"), ("Cy", "cy@example.org"))
+    page.goto(circle_url)
+    section(page, "Proposals").get_by_role("link", name="Make a proposal").click()
+    fill_proposal(page, closes_at="")
+    page.get_by_label("Live, in a meeting").check()
+    page.get_by_role("button", name="Save the proposal").click()
+    expect(phase(page)).to_have_text("Draft")
+    url = page.url
+    with ExitStack() as stack:
+        bo = stack.enter_context(person(browser, server, "bo@example.org"))
+        cy = stack.enter_context(person(browser, server, "cy@example.org"))
+        cable = Cable(cy)
+        for someone in (page, bo, cy):
+            someone.goto(url)
+            expect(someone.locator("#meeting .connection")).to_contain_text("Connected")
+            someone.evaluate(NO_RELOAD)
+        yield page, bo, cy, cable
+
+
+def test_three_phones_run_a_live_consent_process_to_a_decision(meeting: tuple[Page, Page, Page, Cable]) -> None:
+    ada, bo, cy, cable = meeting
+    everyone = (ada, bo, cy)
+    for someone in everyone:
+        expect(someone.locator("#presence")).to_have_text("Ada, Bo, Cy")
+    for someone in everyone:  # the order they join is the order they speak in
+        act(someone, "I am here")
+    for someone in everyone:
+        expect(section(someone, "Participants").locator(".badge", has_text="present")).to_have_count(3)
+
+    act(ada, "Start: clarifying questions")
+    for someone in everyone:
+        expect(phase(someone)).to_have_text("Clarifying questions")
+        turn_of(someone, "your" if someone is ada else "Ada")
+    act(ada, "Pass")
+    turn_of(bo, "your")
+    act(bo, "Ask", "Who insures the van?")
+    expect(section(ada, "Rounds")).to_contain_text("Bo asked: Who insures the van?")
+    act(ada, "Answer", "The co-op's policy covers it.")
+    expect(section(bo, "Rounds")).to_contain_text("The co-op's policy covers it.")
+    act(cy, "Pass")
+
+    act(ada, "Move on to the reaction round")
+    for someone, words in ((ada, "Finally!"), (bo, "Worried about parking"), (cy, "Happy to drive")):
+        turn_of(someone, "your")
+        act(someone, "React", words)
+    expect(section(cy, "Rounds")).to_contain_text("Bo reacted: Worried about parking")
+
+    # Cy's phone loses the network for the consent round.
+    cable.unplug()
+    expect(cy.locator("#meeting .connection")).to_contain_text("Reconnecting")
+    act(ada, "Move on to the consent round")
+    act(ada, "I consent")
+    act(bo, "Consent with a concern", "Parking near the depot is tight.")
+    expect(section(ada, "Rounds")).to_contain_text("Parking near the depot is tight.")
+    expect(phase(cy)).to_have_text("Reaction round")  # Cy has not heard yet
+    cable.plug_in()
+    expect(cy.locator("#meeting .connection")).to_contain_text("Connected", timeout=20_000)
+    expect(phase(cy)).to_have_text("Consent round")
+    expect(section(cy, "Rounds")).to_contain_text("Bo consents with a concern")
+    turn_of(cy, "your")
+
+    act(cy, "I object", "A van we buy would sit idle most days.")
+    for someone in (ada, bo):
+        expect(section(someone, "Objections")).to_contain_text("Cy (revision 1): A van we buy would sit idle most days.")
+    act(ada, "Close the consent round")
+    expect(phase(bo)).to_have_text("Integrating objections")
+
+    editor = ada.locator("section#now form", has=ada.get_by_role("button", name="Save revision 2"))
+    editor.locator("textarea").fill(AMENDED)
+    editor.get_by_role("button", name="Save revision 2").click()
+    for someone in everyone:
+        expect(phase(someone)).to_have_text("Consent round")
+        expect(someone.locator(".badges")).to_contain_text("revision 2")
+        expect(section(someone, "Objections")).to_contain_text("integrated by revision 2")
+    act(ada, "I consent")
+    act(bo, "I consent")
+    act(cy, "I consent")
+    act(ada, "Close the consent round")
+    for someone in everyone:
+        expect(phase(someone)).to_have_text("Decided")
+        expect(someone.locator("section#now")).to_contain_text("The process is over.")
+        assert someone.evaluate("window.stillTheSamePage") is True  # no reload, all the way through
+
+    # Everyone's page now shows the same history, Cy's included, each response once.
+    rounds = [section(someone, "Rounds").inner_text() for someone in everyone]
+    assert rounds[0] == rounds[1] == rounds[2]
+    assert rounds[2].count("Bo consents with a concern") == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    bo.screenshot(path=str(ARTIFACTS / "meeting.png"), full_page=True)
+    assert bo.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_a_refused_action_keeps_the_words_and_says_why(meeting: tuple[Page, Page, Page, Cable]) -> None:
+    ada, bo, cy, _ = meeting
+    act(ada, "I am here")
+    act(bo, "I am here")
+    act(ada, "Start: clarifying questions")
+    turn_of(bo, "Ada")
+    # Bo asks out of turn through a stale form (as if two people pressed at once).
+    bo.evaluate("""() => {
+        const form = document.createElement('form');
+        form.className = 'action-form';
+        form.innerHTML = '<input type="hidden" name="type" value="question"><textarea name="text"></textarea><button>Ask</button>';
+        document.querySelector('section#now').append(form);
+        form.querySelector('textarea').value = 'Out of turn?';
+        form.requestSubmit();
+    }""")
+    expect(bo.locator(".form-error")).to_have_text("It is someone else's turn in this round.")
+    expect(bo.locator("section#now textarea[name=text]")).to_have_value("Out of turn?")
+    expect(section(ada, "Rounds")).not_to_contain_text("Out of turn?")
+    # The facilitator moves on from herself: on every page it is Bo's turn, and Bo's words
+    # are waiting in the question he may now ask.
+    act(ada, "Move on from Ada")
+    turn_of(bo, "your")
+    turn_of(cy, "Bo")
+    ask = bo.locator("section#now form", has=bo.get_by_role("button", name="Ask", exact=True))
+    expect(ask.locator("textarea")).to_have_value("Out of turn?")
+    ask.get_by_role("button", name="Ask", exact=True).click()
+    expect(section(cy, "Rounds")).to_contain_text("Bo asked: Out of turn?")
