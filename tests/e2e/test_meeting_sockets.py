@@ -248,3 +248,24 @@ async def test_a_client_that_stops_reading_is_dropped_and_nobody_waits(
     assert Counter(e["seq"] for e in m02.events).most_common(1)[0][1] == 1
     for socket in (ada, m01, m02):
         await socket.close()
+
+
+async def test_a_silent_dead_socket_is_noticed_by_the_heartbeat(
+        monkeypatch: pytest.MonkeyPatch, servers: Servers, http: httpx.AsyncClient) -> None:
+    monkeypatch.setenv("CONSENT_HEARTBEAT_SECONDS", "1")
+    org = await organisation(http, servers.start().url, members=1)
+    proposal_id = (await org.propose(mode="live", closes_at=None))["id"]
+    ada, m01 = Socket(org, "ada", proposal_id), Socket(org, "m01", proposal_id)
+    await ada.open()
+    await m01.open(read=False)
+    await ada.wait_for(lambda s: any(len(m.get("present", [])) == 2 for m in s.received))
+    assert m01.connection is not None
+    m01.connection.transport.pause_reading()  # a phone gone dark: it answers no ping
+
+    def last_presence(s: Socket) -> list[str]:
+        return [p["name"] for p in [m for m in s.received if m["type"] == "presence"][-1]["present"]]
+
+    await ada.wait_for(lambda s: last_presence(s) == ["Ada"], timeout=15)
+    await ada.ok("present")  # the meeting goes on
+    m01.connection.transport.abort()
+    await ada.close()
