@@ -232,7 +232,10 @@ async def close_due(db: AsyncSession, now: datetime, committed: Committed | None
     return closed
 
 
-async def events_since(db: AsyncSession, proposal: Proposal, since: int, limit: int = 1000) -> list[Event]:
+EVENTS_PAGE = 1000  # events read at once: a client asks again from the last one
+
+
+async def events_since(db: AsyncSession, proposal: Proposal, since: int, limit: int = EVENTS_PAGE) -> list[Event]:
     return list(await db.scalars(select(Event).where(Event.proposal_id == proposal.id, Event.seq > since)
                                  .order_by(Event.seq).limit(limit)))
 

@@ -25,6 +25,7 @@ from rounds.controllers import clock
 from rounds.machine import ActionRefused
 
 HELLO_SECONDS = 10.0  # a socket that does not say hello in time is closed
+REFUSALS = (ActionRefused, CircleRuleBroken)  # the rules' answers, said to the client
 
 
 class Member(Protocol):
@@ -103,21 +104,22 @@ class Meeting:
             try:
                 proposal = await services.visible_proposal(db, self.proposal_id, self.member.id)
                 await services.member_of(db, proposal.circle_id, self.member.id)
-            except (ActionRefused, CircleRuleBroken) as refusal:
+            except REFUSALS as refusal:
                 raise Refused(str(refusal)) from refusal
             # The state without its `responses`: they are events, and the client gets those it
             # has not seen next; a long meeting's welcome stays small.
             state = {k: v for k, v in (await services.describe(db, proposal)).items() if k != "responses"}
-            since = min(since, proposal.seq)  # a client ahead of the log has seen nothing real beyond it
-            await self.send(live.encode({"type": "welcome", "seq": proposal.seq, "state": state}))
-            order = live.InOrder(since)
-            while True:  # in pages, so a long meeting does not load every event at once
-                missed = await services.events_since(db, proposal, order.last)
-                for event in await services.as_json(db, missed):
-                    order.last = event["seq"]
-                    await self.send(live.encode(event))
-                if len(missed) < 1000:
-                    return order
+        since = min(since, proposal.seq)  # a client ahead of the log has seen nothing real beyond it
+        await self.send(live.encode({"type": "welcome", "seq": proposal.seq, "state": state}))
+        order = live.InOrder(since)
+        while True:  # page by page, and no database session held while a slow client reads
+            async with self.sessions() as db:
+                missed = await services.as_json(db, await services.events_since(db, proposal, order.last))
+            for event in missed:
+                order.last = event["seq"]
+                await self.send(live.encode(event))
+            if len(missed) < services.EVENTS_PAGE:
+                return order
 
     async def fill(self, order: live.InOrder) -> list[bytes]:
         """Events missing before those that came early, from the database."""
@@ -155,7 +157,7 @@ class Meeting:
                     outcome = await services.act(db, self.member.id, self.proposal_id, message, clock(self.socket)())
                     events = await services.as_json(db, outcome.events)
                     await db.commit()
-            except ActionRefused as refusal:
+            except REFUSALS as refusal:
                 await self.send(_error(refusal.code, str(refusal), client_id if isinstance(client_id, str) else None))
                 continue
             live.publish(self.channels, self.proposal_id, events)
