@@ -282,6 +282,15 @@ def test_an_objection_without_a_reason_is_refused_and_changes_nothing(page: Page
     expect(round_section(page, "Round 3: Consent round")).to_have_text("No responses yet.")
     expect(section(page, "Participants").locator("li")).to_have_text([line("Ada"), line("Bo")])
 
+    # A refusal keeps what was typed.
+    too_long = "Not safe enough. " * 1200  # over the 20,000 characters an objection may have
+    objection = now_section(page).locator("form", has=page.get_by_role("button", name="I object"))
+    objection.locator("textarea").fill(too_long)
+    objection.get_by_role("button", name="I object").click()
+    expect(page.get_by_role("alert")).to_contain_text("text: at most 20000 characters")
+    kept = now_section(page).locator("form", has=page.get_by_role("button", name="I object")).locator("textarea")
+    expect(kept).to_have_value(too_long)
+
     # Still free to respond, and a reason makes it an objection.
     page.goto(url)
     do(page, "I object", "Not safe enough: nobody has checked the insurance.")
