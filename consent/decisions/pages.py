@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -136,7 +136,13 @@ class DecisionPages(Controller):
     include_in_schema = False
 
     @get("/decisions")
-    async def index(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+    async def index(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template | Redirect:
+        """A search sent by the form carries every field, empty or not: the empty ones are
+        dropped from the URL, so that it stays short enough to share."""
+        pairs = request.query_params.multi_items()
+        if any(not value.strip() for _, value in pairs):
+            kept = [(name, value) for name, value in pairs if value.strip()]
+            return Redirect(f"/decisions?{urlencode(kept)}" if kept else "/decisions")
         return await log_page(request, db_session)
 
     @get("/decisions/{decision_id:uuid}")
