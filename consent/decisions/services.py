@@ -9,9 +9,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, column, delete, false, func, literal_column, or_, select, table
+from advanced_alchemy.types import GUID, DateTimeUTC
+from sqlalchemy import (ColumnElement, Date, Select, String, and_, column, delete, false, func, literal_column, or_,
+                        select, table)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
@@ -22,9 +24,26 @@ from consent.errors import ClientError
 from rounds import services as rounds
 from rounds.models import Decision, Proposal, Revision
 
+class Columns(NamedTuple):
+    """Where the log's filters and order read from: the decision table, or on SQLite, when
+    searching, the search index's compact copy of the same columns (migration 0003)."""
+
+    id: ColumnElement[Any]
+    circle_id: ColumnElement[Any]
+    domain_id: ColumnElement[Any]
+    status: ColumnElement[Any]
+    review_by: ColumnElement[Any]
+    decided_at: ColumnElement[Any]
+
+
+DECISION = Columns(Decision.id, Decision.circle_id, Decision.domain_id, Decision.status, Decision.review_by,
+                   Decision.decided_at)
 # The search index of migration 0003, which no model maps.
 _fts = table("decision_fts", column("rowid"), column("decision_fts"))
-_fts_key = table("decision_fts_key", column("id"), column("decision_id"))
+_fts_key = table("decision_fts_key", column("id"), column("decision_id", GUID()), column("circle_id", GUID()),
+                 column("domain_id", GUID()), column("status", String()), column("review_by", Date()),
+                 column("decided_at", DateTimeUTC(timezone=True)))
+INDEXED = Columns(*(_fts_key.c[name] for name in ("decision_id", *Columns._fields[1:])))
 FEED_PREFIX = "cal_"
 
 
@@ -48,44 +67,59 @@ def _descendants(root: uuid.UUID, visible: dict[uuid.UUID, Circle]) -> set[uuid.
     return found
 
 
-def _status_condition(status: str, today: date) -> ColumnElement[bool]:
+def _status_condition(c: Columns, status: str, today: date) -> ColumnElement[bool]:
     soon = today + timedelta(days=rules.DUE_DAYS)
-    active = Decision.status == "active"
+    active = c.status == "active"
     return {
-        "active": and_(active, Decision.review_by > soon),
-        "due": and_(active, Decision.review_by >= today, Decision.review_by <= soon),
-        "overdue": and_(active, Decision.review_by < today),
-    }.get(status, Decision.status == status)
+        "active": and_(active, c.review_by > soon),
+        "due": and_(active, c.review_by >= today, c.review_by <= soon),
+        "overdue": and_(active, c.review_by < today),
+    }.get(status, c.status == status)
 
 
-def _matches(db: AsyncSession, terms: list[str]) -> ColumnElement[bool]:
-    if db.get_bind().dialect.name == "sqlite":
-        hits = (select(_fts_key.c.decision_id).join(_fts, _fts.c.rowid == _fts_key.c.id)
-                .where(_fts.c.decision_fts.op("MATCH")(rules.fts5_query(terms))))
-        return Decision.id.in_(hits)
-    document = literal_column("decision.decision_fts")
-    return document.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), rules.tsquery(terms)))
-
-
-def _filtered(db: AsyncSession, filters: rules.Filters, visible: dict[uuid.UUID, Circle], today: date) -> Select[Any]:
+def _circle_ids(filters: rules.Filters, visible: dict[uuid.UUID, Circle]) -> set[uuid.UUID]:
     if filters.circle_id is None:
-        circle_ids = set(visible)
-    elif filters.circle_id not in visible:
+        return set(visible)
+    if filters.circle_id not in visible:
         raise ClientError(404, "not_found", "circle_id: no such circle, or its decisions are not visible to you")
-    else:
-        circle_ids = _descendants(filters.circle_id, visible) if filters.subcircles else {filters.circle_id}
-    query = select(Decision).where(Decision.circle_id.in_(circle_ids) if circle_ids else false())
+    return _descendants(filters.circle_id, visible) if filters.subcircles else {filters.circle_id}
+
+
+def _conditions(c: Columns, filters: rules.Filters, circle_ids: set[uuid.UUID], today: date) -> list[ColumnElement[bool]]:
+    conditions = [c.circle_id.in_(circle_ids) if circle_ids else false()]
     if filters.domain_id is not None:
-        query = query.where(Decision.domain_id == filters.domain_id)
+        conditions.append(c.domain_id == filters.domain_id)
     if filters.statuses:
-        query = query.where(or_(*(_status_condition(s, today) for s in filters.statuses)))
+        conditions.append(or_(*(_status_condition(c, s, today) for s in filters.statuses)))
     if filters.review_after is not None:
-        query = query.where(Decision.review_by >= filters.review_after)
+        conditions.append(c.review_by >= filters.review_after)
     if filters.review_before is not None:
-        query = query.where(Decision.review_by <= filters.review_before)
-    if filters.terms:
-        query = query.where(_matches(db, filters.terms))
-    return query.order_by(Decision.decided_at.desc(), Decision.id.desc())
+        conditions.append(c.review_by <= filters.review_before)
+    if filters.cursor is not None:
+        at, ident = filters.cursor.decided_at, filters.cursor.id
+        conditions.append(or_(c.decided_at < at, and_(c.decided_at == at, c.id < ident)))
+    return conditions
+
+
+def _filtered(db: AsyncSession, filters: rules.Filters, visible: dict[uuid.UUID, Circle], today: date,
+              limit: int | None = None) -> Select[Any]:
+    """The decisions the filters find, newest first (at most `limit`)."""
+    circle_ids = _circle_ids(filters, visible)
+    newest_first = (DECISION.decided_at.desc(), DECISION.id.desc())
+    terms = filters.terms
+    if terms and db.get_bind().dialect.name == "sqlite":
+        # The hits are filtered and sorted on the index's small rows; only the page's decisions are read.
+        hits = (select(INDEXED.id).join(_fts, _fts.c.rowid == _fts_key.c.id)
+                .where(_fts.c.decision_fts.op("MATCH")(rules.fts5_query(terms)),
+                       *_conditions(INDEXED, filters, circle_ids, today))
+                .order_by(INDEXED.decided_at.desc(), INDEXED.id.desc()).limit(limit))
+        return select(Decision).where(Decision.id.in_(hits)).order_by(*newest_first)
+    query = select(Decision).where(*_conditions(DECISION, filters, circle_ids, today))
+    if terms:
+        document = literal_column("decision.decision_fts")
+        query = query.where(document.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"),
+                                                              rules.tsquery(terms))))
+    return query.order_by(*newest_first).limit(limit)
 
 
 @dataclass
@@ -98,11 +132,7 @@ class Found:
 async def search(db: AsyncSession, account_id: uuid.UUID, filters: rules.Filters, today: date) -> Found:
     """One page of the log, newest first, and the cursor of the next page (None on the last)."""
     visible = await visible_circles(db, account_id)
-    query = _filtered(db, filters, visible, today)
-    if filters.cursor is not None:
-        at, ident = filters.cursor.decided_at, filters.cursor.id
-        query = query.where(or_(Decision.decided_at < at, and_(Decision.decided_at == at, Decision.id < ident)))
-    decisions = list(await db.scalars(query.limit(filters.limit + 1)))
+    decisions = list(await db.scalars(_filtered(db, filters, visible, today, filters.limit + 1)))
     more, decisions = len(decisions) > filters.limit, decisions[:filters.limit]
     cursor = rules.encode_cursor(rules.Cursor(decisions[-1].decided_at, decisions[-1].id)) if more else None
     return Found(decisions, cursor, visible)
@@ -111,7 +141,7 @@ async def search(db: AsyncSession, account_id: uuid.UUID, filters: rules.Filters
 async def export(db: AsyncSession, account_id: uuid.UUID, filters: rules.Filters, today: date) -> list[dict[str, Any]]:
     """Every decision the filters find (no pages), described."""
     visible = await visible_circles(db, account_id)
-    decisions = list(await db.scalars(_filtered(db, filters, visible, today)))
+    decisions = list(await db.scalars(_filtered(db, filters.first_page(), visible, today)))
     return await describe_many(db, decisions, visible, today)
 
 

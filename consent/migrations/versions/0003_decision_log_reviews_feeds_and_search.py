@@ -8,7 +8,9 @@ The full-text document of a decision is its title, driver and text, and the text
 concern and objection on record (in the `record` JSON). It is kept by the database itself, in
 the same transaction as the decision row, whichever code writes it:
 - SQLite: an FTS5 table `decision_fts` whose rowid is `decision_fts_key.id`, a stable integer
-  for each decision (a table's own rowid may change on VACUUM), kept by triggers;
+  for each decision (a table's own rowid may change on VACUUM), kept by triggers. The key table
+  also holds a copy of the columns the log filters and sorts by: a search then reads only these
+  small rows for its hits, not the decisions' long texts and records;
 - PostgreSQL: a generated tsvector column `decision.decision_fts` with a GIN index.
 """
 
@@ -33,24 +35,32 @@ _SQLITE_INDEX = """INSERT INTO decision_fts (rowid, title, driver, text, notes)
     FROM decision_fts_key WHERE decision_id = {row}.id;"""
 _SQLITE_UNINDEX = """DELETE FROM decision_fts WHERE rowid = (SELECT id FROM decision_fts_key WHERE decision_id = {row}.id);"""
 
+_FILTERED = ("circle_id", "domain_id", "status", "review_by", "decided_at")
 SQLITE_UP = [
-    "CREATE TABLE decision_fts_key (id INTEGER PRIMARY KEY, decision_id BLOB NOT NULL UNIQUE)",
+    "CREATE TABLE decision_fts_key (id INTEGER PRIMARY KEY, decision_id BLOB NOT NULL UNIQUE, circle_id BLOB NOT NULL, "
+    "domain_id BLOB NOT NULL, status VARCHAR(20) NOT NULL, review_by DATE NOT NULL, decided_at DATETIME NOT NULL)",
     # unicode61 folds case and, with remove_diacritics 2, accents: "Café" is found by "cafe".
     "CREATE VIRTUAL TABLE decision_fts USING fts5(title, driver, text, notes, "
     "tokenize = 'unicode61 remove_diacritics 2')",
     "CREATE TRIGGER decision_fts_insert AFTER INSERT ON decision BEGIN "
-    "INSERT INTO decision_fts_key (decision_id) VALUES (new.id); " + _SQLITE_INDEX.format(row="new") + " END",
+    f"INSERT INTO decision_fts_key (decision_id, {', '.join(_FILTERED)}) "
+    f"VALUES (new.id, {', '.join('new.' + name for name in _FILTERED)}); " + _SQLITE_INDEX.format(row="new") + " END",
     "CREATE TRIGGER decision_fts_update AFTER UPDATE OF title, driver, text, record ON decision BEGIN "
     + _SQLITE_UNINDEX.format(row="old") + " " + _SQLITE_INDEX.format(row="new") + " END",
+    f"CREATE TRIGGER decision_fts_filters AFTER UPDATE OF {', '.join(_FILTERED)} ON decision BEGIN "
+    f"UPDATE decision_fts_key SET {', '.join(f'{name} = new.{name}' for name in _FILTERED)} "
+    "WHERE decision_id = new.id; END",
     "CREATE TRIGGER decision_fts_delete AFTER DELETE ON decision BEGIN "
     + _SQLITE_UNINDEX.format(row="old") + " DELETE FROM decision_fts_key WHERE decision_id = old.id; END",
     # decisions taken before this migration
-    "INSERT INTO decision_fts_key (decision_id) SELECT id FROM decision",
+    f"INSERT INTO decision_fts_key (decision_id, {', '.join(_FILTERED)}) SELECT id, {', '.join(_FILTERED)} "
+    "FROM decision",
     "INSERT INTO decision_fts (rowid, title, driver, text, notes) SELECT k.id, d.title, d.driver, d.text, "
     + _SQLITE_NOTES.format(row="d") + " FROM decision d JOIN decision_fts_key k ON k.decision_id = d.id",
 ]
 SQLITE_DOWN = [
-    "DROP TRIGGER decision_fts_delete", "DROP TRIGGER decision_fts_update", "DROP TRIGGER decision_fts_insert",
+    "DROP TRIGGER decision_fts_delete", "DROP TRIGGER decision_fts_filters", "DROP TRIGGER decision_fts_update",
+    "DROP TRIGGER decision_fts_insert",
     "DROP TABLE decision_fts", "DROP TABLE decision_fts_key",
 ]
 # 'simple': no stemming, so a search finds the words people wrote, in any language.
