@@ -6,8 +6,8 @@ Reports p50 and p95 of each, and their ratio to the baseline's.
 
     python bench/decision_log.py [--decisions 100000] [--runs 200] [--database-url URL]
 
-Without --database-url it uses a new SQLite file in a temporary folder; with one, the database
-must be empty (it is migrated and filled here)."""
+Without --database-url it uses a new SQLite file in a temporary folder; with one, it migrates
+the database and fills it unless it holds the benchmark's data already (to measure again)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,9 @@ async def fill(url: str, count: int) -> tuple[uuid.UUID, list[str]]:
     now = datetime(2026, 11, 23, 9, tzinfo=UTC)
     try:
         async with async_sessionmaker(engine)() as session:
+            filled = await session.scalar(select(Account.id).where(Account.email == "viewer@bench.example"))
+            if filled is not None:
+                return filled, words
             viewer, other = uuid.uuid4(), uuid.uuid4()
             for account_id, name in ((viewer, "Viewer"), (other, "Other")):
                 session.add(Account(id=account_id, name=name, email=f"{name.lower()}@bench.example", password_hash="-"))
@@ -157,7 +160,7 @@ async def measure(url: str, data_dir: Path, viewer: uuid.UUID, words: list[str],
             async with AsyncSession(engine) as probe:
                 hits = [len((await services.search(probe, viewer, rules.Filters(q=q, limit=100), TODAY)).decisions)
                         for q in searches]
-            print(f"searches {searches}: first-page hits {hits}")
+            print(f"searches {searches}: first-page hits {hits}", flush=True)
     finally:
         await engine.dispose()
     settings = Settings(data_dir=data_dir, database_url=url, secret_key="bench", sign_in_attempts_per_minute=10**6)
@@ -183,7 +186,7 @@ async def main() -> None:
         await asyncio.to_thread(db.upgrade, url)
         started = time.perf_counter()
         viewer, words = await fill(url, args.decisions)
-        print(f"{args.decisions} decisions on {url.split(':')[0]} in {time.perf_counter() - started:.0f} s")
+        print(f"{args.decisions} decisions on {url.split(':')[0]} in {time.perf_counter() - started:.0f} s", flush=True)
         results = await measure(url, Path(folder), viewer, words, args.runs)
     base50, base95 = quantiles(results["baseline: plain indexed query"])
     print(f"{'':32} {'p50 ms':>8} {'p95 ms':>8} {'p50 ×':>7} {'p95 ×':>7}")

@@ -11,8 +11,6 @@ from urllib.parse import parse_qs, urlencode
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -29,10 +27,9 @@ from consent.errors import ClientError
 from rounds.controllers import clock
 from rounds.diff import word_diff
 from rounds.machine import ActionRefused
-from rounds.pages import PHASE_NAMES
+from rounds.pages import PHASE_NAMES, Form
 from rounds.services import Clock
 
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 RESPONSE_KINDS = {"consent": "consented", "concern": "consented with a concern", "object": "objected",
                   "stand_aside": "stood aside"}
 REFUSALS = (ClientError, ActionRefused, CircleRuleBroken)  # what a page shows back instead of failing
