@@ -25,6 +25,8 @@ SEARCH_INDEX = "decision_fts"
 
 # The log is read newest first, a page at a time: (decided_at, id) is its keyset.
 Index("ix_decision_decided_at_id", Decision.decided_at, Decision.id)
+# The supersede chain is followed both ways: which decision superseded this one?
+Index("ix_decision_supersedes_id", Decision.supersedes_id)
 
 
 def is_mapped(name: str | None, type_: str, _parent_names: dict[str, Any]) -> bool:

@@ -179,10 +179,12 @@ async def describe_many(db: AsyncSession, decisions: list[Decision], visible: di
     domains = {d.id: d for d in await db.scalars(select(Domain).where(
         Domain.id.in_({d.domain_id for d in decisions})))}
     successors: dict[uuid.UUID, uuid.UUID] = {}
-    rows = await db.execute(select(Decision.supersedes_id, Decision.id).where(
-        Decision.supersedes_id.in_([d.id for d in decisions])).order_by(Decision.decided_at))
-    for superseded, successor in rows.all():
-        successors[superseded] = successor  # the latest, should two proposals have superseded one decision
+    superseded = [d.id for d in decisions if d.status == "superseded"]  # only those have a successor
+    if superseded:
+        rows = await db.execute(select(Decision.supersedes_id, Decision.id).where(
+            Decision.supersedes_id.in_(superseded)).order_by(Decision.decided_at))
+        for old, successor in rows.all():
+            successors[old] = successor  # the latest, should two proposals have superseded one decision
     return [_summary(d, visible[d.circle_id], domains.get(d.domain_id), successors.get(d.id), today) for d in decisions]
 
 

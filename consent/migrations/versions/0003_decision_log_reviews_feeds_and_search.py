@@ -110,6 +110,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('token_hash', name=op.f('uq_calendar_feed_token_hash'))
     )
     op.create_index('ix_decision_decided_at_id', 'decision', ['decided_at', 'id'], unique=False)
+    op.create_index('ix_decision_supersedes_id', 'decision', ['supersedes_id'], unique=False)
     for statement in SQLITE_UP if op.get_bind().dialect.name == "sqlite" else POSTGRESQL_UP:
         op.execute(statement)
 
@@ -117,6 +118,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for statement in SQLITE_DOWN if op.get_bind().dialect.name == "sqlite" else POSTGRESQL_DOWN:
         op.execute(statement)
+    op.drop_index('ix_decision_supersedes_id', table_name='decision')
     op.drop_index('ix_decision_decided_at_id', table_name='decision')
     op.drop_table('calendar_feed')
     with op.batch_alter_table('review', schema=None) as batch_op:
