@@ -31,6 +31,8 @@ from consent import db
 from rounds.controllers import ProposalApi
 from rounds.pages import ProposalPages, open_proposals_section
 from consent.accounts.controllers import AccountApi, AccountPages
+from consent.decisions.controllers import DecisionApi, DecisionExports, calendar
+from consent.decisions.pages import DecisionPages, reviews_section
 from consent.auth import AccountAuthMiddleware, SessionConfig, TokenAwareCSRFMiddleware, identify_socket, requires_account
 from consent.errors import handle_exception
 from consent.home import home
@@ -83,8 +85,10 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             AccountApi,
             AccountPages,
             InvitationPages,
+            calendar,  # calendar apps send no cookie: it checks the secret feed link itself
             # Everything about circles is for signed-in people only.
-            Router(path="/", route_handlers=[CircleApi, CirclePages, ProposalApi, ProposalPages],
+            Router(path="/", route_handlers=[CircleApi, CirclePages, ProposalApi, ProposalPages, DecisionApi,
+                                             DecisionExports, DecisionPages],
                    guards=[requires_account]),
             # The socket says who it is in its hello (cookie or token): it checks for itself.
             meeting_socket,
@@ -107,7 +111,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         exception_handlers={Exception: handle_exception},
         openapi_config=OpenAPIConfig(title="consent", version="0.1.0", path="/schema"),
         state=State({"settings": settings, "consent_db_config": db_config, "consent_session_config": session_config,
-                     "clock": clock, "circle_sections": [open_proposals_section],
+                     "clock": clock, "circle_sections": [open_proposals_section, reviews_section(clock)],
                      "consent_sessions": sessions, "consent_presence": live.Presence()}),
         logging_config=None,
     )

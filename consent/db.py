@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -51,3 +52,18 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the schema to `revision`; safe to call on every start."""
     command.upgrade(alembic_config(database_url), revision)
+    if database_url.startswith("sqlite"):
+        asyncio.run(_analyze(database_url))
+
+
+async def _analyze(database_url: str) -> None:
+    """Fresh statistics for SQLite's query planner (PostgreSQL keeps its own): without them it
+    reads the decision log by circle and sorts every row, not newest first along the index.
+    analysis_limit keeps it to milliseconds on a large database."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+            await conn.exec_driver_sql("ANALYZE")
+    finally:
+        await engine.dispose()

@@ -59,7 +59,7 @@ async def _seed(session: AsyncSession) -> dict[str, str]:
                                           "Nobody in Riverside faces an eviction or a repair alone.", general.id)
     activities = await circles.add_domain(session, ada, general.id, "Mutual aid activities",
                                           "What the network does for neighbours.")
-    await circles.add_domain(session, ada, general.id, "Shared finances", "The network's money and donations.")
+    finances = await circles.add_domain(session, ada, general.id, "Shared finances", "The network's money and donations.")
     await circles.add_domain(session, ada, food.id, "Food distribution",
                              "Collection, storage and weekly distribution.", activities.id)
     await circles.add_domain(session, ada, housing.id, "Housing help",
@@ -73,22 +73,25 @@ async def _seed(session: AsyncSession) -> dict[str, str]:
     await circles.add_member(session, ada, housing.id, eli, ["leader"])
     await circles.add_member(session, eli, housing.id, people["fatima"].id, ["delegate", "facilitator"])
     await circles.add_member(session, eli, housing.id, people["bo"].id, [])
-    await _seed_proposals(session, people, general, food, activities.id)
+    await _seed_proposals(session, people, general, food, activities.id, finances.id)
     return passwords
 
 
 async def _seed_proposals(session: AsyncSession, people: dict[str, Account], general: Circle, food: Circle,
-                          activities_id: uuid.UUID) -> None:
-    """A decision already in the log, a live proposal ready to present, an async one open."""
+                          activities_id: uuid.UUID, finances_id: uuid.UUID) -> None:
+    """Decisions already in the log, a live proposal ready to present, an async one open."""
     now = datetime.now(UTC)
     ada, bo, chidi, dana = (people[n].id for n in ("ada", "bo", "chidi", "dana"))
     food_domain = (await circles.load_circle(session, food.id, chidi)).domains[0].id
 
+    # Decided 170 days ago with the circle's six months to review: its review is due in about
+    # ten days, so a newcomer finds it in the "due" lists, and by "winter" from its objection.
+    then = now - timedelta(days=170)
     decided = await rounds.create_proposal(
         session, chidi, food.id, title="Collect on Fridays, share on Sundays",
         driver="Bread from the bakery goes to waste every Friday evening.",
         text="We collect surplus bread on Fridays and share it at the Saturday market stall.",
-        domain_id=food_domain, mode="async", now=now, closes_at=now + timedelta(days=7),
+        domain_id=food_domain, mode="async", now=then, closes_at=then + timedelta(days=7),
         evaluation="Less than one crate thrown away a week by spring.")
     steps = [(dana, "start", {}), (dana, "advance", {}), (dana, "advance", {}),
              (ada, "object", {"text": "The market stall is closed in winter, so nobody would get the bread."}),
@@ -96,7 +99,19 @@ async def _seed_proposals(session: AsyncSession, people: dict[str, Account], gen
              (chidi, "amend", {"text": "We collect surplus bread on Fridays and share it on Sundays at the community hall."}),
              (ada, "consent", {}), (chidi, "consent", {}), (dana, "concern", {"text": "The hall's freezer is small."})]
     for number, (who, action, data) in enumerate(steps):
-        await rounds.act(session, who, decided.id, {"type": action, "client_id": f"demo-{number}", **data}, now)
+        await rounds.act(session, who, decided.id, {"type": action, "client_id": f"demo-{number}", **data}, then)
+
+    # Decided seven months ago: its review is overdue.
+    then = now - timedelta(days=212)
+    donations = await rounds.create_proposal(
+        session, ada, general.id, title="Donations go through the shared account",
+        driver="Cash donations in envelopes got lost twice this year.",
+        text="Every donation goes through the network's shared bank account; the secretary reports monthly.",
+        domain_id=finances_id, mode="async", now=then, closes_at=then + timedelta(days=7))
+    # Every member of the general circle consents (the sub-circles' leaders and delegates sit in it).
+    steps = [(ada, "start"), (ada, "advance"), (ada, "advance"), *((person.id, "consent") for person in people.values())]
+    for number, (who, action) in enumerate(steps):
+        await rounds.act(session, who, donations.id, {"type": action, "client_id": f"demo-money-{number}"}, then)
 
     await rounds.create_proposal(
         session, bo, general.id, title="A shared tool library",

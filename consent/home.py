@@ -9,8 +9,13 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles.layout import page
+from consent.decisions.controllers import today
+from consent.decisions.services import due_for_review
 
 
 @get("/", include_in_schema=False)
 async def home(request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
-    return await page(request, db_session, "consent/home.html")
+    if request.user is None:
+        return await page(request, db_session, "consent/home.html")
+    overdue, due = await due_for_review(db_session, request.user.id, today(request))
+    return await page(request, db_session, "consent/home.html", overdue=overdue, due=due)

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from consent.db import create_engine
+from consent.decisions.models import is_mapped
 from consent.models import metadata
 
 config = context.config
@@ -17,6 +18,7 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
         compare_type=False,  # SQLite reflects GUID columns as NUMERIC: type diffs would be noise
+        include_name=is_mapped,  # the full-text index is built by hand in 0003, not from models
     )
     with context.begin_transaction():
         context.run_migrations()

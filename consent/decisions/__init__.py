@@ -1,0 +1,1 @@
+"""The decision log: finding decisions, their record, their reviews, and exports."""

@@ -1,0 +1,117 @@
+"""The decision API of API.md, the exports (CSV, JSON, Markdown minutes) and the calendar feed,
+which calendar apps fetch with the secret in the link since they send no cookie."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Controller, MediaType, Request, Response, delete, get, post
+from litestar.exceptions import NotAuthorizedException
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent.decisions import rules, services
+from consent.decisions.schemas import parse_review
+from consent.errors import ClientError
+from rounds.controllers import clock
+
+
+def today(request: Request[Any, Any, Any]) -> date:
+    return clock(request)().date()
+
+
+def filters_of(request: Request[Any, Any, Any]) -> rules.Filters:
+    return rules.parse_filters(request.query_params.dict())
+
+
+def base_url(request: Request[Any, Any, Any]) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def feed_link(request: Request[Any, Any, Any], token: str, filters: rules.Filters) -> str:
+    """The calendar link of a search: the secret, then the filters."""
+    return f"{base_url(request)}/decisions.ics?{urlencode([('feed', token), *filters.params()])}"
+
+
+def _download(content: str, media_type: str, filename: str) -> Response[str]:
+    return Response(content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+class DecisionApi(Controller):
+    path = "/api/decisions"
+    tags = ["decisions"]
+
+    @get("/")
+    async def index(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> dict[str, Any]:
+        """The log, newest first. Query: circle_id, subcircles, domain_id, q, status (repeatable),
+        review_after, review_before, limit, cursor (see docs/decision-log.md)."""
+        found = await services.search(db_session, request.user.id, filters_of(request), today(request))
+        items = await services.describe_many(db_session, found.decisions, found.visible, today(request))
+        return {"items": items, "next_cursor": found.next_cursor}
+
+    @get("/{decision_id:uuid}")
+    async def read(self, request: Request[Any, Any, Any], db_session: AsyncSession, decision_id: uuid.UUID) -> dict[str, Any]:
+        decision = await services.visible_decision(db_session, decision_id, request.user.id)
+        return await services.describe(db_session, decision, request.user.id, today(request))
+
+    @post("/{decision_id:uuid}/reviews", status_code=HTTP_201_CREATED)
+    async def review(self, request: Request[Any, Any, Any], db_session: AsyncSession, decision_id: uuid.UUID,
+                     data: dict[str, Any]) -> dict[str, Any]:
+        """Review a decision: {outcome: reaffirm|retire|amend, review_by?, note?}; amend also takes
+        the new proposal's text, driver?, title?, mode? (live) and closes_at?."""
+        body = parse_review(data)
+        done = await services.review(db_session, request.user.id, decision_id, body.outcome, clock(request)(),
+                                     review_by=body.review_by, note=body.note, amendment=body.amendment())
+        return services.review_json(done, {request.user.id: request.user.name})
+
+    @post("/feed", status_code=HTTP_201_CREATED)
+    async def new_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> dict[str, str]:
+        """A new secret calendar link of review dates (the previous one stops working)."""
+        token = await services.new_feed(db_session, request.user.id)
+        return {"token": token, "url": feed_link(request, token, rules.Filters())}
+
+    @delete("/feed", status_code=HTTP_204_NO_CONTENT)
+    async def revoke_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> None:
+        await services.revoke_feed(db_session, request.user.id)
+
+
+class DecisionExports(Controller):
+    include_in_schema = False
+
+    @get("/decisions.csv")
+    async def csv(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Response[str]:
+        decisions = await services.export(db_session, request.user.id, filters_of(request), today(request))
+        return _download("".join(rules.render_csv(decisions)), "text/csv; charset=utf-8", "decisions.csv")
+
+    @get("/decisions.json")
+    async def json(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Response[dict[str, Any]]:
+        decisions = await services.export(db_session, request.user.id, filters_of(request), today(request))
+        return Response({"items": decisions}, media_type=MediaType.JSON,
+                        headers={"Content-Disposition": 'attachment; filename="decisions.json"'})
+
+    @get("/decisions/{decision_id:uuid}/minutes.md")
+    async def minutes(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                      decision_id: uuid.UUID) -> Response[str]:
+        decision = await services.visible_decision(db_session, decision_id, request.user.id)
+        described = await services.describe(db_session, decision, request.user.id, today(request))
+        return _download(rules.render_markdown(described, base_url(request)), "text/markdown; charset=utf-8",
+                         f"decision-{decision_id}.md")
+
+
+@get("/decisions.ics", include_in_schema=False)
+async def calendar(request: Request[Any, Any, Any], db_session: AsyncSession, feed: str | None = None) -> Response[str]:
+    """The review dates as iCalendar: with ?feed=<secret> for calendar apps, or signed in."""
+    if feed:
+        account_id = await services.feed_account(db_session, feed)
+        if account_id is None:
+            raise ClientError(404, "not_found", "This calendar link is not valid; it may have been revoked.")
+    elif request.user is not None:
+        account_id = request.user.id
+    else:
+        raise NotAuthorizedException("Sign in, or use your secret calendar link.")
+    decisions = await services.export(db_session, account_id, filters_of(request), today(request))
+    ics = rules.render_ics(decisions, base_url(request), clock(request)(), request.url.hostname or "consent")
+    return Response(ics, media_type="text/calendar; charset=utf-8")

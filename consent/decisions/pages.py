@@ -1,0 +1,183 @@
+"""The decision log's pages, which work without JavaScript: the log with its filters kept in
+the URL, a decision's permanent page with its whole record, reviews by form, the calendar link,
+and the "due for review" lists of the home and circle pages."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from circles import services as circles
+from circles.layout import page
+from circles.models import Domain
+from circles.rules import CircleRuleBroken
+from consent.decisions import rules, services
+from consent.decisions.controllers import feed_link, today
+from consent.decisions.schemas import parse_review
+from consent.errors import ClientError
+from rounds.controllers import clock
+from rounds.diff import word_diff
+from rounds.machine import ActionRefused
+from rounds.pages import PHASE_NAMES, Form
+from rounds.services import Clock
+
+RESPONSE_KINDS = {"consent": "consented", "concern": "consented with a concern", "object": "objected",
+                  "stand_aside": "stood aside"}
+REFUSALS = (ClientError, ActionRefused, CircleRuleBroken)  # what a page shows back instead of failing
+DEADLINE_OUTCOMES = {"decided": "the proposal was decided", "integrating": "objections to integrate",
+                     "next_meeting": "taken into the next meeting"}
+
+
+class ReviewForm(msgspec.Struct):
+    outcome: str = ""
+    review_by: str = ""
+    note: str = ""
+    text: str = ""
+    driver: str = ""
+    mode: str = "live"
+    closes_at: str = ""
+
+
+class FeedForm(msgspec.Struct):
+    query: str = ""  # the search whose review dates the link gives
+
+
+def happened(event: dict[str, Any]) -> tuple[str, str]:
+    """One step of the consent process, for the decision's timeline: (who, what they did)."""
+    who = event["actor"]["name"] if event["actor"] and event["type"] not in ("decided", "deadline_passed") else ""
+    return who, _what(event)
+
+
+def _what(event: dict[str, Any]) -> str:
+    data, kind = event["data"], event["type"]
+    if kind == "phase_changed":
+        return f"moved the proposal to {PHASE_NAMES.get(data['to'], data['to']).lower()}"
+    if kind == "responded":
+        said = RESPONSE_KINDS.get(data.get("kind", ""), "responded")
+        return f"{said} (revision {data['revision']})" + (f": {data['text']}" if data.get("text") else "")
+    if kind == "amended":
+        return f"amended the proposal: revision {data['revision']}"
+    if kind == "decided":
+        return f"Consent reached on revision {data['revision']}: decided."
+    if kind == "deadline_passed":
+        return f"The deadline passed: {DEADLINE_OUTCOMES.get(data.get('outcome', ''), data.get('outcome', ''))}"
+    words = {"question_asked": "asked", "question_answered": "answered", "reaction_given": "reacted",
+             "passed": "passed", "objection_withdrawn": "withdrew an objection"}.get(kind, kind.replace("_", " "))
+    return f"{words}: {data['text']}" if data.get("text") else words
+
+
+async def _filter_choices(db: AsyncSession, account_id: uuid.UUID) -> dict[str, Any]:
+    visible = await services.visible_circles(db, account_id)
+    circles = sorted(visible.values(), key=lambda c: c.name)
+    domains = list(await db.scalars(select(Domain).where(Domain.circle_id.in_(list(visible)))))
+    names = {c.id: c.name for c in circles}
+    return {"circles": circles, "domains": sorted(domains, key=lambda d: (names[d.circle_id], d.name)),
+            "circle_names": names}
+
+
+async def log_page(request: Request[Any, Any, Any], db: AsyncSession, status_code: int = 200, **context: Any) -> Template:
+    """The log: the search form, a page of decisions and the link to the next. Bad filters are
+    shown with the form as typed, and nothing found."""
+    params = request.query_params.dict()
+    try:
+        filters = rules.parse_filters(params)
+        found = await services.search(db, request.user.id, filters, today(request))
+        items = await services.describe_many(db, found.decisions, found.visible, today(request))
+        error, next_cursor = None, found.next_cursor
+    except REFUSALS as refusal:
+        filters, items, error, next_cursor, status_code = rules.Filters(), [], str(refusal), None, refusal.status_code
+    return await page(
+        request, db, "consent/decisions/log.html", status_code=status_code, filters=filters, items=items,
+        raw={name: values[0] if values else "" for name, values in params.items()},
+        statuses=params.get("status", []), error=error, **await _filter_choices(db, request.user.id),
+        next_link=filters.link("/decisions", next_cursor) if next_cursor else None,
+        has_feed=await services.has_feed(db, request.user.id), all_statuses=rules.STATUSES, **context)
+
+
+async def decision_page(request: Request[Any, Any, Any], db: AsyncSession, decision_id: uuid.UUID,
+                        status_code: int = 200, **context: Any) -> Template:
+    decision = await services.visible_decision(db, decision_id, request.user.id)
+    d = await services.describe(db, decision, request.user.id, today(request))
+    revisions = d["revisions"]
+    diffs = [word_diff(revisions[i - 1]["text"], r["text"]) if i else None for i, r in enumerate(revisions)]
+    visible = await services.visible_circles(db, request.user.id)
+    chain = await services.chain(db, decision, visible)
+    member = await circles.roles_in(db, decision.circle_id, request.user.id) is not None
+    return await page(
+        request, db, "consent/decisions/decision.html", status_code=status_code, d=d, member=member,
+        revisions=list(zip(revisions, diffs)), chain=chain, happened=happened, responses=RESPONSE_KINDS,
+        integration=rules.integration, form=context.pop("form", {}), **context)
+
+
+def reviews_section(clock_: Clock) -> Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[dict[str, Any]]]:
+    """The circle page's section of decisions due for review (circles knows nothing of decisions)."""
+
+    async def section(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID) -> dict[str, Any]:
+        overdue, due = await services.due_for_review(db, account_id, clock_().date(), circle_id)
+        return {"template": "consent/decisions/circle_reviews.html", "overdue": overdue, "due": due,
+                "log_link": rules.Filters(circle_id=circle_id).link("/decisions")}
+
+    return section
+
+
+class DecisionPages(Controller):
+    include_in_schema = False
+
+    @get("/decisions")
+    async def index(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template | Redirect:
+        """A search sent by the form carries every field, empty or not: the empty ones are
+        dropped from the URL, so that it stays short enough to share."""
+        pairs = request.query_params.multi_items()
+        if any(not value.strip() for _, value in pairs):
+            kept = [(name, value) for name, value in pairs if value.strip()]
+            return Redirect(f"/decisions?{urlencode(kept)}" if kept else "/decisions")
+        return await log_page(request, db_session)
+
+    @get("/decisions/{decision_id:uuid}")
+    async def show(self, request: Request[Any, Any, Any], db_session: AsyncSession, decision_id: uuid.UUID) -> Template:
+        return await decision_page(request, db_session, decision_id)
+
+    @post("/decisions/{decision_id:uuid}/reviews")
+    async def review(self, request: Request[Any, Any, Any], db_session: AsyncSession, decision_id: uuid.UUID,
+                     data: Annotated[ReviewForm, Form]) -> Template | Redirect:
+        form = msgspec.structs.asdict(data)
+        try:
+            body = parse_review({k: v for k, v in form.items() if v.strip()})
+            done = await services.review(db_session, request.user.id, decision_id, body.outcome, clock(request)(),
+                                         review_by=body.review_by, note=body.note, amendment=body.amendment())
+        except REFUSALS as refusal:
+            await db_session.rollback()
+            return await decision_page(request, db_session, decision_id, status_code=refusal.status_code,
+                                       error=str(refusal), form=form)
+        await db_session.commit()
+        if done.proposal_id is not None:
+            flash(request, "The amendment is a new proposal; once consented it supersedes the decision.",
+                  category="success")
+            return Redirect(f"/proposals/{done.proposal_id}")
+        flash(request, {"reaffirm": f"Reaffirmed; next review by {done.review_by}.",
+                        "retire": "The decision is retired."}[done.outcome], category="success")
+        return Redirect(f"/decisions/{decision_id}")
+
+    @post("/decisions/feed")
+    async def new_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                       data: Annotated[FeedForm, Form]) -> Template:
+        """Shows the new link once: only its fingerprint is kept."""
+        filters = rules.parse_filters(parse_qs(data.query))
+        token = await services.new_feed(db_session, request.user.id)
+        await db_session.commit()
+        return await log_page(request, db_session, feed_url=feed_link(request, token, filters))
+
+    @post("/decisions/feed/revoke")
+    async def revoke_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Redirect:
+        await services.revoke_feed(db_session, request.user.id)
+        flash(request, "Your calendar link was revoked; calendars using it get nothing more.", category="success")
+        return Redirect("/decisions")

@@ -1,0 +1,278 @@
+"""The decision log's pure rules: a decision's status on a given day, the filters of a search
+(parsed from a query string and written back into one), the cursor, and the exports' formats
+(CSV, iCalendar, Markdown minutes). No I/O here."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from consent.errors import ClientError
+
+DUE_DAYS = 30  # "due soon": the review date is within this many days
+STATUSES = ("active", "due", "overdue", "retired", "superseded")
+IN_FORCE = ("active", "due", "overdue")  # stored as "active"; the review date tells which
+OUTCOMES = ("reaffirm", "retire", "amend")
+DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+MAX_QUERY, MAX_TERMS = 200, 10
+TRUE, FALSE = ("1", "true", "on", "yes"), ("0", "false", "off", "no")
+
+
+def invalid(message: str) -> ClientError:
+    return ClientError(422, "invalid", message)
+
+
+def status_of(stored: str, review_by: date, today: date) -> str:
+    """active, due (review within DUE_DAYS days), overdue (review date passed), retired, superseded."""
+    if stored != "active":
+        return stored
+    if review_by < today:
+        return "overdue"
+    return "due" if review_by <= today + timedelta(days=DUE_DAYS) else "active"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: the log is ordered by (decided_at, id), newest first."""
+
+    decided_at: datetime
+    id: uuid.UUID
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    return base64.urlsafe_b64encode(f"{cursor.decided_at.isoformat()}|{cursor.id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> Cursor:
+    try:
+        at, _, ident = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode().partition("|")
+        decided_at = datetime.fromisoformat(at)
+        if decided_at.tzinfo is None:
+            raise ValueError("naive time")
+        return Cursor(decided_at, uuid.UUID(ident))
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise invalid("cursor: not a cursor this log gave out; start again from the first page") from exc
+
+
+def search_terms(q: str) -> list[str]:
+    """The words of a search, lower-cased; punctuation separates words (so no query syntax)."""
+    return re.findall(r"[^\W_]+", q.lower())[:MAX_TERMS]
+
+
+def fts5_query(terms: Sequence[str]) -> str:
+    """Every word must appear, each as a prefix ("freez" finds "freezer")."""
+    return " ".join(f'"{term}"*' for term in terms)
+
+
+def tsquery(terms: Sequence[str]) -> str:
+    return " & ".join(f"'{term}':*" for term in terms)
+
+
+@dataclass(frozen=True)
+class Filters:
+    circle_id: uuid.UUID | None = None
+    subcircles: bool = False  # with circle_id: the circle's sub-circles too, all the way down
+    domain_id: uuid.UUID | None = None
+    statuses: tuple[str, ...] = ()  # any of them; none: every status
+    review_after: date | None = None  # review_after <= review_by <= review_before
+    review_before: date | None = None
+    q: str = ""
+    limit: int = DEFAULT_LIMIT
+    cursor: Cursor | None = field(default=None, compare=False)
+
+    @property
+    def terms(self) -> list[str]:
+        return search_terms(self.q)
+
+    def params(self) -> list[tuple[str, str]]:
+        """The filters as query parameters, to keep a search in a URL (no cursor, no default limit)."""
+        pairs = [("q", self.q), ("circle_id", str(self.circle_id or "")), ("subcircles", "1" if self.subcircles else ""),
+                 ("domain_id", str(self.domain_id or "")), *(("status", s) for s in self.statuses),
+                 ("review_after", self.review_after.isoformat() if self.review_after else ""),
+                 ("review_before", self.review_before.isoformat() if self.review_before else ""),
+                 ("limit", str(self.limit) if self.limit != DEFAULT_LIMIT else "")]
+        return [(name, value) for name, value in pairs if value]
+
+    def link(self, path: str, cursor: str | None = None) -> str:
+        params = self.params() + ([("cursor", cursor)] if cursor else [])
+        return f"{path}?{urlencode(params)}" if params else path
+
+    def first_page(self) -> Filters:
+        return replace(self, cursor=None)
+
+
+def _one(params: Mapping[str, Sequence[str]], name: str) -> str:
+    values = [v.strip() for v in params.get(name, []) if v.strip()]
+    if len(values) > 1:
+        raise invalid(f"{name}: give it once")
+    return values[0] if values else ""
+
+
+def _uuid(params: Mapping[str, Sequence[str]], name: str) -> uuid.UUID | None:
+    value = _one(params, name)
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError as exc:
+        raise invalid(f"{name}: not a valid id") from exc
+
+
+def parse_date(value: str, name: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip()) if value.strip() else None
+    except ValueError as exc:
+        raise invalid(f"{name}: a date like 2027-06-30") from exc
+
+
+def parse_filters(params: Mapping[str, Sequence[str]]) -> Filters:
+    """The filters of a query string ({name: [values]}); empty values count as absent, since a
+    form sends every field. Anything wrong is refused with the field named."""
+    statuses = tuple(dict.fromkeys(v.strip() for v in params.get("status", []) if v.strip()))
+    if unknown := [s for s in statuses if s not in STATUSES]:
+        raise invalid(f"status: {unknown[0]!r} is not one of {', '.join(STATUSES)}")
+    subcircles = _one(params, "subcircles").lower()
+    if subcircles not in (*TRUE, *FALSE, ""):
+        raise invalid("subcircles: true or false")
+    limit = _one(params, "limit") or str(DEFAULT_LIMIT)
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+        raise invalid(f"limit: a whole number from 1 to {MAX_LIMIT}")
+    q = _one(params, "q")
+    if len(q) > MAX_QUERY or "\x00" in q:
+        raise invalid(f"q: at most {MAX_QUERY} characters")
+    review_after = parse_date(_one(params, "review_after"), "review_after")
+    review_before = parse_date(_one(params, "review_before"), "review_before")
+    if review_after and review_before and review_after > review_before:
+        raise invalid("review_after: must be on or before review_before")
+    circle_id = _uuid(params, "circle_id")
+    if subcircles in TRUE and circle_id is None:
+        raise invalid("subcircles: choose a circle first (circle_id)")
+    cursor = _one(params, "cursor")
+    return Filters(circle_id=circle_id, subcircles=subcircles in TRUE, domain_id=_uuid(params, "domain_id"),
+                   statuses=statuses, review_after=review_after, review_before=review_before, q=q, limit=int(limit),
+                   cursor=decode_cursor(cursor) if cursor else None)
+
+
+# Exports. Each takes decisions as the API describes them (services.describe).
+
+CSV_FIELDS = ("id", "title", "circle", "domain", "status", "decided_at", "review_by", "driver", "text", "evaluation",
+              "consented", "concerns", "objections", "supersedes", "superseded_by", "proposal_id", "url")
+RESPONSE_WORDS = {"consent": "consented", "concern": "consented with a concern", "stand_aside": "stood aside",
+                  "object": "objected"}
+
+
+def consented(decision: Mapping[str, Any]) -> list[str]:
+    """The names of those whose final response was consent (with or without a concern)."""
+    return [r["name"] for r in decision["responses"] if r["response"] in ("consent", "concern")]
+
+
+def integration(objection: Mapping[str, Any]) -> str:
+    """How an objection was dealt with, in words."""
+    if objection["status"] == "integrated":
+        return f"integrated by revision {objection['integrated_by']}"
+    return objection["status"]
+
+
+def csv_row(decision: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        **{name: decision[name] or "" for name in ("id", "title", "status", "decided_at", "review_by", "driver", "text",
+                                                   "evaluation", "supersedes", "superseded_by", "proposal_id", "url")},
+        "circle": decision["circle"]["name"], "domain": decision["domain"]["name"],
+        "consented": "; ".join(consented(decision)),
+        "concerns": "\n".join(f"{c['name']}: {c['text']}" for c in decision["concerns"]),
+        "objections": "\n".join(f"{o['name']}: {o['text']} ({integration(o)})" for o in decision["objections"]),
+    }
+
+
+def _spreadsheet_safe(value: str) -> str:
+    """A cell starting like a formula is kept as text, so a spreadsheet does not run it."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def render_csv(decisions: Iterable[Mapping[str, Any]]) -> Iterable[str]:
+    """The CSV, a chunk at a time (header first), for streaming a large export."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    for decision in decisions:
+        writer.writerow({k: _spreadsheet_safe(v) for k, v in csv_row(decision).items()})
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+
+
+def _fold(line: str) -> str:
+    """RFC 5545: lines of at most 75 octets, continued on lines that start with a space."""
+    raw, parts = line.encode(), []
+    while len(raw) > 75:
+        cut = 75 if not parts else 74
+        while cut and (raw[cut] & 0xC0) == 0x80:  # never split a UTF-8 character
+            cut -= 1
+        parts.append(raw[:cut].decode())
+        raw = raw[cut:]
+    parts.append(raw.decode())
+    return "\r\n ".join(parts)
+
+
+def render_ics(decisions: Iterable[Mapping[str, Any]], base_url: str, now: datetime, host: str) -> str:
+    """A calendar with one all-day event on the review date of each decision in force."""
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//consent//decision log//EN", "CALSCALE:GREGORIAN",
+             "METHOD:PUBLISH", "X-WR-CALNAME:consent: decision reviews"]
+    for d in decisions:
+        if d["status"] not in IN_FORCE:
+            continue
+        day = date.fromisoformat(d["review_by"])
+        url = base_url.rstrip("/") + d["url"]
+        lines += ["BEGIN:VEVENT", f"UID:decision-{d['id']}@{host}", f"DTSTAMP:{stamp}",
+                  f"DTSTART;VALUE=DATE:{day.strftime('%Y%m%d')}",
+                  f"DTEND;VALUE=DATE:{(day + timedelta(days=1)).strftime('%Y%m%d')}",
+                  f"SUMMARY:{_ics_text('Review: ' + d['title'] + ' (' + d['circle']['name'] + ')')}",
+                  f"DESCRIPTION:{_ics_text(d['text'] + chr(10) + chr(10) + url)}", f"URL:{url}", "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+def render_markdown(d: Mapping[str, Any], base_url: str) -> str:
+    """The minutes of one decision: what, why, who consented, the objections and how each was
+    integrated, the revisions and the reviews."""
+    out = [f"# {d['title']}", "",
+           f"- Circle: {d['circle']['name']}", f"- Domain: {d['domain']['name']}",
+           f"- Decided: {d['decided_at'][:10]} (revision {d['revision']})",
+           f"- Review by: {d['review_by']}", f"- Status: {d['status']}",
+           f"- Permalink: {base_url.rstrip('/')}{d['url']}", "",
+           "Consented as good enough for now and safe enough to try.", "",
+           "## Driver", "", d["driver"], "", "## Decision", "", d["text"], ""]
+    if d["evaluation"]:
+        out += ["## How we will know it works", "", d["evaluation"], ""]
+    out += ["## Consent", ""] + [f"- {r['name']}: {RESPONSE_WORDS.get(r['response'], r['response'])}"
+                                 for r in d["responses"]] + [""]
+    if d["concerns"]:
+        out += ["## Concerns on record", ""] + [f"- {c['name']}: {c['text']}" for c in d["concerns"]] + [""]
+    if d["objections"]:
+        out += ["## Objections", ""] + [f"- {o['name']} (on revision {o['revision']}): {o['text']} "
+                                        f"**{integration(o)}**" for o in d["objections"]] + [""]
+    if len(d["revisions"]) > 1:
+        out += ["## Revisions", ""]
+        for revision in d["revisions"]:
+            out += [f"### Revision {revision['number']}", "", revision["text"], ""]
+    if d["reviews"]:
+        out += ["## Reviews", ""] + [f"- {r['at'][:10]}, {r['by']['name']}: {r['outcome']}"
+                                     + (f" (next review {r['review_by']})" if r["review_by"] else "")
+                                     + (f": {r['note']}" if r["note"] else "") for r in d["reviews"]] + [""]
+    for label, key in (("Supersedes", "supersedes"), ("Superseded by", "superseded_by")):
+        if d[key]:
+            out += [f"{label}: {base_url.rstrip('/')}/decisions/{d[key]}", ""]
+    return "\n".join(out)

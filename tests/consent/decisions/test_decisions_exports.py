@@ -1,0 +1,102 @@
+"""The exports: JSON and CSV that round-trip, Markdown minutes, and the calendar of review dates,
+through the secret feed link (no cookie) that can be revoked."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from urllib.parse import urlsplit
+
+import icalendar
+import pytest
+
+from tests.consent.decisions.conftest import decide
+from tests.consent.test_accounts_api import assert_error
+from tests.rounds.conftest import Circle, MovableClock
+
+TRICKY = 'Bread, "rye" and café loaves;\nshared at the hall — every Sunday.'
+
+
+@pytest.fixture
+async def three(circle: Circle, clock: MovableClock) -> list[dict]:
+    made = [await decide(circle, "Bread, the sequel", objection="The stall is closed in winter.", amended=TRICKY,
+                         concern="=SUM(A1:A9) is not a concern")]
+    clock.move(minutes=1)
+    made.append(await decide(circle, "Compost", review_by="2026-12-01", text="Two bins."))
+    clock.move(minutes=1)
+    made.append(await decide(circle, "Old rota", text="Cleaning by rota."))
+    retired = await circle.client.post(f"/api/decisions/{made[2]['id']}/reviews", json={"outcome": "retire"},
+                                       headers=circle.people["ada"])
+    assert retired.status_code == 201
+    return made
+
+
+async def test_json_and_csv_exports_round_trip(circle: Circle, three: list[dict]) -> None:
+    bo = circle.people["bo"]
+    listed = (await circle.client.get("/api/decisions", params={"limit": 100}, headers=bo)).json()["items"]
+    exported = await circle.client.get("/decisions.json", headers=bo)
+    assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
+    assert json.loads(exported.content.decode()) == {"items": listed}
+    table = await circle.client.get("/decisions.csv", headers=bo)
+    assert table.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(table.text)))
+    assert [r["id"] for r in rows] == [d["id"] for d in listed]
+    for row, d in zip(rows, listed, strict=True):
+        for name in ("title", "driver", "text", "status", "decided_at", "review_by", "proposal_id", "url"):
+            assert row[name] == d[name], name
+        assert (row["circle"], row["domain"]) == (d["circle"]["name"], d["domain"]["name"])
+        assert row["consented"].split("; ") == [r["name"] for r in d["responses"]]
+    bread = rows[-1]
+    assert bread["text"] == TRICKY
+    assert bread["objections"] == "Bo: The stall is closed in winter. (integrated by revision 2)"
+    assert bread["concerns"] == "Cy: =SUM(A1:A9) is not a concern"  # not at the start of the cell: only text
+    filtered = await circle.client.get("/decisions.csv", params={"status": "retired"}, headers=bo)
+    assert [r["title"] for r in csv.DictReader(io.StringIO(filtered.text))] == ["Old rota"]
+    assert_error(await circle.client.get("/decisions.json", params={"status": "gone"}, headers=bo), 422, "invalid")
+
+
+async def test_minutes_of_one_decision(circle: Circle, three: list[dict]) -> None:
+    minutes = await circle.client.get(f"/decisions/{three[0]['id']}/minutes.md", headers=circle.people["cy"])
+    assert minutes.status_code == 200 and minutes.headers["content-type"].startswith("text/markdown")
+    assert minutes.text.startswith("# Bread, the sequel\n")
+    assert "- Bo (on revision 1): The stall is closed in winter. **integrated by revision 2**" in minutes.text
+    assert "- Cy: consented with a concern" in minutes.text and TRICKY in minutes.text
+
+
+def events(body: bytes) -> dict[str, str]:
+    """{summary: review date} of an iCalendar file, parsed by the icalendar package."""
+    calendar = icalendar.Calendar.from_ical(body)
+    return {str(e["SUMMARY"]): e.decoded("DTSTART").isoformat() for e in calendar.walk("VEVENT")}
+
+
+async def test_the_calendar_feed_works_without_a_cookie_until_revoked(circle: Circle, three: list[dict]) -> None:
+    ada = circle.people["ada"]
+    signed_in = await circle.client.get("/decisions.ics", headers=ada)
+    assert signed_in.headers["content-type"].startswith("text/calendar")
+    # one event per review date of a decision in force; the retired one has none
+    assert events(signed_in.content) == {"Review: Bread, the sequel (Riverside)": "2027-05-23",
+                                         "Review: Compost (Riverside)": "2026-12-01"}
+    made = await circle.client.post("/api/decisions/feed", headers=ada)
+    assert made.status_code == 201
+    link = urlsplit(made.json()["url"])
+    assert link.path == "/decisions.ics" and made.json()["token"] in link.query
+    feed = f"{link.path}?{link.query}"
+    anonymous = await circle.client.get(feed)  # a calendar app: no cookie, no token
+    assert anonymous.status_code == 200 and events(anonymous.content) == events(signed_in.content)
+    narrowed = await circle.client.get(feed + "&q=compost")
+    assert list(events(narrowed.content)) == ["Review: Compost (Riverside)"]
+    again = await circle.client.post("/api/decisions/feed", headers=ada)  # a new link replaces the old
+    assert (await circle.client.get(feed)).status_code == 404
+    new_feed = urlsplit(again.json()["url"])
+    assert (await circle.client.get(f"{new_feed.path}?{new_feed.query}")).status_code == 200
+    assert (await circle.client.delete("/api/decisions/feed", headers=ada)).status_code == 204
+    assert (await circle.client.get(f"{new_feed.path}?{new_feed.query}")).status_code == 404
+    nobody = await circle.client.get("/decisions.ics", follow_redirects=False)
+    assert nobody.status_code in (302, 303) and nobody.headers["location"].startswith("/sign-in")
+
+
+async def test_a_feed_shows_only_what_its_owner_may_see(circle: Circle, three: list[dict]) -> None:
+    made = await circle.client.post("/api/decisions/feed", headers=circle.people["zed"])
+    link = urlsplit(made.json()["url"])
+    assert events((await circle.client.get(f"{link.path}?{link.query}")).content) == {}

@@ -1,0 +1,69 @@
+"""The decision log's pages in-process: filters kept in the URL, refusals shown on the page,
+the lists of reviews due on the home and circle pages, and a review by form."""
+
+from __future__ import annotations
+
+import html
+
+from tests.consent.decisions.conftest import decide
+from tests.rounds.conftest import Circle, MovableClock
+
+
+async def test_the_log_keeps_its_filters_in_the_url(circle: Circle, clock: MovableClock) -> None:
+    for title in ("Rota one", "Rota two", "Rota three"):
+        await decide(circle, title, text=f"{title} by rota.")
+        clock.move(minutes=1)
+    page = await circle.client.get("/decisions", params={"q": "rota", "status": "active", "limit": "2",
+                                                         "circle_id": circle.id}, headers=circle.people["bo"])
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert "Rota three" in text and "Rota two" in text and "Rota one" not in text
+    next_link = text.split('class="button" href="')[1].split('"')[0]
+    assert next_link.startswith(f"/decisions?q=rota&circle_id={circle.id}&status=active&limit=2&cursor=")
+    second = html.unescape((await circle.client.get(next_link, headers=circle.people["bo"])).text)
+    assert "Rota one" in second and "Rota three" not in second and "Older decisions" not in second
+    assert 'value="active" checked' in second and 'value="rota"' in second
+    assert f'href="/decisions.csv?q=rota&circle_id={circle.id}&status=active&limit=2"' in second
+
+
+async def test_a_bad_filter_is_shown_on_the_page(circle: Circle) -> None:
+    page = await circle.client.get("/decisions", params={"review_before": "2027-02-30"}, headers=circle.people["bo"])
+    assert page.status_code == 422
+    assert "review_before: a date like 2027-06-30" in page.text and 'role="alert"' in page.text
+
+
+async def test_reviews_due_on_the_home_and_circle_pages(circle: Circle, clock: MovableClock) -> None:
+    await decide(circle, "Compost bins", review_by="2026-12-01")
+    await decide(circle, "Van hire", review_by="2026-12-20")
+    await decide(circle, "Far away", review_by="2027-09-01")
+    clock.move(days=5)  # 2026-11-28: compost and van due, nothing overdue
+    home = (await circle.client.get("/", headers=circle.people["di"])).text
+    due = home.split("Reviews due in the next 30 days")[1]
+    assert "Compost bins" in due and "Van hire" in due and "Far away" not in home
+    assert "No decision is overdue for review." in home
+    clock.move(days=10)  # 2026-12-08: compost overdue
+    page = (await circle.client.get(f"/circles/{circle.id}", headers=circle.people["di"])).text
+    overdue, due = page.split("Reviews overdue")[1].split("Reviews due in the next 30 days")
+    assert "Compost bins" in overdue and "Van hire" not in overdue
+    assert "Van hire" in due.split("</section>")[0]
+    stranger = (await circle.client.get("/", headers=circle.people["zed"])).text
+    assert "Compost bins" not in stranger
+
+
+async def test_a_review_by_form_and_refusals_shown_with_what_was_typed(circle: Circle) -> None:
+    d = await decide(circle, "Bread", objection="The stall is closed in winter.")
+    page = await circle.client.get(d["url"], headers=circle.people["cy"])
+    assert "The stall is closed in winter." in page.text and "integrated by revision 2" in page.text
+    assert "good enough for now, safe enough to try" in page.text
+    refused = await circle.client.post(f"{d['url']}/reviews", data={"outcome": "reaffirm", "review_by": "2026-01-01",
+                                                                    "note": "Still fine"},
+                                       headers=circle.people["cy"])
+    assert refused.status_code == 422 and "review_by: the next review date must be in the future" in refused.text
+    assert "Still fine</textarea>" in refused.text
+    done = await circle.client.post(f"{d['url']}/reviews", data={"outcome": "reaffirm", "review_by": "2027-12-01"},
+                                    headers=circle.people["cy"], follow_redirects=False)
+    assert done.status_code in (302, 303) and done.headers["location"] == d["url"]
+    page = await circle.client.get(d["url"], headers=circle.people["cy"])
+    assert "reaffirmed, next review by 2027-12-01" in page.text
+    stranger = await circle.client.post(f"{d['url']}/reviews", data={"outcome": "retire"}, headers=circle.people["zed"])
+    assert stranger.status_code == 404

@@ -1,0 +1,77 @@
+"""The decision log as a newcomer tries it, in headless Chromium on a phone against a real server
+with the demo network: find a decision by a word from its objection, read its history (the
+objection and how it was integrated), subscribe to review dates, and reaffirm it by form."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+import icalendar
+from playwright.sync_api import Page, expect
+
+from consent.settings import Settings
+from tests.conftest import start_server
+from tests.consent.test_cli import demo_passwords
+from tests.e2e.test_circle_pages import section, sign_in
+
+DECISION_URL = re.compile(r"/decisions/[0-9a-f-]{36}$")
+
+
+def test_a_member_finds_a_decision_subscribes_and_reaffirms_it(page: Page, settings: Settings) -> None:
+    server = start_server(settings, "--demo")
+    try:
+        passwords = demo_passwords(server.log.read_text())
+        sign_in(page, server, "ada@demo.example", passwords["ada@demo.example"])
+        # The home page lists what is due: the bread decision soon, the donations one overdue.
+        expect(section(page, "Decisions to review").get_by_role("link", name="Collect on Fridays, share on Sundays")).to_be_visible()
+        expect(section(page, "Decisions to review").get_by_role("link", name="Donations go through the shared account")).to_be_visible()
+
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Decisions").click()
+        page.get_by_label("Search the title, driver, text, concerns and objections").fill("winter")
+        page.get_by_role("button", name="Find decisions").click()
+        expect(page).to_have_url(re.compile(r"/decisions\?q=winter$"))  # the search can be shared
+        found = section(page, "Decisions found")
+        expect(found.get_by_role("listitem")).to_have_count(1)
+        found.get_by_role("link", name="Collect on Fridays, share on Sundays").click()
+        expect(page).to_have_url(DECISION_URL)
+        permalink = page.url
+
+        objections = section(page, "Who consented").locator("ul.objections")
+        expect(objections).to_contain_text("The market stall is closed in winter, so nobody would get the bread.")
+        expect(objections).to_contain_text("integrated by revision 2")
+        expect(section(page, "How it was decided")).to_contain_text("Ada Okafor objected (revision 1)")
+        expect(section(page, "Revisions").locator("ins").first).to_contain_text("Sundays")
+        expect(page.locator(".statement")).to_contain_text("good enough for now, safe enough to try")
+
+        # Subscribe: the link works without a cookie, as a calendar app fetches it.
+        page.get_by_role("link", name="Decision log").click()
+        page.get_by_role("button", name="Make a calendar link").click()
+        link = page.get_by_label("Your calendar link").input_value()
+        assert urlsplit(link).path == "/decisions.ics"
+        calendar = icalendar.Calendar.from_ical(httpx.get(link).content)
+        reviews = {str(e["SUMMARY"]): e.decoded("DTSTART") for e in calendar.walk("VEVENT")}
+        assert set(reviews) == {"Review: Collect on Fridays, share on Sundays (Food Share)",
+                                "Review: Donations go through the shared account (Riverside Mutual Aid)"}
+
+        # Reaffirm, with a date a year ahead.
+        page.goto(permalink)
+        review = section(page, "Review this decision")
+        next_review = (date.today() + timedelta(days=365)).isoformat()
+        review.get_by_label("Next review by").fill(next_review)
+        review.get_by_label("Note (optional)").fill("Still good enough for now.")
+        review.get_by_role("button", name="Reaffirm").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Reaffirmed; next review by {next_review}.")
+        expect(section(page, "Reviews")).to_contain_text(f"Ada Okafor: reaffirmed, next review by {next_review}: Still good enough for now.")
+        expect(page.locator(".badges")).to_contain_text(f"review by {next_review}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # fits the phone
+
+        calendar = icalendar.Calendar.from_ical(httpx.get(link).content)
+        moved = {str(e["SUMMARY"]): e.decoded("DTSTART") for e in calendar.walk("VEVENT")}
+        assert moved["Review: Collect on Fridays, share on Sundays (Food Share)"].isoformat() == next_review
+        page.goto(server.url + "/")
+        expect(section(page, "Decisions to review").get_by_role("link", name="Collect on Fridays, share on Sundays")).to_have_count(0)
+    finally:
+        server.stop()
