@@ -275,6 +275,7 @@ async def describe(db: AsyncSession, proposal: Proposal) -> dict[str, Any]:
     state = await state_of(db, proposal)
     history = await events_since(db, proposal, 0, limit=100_000)
     names = await names_of(db, set(state.members) | {e.actor_id for e in history if e.actor_id})
+    decision_id = await db.scalar(select(Decision.id).where(Decision.proposal_id == proposal.id))
     person_json = lambda m: {"id": str(m), "name": names.get(m, "")}  # noqa: E731
     return {
         "id": str(proposal.id), "circle_id": str(proposal.circle_id), "domain_id": str(proposal.domain_id),
@@ -284,6 +285,7 @@ async def describe(db: AsyncSession, proposal: Proposal) -> dict[str, Any]:
         "review_by": proposal.review_by.isoformat() if proposal.review_by else None,
         "closes_at": proposal.closes_at.isoformat() if proposal.closes_at else None,
         "supersedes": str(proposal.supersedes_id) if proposal.supersedes_id else None,
+        "decision_id": str(decision_id) if decision_id else None,
         "revisions": [{"number": r.number, "driver": r.driver, "text": r.text, "at": r.created_at.isoformat()}
                       for r in await revisions_of(db, proposal)],
         "round": {"number": state.round, "phase": state.phase,

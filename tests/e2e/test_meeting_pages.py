@@ -140,6 +140,7 @@ def test_three_phones_run_a_live_consent_process_to_a_decision(meeting: tuple[Pa
     for someone in everyone:
         expect(phase(someone)).to_have_text("Decided")
         expect(someone.locator("section#now")).to_contain_text("The process is over.")
+        expect(someone.locator("section#now").get_by_role("link", name="Read the decision")).to_be_visible()
         assert someone.evaluate("window.stillTheSamePage") is True  # no reload, all the way through
 
     # Everyone's page now shows the same history, Cy's included, each response once.
