@@ -104,7 +104,7 @@ class Meeting:
                 raise Refused(str(refusal)) from refusal
             # The state without its `responses`: they are events, and the client gets those it
             # has not seen next; a long meeting's welcome stays small.
-            state = {k: v for k, v in (await services.describe(db, proposal)).items() if k != "responses"}
+            state = await services.describe(db, proposal, responses=False)
             since = min(since, proposal.seq)  # a client ahead of the log has seen nothing real beyond it
             await self.send(live.encode({"type": "welcome", "seq": proposal.seq, "state": state}))
             order = live.InOrder(since)
