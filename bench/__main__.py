@@ -65,7 +65,14 @@ def main(argv: list[str] | None = None) -> None:
                 rows += run()
                 print(f"scenario {letter} took {time.monotonic() - began:.0f} s", flush=True)
         print(table(rows))
-    finally:
+    except BaseException:
+        print(f"kept {work} (server logs) for a look", flush=True)
+        raise
+    for problem in scenarios.PROBLEMS:
+        print(f"PROBLEM {problem}")
+    if scenarios.PROBLEMS:
+        print(f"kept {work} (server logs) for a look")
+    else:
         shutil.rmtree(work, ignore_errors=True)
 
 

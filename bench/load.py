@@ -26,7 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 MARK = "bench@"  # precedes the send time in an action's text
-OPENING = 50  # sockets opening at once, per process
+OPENING = 20  # sockets opening at once, per process
 
 
 @dataclass
@@ -77,6 +77,7 @@ class Client:
         self.run: Run | None = None
         self.slots: dict[ClientConnection, asyncio.Semaphore] = {}
         self.ids = itertools.count()
+        self.readers: list[asyncio.Task[None]] = []
 
     async def open_one(self, path: str, token: str, limit: asyncio.Semaphore) -> ClientConnection:
         async with limit:
@@ -86,13 +87,15 @@ class Client:
             welcome = await ws.recv()
             if '"welcome"' not in welcome:
                 raise RuntimeError(f"no welcome: {welcome[:200]!r}")
+            # Read at once: a socket left unread stops reading after a few messages (presence
+            # while the others open), so answers no ping, and the server rightly closes it.
+            self.readers.append(asyncio.create_task(self.read(ws)))
             return ws
 
     async def open(self) -> None:
         limit = asyncio.Semaphore(OPENING)
         opened = await asyncio.gather(*(self.open_one(path, token, limit) for path, token, _ in self.plan.sockets))
         self.sockets = [(ws, sends) for ws, (_, _, sends) in zip(opened, self.plan.sockets)]
-        self.readers = [asyncio.create_task(self.read(ws)) for ws, _ in self.sockets]
 
     async def read(self, ws: ClientConnection) -> None:
         try:

@@ -34,10 +34,13 @@ class Scale:
     processes: int  # load generator processes
 
 
-FULL = Scale(rooms=100, room_size=10, assembly=2000, seconds=10, warmup=2, rate=2, window=4, idle=1000, starts=3,
+FULL = Scale(rooms=100, room_size=10, assembly=2000, seconds=10, warmup=2, rate=0.5, window=1, idle=1000, starts=3,
              processes=2)
-QUICK = Scale(rooms=10, room_size=5, assembly=100, seconds=1.5, warmup=0.5, rate=2, window=2, idle=50, starts=1,
+QUICK = Scale(rooms=10, room_size=5, assembly=100, seconds=1.5, warmup=0.5, rate=2, window=1, idle=50, starts=1,
               processes=2)
+
+
+DRAIN_SECONDS = 3.0  # after the senders stop, how long late events may still arrive and count
 
 
 class Fleet:
@@ -67,7 +70,7 @@ class Fleet:
         begin = time.monotonic() + 0.3
         run = load.Run(begin, begin + scale.warmup, begin + scale.warmup + scale.seconds, rate, window)
         for pipe in self.pipes:
-            pipe.send(("run", (run, 1.0)))
+            pipe.send(("run", (run, DRAIN_SECONDS)))
         return self.receive_all()
 
     def close(self) -> list[load.Result]:
@@ -104,12 +107,14 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+PROBLEMS: list[str] = []  # printed under the table: a figure measured while the server failed is no figure
+
+
 def check(results: list[load.Result], what: str) -> None:
-    """A benchmark of a server that refused actions or dropped sockets measures nothing."""
     errors = sum(r.errors for r in results)
-    closed = {code: n for r in results for code, n in r.closed.items() if code not in (1000, 0)}
+    closed = {int(code): n for r in results for code, n in r.closed.items() if code not in (1000, 0)}
     if errors or closed:
-        raise RuntimeError(f"{what}: {errors} error answers; sockets closed by code: {closed}")
+        PROBLEMS.append(f"{what}: {errors} actions refused; sockets closed by the server, by close code: {closed}")
 
 
 def fresh(template: Path, work: Path, name: str) -> Path:
