@@ -20,6 +20,11 @@ from litestar.channels.subscriber import Subscriber
 CLOSE_TOO_SLOW = 4008  # the socket fell `socket_backlog` events behind: reconnect with `since`
 CLOSE_REFUSED = 4403  # not a member of the circle, unknown proposal, foreign Origin or no credentials
 _SEQ_PREFIX = b'{"seq":'
+# After a presence message, a meeting's next one waits this long plus 2 ms per person there;
+# whoever arrives meanwhile is in that one. A whole assembly arriving at once would otherwise
+# send each socket a list of everyone once per arrival (2,000 people: 2,000 lists of up to
+# 2,000 names to each of 2,000 sockets, more than the server can ever send).
+PRESENCE_QUIET_SECONDS = 0.1
 
 
 def channel(proposal_id: uuid.UUID) -> str:
@@ -74,6 +79,8 @@ class Presence:
     def __init__(self) -> None:
         self._open: dict[uuid.UUID, Counter[uuid.UUID]] = {}
         self._names: dict[uuid.UUID, str] = {}
+        # Meetings told who is there within their quiet time -> whether it changed since.
+        self._quiet: dict[uuid.UUID, bool] = {}
 
     def join(self, proposal_id: uuid.UUID, member: uuid.UUID, name: str) -> None:
         self._names[member] = name
@@ -95,6 +102,21 @@ class Presence:
 
     def message(self, proposal_id: uuid.UUID) -> bytes:
         return encode({"type": "presence", "present": self.of(proposal_id)})
+
+    def announce(self, proposal_id: uuid.UUID, channels: ChannelsPlugin) -> None:
+        """Tells the meeting who is there: at once, or, within the quiet time after the last
+        time, once at its end with whoever is there by then."""
+        if proposal_id in self._quiet:
+            self._quiet[proposal_id] = True
+            return
+        self._quiet[proposal_id] = False
+        channels.publish(self.message(proposal_id), channel(proposal_id))
+        quiet = PRESENCE_QUIET_SECONDS + len(self._open.get(proposal_id, ())) / 500
+        asyncio.get_running_loop().call_later(quiet, self._end_quiet, proposal_id, channels)
+
+    def _end_quiet(self, proposal_id: uuid.UUID, channels: ChannelsPlugin) -> None:
+        if self._quiet.pop(proposal_id):
+            self.announce(proposal_id, channels)
 
 
 class SocketQueue(Subscriber):

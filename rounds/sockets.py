@@ -76,8 +76,8 @@ class Meeting:
         async with self.send_lock:  # the reader's acks and the writer's events share the socket
             await self.socket.send_data(text)
 
-    async def hello(self, identify: Identify) -> int:
-        """Waits for a valid hello; returns its `since`. Raises Refused for an outsider."""
+    async def hello(self) -> tuple[int, str | None]:
+        """Waits for a valid hello; returns its `since` and token."""
         while True:
             try:
                 message = _parse(await self.socket.receive_data("text"))
@@ -90,10 +90,7 @@ class Meeting:
             except ActionRefused as refusal:
                 await self.send(_error(refusal.code, str(refusal)))
                 continue
-            self.member = await identify(self.socket, token if isinstance(token, str) else None)
-            if self.member is None:
-                raise Refused("Sign in first, or say hello with a valid token.")
-            return since
+            return since, token if isinstance(token, str) else None
 
     async def welcome(self, since: int) -> live.InOrder:
         """The state, then every event after `since` from the database. The caller subscribed
@@ -108,7 +105,7 @@ class Meeting:
                 raise Refused(str(refusal)) from refusal
             # The state without its `responses`: they are events, and the client gets those it
             # has not seen next; a long meeting's welcome stays small.
-            state = {k: v for k, v in (await services.describe(db, proposal)).items() if k != "responses"}
+            state = await services.describe(db, proposal, responses=False)
         since = min(since, proposal.seq)  # a client ahead of the log has seen nothing real beyond it
         await self.send(live.encode({"type": "welcome", "seq": proposal.seq, "state": state}))
         order = live.InOrder(since)
@@ -164,7 +161,11 @@ class Meeting:
             await self.send(json.dumps({"type": "ack", "client_id": client_id, "seq": outcome.seq}))
 
     async def run(self, identify: Identify) -> None:
-        since = await asyncio.wait_for(self.hello(identify), HELLO_SECONDS)
+        # Only the client's part is timed: a busy server may take longer to look up who it is.
+        since, token = await asyncio.wait_for(self.hello(), HELLO_SECONDS)
+        self.member = await identify(self.socket, token)
+        if self.member is None:
+            raise Refused("Sign in first, or say hello with a valid token.")
         subscriber = await self.channels.subscribe(live.channel(self.proposal_id))
         assert isinstance(subscriber, live.SocketQueue) and self.member is not None
         joined = False
@@ -172,7 +173,7 @@ class Meeting:
             order = await self.welcome(since)
             self.presence.join(self.proposal_id, self.member.id, self.member.name)
             joined = True
-            self.channels.publish(self.presence.message(self.proposal_id), live.channel(self.proposal_id))
+            self.presence.announce(self.proposal_id, self.channels)
             tasks = [asyncio.create_task(self.forward(subscriber, order)), asyncio.create_task(self.take_actions()),
                      asyncio.create_task(subscriber.too_slow.wait())]
             try:
@@ -188,7 +189,7 @@ class Meeting:
             await self.channels.unsubscribe(subscriber)
             if joined:
                 self.presence.leave(self.proposal_id, self.member.id)
-                self.channels.publish(self.presence.message(self.proposal_id), live.channel(self.proposal_id))
+                self.presence.announce(self.proposal_id, self.channels)
         if subscriber.too_slow.is_set():  # after leaving: closing waits on a client that is not reading
             await self.socket.close(live.CLOSE_TOO_SLOW, "too slow: reconnect with since")
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
+from bench.servers import free_port, stop
 from consent import db
 from consent.app import create_app
 from consent.settings import Settings
@@ -94,12 +94,6 @@ async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
         yield test_client
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Server:
     """A `consent serve` process on a loopback port."""
@@ -110,13 +104,7 @@ class Server:
     env: dict[str, str]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
 
 
 def start_server(settings: Settings, *args: str, executable: str | None = None, cwd: Path | None = None) -> Server:

@@ -1,0 +1,80 @@
+"""`python -m bench`: runs the scenarios of docs/performance.md against real server processes
+on loopback, with the load from separate processes, and prints each figure with its baseline
+measured in the same run, and their ratio (consent / baseline).
+
+    python -m bench [--quick] [--only abcd] [--processes N] [--dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from bench import load, scenarios
+from bench.seed import seed
+
+HEADER = ("figure", "consent", "baseline", "ratio", "baseline is", "goal", "met")
+
+
+def number(value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def table(rows: list[scenarios.Row]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + " --- |" * len(HEADER)]
+    for figure, ours, baseline, name, goal, met in rows:
+        ratio = ours / baseline if baseline else float("nan")
+        verdict = "" if met is None else ("yes" if met else "**no**")
+        lines.append(f"| {figure} | {number(ours)} | {number(baseline)} | {ratio:.2f} | {name} | {goal} | {verdict} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a small smoke run (seconds, not minutes)")
+    parser.add_argument("--only", default="abcd", help="which scenarios, e.g. --only ab")
+    parser.add_argument("--processes", type=int, help="load generator processes (default 2)")
+    parser.add_argument("--dir", type=Path, help="where the databases go (default: a new temporary directory)")
+    args = parser.parse_args(argv)
+    scale = scenarios.QUICK if args.quick else scenarios.FULL
+    if args.processes:
+        scale = replace(scale, processes=args.processes)
+    load.raise_file_limit()  # the load processes inherit it; so does the server
+
+    work = Path(tempfile.mkdtemp(prefix="consent-bench-", dir=args.dir))
+    try:
+        began = time.monotonic()
+        template = work / "seeded.db"
+        rooms, large = seed(str(template), scale.rooms, scale.room_size, scale.assembly if "b" in args.only else 0)
+        print(f"seeded {scale.rooms * scale.room_size:,} members in {scale.rooms} live proposals"
+              f"{f' and one of {scale.assembly:,}' if large else ''} in {time.monotonic() - began:.1f} s", flush=True)
+        rows: list[scenarios.Row] = []
+        for letter, run in (("a", lambda: scenarios.fan_out(scale, rooms, template, work)),
+                            ("b", lambda: scenarios.assembly(scale, large, template, work)),
+                            ("c", lambda: scenarios.durable(scale, rooms, template, work)),
+                            ("d", lambda: scenarios.footprint(scale, rooms, template, work))):
+            if letter in args.only:
+                began = time.monotonic()
+                rows += run()
+                print(f"scenario {letter} took {time.monotonic() - began:.0f} s", flush=True)
+        print(table(rows))
+    except BaseException:
+        print(f"kept {work} (server logs) for a look", flush=True)
+        raise
+    for problem in scenarios.PROBLEMS:
+        print(f"PROBLEM {problem}")
+    if scenarios.PROBLEMS:
+        print(f"kept {work} (server logs) for a look")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The benchmark's data, written straight into a SQLite file before its server starts: signing
+up 2,000 people through the API would spend minutes in Argon2. Rows go through the project's
+own models and services, so they are what the server would have made: accounts (one
+precomputed password hash), bearer tokens (their SHA-256, as `consent.accounts` stores them),
+circles with their members, and live proposals in their clarifying round, where the author
+has asked question q1 and may answer it again and again (the steady stream of actions)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from circles.models import Circle, Domain, Membership
+from consent import db
+from consent.accounts.models import Account, ApiToken
+from rounds import services
+
+
+@dataclass(frozen=True)
+class Room:
+    """One live proposal: its socket path and its members' tokens, the author's first."""
+
+    path: str
+    tokens: list[str]
+
+
+def token_of(i: int) -> str:
+    return f"cst_bench{i:05d}"
+
+
+async def _room(db_session: AsyncSession, members: list[uuid.UUID], name: str) -> str:
+    circle = Circle(id=uuid.uuid4(), name=name, organisation_id=uuid.uuid4())
+    circle.organisation_id = circle.id  # a top-level circle is its own organisation
+    domain = Domain(circle_id=circle.id, name="Meetings")
+    db_session.add_all([circle, domain, *(Membership(circle_id=circle.id, account_id=m) for m in members)])
+    await db_session.flush()
+    now = datetime.now(UTC)
+    author = members[0]
+    proposal = await services.create_proposal(
+        db_session, author, circle.id, title=f"{name}'s proposal", driver="We meet a lot.", text="Meet less.",
+        domain_id=domain.id, mode="live", now=now)
+    for step, data in (("present", {}), ("start", {}), ("question", {"text": "Why?"})):
+        await services.act(db_session, author, proposal.id, {"type": step, "client_id": f"seed-{step}", **data}, now)
+    return f"/ws/proposals/{proposal.id}"
+
+
+async def _seed(url: str, rooms: int, room_size: int, assembly: int) -> tuple[list[Room], Room | None]:
+    people = max(rooms * room_size, assembly)
+    password_hash = PasswordHasher().hash("bench password")  # one hash for all: nobody signs in
+    ids = [uuid.uuid4() for _ in range(people)]
+    engine = db.create_engine(url)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            session.add_all([Account(id=ids[i], name=f"Member {i:04d}", email=f"m{i}@bench.example",
+                                     password_hash=password_hash) for i in range(people)])
+            await session.flush()
+            session.add_all([ApiToken(account_id=ids[i], token_hash=hashlib.sha256(token_of(i).encode()).hexdigest())
+                             for i in range(people)])
+            meetings = []
+            for r in range(rooms):
+                members = range(r * room_size, (r + 1) * room_size)
+                path = await _room(session, [ids[i] for i in members], f"Circle {r:03d}")
+                meetings.append(Room(path, [token_of(i) for i in members]))
+            large = None
+            if assembly:
+                large = Room(await _room(session, ids[:assembly], "Assembly"), [token_of(i) for i in range(assembly)])
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return meetings, large
+
+
+def seed(path: str, rooms: int, room_size: int, assembly: int) -> tuple[list[Room], Room | None]:
+    """Migrates a new SQLite file at `path` and fills it; returns the rooms of (a) and the
+    assembly of (b)."""
+    url = f"sqlite+aiosqlite:///{path}"
+    db.upgrade(url)
+    return asyncio.run(_seed(url, rooms, room_size, assembly))
