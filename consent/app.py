@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from consent.home import home
 from consent.settings import Settings
 from rounds import live
 from rounds.scheduler import DeadlineScheduler
+from rounds.writer import ActionWriter
 from rounds.sockets import meeting_socket
 from rounds.services import Clock, system_clock
 
@@ -76,8 +78,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     # In-memory pub/sub: one process fans each proposal's events out to its sockets.
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True,
                               subscriber_max_backlog=settings.socket_backlog, subscriber_class=live.SocketQueue)
-    deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds,
-                                  committed=lambda proposal_id, events: live.publish(channels, proposal_id, events))
+    publish = partial(live.publish, channels)  # after commit, to this process's sockets
+    deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds, committed=publish)
+    writer = ActionWriter(sessions, publish)
 
     return Litestar(
         route_handlers=[
@@ -95,8 +98,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
         dependencies={"identify": Provide(lambda: identify_socket, use_cache=True, sync_to_thread=False)},
-        on_startup=[migrate, deadlines.start],
-        on_shutdown=[deadlines.stop],
+        on_startup=[migrate, deadlines.start, writer.start],
+        on_shutdown=[writer.stop, deadlines.stop],
         plugins=[SQLAlchemyPlugin(config=db_config), FlashPlugin(config=FlashConfig(template_config=template_config)),
                  channels],
         middleware=[
@@ -112,7 +115,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         openapi_config=OpenAPIConfig(title="consent", version="0.1.0", path="/schema"),
         state=State({"settings": settings, "consent_db_config": db_config, "consent_session_config": session_config,
                      "clock": clock, "circle_sections": [open_proposals_section, reviews_section(clock)],
-                     "consent_sessions": sessions, "consent_presence": live.Presence()}),
+                     "consent_sessions": sessions, "consent_presence": live.Presence(), "consent_writer": writer}),
         logging_config=None,
     )
 

@@ -6,18 +6,29 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.channels import ChannelsPlugin
 from litestar.connection import ASGIConnection
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rounds import live, services
+from rounds import services
+from rounds.writer import ActionWriter
 from rounds.schemas import NewProposal
 
 
 def clock(connection: ASGIConnection[Any, Any, Any, Any]) -> services.Clock:
     return connection.app.state.get("clock", services.system_clock)
+
+
+async def take(connection: ASGIConnection[Any, Any, Any, Any], account_id: uuid.UUID, proposal_id: uuid.UUID,
+               action: dict[str, Any], holding: AsyncSession | None = None) -> services.Outcome:
+    """The action through the process's writer (rounds.writer): committed, published, answered.
+    A request first ends its own transaction (`holding`): on SQLite the pool's one connection
+    is what the writer waits for."""
+    if holding is not None:
+        await holding.commit()
+    writer: ActionWriter = connection.app.state["consent_writer"]
+    return await writer.submit(services.Attempt(account_id, proposal_id, action, clock(connection)()))
 
 
 class ProposalApi(Controller):
@@ -40,14 +51,11 @@ class ProposalApi(Controller):
         return await services.describe(db_session, proposal)
 
     @post("/proposals/{proposal_id:uuid}/actions", status_code=HTTP_200_OK)
-    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, channels: ChannelsPlugin,
-                  proposal_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any]:
+    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID,
+                  data: dict[str, Any]) -> dict[str, Any]:
         """Take one step of the consent process; retrying with the same client_id changes nothing."""
-        outcome = await services.act(db_session, request.user.id, proposal_id, data, clock(request)())
-        events = await services.as_json(db_session, outcome.events)
-        await db_session.commit()
-        live.publish(channels, proposal_id, events)
-        return {"seq": outcome.seq, "event": events[0] if events else None, "events": events}
+        outcome = await take(request, request.user.id, proposal_id, data, holding=db_session)
+        return {"seq": outcome.seq, "event": outcome.json[0] if outcome.json else None, "events": outcome.json}
 
     @get("/proposals/{proposal_id:uuid}/events")
     async def events(self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID,

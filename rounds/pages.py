@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.channels import ChannelsPlugin
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.plugins.flash import flash
@@ -18,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
 from circles.layout import page
-from rounds import live, machine, services
-from rounds.controllers import clock
+from rounds import machine, services
+from rounds.controllers import clock, take
 from rounds.diff import word_diff
 from rounds.machine import ActionRefused
 
@@ -156,16 +155,12 @@ class ProposalPages(Controller):
         return await proposal_page(request, db_session, proposal_id)
 
     @post("/proposals/{proposal_id:uuid}/actions")
-    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, channels: ChannelsPlugin,
-                  proposal_id: uuid.UUID, data: Annotated[ActionForm, Form]) -> Template | Redirect:
+    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID,
+                  data: Annotated[ActionForm, Form]) -> Template | Redirect:
         action = {k: v for k, v in msgspec.structs.asdict(data).items() if v != "" or k in {"type", "client_id"}}
         try:
-            outcome = await services.act(db_session, request.user.id, proposal_id, action, clock(request)())
+            await take(request, request.user.id, proposal_id, action, holding=db_session)
         except ActionRefused as refusal:
-            await db_session.rollback()
             return await proposal_page(request, db_session, proposal_id, status_code=refusal.status_code,
                                        error=str(refusal), form=msgspec.structs.asdict(data))
-        events = await services.as_json(db_session, outcome.events)
-        await db_session.commit()
-        live.publish(channels, proposal_id, events)
         return Redirect(f"/proposals/{proposal_id}#now")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -95,61 +95,161 @@ async def create_proposal(db: AsyncSession, account_id: uuid.UUID, circle_id: uu
     return proposal
 
 
+NOT_FOUND = "No such proposal, or it is not visible to you."
+
+
 async def _locked(db: AsyncSession, proposal_id: uuid.UUID) -> Proposal | None:
     """The proposal row, locked until commit (PostgreSQL; SQLite's BEGIN IMMEDIATE already
     serialises writers), so concurrent actions on one proposal queue instead of racing."""
     return await db.scalar(select(Proposal).where(Proposal.id == proposal_id).with_for_update())
 
 
-async def visible_proposal(db: AsyncSession, proposal_id: uuid.UUID, account_id: uuid.UUID, lock: bool = False) -> Proposal:
-    proposal = await (_locked(db, proposal_id) if lock else db.get(Proposal, proposal_id))
+async def visible_proposal(db: AsyncSession, proposal_id: uuid.UUID, account_id: uuid.UUID) -> Proposal:
+    proposal = await db.get(Proposal, proposal_id)
     if proposal is None:
-        raise refused("not_found", "No such proposal, or it is not visible to you.", 404)
+        raise refused("not_found", NOT_FOUND, 404)
     circle = await circles.get_visible(db, proposal.circle_id, account_id)
     if circle.private and await circles.roles_in(db, circle.id, account_id) is None:
-        raise refused("not_found", "No such proposal, or it is not visible to you.", 404)
+        raise refused("not_found", NOT_FOUND, 404)
     return proposal
 
 
-async def state_of(db: AsyncSession, proposal: Proposal) -> machine.Proposal:
+async def _members(db: AsyncSession, circle_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[frozenset[uuid.UUID], frozenset[uuid.UUID]]]:
+    """Each circle's members and facilitators, in one query for all of them."""
     rows = await db.execute(
-        select(Membership.account_id, Role.name).outerjoin(Role, Role.membership_id == Membership.id)
-        .where(Membership.circle_id == proposal.circle_id)
+        select(Membership.circle_id, Membership.account_id, Role.name).outerjoin(Role, Role.membership_id == Membership.id)
+        .where(Membership.circle_id.in_(circle_ids))
     )
-    members, facilitators = set(), set()
-    for account_id, role in rows.all():
-        members.add(account_id)
+    members: dict[uuid.UUID, set[uuid.UUID]] = {c: set() for c in circle_ids}
+    facilitators: dict[uuid.UUID, set[uuid.UUID]] = {c: set() for c in circle_ids}
+    for circle_id, account_id, role in rows.all():
+        members[circle_id].add(account_id)
         if role == FACILITATOR:
-            facilitators.add(account_id)
-    return machine.restore(proposal.machine, proposal.author_id, frozenset(members), frozenset(facilitators))
+            facilitators[circle_id].add(account_id)
+    return {c: (frozenset(members[c]), frozenset(facilitators[c])) for c in circle_ids}
+
+
+async def state_of(db: AsyncSession, proposal: Proposal) -> machine.Proposal:
+    members, facilitators = (await _members(db, {proposal.circle_id}))[proposal.circle_id]
+    return machine.restore(proposal.machine, proposal.author_id, members, facilitators)
 
 
 @dataclass
 class Outcome:
-    """What an action did: its events (empty for one that changed nothing) and the last seq."""
+    """What an action did: its events (empty for one that changed nothing), the last seq, the
+    events as API.md gives them (to answer and to publish), and whether it was a retry
+    answered with the first time's events (published then)."""
 
     seq: int
     events: list[Event]
+    json: list[dict[str, Any]] = field(default_factory=list)
+    repeated: bool = False
 
 
-async def act(db: AsyncSession, account_id: uuid.UUID, proposal_id: uuid.UUID, action: dict[str, Any],
-              now: datetime) -> Outcome:
+@dataclass(frozen=True)
+class Attempt:
+    """One member's action on one proposal, as it arrived."""
+
+    account_id: uuid.UUID
+    proposal_id: uuid.UUID
+    action: dict[str, Any]
+    now: datetime
+
+
+def _checked_shape(action: dict[str, Any]) -> str:
     client_id = action.get("client_id")
     if not isinstance(client_id, str) or not 1 <= len(client_id) <= 100 or "\x00" in client_id:
         raise refused("invalid", "client_id: a unique text of 1 to 100 characters, chosen by the client")
     if not isinstance(action.get("type"), str):
         raise refused("invalid", "type: the action's type is missing")
-    proposal = await visible_proposal(db, proposal_id, account_id, lock=True)
-    first = await db.scalar(select(Event).where(Event.proposal_id == proposal.id, Event.client_id == client_id))
-    if first is not None:  # a retry: answer as the first time, change nothing
-        events = list(await db.scalars(select(Event).where(
-            Event.proposal_id == proposal.id, Event.seq >= first.seq, Event.seq < first.seq + first.data["_count"]
-        ).order_by(Event.seq)))
-        return Outcome(seq=events[-1].seq, events=events)
-    state = await state_of(db, proposal)
-    data = {k: v for k, v in action.items() if k not in {"type", "client_id"}}
-    new_state, produced = machine.apply(state, machine.Action(type=action["type"], actor=account_id, data=data))
-    return await _record(db, proposal, new_state, produced, account_id, client_id, now)
+    return client_id
+
+
+async def act(db: AsyncSession, account_id: uuid.UUID, proposal_id: uuid.UUID, action: dict[str, Any],
+              now: datetime) -> Outcome:
+    """One action, in the caller's transaction; a refusal is raised and changes nothing."""
+    [result] = await act_many(db, [Attempt(account_id, proposal_id, action, now)])
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | ActionRefused]:
+    """Applies the attempts in order, in the caller's transaction, with a handful of statements
+    for all of them together (the live path's cost is round trips to the database, not work):
+    each gets its outcome, or its refusal, which changes nothing. A retried client_id, also
+    one repeated within the batch, is answered with its first outcome."""
+    results: list[Outcome | ActionRefused | None] = [None] * len(attempts)
+    client_ids: dict[int, str] = {}
+    for i, attempt in enumerate(attempts):
+        try:
+            client_ids[i] = _checked_shape(attempt.action)
+        except ActionRefused as refusal:
+            results[i] = refusal
+    if client_ids:
+        await _apply_all(db, attempts, client_ids, results)
+    return results  # type: ignore[return-value]
+
+
+async def _apply_all(db: AsyncSession, attempts: list[Attempt], client_ids: dict[int, str],
+                     results: list[Outcome | ActionRefused | None]) -> None:
+    proposal_ids = sorted({attempts[i].proposal_id for i in client_ids})
+    actors = {attempts[i].account_id for i in client_ids}
+    # Locked until commit on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises writers),
+    # in id order so that two processes' batches cannot deadlock.
+    proposals = {p.id: p for p in await db.scalars(
+        select(Proposal).where(Proposal.id.in_(proposal_ids)).order_by(Proposal.id).with_for_update())}
+    circle_ids = {p.circle_id for p in proposals.values()}
+    organisation_of, private = {}, set()
+    for circle_id, organisation_id, is_private in await db.execute(
+            select(Circle.id, Circle.organisation_id, Circle.private).where(Circle.id.in_(circle_ids))):
+        organisation_of[circle_id] = organisation_id
+        if is_private:
+            private.add(circle_id)
+    organisations: dict[uuid.UUID, set[uuid.UUID]] = {a: set() for a in actors}
+    for account_id, organisation_id in (await db.execute(
+            select(Membership.account_id, Circle.organisation_id).join(Circle, Circle.id == Membership.circle_id)
+            .where(Membership.account_id.in_(actors)))).all():
+        organisations[account_id].add(organisation_id)
+    members = await _members(db, circle_ids)
+    firsts = {(e.proposal_id, e.client_id): e for e in await db.scalars(select(Event).where(
+        Event.proposal_id.in_(proposal_ids), Event.client_id.in_(set(client_ids.values()))))}
+    states: dict[uuid.UUID, machine.Proposal] = {}
+    done: dict[tuple[uuid.UUID, str], Outcome] = {}
+    for i, client_id in client_ids.items():
+        attempt = attempts[i]
+        proposal = proposals.get(attempt.proposal_id)
+        if (proposal is None or organisation_of[proposal.circle_id] not in organisations[attempt.account_id]
+                or (proposal.circle_id in private and attempt.account_id not in members[proposal.circle_id][0])):
+            results[i] = refused("not_found", NOT_FOUND, 404)
+            continue
+        key = (proposal.id, client_id)
+        if key in done:  # the same action twice in one batch
+            results[i] = done[key]
+            continue
+        if key in firsts:  # a retry: answer as the first time, change nothing
+            first = firsts[key]
+            done[key] = results[i] = Outcome(first.seq + first.data["_count"] - 1, list(await db.scalars(
+                select(Event).where(Event.proposal_id == proposal.id, Event.seq >= first.seq,
+                                    Event.seq < first.seq + first.data["_count"]).order_by(Event.seq))), repeated=True)
+            continue
+        if proposal.id not in states:
+            states[proposal.id] = machine.restore(proposal.machine, proposal.author_id, *members[proposal.circle_id])
+        data = {k: v for k, v in attempt.action.items() if k not in {"type", "client_id"}}
+        try:
+            new_state, produced = machine.apply(
+                states[proposal.id], machine.Action(type=attempt.action["type"], actor=attempt.account_id, data=data))
+        except ActionRefused as refusal:
+            results[i] = refusal
+            continue
+        states[proposal.id] = new_state
+        done[key] = results[i] = await _record(db, proposal, new_state, produced, attempt.account_id, client_id,
+                                               attempt.now)
+    outcomes = [r for r in results if isinstance(r, Outcome)]
+    names = await names_of(db, {e.actor_id for o in outcomes for e in o.events if e.actor_id})
+    for outcome in outcomes:
+        outcome.json = [event_json(e, names) for e in outcome.events]
+    await db.flush()
 
 
 async def _record(db: AsyncSession, proposal: Proposal, new_state: machine.Proposal, produced: list[machine.Event],
@@ -170,7 +270,6 @@ async def _record(db: AsyncSession, proposal: Proposal, new_state: machine.Propo
     proposal.seq, proposal.machine = new_state.seq, machine.snapshot(new_state)
     if any(event_type == "decided" for event_type, _ in produced):
         await _decide(db, proposal, new_state, now)
-    await db.flush()
     return Outcome(seq=proposal.seq, events=events)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles.rules import CircleRuleBroken
 from rounds import live, services
-from rounds.controllers import clock
+from rounds.controllers import take
 from rounds.machine import ActionRefused
 
 HELLO_SECONDS = 10.0  # a socket that does not say hello in time is closed
@@ -150,14 +150,10 @@ class Meeting:
                     continue
                 if message["type"] == "hello":
                     raise ActionRefused("already_greeted", "This socket has said hello already.", 400)
-                async with self.sessions() as db:
-                    outcome = await services.act(db, self.member.id, self.proposal_id, message, clock(self.socket)())
-                    events = await services.as_json(db, outcome.events)
-                    await db.commit()
+                outcome = await take(self.socket, self.member.id, self.proposal_id, message)
             except REFUSALS as refusal:
                 await self.send(_error(refusal.code, str(refusal), client_id if isinstance(client_id, str) else None))
                 continue
-            live.publish(self.channels, self.proposal_id, events)
             await self.send(json.dumps({"type": "ack", "client_id": client_id, "seq": outcome.seq}))
 
     async def run(self, identify: Identify) -> None:

@@ -151,8 +151,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def browser() -> Iterator[object]:
     """Per module: Playwright's sync API keeps an event loop running in the main thread while
     it is open, and async tests in the modules after it need that thread free."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # How long a page may take to show what a step expects: not a speed test, and a shared CI
+    # machine under load can take longer than Playwright's 5 s default.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
         yield chromium

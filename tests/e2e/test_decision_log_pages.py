@@ -30,7 +30,10 @@ def test_a_member_finds_a_decision_subscribes_and_reaffirms_it(page: Page, setti
         expect(section(page, "Decisions to review").get_by_role("link", name="Donations go through the shared account")).to_be_visible()
 
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Decisions").click()
-        page.get_by_label("Search the title, driver, text, concerns and objections").fill("winter")
+        expect(page).to_have_url(re.compile(r"/decisions$"))  # arrived, before typing into its page
+        search = page.get_by_label("Search the title, driver, text, concerns and objections")
+        search.fill("winter")
+        expect(search).to_have_value("winter")
         page.get_by_role("button", name="Find decisions").click()
         expect(page).to_have_url(re.compile(r"/decisions\?q=winter$"))  # the search can be shared
         found = section(page, "Decisions found")

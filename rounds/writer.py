@@ -1,0 +1,90 @@
+"""The one writer of a server process. Every action, from sockets, pages and the API, waits in
+one queue; all that arrived while the previous transaction ran are applied and committed
+together (`services.act_many`), then their events are published and each sender answered.
+An action's cost is round trips to the database, not work: one transaction of a handful of
+statements for a hundred actions, instead of ten statements for each (docs/performance.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rounds import services
+from rounds.machine import ActionRefused
+from rounds.services import Attempt, Outcome
+
+log = logging.getLogger("consent.actions")
+
+BATCH_LIMIT = 200  # actions in one transaction: enough to amortise it, short enough to keep it brief
+Publish = Callable[[uuid.UUID, list[dict[str, Any]]], None]
+Waiting = tuple[Attempt, "asyncio.Future[Outcome]"]
+
+
+class ActionWriter:
+    def __init__(self, sessions: Callable[[], AsyncSession], publish: Publish) -> None:
+        self.sessions, self.publish = sessions, publish
+        self.queue: asyncio.Queue[Waiting | None] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+
+    async def submit(self, attempt: Attempt) -> Outcome:
+        """The action's outcome once committed and published; raises its refusal, which
+        changed nothing."""
+        if self.task is None or self.task.done():
+            raise RuntimeError("the server is not taking actions (starting or stopping)")
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait((attempt, future))
+        return await future
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self.run())
+
+    async def stop(self) -> None:
+        """Writes what is already queued, then ends."""
+        if self.task is not None and not self.task.done():
+            self.queue.put_nowait(None)
+            await self.task
+
+    async def run(self) -> None:
+        while True:
+            batch: list[Waiting] = []
+            item = await self.queue.get()
+            while item is not None:
+                if not item[1].done():  # a sender that went away before its turn: it will retry
+                    batch.append(item)
+                if len(batch) == BATCH_LIMIT or self.queue.empty():
+                    break
+                item = self.queue.get_nowait()
+            if batch:
+                await self.write(batch)
+            if item is None:
+                return
+
+    async def write(self, batch: list[Waiting]) -> None:
+        try:
+            async with self.sessions() as db:
+                results: list[Outcome | ActionRefused | Exception] = [
+                    *await services.act_many(db, [attempt for attempt, _ in batch])]
+                await db.commit()
+        except Exception as exc:
+            if len(batch) > 1:  # one action's failure must not fail the others: each alone
+                for item in batch:
+                    await self.write([item])
+                return
+            log.exception("an action failed")
+            results = [exc]
+        published: set[int] = set()
+        for (attempt, future), result in zip(batch, results):
+            if isinstance(result, Outcome) and not result.repeated and id(result) not in published:
+                published.add(id(result))
+                self.publish(attempt.proposal_id, result.json)
+            if future.done():
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)

@@ -1,0 +1,132 @@
+"""The action writer (rounds.writer) on a real database: actions that arrive together are
+committed together, each answered with its own outcome or refusal, published once, and one
+action's failure does not fail the others."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rounds.machine import ActionRefused
+from rounds.models import Event
+from rounds.services import Attempt, Outcome
+from rounds.writer import ActionWriter
+from tests.rounds.conftest import Circle
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+class Counted:
+    """The app's session maker, counting the transactions the writer opens."""
+
+    def __init__(self, sessions: Callable[[], AsyncSession]) -> None:
+        self.sessions, self.opened = sessions, 0
+
+    def __call__(self) -> AsyncSession:
+        self.opened += 1
+        return self.sessions()
+
+
+@pytest.fixture
+async def writer(circle: Circle) -> Any:
+    sessions = Counted(circle.client.app.state["consent_sessions"])
+    published: list[tuple[uuid.UUID, list[dict[str, Any]]]] = []
+    started = ActionWriter(sessions, lambda proposal_id, events: published.append((proposal_id, events)))
+    await started.start()
+    yield started, sessions, published
+    await started.stop()
+
+
+async def live_proposal(circle: Circle) -> uuid.UUID:
+    proposal = await circle.propose(mode="live", closes_at=None)
+    for who in ("ada", "bo", "cy", "di"):
+        await circle.ok(proposal["id"], who, "present")
+    await circle.ok(proposal["id"], "ada", "start")
+    return uuid.UUID(proposal["id"])
+
+
+def attempt(circle: Circle, who: str, proposal_id: uuid.UUID, type_: str, client_id: str, **data: Any) -> Attempt:
+    return Attempt(uuid.UUID(circle.ids[who]), proposal_id, {"type": type_, "client_id": client_id, **data}, NOW)
+
+
+async def log_of(circle: Circle, proposal_id: uuid.UUID) -> list[Event]:
+    async with circle.client.app.state["consent_sessions"]() as db:
+        return list(await db.scalars(select(Event).where(Event.proposal_id == proposal_id).order_by(Event.seq)))
+
+
+async def test_actions_that_arrive_together_are_committed_together_in_order(circle: Circle, writer: Any) -> None:
+    started, sessions, published = writer
+    first, second = await live_proposal(circle), await live_proposal(circle)
+    # Ada asks a question in each; then, as the author, answers it 40 times in each, all at once.
+    asked = [attempt(circle, "ada", p, "question", f"ask-{p}", text="Why?") for p in (first, second)]
+    await asyncio.gather(*(started.submit(a) for a in asked))
+    opened = sessions.opened
+    answers = [attempt(circle, "ada", p, "answer", f"answer-{p}-{n}", question_id="q1", text=f"answer {n}")
+               for n in range(40) for p in (first, second)]
+    outcomes = await asyncio.gather(*(started.submit(a) for a in answers))
+    assert sessions.opened - opened < 5  # 80 actions, queued at once, take a transaction or a few
+    for proposal_id in (first, second):
+        log = await log_of(circle, proposal_id)
+        assert [e.seq for e in log] == list(range(1, len(log) + 1))  # contiguous
+        answered = [e.data["text"] for e in log if e.type == "question_answered"]
+        assert answered == [f"answer {n}" for n in range(40)]  # in the order they arrived
+    assert all(isinstance(o, Outcome) and len(o.json) == 1 for o in outcomes)
+    assert len({(a.proposal_id, o.seq) for a, o in zip(answers, outcomes)}) == 80
+    assert len(published) == 82 and all(events for _, events in published)
+
+
+async def test_each_action_gets_its_own_answer_and_a_refusal_changes_nothing(circle: Circle, writer: Any) -> None:
+    started, _, published = writer
+    proposal_id = await live_proposal(circle)
+    before = await log_of(circle, proposal_id)
+    batch = [
+        attempt(circle, "bo", proposal_id, "pass", "bo-out-of-turn"),  # Ada's turn
+        attempt(circle, "zed", proposal_id, "pass", "zed-1"),  # not in the circle
+        attempt(circle, "ada", uuid.uuid4(), "pass", "nowhere"),  # no such proposal
+        attempt(circle, "ada", proposal_id, "question", "ada-ask", text="Who drives?"),
+        attempt(circle, "ada", proposal_id, "question", "ada-ask", text="Who drives?"),  # sent twice at once
+        Attempt(uuid.UUID(circle.ids["ada"]), proposal_id, {"type": "pass"}, NOW),  # no client_id
+    ]
+    results = await asyncio.gather(*(started.submit(a) for a in batch), return_exceptions=True)
+    codes = [r.code if isinstance(r, ActionRefused) else r for r in results]
+    assert codes[0] == "not_your_turn" and codes[1] == "not_found" and codes[2] == "not_found"
+    assert codes[5] == "invalid"
+    assert isinstance(results[3], Outcome) and results[4] is results[3]  # one question, one answer for both
+    assert [e.seq for e in await log_of(circle, proposal_id)] == [e.seq for e in before] + [len(before) + 1]
+    assert [events[0]["type"] for _, events in published] == ["question_asked"]  # published once
+    retried = await started.submit(attempt(circle, "ada", proposal_id, "question", "ada-ask", text="Who drives?"))
+    assert retried.repeated and retried.seq == results[3].seq and retried.json == results[3].json
+    assert len(published) == 1  # a retry is answered, not published again
+
+
+async def test_one_action_failing_does_not_fail_the_others(circle: Circle, writer: Any) -> None:
+    started, _, _ = writer
+    first, second = await live_proposal(circle), await live_proposal(circle)
+    broken = Attempt(uuid.UUID(circle.ids["ada"]), first, {"type": "question", "client_id": "bad", "text": "?"},
+                     "not a time")  # type: ignore[arg-type]  # the database refuses to store it
+    good = [attempt(circle, "ada", second, "question", "good", text="Who drives?"),
+            attempt(circle, "ada", first, "pass", "ada-pass")]
+    results = await asyncio.gather(started.submit(good[0]), started.submit(broken), started.submit(good[1]),
+                                   return_exceptions=True)
+    assert isinstance(results[0], Outcome) and isinstance(results[2], Outcome)
+    assert isinstance(results[1], Exception) and not isinstance(results[1], ActionRefused)
+    assert [e.type for e in await log_of(circle, first)][-1] == "passed"
+    assert [e.type for e in await log_of(circle, second)][-1] == "question_asked"
+
+
+async def test_stopping_writes_what_is_queued_then_refuses_more(circle: Circle, writer: Any) -> None:
+    started, _, _ = writer
+    proposal_id = await live_proposal(circle)
+    queued = asyncio.ensure_future(started.submit(attempt(circle, "ada", proposal_id, "pass", "last-pass")))
+    await asyncio.sleep(0)  # in the queue
+    await started.stop()
+    assert isinstance(await queued, Outcome)
+    with pytest.raises(RuntimeError, match="not taking actions"):
+        await started.submit(attempt(circle, "bo", proposal_id, "pass", "too-late"))
