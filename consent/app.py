@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from functools import partial
 from pathlib import Path
@@ -74,6 +75,13 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         # Alembic drives its own event loop, so it runs in a worker thread before we serve.
         await anyio.to_thread.run_sync(db.upgrade, settings.database_url)
 
+    async def freeze() -> None:
+        # What start-up made (modules, routes, templates) lives as long as the server: out of
+        # the collector's sight, a full collection during a meeting is a short pause, not a
+        # long one (the p99 of docs/performance.md's fan-out: 352 ms before, 146 ms after).
+        gc.collect()
+        gc.freeze()
+
     sessions = db_config.create_session_maker()
     # In-memory pub/sub: one process fans each proposal's events out to its sockets.
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True,
@@ -98,7 +106,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
         dependencies={"identify": Provide(lambda: identify_socket, use_cache=True, sync_to_thread=False)},
-        on_startup=[migrate, deadlines.start, writer.start],
+        on_startup=[migrate, deadlines.start, writer.start, freeze],
         on_shutdown=[writer.stop, deadlines.stop],
         plugins=[SQLAlchemyPlugin(config=db_config), FlashPlugin(config=FlashConfig(template_config=template_config)),
                  channels],
