@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sqlite3
 import sys
 from pathlib import Path
@@ -18,6 +19,12 @@ def serve(settings: Settings, host: str, port: int, demo: bool) -> None:
     from consent.app import configure_logging, create_app
 
     configure_logging()
+    from consent.accounts.services import FAST_HASHES
+
+    if FAST_HASHES:
+        logging.getLogger("consent").warning(
+            "CONSENT_FAST_PASSWORD_HASHES=1: passwords are hashed for the test suite, cheap to crack. "
+            "Never serve people with it.")
     if demo:
         seed_demo(settings)
     print(f"consent is serving on http://{host}:{port}/", flush=True)

@@ -11,6 +11,7 @@
 | CONSENT_HEARTBEAT_SECONDS | 20 (websocket ping interval; a socket silent for twice that is closed) |
 | CONSENT_SOCKET_BACKLOG | 1000 (events a meeting socket may fall behind before it is closed, 4008) |
 | CONSENT_MAX_MESSAGE_BYTES | 65536 (larger websocket messages are refused, 1009) |
+| CONSENT_FAST_PASSWORD_HASHES | off; the test suite's "1" makes password hashes cheap (and cheap to crack): never for a server |
 """
 
 from __future__ import annotations

@@ -104,12 +104,17 @@ async def _locked(db: AsyncSession, proposal_id: uuid.UUID) -> Proposal | None:
     return await db.scalar(select(Proposal).where(Proposal.id == proposal_id).with_for_update())
 
 
+def may_see(organisation_id: uuid.UUID, private: bool, viewer_organisations: set[uuid.UUID], viewer_is_member: bool) -> bool:
+    """A proposal is seen across its circle's organisation; a private circle's only by its members."""
+    return organisation_id in viewer_organisations and (viewer_is_member or not private)
+
+
 async def visible_proposal(db: AsyncSession, proposal_id: uuid.UUID, account_id: uuid.UUID) -> Proposal:
     proposal = await db.get(Proposal, proposal_id)
-    if proposal is None:
-        raise refused("not_found", NOT_FOUND, 404)
-    circle = await circles.get_visible(db, proposal.circle_id, account_id)
-    if circle.private and await circles.roles_in(db, circle.id, account_id) is None:
+    circle = None if proposal is None else await db.get(Circle, proposal.circle_id)
+    if proposal is None or circle is None or not may_see(
+            circle.organisation_id, circle.private, await circles.organisations_of(db, account_id),
+            circle.private and await circles.roles_in(db, circle.id, account_id) is not None):
         raise refused("not_found", NOT_FOUND, 404)
     return proposal
 
@@ -219,8 +224,9 @@ async def _apply_all(db: AsyncSession, attempts: list[Attempt], client_ids: dict
     for i, client_id in client_ids.items():
         attempt = attempts[i]
         proposal = proposals.get(attempt.proposal_id)
-        if (proposal is None or organisation_of[proposal.circle_id] not in organisations[attempt.account_id]
-                or (proposal.circle_id in private and attempt.account_id not in members[proposal.circle_id][0])):
+        if proposal is None or not may_see(organisation_of[proposal.circle_id], proposal.circle_id in private,
+                                           organisations[attempt.account_id],
+                                           attempt.account_id in members[proposal.circle_id][0]):
             results[i] = refused("not_found", NOT_FOUND, 404)
             continue
         key = (proposal.id, client_id)

@@ -4,8 +4,14 @@ loopback port, and Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
-import asyncio
 import os
+
+# Before the app is imported, and inherited by every server process the tests start: the
+# cheapest Argon2 parameters, since the suite signs up and signs in hundreds of times
+# (consent.accounts.services; a server started without it hashes as in production).
+os.environ["CONSENT_FAST_PASSWORD_HASHES"] = "1"
+
+import asyncio
 import shutil
 import subprocess
 import sys

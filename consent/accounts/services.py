@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 import secrets
 import uuid
 from dataclasses import dataclass
 
 import anyio.to_thread
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -17,9 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consent.accounts.models import Account, ApiToken
 from consent.errors import ClientError
 
-_hasher = PasswordHasher()
-# Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
-_UNKNOWN_ACCOUNT_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# Argon2id with argon2-cffi's defaults (RFC 9106, low memory). The test suite alone sets
+# CONSENT_FAST_PASSWORD_HASHES=1 for the cheapest parameters: each of its hundreds of sign-ups
+# and sign-ins would otherwise cost a quarter of a second of CPU. Never set it for a server:
+# hashes made with it are cheap to crack (the server warns at start, see consent.cli).
+FAST_HASHES = os.environ.get("CONSENT_FAST_PASSWORD_HASHES") == "1"
+_hasher = PasswordHasher.from_parameters(profiles.CHEAPEST) if FAST_HASHES else PasswordHasher()
+
+
+@functools.cache
+def _unknown_account_hash() -> str:
+    """Verified against when the email is unknown, so a wrong email costs as long as a wrong
+    password. Made at the first sign-in, not at start-up, which it would slow by one hash."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 TOKEN_PREFIX = "cst_"
 
 
@@ -71,7 +83,7 @@ async def authenticate(db: AsyncSession, email: str, password: str) -> Account |
 
     def verify() -> bool:
         try:
-            return _hasher.verify(account.password_hash if account else _UNKNOWN_ACCOUNT_HASH, password)
+            return _hasher.verify(account.password_hash if account else _unknown_account_hash(), password)
         except (VerifyMismatchError, InvalidHashError):
             return False
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from consent import db
 
 from rounds.machine import ActionRefused
 from rounds.models import Event
@@ -35,12 +37,20 @@ class Counted:
 
 
 @pytest.fixture
-async def writer(circle: Circle) -> Any:
-    sessions = Counted(circle.client.app.state["consent_sessions"])
+async def sessions(circle: Circle) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions of the test's own: the app's engine belongs to the app's event loop."""
+    engine = db.create_engine(circle.client.app.state["settings"].database_url)
+    yield async_sessionmaker(engine, expire_on_commit=False)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def writer(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Any]:
+    counted = Counted(sessions)
     published: list[tuple[uuid.UUID, list[dict[str, Any]]]] = []
-    started = ActionWriter(sessions, lambda proposal_id, events: published.append((proposal_id, events)))
+    started = ActionWriter(counted, lambda proposal_id, events: published.append((proposal_id, events)))
     await started.start()
-    yield started, sessions, published
+    yield started, counted, published
     await started.stop()
 
 
@@ -56,24 +66,24 @@ def attempt(circle: Circle, who: str, proposal_id: uuid.UUID, type_: str, client
     return Attempt(uuid.UUID(circle.ids[who]), proposal_id, {"type": type_, "client_id": client_id, **data}, NOW)
 
 
-async def log_of(circle: Circle, proposal_id: uuid.UUID) -> list[Event]:
-    async with circle.client.app.state["consent_sessions"]() as db:
-        return list(await db.scalars(select(Event).where(Event.proposal_id == proposal_id).order_by(Event.seq)))
+async def log_of(sessions: async_sessionmaker[AsyncSession], proposal_id: uuid.UUID) -> list[Event]:
+    async with sessions() as session:
+        return list(await session.scalars(select(Event).where(Event.proposal_id == proposal_id).order_by(Event.seq)))
 
 
 async def test_actions_that_arrive_together_are_committed_together_in_order(circle: Circle, writer: Any) -> None:
-    started, sessions, published = writer
+    started, counted, published = writer
     first, second = await live_proposal(circle), await live_proposal(circle)
     # Ada asks a question in each; then, as the author, answers it 40 times in each, all at once.
     asked = [attempt(circle, "ada", p, "question", f"ask-{p}", text="Why?") for p in (first, second)]
     await asyncio.gather(*(started.submit(a) for a in asked))
-    opened = sessions.opened
+    opened = counted.opened
     answers = [attempt(circle, "ada", p, "answer", f"answer-{p}-{n}", question_id="q1", text=f"answer {n}")
                for n in range(40) for p in (first, second)]
     outcomes = await asyncio.gather(*(started.submit(a) for a in answers))
-    assert sessions.opened - opened < 5  # 80 actions, queued at once, take a transaction or a few
+    assert counted.opened - opened < 5  # 80 actions, queued at once, take a transaction or a few
     for proposal_id in (first, second):
-        log = await log_of(circle, proposal_id)
+        log = await log_of(counted.sessions, proposal_id)
         assert [e.seq for e in log] == list(range(1, len(log) + 1))  # contiguous
         answered = [e.data["text"] for e in log if e.type == "question_answered"]
         assert answered == [f"answer {n}" for n in range(40)]  # in the order they arrived
@@ -83,9 +93,9 @@ async def test_actions_that_arrive_together_are_committed_together_in_order(circ
 
 
 async def test_each_action_gets_its_own_answer_and_a_refusal_changes_nothing(circle: Circle, writer: Any) -> None:
-    started, _, published = writer
+    started, counted, published = writer
     proposal_id = await live_proposal(circle)
-    before = await log_of(circle, proposal_id)
+    before = await log_of(counted.sessions, proposal_id)
     batch = [
         attempt(circle, "bo", proposal_id, "pass", "bo-out-of-turn"),  # Ada's turn
         attempt(circle, "zed", proposal_id, "pass", "zed-1"),  # not in the circle
@@ -99,7 +109,7 @@ async def test_each_action_gets_its_own_answer_and_a_refusal_changes_nothing(cir
     assert codes[0] == "not_your_turn" and codes[1] == "not_found" and codes[2] == "not_found"
     assert codes[5] == "invalid"
     assert isinstance(results[3], Outcome) and results[4] is results[3]  # one question, one answer for both
-    assert [e.seq for e in await log_of(circle, proposal_id)] == [e.seq for e in before] + [len(before) + 1]
+    assert [e.seq for e in await log_of(counted.sessions, proposal_id)] == [e.seq for e in before] + [len(before) + 1]
     assert [events[0]["type"] for _, events in published] == ["question_asked"]  # published once
     retried = await started.submit(attempt(circle, "ada", proposal_id, "question", "ada-ask", text="Who drives?"))
     assert retried.repeated and retried.seq == results[3].seq and retried.json == results[3].json
@@ -107,7 +117,7 @@ async def test_each_action_gets_its_own_answer_and_a_refusal_changes_nothing(cir
 
 
 async def test_one_action_failing_does_not_fail_the_others(circle: Circle, writer: Any) -> None:
-    started, _, _ = writer
+    started, counted, _ = writer
     first, second = await live_proposal(circle), await live_proposal(circle)
     broken = Attempt(uuid.UUID(circle.ids["ada"]), first, {"type": "question", "client_id": "bad", "text": "?"},
                      "not a time")  # type: ignore[arg-type]  # the database refuses to store it
@@ -117,12 +127,12 @@ async def test_one_action_failing_does_not_fail_the_others(circle: Circle, write
                                    return_exceptions=True)
     assert isinstance(results[0], Outcome) and isinstance(results[2], Outcome)
     assert isinstance(results[1], Exception) and not isinstance(results[1], ActionRefused)
-    assert [e.type for e in await log_of(circle, first)][-1] == "passed"
-    assert [e.type for e in await log_of(circle, second)][-1] == "question_asked"
+    assert [e.type for e in await log_of(counted.sessions, first)][-1] == "passed"
+    assert [e.type for e in await log_of(counted.sessions, second)][-1] == "question_asked"
 
 
 async def test_stopping_writes_what_is_queued_then_refuses_more(circle: Circle, writer: Any) -> None:
-    started, _, _ = writer
+    started, counted, _ = writer
     proposal_id = await live_proposal(circle)
     queued = asyncio.ensure_future(started.submit(attempt(circle, "ada", proposal_id, "pass", "last-pass")))
     await asyncio.sleep(0)  # in the queue
