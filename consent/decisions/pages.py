@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -136,7 +136,9 @@ class DecisionPages(Controller):
     async def index(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template | Redirect:
         """A search sent by the form carries every field, empty or not: the empty ones are
         dropped from the URL, so that it stays short enough to share."""
-        pairs = request.query_params.multi_items()
+        # As the form sent them, in its order (a list: Litestar's multi_items() is a one-pass
+        # iterator, in no fixed order, which lost the search behind the first empty field).
+        pairs = parse_qsl(request.url.query, keep_blank_values=True)
         if any(not value.strip() for _, value in pairs):
             kept = [(name, value) for name, value in pairs if value.strip()]
             return Redirect(f"/decisions?{urlencode(kept)}" if kept else "/decisions")

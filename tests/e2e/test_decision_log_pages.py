@@ -31,16 +31,11 @@ def test_a_member_finds_a_decision_subscribes_and_reaffirms_it(page: Page, setti
 
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Decisions").click()
         expect(page).to_have_url(re.compile(r"/decisions$"))  # arrived, before typing into its page
-        page.wait_for_load_state()
         search = page.get_by_label("Search the title, driver, text, concerns and objections")
         search.fill("winter")
         expect(search).to_have_value("winter")
         page.get_by_role("button", name="Find decisions").click()
-        try:
-            expect(page).to_have_url(re.compile(r"/decisions\?q=winter$"))  # the search can be shared
-        except AssertionError as failure:  # seen twice in full runs, never alone: what did the server get?
-            asked = [line for line in server.log.read_text().splitlines() if "/decisions" in line]
-            raise AssertionError("the server's log of /decisions:\n" + "\n".join(asked)) from failure
+        expect(page).to_have_url(re.compile(r"/decisions\?q=winter$"))  # the search can be shared
         found = section(page, "Decisions found")
         expect(found.get_by_role("listitem")).to_have_count(1)
         found.get_by_role("link", name="Collect on Fridays, share on Sundays").click()

@@ -26,6 +26,16 @@ async def test_the_log_keeps_its_filters_in_the_url(circle: Circle, clock: Movab
     assert f'href="/decisions.csv?q=rota&circle_id={circle.id}&status=active&limit=2"' in second
 
 
+async def test_a_search_sent_by_the_form_keeps_every_filled_field_in_order(circle: Circle) -> None:
+    # The form sends every field, empty or not, in its order; the log keeps the filled ones.
+    # Each empty field before and after the filled ones, whatever order the server holds them in.
+    sent = "circle_id=&q=winter&domain_id=&status=active&status=due&review_after=&review_before=2027-06-30&x="
+    for _ in range(5):
+        answer = await circle.client.get(f"/decisions?{sent}", headers=circle.people["bo"], follow_redirects=False)
+        assert answer.status_code == 302
+        assert answer.headers["location"] == "/decisions?q=winter&status=active&status=due&review_before=2027-06-30"
+
+
 async def test_a_bad_filter_is_shown_on_the_page(circle: Circle) -> None:
     page = await circle.client.get("/decisions", params={"review_before": "2027-02-30"}, headers=circle.people["bo"])
     assert page.status_code == 422
