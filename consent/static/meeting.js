@@ -16,6 +16,8 @@
   let attempt = 0;
   let lastHeard = Date.now();
   let refreshing = null;
+  let loading = false; // a page fetch is in flight
+  let again = false; // events arrived during it: fetch once more after
   let stale = false; // a refresh was held back because someone is typing
   const pending = new Map(); // client_id -> {form, action}: sent again after a reconnect
 
@@ -124,7 +126,18 @@
 
   function refresh() {
     clearTimeout(refreshing);
-    refreshing = setTimeout(async () => {
+    refreshing = setTimeout(load, 80); // events of one action arrive together: one refresh for them all
+  }
+
+  // One page fetch at a time, and another after it if events came meanwhile: two fetches in
+  // flight could answer out of order and leave the older page showing.
+  async function load() {
+    if (loading) {
+      again = true;
+      return;
+    }
+    loading = true;
+    try {
       const response = await fetch(location.pathname, { credentials: "same-origin" });
       if (!response.ok) return;
       const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
@@ -133,7 +146,15 @@
         const replacement = fresh.querySelector('[data-live="' + part.dataset.live + '"]');
         if (replacement && !replacePart(part, replacement)) stale = true;
       }
-    }, 80); // events of one action arrive together: one refresh for them all
+    } catch (error) {
+      stale = true; // offline: the welcome after reconnecting refreshes again
+    } finally {
+      loading = false;
+      if (again) {
+        again = false;
+        load();
+      }
+    }
   }
 
   function settle(clientId, error) {
