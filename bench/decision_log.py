@@ -31,12 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from circles.models import Circle, Domain, Membership  # noqa: E402
-from consent import db  # noqa: E402
+from consent.base import db  # noqa: E402
 from consent.accounts.models import Account, ApiToken  # noqa: E402
 from consent.accounts.services import _token_hash  # noqa: E402
 from consent.app import create_app  # noqa: E402
 from consent.decisions import rules, services  # noqa: E402
-from consent.settings import Settings  # noqa: E402
+from consent.base.settings import Settings  # noqa: E402
 from rounds.models import Decision, Proposal  # noqa: E402
 
 TODAY = date(2026, 11, 23)

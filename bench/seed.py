@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from circles.models import Circle, Domain, Membership
-from consent import db
+from consent.base import db
 from consent.accounts.models import Account, ApiToken
 from rounds import services
 

@@ -1,11 +1,12 @@
 """The rules about circles, domains and roles, as plain functions: no I/O, so each is
-tested on its own. Each broken rule raises CircleRuleBroken with a machine code."""
+tested on its own. Each broken rule raises Refusal with a machine code."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date
+from consent.base.errors import Refusal
 
 FACILITATOR, SECRETARY, LEADER, DELEGATE = "facilitator", "secretary", "leader", "delegate"
 STANDARD_ROLES = (FACILITATOR, SECRETARY, LEADER, DELEGATE)
@@ -16,24 +17,18 @@ LINK_ROLES = frozenset({LEADER, DELEGATE})
 MAX_NAME = 100
 
 
-class CircleRuleBroken(Exception):
-    def __init__(self, code: str, message: str, status_code: int = 422) -> None:
-        super().__init__(message)
-        self.code, self.status_code = code, status_code
-
-
 def clean_text(text: str, what: str) -> str:
     if "\x00" in text:  # PostgreSQL stores no NUL character; no person types one
-        raise CircleRuleBroken("invalid", f"{what}: must not contain the NUL character")
+        raise Refusal("invalid", f"{what}: must not contain the NUL character")
     return text.strip()
 
 
 def clean_name(name: str, what: str = "name") -> str:
     cleaned = " ".join(clean_text(name, what).split())
     if not cleaned:
-        raise CircleRuleBroken("empty_name", f"{what}: must not be empty")
+        raise Refusal("empty_name", f"{what}: must not be empty")
     if len(cleaned) > MAX_NAME:
-        raise CircleRuleBroken("name_too_long", f"{what}: at most {MAX_NAME} characters")
+        raise Refusal("name_too_long", f"{what}: at most {MAX_NAME} characters")
     return cleaned
 
 
@@ -41,7 +36,7 @@ def clean_email(email: str) -> str:
     cleaned = email.strip().lower()
     local, at, host = cleaned.partition("@")
     if not (local and at and "." in host and " " not in cleaned and "\x00" not in cleaned and len(cleaned) <= 254):
-        raise CircleRuleBroken("invalid", "email: must look like name@example.org")
+        raise Refusal("invalid", "email: must look like name@example.org")
     return cleaned
 
 
@@ -49,7 +44,7 @@ def clean_role(name: str) -> str:
     role = clean_name(name, "role")
     role = role.lower() if role.lower() in STANDARD_ROLES else role
     if len(role) > 60:
-        raise CircleRuleBroken("name_too_long", "role: at most 60 characters")
+        raise Refusal("name_too_long", "role: at most 60 characters")
     return role
 
 
@@ -57,16 +52,16 @@ def check_parent(circle_id: uuid.UUID | None, parent_id: uuid.UUID, parents: Map
                  organisation_of: Mapping[uuid.UUID, uuid.UUID], organisation_id: uuid.UUID | None) -> None:
     """A parent must be in the same organisation, and the tree must stay a tree."""
     if parent_id not in parents:
-        raise CircleRuleBroken("no_such_parent", "parent_id: no such circle")
+        raise Refusal("no_such_parent", "parent_id: no such circle")
     if organisation_id is not None and organisation_of[parent_id] != organisation_id:
-        raise CircleRuleBroken("other_organisation", "parent_id: the parent must be a circle of the same organisation")
+        raise Refusal("other_organisation", "parent_id: the parent must be a circle of the same organisation")
     seen: set[uuid.UUID] = set()
     current: uuid.UUID | None = parent_id
     while current is not None:
         if current == circle_id:
-            raise CircleRuleBroken("cycle", "parent_id: a circle cannot sit inside itself or one of its own sub-circles")
+            raise Refusal("cycle", "parent_id: a circle cannot sit inside itself or one of its own sub-circles")
         if current in seen:  # defensive: the stored tree is already broken
-            raise CircleRuleBroken("cycle", "parent_id: the circle tree has a cycle")
+            raise Refusal("cycle", "parent_id: the circle tree has a cycle")
         seen.add(current)
         current = parents.get(current)
 
@@ -77,22 +72,22 @@ def may_change(roles: Iterable[str]) -> bool:
 
 def require_may_change(roles: Iterable[str], circle_name: str) -> None:
     if not may_change(roles):
-        raise CircleRuleBroken(
-            "not_allowed", f"Only the facilitator, secretary or leader of {circle_name} may change it.", status_code=403
+        raise Refusal(
+            "not_allowed", f"Only the facilitator, secretary or leader of {circle_name} may change it.", status=403
         )
 
 
 def check_delegation(parent_domain_circle_id: uuid.UUID, circle_parent_id: uuid.UUID | None) -> None:
     """A domain can only be delegated by the circle that holds it, to one of its sub-circles."""
     if circle_parent_id is None or parent_domain_circle_id != circle_parent_id:
-        raise CircleRuleBroken(
+        raise Refusal(
             "not_domain_holder", "parent_domain_id: only the parent circle that holds a domain can delegate part of it"
         )
 
 
 def check_link_role(role: str, circle_parent_id: uuid.UUID | None) -> None:
     if role in LINK_ROLES and circle_parent_id is None:
-        raise CircleRuleBroken("no_parent_circle", f"roles: a top-level circle has no {role}: it links a sub-circle to its parent")
+        raise Refusal("no_parent_circle", f"roles: a top-level circle has no {role}: it links a sub-circle to its parent")
 
 
 def who_assigns(role: str) -> str:
@@ -102,7 +97,7 @@ def who_assigns(role: str) -> str:
 
 def check_term_end(term_ends_on: date | None, today: date) -> None:
     if term_ends_on is not None and term_ends_on < today:
-        raise CircleRuleBroken("term_in_past", "term_ends_on: a term cannot end before today")
+        raise Refusal("term_in_past", "term_ends_on: a term cannot end before today")
 
 
 def term_ends_soon(term_ends_on: date | None, today: date, days: int = 30) -> bool:

@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import rules
 from circles.models import Circle, Domain, Invitation, Membership, Role, person
-from circles.rules import CircleRuleBroken
+from consent.base.errors import Refusal
 
 
-def not_found(what: str = "circle") -> CircleRuleBroken:
-    return CircleRuleBroken("not_found", f"No such {what}, or it is not visible to you.", status_code=404)
+def not_found(what: str = "circle") -> Refusal:
+    return Refusal("not_found", f"No such {what}, or it is not visible to you.", status=404)
 
 
 @dataclass
@@ -126,7 +126,7 @@ async def update_circle(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid
     await _require_steward(db, circle, account_id)
     if parent_id is not None and parent_id != circle.parent_id:
         if circle.parent_id is None:
-            raise CircleRuleBroken("top_level", "parent_id: a top-level circle is its organisation and cannot be moved")
+            raise Refusal("top_level", "parent_id: a top-level circle is its organisation and cannot be moved")
         tree = list(await db.execute(select(Circle.id, Circle.parent_id, Circle.organisation_id)))
         rules.check_parent(circle.id, parent_id, {c: p for c, p, _ in tree}, {c: o for c, _, o in tree},
                            circle.organisation_id)
@@ -140,7 +140,7 @@ async def update_circle(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid
         circle.private = private
     if default_review_months is not None:
         if not 1 <= default_review_months <= 60:
-            raise CircleRuleBroken("invalid", "default_review_months: between 1 and 60")
+            raise Refusal("invalid", "default_review_months: between 1 and 60")
         circle.default_review_months = default_review_months
     if silence_is_consent is not None:
         circle.silence_is_consent = silence_is_consent
@@ -157,7 +157,7 @@ async def add_domain(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UU
     else:
         parent_domain = await db.get(Domain, parent_domain_id)
         if parent_domain is None or (await db.get(Circle, parent_domain.circle_id)).organisation_id != circle.organisation_id:
-            raise CircleRuleBroken("no_such_domain", "parent_domain_id: no such domain in this organisation")
+            raise Refusal("no_such_domain", "parent_domain_id: no such domain in this organisation")
         rules.check_delegation(parent_domain.circle_id, circle.parent_id)
         # Delegating is the holder's act: the parent circle's stewards decide it.
         await _require_steward(db, await db.get(Circle, parent_domain.circle_id), account_id)
@@ -196,7 +196,7 @@ async def add_member(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UU
     held = {role.name for role in membership.roles}
     for role in roles:
         if role in held:
-            raise CircleRuleBroken("role_held", f"roles: this member already holds the role {role}", status_code=409)
+            raise Refusal("role_held", f"roles: this member already holds the role {role}", status=409)
         membership.roles.append(Role(name=role, term_ends_on=term_ends_on))
         held.add(role)  # the same role twice in one request is held by then, too
     if circle.parent_id and any(role in rules.LINK_ROLES for role in roles):
@@ -215,7 +215,7 @@ async def member_by_email(db: AsyncSession, email: str) -> Person:
     row = (await db.execute(select(person.c.id, person.c.name, person.c.email)
                             .where(person.c.email == rules.clean_email(email)))).one_or_none()
     if row is None:
-        raise CircleRuleBroken("no_such_account", f"email: nobody has an account with {email}; send them an invitation link instead")
+        raise Refusal("no_such_account", f"email: nobody has an account with {email}; send them an invitation link instead")
     return Person(*row)
 
 
@@ -255,7 +255,7 @@ def invitation_link(base_url: str, token: str) -> str:
 async def open_invitation(db: AsyncSession, token: str) -> tuple[Invitation, Circle]:
     invitation = await db.scalar(select(Invitation).where(Invitation.token_hash == _invitation_hash(token)))
     if invitation is None or invitation.accepted_at is not None:
-        raise CircleRuleBroken("not_found", "This invitation link is not valid or was used already.", status_code=404)
+        raise Refusal("not_found", "This invitation link is not valid or was used already.", status=404)
     return invitation, await db.get(Circle, invitation.circle_id)
 
 

@@ -14,10 +14,8 @@ from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyA
 from litestar import Litestar, Request, Router
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
-from litestar.di import Provide
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
@@ -29,21 +27,29 @@ from litestar.enums import ScopeType
 
 from circles.controllers import CircleApi
 from circles.pages import CirclePages, InvitationPages
-from consent import db
-from rounds.controllers import ProposalApi
-from rounds.pages import ProposalPages, open_proposals_section
+from circles.services import circles_of
+from consent.accounts.auth import (
+    AccountAuthMiddleware,
+    SessionConfig,
+    TokenAwareCSRFMiddleware,
+    identify_socket,
+    requires_account,
+)
 from consent.accounts.controllers import AccountApi, AccountPages
+from consent.base import db
+from consent.base.clock import Clock, system_clock
+from consent.base.errors import handle_exception
+from consent.base.settings import Settings
+from consent.base.web import Page, provide
 from consent.decisions.controllers import DecisionApi, DecisionExports, calendar
 from consent.decisions.pages import DecisionPages, reviews_section
-from consent.auth import AccountAuthMiddleware, SessionConfig, TokenAwareCSRFMiddleware, identify_socket, requires_account
-from consent.errors import handle_exception
 from consent.home import home
-from consent.settings import Settings
 from rounds import live
+from rounds.controllers import ProposalApi
+from rounds.pages import ProposalPages, open_proposals_section
 from rounds.scheduler import DeadlineScheduler
-from rounds.writer import ActionWriter
 from rounds.sockets import meeting_socket
-from rounds.services import Clock, system_clock
+from rounds.writer import ActionWriter
 
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATE_DIR = Path(templates_package.__file__).parent
@@ -105,7 +111,16 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             meeting_socket,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
-        dependencies={"identify": Provide(lambda: identify_socket, use_cache=True, sync_to_thread=False)},
+        # What handlers are given, by name: one clock, one writer, one presence per process.
+        dependencies={
+            "clock": provide(clock),
+            "writer": provide(writer),
+            "sessions": provide(sessions),
+            "presence": provide(live.Presence()),
+            "session_config": provide(session_config),
+            "identify": provide(partial(identify_socket, sessions)),
+            "page": provide(Page(circles_of, clock, [open_proposals_section, reviews_section(clock)])),
+        },
         on_startup=[migrate, deadlines.start, writer.start, freeze],
         on_shutdown=[writer.stop, deadlines.stop],
         plugins=[SQLAlchemyPlugin(config=db_config), FlashPlugin(config=FlashConfig(template_config=template_config)),
@@ -113,17 +128,15 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         middleware=[
             rate_limit.middleware,
             session_config.middleware,
-            DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config),
+            DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config, session_key=session_config.key),
             # Not for sockets: a meeting lasts hours, and would hold the request's database session.
-            DefineMiddleware(AccountAuthMiddleware, exclude=["^/static/", "^/schema"], scopes={ScopeType.HTTP}),
+            DefineMiddleware(AccountAuthMiddleware, db_config=db_config, exclude=["^/static/", "^/schema"],
+                             scopes={ScopeType.HTTP}),
         ],
         stores={"sessions": FileStore(settings.data_dir / "sessions", create_directories=True)},
         template_config=template_config,
         exception_handlers={Exception: handle_exception},
         openapi_config=OpenAPIConfig(title="consent", version="0.1.0", path="/schema"),
-        state=State({"settings": settings, "consent_db_config": db_config, "consent_session_config": session_config,
-                     "clock": clock, "circle_sections": [open_proposals_section, reviews_section(clock)],
-                     "consent_sessions": sessions, "consent_presence": live.Presence(), "consent_writer": writer}),
         logging_config=None,
     )
 

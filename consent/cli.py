@@ -9,8 +9,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from consent import db
-from consent.settings import Settings
+from consent.base import db
+from consent.base.settings import Settings
 
 
 def serve(settings: Settings, host: str, port: int, demo: bool) -> None:
@@ -53,7 +53,7 @@ async def close_due_once(settings: Settings) -> int:
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
     from rounds.scheduler import tick
-    from rounds.services import system_clock
+    from consent.base.clock import system_clock
 
     engine = db.create_engine(settings.database_url)
     try:

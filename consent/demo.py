@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from circles import services as circles
 from circles.models import Circle
 from rounds import services as rounds
-from consent import db
+from consent.base import db
 from consent.accounts import services as accounts
 from consent.accounts.models import Account
 

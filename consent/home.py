@@ -8,14 +8,14 @@ from litestar import Request, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from circles.layout import page
-from consent.decisions.controllers import today
+from consent.base.clock import today
+from consent.base.web import Page
 from consent.decisions.services import due_for_review
 
 
 @get("/", include_in_schema=False)
-async def home(request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+async def home(request: Request[Any, Any, Any], db_session: AsyncSession, page: Page) -> Template:
     if request.user is None:
         return await page(request, db_session, "consent/home.html")
-    overdue, due = await due_for_review(db_session, request.user.id, today(request))
+    overdue, due = await due_for_review(db_session, request.user.id, today(page.clock))
     return await page(request, db_session, "consent/home.html", overdue=overdue, due=due)

@@ -6,29 +6,24 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.connection import ASGIConnection
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consent.base.clock import Clock
 from rounds import services
 from rounds.writer import ActionWriter
 from rounds.schemas import NewProposal
 
 
-def clock(connection: ASGIConnection[Any, Any, Any, Any]) -> services.Clock:
-    return connection.app.state.get("clock", services.system_clock)
-
-
-async def take(connection: ASGIConnection[Any, Any, Any, Any], account_id: uuid.UUID, proposal_id: uuid.UUID,
+async def take(writer: ActionWriter, clock: Clock, account_id: uuid.UUID, proposal_id: uuid.UUID,
                action: dict[str, Any], holding: AsyncSession | None = None) -> services.Outcome:
     """The action through the process's writer (rounds.writer): committed, published, answered.
     A request first ends its own transaction (`holding`): on SQLite the pool's one connection
     is what the writer waits for."""
     if holding is not None:
         await holding.commit()
-    writer: ActionWriter = connection.app.state["consent_writer"]
-    return await writer.submit(services.Attempt(account_id, proposal_id, action, clock(connection)()))
+    return await writer.submit(services.Attempt(account_id, proposal_id, action, clock()))
 
 
 class ProposalApi(Controller):
@@ -36,12 +31,12 @@ class ProposalApi(Controller):
     tags = ["proposals"]
 
     @post("/circles/{circle_id:uuid}/proposals", status_code=HTTP_201_CREATED)
-    async def create(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
+    async def create(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, circle_id: uuid.UUID,
                      data: NewProposal) -> dict[str, Any]:
         """Propose, in one of the circle's domains: live (in a meeting) or async (until closes_at)."""
         proposal = await services.create_proposal(
             db_session, request.user.id, circle_id, title=data.title, driver=data.driver, text=data.text,
-            domain_id=data.domain_id, mode=data.mode, now=clock(request)(), review_by=data.review_by,
+            domain_id=data.domain_id, mode=data.mode, now=clock(), review_by=data.review_by,
             closes_at=data.closes_at, supersedes=data.supersedes, evaluation=data.evaluation)
         return await services.describe(db_session, proposal)
 
@@ -51,10 +46,10 @@ class ProposalApi(Controller):
         return await services.describe(db_session, proposal)
 
     @post("/proposals/{proposal_id:uuid}/actions", status_code=HTTP_200_OK)
-    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID,
-                  data: dict[str, Any]) -> dict[str, Any]:
+    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, writer: ActionWriter, clock: Clock,
+                  proposal_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any]:
         """Take one step of the consent process; retrying with the same client_id changes nothing."""
-        outcome = await take(request, request.user.id, proposal_id, data, holding=db_session)
+        outcome = await take(writer, clock, request.user.id, proposal_id, data, holding=db_session)
         return {"seq": outcome.seq, "event": outcome.json[0] if outcome.json else None, "events": outcome.json}
 
     @get("/proposals/{proposal_id:uuid}/events")

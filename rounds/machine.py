@@ -1,7 +1,7 @@
 """The consent process as a pure state machine: no I/O, no clock, no database.
 
 `apply(proposal, action)` either returns the new proposal state and the events it produced,
-or raises `ActionRefused` with a machine code. Services load the state, call `apply`, and
+or raises `Refusal` with a machine code. Services load the state, call `apply`, and
 store the state and events in one transaction. The rules are DESIGN.md's "The consent
 process, precisely"; the table `PHASES_FOR` says which action is legal in which phase.
 """
@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+from consent.base.errors import Refusal
 
 DRAFT, CLARIFYING, REACTING, CONSENTING, INTEGRATING = "draft", "clarifying", "reacting", "consenting", "integrating"
 DECIDED, WITHDRAWN, NOT_ADOPTED = "decided", "withdrawn", "not_adopted"
@@ -44,14 +45,6 @@ PHASES_FOR: Mapping[str, frozenset[str]] = {
 # Actions taken in turn during a live round; everything else may come at any time.
 TURN_ACTIONS = frozenset({"question", "reaction", "pass", "consent", "concern", "object", "stand_aside"})
 MAX_TEXT = 20_000
-
-
-class ActionRefused(Exception):
-    """An action the rules do not allow now; `code` is what API.md calls it."""
-
-    def __init__(self, code: str, message: str, status_code: int = 409) -> None:
-        super().__init__(message)
-        self.code, self.status_code = code, status_code
 
 
 @dataclass(frozen=True)
@@ -123,16 +116,16 @@ NEEDS_REASON = "An objection needs a reason: say what harm you see, or how it ke
 def _text(action: Action, name: str, code: str = "invalid", required: bool = True) -> str:
     value = action.data.get(name, "")
     if not isinstance(value, str):
-        raise ActionRefused("invalid", f"{name}: must be text", status_code=422)
+        raise Refusal("invalid", f"{name}: must be text", status=422)
     value = value.strip()
     if required and not value:
         if code == "objection_needs_reason":
-            raise ActionRefused(code, NEEDS_REASON)
-        raise ActionRefused(code, f"{name}: must not be empty", status_code=422)
+            raise Refusal(code, NEEDS_REASON, 409)
+        raise Refusal(code, f"{name}: must not be empty", status=422)
     if len(value) > MAX_TEXT:
-        raise ActionRefused("invalid", f"{name}: at most {MAX_TEXT} characters", status_code=422)
+        raise Refusal("invalid", f"{name}: at most {MAX_TEXT} characters", status=422)
     if "\x00" in value:  # PostgreSQL stores no NUL character, in text or JSON
-        raise ActionRefused("invalid", f"{name}: must not contain the NUL character", status_code=422)
+        raise Refusal("invalid", f"{name}: must not contain the NUL character", status=422)
     return value
 
 
@@ -140,26 +133,26 @@ def _member(proposal: Proposal, value: Any, name: str) -> uuid.UUID:
     try:
         member = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError as exc:
-        raise ActionRefused("invalid", f"{name}: not a member id", status_code=422) from exc
+        raise Refusal("invalid", f"{name}: not a member id", status=422) from exc
     if member not in proposal.members:
-        raise ActionRefused("not_a_participant", f"{name}: not a member of this circle")
+        raise Refusal("not_a_participant", f"{name}: not a member of this circle", 409)
     return member
 
 
 def apply(proposal: Proposal, action: Action) -> tuple[Proposal, list[Event]]:
-    """The new state and its events, or ActionRefused. Never changes `proposal`."""
+    """The new state and its events, or Refusal. Never changes `proposal`."""
     if action.actor not in proposal.members:
-        raise ActionRefused("not_a_participant", "Only members of the proposal's circle take part.", status_code=403)
+        raise Refusal("not_a_participant", "Only members of the proposal's circle take part.", status=403)
     phases = PHASES_FOR.get(action.type)
     if phases is None:
-        raise ActionRefused("unknown_action", f"type: no action called {action.type!r}", status_code=422)
+        raise Refusal("unknown_action", f"type: no action called {action.type!r}", status=422)
     if proposal.phase not in phases:
-        raise ActionRefused("wrong_phase", f"{action.type} is not possible while the proposal is {proposal.phase}.")
+        raise Refusal("wrong_phase", f"{action.type} is not possible while the proposal is {proposal.phase}.", 409)
 
     speaker = action.actor
     if "on_behalf_of" in action.data and action.data["on_behalf_of"] is not None:
         if action.actor not in proposal.movers:
-            raise ActionRefused("not_facilitator", "Only the facilitator records responses for someone else.", status_code=403)
+            raise Refusal("not_facilitator", "Only the facilitator records responses for someone else.", status=403)
         speaker = _member(proposal, action.data["on_behalf_of"], "on_behalf_of")
 
     new, events = _HANDLERS[action.type](proposal, action, speaker)
@@ -170,17 +163,17 @@ def apply(proposal: Proposal, action: Action) -> tuple[Proposal, list[Event]]:
 
 def _require_mover(proposal: Proposal, action: Action) -> None:
     if action.actor not in proposal.movers:
-        raise ActionRefused("not_facilitator", "Only the facilitator moves the process (or the author, where the circle has no facilitator).", status_code=403)
+        raise Refusal("not_facilitator", "Only the facilitator moves the process (or the author, where the circle has no facilitator).", status=403)
 
 
 def _require_participant(proposal: Proposal, speaker: uuid.UUID) -> None:
     if speaker not in proposal.participants:
-        raise ActionRefused("not_present", "Join the meeting first: in a live round only those present respond.")
+        raise Refusal("not_present", "Join the meeting first: in a live round only those present respond.", 409)
 
 
 def _require_turn(proposal: Proposal, speaker: uuid.UUID) -> None:
     if proposal.mode == "live" and proposal.whose_turn != speaker:
-        raise ActionRefused("not_your_turn", "It is someone else's turn in this round.")
+        raise Refusal("not_your_turn", "It is someone else's turn in this round.", 409)
 
 
 def _next_turn(proposal: Proposal) -> Proposal:
@@ -219,7 +212,7 @@ def close_consent_round(p: Proposal, silence_is_consent: bool = False) -> tuple[
                                "open_objections": [o.id for o in p.open_objections]})]
     if not p.consented():
         missing = sorted(str(m) for m in p.participants if p.responses.get(m) not in AGREEING)
-        raise ActionRefused("round_incomplete", f"{len(missing)} participant(s) have not consented yet.")
+        raise Refusal("round_incomplete", f"{len(missing)} participant(s) have not consented yet.", 409)
     return replace(p, phase=DECIDED), [("decided", {"revision": p.revision, "round": p.round})]
 
 
@@ -227,9 +220,9 @@ def _move_turn(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Ev
     """The facilitator moves on from someone who is not ready (`skip`) or goes back one (`back`)."""
     _require_mover(p, a)
     if p.whose_turn is None:
-        raise ActionRefused("no_turns", "Turns are taken only in a live round with someone present.")
+        raise Refusal("no_turns", "Turns are taken only in a live round with someone present.", 409)
     if a.type == "back" and p.turn == 0:
-        raise ActionRefused("no_turns", "This is the round's first turn; there is none to go back to.")
+        raise Refusal("no_turns", "This is the round's first turn; there is none to go back to.", 409)
     moved = replace(p, turn=p.turn + (1 if a.type == "skip" else -1))
     return moved, [("turn_moved", {"from": str(p.whose_turn), "to": str(moved.whose_turn), "round": p.round,
                                    "skipped": a.type == "skip"})]
@@ -246,10 +239,10 @@ def _question(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Even
 
 def _answer(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     if a.actor != p.author:
-        raise ActionRefused("not_author", "Clarifying questions are answered by the proposal's author.", status_code=403)
+        raise Refusal("not_author", "Clarifying questions are answered by the proposal's author.", status=403)
     question_id = a.data.get("question_id")
     if not isinstance(question_id, str) or question_id not in p.questions:  # a list or object: unhashable
-        raise ActionRefused("no_such_question", "question_id: no such question on this proposal", status_code=422)
+        raise Refusal("no_such_question", "question_id: no such question on this proposal", status=422)
     return p, [("question_answered", {"question_id": question_id, "text": _text(a, "text")})]
 
 
@@ -257,7 +250,7 @@ def _reaction(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Even
     _require_participant(p, s)
     _require_turn(p, s)
     if s in p.responded:
-        raise ActionRefused("already_responded", "You already reacted in this round.")
+        raise Refusal("already_responded", "You already reacted in this round.", 409)
     text = _text(a, "text")
     return _next_turn(replace(p, responded=p.responded | {s})), [
         ("reaction_given", {"member": str(s), "text": text, "round": p.round})]
@@ -273,11 +266,11 @@ def _consent_response(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, l
     if p.mode == "live" and s not in p.present and a.type == "object":
         return _early_objection(p, a, s)
     if p.phase != CONSENTING:
-        raise ActionRefused("wrong_phase", f"{a.type} is not possible while the proposal is {p.phase}.")
+        raise Refusal("wrong_phase", f"{a.type} is not possible while the proposal is {p.phase}.", 409)
     _require_participant(p, s)
     _require_turn(p, s)
     if s in p.responses:
-        raise ActionRefused("already_responded", "You already gave your consent response on this revision.")
+        raise Refusal("already_responded", "You already gave your consent response on this revision.", 409)
     data: dict[str, Any] = {"member": str(s), "kind": a.type, "revision": p.revision, "round": p.round}
     objections = p.objections
     if a.type == "object":
@@ -315,7 +308,7 @@ def deadline(p: Proposal, silence_is_consent: bool) -> tuple[Proposal, list[Even
     if p.phase == CONSENTING:
         try:
             closed, events = close_consent_round(p, silence_is_consent)
-        except ActionRefused:
+        except Refusal:
             pass
         else:
             outcome = DECIDED if closed.phase == DECIDED else INTEGRATING
@@ -326,18 +319,18 @@ def deadline(p: Proposal, silence_is_consent: bool) -> tuple[Proposal, list[Even
 def _withdraw_objection(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     objection = next((o for o in p.objections if o.id == a.data.get("objection_id")), None)
     if objection is None:
-        raise ActionRefused("no_such_objection", "objection_id: no such objection on this proposal", status_code=422)
+        raise Refusal("no_such_objection", "objection_id: no such objection on this proposal", status=422)
     if objection.author != s:
-        raise ActionRefused("not_objection_author", "Only its author withdraws an objection: it is never overruled.", status_code=403)
+        raise Refusal("not_objection_author", "Only its author withdraws an objection: it is never overruled.", status=403)
     if objection.status != "open":
-        raise ActionRefused("objection_closed", f"This objection is already {objection.status}.")
+        raise Refusal("objection_closed", f"This objection is already {objection.status}.", 409)
     objections = tuple(replace(o, status="withdrawn") if o.id == objection.id else o for o in p.objections)
     return replace(p, objections=objections), [("objection_withdrawn", {"objection_id": objection.id, "member": str(s)})]
 
 
 def _amend(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     if a.actor != p.author:
-        raise ActionRefused("not_author", "Only the proposal's author amends it.", status_code=403)
+        raise Refusal("not_author", "Only the proposal's author amends it.", status=403)
     text = _text(a, "text")
     driver = _text(a, "driver", required=False)
     revision = p.revision + 1
@@ -363,7 +356,7 @@ def _not_adopted(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[
 
 def _withdraw(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     if a.actor != p.author and a.actor not in p.facilitators:
-        raise ActionRefused("not_allowed", "Only the author or the facilitator withdraws a proposal.", status_code=403)
+        raise Refusal("not_allowed", "Only the author or the facilitator withdraws a proposal.", status=403)
     return replace(p, phase=WITHDRAWN), [("withdrawn", {"reason": _text(a, "reason", required=False)})]
 
 
@@ -405,7 +398,7 @@ def available(p: Proposal, actor: uuid.UUID) -> frozenset[str]:
     for action_type in PHASES_FOR:
         try:
             apply(p, Action(type=action_type, actor=actor, data=sample))
-        except ActionRefused as refusal:
+        except Refusal as refusal:
             if refusal.code in {"no_such_question", "no_such_objection"}:  # allowed, given a real one
                 allowed.add(action_type)
             continue

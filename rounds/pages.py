@@ -9,20 +9,18 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
-from circles.layout import page
+from consent.base.web import Form, Page
 from rounds import machine, services
-from rounds.controllers import clock, take
+from rounds.controllers import take
 from rounds.diff import word_diff
-from rounds.machine import ActionRefused
+from rounds.writer import ActionWriter
+from consent.base.errors import Refusal
 
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 PHASE_NAMES = {
     "draft": "Draft", "clarifying": "Clarifying questions", "reacting": "Reaction round", "consenting": "Consent round",
     "integrating": "Integrating objections", "decided": "Decided", "withdrawn": "Withdrawn", "not_adopted": "Not adopted",
@@ -58,7 +56,7 @@ def _parse(value: str, parse: Any, field: str, example: str) -> Any:
     try:
         return parse(value.strip())
     except ValueError as exc:
-        raise services.refused("invalid", f"{field}: {example}") from exc
+        raise Refusal("invalid", f"{field}: {example}") from exc
 
 
 async def open_proposals_section(db: AsyncSession, circle_id: uuid.UUID, viewer_id: uuid.UUID) -> dict[str, Any]:
@@ -86,7 +84,7 @@ def _rounds(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [rounds[n] for n in sorted(rounds)]
 
 
-async def proposal_page(request: Request[Any, Any, Any], db: AsyncSession, proposal_id: uuid.UUID,
+async def proposal_page(request: Request[Any, Any, Any], db: AsyncSession, page: Page, proposal_id: uuid.UUID,
                         status_code: int = 200, **context: Any) -> Template:
     proposal = await services.visible_proposal(db, proposal_id, request.user.id)
     described = await services.describe(db, proposal)
@@ -122,17 +120,17 @@ class ProposalPages(Controller):
     include_in_schema = False
 
     @get("/circles/{circle_id:uuid}/proposals/new")
-    async def new(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID) -> Template:
-        return await self._form(request, db_session, circle_id, {})
+    async def new(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, circle_id: uuid.UUID) -> Template:
+        return await self._form(request, db_session, page, circle_id, {})
 
-    async def _form(self, request: Request[Any, Any, Any], db: AsyncSession, circle_id: uuid.UUID, form: dict[str, Any],
+    async def _form(self, request: Request[Any, Any, Any], db: AsyncSession, page: Page, circle_id: uuid.UUID, form: dict[str, Any],
                     error: str | None = None, status_code: int = 200) -> Template:
         view = await circles.load_circle(db, circle_id, request.user.id)
         return await page(request, db, "rounds/new_proposal.html", status_code=status_code, view=view, form=form,
-                          error=error, today=clock(request)().date().isoformat())
+                          error=error, today=page.clock().date().isoformat())
 
     @post("/circles/{circle_id:uuid}/proposals")
-    async def create(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
+    async def create(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, circle_id: uuid.UUID,
                      data: Annotated[ProposalForm, Form]) -> Template | Redirect:
         try:
             closes_at = _parse(data.closes_at, datetime.fromisoformat, "closes_at", "a date and time")
@@ -140,27 +138,27 @@ class ProposalPages(Controller):
                 db_session, request.user.id, circle_id, title=data.title, driver=data.driver, text=data.text,
                 domain_id=_parse(data.domain_id, uuid.UUID, "domain_id", "choose one of the circle's domains")
                 or uuid.UUID(int=0),
-                mode=data.mode, now=clock(request)(), evaluation=data.evaluation,
+                mode=data.mode, now=page.clock(), evaluation=data.evaluation,
                 review_by=_parse(data.review_by, date.fromisoformat, "review_by", "a date like 2027-06-30"),
                 closes_at=closes_at.replace(tzinfo=closes_at.tzinfo or UTC) if closes_at else None)
-        except ActionRefused as refusal:
+        except Refusal as refusal:
             await db_session.rollback()
-            return await self._form(request, db_session, circle_id, msgspec.structs.asdict(data), str(refusal),
-                                    refusal.status_code)
+            return await self._form(request, db_session, page, circle_id, msgspec.structs.asdict(data), str(refusal),
+                                    refusal.status)
         flash(request, "Your proposal is saved as a draft; the facilitator starts it.", category="success")
         return Redirect(f"/proposals/{proposal.id}")
 
     @get("/proposals/{proposal_id:uuid}")
-    async def show(self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID) -> Template:
-        return await proposal_page(request, db_session, proposal_id)
+    async def show(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, proposal_id: uuid.UUID) -> Template:
+        return await proposal_page(request, db_session, page, proposal_id)
 
     @post("/proposals/{proposal_id:uuid}/actions")
-    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID,
-                  data: Annotated[ActionForm, Form]) -> Template | Redirect:
+    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, writer: ActionWriter,
+                  proposal_id: uuid.UUID, data: Annotated[ActionForm, Form]) -> Template | Redirect:
         action = {k: v for k, v in msgspec.structs.asdict(data).items() if v != "" or k in {"type", "client_id"}}
         try:
-            await take(request, request.user.id, proposal_id, action, holding=db_session)
-        except ActionRefused as refusal:
-            return await proposal_page(request, db_session, proposal_id, status_code=refusal.status_code,
+            await take(writer, page.clock, request.user.id, proposal_id, action, holding=db_session)
+        except Refusal as refusal:
+            return await proposal_page(request, db_session, page, proposal_id, status_code=refusal.status,
                                        error=str(refusal), form=msgspec.structs.asdict(data))
         return Redirect(f"/proposals/{proposal_id}#now")

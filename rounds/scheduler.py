@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rounds.services import Clock, Committed, close_due
+from consent.base.clock import Clock
+from rounds.services import Committed, close_due
 
 log = logging.getLogger("consent.deadlines")
 

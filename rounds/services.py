@@ -17,20 +17,11 @@ from circles import services as circles
 from circles.models import Circle, Domain, Membership, Role, person
 from circles.rules import FACILITATOR
 from rounds import machine
-from rounds.machine import ActionRefused
 from rounds.models import Decision, Event, Proposal, Revision
+from consent.base.clock import Clock
+from consent.base.errors import Refusal
 
-Clock = Callable[[], datetime]
 MODES = ("live", "async")
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-def refused(code: str, message: str, status_code: int = 422) -> ActionRefused:
-    return ActionRefused(code, message, status_code=status_code)
-
 
 def add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
@@ -41,11 +32,11 @@ def add_months(day: date, months: int) -> date:
 def _clean(value: str, field: str, limit: int) -> str:
     value = value.strip()
     if not value:
-        raise refused("invalid", f"{field}: must not be empty")
+        raise Refusal("invalid", f"{field}: must not be empty")
     if len(value) > limit:
-        raise refused("invalid", f"{field}: at most {limit} characters")
+        raise Refusal("invalid", f"{field}: at most {limit} characters")
     if "\x00" in value:  # PostgreSQL stores no NUL character
-        raise refused("invalid", f"{field}: must not contain the NUL character")
+        raise Refusal("invalid", f"{field}: must not contain the NUL character")
     return value
 
 
@@ -53,7 +44,7 @@ async def member_of(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUI
     """The circle, if the account may see it (else 404) and is a member of it (else 403)."""
     circle = await circles.get_visible(db, circle_id, account_id)
     if await circles.roles_in(db, circle.id, account_id) is None:
-        raise refused("not_a_participant", f"Only members of {circle.name} take part in its proposals.", 403)
+        raise Refusal("not_a_participant", f"Only members of {circle.name} take part in its proposals.", 403)
     return circle
 
 
@@ -64,21 +55,21 @@ async def create_proposal(db: AsyncSession, account_id: uuid.UUID, circle_id: uu
     circle = await member_of(db, circle_id, account_id)
     domain = await db.get(Domain, domain_id)
     if domain is None or domain.circle_id != circle.id:
-        raise refused("domain_not_held", f"domain_id: a decision is taken in a domain that {circle.name} holds")
+        raise Refusal("domain_not_held", f"domain_id: a decision is taken in a domain that {circle.name} holds")
     if mode not in MODES:
-        raise refused("invalid", "mode: live or async")
+        raise Refusal("invalid", "mode: live or async")
     if closes_at is not None and closes_at.tzinfo is None:
         closes_at = closes_at.replace(tzinfo=UTC)
     if mode == "async" and closes_at is None:
-        raise refused("invalid", "closes_at: an async proposal needs a deadline")
+        raise Refusal("invalid", "closes_at: an async proposal needs a deadline")
     if closes_at is not None and closes_at <= now:
-        raise refused("invalid", "closes_at: the deadline must be in the future")
+        raise Refusal("invalid", "closes_at: the deadline must be in the future")
     if review_by is not None and review_by <= now.date():
-        raise refused("invalid", "review_by: the review date must be in the future")
+        raise Refusal("invalid", "review_by: the review date must be in the future")
     if supersedes is not None:
         superseded = await db.get(Decision, supersedes)
         if superseded is None or superseded.circle_id != circle.id:
-            raise refused("invalid", "supersedes: no such decision of this circle")
+            raise Refusal("invalid", "supersedes: no such decision of this circle")
     proposal_id = uuid.uuid4()
     state = machine.Proposal(mode=mode, author=account_id, members=frozenset())
     proposal = Proposal(
@@ -115,7 +106,7 @@ async def visible_proposal(db: AsyncSession, proposal_id: uuid.UUID, account_id:
     if proposal is None or circle is None or not may_see(
             circle.organisation_id, circle.private, await circles.organisations_of(db, account_id),
             circle.private and await circles.roles_in(db, circle.id, account_id) is not None):
-        raise refused("not_found", NOT_FOUND, 404)
+        raise Refusal("not_found", NOT_FOUND, 404)
     return proposal
 
 
@@ -164,9 +155,9 @@ class Attempt:
 def _checked_shape(action: dict[str, Any]) -> str:
     client_id = action.get("client_id")
     if not isinstance(client_id, str) or not 1 <= len(client_id) <= 100 or "\x00" in client_id:
-        raise refused("invalid", "client_id: a unique text of 1 to 100 characters, chosen by the client")
+        raise Refusal("invalid", "client_id: a unique text of 1 to 100 characters, chosen by the client")
     if not isinstance(action.get("type"), str):
-        raise refused("invalid", "type: the action's type is missing")
+        raise Refusal("invalid", "type: the action's type is missing")
     return client_id
 
 
@@ -179,17 +170,17 @@ async def act(db: AsyncSession, account_id: uuid.UUID, proposal_id: uuid.UUID, a
     return result
 
 
-async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | ActionRefused]:
+async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | Refusal]:
     """Applies the attempts in order, in the caller's transaction, with a handful of statements
     for all of them together (the live path's cost is round trips to the database, not work):
     each gets its outcome, or its refusal, which changes nothing. A retried client_id, also
     one repeated within the batch, is answered with its first outcome."""
-    results: list[Outcome | ActionRefused | None] = [None] * len(attempts)
+    results: list[Outcome | Refusal | None] = [None] * len(attempts)
     client_ids: dict[int, str] = {}
     for i, attempt in enumerate(attempts):
         try:
             client_ids[i] = _checked_shape(attempt.action)
-        except ActionRefused as refusal:
+        except Refusal as refusal:
             results[i] = refusal
     if client_ids:
         await _apply_all(db, attempts, client_ids, results)
@@ -197,7 +188,7 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
 
 
 async def _apply_all(db: AsyncSession, attempts: list[Attempt], client_ids: dict[int, str],
-                     results: list[Outcome | ActionRefused | None]) -> None:
+                     results: list[Outcome | Refusal | None]) -> None:
     proposal_ids = sorted({attempts[i].proposal_id for i in client_ids})
     actors = {attempts[i].account_id for i in client_ids}
     # Locked until commit on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises writers),
@@ -227,7 +218,7 @@ async def _apply_all(db: AsyncSession, attempts: list[Attempt], client_ids: dict
         if proposal is None or not may_see(organisation_of[proposal.circle_id], proposal.circle_id in private,
                                            organisations[attempt.account_id],
                                            attempt.account_id in members[proposal.circle_id][0]):
-            results[i] = refused("not_found", NOT_FOUND, 404)
+            results[i] = Refusal("not_found", NOT_FOUND, 404)
             continue
         key = (proposal.id, client_id)
         if key in done:  # the same action twice in one batch
@@ -245,7 +236,7 @@ async def _apply_all(db: AsyncSession, attempts: list[Attempt], client_ids: dict
         try:
             new_state, produced = machine.apply(
                 states[proposal.id], machine.Action(type=attempt.action["type"], actor=attempt.account_id, data=data))
-        except ActionRefused as refusal:
+        except Refusal as refusal:
             results[i] = refusal
             continue
         states[proposal.id] = new_state

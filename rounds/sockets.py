@@ -19,13 +19,14 @@ from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from circles.rules import CircleRuleBroken
+from consent.base.clock import Clock
 from rounds import live, services
 from rounds.controllers import take
-from rounds.machine import ActionRefused
+from rounds.writer import ActionWriter
+from consent.base.errors import Refusal
 
 HELLO_SECONDS = 10.0  # a socket that does not say hello in time is closed
-REFUSALS = (ActionRefused, CircleRuleBroken)  # the rules' answers, said to the client
+REFUSALS = Refusal  # the rules' answers, said to the client
 
 
 class Member(Protocol):
@@ -33,7 +34,7 @@ class Member(Protocol):
     name: str
 
 
-Identify = Callable[[WebSocket[Any, Any, Any], str | None], Awaitable[Member | None]]
+Identify = Callable[[WebSocket[Any, Any, Any], str | None], Awaitable[Member | None]]  # the shell's
 
 
 class Refused(Exception):
@@ -55,20 +56,20 @@ def _parse(text: str) -> dict[str, Any]:
     try:
         message = json.loads(text)
     except ValueError as exc:
-        raise ActionRefused("invalid_message", "Messages are JSON objects with a type.", status_code=400) from exc
+        raise Refusal("invalid_message", "Messages are JSON objects with a type.", status=400) from exc
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        raise ActionRefused("invalid_message", "Messages are JSON objects with a type.", status_code=400)
+        raise Refusal("invalid_message", "Messages are JSON objects with a type.", status=400)
     return message
 
 
 class Meeting:
     """One open socket: greets, replays, then forwards live events while taking actions."""
 
-    def __init__(self, socket: WebSocket[Any, Any, Any], proposal_id: uuid.UUID, channels: ChannelsPlugin) -> None:
+    def __init__(self, socket: WebSocket[Any, Any, Any], proposal_id: uuid.UUID, channels: ChannelsPlugin,
+                 sessions: Callable[[], AsyncSession], presence: live.Presence, writer: ActionWriter,
+                 clock: Clock) -> None:
         self.socket, self.proposal_id, self.channels = socket, proposal_id, channels
-        state = socket.app.state
-        self.sessions: Callable[[], AsyncSession] = state["consent_sessions"]
-        self.presence: live.Presence = state["consent_presence"]
+        self.sessions, self.presence, self.writer, self.clock = sessions, presence, writer, clock
         self.send_lock = asyncio.Lock()
         self.member: Member | None = None
 
@@ -83,11 +84,11 @@ class Meeting:
                 message = _parse(await self.socket.receive_data("text"))
                 since = message.get("since", 0)
                 if message["type"] != "hello":
-                    raise ActionRefused("hello_first", "Say hello first: {\"type\": \"hello\", \"since\": 0}.", 400)
+                    raise Refusal("hello_first", "Say hello first: {\"type\": \"hello\", \"since\": 0}.", 400)
                 if not isinstance(since, int) or isinstance(since, bool) or since < 0:
-                    raise ActionRefused("invalid_message", "since: the last seq you saw, 0 or more.", 400)
+                    raise Refusal("invalid_message", "since: the last seq you saw, 0 or more.", 400)
                 token = message.get("token")
-            except ActionRefused as refusal:
+            except Refusal as refusal:
                 await self.send(_error(refusal.code, str(refusal)))
                 continue
             return since, token if isinstance(token, str) else None
@@ -149,8 +150,8 @@ class Meeting:
                     await self.send('{"type":"pong"}')
                     continue
                 if message["type"] == "hello":
-                    raise ActionRefused("already_greeted", "This socket has said hello already.", 400)
-                outcome = await take(self.socket, self.member.id, self.proposal_id, message)
+                    raise Refusal("already_greeted", "This socket has said hello already.", 400)
+                outcome = await take(self.writer, self.clock, self.member.id, self.proposal_id, message)
             except REFUSALS as refusal:
                 await self.send(_error(refusal.code, str(refusal), client_id if isinstance(client_id, str) else None))
                 continue
@@ -192,9 +193,10 @@ class Meeting:
 
 @websocket("/ws/proposals/{proposal_id:uuid}")
 async def meeting_socket(socket: WebSocket[Any, Any, Any], proposal_id: uuid.UUID, channels: ChannelsPlugin,
-                         identify: Identify) -> None:
+                         identify: Identify, sessions: Callable[[], AsyncSession], presence: live.Presence,
+                         writer: ActionWriter, clock: Clock) -> None:
     await socket.accept()
-    meeting = Meeting(socket, proposal_id, channels)
+    meeting = Meeting(socket, proposal_id, channels, sessions, presence, writer, clock)
     try:
         if not _same_origin(socket):
             raise Refused("This page's origin may not open the meeting.")

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds import services
-from rounds.machine import ActionRefused
 from rounds.services import Attempt, Outcome
+from consent.base.errors import Refusal
 
 log = logging.getLogger("consent.actions")
 
@@ -67,7 +67,7 @@ class ActionWriter:
     async def write(self, batch: list[Waiting]) -> None:
         try:
             async with self.sessions() as db:
-                results: list[Outcome | ActionRefused | Exception] = [
+                results: list[Outcome | Refusal | Exception] = [
                     *await services.act_many(db, [attempt for attempt, _ in batch])]
                 await db.commit()
         except Exception as exc:

@@ -27,9 +27,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from bench.servers import free_port, stop
-from consent import db
+from consent.base import db
 from consent.app import create_app
-from consent.settings import Settings
+from consent.base.settings import Settings
 
 PG_URL = os.environ.get("CONSENT_TEST_DATABASE_URL", "")
 

@@ -7,8 +7,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -16,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.accounts import services
 from consent.accounts.schemas import AccountOut, SignedIn, SignIn, SignUp
-from consent.auth import end_session, requires_account, start_session
-from consent.errors import ClientError, describe, msgspec_message
-from circles.layout import page
+from consent.accounts.auth import InjectedSessionConfig, end_session, requires_account, start_session
+from consent.base.errors import Refusal, describe, msgspec_message
+from consent.base.web import Form, Page
 
-FormBody = Body(media_type=RequestEncodingType.URL_ENCODED)
+
 
 
 def account_out(account: Any) -> AccountOut:
@@ -29,7 +27,7 @@ def account_out(account: Any) -> AccountOut:
 
 def require_json(request: Request[Any, Any, Any]) -> None:
     if request.content_type[0] != "application/json":
-        raise ClientError(415, "unsupported_media_type", "Send the body as application/json.")
+        raise Refusal("unsupported_media_type", "Send the body as application/json.", 415)
 
 
 class AccountApi(Controller):
@@ -44,14 +42,15 @@ class AccountApi(Controller):
         return account_out(account)
 
     @post("/sessions", status_code=200)
-    async def sign_in(self, request: Request[Any, Any, Any], db_session: AsyncSession, data: SignIn) -> SignedIn:
+    async def sign_in(self, request: Request[Any, Any, Any], db_session: AsyncSession, session_config: InjectedSessionConfig,
+                      data: SignIn) -> SignedIn:
         """Sign in: returns a bearer token for scripts and sets the browser session cookie."""
         require_json(request)
         account = await services.authenticate(db_session, data.email, data.password)
         if account is None:
-            raise ClientError(401, "wrong_credentials", "The email or the password is wrong.")
+            raise Refusal("wrong_credentials", "The email or the password is wrong.", 401)
         _, token = await services.issue_token(db_session, account, label="API sign-in")
-        await start_session(request, services.viewer_of(account))
+        await start_session(request, session_config, services.viewer_of(account))
         return SignedIn(token=token, account=account_out(account))
 
     @delete("/sessions", status_code=HTTP_204_NO_CONTENT, guards=[requires_account])
@@ -91,40 +90,42 @@ class AccountPages(Controller):
     include_in_schema = False
 
     @get("/sign-up")
-    async def sign_up_page(self, request: Request[Any, Any, Any], db_session: AsyncSession, name: str = "",
+    async def sign_up_page(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, name: str = "",
                            email: str = "", next: str = "/") -> Template:
         form = {"name": name, "email": email, "next": safe_next(next)}  # prefilled from an invitation link
         return await page(request, db_session, "consent/sign_up.html", form=form)
 
     @post("/sign-up")
     async def sign_up(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, data: Annotated[AccountForm, FormBody]
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, session_config: InjectedSessionConfig,
+        data: Annotated[AccountForm, Form]
     ) -> Template | Redirect:
         try:
             msgspec.convert({"name": data.name, "email": data.email, "password": data.password}, SignUp)
             account = await services.sign_up(db_session, data.name, data.email, data.password)
-        except (msgspec.ValidationError, ClientError) as exc:
+        except (msgspec.ValidationError, Refusal) as exc:
             message = msgspec_message(exc) if isinstance(exc, msgspec.ValidationError) else describe(exc)[2]
             form = {"name": data.name, "email": data.email, "next": safe_next(data.next)}
             return await page(request, db_session, "consent/sign_up.html", status_code=400, form=form, error=message)
-        await start_session(request, services.viewer_of(account))
+        await start_session(request, session_config, services.viewer_of(account))
         flash(request, f"Welcome, {account.name}. Your account is ready.", category="success")
         return Redirect(safe_next(data.next))
 
     @get("/sign-in")
-    async def sign_in_page(self, request: Request[Any, Any, Any], db_session: AsyncSession, next: str = "/") -> Template:
+    async def sign_in_page(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, next: str = "/") -> Template:
         return await page(request, db_session, "consent/sign_in.html", form={"next": safe_next(next)})
 
     @post("/sign-in")
     async def sign_in(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, data: Annotated[AccountForm, FormBody]
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, session_config: InjectedSessionConfig,
+        data: Annotated[AccountForm, Form]
     ) -> Template | Redirect:
         account = await services.authenticate(db_session, data.email, data.password)
         if account is None:
             form = {"email": data.email, "next": safe_next(data.next)}
             error = "The email or the password is wrong."
             return await page(request, db_session, "consent/sign_in.html", status_code=401, form=form, error=error)
-        await start_session(request, services.viewer_of(account))
+        await start_session(request, session_config, services.viewer_of(account))
         flash(request, f"Signed in as {account.name}.", category="success")
         return Redirect(safe_next(data.next))
 
@@ -134,13 +135,13 @@ class AccountPages(Controller):
         return Redirect("/")
 
     @get("/account", guards=[requires_account])
-    async def account(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+    async def account(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page) -> Template:
         tokens = await services.tokens_of(db_session, request.user)
         return await page(request, db_session, "consent/account.html", tokens=tokens, new_token=None)
 
     @post("/account/tokens", guards=[requires_account])
     async def create_token(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, data: Annotated[TokenForm, FormBody]
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, data: Annotated[TokenForm, Form]
     ) -> Template:
         _, token = await services.issue_token(db_session, request.user, label=data.label.strip() or "script")
         tokens = await services.tokens_of(db_session, request.user)

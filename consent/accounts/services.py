@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.accounts.models import Account, ApiToken
-from consent.errors import ClientError
+from consent.base.errors import Refusal
 
 # Argon2id with argon2-cffi's defaults (RFC 9106, low memory). The test suite alone sets
 # CONSENT_FAST_PASSWORD_HASHES=1 for the cheapest parameters: each of its hundreds of sign-ups
@@ -60,12 +60,12 @@ def _token_hash(token: str) -> str:
 async def sign_up(db: AsyncSession, name: str, email: str, password: str) -> Account:
     name, email = name.strip(), normalise_email(email)
     if not name:
-        raise ClientError(422, "invalid", "name: must not be empty")
+        raise Refusal("invalid", "name: must not be empty", 422)
     for field, value in (("name", name), ("email", email)):
         if "\x00" in value:  # PostgreSQL stores no NUL character
-            raise ClientError(422, "invalid", f"{field}: must not contain the NUL character")
+            raise Refusal("invalid", f"{field}: must not contain the NUL character", 422)
     if await db.scalar(select(Account.id).where(Account.email == email)):
-        raise ClientError(409, "email_taken", f"An account with the email {email} already exists; sign in instead.")
+        raise Refusal("email_taken", f"An account with the email {email} already exists; sign in instead.", 409)
     password_hash = await anyio.to_thread.run_sync(_hasher.hash, password)
     account = Account(name=name, email=email, password_hash=password_hash)
     db.add(account)
@@ -73,7 +73,7 @@ async def sign_up(db: AsyncSession, name: str, email: str, password: str) -> Acc
         await db.flush()
     except IntegrityError as exc:  # the same email signed up at the same instant
         await db.rollback()
-        raise ClientError(409, "email_taken", f"An account with the email {email} already exists.") from exc
+        raise Refusal("email_taken", f"An account with the email {email} already exists.", 409) from exc
     return account
 
 

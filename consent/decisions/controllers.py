@@ -15,12 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.decisions import rules, services
 from consent.decisions.schemas import parse_review
-from consent.errors import ClientError
-from rounds.controllers import clock
-
-
-def today(request: Request[Any, Any, Any]) -> date:
-    return clock(request)().date()
+from consent.base.clock import Clock, today
+from consent.base.errors import Refusal
 
 
 def filters_of(request: Request[Any, Any, Any]) -> rules.Filters:
@@ -45,25 +41,25 @@ class DecisionApi(Controller):
     tags = ["decisions"]
 
     @get("/")
-    async def index(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> dict[str, Any]:
+    async def index(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock) -> dict[str, Any]:
         """The log, newest first. Query: circle_id, subcircles, domain_id, q, status (repeatable),
         review_after, review_before, limit, cursor (see docs/decision-log.md)."""
-        found = await services.search(db_session, request.user.id, filters_of(request), today(request))
-        items = await services.describe_many(db_session, found.decisions, found.visible, today(request))
+        found = await services.search(db_session, request.user.id, filters_of(request), today(clock))
+        items = await services.describe_many(db_session, found.decisions, found.visible, today(clock))
         return {"items": items, "next_cursor": found.next_cursor}
 
     @get("/{decision_id:uuid}")
-    async def read(self, request: Request[Any, Any, Any], db_session: AsyncSession, decision_id: uuid.UUID) -> dict[str, Any]:
+    async def read(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, decision_id: uuid.UUID) -> dict[str, Any]:
         decision = await services.visible_decision(db_session, decision_id, request.user.id)
-        return await services.describe(db_session, decision, request.user.id, today(request))
+        return await services.describe(db_session, decision, request.user.id, today(clock))
 
     @post("/{decision_id:uuid}/reviews", status_code=HTTP_201_CREATED)
-    async def review(self, request: Request[Any, Any, Any], db_session: AsyncSession, decision_id: uuid.UUID,
+    async def review(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, decision_id: uuid.UUID,
                      data: dict[str, Any]) -> dict[str, Any]:
         """Review a decision: {outcome: reaffirm|retire|amend, review_by?, note?}; amend also takes
         the new proposal's text, driver?, title?, mode? (live) and closes_at?."""
         body = parse_review(data)
-        done = await services.review(db_session, request.user.id, decision_id, body.outcome, clock(request)(),
+        done = await services.review(db_session, request.user.id, decision_id, body.outcome, clock(),
                                      review_by=body.review_by, note=body.note, amendment=body.amendment())
         return services.review_json(done, {request.user.id: request.user.name})
 
@@ -82,36 +78,36 @@ class DecisionExports(Controller):
     include_in_schema = False
 
     @get("/decisions.csv")
-    async def csv(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Response[str]:
-        decisions = await services.export(db_session, request.user.id, filters_of(request), today(request))
+    async def csv(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock) -> Response[str]:
+        decisions = await services.export(db_session, request.user.id, filters_of(request), today(clock))
         return _download("".join(rules.render_csv(decisions)), "text/csv; charset=utf-8", "decisions.csv")
 
     @get("/decisions.json")
-    async def json(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Response[dict[str, Any]]:
-        decisions = await services.export(db_session, request.user.id, filters_of(request), today(request))
+    async def json(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock) -> Response[dict[str, Any]]:
+        decisions = await services.export(db_session, request.user.id, filters_of(request), today(clock))
         return Response({"items": decisions}, media_type=MediaType.JSON,
                         headers={"Content-Disposition": 'attachment; filename="decisions.json"'})
 
     @get("/decisions/{decision_id:uuid}/minutes.md")
-    async def minutes(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+    async def minutes(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock,
                       decision_id: uuid.UUID) -> Response[str]:
         decision = await services.visible_decision(db_session, decision_id, request.user.id)
-        described = await services.describe(db_session, decision, request.user.id, today(request))
+        described = await services.describe(db_session, decision, request.user.id, today(clock))
         return _download(rules.render_markdown(described, base_url(request)), "text/markdown; charset=utf-8",
                          f"decision-{decision_id}.md")
 
 
 @get("/decisions.ics", include_in_schema=False)
-async def calendar(request: Request[Any, Any, Any], db_session: AsyncSession, feed: str | None = None) -> Response[str]:
+async def calendar(request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, feed: str | None = None) -> Response[str]:
     """The review dates as iCalendar: with ?feed=<secret> for calendar apps, or signed in."""
     if feed:
         account_id = await services.feed_account(db_session, feed)
         if account_id is None:
-            raise ClientError(404, "not_found", "This calendar link is not valid; it may have been revoked.")
+            raise Refusal("not_found", "This calendar link is not valid; it may have been revoked.", 404)
     elif request.user is not None:
         account_id = request.user.id
     else:
         raise NotAuthorizedException("Sign in, or use your secret calendar link.")
-    decisions = await services.export(db_session, account_id, filters_of(request), today(request))
-    ics = rules.render_ics(decisions, base_url(request), clock(request)(), request.url.hostname or "consent")
+    decisions = await services.export(db_session, account_id, filters_of(request), today(clock))
+    ics = rules.render_ics(decisions, base_url(request), clock(), request.url.hostname or "consent")
     return Response(ics, media_type="text/calendar; charset=utf-8")

@@ -17,22 +17,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
-from circles.layout import page
+from consent.base.clock import Clock, today
+from consent.base.web import Form, Page
 from circles.models import Domain
-from circles.rules import CircleRuleBroken
 from consent.decisions import rules, services
-from consent.decisions.controllers import feed_link, today
+from consent.decisions.controllers import feed_link
 from consent.decisions.schemas import parse_review
-from consent.errors import ClientError
-from rounds.controllers import clock
 from rounds.diff import word_diff
-from rounds.machine import ActionRefused
-from rounds.pages import PHASE_NAMES, Form
-from rounds.services import Clock
+from rounds.pages import PHASE_NAMES
+from consent.base.errors import Refusal
 
 RESPONSE_KINDS = {"consent": "consented", "concern": "consented with a concern", "object": "objected",
                   "stand_aside": "stood aside"}
-REFUSALS = (ClientError, ActionRefused, CircleRuleBroken)  # what a page shows back instead of failing
+REFUSALS = Refusal  # what a page shows back instead of failing
 DEADLINE_OUTCOMES = {"decided": "the proposal was decided", "integrating": "objections to integrate",
                      "next_meeting": "taken into the next meeting"}
 
@@ -84,17 +81,17 @@ async def _filter_choices(db: AsyncSession, account_id: uuid.UUID) -> dict[str, 
             "circle_names": names}
 
 
-async def log_page(request: Request[Any, Any, Any], db: AsyncSession, status_code: int = 200, **context: Any) -> Template:
+async def log_page(request: Request[Any, Any, Any], db: AsyncSession, page: Page, status_code: int = 200, **context: Any) -> Template:
     """The log: the search form, a page of decisions and the link to the next. Bad filters are
     shown with the form as typed, and nothing found."""
     params = request.query_params.dict()
     try:
         filters = rules.parse_filters(params)
-        found = await services.search(db, request.user.id, filters, today(request))
-        items = await services.describe_many(db, found.decisions, found.visible, today(request))
+        found = await services.search(db, request.user.id, filters, today(page.clock))
+        items = await services.describe_many(db, found.decisions, found.visible, today(page.clock))
         error, next_cursor = None, found.next_cursor
     except REFUSALS as refusal:
-        filters, items, error, next_cursor, status_code = rules.Filters(), [], str(refusal), None, refusal.status_code
+        filters, items, error, next_cursor, status_code = rules.Filters(), [], str(refusal), None, refusal.status
     return await page(
         request, db, "consent/decisions/log.html", status_code=status_code, filters=filters, items=items,
         raw={name: values[0] if values else "" for name, values in params.items()},
@@ -103,10 +100,10 @@ async def log_page(request: Request[Any, Any, Any], db: AsyncSession, status_cod
         has_feed=await services.has_feed(db, request.user.id), all_statuses=rules.STATUSES, **context)
 
 
-async def decision_page(request: Request[Any, Any, Any], db: AsyncSession, decision_id: uuid.UUID,
+async def decision_page(request: Request[Any, Any, Any], db: AsyncSession, page: Page, decision_id: uuid.UUID,
                         status_code: int = 200, **context: Any) -> Template:
     decision = await services.visible_decision(db, decision_id, request.user.id)
-    d = await services.describe(db, decision, request.user.id, today(request))
+    d = await services.describe(db, decision, request.user.id, today(page.clock))
     revisions = d["revisions"]
     diffs = [word_diff(revisions[i - 1]["text"], r["text"]) if i else None for i, r in enumerate(revisions)]
     visible = await services.visible_circles(db, request.user.id)
@@ -133,7 +130,7 @@ class DecisionPages(Controller):
     include_in_schema = False
 
     @get("/decisions")
-    async def index(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template | Redirect:
+    async def index(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page) -> Template | Redirect:
         """A search sent by the form carries every field, empty or not: the empty ones are
         dropped from the URL, so that it stays short enough to share."""
         # As the form sent them, in its order (a list: Litestar's multi_items() is a one-pass
@@ -142,23 +139,23 @@ class DecisionPages(Controller):
         if any(not value.strip() for _, value in pairs):
             kept = [(name, value) for name, value in pairs if value.strip()]
             return Redirect(f"/decisions?{urlencode(kept)}" if kept else "/decisions")
-        return await log_page(request, db_session)
+        return await log_page(request, db_session, page)
 
     @get("/decisions/{decision_id:uuid}")
-    async def show(self, request: Request[Any, Any, Any], db_session: AsyncSession, decision_id: uuid.UUID) -> Template:
-        return await decision_page(request, db_session, decision_id)
+    async def show(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, decision_id: uuid.UUID) -> Template:
+        return await decision_page(request, db_session, page, decision_id)
 
     @post("/decisions/{decision_id:uuid}/reviews")
-    async def review(self, request: Request[Any, Any, Any], db_session: AsyncSession, decision_id: uuid.UUID,
+    async def review(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, decision_id: uuid.UUID,
                      data: Annotated[ReviewForm, Form]) -> Template | Redirect:
         form = msgspec.structs.asdict(data)
         try:
             body = parse_review({k: v for k, v in form.items() if v.strip()})
-            done = await services.review(db_session, request.user.id, decision_id, body.outcome, clock(request)(),
+            done = await services.review(db_session, request.user.id, decision_id, body.outcome, page.clock(),
                                          review_by=body.review_by, note=body.note, amendment=body.amendment())
         except REFUSALS as refusal:
             await db_session.rollback()
-            return await decision_page(request, db_session, decision_id, status_code=refusal.status_code,
+            return await decision_page(request, db_session, page, decision_id, status_code=refusal.status,
                                        error=str(refusal), form=form)
         await db_session.commit()
         if done.proposal_id is not None:
@@ -170,13 +167,13 @@ class DecisionPages(Controller):
         return Redirect(f"/decisions/{decision_id}")
 
     @post("/decisions/feed")
-    async def new_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+    async def new_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page,
                        data: Annotated[FeedForm, Form]) -> Template:
         """Shows the new link once: only its fingerprint is kept."""
         filters = rules.parse_filters(parse_qs(data.query))
         token = await services.new_feed(db_session, request.user.id)
         await db_session.commit()
-        return await log_page(request, db_session, feed_url=feed_link(request, token, filters))
+        return await log_page(request, db_session, page, feed_url=feed_link(request, token, filters))
 
     @post("/decisions/feed/revoke")
     async def revoke_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Redirect:

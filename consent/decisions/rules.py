@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from consent.errors import ClientError
+from consent.base.errors import Refusal
 
 DUE_DAYS = 30  # "due soon": the review date is within this many days
 STATUSES = ("active", "due", "overdue", "retired", "superseded")
@@ -27,8 +27,8 @@ MAX_QUERY, MAX_TERMS = 200, 10
 TRUE, FALSE = ("1", "true", "on", "yes"), ("0", "false", "off", "no")
 
 
-def invalid(message: str) -> ClientError:
-    return ClientError(422, "invalid", message)
+def invalid(message: str) -> Refusal:
+    return Refusal("invalid", message, 422)
 
 
 def status_of(stored: str, review_by: date, today: date) -> str:

@@ -10,7 +10,7 @@ import msgspec
 
 from consent.decisions import rules
 from consent.decisions.services import Amendment
-from consent.errors import msgspec_message
+from consent.base.errors import msgspec_message
 
 Text = Annotated[str, msgspec.Meta(max_length=20_000)]
 

@@ -20,7 +20,7 @@ from circles import services as circles
 from circles.models import Circle, Domain
 from consent.decisions import rules
 from consent.decisions.models import CalendarFeed, Review
-from consent.errors import ClientError
+from consent.base.errors import Refusal
 from rounds import services as rounds
 from rounds.models import Decision, Proposal, Revision
 
@@ -47,8 +47,8 @@ INDEXED = Columns(*(_fts_key.c[name] for name in ("decision_id", *Columns._field
 FEED_PREFIX = "cal_"
 
 
-def not_found() -> ClientError:
-    return ClientError(404, "not_found", "No such decision, or it is not visible to you.")
+def not_found() -> Refusal:
+    return Refusal("not_found", "No such decision, or it is not visible to you.", 404)
 
 
 async def visible_circles(db: AsyncSession, account_id: uuid.UUID) -> dict[uuid.UUID, Circle]:
@@ -81,7 +81,7 @@ def _circle_ids(filters: rules.Filters, visible: dict[uuid.UUID, Circle]) -> set
     if filters.circle_id is None:
         return set(visible)
     if filters.circle_id not in visible:
-        raise ClientError(404, "not_found", "circle_id: no such circle, or its decisions are not visible to you")
+        raise Refusal("not_found", "circle_id: no such circle, or its decisions are not visible to you", 404)
     return _descendants(filters.circle_id, visible) if filters.subcircles else {filters.circle_id}
 
 
@@ -248,11 +248,11 @@ async def review(db: AsyncSession, account_id: uuid.UUID, decision_id: uuid.UUID
     decision = await visible_decision(db, decision_id, account_id, lock=True)
     circle = await db.get(Circle, decision.circle_id)
     if await circles.roles_in(db, circle.id, account_id) is None:
-        raise ClientError(403, "not_a_member", f"Only members of {circle.name} review its decisions.")
+        raise Refusal("not_a_member", f"Only members of {circle.name} review its decisions.", 403)
     if outcome not in rules.OUTCOMES:
         raise rules.invalid(f"outcome: one of {', '.join(rules.OUTCOMES)}")
     if decision.status != "active":
-        raise ClientError(409, "not_in_force", f"This decision is {decision.status}; only a decision in force is reviewed.")
+        raise Refusal("not_in_force", f"This decision is {decision.status}; only a decision in force is reviewed.", 409)
     note = note.strip()
     if len(note) > 2000 or "\x00" in note:
         raise rules.invalid("note: at most 2000 characters")

@@ -5,7 +5,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from consent.db import create_engine
+from consent.base.db import create_engine
 from consent.decisions.models import is_mapped
 from consent.models import metadata
 

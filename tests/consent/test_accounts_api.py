@@ -7,7 +7,7 @@ from litestar import get
 from litestar.testing import AsyncTestClient
 
 from consent.app import create_app
-from consent.settings import Settings
+from consent.base.settings import Settings
 
 ADA = {"name": "Ada", "email": "ada@example.org", "password": "correct horse"}
 

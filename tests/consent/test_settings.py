@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from consent.settings import Settings
+from consent.base.settings import Settings
 
 
 def test_defaults_put_everything_under_the_data_dir(tmp_path: Path) -> None:

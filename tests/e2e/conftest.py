@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from consent.settings import Settings
+from consent.base.settings import Settings
 from tests.e2e.org import Servers
 
 

@@ -12,7 +12,7 @@ import httpx
 import icalendar
 from playwright.sync_api import Page, expect
 
-from consent.settings import Settings
+from consent.base.settings import Settings
 from tests.conftest import start_server
 from tests.consent.test_cli import demo_passwords
 from tests.e2e.test_circle_pages import section, sign_in

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from consent.settings import Settings
+from consent.base.settings import Settings
 from tests.conftest import start_server
 
 ROOT = Path(__file__).resolve().parents[2]

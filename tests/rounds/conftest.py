@@ -11,7 +11,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from consent.app import create_app
-from consent.settings import Settings
+from consent.base.settings import Settings
 
 Headers = dict[str, str]
 
@@ -30,6 +30,7 @@ class MovableClock:
 @dataclass
 class Circle:
     client: AsyncTestClient
+    settings: Settings
     id: str
     domain_id: str
     people: dict[str, Headers] = field(default_factory=dict)  # name -> bearer headers
@@ -87,4 +88,4 @@ async def circle(settings: Settings, clock: MovableClock) -> AsyncIterator[Circl
                                       headers=people["ada"])
             assert added.status_code == 201, added.text
         domain = await client.post(f"/api/circles/{circle_id}/domains", json={"name": "Food"}, headers=people["ada"])
-        yield Circle(client=client, id=circle_id, domain_id=domain.json()["id"], people=people, ids=ids)
+        yield Circle(client=client, settings=settings, id=circle_id, domain_id=domain.json()["id"], people=people, ids=ids)

@@ -14,8 +14,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from rounds.machine import (
     AGREEING, CLARIFYING, CONSENTING, DECIDED, DRAFT, INTEGRATING, NOT_ADOPTED, OPEN_PHASES, PHASES_FOR, REACTING,
-    WITHDRAWN, Action, ActionRefused, Proposal, apply, deadline, restore, snapshot,
+    WITHDRAWN, Action, Proposal, apply, deadline, restore, snapshot,
 )
+
+from consent.base.errors import Refusal
 
 AUTHOR, FACILITATOR, BO, CY = (uuid.UUID(int=i) for i in range(1, 5))
 OUTSIDER = uuid.UUID(int=99)
@@ -34,7 +36,7 @@ def act(p: Proposal, actor: uuid.UUID, type_: str, **data: object) -> Proposal:
 
 
 def refused(p: Proposal, actor: uuid.UUID, type_: str, code: str, **data: object) -> None:
-    with pytest.raises(ActionRefused) as caught:
+    with pytest.raises(Refusal) as caught:
         apply(p, Action(type=type_, actor=actor, data=data))
     assert caught.value.code == code
 
@@ -271,7 +273,7 @@ class ConsentProcess(RuleBasedStateMachine):
         before = self.proposal
         try:
             after, events = apply(before, Action(action, actor, data))
-        except ActionRefused as refusal:
+        except Refusal as refusal:
             assert refusal.code and str(refusal)
             assert self.proposal == before  # a refusal changes nothing
             return
@@ -286,7 +288,7 @@ class ConsentProcess(RuleBasedStateMachine):
         for type_ in ("start", "advance"):
             try:
                 p, events = apply(self.proposal, Action(type_, FACILITATOR))
-            except ActionRefused:
+            except Refusal:
                 continue
             self.proposal, self.event_count = p, self.event_count + len(events)
             return
@@ -302,7 +304,7 @@ class ConsentProcess(RuleBasedStateMachine):
                 break
             try:
                 p, events = apply(p, Action("consent", speaker))
-            except ActionRefused:
+            except Refusal:
                 break
             self.event_count += len(events)
         self.proposal = p

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from consent import db
-from consent.settings import Settings
+from consent.base import db
+from consent.base.settings import Settings
 from rounds.models import Decision, Event
 from rounds.scheduler import tick
 from tests.consent.test_accounts_api import assert_error
@@ -79,7 +79,7 @@ async def test_async_objection_integrated_by_amendment_then_decided(circle: Circ
 @contextlib.asynccontextmanager
 async def db_session(circle: Circle) -> AsyncIterator[AsyncSession]:
     """A session of the test's own: the app's engine belongs to the app's event loop."""
-    engine = db.create_engine(circle.client.app.state["settings"].database_url)
+    engine = db.create_engine(circle.settings.database_url)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
             yield session

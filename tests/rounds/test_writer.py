@@ -14,13 +14,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from consent import db
+from consent.base import db
+from consent.base.settings import Settings
 
-from rounds.machine import ActionRefused
 from rounds.models import Event
 from rounds.services import Attempt, Outcome
 from rounds.writer import ActionWriter
 from tests.rounds.conftest import Circle
+from consent.base.errors import Refusal
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -37,9 +38,9 @@ class Counted:
 
 
 @pytest.fixture
-async def sessions(circle: Circle) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def sessions(circle: Circle, settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """Sessions of the test's own: the app's engine belongs to the app's event loop."""
-    engine = db.create_engine(circle.client.app.state["settings"].database_url)
+    engine = db.create_engine(settings.database_url)
     yield async_sessionmaker(engine, expire_on_commit=False)
     await engine.dispose()
 
@@ -105,7 +106,7 @@ async def test_each_action_gets_its_own_answer_and_a_refusal_changes_nothing(cir
         Attempt(uuid.UUID(circle.ids["ada"]), proposal_id, {"type": "pass"}, NOW),  # no client_id
     ]
     results = await asyncio.gather(*(started.submit(a) for a in batch), return_exceptions=True)
-    codes = [r.code if isinstance(r, ActionRefused) else r for r in results]
+    codes = [r.code if isinstance(r, Refusal) else r for r in results]
     assert codes[0] == "not_your_turn" and codes[1] == "not_found" and codes[2] == "not_found"
     assert codes[5] == "invalid"
     assert isinstance(results[3], Outcome) and results[4] is results[3]  # one question, one answer for both
@@ -126,7 +127,7 @@ async def test_one_action_failing_does_not_fail_the_others(circle: Circle, write
     results = await asyncio.gather(started.submit(good[0]), started.submit(broken), started.submit(good[1]),
                                    return_exceptions=True)
     assert isinstance(results[0], Outcome) and isinstance(results[2], Outcome)
-    assert isinstance(results[1], Exception) and not isinstance(results[1], ActionRefused)
+    assert isinstance(results[1], Exception) and not isinstance(results[1], Refusal)
     assert [e.type for e in await log_of(counted.sessions, first)][-1] == "passed"
     assert [e.type for e in await log_of(counted.sessions, second)][-1] == "question_asked"
 

@@ -17,7 +17,7 @@ async def decide(circle: Circle, title: str = "Weekly food runs", *, objection: 
     """Takes a proposal through the whole async process to a decision and returns the decision
     as GET /api/decisions/{id} gives it. With `objection`, Bo objects and Ada integrates the
     objection by amending; with `concern`, Cy consents with that concern."""
-    home = Circle(client=circle.client, id=circle_id or circle.id, domain_id=fields.pop("domain_id", circle.domain_id),
+    home = Circle(client=circle.client, settings=circle.settings, id=circle_id or circle.id, domain_id=fields.pop("domain_id", circle.domain_id),
                   people=circle.people, ids=circle.ids)
     proposal = await home.propose(title=title, **fields)
     for step in ("start", "advance", "advance"):

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from consent import db
+from consent.base import db
 from consent.decisions import rules
-from consent.settings import Settings
+from consent.base.settings import Settings
 from rounds.models import Decision
 from tests.consent.decisions.conftest import decide
 from tests.consent.test_accounts_api import assert_error

@@ -12,7 +12,7 @@ import icalendar
 import pytest
 
 from consent.decisions import rules
-from consent.errors import ClientError
+from consent.base.errors import Refusal
 
 TODAY = date(2026, 11, 23)
 
@@ -33,9 +33,9 @@ def test_a_cursor_round_trips_and_a_forged_one_is_refused() -> None:
     cursor = rules.Cursor(datetime(2026, 11, 23, 9, 0, 1, 5, tzinfo=UTC), uuid.uuid4())
     assert rules.decode_cursor(rules.encode_cursor(cursor)) == cursor
     for forged in ("nonsense", "", "%%%", rules.encode_cursor(cursor)[:-4], "MjAyNi0xMS0yM3w="):
-        with pytest.raises(ClientError) as refused:
+        with pytest.raises(Refusal) as refused:
             rules.decode_cursor(forged)
-        assert (refused.value.status_code, refused.value.code) == (422, "invalid")
+        assert (refused.value.status, refused.value.code) == (422, "invalid")
         assert str(refused.value).startswith("cursor:")
 
 
@@ -75,9 +75,9 @@ def test_filters_from_a_query_string_and_back() -> None:
     ({"cursor": ["garbage"]}, "cursor"),
 ])
 def test_bad_filters_are_refused_with_the_field_named(params: dict[str, list[str]], field: str) -> None:
-    with pytest.raises(ClientError) as refused:
+    with pytest.raises(Refusal) as refused:
         rules.parse_filters(params)
-    assert refused.value.status_code == 422 and str(refused.value).startswith(f"{field}:")
+    assert refused.value.status == 422 and str(refused.value).startswith(f"{field}:")
 
 
 def test_search_words_carry_no_query_syntax() -> None:

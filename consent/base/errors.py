@@ -1,8 +1,8 @@
 """One error envelope for the whole API, friendly pages for browsers.
 
-Domain code in every package raises its own exceptions carrying `status_code`, `code` and a
-human message; this module is the one place that turns any of them, and Litestar's own
-exceptions, into `{"error": {"code", "message"}}` or an HTML page.
+Domain code in every package raises `Refusal(code, message, status)`; this module is the one
+place that turns a refusal, and Litestar's own exceptions, into `{"error": {"code",
+"message"}}` or an HTML page.
 """
 
 from __future__ import annotations
@@ -39,12 +39,18 @@ _FRIENDLY = {
 }
 
 
-class ClientError(Exception):
-    """Something the client asked that cannot be done; `code` is machine-readable."""
+class Refusal(Exception):
+    """What the rules will not do, and why: `code` for programs (API.md names them), the
+    message for people, `status` for HTTP. Raised by the state machine, rules and services;
+    it changed nothing."""
 
-    def __init__(self, status_code: int, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, status: int = 422) -> None:
         super().__init__(message)
-        self.status_code, self.code = status_code, code
+        self.code, self.status = code, status
+
+    @property
+    def message(self) -> str:
+        return str(self)
 
 
 def describe(exc: Exception) -> tuple[int, str, str]:
@@ -56,9 +62,8 @@ def describe(exc: Exception) -> tuple[int, str, str]:
         if status == 403 and "CSRF" in str(exc.detail):
             return 403, "csrf_failed", "The form was stale or came from another site; reload the page and try again."
         return status, _CODES.get(status, f"http_{status}"), _FRIENDLY.get(str(exc.detail), str(exc.detail))
-    code, status = getattr(exc, "code", None), getattr(exc, "status_code", None)
-    if isinstance(code, str) and isinstance(status, int):  # a domain error of one of the packages
-        return status, code, str(exc)
+    if isinstance(exc, Refusal):
+        return exc.status, exc.code, exc.message
     return HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 
 from litestar.connection import ASGIConnection, WebSocket
 from litestar.exceptions import NotAuthorizedException
@@ -10,7 +13,9 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
-from litestar.types import Empty, Receive, Scope, Send
+from litestar.config.csrf import CSRFConfig
+from litestar.params import Dependency
+from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.accounts.services import Viewer, viewer_for_account_id, viewer_for_token
@@ -24,35 +29,39 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def db_session(connection: ASGIConnection[Any, Any, Any, Any]) -> AsyncSession:
-    """The request's own database session (the SQLAlchemy plugin closes it after the response)."""
-    config = connection.app.state["consent_db_config"]
-    return config.provide_session(connection.app.state, connection.scope)
-
-
 class AccountAuthMiddleware(AbstractAuthenticationMiddleware):
     """Resolves a Viewer from a bearer token or the session cookie; anonymous is allowed here
-    and refused by the `requires_account` guard where it matters."""
+    and refused by the `requires_account` guard where it matters. It looks the viewer up in
+    the request's own database session, which the handler then shares."""
+
+    def __init__(self, app: ASGIApp, db_config: SQLAlchemyAsyncConfig, **options: Any) -> None:
+        super().__init__(app, **options)
+        self.db_config = db_config
+
+    def db_session(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AsyncSession:
+        """The request's own database session (the SQLAlchemy plugin closes it after the response)."""
+        return self.db_config.provide_session(connection.app.state, connection.scope)
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         viewer: Viewer | None = None
         token = bearer_token(connection)
         if token is not None:
-            viewer = await viewer_for_token(db_session(connection), token)
+            viewer = await viewer_for_token(self.db_session(connection), token)
             if viewer is None:
                 raise NotAuthorizedException("The bearer token is not valid; it may have been revoked.")
         else:
             session = connection.scope.get("session")
             account_id = session.get(SESSION_ACCOUNT_KEY) if isinstance(session, dict) else None
             if account_id:
-                viewer = await viewer_for_account_id(db_session(connection), account_id)
+                viewer = await viewer_for_account_id(self.db_session(connection), account_id)
         return AuthenticationResult(user=viewer, auth=token)
 
 
-async def identify_socket(socket: WebSocket[Any, Any, Any], token: str | None) -> Viewer | None:
+async def identify_socket(sessions: Callable[[], AsyncSession], socket: WebSocket[Any, Any, Any],
+                          token: str | None) -> Viewer | None:
     """Who opened a meeting socket: the token in its hello (for clients without the cookie),
     else the browser's session. Its own short database session: a socket lives for hours."""
-    async with socket.app.state["consent_sessions"]() as db:
+    async with sessions() as db:
         if token:
             return await viewer_for_token(db, token)
         session = socket.scope.get("session")
@@ -73,11 +82,14 @@ class TokenAwareCSRFMiddleware(CSRFMiddleware):
 
     UNPROTECTED = {("POST", "/api/accounts"), ("POST", "/api/sessions")}
 
+    def __init__(self, app: ASGIApp, config: CSRFConfig, session_key: str) -> None:
+        super().__init__(app, config)
+        self.session_key = session_key
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
-            session_key = scope["app"].state["consent_session_config"].key
-            no_session = scope["path"].startswith("/api/") and session_key not in connection.cookies
+            no_session = scope["path"].startswith("/api/") and self.session_key not in connection.cookies
             if bearer_token(connection) or no_session or (scope["method"], scope["path"]) in self.UNPROTECTED:
                 await self.app(scope, receive, send)
                 return
@@ -106,9 +118,12 @@ class SessionConfig(ServerSideSessionConfig):
     _backend_class = RotatingSessionBackend
 
 
-async def start_session(connection: ASGIConnection[Any, Any, Any, Any], viewer: Viewer) -> None:
+# As handlers are given it: a config is not input, so Litestar need not validate it.
+InjectedSessionConfig = Annotated[SessionConfig, Dependency(skip_validation=True)]
+
+
+async def start_session(connection: ASGIConnection[Any, Any, Any, Any], config: SessionConfig, viewer: Viewer) -> None:
     """Signs `viewer` in on this browser with a fresh session id; the old session is deleted."""
-    config: SessionConfig = connection.app.state["consent_session_config"]
     old_id = connection.cookies.get(config.key)
     if old_id:
         await config.get_store_from_app(connection.app).delete(old_id)
