@@ -64,7 +64,7 @@ def layout(circles: Sequence[tuple[uuid.UUID, uuid.UUID | None, str, bool]],
         children.setdefault(parent_id, []).append(circle_id)
         boxes[circle_id] = Box(id=circle_id, name=name, private=private,
                                links=[f"{role}: {person}" for role, person in sorted(links.get(circle_id, []))])
-    next_x = MARGIN
+    next_x: float = MARGIN
 
     def place(circle_id: uuid.UUID, depth: int) -> None:
         nonlocal next_x

@@ -90,7 +90,7 @@ class TokenAwareCSRFMiddleware(CSRFMiddleware):
         if scope["type"] == "http":
             connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
             no_session = scope["path"].startswith("/api/") and self.session_key not in connection.cookies
-            if bearer_token(connection) or no_session or (scope["method"], scope["path"]) in self.UNPROTECTED:
+            if bearer_token(connection) or no_session or (connection.scope["method"], scope["path"]) in self.UNPROTECTED:
                 await self.app(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)

@@ -25,7 +25,9 @@ def run_migrations(connection: Connection) -> None:
 
 
 async def run_async() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None, "consent.base.db.alembic_config sets the database URL"
+    engine = create_engine(url)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(run_migrations)
