@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 
@@ -15,7 +15,7 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.params import Dependency
-from litestar.types import ASGIApp, Empty, Receive, Scope, Send
+from litestar.types import ASGIApp, Empty, HTTPScope, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.accounts.services import Viewer, viewer_for_account_id, viewer_for_token
@@ -90,7 +90,7 @@ class TokenAwareCSRFMiddleware(CSRFMiddleware):
         if scope["type"] == "http":
             connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
             no_session = scope["path"].startswith("/api/") and self.session_key not in connection.cookies
-            if bearer_token(connection) or no_session or (connection.scope["method"], scope["path"]) in self.UNPROTECTED:
+            if bearer_token(connection) or no_session or (cast("HTTPScope", scope)["method"], scope["path"]) in self.UNPROTECTED:
                 await self.app(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
