@@ -3,7 +3,6 @@ checks the rules of circles.rules and who is asking."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from circles import rules
 from circles.models import Circle, Domain, Invitation, Membership, Role, person
 from consent.base.errors import Refusal
+from consent.base.tokens import hash_token
 
 
 def not_found(what: str = "circle") -> Refusal:
@@ -233,17 +233,13 @@ async def remove_role(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.U
     await db.flush()
 
 
-def _invitation_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def invite(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID, name: str, email: str) -> str:
     """Returns the secret part of the invitation link; only its hash is stored."""
     circle = await get_visible(db, circle_id, account_id)
     await _require_steward(db, circle, account_id)
     token = secrets.token_urlsafe(24)
     db.add(Invitation(circle_id=circle.id, name=rules.clean_name(name), email=rules.clean_email(email),
-                      token_hash=_invitation_hash(token), invited_by_id=account_id))
+                      token_hash=hash_token(token), invited_by_id=account_id))
     await db.flush()
     return token
 
@@ -253,7 +249,7 @@ def invitation_link(base_url: str, token: str) -> str:
 
 
 async def open_invitation(db: AsyncSession, token: str) -> tuple[Invitation, Circle]:
-    invitation = await db.scalar(select(Invitation).where(Invitation.token_hash == _invitation_hash(token)))
+    invitation = await db.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
     if invitation is None or invitation.accepted_at is not None:
         raise Refusal("not_found", "This invitation link is not valid or was used already.", status=404)
     return invitation, await db.get(Circle, invitation.circle_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import secrets
 import uuid
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.accounts.models import Account, ApiToken
 from consent.base.errors import Refusal
+from consent.base.tokens import hash_token
 
 # Argon2id with argon2-cffi's defaults (RFC 9106, low memory). The test suite alone sets
 # CONSENT_FAST_PASSWORD_HASHES=1 for the cheapest parameters: each of its hundreds of sign-ups
@@ -51,10 +51,6 @@ def viewer_of(account: Account, token_id: uuid.UUID | None = None) -> Viewer:
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def sign_up(db: AsyncSession, name: str, email: str, password: str) -> Account:
@@ -94,14 +90,14 @@ async def authenticate(db: AsyncSession, email: str, password: str) -> Account |
 async def issue_token(db: AsyncSession, account: Account | Viewer, label: str = "") -> tuple[ApiToken, str]:
     """Returns the stored token row and the token itself, which is shown once and never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(account_id=account.id, token_hash=_token_hash(token), label=label[:100])
+    row = ApiToken(account_id=account.id, token_hash=hash_token(token), label=label[:100])
     db.add(row)
     await db.flush()
     return row, token
 
 
 async def viewer_for_token(db: AsyncSession, token: str) -> Viewer | None:
-    row = await db.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    row = await db.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None:
         return None
     account = await db.get(Account, row.account_id)
