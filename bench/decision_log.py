@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from circles.models import Circle, Domain, Membership  # noqa: E402
 from consent.base import db  # noqa: E402
 from consent.accounts.models import Account, ApiToken  # noqa: E402
-from consent.accounts.services import _token_hash  # noqa: E402
+from consent.base.tokens import hash_token  # noqa: E402
 from consent.app import create_app  # noqa: E402
 from consent.decisions import rules, services  # noqa: E402
 from consent.base.settings import Settings  # noqa: E402
@@ -75,7 +75,7 @@ async def fill(url: str, count: int) -> uuid.UUID:
             viewer, other = uuid.uuid4(), uuid.uuid4()
             for account_id, name in ((viewer, "Viewer"), (other, "Other")):
                 session.add(Account(id=account_id, name=name, email=f"{name.lower()}@bench.example", password_hash="-"))
-            session.add(ApiToken(account_id=viewer, token_hash=_token_hash(TOKEN)))
+            session.add(ApiToken(account_id=viewer, token_hash=hash_token(TOKEN)))
             organisation = uuid.uuid4()
             circle_ids = [organisation] + [uuid.uuid4() for _ in range(CIRCLES - 1)]
             for number, circle_id in enumerate(circle_ids):

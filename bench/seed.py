@@ -8,7 +8,6 @@ has asked question q1 and may answer it again and again (the steady stream of ac
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from circles.models import Circle, Domain, Membership
 from consent.base import db
+from consent.base.tokens import hash_token
 from consent.accounts.models import Account, ApiToken
 from rounds import services
 
@@ -60,7 +60,7 @@ async def _seed(url: str, rooms: int, room_size: int, assembly: int) -> tuple[li
             session.add_all([Account(id=ids[i], name=f"Member {i:04d}", email=f"m{i}@bench.example",
                                      password_hash=password_hash) for i in range(people)])
             await session.flush()
-            session.add_all([ApiToken(account_id=ids[i], token_hash=hashlib.sha256(token_of(i).encode()).hexdigest())
+            session.add_all([ApiToken(account_id=ids[i], token_hash=hash_token(token_of(i)))
                              for i in range(people)])
             meetings = []
             for r in range(rooms):

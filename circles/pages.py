@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 import msgspec
@@ -18,6 +17,7 @@ from consent.base.web import Form, Page
 from circles.models import Domain
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal
+from consent.base.forms import parse_date, parse_uuid
 
 class CircleForm(msgspec.Struct):
     name: str = ""
@@ -47,24 +47,6 @@ class SettingsForm(msgspec.Struct):
     private: str = ""
     silence_is_consent: str = ""
     default_review_months: str = "6"
-
-
-def parse_date(value: str, field: str) -> date | None:
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise Refusal("invalid", f"{field}: a date like 2027-05-31") from exc
-
-
-def parse_uuid(value: str, field: str) -> uuid.UUID | None:
-    if not value.strip():
-        return None
-    try:
-        return uuid.UUID(value.strip())
-    except ValueError as exc:
-        raise Refusal("invalid", f"{field}: not a valid choice") from exc
 
 
 async def circle_page(request: Request[Any, Any, Any], db: AsyncSession, page: Page, circle_id: uuid.UUID,
@@ -133,7 +115,7 @@ class CirclePages(Controller):
                          data: Annotated[DomainForm, Form]) -> Template | Redirect:
         async def action() -> None:
             await services.add_domain(db_session, request.user.id, circle_id, data.name, data.description,
-                                      parse_uuid(data.parent_domain_id, "parent_domain_id"))
+                                      parse_uuid(data.parent_domain_id, "parent_domain_id", "not a valid choice"))
 
         return await self._act(request, db_session, page, circle_id, action, f"The domain {data.name.strip()} was added.",
                                {"domain_name": data.name, "domain_description": data.description,
@@ -146,7 +128,7 @@ class CirclePages(Controller):
             member = await services.member_by_email(db_session, data.email)
             roles = [data.role] if data.role.strip() else []
             await services.add_member(db_session, request.user.id, circle_id, member.id, roles,
-                                      parse_date(data.term_ends_on, "term_ends_on"), today(clock))
+                                      parse_date(data.term_ends_on, "term_ends_on", "a date like 2027-05-31"), today(clock))
 
         done = f"{data.email.strip()} was given the role {data.role.strip()}." if data.role.strip() else f"{data.email.strip()} was added."
         return await self._act(request, db_session, page, circle_id, action, done,

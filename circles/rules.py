@@ -6,7 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date
+
 from consent.base.errors import Refusal
+from consent.base.text import clean_name
 
 FACILITATOR, SECRETARY, LEADER, DELEGATE = "facilitator", "secretary", "leader", "delegate"
 STANDARD_ROLES = (FACILITATOR, SECRETARY, LEADER, DELEGATE)
@@ -14,30 +16,6 @@ STANDARD_ROLES = (FACILITATOR, SECRETARY, LEADER, DELEGATE)
 # parent circle's link into it, so may change it too.
 STEWARD_ROLES = frozenset({FACILITATOR, SECRETARY, LEADER})
 LINK_ROLES = frozenset({LEADER, DELEGATE})
-MAX_NAME = 100
-
-
-def clean_text(text: str, what: str) -> str:
-    if "\x00" in text:  # PostgreSQL stores no NUL character; no person types one
-        raise Refusal("invalid", f"{what}: must not contain the NUL character")
-    return text.strip()
-
-
-def clean_name(name: str, what: str = "name") -> str:
-    cleaned = " ".join(clean_text(name, what).split())
-    if not cleaned:
-        raise Refusal("empty_name", f"{what}: must not be empty")
-    if len(cleaned) > MAX_NAME:
-        raise Refusal("name_too_long", f"{what}: at most {MAX_NAME} characters")
-    return cleaned
-
-
-def clean_email(email: str) -> str:
-    cleaned = email.strip().lower()
-    local, at, host = cleaned.partition("@")
-    if not (local and at and "." in host and " " not in cleaned and "\x00" not in cleaned and len(cleaned) <= 254):
-        raise Refusal("invalid", "email: must look like name@example.org")
-    return cleaned
 
 
 def clean_role(name: str) -> str:

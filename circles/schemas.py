@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated
 
 import msgspec
 
-Text = Annotated[str, msgspec.Meta(max_length=5000)]
-ShortText = Annotated[str, msgspec.Meta(max_length=200)]
+from consent.base.text import Description, Email, Name
 
 
 class NewCircle(msgspec.Struct, forbid_unknown_fields=True):
-    name: ShortText
-    aim: Text = ""
+    name: Name
+    aim: Description = ""
     parent_id: uuid.UUID | None = None
 
 
 class CircleChange(msgspec.Struct, forbid_unknown_fields=True):
-    name: ShortText | None = None
-    aim: Text | None = None
+    name: Name | None = None
+    aim: Description | None = None
     parent_id: uuid.UUID | None = None
     private: bool | None = None
     default_review_months: int | None = None
@@ -28,20 +26,20 @@ class CircleChange(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class NewMember(msgspec.Struct, forbid_unknown_fields=True):
-    email: ShortText
-    roles: list[ShortText] = []
+    email: Email
+    roles: list[Name] = []
     term_ends_on: date | None = None
 
 
 class NewDomain(msgspec.Struct, forbid_unknown_fields=True):
-    name: ShortText
-    description: Text = ""
+    name: Name
+    description: Description = ""
     parent_domain_id: uuid.UUID | None = None
 
 
 class NewInvitation(msgspec.Struct, forbid_unknown_fields=True):
-    name: ShortText
-    email: Annotated[str, msgspec.Meta(max_length=254, pattern=r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$")]
+    name: Name
+    email: Email
 
 
 class RoleOut(msgspec.Struct):

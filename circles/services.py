@@ -3,7 +3,6 @@ checks the rules of circles.rules and who is asking."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from circles import rules
 from circles.models import Circle, Domain, Invitation, Membership, Role, person
 from consent.base.errors import Refusal
+from consent.base.text import MAX_DESCRIPTION, clean_email, clean_name, clean_text
+from consent.base.tokens import hash_token
 
 
 def not_found(what: str = "circle") -> Refusal:
@@ -101,15 +102,15 @@ async def _require_steward(db: AsyncSession, circle: Circle, account_id: uuid.UU
 
 async def create_circle(db: AsyncSession, account_id: uuid.UUID, name: str, aim: str,
                         parent_id: uuid.UUID | None = None) -> Circle:
-    name = rules.clean_name(name)
+    name = clean_name(name)
     circle_id = uuid.uuid4()
     if parent_id is None:
-        circle = Circle(id=circle_id, name=name, aim=rules.clean_text(aim, "aim"), organisation_id=circle_id)
+        circle = Circle(id=circle_id, name=name, aim=clean_text(aim, "aim", MAX_DESCRIPTION), organisation_id=circle_id)
         roles = [Role(name=rules.FACILITATOR)]  # someone must be able to move the new organisation on
     else:
         parent = await get_visible(db, parent_id, account_id)
         await _require_steward(db, parent, account_id)
-        circle = Circle(id=circle_id, name=name, aim=rules.clean_text(aim, "aim"), parent_id=parent.id,
+        circle = Circle(id=circle_id, name=name, aim=clean_text(aim, "aim", MAX_DESCRIPTION), parent_id=parent.id,
                         organisation_id=parent.organisation_id)
         roles = []
     db.add(circle)
@@ -133,9 +134,9 @@ async def update_circle(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid
         await _require_steward(db, await get_visible(db, parent_id, account_id), account_id)
         circle.parent_id = parent_id
     if name is not None:
-        circle.name = rules.clean_name(name)
+        circle.name = clean_name(name)
     if aim is not None:
-        circle.aim = rules.clean_text(aim, "aim")
+        circle.aim = clean_text(aim, "aim", MAX_DESCRIPTION)
     if private is not None:
         circle.private = private
     if default_review_months is not None:
@@ -151,7 +152,7 @@ async def update_circle(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid
 async def add_domain(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID, name: str, description: str = "",
                      parent_domain_id: uuid.UUID | None = None) -> Domain:
     circle = await get_visible(db, circle_id, account_id)
-    name = rules.clean_name(name)
+    name = clean_name(name)
     if parent_domain_id is None:
         await _require_steward(db, circle, account_id)
     else:
@@ -161,7 +162,7 @@ async def add_domain(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UU
         rules.check_delegation(parent_domain.circle_id, circle.parent_id)
         # Delegating is the holder's act: the parent circle's stewards decide it.
         await _require_steward(db, await db.get(Circle, parent_domain.circle_id), account_id)
-    domain = Domain(circle_id=circle.id, name=name, description=rules.clean_text(description, "description"), parent_domain_id=parent_domain_id)
+    domain = Domain(circle_id=circle.id, name=name, description=clean_text(description, "description", MAX_DESCRIPTION), parent_domain_id=parent_domain_id)
     db.add(domain)
     await db.flush()
     return domain
@@ -213,7 +214,7 @@ class Person(NamedTuple):
 
 async def member_by_email(db: AsyncSession, email: str) -> Person:
     row = (await db.execute(select(person.c.id, person.c.name, person.c.email)
-                            .where(person.c.email == rules.clean_email(email)))).one_or_none()
+                            .where(person.c.email == clean_email(email)))).one_or_none()
     if row is None:
         raise Refusal("no_such_account", f"email: nobody has an account with {email}; send them an invitation link instead")
     return Person(*row)
@@ -233,17 +234,13 @@ async def remove_role(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.U
     await db.flush()
 
 
-def _invitation_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def invite(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID, name: str, email: str) -> str:
     """Returns the secret part of the invitation link; only its hash is stored."""
     circle = await get_visible(db, circle_id, account_id)
     await _require_steward(db, circle, account_id)
     token = secrets.token_urlsafe(24)
-    db.add(Invitation(circle_id=circle.id, name=rules.clean_name(name), email=rules.clean_email(email),
-                      token_hash=_invitation_hash(token), invited_by_id=account_id))
+    db.add(Invitation(circle_id=circle.id, name=clean_name(name), email=clean_email(email),
+                      token_hash=hash_token(token), invited_by_id=account_id))
     await db.flush()
     return token
 
@@ -253,7 +250,7 @@ def invitation_link(base_url: str, token: str) -> str:
 
 
 async def open_invitation(db: AsyncSession, token: str) -> tuple[Invitation, Circle]:
-    invitation = await db.scalar(select(Invitation).where(Invitation.token_hash == _invitation_hash(token)))
+    invitation = await db.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
     if invitation is None or invitation.accepted_at is not None:
         raise Refusal("not_found", "This invitation link is not valid or was used already.", status=404)
     return invitation, await db.get(Circle, invitation.circle_id)

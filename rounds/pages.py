@@ -20,6 +20,7 @@ from rounds.controllers import take
 from rounds.diff import word_diff
 from rounds.writer import ActionWriter
 from consent.base.errors import Refusal
+from consent.base.forms import parse_field
 
 PHASE_NAMES = {
     "draft": "Draft", "clarifying": "Clarifying questions", "reacting": "Reaction round", "consenting": "Consent round",
@@ -48,15 +49,6 @@ class ActionForm(msgspec.Struct):
     objection_id: str = ""
     on_behalf_of: str = ""
     member_id: str = ""
-
-
-def _parse(value: str, parse: Any, field: str, example: str) -> Any:
-    if not value.strip():
-        return None
-    try:
-        return parse(value.strip())
-    except ValueError as exc:
-        raise Refusal("invalid", f"{field}: {example}") from exc
 
 
 async def open_proposals_section(db: AsyncSession, circle_id: uuid.UUID, viewer_id: uuid.UUID) -> dict[str, Any]:
@@ -133,13 +125,13 @@ class ProposalPages(Controller):
     async def create(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, circle_id: uuid.UUID,
                      data: Annotated[ProposalForm, Form]) -> Template | Redirect:
         try:
-            closes_at = _parse(data.closes_at, datetime.fromisoformat, "closes_at", "a date and time")
+            closes_at = parse_field(data.closes_at, datetime.fromisoformat, "closes_at", "a date and time")
             proposal = await services.create_proposal(
                 db_session, request.user.id, circle_id, title=data.title, driver=data.driver, text=data.text,
-                domain_id=_parse(data.domain_id, uuid.UUID, "domain_id", "choose one of the circle's domains")
+                domain_id=parse_field(data.domain_id, uuid.UUID, "domain_id", "choose one of the circle's domains")
                 or uuid.UUID(int=0),
                 mode=data.mode, now=page.clock(), evaluation=data.evaluation,
-                review_by=_parse(data.review_by, date.fromisoformat, "review_by", "a date like 2027-06-30"),
+                review_by=parse_field(data.review_by, date.fromisoformat, "review_by", "a date like 2027-06-30"),
                 closes_at=closes_at.replace(tzinfo=closes_at.tzinfo or UTC) if closes_at else None)
         except Refusal as refusal:
             await db_session.rollback()

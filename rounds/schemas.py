@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 import msgspec
 
-Text = Annotated[str, msgspec.Meta(max_length=20_000)]
+from consent.base.text import Text, Title
 
 
 class NewProposal(msgspec.Struct, forbid_unknown_fields=True):
-    title: Annotated[str, msgspec.Meta(max_length=200)]
+    title: Title
     driver: Text
     text: Text
     domain_id: uuid.UUID

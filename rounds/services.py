@@ -20,6 +20,7 @@ from rounds import machine
 from rounds.models import Decision, Event, Proposal, Revision
 from consent.base.clock import Clock
 from consent.base.errors import Refusal
+from consent.base.text import MAX_TEXT, MAX_TITLE, clean_text
 
 MODES = ("live", "async")
 
@@ -27,17 +28,6 @@ def add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def _clean(value: str, field: str, limit: int) -> str:
-    value = value.strip()
-    if not value:
-        raise Refusal("invalid", f"{field}: must not be empty")
-    if len(value) > limit:
-        raise Refusal("invalid", f"{field}: at most {limit} characters")
-    if "\x00" in value:  # PostgreSQL stores no NUL character
-        raise Refusal("invalid", f"{field}: must not contain the NUL character")
-    return value
 
 
 async def member_of(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID) -> Circle:
@@ -74,8 +64,9 @@ async def create_proposal(db: AsyncSession, account_id: uuid.UUID, circle_id: uu
     state = machine.Proposal(mode=mode, author=account_id, members=frozenset())
     proposal = Proposal(
         id=proposal_id, circle_id=circle.id, domain_id=domain.id, author_id=account_id,
-        title=_clean(title, "title", 200), driver=_clean(driver, "driver", 20_000), text=_clean(text, "text", 20_000),
-        evaluation=_clean(evaluation, "evaluation", 20_000) if evaluation.strip() else "", mode=mode,
+        title=clean_text(title, "title", MAX_TITLE, required=True),
+        driver=clean_text(driver, "driver", MAX_TEXT, required=True), text=clean_text(text, "text", MAX_TEXT, required=True),
+        evaluation=clean_text(evaluation, "evaluation", MAX_TEXT), mode=mode,
         state=state.phase, revision=1, seq=0, review_by=review_by,
         closes_at=closes_at, supersedes_id=supersedes, machine=machine.snapshot(state),
     )

@@ -6,19 +6,22 @@ from typing import Annotated
 
 import msgspec
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$")]
+from consent.base.text import MAX_EMAIL, MAX_NAME, Email
+
+# A person's name is kept as typed (trimmed), so its limit holds on the wire (400), not after
+# whitespace is collapsed as for a circle's name.
+AccountName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=1000)]
 
 
 class SignUp(msgspec.Struct, forbid_unknown_fields=True):
-    name: Name
+    name: AccountName
     email: Email
     password: Password
 
 
 class SignIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: Annotated[str, msgspec.Meta(max_length=254)]
+    email: Annotated[str, msgspec.Meta(max_length=MAX_EMAIL)]  # any text: a wrong one is wrong credentials
     password: Annotated[str, msgspec.Meta(max_length=1000)]
 
 

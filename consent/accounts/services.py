@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import secrets
 import uuid
@@ -18,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.accounts.models import Account, ApiToken
 from consent.base.errors import Refusal
+from consent.base.text import MAX_NAME, clean_email, clean_text
+from consent.base.tokens import hash_token
 
 # Argon2id with argon2-cffi's defaults (RFC 9106, low memory). The test suite alone sets
 # CONSENT_FAST_PASSWORD_HASHES=1 for the cheapest parameters: each of its hundreds of sign-ups
@@ -49,21 +50,8 @@ def viewer_of(account: Account, token_id: uuid.UUID | None = None) -> Viewer:
     return Viewer(id=account.id, name=account.name, email=account.email, token_id=token_id)
 
 
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def sign_up(db: AsyncSession, name: str, email: str, password: str) -> Account:
-    name, email = name.strip(), normalise_email(email)
-    if not name:
-        raise Refusal("invalid", "name: must not be empty", 422)
-    for field, value in (("name", name), ("email", email)):
-        if "\x00" in value:  # PostgreSQL stores no NUL character
-            raise Refusal("invalid", f"{field}: must not contain the NUL character", 422)
+    name, email = clean_text(name, "name", MAX_NAME, required=True), clean_email(email)
     if await db.scalar(select(Account.id).where(Account.email == email)):
         raise Refusal("email_taken", f"An account with the email {email} already exists; sign in instead.", 409)
     password_hash = await anyio.to_thread.run_sync(_hasher.hash, password)
@@ -78,8 +66,12 @@ async def sign_up(db: AsyncSession, name: str, email: str, password: str) -> Acc
 
 
 async def authenticate(db: AsyncSession, email: str, password: str) -> Account | None:
-    # An address with a NUL character cannot exist (and PostgreSQL refuses to compare one).
-    account = None if "\x00" in email else await db.scalar(select(Account).where(Account.email == normalise_email(email)))
+    try:
+        email = clean_email(email)
+    except Refusal:  # no account has it (and PostgreSQL refuses to compare a NUL character)
+        account = None
+    else:
+        account = await db.scalar(select(Account).where(Account.email == email))
 
     def verify() -> bool:
         try:
@@ -94,14 +86,14 @@ async def authenticate(db: AsyncSession, email: str, password: str) -> Account |
 async def issue_token(db: AsyncSession, account: Account | Viewer, label: str = "") -> tuple[ApiToken, str]:
     """Returns the stored token row and the token itself, which is shown once and never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(account_id=account.id, token_hash=_token_hash(token), label=label[:100])
+    row = ApiToken(account_id=account.id, token_hash=hash_token(token), label=label[:100])
     db.add(row)
     await db.flush()
     return row, token
 
 
 async def viewer_for_token(db: AsyncSession, token: str) -> Viewer | None:
-    row = await db.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    row = await db.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None:
         return None
     account = await db.get(Account, row.account_id)

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from consent.base.errors import Refusal
+from consent.base.forms import parse_date, parse_uuid
 
 DUE_DAYS = 30  # "due soon": the review date is within this many days
 STATUSES = ("active", "due", "overdue", "retired", "superseded")
@@ -118,18 +119,7 @@ def _one(params: Mapping[str, Sequence[str]], name: str) -> str:
 
 
 def _uuid(params: Mapping[str, Sequence[str]], name: str) -> uuid.UUID | None:
-    value = _one(params, name)
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError as exc:
-        raise invalid(f"{name}: not a valid id") from exc
-
-
-def parse_date(value: str, name: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip()) if value.strip() else None
-    except ValueError as exc:
-        raise invalid(f"{name}: a date like 2027-06-30") from exc
+    return parse_uuid(_one(params, name), name)
 
 
 def parse_filters(params: Mapping[str, Sequence[str]]) -> Filters:

@@ -4,7 +4,6 @@ the circles of their organisations, less the private circles they are not a memb
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from circles.models import Circle, Domain
 from consent.decisions import rules
 from consent.decisions.models import CalendarFeed, Review
 from consent.base.errors import Refusal
+from consent.base.tokens import hash_token
 from rounds import services as rounds
 from rounds.models import Decision, Proposal, Revision
 
@@ -301,15 +301,11 @@ async def due_for_review(db: AsyncSession, account_id: uuid.UUID, today: date,
     return [d for d in described if d["status"] == "overdue"], [d for d in described if d["status"] == "due"]
 
 
-def _feed_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def new_feed(db: AsyncSession, account_id: uuid.UUID) -> str:
     """A new secret for the account's calendar link; the old link stops working."""
     await revoke_feed(db, account_id)
     token = FEED_PREFIX + secrets.token_urlsafe(24)
-    db.add(CalendarFeed(account_id=account_id, token_hash=_feed_hash(token)))
+    db.add(CalendarFeed(account_id=account_id, token_hash=hash_token(token)))
     await db.flush()
     return token
 
@@ -324,4 +320,4 @@ async def has_feed(db: AsyncSession, account_id: uuid.UUID) -> bool:
 
 
 async def feed_account(db: AsyncSession, token: str) -> uuid.UUID | None:
-    return await db.scalar(select(CalendarFeed.account_id).where(CalendarFeed.token_hash == _feed_hash(token)))
+    return await db.scalar(select(CalendarFeed.account_id).where(CalendarFeed.token_hash == hash_token(token)))

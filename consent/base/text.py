@@ -1,0 +1,62 @@
+"""What typed text may be, everywhere it arrives: API bodies, forms, sockets and services use
+these rules and limits, so they agree.
+
+Two halves from the same numbers: the clean_* functions are the rules (a Refusal with the
+field named), and the msgspec types bound what a request body may carry before any rule runs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import msgspec
+
+from consent.base.errors import Refusal
+
+MAX_NAME = 100  # a circle, domain or role name, or a person's
+MAX_EMAIL = 254  # the longest address SMTP delivers (RFC 5321)
+MAX_TITLE = 200
+MAX_DESCRIPTION = 5000  # a circle's aim, a domain's description
+MAX_TEXT = 20_000  # a proposal's text, driver and evaluation
+
+_ADDRESS = r"[^@\s]+@[^@\s]+\.[^@\s]+"  # name@host.tld; deliverability is the mail server's business
+
+# A name on the wire has room for the whitespace clean_name collapses; the rule then holds it
+# to MAX_NAME and says so (name_too_long).
+Name = Annotated[str, msgspec.Meta(max_length=2 * MAX_NAME)]
+Title = Annotated[str, msgspec.Meta(max_length=MAX_TITLE)]
+Description = Annotated[str, msgspec.Meta(max_length=MAX_DESCRIPTION)]
+Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
+Email = Annotated[str, msgspec.Meta(max_length=MAX_EMAIL, pattern=rf"^\s*{_ADDRESS}\s*$")]
+
+
+def clean_text(text: str, what: str, max_length: int | None = None, *, required: bool = False) -> str:
+    """Trimmed text, refused if empty (when required), too long, or holding a NUL character,
+    which PostgreSQL cannot store and no person types."""
+    text = text.strip()
+    if required and not text:
+        raise Refusal("invalid", f"{what}: must not be empty")
+    if max_length is not None and len(text) > max_length:
+        raise Refusal("invalid", f"{what}: at most {max_length} characters")
+    if "\x00" in text:
+        raise Refusal("invalid", f"{what}: must not contain the NUL character")
+    return text
+
+
+def clean_name(name: str, what: str = "name") -> str:
+    """A name with its whitespace collapsed, so "Ops  team" and "Ops team" are one name."""
+    cleaned = " ".join(clean_text(name, what).split())
+    if not cleaned:
+        raise Refusal("empty_name", f"{what}: must not be empty")
+    if len(cleaned) > MAX_NAME:
+        raise Refusal("name_too_long", f"{what}: at most {MAX_NAME} characters")
+    return cleaned
+
+
+def clean_email(email: str) -> str:
+    """The one form an address is stored and looked up in: trimmed and lower-cased."""
+    cleaned = clean_text(email, "email").lower()
+    if len(cleaned) > MAX_EMAIL or not re.fullmatch(_ADDRESS, cleaned):
+        raise Refusal("invalid", "email: must look like name@example.org")
+    return cleaned
