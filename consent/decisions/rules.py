@@ -13,15 +13,17 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import urlencode
 
 from consent.base.errors import Refusal
 
 DUE_DAYS = 30  # "due soon": the review date is within this many days
-STATUSES = ("active", "due", "overdue", "retired", "superseded")
+Status = Literal["active", "due", "overdue", "retired", "superseded"]
+STATUSES: tuple[Status, ...] = get_args(Status)
 IN_FORCE = ("active", "due", "overdue")  # stored as "active"; the review date tells which
-OUTCOMES = ("reaffirm", "retire", "amend")
+Outcome = Literal["reaffirm", "retire", "amend"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 MAX_QUERY, MAX_TERMS = 200, 10
 TRUE, FALSE = ("1", "true", "on", "yes"), ("0", "false", "off", "no")
