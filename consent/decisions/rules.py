@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal, get_args
 from urllib.parse import urlencode
 
+import icalendar
+
 from consent.base.errors import Refusal
 
 DUE_DAYS = 30  # "due soon": the review date is within this many days
@@ -211,40 +213,29 @@ def render_csv(decisions: Iterable[Mapping[str, Any]]) -> Iterable[str]:
     yield buffer.getvalue()
 
 
-def _ics_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
-
-
-def _fold(line: str) -> str:
-    """RFC 5545: lines of at most 75 octets, continued on lines that start with a space."""
-    raw, parts = line.encode(), []
-    while len(raw) > 75:
-        cut = 75 if not parts else 74
-        while cut and (raw[cut] & 0xC0) == 0x80:  # never split a UTF-8 character
-            cut -= 1
-        parts.append(raw[:cut].decode())
-        raw = raw[cut:]
-    parts.append(raw.decode())
-    return "\r\n ".join(parts)
-
-
 def render_ics(decisions: Iterable[Mapping[str, Any]], base_url: str, now: datetime, host: str) -> str:
     """A calendar with one all-day event on the review date of each decision in force."""
-    stamp = now.strftime("%Y%m%dT%H%M%SZ")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//consent//decision log//EN", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", "X-WR-CALNAME:consent: decision reviews"]
+    calendar = icalendar.Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", "-//consent//decision log//EN")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", "consent: decision reviews")
     for d in decisions:
         if d["status"] not in IN_FORCE:
             continue
         day = date.fromisoformat(d["review_by"])
         url = base_url.rstrip("/") + d["url"]
-        lines += ["BEGIN:VEVENT", f"UID:decision-{d['id']}@{host}", f"DTSTAMP:{stamp}",
-                  f"DTSTART;VALUE=DATE:{day.strftime('%Y%m%d')}",
-                  f"DTEND;VALUE=DATE:{(day + timedelta(days=1)).strftime('%Y%m%d')}",
-                  f"SUMMARY:{_ics_text('Review: ' + d['title'] + ' (' + d['circle']['name'] + ')')}",
-                  f"DESCRIPTION:{_ics_text(d['text'] + chr(10) + chr(10) + url)}", f"URL:{url}", "END:VEVENT"]
-    lines.append("END:VCALENDAR")
-    return "".join(_fold(line) + "\r\n" for line in lines)
+        event = icalendar.Event()
+        event.add("uid", f"decision-{d['id']}@{host}")
+        event.add("dtstamp", now)
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
+        event.add("summary", f"Review: {d['title']} ({d['circle']['name']})")
+        event.add("description", f"{d['text']}\n\n{url}")
+        event.add("url", url)
+        calendar.add_component(event)
+    return calendar.to_ical().decode()
 
 
 def render_markdown(d: Mapping[str, Any], base_url: str) -> str:
