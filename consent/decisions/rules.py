@@ -1,6 +1,6 @@
 """The decision log's pure rules: a decision's status on a given day, the filters of a search
 (parsed from a query string and written back into one), the cursor, and the exports' formats
-(CSV, iCalendar, Markdown minutes). No I/O here."""
+(CSV, iCalendar, Markdown minutes). No I/O here, but for reading the minutes' template once."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlencode
 
 import icalendar
+import jinja2
 
+import templates
 from consent.base.errors import Refusal
 
 DUE_DAYS = 30  # "due soon": the review date is within this many days
@@ -200,6 +203,12 @@ def _spreadsheet_safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+# Markdown, so nothing is escaped; blocks take their line with them, so the template reads like its output.
+_MINUTES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(templates.__file__).parent), autoescape=False,
+                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+                              ).get_template("consent/decisions/minutes.md")
+
+
 def render_csv(decisions: Iterable[Mapping[str, Any]]) -> Iterable[str]:
     """The CSV, a chunk at a time (header first), for streaming a large export."""
     buffer = io.StringIO()
@@ -241,31 +250,4 @@ def render_ics(decisions: Iterable[Mapping[str, Any]], base_url: str, now: datet
 def render_markdown(d: Mapping[str, Any], base_url: str) -> str:
     """The minutes of one decision: what, why, who consented, the objections and how each was
     integrated, the revisions and the reviews."""
-    out = [f"# {d['title']}", "",
-           f"- Circle: {d['circle']['name']}", f"- Domain: {d['domain']['name']}",
-           f"- Decided: {d['decided_at'][:10]} (revision {d['revision']})",
-           f"- Review by: {d['review_by']}", f"- Status: {d['status']}",
-           f"- Permalink: {base_url.rstrip('/')}{d['url']}", "",
-           "Consented as good enough for now and safe enough to try.", "",
-           "## Driver", "", d["driver"], "", "## Decision", "", d["text"], ""]
-    if d["evaluation"]:
-        out += ["## How we will know it works", "", d["evaluation"], ""]
-    out += ["## Consent", ""] + [f"- {r['name']}: {RESPONSE_WORDS.get(r['response'], r['response'])}"
-                                 for r in d["responses"]] + [""]
-    if d["concerns"]:
-        out += ["## Concerns on record", ""] + [f"- {c['name']}: {c['text']}" for c in d["concerns"]] + [""]
-    if d["objections"]:
-        out += ["## Objections", ""] + [f"- {o['name']} (on revision {o['revision']}): {o['text']} "
-                                        f"**{integration(o)}**" for o in d["objections"]] + [""]
-    if len(d["revisions"]) > 1:
-        out += ["## Revisions", ""]
-        for revision in d["revisions"]:
-            out += [f"### Revision {revision['number']}", "", revision["text"], ""]
-    if d["reviews"]:
-        out += ["## Reviews", ""] + [f"- {r['at'][:10]}, {r['by']['name']}: {r['outcome']}"
-                                     + (f" (next review {r['review_by']})" if r["review_by"] else "")
-                                     + (f": {r['note']}" if r["note"] else "") for r in d["reviews"]] + [""]
-    for label, key in (("Supersedes", "supersedes"), ("Superseded by", "superseded_by")):
-        if d[key]:
-            out += [f"{label}: {base_url.rstrip('/')}/decisions/{d[key]}", ""]
-    return "\n".join(out)
+    return _MINUTES.render(d=d, base_url=base_url.rstrip("/"), words=RESPONSE_WORDS, integration=integration)
