@@ -20,11 +20,7 @@ from rounds.controllers import take
 from rounds.diff import word_diff
 from rounds.writer import ActionWriter
 from consent.base.errors import Refusal
-
-PHASE_NAMES = {
-    "draft": "Draft", "clarifying": "Clarifying questions", "reacting": "Reaction round", "consenting": "Consent round",
-    "integrating": "Integrating objections", "decided": "Decided", "withdrawn": "Withdrawn", "not_adopted": "Not adopted",
-}
+from consent.base.labels import PHASE_NAMES
 
 
 class ProposalForm(msgspec.Struct):

@@ -22,6 +22,7 @@ import jinja2
 
 import templates
 from consent.base.errors import Refusal
+from consent.base.labels import RESPONSE_WORDS
 
 DUE_DAYS = 30  # "due soon": the review date is within this many days
 Status = Literal["active", "due", "overdue", "retired", "superseded"]
@@ -171,8 +172,6 @@ def parse_filters(params: Mapping[str, Sequence[str]]) -> Filters:
 
 CSV_FIELDS = ("id", "title", "circle", "domain", "status", "decided_at", "review_by", "driver", "text", "evaluation",
               "consented", "concerns", "objections", "supersedes", "superseded_by", "proposal_id", "url")
-RESPONSE_WORDS = {"consent": "consented", "concern": "consented with a concern", "stand_aside": "stood aside",
-                  "object": "objected"}
 
 
 def consented(decision: Mapping[str, Any]) -> list[str]:
