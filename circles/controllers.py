@@ -16,6 +16,7 @@ from circles.schemas import (
     NewDomain, NewInvitation, NewMember, RoleOut,
 )
 from circles.services import CircleView
+from consent.base.errors import error_responses
 
 
 def circle_summary(circle: Circle, details: bool = True) -> CircleOut:
@@ -52,24 +53,24 @@ class CircleApi(Controller):
     path = "/api/circles"
     tags = ["circles"]
 
-    @post("/", status_code=HTTP_201_CREATED)
+    @post("/", status_code=HTTP_201_CREATED, responses=error_responses(400, 401, 403, 404, 422))
     async def create(self, request: Request[Any, Any, Any], db_session: AsyncSession, data: NewCircle) -> CircleOut:
         """Create a top-level circle (a new organisation) or a sub-circle; the creator becomes a member."""
         circle = await services.create_circle(db_session, request.user.id, data.name, data.aim, data.parent_id)
         return circle_out(await services.load_circle(db_session, circle.id, request.user.id))
 
-    @get("/")
+    @get("/", responses=error_responses(401))
     async def list_visible(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> CircleList:
         """Every circle of the caller's organisations; private ones without their details unless a member."""
         circles = await services.visible_circles(db_session, request.user.id)
         mine = {c.id for c in await services.circles_of(db_session, request.user.id)}
         return CircleList(items=[circle_summary(c, details=not c.private or c.id in mine) for c in circles])
 
-    @get("/{circle_id:uuid}")
+    @get("/{circle_id:uuid}", responses=error_responses(400, 401, 404))
     async def read(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID) -> CircleOut:
         return circle_out(await services.load_circle(db_session, circle_id, request.user.id))
 
-    @patch("/{circle_id:uuid}")
+    @patch("/{circle_id:uuid}", responses=error_responses(400, 401, 403, 404, 422))
     async def change(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
                      data: CircleChange) -> CircleOut:
         """Change a circle's name, aim, parent, privacy or consent policy (its facilitator, secretary or leader)."""
@@ -77,7 +78,8 @@ class CircleApi(Controller):
         await services.update_circle(db_session, request.user.id, circle_id, **fields)
         return circle_out(await services.load_circle(db_session, circle_id, request.user.id))
 
-    @post("/{circle_id:uuid}/members", status_code=HTTP_201_CREATED)
+    @post("/{circle_id:uuid}/members", status_code=HTTP_201_CREATED,
+          responses=error_responses(400, 401, 403, 404, 409, 422))
     async def add_member(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
                          data: NewMember) -> MembershipOut:
         """Add a member with an account, or give a member roles; a leader or delegate joins the parent circle too."""
@@ -87,7 +89,8 @@ class CircleApi(Controller):
                                                data.term_ends_on)
         return MembershipOut(circle_id=str(circle_id), member=member_out(membership, member.name, member.email))
 
-    @post("/{circle_id:uuid}/domains", status_code=HTTP_201_CREATED)
+    @post("/{circle_id:uuid}/domains", status_code=HTTP_201_CREATED,
+          responses=error_responses(400, 401, 403, 404, 422))
     async def add_domain(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
                          data: NewDomain) -> DomainOut:
         """Add a domain, or, with parent_domain_id, receive part of the parent circle's domain."""
@@ -95,7 +98,8 @@ class CircleApi(Controller):
                                            data.parent_domain_id)
         return domain_out(domain)
 
-    @post("/{circle_id:uuid}/invitations", status_code=HTTP_201_CREATED)
+    @post("/{circle_id:uuid}/invitations", status_code=HTTP_201_CREATED,
+          responses=error_responses(400, 401, 403, 404, 422))
     async def invite(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
                      data: NewInvitation) -> InvitationOut:
         """An invitation link for someone without an account; only a name and an email are kept."""

@@ -21,11 +21,7 @@ from rounds.diff import word_diff
 from rounds.writer import ActionWriter
 from consent.base.errors import Refusal
 from consent.base.forms import parse_field
-
-PHASE_NAMES = {
-    "draft": "Draft", "clarifying": "Clarifying questions", "reacting": "Reaction round", "consenting": "Consent round",
-    "integrating": "Integrating objections", "decided": "Decided", "withdrawn": "Withdrawn", "not_adopted": "Not adopted",
-}
+from consent.base.labels import PHASE_NAMES
 
 
 class ProposalForm(msgspec.Struct):

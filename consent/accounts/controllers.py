@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consent.accounts import services
 from consent.accounts.schemas import AccountOut, SignedIn, SignIn, SignUp
 from consent.accounts.auth import InjectedSessionConfig, end_session, requires_account, start_session
-from consent.base.errors import Refusal, describe, msgspec_message
+from consent.base.errors import Refusal, describe, error_responses, msgspec_message
 from consent.base.web import Form, Page
 
 
@@ -34,14 +34,14 @@ class AccountApi(Controller):
     path = "/api"
     tags = ["accounts"]
 
-    @post("/accounts", status_code=HTTP_201_CREATED)
+    @post("/accounts", status_code=HTTP_201_CREATED, responses=error_responses(400, 409, 415, 422))
     async def sign_up(self, request: Request[Any, Any, Any], db_session: AsyncSession, data: SignUp) -> AccountOut:
         """Create an account."""
         require_json(request)
         account = await services.sign_up(db_session, data.name, data.email, data.password)
         return account_out(account)
 
-    @post("/sessions", status_code=200)
+    @post("/sessions", status_code=200, responses=error_responses(400, 401, 415, 429))
     async def sign_in(self, request: Request[Any, Any, Any], db_session: AsyncSession, session_config: InjectedSessionConfig,
                       data: SignIn) -> SignedIn:
         """Sign in: returns a bearer token for scripts and sets the browser session cookie."""
@@ -53,7 +53,7 @@ class AccountApi(Controller):
         await start_session(request, session_config, services.viewer_of(account))
         return SignedIn(token=token, account=account_out(account))
 
-    @delete("/sessions", status_code=HTTP_204_NO_CONTENT, guards=[requires_account])
+    @delete("/sessions", status_code=HTTP_204_NO_CONTENT, guards=[requires_account], responses=error_responses(401, 403))
     async def sign_out(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> None:
         """Sign out: revokes the bearer token used, or ends the browser session."""
         viewer: services.Viewer = request.user
@@ -62,7 +62,7 @@ class AccountApi(Controller):
         else:
             end_session(request)
 
-    @get("/accounts/me", guards=[requires_account])
+    @get("/accounts/me", guards=[requires_account], responses=error_responses(401))
     async def me(self, request: Request[Any, Any, Any]) -> AccountOut:
         """The signed-in account."""
         return account_out(request.user)

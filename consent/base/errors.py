@@ -2,7 +2,8 @@
 
 Domain code in every package raises `Refusal(code, message, status)`; this module is the one
 place that turns a refusal, and Litestar's own exceptions, into `{"error": {"code",
-"message"}}` or an HTML page.
+"message"}}` (`ErrorBody`) or an HTML page, and that says so in the OpenAPI document
+(`error_responses`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import logging
 import secrets
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.openapi import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -37,6 +40,39 @@ _FRIENDLY = {
     "Not Found": "There is nothing at this address, or it is not visible to you.",
     "Method Not Allowed": "This address does not accept that kind of request.",
 }
+
+
+class ErrorDetail(msgspec.Struct):
+    code: str  # for programs: API.md names them
+    message: str  # for people
+
+
+class ErrorBody(msgspec.Struct):
+    """Every error the API answers, whatever its status."""
+
+    error: ErrorDetail
+
+
+# What each error status means to a caller, for the OpenAPI document.
+_MEANINGS = {
+    400: "The body or a parameter could not be read (code `invalid`, the field named in the message).",
+    401: "Not signed in, or the bearer token is not valid (code `not_signed_in`).",
+    403: "Not allowed to do this (a code such as `forbidden`, `not_allowed`, `not_a_member`), or, in a browser "
+         "session, the CSRF token was missing (`csrf_failed`).",
+    404: "No such thing, or it is not visible to you (code `not_found`).",
+    409: "It conflicts with what is already there (a code such as `conflict`, `email_taken`, `not_in_force`).",
+    415: "The body must be sent as application/json (code `unsupported_media_type`).",
+    422: "The rules refuse it; the message says why (code `invalid` or a more precise one).",
+    429: "Too many attempts; wait a minute (code `too_many_requests`).",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """A route handler's `responses=`: the error statuses it may answer, each with `ErrorBody`.
+    Listing 400 also replaces the body Litestar documents for its validation errors, which
+    `handle_exception` never sends."""
+    return {status: ResponseSpec(data_container=ErrorBody, description=_MEANINGS[status], generate_examples=False)
+            for status in statuses}
 
 
 class Refusal(Exception):
@@ -99,7 +135,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         message = f"{message} The error was logged with reference {reference}."
         headers = {"X-Request-ID": reference}
     if wants_json(request):
-        return Response({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+        return Response(ErrorBody(ErrorDetail(code, message)), status_code=status, headers=headers)
     if isinstance(exc, NotAuthorizedException) and request.method == "GET":
         return Redirect(f"/sign-in?next={request.url.path}")
     return Template(

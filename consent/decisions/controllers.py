@@ -4,19 +4,19 @@ which calendar apps fetch with the secret in the link since they send no cookie.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+import msgspec
 from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.decisions import rules, services
-from consent.decisions.schemas import parse_review
+from consent.decisions.schemas import DecisionOut, DecisionPage, FeedLink, ReviewOut, parse_review
 from consent.base.clock import Clock, today
-from consent.base.errors import Refusal
+from consent.base.errors import Refusal, error_responses
 
 
 def filters_of(request: Request[Any, Any, Any]) -> rules.Filters:
@@ -40,36 +40,37 @@ class DecisionApi(Controller):
     path = "/api/decisions"
     tags = ["decisions"]
 
-    @get("/")
-    async def index(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock) -> dict[str, Any]:
+    @get("/", responses=error_responses(401, 404, 422))
+    async def index(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock) -> DecisionPage:
         """The log, newest first. Query: circle_id, subcircles, domain_id, q, status (repeatable),
         review_after, review_before, limit, cursor (see docs/decision-log.md)."""
         found = await services.search(db_session, request.user.id, filters_of(request), today(clock))
         items = await services.describe_many(db_session, found.decisions, found.visible, today(clock))
-        return {"items": items, "next_cursor": found.next_cursor}
+        return msgspec.convert({"items": items, "next_cursor": found.next_cursor}, DecisionPage)
 
-    @get("/{decision_id:uuid}")
-    async def read(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, decision_id: uuid.UUID) -> dict[str, Any]:
+    @get("/{decision_id:uuid}", responses=error_responses(400, 401, 404))
+    async def read(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, decision_id: uuid.UUID) -> DecisionOut:
         decision = await services.visible_decision(db_session, decision_id, request.user.id)
-        return await services.describe(db_session, decision, request.user.id, today(clock))
+        return msgspec.convert(await services.describe(db_session, decision, request.user.id, today(clock)), DecisionOut)
 
-    @post("/{decision_id:uuid}/reviews", status_code=HTTP_201_CREATED)
+    @post("/{decision_id:uuid}/reviews", status_code=HTTP_201_CREATED,
+          responses=error_responses(400, 401, 403, 404, 409, 422))
     async def review(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, decision_id: uuid.UUID,
-                     data: dict[str, Any]) -> dict[str, Any]:
+                     data: dict[str, Any]) -> ReviewOut:
         """Review a decision: {outcome: reaffirm|retire|amend, review_by?, note?}; amend also takes
         the new proposal's text, driver?, title?, mode? (live) and closes_at?."""
         body = parse_review(data)
         done = await services.review(db_session, request.user.id, decision_id, body.outcome, clock(),
                                      review_by=body.review_by, note=body.note, amendment=body.amendment())
-        return services.review_json(done, {request.user.id: request.user.name})
+        return msgspec.convert(services.review_json(done, {request.user.id: request.user.name}), ReviewOut)
 
-    @post("/feed", status_code=HTTP_201_CREATED)
-    async def new_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> dict[str, str]:
+    @post("/feed", status_code=HTTP_201_CREATED, responses=error_responses(401, 403))
+    async def new_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> FeedLink:
         """A new secret calendar link of review dates (the previous one stops working)."""
         token = await services.new_feed(db_session, request.user.id)
-        return {"token": token, "url": feed_link(request, token, rules.Filters())}
+        return FeedLink(token=token, url=feed_link(request, token, rules.Filters()))
 
-    @delete("/feed", status_code=HTTP_204_NO_CONTENT)
+    @delete("/feed", status_code=HTTP_204_NO_CONTENT, responses=error_responses(401, 403))
     async def revoke_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> None:
         await services.revoke_feed(db_session, request.user.id)
 

@@ -24,14 +24,10 @@ from consent.decisions import rules, services
 from consent.decisions.controllers import feed_link
 from consent.decisions.schemas import parse_review
 from rounds.diff import word_diff
-from rounds.pages import PHASE_NAMES
 from consent.base.errors import Refusal
+from consent.base.labels import DEADLINE_OUTCOMES, EVENT_WORDS, PHASE_NAMES, RESPONSE_WORDS
 
-RESPONSE_KINDS = {"consent": "consented", "concern": "consented with a concern", "object": "objected",
-                  "stand_aside": "stood aside"}
 REFUSALS = Refusal  # what a page shows back instead of failing
-DEADLINE_OUTCOMES = {"decided": "the proposal was decided", "integrating": "objections to integrate",
-                     "next_meeting": "taken into the next meeting"}
 
 
 class ReviewForm(msgspec.Struct):
@@ -59,7 +55,7 @@ def _what(event: dict[str, Any]) -> str:
     if kind == "phase_changed":
         return f"moved the proposal to {PHASE_NAMES.get(data['to'], data['to']).lower()}"
     if kind == "responded":
-        said = RESPONSE_KINDS.get(data.get("kind", ""), "responded")
+        said = RESPONSE_WORDS.get(data.get("kind", ""), "responded")
         return f"{said} (revision {data['revision']})" + (f": {data['text']}" if data.get("text") else "")
     if kind == "amended":
         return f"amended the proposal: revision {data['revision']}"
@@ -67,8 +63,7 @@ def _what(event: dict[str, Any]) -> str:
         return f"Consent reached on revision {data['revision']}: decided."
     if kind == "deadline_passed":
         return f"The deadline passed: {DEADLINE_OUTCOMES.get(data.get('outcome', ''), data.get('outcome', ''))}"
-    words = {"question_asked": "asked", "question_answered": "answered", "reaction_given": "reacted",
-             "passed": "passed", "objection_withdrawn": "withdrew an objection"}.get(kind, kind.replace("_", " "))
+    words = EVENT_WORDS.get(kind, kind.replace("_", " "))
     return f"{words}: {data['text']}" if data.get("text") else words
 
 
@@ -111,7 +106,7 @@ async def decision_page(request: Request[Any, Any, Any], db: AsyncSession, page:
     member = await circles.roles_in(db, decision.circle_id, request.user.id) is not None
     return await page(
         request, db, "consent/decisions/decision.html", status_code=status_code, d=d, member=member,
-        revisions=list(zip(revisions, diffs)), chain=chain, happened=happened, responses=RESPONSE_KINDS,
+        revisions=list(zip(revisions, diffs)), chain=chain, happened=happened, responses=RESPONSE_WORDS,
         integration=rules.integration, form=context.pop("form", {}), **context)
 
 

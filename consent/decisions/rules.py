@@ -1,6 +1,6 @@
 """The decision log's pure rules: a decision's status on a given day, the filters of a search
 (parsed from a query string and written back into one), the cursor, and the exports' formats
-(CSV, iCalendar, Markdown minutes). No I/O here."""
+(CSV, iCalendar, Markdown minutes). No I/O here, but for reading the minutes' template once."""
 
 from __future__ import annotations
 
@@ -13,16 +13,24 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal, get_args
 from urllib.parse import urlencode
 
+import icalendar
+import jinja2
+
+import templates
 from consent.base.errors import Refusal
 from consent.base.forms import parse_date, parse_uuid
+from consent.base.labels import RESPONSE_WORDS
 
 DUE_DAYS = 30  # "due soon": the review date is within this many days
-STATUSES = ("active", "due", "overdue", "retired", "superseded")
+Status = Literal["active", "due", "overdue", "retired", "superseded"]
+STATUSES: tuple[Status, ...] = get_args(Status)
 IN_FORCE = ("active", "due", "overdue")  # stored as "active"; the review date tells which
-OUTCOMES = ("reaffirm", "retire", "amend")
+Outcome = Literal["reaffirm", "retire", "amend"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 MAX_QUERY, MAX_TERMS = 200, 10
 TRUE, FALSE = ("1", "true", "on", "yes"), ("0", "false", "off", "no")
@@ -154,8 +162,6 @@ def parse_filters(params: Mapping[str, Sequence[str]]) -> Filters:
 
 CSV_FIELDS = ("id", "title", "circle", "domain", "status", "decided_at", "review_by", "driver", "text", "evaluation",
               "consented", "concerns", "objections", "supersedes", "superseded_by", "proposal_id", "url")
-RESPONSE_WORDS = {"consent": "consented", "concern": "consented with a concern", "stand_aside": "stood aside",
-                  "object": "objected"}
 
 
 def consented(decision: Mapping[str, Any]) -> list[str]:
@@ -186,6 +192,12 @@ def _spreadsheet_safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+# Markdown, so nothing is escaped; blocks take their line with them, so the template reads like its output.
+_MINUTES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(templates.__file__).parent), autoescape=False,
+                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+                              ).get_template("consent/decisions/minutes.md")
+
+
 def render_csv(decisions: Iterable[Mapping[str, Any]]) -> Iterable[str]:
     """The CSV, a chunk at a time (header first), for streaming a large export."""
     buffer = io.StringIO()
@@ -199,70 +211,32 @@ def render_csv(decisions: Iterable[Mapping[str, Any]]) -> Iterable[str]:
     yield buffer.getvalue()
 
 
-def _ics_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
-
-
-def _fold(line: str) -> str:
-    """RFC 5545: lines of at most 75 octets, continued on lines that start with a space."""
-    raw, parts = line.encode(), []
-    while len(raw) > 75:
-        cut = 75 if not parts else 74
-        while cut and (raw[cut] & 0xC0) == 0x80:  # never split a UTF-8 character
-            cut -= 1
-        parts.append(raw[:cut].decode())
-        raw = raw[cut:]
-    parts.append(raw.decode())
-    return "\r\n ".join(parts)
-
-
 def render_ics(decisions: Iterable[Mapping[str, Any]], base_url: str, now: datetime, host: str) -> str:
     """A calendar with one all-day event on the review date of each decision in force."""
-    stamp = now.strftime("%Y%m%dT%H%M%SZ")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//consent//decision log//EN", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", "X-WR-CALNAME:consent: decision reviews"]
+    calendar = icalendar.Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", "-//consent//decision log//EN")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", "consent: decision reviews")
     for d in decisions:
         if d["status"] not in IN_FORCE:
             continue
         day = date.fromisoformat(d["review_by"])
         url = base_url.rstrip("/") + d["url"]
-        lines += ["BEGIN:VEVENT", f"UID:decision-{d['id']}@{host}", f"DTSTAMP:{stamp}",
-                  f"DTSTART;VALUE=DATE:{day.strftime('%Y%m%d')}",
-                  f"DTEND;VALUE=DATE:{(day + timedelta(days=1)).strftime('%Y%m%d')}",
-                  f"SUMMARY:{_ics_text('Review: ' + d['title'] + ' (' + d['circle']['name'] + ')')}",
-                  f"DESCRIPTION:{_ics_text(d['text'] + chr(10) + chr(10) + url)}", f"URL:{url}", "END:VEVENT"]
-    lines.append("END:VCALENDAR")
-    return "".join(_fold(line) + "\r\n" for line in lines)
+        event = icalendar.Event()
+        event.add("uid", f"decision-{d['id']}@{host}")
+        event.add("dtstamp", now)
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
+        event.add("summary", f"Review: {d['title']} ({d['circle']['name']})")
+        event.add("description", f"{d['text']}\n\n{url}")
+        event.add("url", url)
+        calendar.add_component(event)
+    return calendar.to_ical().decode()
 
 
 def render_markdown(d: Mapping[str, Any], base_url: str) -> str:
     """The minutes of one decision: what, why, who consented, the objections and how each was
     integrated, the revisions and the reviews."""
-    out = [f"# {d['title']}", "",
-           f"- Circle: {d['circle']['name']}", f"- Domain: {d['domain']['name']}",
-           f"- Decided: {d['decided_at'][:10]} (revision {d['revision']})",
-           f"- Review by: {d['review_by']}", f"- Status: {d['status']}",
-           f"- Permalink: {base_url.rstrip('/')}{d['url']}", "",
-           "Consented as good enough for now and safe enough to try.", "",
-           "## Driver", "", d["driver"], "", "## Decision", "", d["text"], ""]
-    if d["evaluation"]:
-        out += ["## How we will know it works", "", d["evaluation"], ""]
-    out += ["## Consent", ""] + [f"- {r['name']}: {RESPONSE_WORDS.get(r['response'], r['response'])}"
-                                 for r in d["responses"]] + [""]
-    if d["concerns"]:
-        out += ["## Concerns on record", ""] + [f"- {c['name']}: {c['text']}" for c in d["concerns"]] + [""]
-    if d["objections"]:
-        out += ["## Objections", ""] + [f"- {o['name']} (on revision {o['revision']}): {o['text']} "
-                                        f"**{integration(o)}**" for o in d["objections"]] + [""]
-    if len(d["revisions"]) > 1:
-        out += ["## Revisions", ""]
-        for revision in d["revisions"]:
-            out += [f"### Revision {revision['number']}", "", revision["text"], ""]
-    if d["reviews"]:
-        out += ["## Reviews", ""] + [f"- {r['at'][:10]}, {r['by']['name']}: {r['outcome']}"
-                                     + (f" (next review {r['review_by']})" if r["review_by"] else "")
-                                     + (f": {r['note']}" if r["note"] else "") for r in d["reviews"]] + [""]
-    for label, key in (("Supersedes", "supersedes"), ("Superseded by", "superseded_by")):
-        if d[key]:
-            out += [f"{label}: {base_url.rstrip('/')}/decisions/{d[key]}", ""]
-    return "\n".join(out)
+    return _MINUTES.render(d=d, base_url=base_url.rstrip("/"), words=RESPONSE_WORDS, integration=integration)

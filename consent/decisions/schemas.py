@@ -1,5 +1,8 @@
 """The body of a review, checked here rather than by Litestar so that bad input is answered
-422 with the field named, like every other refusal of the decision log."""
+422 with the field named, like every other refusal of the decision log; and the bodies the
+decision API answers, key for key the dicts of `services` (which the pages and exports use),
+so that the OpenAPI document describes them. Times and dates stay the strings `services` wrote:
+msgspec would write UTC as `Z`, not `+00:00`."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ Text = Annotated[str, msgspec.Meta(max_length=20_000)]
 
 
 class NewReview(msgspec.Struct, forbid_unknown_fields=True):
-    outcome: Literal["reaffirm", "retire", "amend"]
+    outcome: rules.Outcome
     review_by: date | None = None  # reaffirm: the next review date
     note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
     # amend: the new proposal, which supersedes the decision once consented
@@ -38,3 +41,106 @@ def parse_review(body: Any) -> NewReview:
         return msgspec.convert(body, NewReview)
     except msgspec.ValidationError as exc:
         raise rules.invalid(msgspec_message(exc)) from exc
+
+
+class Ref(msgspec.Struct):
+    """A circle, a domain or a person: its id and name."""
+
+    id: str
+    name: str
+
+
+class RecordedResponse(msgspec.Struct):
+    """A participant's final response in the consent round."""
+
+    member: str
+    name: str
+    response: str  # consent, concern, stand_aside, object
+
+
+class RecordedConcern(msgspec.Struct):
+    member: str
+    name: str
+    text: str
+
+
+class RecordedObjection(msgspec.Struct):
+    id: str
+    member: str
+    name: str
+    text: str
+    revision: int
+    status: str  # open, integrated, withdrawn
+    integrated_by: int | None  # the revision that integrated it
+
+
+class DecisionSummary(msgspec.Struct):
+    """A decision as the log lists it."""
+
+    id: str
+    url: str
+    title: str
+    driver: str
+    text: str
+    evaluation: str
+    circle: Ref
+    domain: Ref
+    decided_at: str
+    review_by: str
+    status: rules.Status
+    revision: int
+    proposal_id: str
+    supersedes: str | None
+    superseded_by: str | None
+    responses: list[RecordedResponse]
+    concerns: list[RecordedConcern]
+    objections: list[RecordedObjection]
+
+
+class RevisionOut(msgspec.Struct):
+    number: int
+    driver: str
+    text: str
+    at: str
+
+
+class ReviewOut(msgspec.Struct):
+    id: str
+    decision_id: str
+    outcome: rules.Outcome
+    note: str
+    by: Ref
+    at: str
+    previous_review_by: str
+    review_by: str | None  # reaffirm: the next review date
+    proposal_id: str | None  # amend: the new proposal
+
+
+class EventOut(msgspec.Struct):
+    """One step of the consent process that led to the decision."""
+
+    seq: int
+    type: str
+    at: str
+    actor: Ref | None
+    data: dict[str, Any]
+
+
+class DecisionOut(DecisionSummary):
+    """A decision with its whole record."""
+
+    revisions: list[RevisionOut]
+    reviews: list[ReviewOut]
+    timeline: list[EventOut]
+
+
+class DecisionPage(msgspec.Struct):
+    items: list[DecisionSummary]
+    next_cursor: str | None  # None on the last page
+
+
+class FeedLink(msgspec.Struct):
+    """A secret calendar link: shown once, only its fingerprint is kept."""
+
+    token: str
+    url: str

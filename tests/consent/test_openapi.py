@@ -1,0 +1,97 @@
+"""The OpenAPI document tells the truth: it is valid, it names the bodies the API answers, and
+every error it declares has the one error body the app really sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+from openapi_spec_validator import validate
+
+# The routes of this part of the API, by tag (the proposal routes declare theirs elsewhere).
+OURS = {"accounts", "circles", "decisions"}
+ERROR_BODY = "#/components/schemas/ErrorBody"
+
+
+@pytest.fixture
+async def schema(client: AsyncTestClient) -> dict[str, Any]:
+    response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def body_ref(operation: dict[str, Any], status: str) -> str:
+    """The schema reference of the JSON body that `operation` answers with `status`."""
+    return operation["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+
+
+def component(schema: dict[str, Any], ref: str) -> dict[str, Any]:
+    return schema["components"]["schemas"][ref.removeprefix("#/components/schemas/")]
+
+
+def test_the_document_is_valid_openapi(schema: dict[str, Any]) -> None:
+    validate(schema)
+
+
+def test_the_error_body_is_the_one_the_app_sends(schema: dict[str, Any]) -> None:
+    body = component(schema, ERROR_BODY)
+    assert body["required"] == ["error"]
+    detail = component(schema, body["properties"]["error"]["$ref"])
+    assert set(detail["required"]) == {"code", "message"}
+    assert {name: p["type"] for name, p in detail["properties"].items()} == {"code": "string", "message": "string"}
+
+
+async def test_a_real_error_has_the_declared_shape(client: AsyncTestClient) -> None:
+    response = await client.get("/api/accounts/me")
+    assert response.status_code == 401
+    assert response.json() == {"error": {"code": "not_signed_in", "message": "Sign in first."}}
+
+
+def test_every_error_of_our_routes_is_declared_with_the_error_body(schema: dict[str, Any]) -> None:
+    operations = [(method, path, op) for path, item in schema["paths"].items() for method, op in item.items()
+                  if isinstance(op, dict) and OURS & set(op.get("tags", ()))]
+    assert len(operations) >= 15
+    for method, path, op in operations:
+        errors = [status for status in op["responses"] if int(status) >= 400]
+        assert errors, f"{method} {path} declares no error"
+        for status in errors:
+            assert body_ref(op, status) == ERROR_BODY, f"{method} {path} {status}"
+
+
+def test_an_accounts_route(schema: dict[str, Any]) -> None:
+    sign_in = schema["paths"]["/api/sessions"]["post"]
+    assert set(sign_in["responses"]) == {"200", "400", "401", "415", "429"}
+    signed_in = component(schema, body_ref(sign_in, "200"))
+    assert set(signed_in["properties"]) == {"token", "account"}
+    for status in ("400", "401", "415", "429"):
+        assert body_ref(sign_in, status) == ERROR_BODY
+
+
+def test_a_circles_route(schema: dict[str, Any]) -> None:
+    read = schema["paths"]["/api/circles/{circle_id}"]["get"]
+    assert set(read["responses"]) == {"200", "400", "401", "404"}
+    circle = component(schema, body_ref(read, "200"))
+    assert {"id", "name", "parent_id", "organisation_id", "private", "members", "domains"} <= set(circle["properties"])
+    assert body_ref(read, "404") == body_ref(read, "400") == ERROR_BODY
+
+
+def test_the_decision_routes(schema: dict[str, Any]) -> None:
+    read = schema["paths"]["/api/decisions/{decision_id}"]["get"]
+    decision = component(schema, body_ref(read, "200"))
+    # API.md's decision, and the record behind it.
+    assert {"text", "driver", "circle", "domain", "decided_at", "review_by", "responses", "concerns", "objections",
+            "revisions", "proposal_id", "supersedes", "superseded_by", "status", "reviews",
+            "timeline"} <= set(decision["required"])
+    assert decision["properties"]["status"]["enum"] == ["active", "due", "overdue", "retired", "superseded"]
+    assert body_ref(read, "404") == body_ref(read, "400") == ERROR_BODY
+
+    log = component(schema, body_ref(schema["paths"]["/api/decisions"]["get"], "200"))
+    assert set(log["properties"]) == {"items", "next_cursor"}
+    listed = component(schema, log["properties"]["items"]["items"]["$ref"])
+    assert "timeline" not in listed["properties"] and "responses" in listed["properties"]
+
+    review = schema["paths"]["/api/decisions/{decision_id}/reviews"]["post"]
+    assert set(review["responses"]) == {"201", "400", "401", "403", "404", "409", "422"}
+    assert {"outcome", "review_by", "previous_review_by", "by"} <= set(component(schema, body_ref(review, "201"))["properties"])
+    assert body_ref(review, "422") == body_ref(review, "409") == body_ref(review, "400") == ERROR_BODY
