@@ -11,61 +11,18 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-Headers = dict[str, str]
-PASSWORD = "correct horse"
+from tests.helpers import (
+    PASSWORD,
+    Headers,
+    add_domain,
+    add_member,
+    assert_refused,
+    create_circle,
+    sign_up,
+    signed_in,
+)
+
 BASE = "http://127.0.0.1"
-
-
-def assert_error(response, status: int, code: str) -> str:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == code, body
-    assert body["error"]["message"]
-    return body["error"]["message"]
-
-
-def email_of(name: str) -> str:
-    return f"{name.lower()}@example.org"
-
-
-async def sign_up(client: AsyncTestClient, name: str) -> dict[str, Any]:
-    response = await client.post("/api/accounts", json={"name": name, "email": email_of(name), "password": PASSWORD})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def sign_in(client: AsyncTestClient, name: str) -> Headers:
-    """Signs `name` up and in; the bearer headers alone identify them afterwards."""
-    await sign_up(client, name)
-    response = await client.post("/api/sessions", json={"email": email_of(name), "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    client.cookies.clear()  # only the bearer token counts
-    return {"Authorization": f"Bearer {response.json()['token']}"}
-
-
-async def create(client: AsyncTestClient, who: Headers, name: str, parent_id: str | None = None,
-                 aim: str = "") -> dict[str, Any]:
-    body: dict[str, Any] = {"name": name, "aim": aim}
-    if parent_id is not None:
-        body["parent_id"] = parent_id
-    response = await client.post("/api/circles", json=body, headers=who)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def add_member(client: AsyncTestClient, who: Headers, circle_id: str, name: str, roles: list[str] | None = None,
-                     **extra: Any) -> dict[str, Any]:
-    body = {"email": email_of(name), **({"roles": roles} if roles is not None else {}), **extra}
-    response = await client.post(f"/api/circles/{circle_id}/members", json=body, headers=who)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def add_domain(client: AsyncTestClient, who: Headers, circle_id: str, name: str, **extra: Any) -> dict[str, Any]:
-    response = await client.post(f"/api/circles/{circle_id}/domains", json={"name": name, **extra}, headers=who)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def read(client: AsyncTestClient, who: Headers, circle_id: str) -> dict[str, Any]:
@@ -78,7 +35,7 @@ async def refused_without_change(client: AsyncTestClient, who: Headers, circle_i
                                  body: dict, status: int, code: str) -> str:
     """Sends a bad request, checks the envelope, and that the circle is exactly as before."""
     before = await read(client, who, circle_id)
-    message = assert_error(await client.request(method, path, json=body, headers=who), status, code)
+    message = assert_refused(await client.request(method, path, json=body, headers=who), status, code)
     assert await read(client, who, circle_id) == before
     return message
 
@@ -96,9 +53,9 @@ def roles_by_name(circle: dict[str, Any]) -> dict[str, list[str]]:
 
 async def organisation(client: AsyncTestClient) -> tuple[Headers, dict[str, Any], dict[str, Any]]:
     """Ada, facilitator of the top-level circle Acme; Sub is a sub-circle she created."""
-    ada = await sign_in(client, "Ada")
-    top = await create(client, ada, "Acme", aim="Make anvils")
-    sub = await create(client, ada, "Sub", parent_id=top["id"], aim="Sell anvils")
+    ada, _ = await signed_in(client, "Ada")
+    top = await create_circle(client, ada, "Acme", aim="Make anvils")
+    sub = await create_circle(client, ada, "Sub", parent_id=top["id"], aim="Sell anvils")
     return ada, top, sub
 
 
@@ -106,33 +63,33 @@ async def organisation(client: AsyncTestClient) -> tuple[Headers, dict[str, Any]
 
 
 async def test_anonymous_is_refused_with_401(client: AsyncTestClient) -> None:
-    ada = await sign_in(client, "Ada")
-    top = await create(client, ada, "Acme")
-    assert_error(await client.get("/api/circles"), 401, "not_signed_in")
-    assert_error(await client.get(f"/api/circles/{top['id']}"), 401, "not_signed_in")
-    assert_error(await client.post(f"/api/circles/{top['id']}/domains", json={"name": "x"},
-                                   headers={"Authorization": "Bearer cst_forged"}), 401, "not_signed_in")
-    assert_error(await client.post("/api/circles", json={"name": "Sneaky"},
-                                   headers={"Authorization": "Bearer cst_forged"}), 401, "not_signed_in")
+    ada, _ = await signed_in(client, "Ada")
+    top = await create_circle(client, ada, "Acme")
+    assert_refused(await client.get("/api/circles"), 401, "not_signed_in")
+    assert_refused(await client.get(f"/api/circles/{top['id']}"), 401, "not_signed_in")
+    assert_refused(await client.post(f"/api/circles/{top['id']}/domains", json={"name": "x"},
+                                     headers={"Authorization": "Bearer cst_forged"}), 401, "not_signed_in")
+    assert_refused(await client.post("/api/circles", json={"name": "Sneaky"},
+                                     headers={"Authorization": "Bearer cst_forged"}), 401, "not_signed_in")
     # a browser that is not signed in, with a valid CSRF token
     assert (await client.get("/")).status_code == 200
     csrf = client.cookies.get("csrftoken")
     assert csrf
-    assert_error(await client.post("/api/circles", json={"name": "Sneaky"}, headers={"x-csrftoken": csrf}),
-                 401, "not_signed_in")
+    assert_refused(await client.post("/api/circles", json={"name": "Sneaky"}, headers={"x-csrftoken": csrf}),
+                   401, "not_signed_in")
     client.cookies.clear()
     assert list(await listed(client, ada)) == [top["id"]]  # nothing was created
 
 
 async def test_anonymous_post_without_any_credentials_is_401(client: AsyncTestClient) -> None:
-    assert_error(await client.post("/api/circles", json={"name": "Sneaky"}), 401, "not_signed_in")
+    assert_refused(await client.post("/api/circles", json={"name": "Sneaky"}), 401, "not_signed_in")
 
 
 # Creating and reading
 
 
 async def test_creating_a_top_level_circle_makes_the_creator_its_facilitator(client: AsyncTestClient) -> None:
-    ada = await sign_in(client, "Ada")
+    ada, _ = await signed_in(client, "Ada")
     response = await client.post("/api/circles", json={"name": "  Acme \t Inc ", "aim": " Make anvils "}, headers=ada)
     assert response.status_code == 201, response.text
     circle = response.json()
@@ -162,9 +119,9 @@ async def test_a_sub_circle_belongs_to_the_organisation_and_its_creator_joins_wi
 
 
 async def test_a_sub_circle_of_an_unknown_parent_is_not_found(client: AsyncTestClient) -> None:
-    ada = await sign_in(client, "Ada")
-    assert_error(await client.post("/api/circles", json={"name": "Orphan", "parent_id": "00000000-0000-4000-8000-000000000000"},
-                                   headers=ada), 404, "not_found")
+    ada, _ = await signed_in(client, "Ada")
+    assert_refused(await client.post("/api/circles", json={"name": "Orphan", "parent_id": "00000000-0000-4000-8000-000000000000"},
+                                     headers=ada), 404, "not_found")
     assert await listed(client, ada) == {}
 
 
@@ -174,16 +131,16 @@ async def test_a_sub_circle_of_an_unknown_parent_is_not_found(client: AsyncTestC
 async def test_someone_outside_the_organisation_sees_nothing_and_changes_nothing(client: AsyncTestClient) -> None:
     ada, top, sub = await organisation(client)
     await add_domain(client, ada, top["id"], "Anvils")
-    zed = await sign_in(client, "Zed")
+    zed, _ = await signed_in(client, "Zed")
     await sign_up(client, "Bob")
-    await create(client, zed, "Zed's own")
+    await create_circle(client, zed, "Zed's own")
     before = await read(client, ada, top["id"])
 
-    missing = assert_error(await client.get(f"/api/circles/{top['id']}", headers=zed), 404, "not_found")
-    unknown = assert_error(await client.get("/api/circles/00000000-0000-4000-8000-000000000000", headers=zed),
-                           404, "not_found")
+    missing = assert_refused(await client.get(f"/api/circles/{top['id']}", headers=zed), 404, "not_found")
+    unknown = assert_refused(await client.get("/api/circles/00000000-0000-4000-8000-000000000000", headers=zed),
+                             404, "not_found")
     assert missing == unknown  # existence is not given away
-    assert_error(await client.get(f"/api/circles/{sub['id']}", headers=zed), 404, "not_found")
+    assert_refused(await client.get(f"/api/circles/{sub['id']}", headers=zed), 404, "not_found")
     assert top["id"] not in await listed(client, zed) and sub["id"] not in await listed(client, zed)
     for path, body in [
         (f"/api/circles/{top['id']}/members", {"email": "bob@example.org"}),
@@ -192,8 +149,8 @@ async def test_someone_outside_the_organisation_sees_nothing_and_changes_nothing
         (f"/api/circles/{top['id']}/invitations", {"name": "Eve", "email": "eve@example.org"}),
         ("/api/circles", {"name": "Inside job", "parent_id": top["id"]}),
     ]:
-        assert_error(await client.post(path, json=body, headers=zed), 404, "not_found")
-    assert_error(await client.patch(f"/api/circles/{top['id']}", json={"name": "Zedco"}, headers=zed), 404, "not_found")
+        assert_refused(await client.post(path, json=body, headers=zed), 404, "not_found")
+    assert_refused(await client.patch(f"/api/circles/{top['id']}", json={"name": "Zedco"}, headers=zed), 404, "not_found")
 
     assert await read(client, ada, top["id"]) == before
     assert set(await listed(client, ada)) == {top["id"], sub["id"]}
@@ -202,7 +159,7 @@ async def test_someone_outside_the_organisation_sees_nothing_and_changes_nothing
 async def test_a_member_without_a_role_reads_but_cannot_change(client: AsyncTestClient) -> None:
     ada, top, sub = await organisation(client)
     await add_domain(client, ada, top["id"], "Anvils")
-    bob = await sign_in(client, "Bob")
+    bob, _ = await signed_in(client, "Bob")
     await sign_up(client, "Cy")
     await add_member(client, ada, top["id"], "Bob")
     before_top, before_sub = await read(client, ada, top["id"]), await read(client, ada, sub["id"])
@@ -214,19 +171,19 @@ async def test_a_member_without_a_role_reads_but_cannot_change(client: AsyncTest
     assert set(await listed(client, bob)) == {top["id"], sub["id"]}
 
     for circle in (top, sub):
-        assert_error(await client.post("/api/circles", json={"name": "Mine", "parent_id": circle["id"]}, headers=bob),
-                     403, "not_allowed")
-        assert_error(await client.post(f"/api/circles/{circle['id']}/domains", json={"name": "Mine"}, headers=bob),
-                     403, "not_allowed")
+        assert_refused(await client.post("/api/circles", json={"name": "Mine", "parent_id": circle["id"]}, headers=bob),
+                       403, "not_allowed")
+        assert_refused(await client.post(f"/api/circles/{circle['id']}/domains", json={"name": "Mine"}, headers=bob),
+                       403, "not_allowed")
         for roles in ([], ["facilitator"], ["Treasurer"]):
-            assert_error(await client.post(f"/api/circles/{circle['id']}/members",
-                                           json={"email": "cy@example.org", "roles": roles}, headers=bob), 403, "not_allowed")
-        assert_error(await client.post(f"/api/circles/{circle['id']}/invitations",
-                                       json={"name": "Eve", "email": "eve@example.org"}, headers=bob), 403, "not_allowed")
-        assert_error(await client.patch(f"/api/circles/{circle['id']}", json={"name": "Bobco"}, headers=bob),
-                     403, "not_allowed")
-    assert_error(await client.post(f"/api/circles/{sub['id']}/members", json={"email": "bob@example.org", "roles": ["leader"]},
-                                   headers=bob), 403, "not_allowed")  # not even himself
+            assert_refused(await client.post(f"/api/circles/{circle['id']}/members",
+                                             json={"email": "cy@example.org", "roles": roles}, headers=bob), 403, "not_allowed")
+        assert_refused(await client.post(f"/api/circles/{circle['id']}/invitations",
+                                         json={"name": "Eve", "email": "eve@example.org"}, headers=bob), 403, "not_allowed")
+        assert_refused(await client.patch(f"/api/circles/{circle['id']}", json={"name": "Bobco"}, headers=bob),
+                       403, "not_allowed")
+    assert_refused(await client.post(f"/api/circles/{sub['id']}/members", json={"email": "bob@example.org", "roles": ["leader"]},
+                                     headers=bob), 403, "not_allowed")  # not even himself
 
     assert await read(client, ada, top["id"]) == before_top
     assert await read(client, ada, sub["id"]) == before_sub
@@ -234,9 +191,9 @@ async def test_a_member_without_a_role_reads_but_cannot_change(client: AsyncTest
 
 
 async def test_roles_are_cleaned_and_named_roles_kept(client: AsyncTestClient) -> None:
-    ada = await sign_in(client, "Ada")
+    ada, _ = await signed_in(client, "Ada")
     await sign_up(client, "Bob")
-    top = await create(client, ada, "Acme")
+    top = await create_circle(client, ada, "Acme")
     ends = (datetime.now(UTC).date() + timedelta(days=90)).isoformat()
     membership = await add_member(client, ada, top["id"], "Bob", [" Secretary ", "Anvil   Keeper"], term_ends_on=ends)
     assert membership["circle_id"] == top["id"]
@@ -253,14 +210,14 @@ async def test_roles_are_cleaned_and_named_roles_kept(client: AsyncTestClient) -
 
 
 async def test_a_secretary_may_change_the_circle(client: AsyncTestClient) -> None:
-    ada = await sign_in(client, "Ada")
-    bob = await sign_in(client, "Bob")
+    ada, _ = await signed_in(client, "Ada")
+    bob, _ = await signed_in(client, "Bob")
     await sign_up(client, "Cy")
-    top = await create(client, ada, "Acme")
+    top = await create_circle(client, ada, "Acme")
     await add_member(client, ada, top["id"], "Bob", ["secretary"])
     await add_member(client, bob, top["id"], "Cy")
     await add_domain(client, bob, top["id"], "Minutes")
-    sub = await create(client, bob, "Records", parent_id=top["id"])
+    sub = await create_circle(client, bob, "Records", parent_id=top["id"])
     circle = await read(client, ada, top["id"])
     assert roles_by_name(circle) == {"Ada": ["facilitator"], "Bob": ["secretary"], "Cy": []}
     assert [d["name"] for d in circle["domains"]] == ["Minutes"]
@@ -287,25 +244,25 @@ async def test_a_facilitator_adds_domains_and_delegates_part_of_one_to_a_sub_cir
 
 async def test_only_the_parent_holding_a_domain_can_delegate_it(client: AsyncTestClient) -> None:
     ada, top, sub = await organisation(client)
-    sibling = await create(client, ada, "Sibling", parent_id=top["id"])
+    sibling = await create_circle(client, ada, "Sibling", parent_id=top["id"])
     await add_member(client, ada, sub["id"], "Ada", ["leader"])  # so that Ada may make a sub-circle of Sub
-    grandchild = await create(client, ada, "Grandchild", parent_id=sub["id"])
+    grandchild = await create_circle(client, ada, "Grandchild", parent_id=sub["id"])
     sales = await add_domain(client, ada, top["id"], "Sales")
     online = await add_domain(client, ada, sub["id"], "Online", parent_domain_id=sales["id"])
-    elsewhere = await create(client, ada, "Elsewhere")
+    elsewhere = await create_circle(client, ada, "Elsewhere")
     foreign = await add_domain(client, ada, elsewhere["id"], "Foreign")
     circles = (top, sub, sibling, grandchild, elsewhere)
     before = [await read(client, ada, c["id"]) for c in circles]
 
     for circle, domain in [(sibling, online), (grandchild, sales), (top, online), (sub, online)]:
-        message = assert_error(await client.post(f"/api/circles/{circle['id']}/domains",
-                                                 json={"name": "Taken", "parent_domain_id": domain["id"]}, headers=ada),
-                               422, "not_domain_holder")
+        message = assert_refused(await client.post(f"/api/circles/{circle['id']}/domains",
+                                                   json={"name": "Taken", "parent_domain_id": domain["id"]}, headers=ada),
+                                 422, "not_domain_holder")
         assert "parent_domain_id" in message
     for domain_id in (foreign["id"], "00000000-0000-4000-8000-000000000000"):
-        message = assert_error(await client.post(f"/api/circles/{sub['id']}/domains",
-                                                 json={"name": "Taken", "parent_domain_id": domain_id}, headers=ada),
-                               422, "no_such_domain")
+        message = assert_refused(await client.post(f"/api/circles/{sub['id']}/domains",
+                                                   json={"name": "Taken", "parent_domain_id": domain_id}, headers=ada),
+                                 422, "no_such_domain")
         assert "parent_domain_id" in message
 
     assert [await read(client, ada, c["id"]) for c in circles] == before
@@ -313,12 +270,12 @@ async def test_only_the_parent_holding_a_domain_can_delegate_it(client: AsyncTes
 
 async def test_delegating_is_for_the_parents_stewards(client: AsyncTestClient) -> None:
     ada, top, sub = await organisation(client)
-    bob = await sign_in(client, "Bob")
+    bob, _ = await signed_in(client, "Bob")
     sales = await add_domain(client, ada, top["id"], "Sales")
     await add_member(client, ada, top["id"], "Bob")
     await add_member(client, ada, sub["id"], "Bob", ["leader"])  # a steward of Sub, not of Acme
-    assert_error(await client.post(f"/api/circles/{sub['id']}/domains",
-                                   json={"name": "Online", "parent_domain_id": sales["id"]}, headers=bob), 403, "not_allowed")
+    assert_refused(await client.post(f"/api/circles/{sub['id']}/domains",
+                                     json={"name": "Online", "parent_domain_id": sales["id"]}, headers=bob), 403, "not_allowed")
     assert (await read(client, ada, sub["id"]))["domains"] == []
     own = await add_domain(client, bob, sub["id"], "Shop floor")  # its own domain, though, it may add
     assert (await read(client, ada, sub["id"]))["domains"] == [own]
@@ -340,8 +297,8 @@ async def test_a_leader_chosen_by_the_parent_is_a_member_of_both_circles(client:
 async def test_a_delegate_chosen_by_the_sub_circle_joins_the_parent_and_only_the_parent_chooses_the_leader(
         client: AsyncTestClient) -> None:
     ada, top, sub = await organisation(client)
-    cy = await sign_in(client, "Cy")
-    dan = await sign_in(client, "Dan")
+    cy, _ = await signed_in(client, "Cy")
+    dan, _ = await signed_in(client, "Dan")
     for name in ("Eve", "Fay"):
         await sign_up(client, name)
     await add_member(client, ada, sub["id"], "Cy", ["leader"])
@@ -353,38 +310,38 @@ async def test_a_delegate_chosen_by_the_sub_circle_joins_the_parent_and_only_the
     assert roles_by_name(await read(client, ada, top["id"]))["Eve"] == []
 
     before_top, before_sub = await read(client, ada, top["id"]), await read(client, ada, sub["id"])
-    message = assert_error(await client.post(f"/api/circles/{sub['id']}/members",
-                                             json={"email": "fay@example.org", "roles": ["leader"]}, headers=dan),
-                           403, "not_allowed")
+    message = assert_refused(await client.post(f"/api/circles/{sub['id']}/members",
+                                               json={"email": "fay@example.org", "roles": ["leader"]}, headers=dan),
+                             403, "not_allowed")
     assert "parent" in message
-    assert_error(await client.post(f"/api/circles/{sub['id']}/members",
-                                   json={"email": "fay@example.org", "roles": ["secretary", "leader"]}, headers=dan),
-                 403, "not_allowed")
+    assert_refused(await client.post(f"/api/circles/{sub['id']}/members",
+                                     json={"email": "fay@example.org", "roles": ["secretary", "leader"]}, headers=dan),
+                   403, "not_allowed")
     assert await read(client, ada, top["id"]) == before_top
     assert await read(client, ada, sub["id"]) == before_sub
 
     # the parent's facilitator alone may choose the leader, not Sub's other roles
-    assert_error(await client.post(f"/api/circles/{sub['id']}/members",
-                                   json={"email": "fay@example.org", "roles": ["secretary"]}, headers=ada), 403, "not_allowed")
+    assert_refused(await client.post(f"/api/circles/{sub['id']}/members",
+                                     json={"email": "fay@example.org", "roles": ["secretary"]}, headers=ada), 403, "not_allowed")
     assert await read(client, ada, sub["id"]) == before_sub
 
 
 @pytest.mark.parametrize("role", ["leader", "delegate"])
 async def test_a_top_level_circle_has_no_leader_or_delegate(client: AsyncTestClient, role: str) -> None:
-    ada = await sign_in(client, "Ada")
+    ada, _ = await signed_in(client, "Ada")
     await sign_up(client, "Bob")
-    top = await create(client, ada, "Acme")
+    top = await create_circle(client, ada, "Acme")
     before = await read(client, ada, top["id"])
-    message = assert_error(await client.post(f"/api/circles/{top['id']}/members",
-                                             json={"email": "bob@example.org", "roles": [role]}, headers=ada),
-                           422, "no_parent_circle")
+    message = assert_refused(await client.post(f"/api/circles/{top['id']}/members",
+                                               json={"email": "bob@example.org", "roles": [role]}, headers=ada),
+                             422, "no_parent_circle")
     assert "roles" in message
     assert await read(client, ada, top["id"]) == before
 
 
 async def test_the_parents_secretary_chooses_the_leader_of_a_private_sub_circle_she_is_not_in(client: AsyncTestClient) -> None:
     ada, top, sub = await organisation(client)
-    bea = await sign_in(client, "Bea")
+    bea, _ = await signed_in(client, "Bea")
     await sign_up(client, "Cy")
     await add_member(client, ada, top["id"], "Bea", ["secretary"])
     await add_member(client, ada, sub["id"], "Ada", ["leader"])
@@ -401,8 +358,8 @@ async def test_the_parents_secretary_chooses_the_leader_of_a_private_sub_circle_
 
 
 async def test_a_facilitator_changes_a_circles_settings(client: AsyncTestClient) -> None:
-    ada = await sign_in(client, "Ada")
-    top = await create(client, ada, "Acme")
+    ada, _ = await signed_in(client, "Ada")
+    top = await create_circle(client, ada, "Acme")
     response = await client.patch(f"/api/circles/{top['id']}", json={
         "name": " Acme  Ltd ", "aim": " Anvils ", "private": True, "default_review_months": 12, "silence_is_consent": True,
     }, headers=ada)
@@ -417,7 +374,7 @@ async def test_a_facilitator_changes_a_circles_settings(client: AsyncTestClient)
 
 async def test_moving_a_sub_circle_under_another(client: AsyncTestClient) -> None:
     ada, top, sub = await organisation(client)
-    other = await create(client, ada, "Other", parent_id=top["id"])
+    other = await create_circle(client, ada, "Other", parent_id=top["id"])
     await add_member(client, ada, sub["id"], "Ada", ["leader"])
     await add_member(client, ada, other["id"], "Ada", ["leader"])
     response = await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": other["id"]}, headers=ada)
@@ -430,49 +387,49 @@ async def test_moving_a_sub_circle_under_another(client: AsyncTestClient) -> Non
 async def test_a_circle_cannot_move_into_itself_or_its_own_sub_circles(client: AsyncTestClient) -> None:
     ada, top, sub = await organisation(client)
     await add_member(client, ada, sub["id"], "Ada", ["leader"])
-    child = await create(client, ada, "Child", parent_id=sub["id"])
+    child = await create_circle(client, ada, "Child", parent_id=sub["id"])
     await add_member(client, ada, child["id"], "Ada", ["leader"])
-    grandchild = await create(client, ada, "Grandchild", parent_id=child["id"])
+    grandchild = await create_circle(client, ada, "Grandchild", parent_id=child["id"])
     await add_member(client, ada, grandchild["id"], "Ada", ["leader"])
     circles = (top, sub, child, grandchild)
     before = [await read(client, ada, c["id"]) for c in circles]
     for new_parent in (sub, child, grandchild):
-        message = assert_error(await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": new_parent["id"]},
-                                                  headers=ada), 422, "cycle")
+        message = assert_refused(await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": new_parent["id"]},
+                                                    headers=ada), 422, "cycle")
         assert "parent_id" in message
     assert [await read(client, ada, c["id"]) for c in circles] == before
 
 
 async def test_a_top_level_circle_cannot_be_moved(client: AsyncTestClient) -> None:
     ada, top, sub = await organisation(client)
-    elsewhere = await create(client, ada, "Elsewhere")
+    elsewhere = await create_circle(client, ada, "Elsewhere")
     before = await read(client, ada, top["id"])
     for new_parent in (sub, elsewhere):
-        assert_error(await client.patch(f"/api/circles/{top['id']}", json={"parent_id": new_parent["id"]}, headers=ada),
-                     422, "top_level")
+        assert_refused(await client.patch(f"/api/circles/{top['id']}", json={"parent_id": new_parent["id"]}, headers=ada),
+                       422, "top_level")
     assert await read(client, ada, top["id"]) == before
 
 
 async def test_a_sub_circle_cannot_move_to_another_organisation_or_an_unknown_parent(client: AsyncTestClient) -> None:
     ada, top, sub = await organisation(client)
     await add_member(client, ada, sub["id"], "Ada", ["leader"])
-    elsewhere = await create(client, ada, "Elsewhere")
+    elsewhere = await create_circle(client, ada, "Elsewhere")
     before = await read(client, ada, sub["id"])
-    assert_error(await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": elsewhere["id"]}, headers=ada),
-                 422, "other_organisation")
-    assert_error(await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": "00000000-0000-4000-8000-000000000000"},
-                                    headers=ada), 422, "no_such_parent")
+    assert_refused(await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": elsewhere["id"]}, headers=ada),
+                   422, "other_organisation")
+    assert_refused(await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": "00000000-0000-4000-8000-000000000000"},
+                                      headers=ada), 422, "no_such_parent")
     assert await read(client, ada, sub["id"]) == before
     assert (await read(client, ada, elsewhere["id"]))["children"] == []
 
 
 async def test_moving_needs_a_steward_of_the_new_parent_too(client: AsyncTestClient) -> None:
     ada, top, sub = await organisation(client)
-    other = await create(client, ada, "Other", parent_id=top["id"])  # Ada is only a member of Other
+    other = await create_circle(client, ada, "Other", parent_id=top["id"])  # Ada is only a member of Other
     await add_member(client, ada, sub["id"], "Ada", ["leader"])
     before = await read(client, ada, sub["id"])
-    assert_error(await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": other["id"]}, headers=ada),
-                 403, "not_allowed")
+    assert_refused(await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": other["id"]}, headers=ada),
+                   403, "not_allowed")
     assert await read(client, ada, sub["id"]) == before
 
 
@@ -481,10 +438,10 @@ async def test_moving_needs_a_steward_of_the_new_parent_too(client: AsyncTestCli
 
 async def test_a_private_circle_shows_only_its_name_to_the_rest_of_the_organisation(client: AsyncTestClient) -> None:
     ada, top, sub = await organisation(client)
-    bob = await sign_in(client, "Bob")
+    bob, _ = await signed_in(client, "Bob")
     await add_member(client, ada, top["id"], "Bob")
     await add_member(client, ada, sub["id"], "Ada", ["leader"])
-    child = await create(client, ada, "Child", parent_id=sub["id"])
+    child = await create_circle(client, ada, "Child", parent_id=sub["id"])
     await add_domain(client, ada, sub["id"], "Secrets")
 
     # while public, Bob sees Sub's members, but not their emails: he is not one of them
@@ -531,7 +488,7 @@ async def test_bad_new_circles_are_refused(client: AsyncTestClient, body: dict, 
     before = await read(client, ada, top["id"])
     for parent in (None, top["id"]):
         sent = body if parent is None or "parent_id" in body else {**body, "parent_id": parent}
-        assert field in assert_error(await client.post("/api/circles", json=sent, headers=ada), status, code)
+        assert field in assert_refused(await client.post("/api/circles", json=sent, headers=ada), status, code)
     assert set(await listed(client, ada)) == {top["id"], sub["id"]}
     assert await read(client, ada, top["id"]) == before
 
@@ -588,12 +545,12 @@ async def test_a_role_already_held_is_a_conflict(client: AsyncTestClient) -> Non
     await add_member(client, ada, top["id"], "Bob", ["secretary"])
     before = await read(client, ada, top["id"])
     for roles in (["secretary"], ["Secretary"], ["Treasurer", "secretary"]):
-        message = assert_error(await client.post(f"/api/circles/{top['id']}/members",
-                                                 json={"email": "bob@example.org", "roles": roles}, headers=ada),
-                               409, "role_held")
+        message = assert_refused(await client.post(f"/api/circles/{top['id']}/members",
+                                                   json={"email": "bob@example.org", "roles": roles}, headers=ada),
+                                 409, "role_held")
         assert "secretary" in message
-    assert_error(await client.post(f"/api/circles/{top['id']}/members",
-                                   json={"email": "ada@example.org", "roles": ["facilitator"]}, headers=ada), 409, "role_held")
+    assert_refused(await client.post(f"/api/circles/{top['id']}/members",
+                                     json={"email": "ada@example.org", "roles": ["facilitator"]}, headers=ada), 409, "role_held")
     assert await read(client, ada, top["id"]) == before  # Treasurer was not given either
 
 
@@ -602,9 +559,9 @@ async def test_a_term_may_end_today_but_not_before(client: AsyncTestClient) -> N
     await sign_up(client, "Bob")
     today = datetime.now(UTC).date()
     before = await read(client, ada, top["id"])
-    assert_error(await client.post(f"/api/circles/{top['id']}/members", json={
-        "email": "bob@example.org", "roles": ["secretary"], "term_ends_on": (today - timedelta(days=1)).isoformat()},
-        headers=ada), 422, "term_in_past")
+    assert_refused(await client.post(f"/api/circles/{top['id']}/members", json={
+          "email": "bob@example.org", "roles": ["secretary"], "term_ends_on": (today - timedelta(days=1)).isoformat()},
+          headers=ada), 422, "term_in_past")
     assert await read(client, ada, top["id"]) == before
     membership = await add_member(client, ada, top["id"], "Bob", ["secretary"], term_ends_on=today.isoformat())
     assert membership["member"]["roles"][0]["term_ends_on"] == today.isoformat()
@@ -670,7 +627,7 @@ async def test_an_invitation_link_lets_a_new_person_join_once(client: AsyncTestC
     assert "Eve, you are invited to Acme" in page.text
     assert "/sign-up?name=Eve&amp;email=eve%40example.org" in page.text
 
-    eve = await sign_in(client, "Eve")
+    eve, _ = await signed_in(client, "Eve")
     assert top["id"] not in await listed(client, eve)
     accepted = await client.post(path, headers=eve, follow_redirects=False)
     assert accepted.status_code in (302, 303), accepted.text
@@ -682,7 +639,7 @@ async def test_an_invitation_link_lets_a_new_person_join_once(client: AsyncTestC
     # used up
     assert (await client.get(path)).status_code == 404
     assert (await client.post(path, headers=eve, follow_redirects=False)).status_code == 404
-    fay = await sign_in(client, "Fay")
+    fay, _ = await signed_in(client, "Fay")
     assert (await client.post(path, headers=fay, follow_redirects=False)).status_code == 404
     assert "Fay" not in roles_by_name(await read(client, ada, top["id"]))
 
@@ -731,7 +688,7 @@ async def test_an_invitation_for_someone_already_a_member_is_simply_used_up(clie
 
 
 async def test_an_unknown_invitation_link_is_not_found(client: AsyncTestClient) -> None:
-    ada = await sign_in(client, "Ada")
+    ada, _ = await signed_in(client, "Ada")
     assert (await client.get("/invitations/not-a-real-token")).status_code == 404
     assert (await client.post("/invitations/not-a-real-token", headers=ada, follow_redirects=False)).status_code == 404
 

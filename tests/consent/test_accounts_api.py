@@ -8,27 +8,13 @@ from litestar.testing import AsyncTestClient
 
 from consent.app import create_app
 from consent.base.settings import Settings
+from tests.helpers import account_body, assert_refused, bearer, sign_up
 
-ADA = {"name": "Ada", "email": "ada@example.org", "password": "correct horse"}
-
-
-def assert_error(response, status: int, code: str) -> str:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]["message"]
-
-
-async def sign_up(client: AsyncTestClient, **fields: str) -> dict:
-    response = await client.post("/api/accounts", json={**ADA, **fields})
-    assert response.status_code == 201, response.text
-    return response.json()
+ADA = account_body("Ada")
 
 
 async def test_sign_up_returns_the_account_without_secrets(client: AsyncTestClient) -> None:
-    account = await sign_up(client, email="Ada@Example.org ")
+    account = await sign_up(client, "Ada", email="Ada@Example.org ")
     assert account["name"] == "Ada"
     assert account["email"] == "ada@example.org"
     assert isinstance(account["id"], str) and account["id"]
@@ -36,8 +22,8 @@ async def test_sign_up_returns_the_account_without_secrets(client: AsyncTestClie
 
 
 async def test_duplicate_email_is_a_clear_conflict(client: AsyncTestClient) -> None:
-    await sign_up(client)
-    message = assert_error(await client.post("/api/accounts", json={**ADA, "email": "ADA@example.org"}), 409, "email_taken")
+    await sign_up(client, "Ada")
+    message = assert_refused(await client.post("/api/accounts", json={**ADA, "email": "ADA@example.org"}), 409, "email_taken")
     assert "ada@example.org" in message
 
 
@@ -53,58 +39,58 @@ async def test_duplicate_email_is_a_clear_conflict(client: AsyncTestClient) -> N
     ],
 )
 async def test_bad_sign_up_names_the_field_and_creates_nothing(client: AsyncTestClient, body: dict, field: str) -> None:
-    message = assert_error(await client.post("/api/accounts", json=body), 400, "invalid")
+    message = assert_refused(await client.post("/api/accounts", json=body), 400, "invalid")
     assert field in message
     signed_in = await client.post("/api/sessions", json={"email": "a@b.org", "password": "long enough"})
     assert signed_in.status_code == 401
 
 
 async def test_blank_name_after_trimming_is_refused(client: AsyncTestClient) -> None:
-    assert_error(await client.post("/api/accounts", json={**ADA, "name": "   "}), 422, "invalid")
+    assert_refused(await client.post("/api/accounts", json={**ADA, "name": "   "}), 422, "invalid")
 
 
 async def test_nul_characters_are_refused_not_stored(client: AsyncTestClient) -> None:
-    assert "name" in assert_error(await client.post("/api/accounts", json={**ADA, "name": "A\x00da"}), 422, "invalid")
-    assert "email" in assert_error(await client.post("/api/accounts", json={**ADA, "email": "a\x00@b.org"}), 422, "invalid")
-    assert_error(await client.post("/api/sessions", json={"email": "a\x00@b.org", "password": "long enough"}),
-                 401, "wrong_credentials")
+    assert "name" in assert_refused(await client.post("/api/accounts", json={**ADA, "name": "A\x00da"}), 422, "invalid")
+    assert "email" in assert_refused(await client.post("/api/accounts", json={**ADA, "email": "a\x00@b.org"}), 422, "invalid")
+    assert_refused(await client.post("/api/sessions", json={"email": "a\x00@b.org", "password": "long enough"}),
+                   401, "wrong_credentials")
 
 
 async def test_body_that_is_not_json_is_refused(client: AsyncTestClient) -> None:
     response = await client.post("/api/sessions", content=b'{"email": "a@b.org", "password": "x"}',
                                  headers={"content-type": "text/plain"})
-    assert_error(response, 415, "unsupported_media_type")
-    assert_error(await client.post("/api/accounts", content=b"{not json", headers={"content-type": "application/json"}), 400, "bad_request")
+    assert_refused(response, 415, "unsupported_media_type")
+    assert_refused(await client.post("/api/accounts", content=b"{not json", headers={"content-type": "application/json"}), 400, "bad_request")
 
 
 async def test_wrong_password_and_unknown_email_answer_alike(client: AsyncTestClient) -> None:
-    await sign_up(client)
-    wrong = assert_error(await client.post("/api/sessions", json={"email": ADA["email"], "password": "nope nope"}), 401, "wrong_credentials")
-    unknown = assert_error(await client.post("/api/sessions", json={"email": "who@example.org", "password": "nope nope"}), 401, "wrong_credentials")
+    await sign_up(client, "Ada")
+    wrong = assert_refused(await client.post("/api/sessions", json={"email": ADA["email"], "password": "nope nope"}), 401, "wrong_credentials")
+    unknown = assert_refused(await client.post("/api/sessions", json={"email": "who@example.org", "password": "nope nope"}), 401, "wrong_credentials")
     assert wrong == unknown
 
 
 async def test_bearer_token_signs_in_and_sign_out_revokes_it(client: AsyncTestClient) -> None:
-    account = await sign_up(client)
+    account = await sign_up(client, "Ada")
     signed_in = await client.post("/api/sessions", json={"email": ADA["email"], "password": ADA["password"]})
     assert signed_in.status_code == 200
     body = signed_in.json()
     assert body["account"] == account
     client.cookies.clear()  # a script: the token alone
-    headers = {"Authorization": f"Bearer {body['token']}"}
+    headers = bearer(body["token"])
     me = await client.get("/api/accounts/me", headers=headers)
     assert me.status_code == 200 and me.json()["id"] == account["id"]
     assert (await client.delete("/api/sessions", headers=headers)).status_code == 204
-    assert_error(await client.get("/api/accounts/me", headers=headers), 401, "not_signed_in")
+    assert_refused(await client.get("/api/accounts/me", headers=headers), 401, "not_signed_in")
 
 
 async def test_anonymous_is_refused_with_401(client: AsyncTestClient) -> None:
-    assert_error(await client.get("/api/accounts/me"), 401, "not_signed_in")
-    assert_error(await client.get("/api/accounts/me", headers={"Authorization": "Bearer cst_forged"}), 401, "not_signed_in")
+    assert_refused(await client.get("/api/accounts/me"), 401, "not_signed_in")
+    assert_refused(await client.get("/api/accounts/me", headers={"Authorization": "Bearer cst_forged"}), 401, "not_signed_in")
 
 
 async def test_cookie_session_gets_a_fresh_id_at_sign_in_and_needs_csrf_to_sign_out(client: AsyncTestClient) -> None:
-    await sign_up(client)
+    await sign_up(client, "Ada")
     client.cookies.set("session", "planted-by-an-attacker")
     assert (await client.get("/")).status_code == 200
     response = await client.post("/api/sessions", json={"email": ADA["email"], "password": ADA["password"]})
@@ -112,13 +98,13 @@ async def test_cookie_session_gets_a_fresh_id_at_sign_in_and_needs_csrf_to_sign_
     assert session_id and session_id != "planted-by-an-attacker"
     assert (await client.get("/api/accounts/me")).status_code == 200
 
-    assert_error(await client.delete("/api/sessions"), 403, "csrf_failed")
+    assert_refused(await client.delete("/api/sessions"), 403, "csrf_failed")
     assert (await client.get("/api/accounts/me")).status_code == 200  # the refused sign-out changed nothing
 
     csrf = client.cookies.get("csrftoken")
     assert csrf
     assert (await client.delete("/api/sessions", headers={"x-csrftoken": csrf})).status_code == 204
-    assert_error(await client.get("/api/accounts/me"), 401, "not_signed_in")
+    assert_refused(await client.get("/api/accounts/me"), 401, "not_signed_in")
 
 
 async def test_sign_in_is_rate_limited(settings: Settings) -> None:
@@ -127,15 +113,15 @@ async def test_sign_in_is_rate_limited(settings: Settings) -> None:
         attempt = {"email": "who@example.org", "password": "guess guess"}
         statuses = [(await client.post("/api/sessions", json=attempt)).status_code for _ in range(5)]
         assert statuses == [401] * 5
-        message = assert_error(await client.post("/api/sessions", json=attempt), 429, "too_many_requests")
+        message = assert_refused(await client.post("/api/sessions", json=attempt), 429, "too_many_requests")
         assert message
         # other pages are not limited
         assert (await client.get("/")).status_code == 200
 
 
 async def test_unknown_paths_and_methods_use_the_envelope(client: AsyncTestClient) -> None:
-    assert_error(await client.get("/api/no-such-thing"), 404, "not_found")
-    assert_error(await client.put("/api/accounts", json={}), 405, "method_not_allowed")
+    assert_refused(await client.get("/api/no-such-thing"), 404, "not_found")
+    assert_refused(await client.put("/api/accounts", json={}), 405, "method_not_allowed")
 
 
 async def test_unexpected_errors_are_logged_and_answered_without_internals(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
@@ -147,7 +133,7 @@ async def test_unexpected_errors_are_logged_and_answered_without_internals(setti
     app.register(explode)
     async with AsyncTestClient(app=app, base_url="http://127.0.0.1") as client:
         response = await client.get("/api/explode")
-    message = assert_error(response, 500, "internal_error")
+    message = assert_refused(response, 500, "internal_error")
     assert "secret internal detail" not in response.text
     reference = response.headers["x-request-id"]
     assert reference in message

@@ -12,6 +12,7 @@ import httpx
 
 from consent.base.settings import Settings
 from tests.conftest import Server, start_server
+from tests.helpers import create_account
 
 
 def run_cli(server_env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -71,7 +72,7 @@ def test_db_upgrade_is_idempotent(server: Server, settings: Settings) -> None:
 
 
 def test_backup_copies_the_live_database(server: Server, settings: Settings, tmp_path: Path) -> None:
-    httpx.post(server.url + "/api/accounts", json={"name": "Bo", "email": "bo@example.org", "password": "long enough"})
+    create_account(server.url, "Bo", "bo@example.org")
     target = tmp_path / "backup.db"
     result = run_cli(server.env, "backup", str(target), cwd=settings.data_dir)
     if settings.is_sqlite:

@@ -14,6 +14,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.org import Org
+from tests.helpers import token_of
 
 Message = dict[str, Any]
 
@@ -43,7 +44,7 @@ class Socket:
         """Connects, says hello with the bearer token, and returns the welcome. A small
         `receive_buffer` makes a client that stops reading push back on the server at once
         (the kernel would otherwise buffer megabytes for it)."""
-        token = self.org.people[self.who]["Authorization"].removeprefix("Bearer ")
+        token = token_of(self.org.people[self.who])
         if receive_buffer is not None:
             sock = socket.socket()
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)

@@ -12,9 +12,7 @@ import httpx
 
 from consent.base.settings import Settings
 from tests.conftest import Server, start_server
-
-PASSWORD = "a long password"
-Headers = dict[str, str]
+from tests.helpers import Headers, riverside, signed_in
 
 
 class Servers:
@@ -84,35 +82,17 @@ class Org:
         assert (await self.state(proposal_id))["state"] == "consenting"
 
 
-async def sign_up(http: httpx.AsyncClient, url: str, name: str) -> tuple[Headers, str]:
-    email = f"{name}@example.org"
-    created = await http.post(url + "/api/accounts", json={"name": name.title(), "email": email, "password": PASSWORD})
-    assert created.status_code == 201, created.text
-    signed_in = await http.post(url + "/api/sessions", json={"email": email, "password": PASSWORD})
-    assert signed_in.status_code == 200, signed_in.text
-    return {"Authorization": f"Bearer {signed_in.json()['token']}"}, created.json()["id"]
-
-
 async def organisation(http: httpx.AsyncClient, url: str, members: int, outsiders: tuple[str, ...] = ()) -> Org:
     names = ["ada", *(f"m{i:02d}" for i in range(1, members + 1))]
     limit = asyncio.Semaphore(4)  # Argon2 takes its time; a few at once is plenty
 
     async def one(name: str) -> tuple[Headers, str]:
         async with limit:
-            return await sign_up(http, url, name)
+            return await signed_in(http, name, url=url)
 
     accounts = await asyncio.gather(*(one(name) for name in [*names, *outsiders]))
-    http.cookies.clear()  # bearer tokens only from here: no session cookie rides along
     people = {name: headers for name, (headers, _) in zip([*names, *outsiders], accounts)}
     ids = {name: account_id for name, (_, account_id) in zip([*names, *outsiders], accounts)}
-    made = await http.post(url + "/api/circles", json={"name": "Riverside", "aim": "Feed everyone"}, headers=people["ada"])
-    assert made.status_code == 201, made.text
-    circle_id = made.json()["id"]
-    for name in names[1:]:
-        added = await http.post(f"{url}/api/circles/{circle_id}/members", json={"email": f"{name}@example.org"},
-                                headers=people["ada"])
-        assert added.status_code == 201, added.text
-    domain = await http.post(f"{url}/api/circles/{circle_id}/domains", json={"name": "Food"}, headers=people["ada"])
-    assert domain.status_code == 201, domain.text
-    return Org(http=http, url=url, circle_id=circle_id, domain_id=domain.json()["id"], people=people, ids=ids,
+    circle_id, domain_id = await riverside(http, people["ada"], names[1:], url=url)
+    return Org(http=http, url=url, circle_id=circle_id, domain_id=domain_id, people=people, ids=ids,
                members=names)

@@ -6,19 +6,11 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.conftest import Server
-
-
-def sign_up(page: Page, server: Server, name: str, email: str, password: str) -> None:
-    page.goto(server.url + "/sign-up")
-    page.get_by_label("Name").fill(name)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign up").click()
+from tests.helpers import bearer, create_account, sign_up_in_page
 
 
 def test_sign_up_sign_out_and_sign_in_again(page: Page, server: Server) -> None:
-    sign_up(page, server, "Chidi", "chidi@example.org", "a long password")
-    expect(page.get_by_role("status")).to_contain_text("Welcome, Chidi")
+    sign_up_in_page(page, server.url, "Chidi", "chidi@example.org")  # and the page says "Welcome, Chidi"
     expect(page.get_by_text("Signed in as")).to_contain_text("Chidi")
 
     page.get_by_role("button", name="Sign out").click()
@@ -38,9 +30,9 @@ def test_sign_up_sign_out_and_sign_in_again(page: Page, server: Server) -> None:
 
 
 def test_bad_sign_up_keeps_what_was_typed_and_says_why(page: Page, server: Server) -> None:
-    sign_up(page, server, "Dana", "dana@example.org", "a long password")
+    sign_up_in_page(page, server.url, "Dana", "dana@example.org")
     page.get_by_role("button", name="Sign out").click()
-    sign_up(page, server, "Dana Again", "dana@example.org", "another long password")
+    sign_up_in_page(page, server.url, "Dana Again", "dana@example.org", "another long password", welcome=False)
     expect(page.get_by_role("alert")).to_contain_text("already exists")
     expect(page.get_by_label("Name")).to_have_value("Dana Again")
     page.get_by_label("Password").fill("short")
@@ -51,7 +43,7 @@ def test_bad_sign_up_keeps_what_was_typed_and_says_why(page: Page, server: Serve
 
 
 def test_sign_in_is_required_for_the_account_page_and_returns_there(page: Page, server: Server) -> None:
-    httpx.post(server.url + "/api/accounts", json={"name": "Eli", "email": "eli@example.org", "password": "a long password"})
+    create_account(server.url, "Eli", "eli@example.org")
     page.goto(server.url + "/account")
     assert "/sign-in" in page.url
     page.get_by_label("Email").fill("eli@example.org")
@@ -61,10 +53,10 @@ def test_sign_in_is_required_for_the_account_page_and_returns_there(page: Page, 
     page.get_by_label("What is the token for?").fill("my script")
     page.get_by_role("button", name="Create a token").click()
     token = page.locator("code.token").inner_text()
-    assert httpx.get(server.url + "/api/accounts/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert httpx.get(server.url + "/api/accounts/me", headers=bearer(token)).status_code == 200
     page.get_by_role("button", name="Revoke").click()
     expect(page.get_by_role("status")).to_contain_text("revoked")
-    assert httpx.get(server.url + "/api/accounts/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert httpx.get(server.url + "/api/accounts/me", headers=bearer(token)).status_code == 401
 
 
 def test_a_form_posted_without_its_csrf_token_is_refused(server: Server) -> None:

@@ -6,41 +6,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import Locator, Page, expect
 
 from tests.conftest import Server
+from tests.helpers import PASSWORD, create_account, sign_in_in_page, sign_up_in_page
 
-PASSWORD = "a long password"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CIRCLE_URL = re.compile(r"/circles/[0-9a-f-]{36}$")
-
-
-def sign_up(page: Page, server: Server, name: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(server.url + "/sign-up")
-    page.get_by_label("Name").fill(name)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("status")).to_contain_text(f"Welcome, {name}")
-
-
-def sign_in(page: Page, server: Server, email: str, password: str = PASSWORD) -> None:
-    page.goto(server.url + "/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("status")).to_contain_text("Signed in as")
 
 
 def sign_out(page: Page) -> None:
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("navigation").get_by_role("link", name="Sign in")).to_be_visible()
-
-
-def make_account(server: Server, name: str, email: str) -> None:
-    response = httpx.post(server.url + "/api/accounts", json={"name": name, "email": email, "password": PASSWORD})
-    assert response.status_code == 201, response.text
 
 
 def start_organisation(page: Page, server: Server, name: str, aim: str = "") -> str:
@@ -97,9 +74,9 @@ def give_role(page: Page, email: str, role: str = "", term_ends_on: str = "") ->
 
 
 def test_an_organisation_with_a_delegated_domain_a_leader_a_delegate_and_its_org_chart(page: Page, server: Server) -> None:
-    make_account(server, "Bea Leader", "bea@example.org")
-    make_account(server, "Cy Delegate", "cy@example.org")
-    sign_up(page, server, "Ada", "ada@example.org")
+    create_account(server.url, "Bea Leader", "bea@example.org")
+    create_account(server.url, "Cy Delegate", "cy@example.org")
+    sign_up_in_page(page, server.url, "Ada", "ada@example.org")
 
     org_url = start_organisation(page, server, "Acme Coop", "Make good things together")
     members = section(page, "Members")
@@ -128,7 +105,7 @@ def test_an_organisation_with_a_delegated_domain_a_leader_a_delegate_and_its_org
 
     # The delegate is chosen by the sub-circle itself: its leader gives the role.
     sign_out(page)
-    sign_in(page, server, "bea@example.org")
+    sign_in_in_page(page, server.url, "bea@example.org")
     page.goto(sub_url)
     give_role(page, "cy@example.org", "delegate")
     expect(page.get_by_role("status")).to_contain_text("cy@example.org was given the role delegate.")
@@ -167,8 +144,8 @@ def test_an_organisation_with_a_delegated_domain_a_leader_a_delegate_and_its_org
 
 
 def test_bad_input_is_answered_on_the_page_and_nothing_typed_is_lost(page: Page, server: Server) -> None:
-    make_account(server, "Bea", "bea@example.org")
-    sign_up(page, server, "Ada", "ada@example.org")
+    create_account(server.url, "Bea", "bea@example.org")
+    sign_up_in_page(page, server.url, "Ada", "ada@example.org")
     start_organisation(page, server, "Acme Coop")
 
     form = open_form(page, "Add a sub-circle")
@@ -206,7 +183,7 @@ def test_bad_input_is_answered_on_the_page_and_nothing_typed_is_lost(page: Page,
 
 
 def test_a_bad_domain_or_bad_settings_keep_what_was_chosen(page: Page, server: Server) -> None:
-    sign_up(page, server, "Ada", "ada@example.org")
+    sign_up_in_page(page, server.url, "Ada", "ada@example.org")
     org_url = start_organisation(page, server, "Acme Coop", "Make good things together")
     add_domain(page, "Finance")
     add_sub_circle(page, "Bookkeeping")
@@ -249,9 +226,9 @@ def test_a_bad_domain_or_bad_settings_keep_what_was_chosen(page: Page, server: S
 
 
 def test_members_without_a_role_see_fewer_forms_and_outsiders_see_nothing(page: Page, server: Server) -> None:
-    make_account(server, "Bea Member", "bea@example.org")
-    make_account(server, "Oz Outsider", "oz@example.org")
-    sign_up(page, server, "Ada", "ada@example.org")
+    create_account(server.url, "Bea Member", "bea@example.org")
+    create_account(server.url, "Oz Outsider", "oz@example.org")
+    sign_up_in_page(page, server.url, "Ada", "ada@example.org")
     org_url = start_organisation(page, server, "Acme Coop")
     for summary in ("Add a sub-circle", "Add a domain", "Add a member or give a role",
                     "Invite someone without an account", "Settings"):
@@ -260,7 +237,7 @@ def test_members_without_a_role_see_fewer_forms_and_outsiders_see_nothing(page: 
     expect(page.get_by_role("status")).to_contain_text("bea@example.org was added.")
     sign_out(page)
 
-    sign_in(page, server, "bea@example.org")
+    sign_in_in_page(page, server.url, "bea@example.org")
     page.goto(org_url)
     expect(page.get_by_role("heading", level=1)).to_have_text("Acme Coop")
     expect(section(page, "Members").locator("tr", has_text="Bea Member")).to_contain_text("member")
@@ -269,7 +246,7 @@ def test_members_without_a_role_see_fewer_forms_and_outsiders_see_nothing(page: 
     expect(page.get_by_role("button", name=re.compile("^Remove the role"))).to_have_count(0)
     sign_out(page)
 
-    sign_in(page, server, "oz@example.org")
+    sign_in_in_page(page, server.url, "oz@example.org")
     response = page.goto(org_url)
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
@@ -281,7 +258,7 @@ def test_members_without_a_role_see_fewer_forms_and_outsiders_see_nothing(page: 
 
 
 def test_an_invitation_link_brings_a_new_person_into_the_circle(page: Page, server: Server, browser) -> None:  # type: ignore[no-untyped-def]
-    sign_up(page, server, "Ada", "ada@example.org")
+    sign_up_in_page(page, server.url, "Ada", "ada@example.org")
     org_url = start_organisation(page, server, "Acme Coop", "Make good things together")
     form = open_form(page, "Invite someone without an account")
     form.get_by_label("Their name").fill("Dee")
@@ -319,8 +296,8 @@ def test_an_invitation_link_brings_a_new_person_into_the_circle(page: Page, serv
 
 
 def test_the_circle_page_and_the_chart_fit_a_phone(page: Page, server: Server) -> None:
-    make_account(server, "Bea Leader With A Rather Long Name", "bea.leader.with.a.long.address@example.org")
-    sign_up(page, server, "Ada", "ada@example.org")
+    create_account(server.url, "Bea Leader With A Rather Long Name", "bea.leader.with.a.long.address@example.org")
+    sign_up_in_page(page, server.url, "Ada", "ada@example.org")
     org_url = start_organisation(page, server, "The Cooperative Of Very Long Names",
                                  "An aim long enough to wrap over several lines on a small phone screen, " * 3)
     add_domain(page, "Finance and everything about money", "A description " * 20)

@@ -15,7 +15,8 @@ from playwright.sync_api import Page, expect
 from consent.base.settings import Settings
 from tests.conftest import start_server
 from tests.consent.test_cli import demo_passwords
-from tests.e2e.test_circle_pages import section, sign_in
+from tests.e2e.test_circle_pages import section
+from tests.helpers import sign_in_in_page
 
 DECISION_URL = re.compile(r"/decisions/[0-9a-f-]{36}$")
 
@@ -24,7 +25,7 @@ def test_a_member_finds_a_decision_subscribes_and_reaffirms_it(page: Page, setti
     server = start_server(settings, "--demo")
     try:
         passwords = demo_passwords(server.log.read_text())
-        sign_in(page, server, "ada@demo.example", passwords["ada@demo.example"])
+        sign_in_in_page(page, server.url, "ada@demo.example", passwords["ada@demo.example"])
         # The home page lists what is due: the bread decision soon, the donations one overdue.
         expect(section(page, "Decisions to review").get_by_role("link", name="Collect on Fridays, share on Sundays")).to_be_visible()
         expect(section(page, "Decisions to review").get_by_role("link", name="Donations go through the shared account")).to_be_visible()

@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.meeting import Socket
 from tests.e2e.org import Org, Servers, organisation
+from tests.helpers import token_of
 
 MEMBERS = ["ada", "m01", "m02", "m03", "m04"]  # Ada facilitates and proposes
 
@@ -194,7 +195,7 @@ async def test_outsiders_and_foreign_pages_are_refused_with_4403(servers: Server
     url = Socket(org, "ada", proposal_id).url()
 
     def token(who: str) -> str:
-        return org.people[who]["Authorization"].removeprefix("Bearer ")
+        return token_of(org.people[who])
 
     code, reason = await closed_before_welcome(url, {"type": "hello", "since": 0, "token": token("eve")})
     assert code == 4403 and reason  # signed in, but not a member

@@ -16,13 +16,11 @@ from tests.e2e.test_circle_pages import (
     ARTIFACTS,
     add_domain,
     give_role,
-    make_account,
     open_form,
     section,
-    sign_in,
-    sign_up,
     start_organisation,
 )
+from tests.helpers import create_account, sign_in_in_page, sign_up_in_page
 
 PROPOSAL_URL = re.compile(r"/proposals/[0-9a-f-]{36}$")
 PHONE = {"width": 390, "height": 844}
@@ -36,7 +34,7 @@ def person(browser: Browser, server: Server, email: str) -> Iterator[Page]:
     context = browser.new_context(viewport=PHONE)
     try:
         other = context.new_page()
-        sign_in(other, server, email)
+        sign_in_in_page(other, server.url, email)
         yield other
     finally:
         context.close()
@@ -46,8 +44,8 @@ def a_circle(page: Page, server: Server, *members: tuple[str, str]) -> str:
     """Ada signs up and starts Acme Coop, with a domain, and adds `members` (name, email), who
     have accounts already; returns the circle page's URL."""
     for name, email in members:
-        make_account(server, name, email)
-    sign_up(page, server, "Ada", "ada@example.org")
+        create_account(server.url, name, email)
+    sign_up_in_page(page, server.url, "Ada", "ada@example.org")
     url = start_organisation(page, server, "Acme Coop", "Make good things together")
     add_domain(page, "Transport", "Moving goods and people")
     for _, email in members:
@@ -333,7 +331,7 @@ def test_a_bad_new_proposal_is_answered_and_keeps_what_was_typed(page: Page, ser
 
 def test_outsiders_get_not_found_and_members_only_see_what_they_may_do(page: Page, server: Server,
                                                                        browser: Browser) -> None:
-    make_account(server, "Oz Outsider", "oz@example.org")
+    create_account(server.url, "Oz Outsider", "oz@example.org")
     circle_url = a_circle(page, server, ("Bo", "bo@example.org"))
     url = make_proposal(page, circle_url)
     expect(now_section(page).get_by_role("button", name="Start: clarifying questions")).to_be_visible()

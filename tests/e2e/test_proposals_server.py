@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from tests.consent.test_accounts_api import assert_error
 from tests.e2e.org import Org, Servers, organisation
+from tests.helpers import assert_refused
 
 def assert_contiguous(events: list[dict[str, Any]]) -> None:
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
@@ -109,7 +109,7 @@ async def test_refusals_and_duplicates_mixed_into_the_crowd_record_nothing_extra
     for name, answer in zip(early, answers[2 * n:2 * n + len(retries)]):
         assert answer.status_code == 200 and answer.json() == earlier[name].json()
     for (_, _, status, code), answer in zip(refused, answers[2 * n + len(retries):]):
-        assert_error(answer, status, code)
+        assert_refused(answer, status, code)
 
     events = await org.events(proposal_id)
     assert_contiguous(events)
@@ -270,7 +270,7 @@ async def test_every_refusal_over_the_wire_is_in_the_envelope_and_changes_nothin
         else:
             response = await org.request("POST", f"/api/proposals/{proposal_id}/actions", who, content=raw,
                                          headers={"Content-Type": "application/json"})
-        message = assert_error(response, status, code)
+        message = assert_refused(response, status, code)
         assert await org.state(proposal_id) == before  # nothing changed, seq included
         assert_contiguous(await org.events(proposal_id))
         return message
@@ -295,11 +295,11 @@ async def test_every_refusal_over_the_wire_is_in_the_envelope_and_changes_nothin
     await refused(proposal_id, "zoe", {"type": "consent", "client_id": "c8"}, 403, "not_a_participant")
     zoe_proposes = await org.request("POST", f"/api/circles/{org.circle_id}/proposals", "zoe", json={
         "title": "Mine", "driver": "D", "text": "T", "domain_id": org.domain_id, "mode": "live"})
-    assert_error(zoe_proposes, 403, "not_a_participant")
+    assert_refused(zoe_proposes, 403, "not_a_participant")
     # not in the organisation at all: nothing to see
     await refused(proposal_id, "zed", {"type": "consent", "client_id": "c9"}, 404, "not_found")
-    assert_error(await org.request("GET", f"/api/proposals/{proposal_id}", "zed"), 404, "not_found")
-    assert_error(await org.request("GET", f"/api/proposals/{proposal_id}/events", "zed"), 404, "not_found")
+    assert_refused(await org.request("GET", f"/api/proposals/{proposal_id}", "zed"), 404, "not_found")
+    assert_refused(await org.request("GET", f"/api/proposals/{proposal_id}/events", "zed"), 404, "not_found")
     await refused(proposal_id, None, {"type": "consent", "client_id": "c10"}, 401, "not_signed_in")
     # unknown_action, and malformed actions: 422 invalid with the field named, never a 500
     await refused(proposal_id, "m02", {"type": "vote", "client_id": "c11"}, 422, "unknown_action")
@@ -320,7 +320,7 @@ async def test_every_refusal_over_the_wire_is_in_the_envelope_and_changes_nothin
     for fields in ({"title": "Nul\u0000"}, {"evaluation": "\u0000"}):
         nul = await org.request("POST", f"/api/circles/{org.circle_id}/proposals", "ada", json={
             "title": "T", "driver": "D", "text": "X", "domain_id": org.domain_id, "mode": "live", **fields})
-        assert next(iter(fields)) in assert_error(nul, 422, "invalid")
+        assert next(iter(fields)) in assert_refused(nul, 422, "invalid")
     await refused(proposal_id, "m02", ["consent"], 400, "invalid")
     await refused(proposal_id, "m02", None, 400, "bad_request", raw=b'{"type": "consent", "client_id": ')
     await refused(proposal_id, "ada", {"type": "answer", "client_id": "c17", "question_id": ["q1"], "text": "A"}, 422,

@@ -12,8 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from consent.app import create_app
 from consent.base.settings import Settings
-
-Headers = dict[str, str]
+from tests.helpers import Headers, riverside, signed_in
 
 
 class MovableClock:
@@ -60,15 +59,6 @@ class Circle:
         return response.json()
 
 
-async def account(client: AsyncTestClient, name: str) -> tuple[Headers, str]:
-    email = f"{name}@example.org"
-    created = await client.post("/api/accounts", json={"name": name.title(), "email": email, "password": "long enough"})
-    assert created.status_code == 201, created.text
-    signed_in = await client.post("/api/sessions", json={"email": email, "password": "long enough"})
-    client.cookies.clear()
-    return {"Authorization": f"Bearer {signed_in.json()['token']}"}, created.json()["id"]
-
-
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock()
@@ -80,12 +70,6 @@ async def circle(settings: Settings, clock: MovableClock) -> AsyncIterator[Circl
     async with AsyncTestClient(app=create_app(settings, clock=clock), base_url="http://127.0.0.1") as client:
         people, ids = {}, {}
         for name in ("ada", "bo", "cy", "di", "zed"):
-            people[name], ids[name] = await account(client, name)
-        made = await client.post("/api/circles", json={"name": "Riverside", "aim": "Feed everyone"}, headers=people["ada"])
-        circle_id = made.json()["id"]
-        for name in ("bo", "cy", "di"):
-            added = await client.post(f"/api/circles/{circle_id}/members", json={"email": f"{name}@example.org"},
-                                      headers=people["ada"])
-            assert added.status_code == 201, added.text
-        domain = await client.post(f"/api/circles/{circle_id}/domains", json={"name": "Food"}, headers=people["ada"])
-        yield Circle(client=client, settings=settings, id=circle_id, domain_id=domain.json()["id"], people=people, ids=ids)
+            people[name], ids[name] = await signed_in(client, name)
+        circle_id, domain_id = await riverside(client, people["ada"], ("bo", "cy", "di"))
+        yield Circle(client=client, settings=settings, id=circle_id, domain_id=domain_id, people=people, ids=ids)

@@ -14,7 +14,7 @@ from consent.base import db
 from consent.base.settings import Settings
 from rounds.models import Decision, Event
 from rounds.scheduler import tick
-from tests.consent.test_accounts_api import assert_error
+from tests.helpers import assert_refused
 from tests.rounds.conftest import Circle, MovableClock
 
 
@@ -118,7 +118,7 @@ async def test_events_since_n_are_contiguous_and_in_order(circle: Circle) -> Non
     assert later[1]["actor"]["name"] == "Bo" and later[1]["data"]["kind"] == "consent"
     assert set(later[0]) == {"seq", "type", "at", "actor", "data"}
     response = await circle.client.get(f"/api/proposals/{proposal_id}/events?since=-1", headers=circle.people["bo"])
-    assert_error(response, 400, "invalid")
+    assert_refused(response, 400, "invalid")
 
 
 @pytest.mark.parametrize(
@@ -145,7 +145,7 @@ async def test_every_refusal_is_answered_in_the_envelope_and_changes_nothing(
         await circle.ok(proposal_id, "ada", "advance")
         await circle.ok(proposal_id, "ada", "advance")
     before = await circle.get(proposal_id)
-    assert_error(await circle.act(proposal_id, who, action, **data), status, code)
+    assert_refused(await circle.act(proposal_id, who, action, **data), status, code)
     assert await circle.get(proposal_id) == before
 
 
@@ -153,25 +153,25 @@ async def test_already_responded_and_not_your_turn(circle: Circle) -> None:
     proposal_id = (await circle.propose())["id"]
     await to_consenting(circle, proposal_id)
     await circle.ok(proposal_id, "bo", "consent")
-    assert_error(await circle.act(proposal_id, "bo", "concern", text="changed my mind"), 409, "already_responded")
+    assert_refused(await circle.act(proposal_id, "bo", "concern", text="changed my mind"), 409, "already_responded")
     live_id = (await circle.propose(mode="live", closes_at=None))["id"]
     for name in ("ada", "bo", "cy"):
         await circle.ok(live_id, name, "present")
     await circle.ok(live_id, "ada", "start")
     state = await circle.get(live_id)
     assert state["round"]["turn"]["name"] == "Ada"
-    assert_error(await circle.act(live_id, "cy", "pass"), 409, "not_your_turn")
-    assert_error(await circle.act(live_id, "di", "pass"), 409, "not_present")
+    assert_refused(await circle.act(live_id, "cy", "pass"), 409, "not_your_turn")
+    assert_refused(await circle.act(live_id, "di", "pass"), 409, "not_present")
 
 
 async def test_outsiders_see_nothing_and_change_nothing(circle: Circle) -> None:
     proposal_id = (await circle.propose())["id"]
     zed = circle.people["zed"]
-    assert_error(await circle.client.get(f"/api/proposals/{proposal_id}", headers=zed), 404, "not_found")
-    assert_error(await circle.client.get(f"/api/proposals/{proposal_id}/events", headers=zed), 404, "not_found")
-    assert_error(await circle.act(proposal_id, "zed", "consent"), 404, "not_found")
-    assert_error(await circle.client.post(f"/api/circles/{circle.id}/proposals", json={}, headers=zed), 400, "invalid")
-    assert_error(await circle.client.get(f"/api/proposals/{proposal_id}"), 401, "not_signed_in")
+    assert_refused(await circle.client.get(f"/api/proposals/{proposal_id}", headers=zed), 404, "not_found")
+    assert_refused(await circle.client.get(f"/api/proposals/{proposal_id}/events", headers=zed), 404, "not_found")
+    assert_refused(await circle.act(proposal_id, "zed", "consent"), 404, "not_found")
+    assert_refused(await circle.client.post(f"/api/circles/{circle.id}/proposals", json={}, headers=zed), 400, "invalid")
+    assert_refused(await circle.client.get(f"/api/proposals/{proposal_id}"), 401, "not_signed_in")
     assert (await circle.get(proposal_id))["seq"] == 0
 
 
@@ -194,7 +194,7 @@ async def test_bad_proposals_are_refused_and_create_nothing(circle: Circle, fiel
     body = {"title": "T", "driver": "D", "text": "X", "domain_id": circle.domain_id, "mode": "async",
             "closes_at": "2026-12-01T00:00:00Z", **fields}
     response = await circle.client.post(f"/api/circles/{circle.id}/proposals", json=body, headers=circle.people["bo"])
-    assert field in assert_error(response, status, code)
+    assert field in assert_refused(response, status, code)
     async with db_session(circle) as session:
         assert await session.scalar(select(func.count()).select_from(Event)) == 0
 

@@ -18,25 +18,19 @@ from consent.decisions import rules
 from consent.base.settings import Settings
 from rounds.models import Decision
 from tests.consent.decisions.conftest import decide
-from tests.consent.test_accounts_api import assert_error
+from tests.helpers import add_domain, add_member, assert_refused, create_circle
 from tests.rounds.conftest import Circle, MovableClock
 
 
 async def make_circle(circle: Circle, name: str, parent_id: str, domain: str, private: bool = False) -> tuple[str, str]:
     """A sub-circle that Ada leads (its only member) holding one domain: (circle id, domain id)."""
     ada = circle.people["ada"]
-    made = await circle.client.post("/api/circles", json={"name": name, "parent_id": parent_id}, headers=ada)
-    assert made.status_code == 201, made.text
-    circle_id = made.json()["id"]
-    led = await circle.client.post(f"/api/circles/{circle_id}/members", json={"email": "ada@example.org",
-                                                                             "roles": ["leader"]}, headers=ada)
-    assert led.status_code == 201, led.text
+    circle_id = (await create_circle(circle.client, ada, name, parent_id=parent_id))["id"]
+    await add_member(circle.client, ada, circle_id, "ada", ["leader"])
     if private:
         changed = await circle.client.patch(f"/api/circles/{circle_id}", json={"private": True}, headers=ada)
         assert changed.status_code == 200, changed.text
-    domain_made = await circle.client.post(f"/api/circles/{circle_id}/domains", json={"name": domain}, headers=ada)
-    assert domain_made.status_code == 201, domain_made.text
-    return circle_id, domain_made.json()["id"]
+    return circle_id, (await add_domain(circle.client, ada, circle_id, domain))["id"]
 
 
 @dataclass
@@ -60,8 +54,7 @@ async def world(circle: Circle, clock: MovableClock) -> World:
     """Riverside (domains Food, Money) with its sub-circle Kitchen, Kitchen's sub-circle Pantry,
     and Ada's private sub-circle Vault; decisions in force, due, overdue, retired, superseded."""
     w = World(circle, circles={"Riverside": circle.id}, domains={"Food": circle.domain_id})
-    money = await circle.client.post(f"/api/circles/{circle.id}/domains", json={"name": "Money"}, headers=circle.people["ada"])
-    w.domains["Money"] = money.json()["id"]
+    w.domains["Money"] = (await add_domain(circle.client, circle.people["ada"], circle.id, "Money"))["id"]
     w.circles["Kitchen"], w.domains["Cooking"] = await make_circle(circle, "Kitchen", circle.id, "Cooking")
     w.circles["Pantry"], w.domains["Shelves"] = await make_circle(circle, "Pantry", w.circles["Kitchen"], "Shelves")
     w.circles["Vault"], w.domains["Savings"] = await make_circle(circle, "Vault", circle.id, "Savings", private=True)
@@ -195,7 +188,7 @@ async def test_search_never_finds_what_the_viewer_may_not_see(world: World) -> N
     assert await world.titles("zed", q="winter") == set()  # Zed is in no circle of Riverside's
     response = await world.circle.client.get("/api/decisions", params={"circle_id": world.circles["Vault"]},
                                              headers=world.circle.people["bo"])
-    assert_error(response, 404, "not_found")
+    assert_refused(response, 404, "not_found")
     hidden = world.decisions["Savings rule"]["id"]
     for path in (f"/api/decisions/{hidden}", f"/decisions/{hidden}/minutes.md"):
         assert (await world.circle.client.get(path, headers=world.circle.people["bo"])).status_code == 404
@@ -225,7 +218,7 @@ async def test_cursor_pages_walk_the_whole_log_once(world: World) -> None:
                                     {"cursor": "bm9wZQ"}, {"limit": "1000"}, {"q": "x" * 300}])
 async def test_bad_filters_are_refused(circle: Circle, params: dict[str, str]) -> None:
     response = await circle.client.get("/api/decisions", params=params, headers=circle.people["ada"])
-    assert next(iter(params)) in assert_error(response, 422, "invalid")
+    assert next(iter(params)) in assert_refused(response, 422, "invalid")
 
 
 async def test_reaffirming_sets_the_next_review_date(world: World, clock: MovableClock) -> None:
@@ -238,7 +231,7 @@ async def test_reaffirming_sets_the_next_review_date(world: World, clock: Movabl
                              ({"outcome": "retire", "review_by": "2027-06-01"}, "review_by"),
                              ({"outcome": "amend"}, "text"),
                              ({"outcome": "reaffirm", "colour": "red"}, "colour")):
-        assert field_name in assert_error(await world.circle.client.post(url, json=body, headers=bo), 422, "invalid")
+        assert field_name in assert_refused(await world.circle.client.post(url, json=body, headers=bo), 422, "invalid")
     assert (await world.find("bo", q="compost"))["items"][0]["status"] == "overdue"  # nothing changed
     done = await world.circle.client.post(url, json={"outcome": "reaffirm", "review_by": "2027-06-01",
                                                      "note": "The bins are full every week."}, headers=bo)
@@ -259,14 +252,14 @@ async def test_only_members_of_the_circle_review_a_decision_in_force(world: Worl
     kitchen = world.decisions["Kitchen hygiene rota"]["id"]
     response = await world.circle.client.post(f"/api/decisions/{kitchen}/reviews", json={"outcome": "retire"},
                                               headers=people["bo"])
-    assert_error(response, 403, "not_a_member")  # Bo sees Kitchen, but is not in it
+    assert_refused(response, 403, "not_a_member")  # Bo sees Kitchen, but is not in it
     response = await world.circle.client.post(f"/api/decisions/{kitchen}/reviews", json={"outcome": "retire"},
                                               headers=people["zed"])
-    assert_error(response, 404, "not_found")
+    assert_refused(response, 404, "not_found")
     retired = world.decisions["Old cleaning rota"]["id"]
     response = await world.circle.client.post(f"/api/decisions/{retired}/reviews", json={"outcome": "reaffirm"},
                                               headers=people["ada"])
-    assert_error(response, 409, "not_in_force")
+    assert_refused(response, 409, "not_in_force")
     assert (await world.find("ada", q="hygiene"))["items"][0]["status"] == "active"
 
 

@@ -12,7 +12,7 @@ import icalendar
 import pytest
 
 from tests.consent.decisions.conftest import decide
-from tests.consent.test_accounts_api import assert_error
+from tests.helpers import assert_refused
 from tests.rounds.conftest import Circle, MovableClock
 
 TRICKY = 'Bread, "rye" and café loaves;\nshared at the hall — every Sunday.'
@@ -53,7 +53,7 @@ async def test_json_and_csv_exports_round_trip(circle: Circle, three: list[dict]
     assert bread["concerns"] == "Cy: =SUM(A1:A9) is not a concern"  # not at the start of the cell: only text
     filtered = await circle.client.get("/decisions.csv", params={"status": "retired"}, headers=bo)
     assert [r["title"] for r in csv.DictReader(io.StringIO(filtered.text))] == ["Old rota"]
-    assert_error(await circle.client.get("/decisions.json", params={"status": "gone"}, headers=bo), 422, "invalid")
+    assert_refused(await circle.client.get("/decisions.json", params={"status": "gone"}, headers=bo), 422, "invalid")
 
 
 async def test_minutes_of_one_decision(circle: Circle, three: list[dict]) -> None:
