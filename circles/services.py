@@ -157,11 +157,12 @@ async def add_domain(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UU
         await _require_steward(db, circle, account_id)
     else:
         parent_domain = await db.get(Domain, parent_domain_id)
-        if parent_domain is None or (await db.get(Circle, parent_domain.circle_id)).organisation_id != circle.organisation_id:
+        holder = await db.get_one(Circle, parent_domain.circle_id) if parent_domain is not None else None
+        if parent_domain is None or holder is None or holder.organisation_id != circle.organisation_id:
             raise Refusal("no_such_domain", "parent_domain_id: no such domain in this organisation")
         rules.check_delegation(parent_domain.circle_id, circle.parent_id)
         # Delegating is the holder's act: the parent circle's stewards decide it.
-        await _require_steward(db, await db.get(Circle, parent_domain.circle_id), account_id)
+        await _require_steward(db, holder, account_id)
     domain = Domain(circle_id=circle.id, name=name, description=clean_text(description, "description", MAX_DESCRIPTION), parent_domain_id=parent_domain_id)
     db.add(domain)
     await db.flush()
@@ -253,7 +254,7 @@ async def open_invitation(db: AsyncSession, token: str) -> tuple[Invitation, Cir
     invitation = await db.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
     if invitation is None or invitation.accepted_at is not None:
         raise Refusal("not_found", "This invitation link is not valid or was used already.", status=404)
-    return invitation, await db.get(Circle, invitation.circle_id)
+    return invitation, await db.get_one(Circle, invitation.circle_id)
 
 
 async def accept_invitation(db: AsyncSession, token: str, account_id: uuid.UUID) -> Circle:

@@ -6,12 +6,13 @@ import functools
 import os
 import secrets
 import uuid
+from typing import Any, cast
 from dataclasses import dataclass
 
 import anyio.to_thread
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -113,5 +114,6 @@ async def tokens_of(db: AsyncSession, viewer: Viewer) -> list[ApiToken]:
 
 
 async def revoke_token(db: AsyncSession, viewer: Viewer, token_id: uuid.UUID) -> bool:
-    result = await db.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.account_id == viewer.id))
+    result = cast("CursorResult[Any]", await db.execute(
+        delete(ApiToken).where(ApiToken.id == token_id, ApiToken.account_id == viewer.id)))
     return result.rowcount > 0

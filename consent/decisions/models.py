@@ -29,7 +29,7 @@ Index("ix_decision_decided_at_id", Decision.decided_at, Decision.id)
 Index("ix_decision_supersedes_id", Decision.supersedes_id)
 
 
-def is_mapped(name: str | None, type_: str, _parent_names: dict[str, Any]) -> bool:
+def is_mapped(name: str | None, type_: Any, _parent_names: Any) -> bool:
     """Alembic's include_name hook: everything but the search index."""
     return not (name or "").startswith(SEARCH_INDEX)
 

@@ -8,10 +8,10 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import (ColumnElement, Date, Select, String, and_, column, delete, false, func, literal_column, or_,
+from sqlalchemy import (ColumnElement, CursorResult, Date, SQLColumnExpression, Select, String, and_, column, delete, false, func, literal_column, or_,
                         select, table)
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,12 +28,12 @@ class Columns(NamedTuple):
     """Where the log's filters and order read from: the decision table, or on SQLite, when
     searching, the search index's compact copy of the same columns (migration 0003)."""
 
-    id: ColumnElement[Any]
-    circle_id: ColumnElement[Any]
-    domain_id: ColumnElement[Any]
-    status: ColumnElement[Any]
-    review_by: ColumnElement[Any]
-    decided_at: ColumnElement[Any]
+    id: SQLColumnExpression[Any]
+    circle_id: SQLColumnExpression[Any]
+    domain_id: SQLColumnExpression[Any]
+    status: SQLColumnExpression[Any]
+    review_by: SQLColumnExpression[Any]
+    decided_at: SQLColumnExpression[Any]
 
 
 DECISION = Columns(Decision.id, Decision.circle_id, Decision.domain_id, Decision.status, Decision.review_by,
@@ -86,7 +86,7 @@ def _circle_ids(filters: rules.Filters, visible: dict[uuid.UUID, Circle]) -> set
 
 
 def _conditions(c: Columns, filters: rules.Filters, circle_ids: set[uuid.UUID], today: date) -> list[ColumnElement[bool]]:
-    conditions = [c.circle_id.in_(circle_ids) if circle_ids else false()]
+    conditions: list[ColumnElement[bool]] = [c.circle_id.in_(circle_ids) if circle_ids else false()]
     if filters.domain_id is not None:
         conditions.append(c.domain_id == filters.domain_id)
     if filters.statuses:
@@ -116,7 +116,7 @@ def _filtered(db: AsyncSession, filters: rules.Filters, visible: dict[uuid.UUID,
         return select(Decision).where(Decision.id.in_(hits)).order_by(*newest_first)
     query = select(Decision).where(*_conditions(DECISION, filters, circle_ids, today))
     if terms:
-        document = literal_column("decision.decision_fts")
+        document: ColumnElement[Any] = literal_column("decision.decision_fts")
         query = query.where(document.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"),
                                                               rules.tsquery(terms))))
     return query.order_by(*newest_first).limit(limit)
@@ -183,8 +183,8 @@ async def describe_many(db: AsyncSession, decisions: list[Decision], visible: di
     if superseded:
         rows = await db.execute(select(Decision.supersedes_id, Decision.id).where(
             Decision.supersedes_id.in_(superseded)).order_by(Decision.decided_at))
-        for old, successor in rows.all():
-            successors[old] = successor  # the latest, should two proposals have superseded one decision
+        # In date order, so the latest wins, should two proposals have superseded one decision.
+        successors.update((old, successor) for old, successor in rows.all() if old is not None)
     return [_summary(d, visible[d.circle_id], domains.get(d.domain_id), successors.get(d.id), today) for d in decisions]
 
 
@@ -204,7 +204,7 @@ async def describe(db: AsyncSession, decision: Decision, account_id: uuid.UUID, 
                                  .order_by(Revision.number))
     reviews = list(await db.scalars(select(Review).where(Review.decision_id == decision.id)
                                     .order_by(Review.reviewed_at, Review.created_at)))
-    proposal = await db.get(Proposal, decision.proposal_id)
+    proposal = await db.get_one(Proposal, decision.proposal_id)
     events = await rounds.events_since(db, proposal, 0, limit=100_000)
     names = await rounds.names_of(db, {e.actor_id for e in events if e.actor_id} | {r.account_id for r in reviews})
     return {**described,
@@ -220,13 +220,15 @@ async def chain(db: AsyncSession, decision: Decision, visible: dict[uuid.UUID, C
     earlier: list[Decision] = []
     current = decision
     while current.supersedes_id is not None and len(earlier) < 100:
-        current = await db.get(Decision, current.supersedes_id)
+        current = await db.get_one(Decision, current.supersedes_id)
         earlier.insert(0, current)
     later: list[Decision] = []
-    current = decision
-    while len(later) < 100 and (current := await db.scalar(select(Decision).where(
-            Decision.supersedes_id == current.id).order_by(Decision.decided_at.desc()).limit(1))) is not None:
-        later.append(current)
+    newer: Decision | None = decision
+    while newer is not None and len(later) < 100:
+        newer = await db.scalar(select(Decision).where(Decision.supersedes_id == newer.id)
+                                .order_by(Decision.decided_at.desc()).limit(1))
+        if newer is not None:
+            later.append(newer)
     return [d for d in [*earlier, decision, *later] if d.circle_id in visible]
 
 
@@ -246,7 +248,7 @@ async def review(db: AsyncSession, account_id: uuid.UUID, decision_id: uuid.UUID
     """Records a review by a member of the decision's circle: reaffirm (with the next review
     date, by default the circle's usual interval from today), retire, or amend."""
     decision = await visible_decision(db, decision_id, account_id, lock=True)
-    circle = await db.get(Circle, decision.circle_id)
+    circle = await db.get_one(Circle, decision.circle_id)
     if await circles.roles_in(db, circle.id, account_id) is None:
         raise Refusal("not_a_member", f"Only members of {circle.name} review its decisions.", 403)
     if outcome not in rules.OUTCOMES:
@@ -311,7 +313,7 @@ async def new_feed(db: AsyncSession, account_id: uuid.UUID) -> str:
 
 
 async def revoke_feed(db: AsyncSession, account_id: uuid.UUID) -> bool:
-    result = await db.execute(delete(CalendarFeed).where(CalendarFeed.account_id == account_id))
+    result = cast("CursorResult[Any]", await db.execute(delete(CalendarFeed).where(CalendarFeed.account_id == account_id)))
     return bool(result.rowcount)
 
 
