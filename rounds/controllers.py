@@ -11,13 +11,13 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.base.clock import Clock
-from rounds import services
+from rounds import actions, services
 from rounds.writer import ActionWriter
 from rounds.schemas import NewProposal
 
 
 async def take(writer: ActionWriter, clock: Clock, account_id: uuid.UUID, proposal_id: uuid.UUID,
-               action: dict[str, Any], holding: AsyncSession | None = None) -> services.Outcome:
+               action: actions.Action, holding: AsyncSession | None = None) -> services.Outcome:
     """The action through the process's writer (rounds.writer): committed, published, answered.
     A request first ends its own transaction (`holding`): on SQLite the pool's one connection
     is what the writer waits for."""
@@ -49,7 +49,8 @@ class ProposalApi(Controller):
     async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, writer: ActionWriter, clock: Clock,
                   proposal_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any]:
         """Take one step of the consent process; retrying with the same client_id changes nothing."""
-        outcome = await take(writer, clock, request.user.id, proposal_id, data, holding=db_session)
+        # Decoded here, not by the framework: a malformed action gets the action's own refusal codes.
+        outcome = await take(writer, clock, request.user.id, proposal_id, actions.decode(data), holding=db_session)
         return {"seq": outcome.seq, "event": outcome.json[0] if outcome.json else None, "events": outcome.json}
 
     @get("/proposals/{proposal_id:uuid}/events")
