@@ -204,9 +204,9 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
             continue
         if key in firsts:  # a retry: answer as the first time, change nothing
             first = firsts[key]
-            done[key] = results[i] = Outcome(first.seq + first.data["_count"] - 1, list(await db.scalars(
+            done[key] = results[i] = Outcome(first.seq + first.action_events - 1, list(await db.scalars(
                 select(Event).where(Event.proposal_id == proposal.id, Event.seq >= first.seq,
-                                    Event.seq < first.seq + first.data["_count"]).order_by(Event.seq))), repeated=True)
+                                    Event.seq < first.seq + first.action_events).order_by(Event.seq))), repeated=True)
             continue
         if proposal.id not in states:
             states[proposal.id] = machine.restore(proposal.machine, proposal.author_id, *members[proposal.circle_id])
@@ -231,10 +231,10 @@ async def _record(db: AsyncSession, proposal: Proposal, new_state: machine.Propo
     events = []
     for offset, event in enumerate(produced):
         event_type, data = machine_events.row(event)
-        if offset == 0:
-            data = {**data, "_count": len(produced)}  # how many events the action made, for retries
+        first = offset == 0  # the action's first event stands for it: found again by a retry
         events.append(Event(proposal_id=proposal.id, seq=proposal.seq + offset + 1, type=event_type, actor_id=actor_id,
-                            client_id=client_id if offset == 0 else None, data=data, at=now))
+                            client_id=client_id if first else None, action_events=len(produced) if first else None,
+                            data=data, at=now))
     db.add_all(events)
     for event in produced:
         if isinstance(event, machine_events.Amended):
@@ -337,8 +337,7 @@ async def as_json(db: AsyncSession, events: list[Event]) -> list[dict[str, Any]]
 def event_json(event: Event, names: dict[uuid.UUID, str]) -> dict[str, Any]:
     """An event as API.md gives it; `seq` comes first (rounds.live reads it from the bytes)."""
     actor = {"id": str(event.actor_id), "name": names.get(event.actor_id, "")} if event.actor_id else None
-    data = {k: v for k, v in event.data.items() if k != "_count"}
-    return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "actor": actor, "data": data}
+    return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "actor": actor, "data": event.data}
 
 
 RESPONSE_EVENTS = {"question_asked", "question_answered", "reaction_given", "passed", "responded"}
