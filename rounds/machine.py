@@ -1,6 +1,6 @@
 """The consent process as a pure state machine: no I/O, no clock, no database.
 
-`apply(proposal, action)` either returns the new proposal state and the events it produced,
+`apply(proposal, actor, action)` either returns the new proposal state and the events it produced,
 or raises `Refusal` with a machine code. Services load the state, call `apply`, and
 store the state and events in one transaction. The rules are DESIGN.md's "The consent
 process, precisely"; the table `PHASES_FOR` says which action is legal in which phase.
@@ -9,10 +9,16 @@ process, precisely"; the table `PHASES_FOR` says which action is legal in which 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+import msgspec
+
 from consent.base.errors import Refusal
+from rounds import actions, events
+from rounds.actions import Action
+from rounds.events import Event
 
 DRAFT, CLARIFYING, REACTING, CONSENTING, INTEGRATING = "draft", "clarifying", "reacting", "consenting", "integrating"
 DECIDED, WITHDRAWN, NOT_ADOPTED = "decided", "withdrawn", "not_adopted"
@@ -100,23 +106,10 @@ class Proposal:
                 and all(self.responses.get(p) in AGREEING for p in self.participants))
 
 
-@dataclass(frozen=True)
-class Action:
-    type: str
-    actor: uuid.UUID
-    data: Mapping[str, Any] = field(default_factory=dict)
-
-
-Event = tuple[str, dict[str, Any]]
-
-
 NEEDS_REASON = "An objection needs a reason: say what harm you see, or how it keeps the circle from its aim."
 
 
-def _text(action: Action, name: str, code: str = "invalid", required: bool = True) -> str:
-    value = action.data.get(name, "")
-    if not isinstance(value, str):
-        raise Refusal("invalid", f"{name}: must be text", status=422)
+def _text(value: str, name: str, code: str = "invalid", required: bool = True) -> str:
     value = value.strip()
     if required and not value:
         if code == "objection_needs_reason":
@@ -129,9 +122,9 @@ def _text(action: Action, name: str, code: str = "invalid", required: bool = Tru
     return value
 
 
-def _member(proposal: Proposal, value: Any, name: str) -> uuid.UUID:
+def _member(proposal: Proposal, value: str, name: str) -> uuid.UUID:
     try:
-        member = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+        member = uuid.UUID(value)
     except ValueError as exc:
         raise Refusal("invalid", f"{name}: not a member id", status=422) from exc
     if member not in proposal.members:
@@ -139,30 +132,27 @@ def _member(proposal: Proposal, value: Any, name: str) -> uuid.UUID:
     return member
 
 
-def apply(proposal: Proposal, action: Action) -> tuple[Proposal, list[Event]]:
+def apply(proposal: Proposal, actor: uuid.UUID, action: Action) -> tuple[Proposal, list[Event]]:
     """The new state and its events, or Refusal. Never changes `proposal`."""
-    if action.actor not in proposal.members:
+    if actor not in proposal.members:
         raise Refusal("not_a_participant", "Only members of the proposal's circle take part.", status=403)
-    phases = PHASES_FOR.get(action.type)
-    if phases is None:
-        raise Refusal("unknown_action", f"type: no action called {action.type!r}", status=422)
-    if proposal.phase not in phases:
+    if proposal.phase not in PHASES_FOR[action.type]:
         raise Refusal("wrong_phase", f"{action.type} is not possible while the proposal is {proposal.phase}.", 409)
 
-    speaker = action.actor
-    if "on_behalf_of" in action.data and action.data["on_behalf_of"] is not None:
-        if action.actor not in proposal.movers:
+    speaker = actor
+    if isinstance(action, actions.Spoken) and action.on_behalf_of is not None:
+        if actor not in proposal.movers:
             raise Refusal("not_facilitator", "Only the facilitator records responses for someone else.", status=403)
-        speaker = _member(proposal, action.data["on_behalf_of"], "on_behalf_of")
+        speaker = _member(proposal, action.on_behalf_of, "on_behalf_of")
 
-    new, events = _HANDLERS[action.type](proposal, action, speaker)
-    if speaker != action.actor:  # recorded by the facilitator for someone without a device
-        events = [(event_type, {**data, "recorded_by": str(action.actor)}) for event_type, data in events]
-    return replace(new, seq=proposal.seq + len(events)), events
+    new, produced = _HANDLERS[action.type](proposal, actor, action, speaker)
+    if speaker != actor:  # recorded by the facilitator for someone without a device
+        produced = [msgspec.structs.replace(event, recorded_by=str(actor)) for event in produced]
+    return replace(new, seq=proposal.seq + len(produced)), produced
 
 
-def _require_mover(proposal: Proposal, action: Action) -> None:
-    if action.actor not in proposal.movers:
+def _require_mover(proposal: Proposal, actor: uuid.UUID) -> None:
+    if actor not in proposal.movers:
         raise Refusal("not_facilitator", "Only the facilitator moves the process (or the author, where the circle has no facilitator).", status=403)
 
 
@@ -184,16 +174,16 @@ def _new_round(proposal: Proposal, phase: str) -> Proposal:
     return replace(proposal, phase=phase, round=proposal.round + 1, turn=0, responses={}, responded=frozenset())
 
 
-def _start(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
-    _require_mover(p, a)
-    return _new_round(p, CLARIFYING), [("phase_changed", {"from": DRAFT, "to": CLARIFYING, "round": p.round + 1})]
+def _start(p: Proposal, actor: uuid.UUID, _a: actions.Start, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    _require_mover(p, actor)
+    return _new_round(p, CLARIFYING), [events.PhaseChanged(from_=DRAFT, to=CLARIFYING, round=p.round + 1)]
 
 
-def _advance(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
-    _require_mover(p, a)
+def _advance(p: Proposal, actor: uuid.UUID, _a: actions.Advance, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    _require_mover(p, actor)
     if p.phase in NEXT_PHASE:
         to = NEXT_PHASE[p.phase]
-        return _new_round(p, to), [("phase_changed", {"from": p.phase, "to": to, "round": p.round + 1})]
+        return _new_round(p, to), [events.PhaseChanged(from_=p.phase, to=to, round=p.round + 1)]
     return close_consent_round(p)
 
 
@@ -207,63 +197,62 @@ def close_consent_round(p: Proposal, silence_is_consent: bool = False) -> tuple[
             responses[member] = "consent"
     p = replace(p, responses=responses)
     if p.open_objections:
-        return replace(p, phase=INTEGRATING, turn=0), [
-            ("phase_changed", {"from": CONSENTING, "to": INTEGRATING, "round": p.round,
-                               "open_objections": [o.id for o in p.open_objections]})]
+        return replace(p, phase=INTEGRATING, turn=0), [events.PhaseChanged(
+            from_=CONSENTING, to=INTEGRATING, round=p.round, open_objections=[o.id for o in p.open_objections])]
     if not p.consented():
         missing = sorted(str(m) for m in p.participants if p.responses.get(m) not in AGREEING)
         raise Refusal("round_incomplete", f"{len(missing)} participant(s) have not consented yet.", 409)
-    return replace(p, phase=DECIDED), [("decided", {"revision": p.revision, "round": p.round})]
+    return replace(p, phase=DECIDED), [events.Decided(revision=p.revision, round=p.round)]
 
 
-def _move_turn(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+def _move_turn(p: Proposal, actor: uuid.UUID, a: actions.Skip | actions.Back, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     """The facilitator moves on from someone who is not ready (`skip`) or goes back one (`back`)."""
-    _require_mover(p, a)
+    _require_mover(p, actor)
     if p.whose_turn is None:
         raise Refusal("no_turns", "Turns are taken only in a live round with someone present.", 409)
-    if a.type == "back" and p.turn == 0:
+    skipped = isinstance(a, actions.Skip)
+    if not skipped and p.turn == 0:
         raise Refusal("no_turns", "This is the round's first turn; there is none to go back to.", 409)
-    moved = replace(p, turn=p.turn + (1 if a.type == "skip" else -1))
-    return moved, [("turn_moved", {"from": str(p.whose_turn), "to": str(moved.whose_turn), "round": p.round,
-                                   "skipped": a.type == "skip"})]
+    moved = replace(p, turn=p.turn + (1 if skipped else -1))
+    return moved, [events.TurnMoved(from_=str(p.whose_turn), to=str(moved.whose_turn), round=p.round,
+                                    skipped=skipped)]
 
 
-def _question(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+def _question(p: Proposal, _actor: uuid.UUID, a: actions.Question, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     _require_participant(p, s)
     _require_turn(p, s)
-    text = _text(a, "text")
+    text = _text(a.text, "text")
     question_id = f"q{len(p.questions) + 1}"
     new = replace(p, questions={**p.questions, question_id: s}, responded=p.responded | {s})
-    return _next_turn(new), [("question_asked", {"question_id": question_id, "member": str(s), "text": text, "round": p.round})]
+    return _next_turn(new), [events.QuestionAsked(question_id=question_id, member=str(s), text=text, round=p.round)]
 
 
-def _answer(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
-    if a.actor != p.author:
+def _answer(p: Proposal, actor: uuid.UUID, a: actions.Answer, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    if actor != p.author:
         raise Refusal("not_author", "Clarifying questions are answered by the proposal's author.", status=403)
-    question_id = a.data.get("question_id")
-    if not isinstance(question_id, str) or question_id not in p.questions:  # a list or object: unhashable
-        raise Refusal("no_such_question", "question_id: no such question on this proposal", status=422)
-    return p, [("question_answered", {"question_id": question_id, "text": _text(a, "text")})]
+    if a.question_id not in p.questions:
+        raise Refusal("no_such_question", actions.NO_SUCH_QUESTION, status=422)
+    return p, [events.QuestionAnswered(question_id=a.question_id, text=_text(a.text, "text"))]
 
 
-def _reaction(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+def _reaction(p: Proposal, _actor: uuid.UUID, a: actions.Reaction, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     _require_participant(p, s)
     _require_turn(p, s)
     if s in p.responded:
         raise Refusal("already_responded", "You already reacted in this round.", 409)
-    text = _text(a, "text")
+    text = _text(a.text, "text")
     return _next_turn(replace(p, responded=p.responded | {s})), [
-        ("reaction_given", {"member": str(s), "text": text, "round": p.round})]
+        events.ReactionGiven(member=str(s), text=text, round=p.round)]
 
 
-def _pass(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+def _pass(p: Proposal, _actor: uuid.UUID, _a: actions.Pass, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     _require_participant(p, s)
     _require_turn(p, s)
-    return _next_turn(replace(p, responded=p.responded | {s})), [("passed", {"member": str(s), "round": p.round})]
+    return _next_turn(replace(p, responded=p.responded | {s})), [events.Passed(member=str(s), round=p.round)]
 
 
-def _consent_response(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
-    if p.mode == "live" and s not in p.present and a.type == "object":
+def _consent_response(p: Proposal, _actor: uuid.UUID, a: actions.Said, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    if p.mode == "live" and s not in p.present and isinstance(a, actions.Object):
         return _early_objection(p, a, s)
     if p.phase != CONSENTING:
         raise Refusal("wrong_phase", f"{a.type} is not possible while the proposal is {p.phase}.", 409)
@@ -271,32 +260,31 @@ def _consent_response(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, l
     _require_turn(p, s)
     if s in p.responses:
         raise Refusal("already_responded", "You already gave your consent response on this revision.", 409)
-    data: dict[str, Any] = {"member": str(s), "kind": a.type, "revision": p.revision, "round": p.round}
+    response = events.Responded(member=str(s), kind=a.type, revision=p.revision, round=p.round)
     objections = p.objections
-    if a.type == "object":
-        data["text"] = _text(a, "text", code="objection_needs_reason")
-        data["objection_id"] = f"o{len(p.objections) + 1}"
-        objections = (*objections, Objection(id=data["objection_id"], author=s, text=data["text"], revision=p.revision))
-    elif a.type == "concern":
-        data["text"] = _text(a, "text")
-    elif a.data.get("text"):
-        data["text"] = _text(a, "text")
+    if isinstance(a, actions.Object):
+        text = _text(a.text, "text", code="objection_needs_reason")
+        objection = Objection(id=f"o{len(p.objections) + 1}", author=s, text=text, revision=p.revision)
+        response = msgspec.structs.replace(response, text=objection.text, objection_id=objection.id)
+        objections = (*objections, objection)
+    elif isinstance(a, actions.Concern) or a.text:  # a concern says what it is; consent and standing aside may
+        response = msgspec.structs.replace(response, text=_text(a.text, "text"))
     new = replace(p, responses={**p.responses, s: a.type}, responded=p.responded | {s}, objections=objections)
-    events: list[Event] = [("responded", data)]
+    produced: list[Event] = [response]
     if new.mode == "async" and new.consented():  # everyone has agreed: nothing to wait for
         new, decided = close_consent_round(new)
-        events += decided
-    return _next_turn(new), events
+        produced += decided
+    return _next_turn(new), produced
 
 
-def _early_objection(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+def _early_objection(p: Proposal, a: actions.Object, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     """A live proposal takes an objection from a member who cannot attend, at any time
     before a decision; it is open in the meeting like any other."""
-    text = _text(a, "text", code="objection_needs_reason")
+    text = _text(a.text, "text", code="objection_needs_reason")
     objection = Objection(id=f"o{len(p.objections) + 1}", author=s, text=text, revision=p.revision)
     return replace(p, objections=(*p.objections, objection)), [
-        ("responded", {"member": str(s), "kind": "object", "text": text, "objection_id": objection.id,
-                       "revision": p.revision, "round": p.round, "early": True})]
+        events.Responded(member=str(s), kind="object", text=text, objection_id=objection.id, revision=p.revision,
+                         round=p.round, early=True)]
 
 
 def deadline(p: Proposal, silence_is_consent: bool) -> tuple[Proposal, list[Event]]:
@@ -307,66 +295,65 @@ def deadline(p: Proposal, silence_is_consent: bool) -> tuple[Proposal, list[Even
         return p, []
     if p.phase == CONSENTING:
         try:
-            closed, events = close_consent_round(p, silence_is_consent)
+            closed, produced = close_consent_round(p, silence_is_consent)
         except Refusal:
             pass
         else:
             outcome = DECIDED if closed.phase == DECIDED else INTEGRATING
-            return replace(closed, seq=p.seq + 1 + len(events)), [("deadline_passed", {"outcome": outcome}), *events]
-    return replace(p, mode="live", seq=p.seq + 1), [("deadline_passed", {"outcome": "next_meeting"})]
+            return replace(closed, seq=p.seq + 1 + len(produced)), [events.DeadlinePassed(outcome=outcome), *produced]
+    return replace(p, mode="live", seq=p.seq + 1), [events.DeadlinePassed(outcome="next_meeting")]
 
 
-def _withdraw_objection(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
-    objection = next((o for o in p.objections if o.id == a.data.get("objection_id")), None)
+def _withdraw_objection(p: Proposal, _actor: uuid.UUID, a: actions.WithdrawObjection,
+                        s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    objection = next((o for o in p.objections if o.id == a.objection_id), None)
     if objection is None:
-        raise Refusal("no_such_objection", "objection_id: no such objection on this proposal", status=422)
+        raise Refusal("no_such_objection", actions.NO_SUCH_OBJECTION, status=422)
     if objection.author != s:
         raise Refusal("not_objection_author", "Only its author withdraws an objection: it is never overruled.", status=403)
     if objection.status != "open":
         raise Refusal("objection_closed", f"This objection is already {objection.status}.", 409)
     objections = tuple(replace(o, status="withdrawn") if o.id == objection.id else o for o in p.objections)
-    return replace(p, objections=objections), [("objection_withdrawn", {"objection_id": objection.id, "member": str(s)})]
+    return replace(p, objections=objections), [events.ObjectionWithdrawn(objection_id=objection.id, member=str(s))]
 
 
-def _amend(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
-    if a.actor != p.author:
+def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    if actor != p.author:
         raise Refusal("not_author", "Only the proposal's author amends it.", status=403)
-    text = _text(a, "text")
-    driver = _text(a, "driver", required=False)
+    text = _text(a.text, "text")
+    driver = _text(a.driver, "driver", required=False)
     revision = p.revision + 1
     integrated = [o.id for o in p.open_objections] if p.phase == INTEGRATING else []
     objections = tuple(replace(o, status="integrated", integrated_by=revision) if o.id in integrated else o
                        for o in p.objections)
-    data: dict[str, Any] = {"revision": revision, "text": text, "integrates": integrated}
-    if driver:
-        data["driver"] = driver
-    events: list[Event] = [("amended", data)]
+    produced: list[Event] = [events.Amended(revision=revision, text=text, integrates=integrated,
+                                            driver=driver or msgspec.UNSET)]
     new = replace(p, revision=revision, objections=objections)
     if p.phase == INTEGRATING:  # everyone consents again, on the new revision
         new = _new_round(new, CONSENTING)
-        events.append(("phase_changed", {"from": INTEGRATING, "to": CONSENTING, "round": new.round}))
-    return new, events
+        produced.append(events.PhaseChanged(from_=INTEGRATING, to=CONSENTING, round=new.round))
+    return new, produced
 
 
-def _not_adopted(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
-    _require_mover(p, a)
-    reason = _text(a, "reason")
-    return replace(p, phase=NOT_ADOPTED), [("not_adopted", {"reason": reason})]
+def _not_adopted(p: Proposal, actor: uuid.UUID, a: actions.NotAdopted, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    _require_mover(p, actor)
+    return replace(p, phase=NOT_ADOPTED), [events.NotAdopted(reason=_text(a.reason, "reason"))]
 
 
-def _withdraw(p: Proposal, a: Action, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
-    if a.actor != p.author and a.actor not in p.facilitators:
+def _withdraw(p: Proposal, actor: uuid.UUID, a: actions.Withdraw, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    if actor != p.author and actor not in p.facilitators:
         raise Refusal("not_allowed", "Only the author or the facilitator withdraws a proposal.", status=403)
-    return replace(p, phase=WITHDRAWN), [("withdrawn", {"reason": _text(a, "reason", required=False)})]
+    return replace(p, phase=WITHDRAWN), [events.Withdrawn(reason=_text(a.reason, "reason", required=False))]
 
 
-def _presence(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+def _presence(p: Proposal, actor: uuid.UUID, a: actions.Presence, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     member = s
-    if a.data.get("member_id") not in (None, str(a.actor), a.actor):
-        _require_mover(p, a)
-        member = _member(p, a.data["member_id"], "member_id")
+    if a.member_id not in (None, str(actor)):
+        _require_mover(p, actor)
+        member = _member(p, a.member_id, "member_id")
     present = list(p.present)
-    if a.type == "present":
+    arrived = isinstance(a, actions.Present)
+    if arrived:
         if member in present:
             return p, []  # already here: nothing happened, no event
         present.append(member)
@@ -378,31 +365,34 @@ def _presence(p: Proposal, a: Action, s: uuid.UUID) -> tuple[Proposal, list[Even
         # keep the turn on the same person when someone before them leaves
         turn = p.turn - 1 if present and index < p.turn % (len(present) + 1) else p.turn
         p = replace(p, turn=max(turn, 0))
-    return replace(p, present=tuple(present)), [(a.type, {"member": str(member), "recorded_by": str(a.actor)})]
+    event = (events.Present if arrived else events.Absent)(member=str(member), recorded_by=str(actor))
+    return replace(p, present=tuple(present)), [event]
 
 
-_HANDLERS = {
+_HANDLERS: Mapping[str, Callable[[Proposal, uuid.UUID, Any, uuid.UUID], tuple[Proposal, list[Event]]]] = {
     "start": _start, "advance": _advance, "question": _question, "answer": _answer, "reaction": _reaction,
     "pass": _pass, "consent": _consent_response, "concern": _consent_response, "object": _consent_response,
     "stand_aside": _consent_response, "withdraw_objection": _withdraw_objection, "amend": _amend,
     "not_adopted": _not_adopted, "withdraw": _withdraw, "present": _presence, "absent": _presence,
     "skip": _move_turn, "back": _move_turn,
 }
+# One of each action, with words where it needs them, to find what the rules allow.
+_SAMPLES = tuple(actions.decode({"type": action_type, "client_id": "available", "text": "-", "reason": "-"})
+                 for action_type in PHASES_FOR)
 
 
 def available(p: Proposal, actor: uuid.UUID) -> frozenset[str]:
     """The actions `actor` may take now, found by trying each one: the pages offer exactly
     what the rules allow, with no second copy of the rules."""
-    sample = {"text": "-", "reason": "-"}
     allowed = set()
-    for action_type in PHASES_FOR:
+    for sample in _SAMPLES:
         try:
-            apply(p, Action(type=action_type, actor=actor, data=sample))
+            apply(p, actor, sample)
         except Refusal as refusal:
             if refusal.code in {"no_such_question", "no_such_objection"}:  # allowed, given a real one
-                allowed.add(action_type)
+                allowed.add(sample.type)
             continue
-        allowed.add(action_type)
+        allowed.add(sample.type)
     return frozenset(allowed)
 
 

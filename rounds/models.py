@@ -55,7 +55,8 @@ class Revision(UUIDAuditBase):
 
 class Event(UUIDAuditBase):
     """One accepted change to a proposal; `seq` is contiguous per proposal from 1. The first
-    event of an action carries the client's id, so a retried action is found, not redone."""
+    event of an action carries the client's id and how many events the action made, so a
+    retried action is found and answered with all of them, not redone."""
 
     __tablename__ = "event"
     __table_args__ = (UniqueConstraint("proposal_id", "seq", name="uq_event_seq"),
@@ -66,6 +67,7 @@ class Event(UUIDAuditBase):
     type: Mapped[str] = mapped_column(String(40))
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), default=None)
     client_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    action_events: Mapped[int | None] = mapped_column(Integer, default=None)  # on an action's first event only
     data: Mapped[dict[str, Any]] = mapped_column(JsonB)
     at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
 from consent.base.web import Form, Page
-from rounds import machine, services
+from rounds import actions, machine, services
 from rounds.controllers import take
 from rounds.diff import word_diff
 from rounds.writer import ActionWriter
@@ -143,9 +143,10 @@ class ProposalPages(Controller):
     @post("/proposals/{proposal_id:uuid}/actions")
     async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, writer: ActionWriter,
                   proposal_id: uuid.UUID, data: Annotated[ActionForm, Form]) -> Template | Redirect:
+        # A form sends every field; an empty one is one the action does not have.
         action = {k: v for k, v in msgspec.structs.asdict(data).items() if v != "" or k in {"type", "client_id"}}
         try:
-            await take(writer, page.clock, request.user.id, proposal_id, action, holding=db_session)
+            await take(writer, page.clock, request.user.id, proposal_id, actions.decode(action), holding=db_session)
         except Refusal as refusal:
             return await proposal_page(request, db_session, page, proposal_id, status_code=refusal.status,
                                        error=str(refusal), form=msgspec.structs.asdict(data))

@@ -1,10 +1,10 @@
-"""Request bodies of the proposal API."""
+"""Request bodies and answers of the proposal API."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -21,3 +21,84 @@ class NewProposal(msgspec.Struct, forbid_unknown_fields=True):
     closes_at: datetime | None = None
     supersedes: uuid.UUID | None = None
     evaluation: Text = ""
+
+
+# Answers of the proposal API: the same keys and values as services.describe and
+# services.event_json build, typed, so that /schema/openapi.json documents them.
+
+class PersonOut(msgspec.Struct):
+    id: str
+    name: str
+
+
+class EventOut(msgspec.Struct):
+    seq: int  # first: rounds.live reads it from the bytes
+    type: str
+    at: str
+    actor: PersonOut | None  # none for the server's own events (deadlines)
+    data: dict[str, Any]
+
+
+class RevisionOut(msgspec.Struct):
+    number: int
+    driver: str
+    text: str
+    at: str
+
+
+class RoundOut(msgspec.Struct):
+    number: int
+    phase: str
+    turn: PersonOut | None  # in a live round: whose turn it is
+    responded: list[str]
+
+
+class ParticipantOut(msgspec.Struct):
+    id: str
+    name: str
+    present: bool
+    response: str | None  # this round's consent response
+
+
+class ObjectionOut(msgspec.Struct):
+    id: str
+    member: PersonOut
+    text: str
+    revision: int
+    status: str
+    integrated_by: int | None
+
+
+class ProposalOut(msgspec.Struct):
+    id: str
+    circle_id: str
+    domain_id: str
+    author: PersonOut
+    title: str
+    driver: str
+    text: str
+    evaluation: str
+    mode: str
+    state: str
+    revision: int
+    seq: int
+    review_by: str | None
+    closes_at: str | None
+    supersedes: str | None
+    decision_id: str | None
+    revisions: list[RevisionOut]
+    round: RoundOut
+    participants: list[ParticipantOut]
+    facilitators: list[str]
+    objections: list[ObjectionOut]
+    responses: list[EventOut]
+
+
+class ActedOut(msgspec.Struct):
+    seq: int
+    event: EventOut | None  # the first event; none for an action that changed nothing
+    events: list[EventOut]
+
+
+class EventsOut(msgspec.Struct):
+    items: list[EventOut]

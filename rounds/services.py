@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from circles import services as circles
 from circles.models import Circle, Domain, Membership, Role, person
 from circles.rules import FACILITATOR
-from rounds import machine
+from rounds import actions, events as machine_events, machine
 from rounds.models import Decision, Event, Proposal, Revision
 from consent.base.clock import Clock
 from consent.base.errors import Refusal
@@ -135,27 +135,19 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Attempt:
-    """One member's action on one proposal, as it arrived."""
+    """One member's action on one proposal, as it arrived (decoded where it arrived)."""
 
     account_id: uuid.UUID
     proposal_id: uuid.UUID
-    action: dict[str, Any]
+    action: actions.Action
     now: datetime
 
 
-def _checked_shape(action: dict[str, Any]) -> str:
-    client_id = action.get("client_id")
-    if not isinstance(client_id, str) or not 1 <= len(client_id) <= 100 or "\x00" in client_id:
-        raise Refusal("invalid", "client_id: a unique text of 1 to 100 characters, chosen by the client")
-    if not isinstance(action.get("type"), str):
-        raise Refusal("invalid", "type: the action's type is missing")
-    return client_id
-
-
-async def act(db: AsyncSession, account_id: uuid.UUID, proposal_id: uuid.UUID, action: dict[str, Any],
+async def act(db: AsyncSession, account_id: uuid.UUID, proposal_id: uuid.UUID, action: Mapping[str, Any],
               now: datetime) -> Outcome:
-    """One action, in the caller's transaction; a refusal is raised and changes nothing."""
-    [result] = await act_many(db, [Attempt(account_id, proposal_id, action, now)])
+    """One action as API.md writes it (for scripts: the demo, the benchmarks), in the caller's
+    transaction; a refusal is raised and changes nothing."""
+    [result] = await act_many(db, [Attempt(account_id, proposal_id, actions.decode(action), now)])
     if isinstance(result, Exception):
         raise result
     return result
@@ -167,21 +159,8 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
     each gets its outcome, or its refusal, which changes nothing. A retried client_id, also
     one repeated within the batch, is answered with its first outcome."""
     results: list[Outcome | Refusal | None] = [None] * len(attempts)
-    client_ids: dict[int, str] = {}
-    for i, attempt in enumerate(attempts):
-        try:
-            client_ids[i] = _checked_shape(attempt.action)
-        except Refusal as refusal:
-            results[i] = refusal
-    if client_ids:
-        await _apply_all(db, attempts, client_ids, results)
-    return results  # type: ignore[return-value]
-
-
-async def _apply_all(db: AsyncSession, attempts: list[Attempt], client_ids: dict[int, str],
-                     results: list[Outcome | Refusal | None]) -> None:
-    proposal_ids = sorted({attempts[i].proposal_id for i in client_ids})
-    actors = {attempts[i].account_id for i in client_ids}
+    proposal_ids = sorted({a.proposal_id for a in attempts})
+    actors = {a.account_id for a in attempts}
     # Locked until commit on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises writers),
     # in id order so that two processes' batches cannot deadlock.
     proposals = {p.id: p for p in await db.scalars(
@@ -200,63 +179,62 @@ async def _apply_all(db: AsyncSession, attempts: list[Attempt], client_ids: dict
         organisations[account_id].add(organisation_id)
     members = await _members(db, circle_ids)
     firsts = {(e.proposal_id, e.client_id): e for e in await db.scalars(select(Event).where(
-        Event.proposal_id.in_(proposal_ids), Event.client_id.in_(set(client_ids.values()))))}
+        Event.proposal_id.in_(proposal_ids), Event.client_id.in_({a.action.client_id for a in attempts})))}
     states: dict[uuid.UUID, machine.Proposal] = {}
     done: dict[tuple[uuid.UUID, str], Outcome] = {}
-    for i, client_id in client_ids.items():
-        attempt = attempts[i]
+    for i, attempt in enumerate(attempts):
         proposal = proposals.get(attempt.proposal_id)
         if proposal is None or not may_see(organisation_of[proposal.circle_id], proposal.circle_id in private,
                                            organisations[attempt.account_id],
                                            attempt.account_id in members[proposal.circle_id][0]):
             results[i] = Refusal("not_found", NOT_FOUND, 404)
             continue
-        key = (proposal.id, client_id)
+        key = (proposal.id, attempt.action.client_id)
         if key in done:  # the same action twice in one batch
             results[i] = done[key]
             continue
         if key in firsts:  # a retry: answer as the first time, change nothing
             first = firsts[key]
-            done[key] = results[i] = Outcome(first.seq + first.data["_count"] - 1, list(await db.scalars(
+            done[key] = results[i] = Outcome(first.seq + first.action_events - 1, list(await db.scalars(
                 select(Event).where(Event.proposal_id == proposal.id, Event.seq >= first.seq,
-                                    Event.seq < first.seq + first.data["_count"]).order_by(Event.seq))), repeated=True)
+                                    Event.seq < first.seq + first.action_events).order_by(Event.seq))), repeated=True)
             continue
         if proposal.id not in states:
             states[proposal.id] = machine.restore(proposal.machine, proposal.author_id, *members[proposal.circle_id])
-        data = {k: v for k, v in attempt.action.items() if k not in {"type", "client_id"}}
         try:
-            new_state, produced = machine.apply(
-                states[proposal.id], machine.Action(type=attempt.action["type"], actor=attempt.account_id, data=data))
+            new_state, produced = machine.apply(states[proposal.id], attempt.account_id, attempt.action)
         except Refusal as refusal:
             results[i] = refusal
             continue
         states[proposal.id] = new_state
-        done[key] = results[i] = await _record(db, proposal, new_state, produced, attempt.account_id, client_id,
-                                               attempt.now)
+        done[key] = results[i] = await _record(db, proposal, new_state, produced, attempt.account_id,
+                                               attempt.action.client_id, attempt.now)
     outcomes = [r for r in results if isinstance(r, Outcome)]
     names = await names_of(db, {e.actor_id for o in outcomes for e in o.events if e.actor_id})
     for outcome in outcomes:
         outcome.json = [event_json(e, names) for e in outcome.events]
     await db.flush()
+    return results  # type: ignore[return-value]
 
 
 async def _record(db: AsyncSession, proposal: Proposal, new_state: machine.Proposal, produced: list[machine.Event],
                   actor_id: uuid.UUID | None, client_id: str | None, now: datetime) -> Outcome:
     events = []
-    for offset, (event_type, data) in enumerate(produced):
-        if offset == 0:
-            data = {**data, "_count": len(produced)}  # how many events the action made, for retries
+    for offset, event in enumerate(produced):
+        event_type, data = machine_events.row(event)
+        first = offset == 0  # the action's first event stands for it: found again by a retry
         events.append(Event(proposal_id=proposal.id, seq=proposal.seq + offset + 1, type=event_type, actor_id=actor_id,
-                            client_id=client_id if offset == 0 else None, data=data, at=now))
+                            client_id=client_id if first else None, action_events=len(produced) if first else None,
+                            data=data, at=now))
     db.add_all(events)
-    for event_type, data in produced:
-        if event_type == "amended":
-            proposal.text = data["text"]
-            proposal.driver = data.get("driver", proposal.driver)
-            db.add(Revision(proposal_id=proposal.id, number=data["revision"], driver=proposal.driver, text=proposal.text))
+    for event in produced:
+        if isinstance(event, machine_events.Amended):
+            proposal.text = event.text
+            proposal.driver = event.driver or proposal.driver
+            db.add(Revision(proposal_id=proposal.id, number=event.revision, driver=proposal.driver, text=proposal.text))
     proposal.state, proposal.mode, proposal.revision = new_state.phase, new_state.mode, new_state.revision
     proposal.seq, proposal.machine = new_state.seq, machine.snapshot(new_state)
-    if any(event_type == "decided" for event_type, _ in produced):
+    if any(isinstance(event, machine_events.Decided) for event in produced):
         await _decide(db, proposal, new_state, now)
     return Outcome(seq=proposal.seq, events=events)
 
@@ -350,8 +328,7 @@ async def as_json(db: AsyncSession, events: list[Event]) -> list[dict[str, Any]]
 def event_json(event: Event, names: dict[uuid.UUID, str]) -> dict[str, Any]:
     """An event as API.md gives it; `seq` comes first (rounds.live reads it from the bytes)."""
     actor = {"id": str(event.actor_id), "name": names.get(event.actor_id, "")} if event.actor_id else None
-    data = {k: v for k, v in event.data.items() if k != "_count"}
-    return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "actor": actor, "data": data}
+    return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "actor": actor, "data": event.data}
 
 
 RESPONSE_EVENTS = {"question_asked", "question_answered", "reaction_given", "passed", "responded"}

@@ -20,7 +20,7 @@ from litestar.exceptions import WebSocketDisconnect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.base.clock import Clock
-from rounds import live, services
+from rounds import actions, live, services
 from rounds.controllers import take
 from rounds.writer import ActionWriter
 from consent.base.errors import Refusal
@@ -151,7 +151,7 @@ class Meeting:
                     continue
                 if message["type"] == "hello":
                     raise Refusal("already_greeted", "This socket has said hello already.", 400)
-                outcome = await take(self.writer, self.clock, self.member.id, self.proposal_id, message)
+                outcome = await take(self.writer, self.clock, self.member.id, self.proposal_id, actions.decode(message))
             except REFUSALS as refusal:
                 await self.send(_error(refusal.code, str(refusal), client_id if isinstance(client_id, str) else None))
                 continue

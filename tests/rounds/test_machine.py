@@ -12,9 +12,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from rounds import events as ev
+from rounds.actions import Action, decode
 from rounds.machine import (
     AGREEING, CLARIFYING, CONSENTING, DECIDED, DRAFT, INTEGRATING, NOT_ADOPTED, OPEN_PHASES, PHASES_FOR, REACTING,
-    WITHDRAWN, Action, Proposal, apply, deadline, restore, snapshot,
+    WITHDRAWN, Proposal, apply, deadline, restore, snapshot,
 )
 
 from consent.base.errors import Refusal
@@ -29,15 +31,20 @@ def proposal(mode: str = "async", **changes: object) -> Proposal:
     return replace(Proposal(mode=mode, author=AUTHOR, members=MEMBERS, facilitators=frozenset({FACILITATOR})), **changes)
 
 
+def action(type_: str, **data: object) -> Action:
+    """The action as it arrives: decoded from its JSON form, which may be refused already."""
+    return decode({"type": type_, "client_id": f"{type_}-1", **data})
+
+
 def act(p: Proposal, actor: uuid.UUID, type_: str, **data: object) -> Proposal:
-    new, events = apply(p, Action(type=type_, actor=actor, data=data))
+    new, events = apply(p, actor, action(type_, **data))
     assert new.seq == p.seq + len(events)
     return new
 
 
 def refused(p: Proposal, actor: uuid.UUID, type_: str, code: str, **data: object) -> None:
     with pytest.raises(Refusal) as caught:
-        apply(p, Action(type=type_, actor=actor, data=data))
+        apply(p, actor, action(type_, **data))
     assert caught.value.code == code
 
 
@@ -67,9 +74,9 @@ def test_async_proposal_decided_when_everyone_consents() -> None:
     for member in (AUTHOR, FACILITATOR, BO):
         p = act(p, member, "consent")
     refused(p, FACILITATOR, "advance", "round_incomplete")
-    p, events = apply(p, Action("concern", CY, {"text": "watch the cost"}))
+    p, events = apply(p, CY, action("concern", text="watch the cost"))
     # async: the last agreeing response decides it, with nothing left to wait for
-    assert [e[0] for e in events] == ["responded", "decided"]
+    assert [e.type for e in events] == ["responded", "decided"]
     assert p.phase == DECIDED and p.consented() and p.seq == 3 + 4 + 1
 
 
@@ -83,9 +90,9 @@ def test_objection_needs_a_reason_and_is_integrated_by_amendment() -> None:
     p = act(p, FACILITATOR, "advance")
     assert p.phase == INTEGRATING
     refused(p, BO, "amend", "not_author", text="new")
-    p, events = apply(p, Action("amend", AUTHOR, {"text": "amended text"}))
+    p, events = apply(p, AUTHOR, action("amend", text="amended text"))
     assert p.revision == 2 and p.phase == CONSENTING and p.responses == {}
-    assert events[0] == ("amended", {"revision": 2, "text": "amended text", "integrates": ["o1"]})
+    assert events[0] == ev.Amended(revision=2, text="amended text", integrates=["o1"])
     assert p.objections[0].status == "integrated" and p.objections[0].integrated_by == 2
     for member in sorted(MEMBERS):
         p = act(p, member, "consent")
@@ -120,8 +127,8 @@ def test_only_the_facilitator_moves_the_process_or_the_author_without_one() -> N
 
 def test_questions_are_answered_by_the_author() -> None:
     p = act(proposal(), FACILITATOR, "start")
-    p, events = apply(p, Action("question", BO, {"text": "what does it cost?"}))
-    question_id = events[0][1]["question_id"]
+    p, events = apply(p, BO, action("question", text="what does it cost?"))
+    question_id = events[0].question_id
     refused(p, BO, "answer", "not_author", question_id=question_id, text="x")
     refused(p, AUTHOR, "answer", "no_such_question", question_id="q42", text="x")
     p = act(p, AUTHOR, "answer", question_id=question_id, text="nothing")
@@ -144,8 +151,8 @@ def test_live_rounds_go_in_turn_and_only_for_those_present() -> None:
     assert p.phase == CONSENTING and p.whose_turn == FACILITATOR
     p = act(p, FACILITATOR, "consent")
     # the facilitator records the response of someone in the room without a device
-    p, events = apply(p, Action("consent", FACILITATOR, {"on_behalf_of": str(BO)}))
-    assert events[0][1]["recorded_by"] == str(FACILITATOR) and events[0][1]["member"] == str(BO)
+    p, events = apply(p, FACILITATOR, action("consent", on_behalf_of=str(BO)))
+    assert events[0].recorded_by == str(FACILITATOR) and events[0].member == str(BO)
     refused(p, BO, "consent", "not_your_turn")
     p = act(p, AUTHOR, "consent")
     assert act(p, FACILITATOR, "advance").phase == DECIDED  # CY was not present, so is not a participant
@@ -158,9 +165,9 @@ def test_the_facilitator_skips_a_turn_and_goes_back_one() -> None:
     p = act(p, FACILITATOR, "start")
     refused(p, FACILITATOR, "back", "no_turns")  # the round's first turn
     refused(p, BO, "skip", "not_facilitator")
-    p, events = apply(p, Action("skip", FACILITATOR))
+    p, events = apply(p, FACILITATOR, action("skip"))
     assert p.whose_turn == BO
-    assert events == [("turn_moved", {"from": str(FACILITATOR), "to": str(BO), "round": 1, "skipped": True})]
+    assert events == [ev.TurnMoved(from_=str(FACILITATOR), to=str(BO), round=1, skipped=True)]
     p = act(p, BO, "pass")
     assert p.whose_turn == CY
     p = act(p, FACILITATOR, "back")
@@ -179,7 +186,7 @@ def test_only_the_facilitator_responds_for_someone_else() -> None:
 
 def test_presence_is_idempotent_and_marks_others_only_for_the_facilitator() -> None:
     p = act(proposal("live"), BO, "present")
-    again, events = apply(p, Action("present", BO))
+    again, events = apply(p, BO, action("present"))
     assert events == [] and again.present == (BO,)
     refused(p, BO, "present", "not_facilitator", member_id=str(CY))
     p = act(p, FACILITATOR, "present", member_id=str(CY))
@@ -206,8 +213,8 @@ def test_unknown_actions_and_bad_fields_are_refused() -> None:
 def test_a_live_proposal_takes_an_early_objection_from_someone_absent() -> None:
     p = act(proposal("live"), FACILITATOR, "present")
     refused(p, CY, "object", "objection_needs_reason", text="")
-    p, events = apply(p, Action("object", CY, {"text": "I cannot come, and this is unsafe"}))
-    assert events[0][1]["early"] is True and p.open_objections[0].author == CY
+    p, events = apply(p, CY, action("object", text="I cannot come, and this is unsafe"))
+    assert events[0].early is True and p.open_objections[0].author == CY
     refused(p, BO, "concern", "wrong_phase", text="early concerns are not objections")
     p = act(act(act(p, FACILITATOR, "start"), FACILITATOR, "advance"), FACILITATOR, "advance")
     p = act(p, FACILITATOR, "consent")
@@ -232,7 +239,7 @@ def test_the_deadline_applies_the_circles_rule(responses: dict, silence: bool, o
     for member, kind in responses.items():
         p = act(p, member, kind, text="a reason")
     closed, events = deadline(p, silence_is_consent=silence)
-    assert events[0] == ("deadline_passed", {"outcome": outcome})
+    assert events[0] == ev.DeadlinePassed(outcome=outcome)
     assert (closed.phase, closed.mode) == (phase, mode)
     assert closed.seq == p.seq + len(events)
 
@@ -240,7 +247,7 @@ def test_the_deadline_applies_the_circles_rule(responses: dict, silence: bool, o
 def test_the_deadline_takes_an_unfinished_process_to_the_next_meeting_and_ignores_live_ones() -> None:
     p = act(proposal(), FACILITATOR, "start")
     closed, events = deadline(p, silence_is_consent=True)
-    assert events == [("deadline_passed", {"outcome": "next_meeting"})] and closed.mode == "live"
+    assert events == [ev.DeadlinePassed(outcome="next_meeting")] and closed.mode == "live"
     assert deadline(closed, silence_is_consent=True) == (closed, [])
 
 
@@ -272,7 +279,7 @@ class ConsentProcess(RuleBasedStateMachine):
             data["member_id" if action in {"present", "absent"} else "on_behalf_of"] = str(other)
         before = self.proposal
         try:
-            after, events = apply(before, Action(action, actor, data))
+            after, events = apply(before, actor, decode({"type": action, "client_id": "random", **data}))
         except Refusal as refusal:
             assert refusal.code and str(refusal)
             assert self.proposal == before  # a refusal changes nothing
@@ -287,7 +294,7 @@ class ConsentProcess(RuleBasedStateMachine):
     def facilitator_moves_on(self) -> None:
         for type_ in ("start", "advance"):
             try:
-                p, events = apply(self.proposal, Action(type_, FACILITATOR))
+                p, events = apply(self.proposal, FACILITATOR, action(type_))
             except Refusal:
                 continue
             self.proposal, self.event_count = p, self.event_count + len(events)
@@ -303,7 +310,7 @@ class ConsentProcess(RuleBasedStateMachine):
             if speaker is None:
                 break
             try:
-                p, events = apply(p, Action("consent", speaker))
+                p, events = apply(p, speaker, action("consent"))
             except Refusal:
                 break
             self.event_count += len(events)

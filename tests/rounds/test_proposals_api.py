@@ -3,11 +3,14 @@ from draft to decision, retries, every refusal in the error envelope, and the as
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consent.base import db
@@ -106,6 +109,33 @@ async def test_a_retried_action_is_applied_once_and_answered_alike(circle: Circl
     assert first.json() == again.json()
     state = await circle.get(proposal_id)
     assert state["seq"] == 4 and len(state["objections"]) == 1
+
+
+async def test_a_retry_is_answered_alike_across_the_migration_of_its_bookkeeping(circle: Circle) -> None:
+    """0004 moves how many events an action made out of the first event's data into a column
+    (and back on the way down); a retry is answered with all of them either way."""
+    proposal_id = (await circle.propose())["id"]
+    await to_consenting(circle, proposal_id)
+    await circle.ok(proposal_id, "ada", "consent")
+    await circle.ok(proposal_id, "bo", "consent")
+    await circle.ok(proposal_id, "cy", "consent")
+    first = await circle.act(proposal_id, "di", "concern", client_id="di-1", text="Keys")  # responded, decided
+    assert [e["type"] for e in first.json()["events"]] == ["responded", "decided"]
+
+    async def counted() -> list[tuple[int | None, bool]]:
+        async with db_session(circle) as session:
+            rows = await session.execute(text("SELECT * FROM event WHERE client_id = 'di-1'"))
+            row = rows.mappings().one()
+            data = json.loads(row["data"]) if isinstance(row["data"], str) else row["data"]
+            return row.get("action_events"), data.get("_count")
+
+    config = db.alembic_config(circle.settings.database_url)
+    await asyncio.to_thread(command.downgrade, config, "0003")
+    assert await counted() == (None, 2)
+    await asyncio.to_thread(command.upgrade, config, "head")
+    assert await counted() == (2, None)
+    again = await circle.act(proposal_id, "di", "concern", client_id="di-1", text="Keys")
+    assert again.status_code == 200 and again.json() == first.json()
 
 
 async def test_events_since_n_are_contiguous_and_in_order(circle: Circle) -> None:

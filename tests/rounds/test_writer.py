@@ -18,6 +18,7 @@ from consent.base import db
 from consent.base.settings import Settings
 
 from rounds.models import Event
+from rounds.actions import decode
 from rounds.services import Attempt, Outcome
 from rounds.writer import ActionWriter
 from tests.rounds.conftest import Circle
@@ -64,7 +65,7 @@ async def live_proposal(circle: Circle) -> uuid.UUID:
 
 
 def attempt(circle: Circle, who: str, proposal_id: uuid.UUID, type_: str, client_id: str, **data: Any) -> Attempt:
-    return Attempt(uuid.UUID(circle.ids[who]), proposal_id, {"type": type_, "client_id": client_id, **data}, NOW)
+    return Attempt(uuid.UUID(circle.ids[who]), proposal_id, decode({"type": type_, "client_id": client_id, **data}), NOW)
 
 
 async def log_of(sessions: async_sessionmaker[AsyncSession], proposal_id: uuid.UUID) -> list[Event]:
@@ -103,9 +104,12 @@ async def test_each_action_gets_its_own_answer_and_a_refusal_changes_nothing(cir
         attempt(circle, "ada", uuid.uuid4(), "pass", "nowhere"),  # no such proposal
         attempt(circle, "ada", proposal_id, "question", "ada-ask", text="Who drives?"),
         attempt(circle, "ada", proposal_id, "question", "ada-ask", text="Who drives?"),  # sent twice at once
-        Attempt(uuid.UUID(circle.ids["ada"]), proposal_id, {"type": "pass"}, NOW),  # no client_id
     ]
-    results = await asyncio.gather(*(started.submit(a) for a in batch), return_exceptions=True)
+
+    async def without_client_id() -> Outcome:  # refused where it arrives, before the writer
+        return await started.submit(Attempt(uuid.UUID(circle.ids["ada"]), proposal_id, decode({"type": "pass"}), NOW))
+
+    results = await asyncio.gather(*(started.submit(a) for a in batch), without_client_id(), return_exceptions=True)
     codes = [r.code if isinstance(r, Refusal) else r for r in results]
     assert codes[0] == "not_your_turn" and codes[1] == "not_found" and codes[2] == "not_found"
     assert codes[5] == "invalid"
@@ -120,7 +124,7 @@ async def test_each_action_gets_its_own_answer_and_a_refusal_changes_nothing(cir
 async def test_one_action_failing_does_not_fail_the_others(circle: Circle, writer: Any) -> None:
     started, counted, _ = writer
     first, second = await live_proposal(circle), await live_proposal(circle)
-    broken = Attempt(uuid.UUID(circle.ids["ada"]), first, {"type": "question", "client_id": "bad", "text": "?"},
+    broken = Attempt(uuid.UUID(circle.ids["ada"]), first, decode({"type": "question", "client_id": "bad", "text": "?"}),
                      "not a time")  # type: ignore[arg-type]  # the database refuses to store it
     good = [attempt(circle, "ada", second, "question", "good", text="Who drives?"),
             attempt(circle, "ada", first, "pass", "ada-pass")]

@@ -1,0 +1,148 @@
+"""The actions of the consent process as members send them (API.md, docs/consent-process.md):
+one struct per type, told apart by `type`. The API, the meeting socket, the page form and
+scripts each decode an action once, with `decode`; from there on the fields are typed, and
+the state machine checks only what the rules say (empty texts, who may name whom)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+
+from consent.base.errors import Refusal, msgspec_message
+
+# PostgreSQL stores no NUL character, and a client_id is stored with the action's first event.
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern="^[^\x00]*$")]
+CLIENT_ID = "client_id: a unique text of 1 to 100 characters, chosen by the client"
+NO_SUCH_QUESTION = "question_id: no such question on this proposal"
+NO_SUCH_OBJECTION = "objection_id: no such objection on this proposal"
+
+
+class Action(msgspec.Struct, tag_field="type", kw_only=True, frozen=True):
+    client_id: ClientId  # a retry with the same client_id is answered, not applied again
+
+    @property
+    def type(self) -> str:
+        return self.__struct_config__.tag  # type: ignore[return-value]
+
+
+class Spoken(Action):
+    """Said by a member in the process; the facilitator may record it for someone in the room
+    without a device. The id is text: the machine checks it after who may name someone."""
+
+    on_behalf_of: str | None = None
+
+
+class Said(Spoken):
+    """A response with words; whether they may be empty is the machine's rule."""
+
+    text: str = ""
+
+
+class Presence(Action):
+    member_id: str | None = None  # yourself, or for the facilitator someone in the room
+
+
+class Start(Action, tag="start"):
+    pass
+
+
+class Advance(Action, tag="advance"):
+    pass
+
+
+class Question(Said, tag="question"):
+    pass
+
+
+class Answer(Action, tag="answer"):
+    question_id: str = ""
+    text: str = ""
+
+
+class Reaction(Said, tag="reaction"):
+    pass
+
+
+class Pass(Spoken, tag="pass"):
+    pass
+
+
+class Consent(Said, tag="consent"):
+    pass
+
+
+class Concern(Said, tag="concern"):
+    pass
+
+
+class Object(Said, tag="object"):
+    pass  # the text is the reason
+
+
+class StandAside(Said, tag="stand_aside"):
+    pass
+
+
+class WithdrawObjection(Spoken, tag="withdraw_objection"):
+    objection_id: str = ""
+
+
+class Amend(Action, tag="amend"):
+    text: str = ""
+    driver: str = ""
+
+
+class NotAdopted(Action, tag="not_adopted"):
+    reason: str = ""
+
+
+class Withdraw(Action, tag="withdraw"):
+    reason: str = ""
+
+
+class Present(Presence, tag="present"):
+    pass
+
+
+class Absent(Presence, tag="absent"):
+    pass
+
+
+class Skip(Action, tag="skip"):
+    pass
+
+
+class Back(Action, tag="back"):
+    pass
+
+
+# msgspec tells them apart by the tag, in one pass.
+AnyAction = (Start | Advance | Question | Answer | Reaction | Pass | Consent | Concern | Object | StandAside
+             | WithdrawObjection | Amend | NotAdopted | Withdraw | Present | Absent | Skip | Back)
+
+# An id that is not even text names nothing: answered like an id that names nothing here.
+_NAMES_NOTHING = {"question_id": ("no_such_question", NO_SUCH_QUESTION),
+                  "objection_id": ("no_such_objection", NO_SUCH_OBJECTION)}
+
+
+def decode(raw: Any) -> Action:
+    """The action in `raw` (decoded JSON or a form), or the refusal its sender is answered with."""
+    try:
+        return msgspec.convert(raw, AnyAction)  # type: ignore[arg-type]
+    except msgspec.ValidationError as exc:
+        raise _refusal(raw, exc) from exc
+
+
+def _refusal(raw: Any, exc: msgspec.ValidationError) -> Refusal:
+    problem, _, path = str(exc).partition(" - at `$.")
+    field = path.rstrip("`") or problem.removeprefix("Object missing required field `").rstrip("`")
+    if field == "type" and problem.startswith("Invalid value"):
+        return Refusal("unknown_action", f"type: no action called {raw['type']!r}")
+    if field == "type":
+        return Refusal("invalid", "type: the action's type is missing")
+    if field == "client_id":
+        return Refusal("invalid", CLIENT_ID)
+    if field in _NAMES_NOTHING:
+        return Refusal(*_NAMES_NOTHING[field])
+    return Refusal("invalid", msgspec_message(exc))

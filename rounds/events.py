@@ -1,0 +1,108 @@
+"""What the state machine says happened: one struct per event type (API.md and
+docs/consent-process.md name them and their fields). An event is stored and sent as
+`type` and `data`, its fields; `row` makes the two, once, when it is recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+
+class Event(msgspec.Struct, tag_field="type", kw_only=True, frozen=True):
+    recorded_by: str | UnsetType = UNSET  # who took the action, where it is not the member it names
+
+    @property
+    def type(self) -> str:
+        return self.__struct_config__.tag  # type: ignore[return-value]
+
+
+class PhaseChanged(Event, tag="phase_changed"):
+    from_: str = msgspec.field(name="from")
+    to: str
+    round: int
+    open_objections: list[str] | UnsetType = UNSET  # into integration: the objections to integrate
+
+
+class Decided(Event, tag="decided"):
+    revision: int
+    round: int
+
+
+class TurnMoved(Event, tag="turn_moved"):
+    from_: str = msgspec.field(name="from")
+    to: str
+    round: int
+    skipped: bool
+
+
+class QuestionAsked(Event, tag="question_asked"):
+    question_id: str
+    member: str
+    text: str
+    round: int
+
+
+class QuestionAnswered(Event, tag="question_answered"):
+    question_id: str
+    text: str
+
+
+class ReactionGiven(Event, tag="reaction_given"):
+    member: str
+    text: str
+    round: int
+
+
+class Passed(Event, tag="passed"):
+    member: str
+    round: int
+
+
+class Responded(Event, tag="responded"):
+    member: str
+    kind: str  # consent, concern, object or stand_aside
+    revision: int
+    round: int
+    text: str | UnsetType = UNSET
+    objection_id: str | UnsetType = UNSET
+    early: bool | UnsetType = UNSET  # an objection before the round, from someone who cannot attend
+
+
+class DeadlinePassed(Event, tag="deadline_passed"):
+    outcome: str  # decided, integrating or next_meeting
+
+
+class ObjectionWithdrawn(Event, tag="objection_withdrawn"):
+    objection_id: str
+    member: str
+
+
+class Amended(Event, tag="amended"):
+    revision: int
+    text: str
+    integrates: list[str]
+    driver: str | UnsetType = UNSET
+
+
+class NotAdopted(Event, tag="not_adopted"):
+    reason: str
+
+
+class Withdrawn(Event, tag="withdrawn"):
+    reason: str
+
+
+class Present(Event, tag="present"):
+    member: str
+
+
+class Absent(Event, tag="absent"):
+    member: str
+
+
+def row(event: Event) -> tuple[str, dict[str, Any]]:
+    """The event's type, and its data as the event table and API.md hold it."""
+    data = msgspec.to_builtins(event)
+    return data.pop("type"), data
