@@ -109,8 +109,8 @@ async def _seed_proposals(session: AsyncSession, people: dict[str, Account], gen
         text="Every donation goes through the network's shared bank account; the secretary reports monthly.",
         domain_id=finances_id, mode="async", now=then, closes_at=then + timedelta(days=7))
     # Every member of the general circle consents (the sub-circles' leaders and delegates sit in it).
-    steps = [(ada, "start"), (ada, "advance"), (ada, "advance"), *((person.id, "consent") for person in people.values())]
-    for number, (who, action) in enumerate(steps):
+    moves = [(ada, "start"), (ada, "advance"), (ada, "advance"), *((person.id, "consent") for person in people.values())]
+    for number, (who, action) in enumerate(moves):
         await rounds.act(session, who, donations.id, {"type": action, "client_id": f"demo-money-{number}"}, then)
 
     await rounds.create_proposal(

@@ -26,94 +26,94 @@ class Action(msgspec.Struct, tag_field="type", kw_only=True, frozen=True):
         return self.__struct_config__.tag  # type: ignore[return-value]
 
 
-class Spoken(Action):
+class Spoken(Action, frozen=True):
     """Said by a member in the process; the facilitator may record it for someone in the room
     without a device. The id is text: the machine checks it after who may name someone."""
 
     on_behalf_of: str | None = None
 
 
-class Said(Spoken):
+class Said(Spoken, frozen=True):
     """A response with words; whether they may be empty is the machine's rule."""
 
     text: str = ""
 
 
-class Presence(Action):
+class Presence(Action, frozen=True):
     member_id: str | None = None  # yourself, or for the facilitator someone in the room
 
 
-class Start(Action, tag="start"):
+class Start(Action, tag="start", frozen=True):
     pass
 
 
-class Advance(Action, tag="advance"):
+class Advance(Action, tag="advance", frozen=True):
     pass
 
 
-class Question(Said, tag="question"):
+class Question(Said, tag="question", frozen=True):
     pass
 
 
-class Answer(Action, tag="answer"):
+class Answer(Action, tag="answer", frozen=True):
     question_id: str = ""
     text: str = ""
 
 
-class Reaction(Said, tag="reaction"):
+class Reaction(Said, tag="reaction", frozen=True):
     pass
 
 
-class Pass(Spoken, tag="pass"):
+class Pass(Spoken, tag="pass", frozen=True):
     pass
 
 
-class Consent(Said, tag="consent"):
+class Consent(Said, tag="consent", frozen=True):
     pass
 
 
-class Concern(Said, tag="concern"):
+class Concern(Said, tag="concern", frozen=True):
     pass
 
 
-class Object(Said, tag="object"):
+class Object(Said, tag="object", frozen=True):
     pass  # the text is the reason
 
 
-class StandAside(Said, tag="stand_aside"):
+class StandAside(Said, tag="stand_aside", frozen=True):
     pass
 
 
-class WithdrawObjection(Spoken, tag="withdraw_objection"):
+class WithdrawObjection(Spoken, tag="withdraw_objection", frozen=True):
     objection_id: str = ""
 
 
-class Amend(Action, tag="amend"):
+class Amend(Action, tag="amend", frozen=True):
     text: str = ""
     driver: str = ""
 
 
-class NotAdopted(Action, tag="not_adopted"):
+class NotAdopted(Action, tag="not_adopted", frozen=True):
     reason: str = ""
 
 
-class Withdraw(Action, tag="withdraw"):
+class Withdraw(Action, tag="withdraw", frozen=True):
     reason: str = ""
 
 
-class Present(Presence, tag="present"):
+class Present(Presence, tag="present", frozen=True):
     pass
 
 
-class Absent(Presence, tag="absent"):
+class Absent(Presence, tag="absent", frozen=True):
     pass
 
 
-class Skip(Action, tag="skip"):
+class Skip(Action, tag="skip", frozen=True):
     pass
 
 
-class Back(Action, tag="back"):
+class Back(Action, tag="back", frozen=True):
     pass
 
 
@@ -129,7 +129,7 @@ _NAMES_NOTHING = {"question_id": ("no_such_question", NO_SUCH_QUESTION),
 def decode(raw: Any) -> Action:
     """The action in `raw` (decoded JSON or a form), or the refusal its sender is answered with."""
     try:
-        return msgspec.convert(raw, AnyAction)  # type: ignore[arg-type]
+        return msgspec.convert(raw, AnyAction)
     except msgspec.ValidationError as exc:
         raise _refusal(raw, exc) from exc
 

@@ -18,49 +18,49 @@ class Event(msgspec.Struct, tag_field="type", kw_only=True, frozen=True):
         return self.__struct_config__.tag  # type: ignore[return-value]
 
 
-class PhaseChanged(Event, tag="phase_changed"):
+class PhaseChanged(Event, tag="phase_changed", frozen=True):
     from_: str = msgspec.field(name="from")
     to: str
     round: int
     open_objections: list[str] | UnsetType = UNSET  # into integration: the objections to integrate
 
 
-class Decided(Event, tag="decided"):
+class Decided(Event, tag="decided", frozen=True):
     revision: int
     round: int
 
 
-class TurnMoved(Event, tag="turn_moved"):
+class TurnMoved(Event, tag="turn_moved", frozen=True):
     from_: str = msgspec.field(name="from")
     to: str
     round: int
     skipped: bool
 
 
-class QuestionAsked(Event, tag="question_asked"):
+class QuestionAsked(Event, tag="question_asked", frozen=True):
     question_id: str
     member: str
     text: str
     round: int
 
 
-class QuestionAnswered(Event, tag="question_answered"):
+class QuestionAnswered(Event, tag="question_answered", frozen=True):
     question_id: str
     text: str
 
 
-class ReactionGiven(Event, tag="reaction_given"):
+class ReactionGiven(Event, tag="reaction_given", frozen=True):
     member: str
     text: str
     round: int
 
 
-class Passed(Event, tag="passed"):
+class Passed(Event, tag="passed", frozen=True):
     member: str
     round: int
 
 
-class Responded(Event, tag="responded"):
+class Responded(Event, tag="responded", frozen=True):
     member: str
     kind: str  # consent, concern, object or stand_aside
     revision: int
@@ -70,35 +70,35 @@ class Responded(Event, tag="responded"):
     early: bool | UnsetType = UNSET  # an objection before the round, from someone who cannot attend
 
 
-class DeadlinePassed(Event, tag="deadline_passed"):
+class DeadlinePassed(Event, tag="deadline_passed", frozen=True):
     outcome: str  # decided, integrating or next_meeting
 
 
-class ObjectionWithdrawn(Event, tag="objection_withdrawn"):
+class ObjectionWithdrawn(Event, tag="objection_withdrawn", frozen=True):
     objection_id: str
     member: str
 
 
-class Amended(Event, tag="amended"):
+class Amended(Event, tag="amended", frozen=True):
     revision: int
     text: str
     integrates: list[str]
     driver: str | UnsetType = UNSET
 
 
-class NotAdopted(Event, tag="not_adopted"):
+class NotAdopted(Event, tag="not_adopted", frozen=True):
     reason: str
 
 
-class Withdrawn(Event, tag="withdrawn"):
+class Withdrawn(Event, tag="withdrawn", frozen=True):
     reason: str
 
 
-class Present(Event, tag="present"):
+class Present(Event, tag="present", frozen=True):
     member: str
 
 
-class Absent(Event, tag="absent"):
+class Absent(Event, tag="absent", frozen=True):
     member: str
 
 

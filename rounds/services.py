@@ -195,9 +195,11 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
             continue
         if key in firsts:  # a retry: answer as the first time, change nothing
             first = firsts[key]
-            done[key] = results[i] = Outcome(first.seq + first.action_events - 1, list(await db.scalars(
+            count = first.action_events
+            assert count is not None, "an action's first event (the one with its client_id) counts its events"
+            done[key] = results[i] = Outcome(first.seq + count - 1, list(await db.scalars(
                 select(Event).where(Event.proposal_id == proposal.id, Event.seq >= first.seq,
-                                    Event.seq < first.seq + first.action_events).order_by(Event.seq))), repeated=True)
+                                    Event.seq < first.seq + count).order_by(Event.seq))), repeated=True)
             continue
         if proposal.id not in states:
             states[proposal.id] = machine.restore(proposal.machine, proposal.author_id, *members[proposal.circle_id])
@@ -242,7 +244,7 @@ async def _record(db: AsyncSession, proposal: Proposal, new_state: machine.Propo
 async def _decide(db: AsyncSession, proposal: Proposal, state: machine.Proposal, now: datetime) -> Decision:
     """The decision record: final text, every participant's final response, the concerns on
     record, and each objection with how it was integrated."""
-    circle = await db.get(Circle, proposal.circle_id)
+    circle = await db.get_one(Circle, proposal.circle_id)
     names = dict((await db.execute(select(person.c.id, person.c.name).where(
         person.c.id.in_(list(state.participants | {o.author for o in state.objections}))))).all())
     concerns = [
@@ -283,7 +285,7 @@ async def close_due(db: AsyncSession, now: datetime, committed: Committed | None
     for proposal_id in due:
         proposal = await _locked(db, proposal_id)
         if proposal is not None and proposal.mode == "async" and proposal.state in machine.OPEN_PHASES:
-            circle = await db.get(Circle, proposal.circle_id)
+            circle = await db.get_one(Circle, proposal.circle_id)
             new_state, produced = machine.deadline(await state_of(db, proposal), circle.silence_is_consent)
             outcome = await _record(db, proposal, new_state, produced, None, None, now)
             proposal.closes_at = None  # a deadline passes once; its event keeps when
