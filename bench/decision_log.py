@@ -30,14 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from circles.models import Circle, Domain, Membership  # noqa: E402
-from consent.base import db  # noqa: E402
-from consent.accounts.models import Account, ApiToken  # noqa: E402
-from consent.base.tokens import hash_token  # noqa: E402
-from consent.app import create_app  # noqa: E402
-from consent.decisions import rules, services  # noqa: E402
-from consent.base.settings import Settings  # noqa: E402
-from rounds.models import Decision, Proposal  # noqa: E402
+from circles.models import Circle, Domain, Membership
+from consent.accounts.models import Account, ApiToken
+from consent.app import create_app
+from consent.base import db
+from consent.base.settings import Settings
+from consent.base.tokens import hash_token
+from consent.decisions import rules, services
+from rounds.models import Decision, Proposal
 
 TODAY = date(2026, 11, 23)
 CIRCLES, DOMAINS_PER_CIRCLE = 20, 3

@@ -10,6 +10,7 @@ read."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import random
@@ -57,7 +58,7 @@ class Result:
 
 
 def raise_file_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
@@ -144,10 +145,8 @@ class Client:
     async def measure(self, run: Run, drain: float) -> Result:
         self.result, self.run = Result(), run
         send = self.send_steadily if run.rate else self.send_flat_out
-        try:
+        with contextlib.suppress(ConnectionClosed):  # counted by its reader
             await asyncio.gather(*(send(ws, run) for ws, sends in self.sockets if sends))
-        except ConnectionClosed:
-            pass  # counted by its reader
         await asyncio.sleep(max(0.0, run.end + drain - time.monotonic()))
         self.run = None
         self.slots.clear()

@@ -16,9 +16,9 @@ from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from circles.models import Circle, Domain, Membership
+from consent.accounts.models import Account, ApiToken
 from consent.base import db
 from consent.base.tokens import hash_token
-from consent.accounts.models import Account, ApiToken
 from rounds import services
 
 

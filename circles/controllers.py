@@ -12,8 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from circles import services
 from circles.models import Circle, Domain
 from circles.schemas import (
-    CircleChange, CircleList, CircleOut, CircleRef, DomainOut, InvitationOut, MemberOut, MembershipOut, NewCircle,
-    NewDomain, NewInvitation, NewMember, RoleOut,
+    CircleChange,
+    CircleList,
+    CircleOut,
+    CircleRef,
+    DomainOut,
+    InvitationOut,
+    MemberOut,
+    MembershipOut,
+    NewCircle,
+    NewDomain,
+    NewInvitation,
+    NewMember,
+    RoleOut,
 )
 from circles.services import CircleView
 from consent.base.errors import error_responses

@@ -13,11 +13,12 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import chart, rules, services
-from consent.base.web import Form, Page
 from circles.models import Domain
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal
 from consent.base.forms import parse_date, parse_uuid
+from consent.base.web import Form, Page
+
 
 class CircleForm(msgspec.Struct):
     name: str = ""

@@ -52,8 +52,8 @@ def seed_demo(settings: Settings) -> None:
 async def close_due_once(settings: Settings) -> int:
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
-    from rounds.scheduler import tick
     from consent.base.clock import system_clock
+    from rounds.scheduler import tick
 
     engine = db.create_engine(settings.database_url)
     try:

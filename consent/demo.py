@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from circles import services as circles
 from circles.models import Circle
-from rounds import services as rounds
-from consent.base import db
 from consent.accounts import services as accounts
 from consent.accounts.models import Account
+from consent.base import db
+from rounds import services as rounds
 
 MEMBERS = [
     ("Ada Okafor", "ada@demo.example"),

@@ -3,7 +3,7 @@
 from advanced_alchemy.base import orm_registry
 
 import circles.models  # noqa: F401  (registers the tables)
-import consent.accounts.models  # noqa: F401
+import consent.accounts.models
 import consent.decisions.models  # noqa: F401
 import rounds.models  # noqa: F401
 

@@ -17,7 +17,6 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueCons
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-
 # advanced-alchemy's JsonB does not work with SQLAlchemy 2.1; this is the same idea.
 JsonB = JSON().with_variant(JSONB(), "postgresql")
 

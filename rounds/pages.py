@@ -14,14 +14,14 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
+from consent.base.errors import Refusal
+from consent.base.forms import parse_field
+from consent.base.labels import PHASE_NAMES
 from consent.base.web import Form, Page
 from rounds import actions, machine, services
 from rounds.controllers import take
 from rounds.diff import word_diff
 from rounds.writer import ActionWriter
-from consent.base.errors import Refusal
-from consent.base.forms import parse_field
-from consent.base.labels import PHASE_NAMES
 
 
 class ProposalForm(msgspec.Struct):
@@ -93,7 +93,7 @@ async def proposal_page(request: Request[Any, Any, Any], db: AsyncSession, page:
               if m not in state.present] if movers_view else []
     return await page(
         request, db, "rounds/proposal.html", status_code=status_code, proposal=described, circle=circle,
-        phase_name=PHASE_NAMES[proposal.state], rounds=_rounds((await _all_events(db, proposal))),
+        phase_name=PHASE_NAMES[proposal.state], rounds=_rounds(await _all_events(db, proposal)),
         revisions=list(zip(revisions, diffs)), names=names, form=context.pop("form", {}),
         available=machine.available(state, request.user.id), viewer_id=str(request.user.id),
         open_questions=[e for e in history if e["type"] == "question_asked" and e["data"]["question_id"] not in answered],

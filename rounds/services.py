@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from circles import services as circles
 from circles.models import Circle, Domain, Membership, Role, person
 from circles.rules import FACILITATOR
-from rounds import actions, events as machine_events, machine
-from rounds.models import Decision, Event, Proposal, Revision
-from consent.base.clock import Clock
 from consent.base.errors import Refusal
 from consent.base.text import MAX_TEXT, MAX_TITLE, clean_text
+from rounds import actions, machine
+from rounds import events as machine_events
+from rounds.models import Decision, Event, Proposal, Revision
 
 MODES = ("live", "async")
 

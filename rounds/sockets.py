@@ -20,10 +20,10 @@ from litestar.exceptions import WebSocketDisconnect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.base.clock import Clock
+from consent.base.errors import Refusal
 from rounds import actions, live, services
 from rounds.controllers import take
 from rounds.writer import ActionWriter
-from consent.base.errors import Refusal
 
 HELLO_SECONDS = 10.0  # a socket that does not say hello in time is closed
 REFUSALS = Refusal  # the rules' answers, said to the client

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consent.base.errors import Refusal
 from rounds import services
 from rounds.services import Attempt, Outcome
-from consent.base.errors import Refusal
 
 log = logging.getLogger("consent.actions")
 

@@ -27,8 +27,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from bench.servers import free_port, stop
-from consent.base import db
 from consent.app import create_app
+from consent.base import db
 from consent.base.settings import Settings
 
 PG_URL = os.environ.get("CONSENT_TEST_DATABASE_URL", "")

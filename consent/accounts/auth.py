@@ -6,14 +6,13 @@ from collections.abc import Callable
 from typing import Annotated, Any, cast
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
-
+from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection, WebSocket
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.params import Dependency
 from litestar.types import ASGIApp, Empty, HTTPScope, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession

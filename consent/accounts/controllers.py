@@ -13,12 +13,10 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.accounts import services
-from consent.accounts.schemas import AccountOut, SignedIn, SignIn, SignUp
 from consent.accounts.auth import InjectedSessionConfig, end_session, requires_account, start_session
+from consent.accounts.schemas import AccountOut, SignedIn, SignIn, SignUp
 from consent.base.errors import Refusal, describe, error_responses, msgspec_message
 from consent.base.web import Form, Page
-
-
 
 
 def account_out(account: Any) -> AccountOut:

@@ -6,8 +6,8 @@ import functools
 import os
 import secrets
 import uuid
-from typing import Any, cast
 from dataclasses import dataclass
+from typing import Any, cast
 
 import anyio.to_thread
 from argon2 import PasswordHasher, profiles

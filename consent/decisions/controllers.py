@@ -13,10 +13,10 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent.decisions import rules, services
-from consent.decisions.schemas import DecisionOut, DecisionPage, FeedLink, ReviewOut, parse_review
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal, error_responses
+from consent.decisions import rules, services
+from consent.decisions.schemas import DecisionOut, DecisionPage, FeedLink, ReviewOut, parse_review
 
 
 def filters_of(request: Request[Any, Any, Any]) -> rules.Filters:

@@ -17,15 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
-from consent.base.clock import Clock, today
-from consent.base.web import Form, Page
 from circles.models import Domain
+from consent.base.clock import Clock, today
+from consent.base.errors import Refusal
+from consent.base.labels import DEADLINE_OUTCOMES, EVENT_WORDS, PHASE_NAMES, RESPONSE_WORDS
+from consent.base.web import Form, Page
 from consent.decisions import rules, services
 from consent.decisions.controllers import feed_link
 from consent.decisions.schemas import parse_review
 from rounds.diff import word_diff
-from consent.base.errors import Refusal
-from consent.base.labels import DEADLINE_OUTCOMES, EVENT_WORDS, PHASE_NAMES, RESPONSE_WORDS
 
 REFUSALS = Refusal  # what a page shows back instead of failing
 

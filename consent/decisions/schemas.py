@@ -11,9 +11,9 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from consent.base.errors import msgspec_message
 from consent.decisions import rules
 from consent.decisions.services import Amendment
-from consent.base.errors import msgspec_message
 
 Text = Annotated[str, msgspec.Meta(max_length=20_000)]
 

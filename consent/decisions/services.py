@@ -11,18 +11,34 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import (ColumnElement, CursorResult, Date, SQLColumnExpression, Select, String, and_, column, delete, false, func, literal_column, or_,
-                        select, table)
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Date,
+    Select,
+    SQLColumnExpression,
+    String,
+    and_,
+    column,
+    delete,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
 from circles.models import Circle, Domain
-from consent.decisions import rules
-from consent.decisions.models import CalendarFeed, Review
 from consent.base.errors import Refusal
 from consent.base.tokens import hash_token
+from consent.decisions import rules
+from consent.decisions.models import CalendarFeed, Review
 from rounds import services as rounds
 from rounds.models import Decision, Proposal, Revision
+
 
 class Columns(NamedTuple):
     """Where the log's filters and order read from: the decision table, or on SQLite, when

@@ -25,6 +25,6 @@ def test_the_quick_bench_prints_every_figure_with_its_baseline_and_ratio(tmp_pat
             if line.startswith("| ") and not line.startswith(("| figure", "| ---"))]
     assert [next((f for f in FIGURES if row[2:].startswith(f)), row) for row in rows] == FIGURES, run.stdout
     for row in rows:
-        figure, ours, baseline, ratio = [cell.strip() for cell in row.strip("|").split("|")][:4]
+        _figure, ours, baseline, ratio = [cell.strip() for cell in row.strip("|").split("|")][:4]
         assert re.fullmatch(NUMBER, ours) and re.fullmatch(NUMBER, baseline) and re.fullmatch(NUMBER, ratio), row
     assert "PROBLEM" not in run.stdout, run.stdout

@@ -3,6 +3,7 @@ each other nor leave the drawing."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 
 from circles.chart import BOX_W, CHAR_W, layout
@@ -38,11 +39,11 @@ def test_boxes_and_labels_do_not_overlap_and_fit_the_drawing() -> None:
     for edge in chart.edges:
         for label in edge.labels:
             left, right, y = extent(label)
-            assert 0 <= left and right <= chart.width and 0 <= y - 12 and y <= chart.height
+            assert left >= 0 and right <= chart.width and y - 12 >= 0 and y <= chart.height
             rows.setdefault(y, []).append((left, right))
     for spans in rows.values():
         spans.sort()
-        for (_, right), (left, _) in zip(spans, spans[1:]):
+        for (_, right), (left, _) in itertools.pairwise(spans):
             assert right <= left, spans
 
 

@@ -411,7 +411,7 @@ async def test_a_top_level_circle_cannot_be_moved(client: AsyncTestClient) -> No
 
 
 async def test_a_sub_circle_cannot_move_to_another_organisation_or_an_unknown_parent(client: AsyncTestClient) -> None:
-    ada, top, sub = await organisation(client)
+    ada, _top, sub = await organisation(client)
     await add_member(client, ada, sub["id"], "Ada", ["leader"])
     elsewhere = await create_circle(client, ada, "Elsewhere")
     before = await read(client, ada, sub["id"])
@@ -510,7 +510,7 @@ async def test_bad_new_circles_are_refused(client: AsyncTestClient, body: dict, 
     ],
 )
 async def test_bad_changes_are_refused(client: AsyncTestClient, body: dict, status: int, code: str, field: str) -> None:
-    ada, top, sub = await organisation(client)
+    ada, top, _sub = await organisation(client)
     path = f"/api/circles/{top['id']}"
     assert field in await refused_without_change(client, ada, top["id"], "PATCH", path, body, status, code)
 
@@ -533,14 +533,14 @@ async def test_bad_changes_are_refused(client: AsyncTestClient, body: dict, stat
     ],
 )
 async def test_bad_new_members_are_refused(client: AsyncTestClient, body: dict, status: int, code: str, field: str) -> None:
-    ada, top, sub = await organisation(client)
+    ada, top, _sub = await organisation(client)
     await sign_up(client, "Bob")
     path = f"/api/circles/{top['id']}/members"
     assert field in await refused_without_change(client, ada, top["id"], "POST", path, body, status, code)
 
 
 async def test_a_role_already_held_is_a_conflict(client: AsyncTestClient) -> None:
-    ada, top, sub = await organisation(client)
+    ada, top, _sub = await organisation(client)
     await sign_up(client, "Bob")
     await add_member(client, ada, top["id"], "Bob", ["secretary"])
     before = await read(client, ada, top["id"])
@@ -555,7 +555,7 @@ async def test_a_role_already_held_is_a_conflict(client: AsyncTestClient) -> Non
 
 
 async def test_a_term_may_end_today_but_not_before(client: AsyncTestClient) -> None:
-    ada, top, sub = await organisation(client)
+    ada, top, _sub = await organisation(client)
     await sign_up(client, "Bob")
     today = datetime.now(UTC).date()
     before = await read(client, ada, top["id"])
@@ -583,7 +583,7 @@ async def test_a_term_may_end_today_but_not_before(client: AsyncTestClient) -> N
     ],
 )
 async def test_bad_new_domains_are_refused(client: AsyncTestClient, body: dict, status: int, code: str, field: str) -> None:
-    ada, top, sub = await organisation(client)
+    ada, top, _sub = await organisation(client)
     path = f"/api/circles/{top['id']}/domains"
     assert field in await refused_without_change(client, ada, top["id"], "POST", path, body, status, code)
 
@@ -601,7 +601,7 @@ async def test_bad_new_domains_are_refused(client: AsyncTestClient, body: dict, 
     ],
 )
 async def test_bad_invitations_are_refused(client: AsyncTestClient, body: dict, status: int, code: str, field: str) -> None:
-    ada, top, sub = await organisation(client)
+    ada, top, _sub = await organisation(client)
     path = f"/api/circles/{top['id']}/invitations"
     message = await refused_without_change(client, ada, top["id"], "POST", path, body, status, code)
     assert field in message
@@ -645,7 +645,7 @@ async def test_an_invitation_link_lets_a_new_person_join_once(client: AsyncTestC
 
 
 async def test_an_invitation_accepted_in_the_browser_needs_the_csrf_token(client: AsyncTestClient) -> None:
-    ada, top, sub = await organisation(client)
+    ada, _top, sub = await organisation(client)
     await add_member(client, ada, sub["id"], "Ada", ["leader"])  # so that Ada may invite to Sub
     link = (await client.post(f"/api/circles/{sub['id']}/invitations", json={"name": "Eve", "email": "eve@example.org"},
                               headers=ada)).json()["link"]
@@ -678,7 +678,7 @@ async def test_an_invitation_accepted_in_the_browser_needs_the_csrf_token(client
 
 
 async def test_an_invitation_for_someone_already_a_member_is_simply_used_up(client: AsyncTestClient) -> None:
-    ada, top, sub = await organisation(client)
+    ada, top, _sub = await organisation(client)
     path = (await client.post(f"/api/circles/{top['id']}/invitations", json={"name": "Ada", "email": "ada@example.org"},
                               headers=ada)).json()["link"].removeprefix(BASE)
     accepted = await client.post(path, headers=ada, follow_redirects=False)

@@ -59,7 +59,7 @@ def tree() -> tuple[dict, dict, uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID, uuid
 
 
 def test_check_parent_accepts_a_valid_move() -> None:
-    parents, organisation_of, top, a, a1, b, _ = tree()
+    parents, organisation_of, top, _a, a1, b, _ = tree()
     assert rules.check_parent(a1, b, parents, organisation_of, top) is None
     assert rules.check_parent(a1, top, parents, organisation_of, top) is None
     assert rules.check_parent(None, a1, parents, organisation_of, top) is None  # a new circle

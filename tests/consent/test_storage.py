@@ -12,9 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from consent.base import db
+from consent.base.settings import Settings
 from consent.decisions.models import is_mapped
 from consent.models import metadata
-from consent.base.settings import Settings
 
 
 async def test_migrated_schema_matches_the_models(database_url: str) -> None:

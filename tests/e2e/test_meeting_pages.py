@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from tests.conftest import Server
 from tests.e2e.test_circle_pages import ARTIFACTS, section
-from tests.e2e.test_proposal_pages import AMENDED, a_circle, fill_proposal, phase, person
+from tests.e2e.test_proposal_pages import AMENDED, a_circle, fill_proposal, person, phase
 
 NO_RELOAD = "window.stillTheSamePage = true"
 

@@ -7,7 +7,6 @@ goes to 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +15,7 @@ import httpx
 
 from tests.e2e.org import Org, Servers, organisation
 from tests.helpers import assert_refused
+
 
 def assert_contiguous(events: list[dict[str, Any]]) -> None:
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
@@ -149,7 +149,7 @@ async def test_a_deadline_that_passed_while_the_server_was_down_is_applied_at_st
     far_state = await org.state(far)
 
     server.stop()
-    time.sleep(max(0.0, (closes_at - datetime.now(UTC)).total_seconds()) + 1)
+    await asyncio.sleep(max(0.0, (closes_at - datetime.now(UTC)).total_seconds()) + 1)
     org.url = servers.start().url
 
     state = await org.state(objected)  # no action since the restart: the start-up pass did it

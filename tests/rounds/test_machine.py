@@ -12,14 +12,27 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from consent.base.errors import Refusal
 from rounds import events as ev
 from rounds.actions import Action, decode
 from rounds.machine import (
-    AGREEING, CLARIFYING, CONSENTING, DECIDED, DRAFT, INTEGRATING, NOT_ADOPTED, OPEN_PHASES, PHASES_FOR, REACTING,
-    WITHDRAWN, Proposal, apply, deadline, restore, snapshot,
+    AGREEING,
+    CLARIFYING,
+    CONSENTING,
+    DECIDED,
+    DRAFT,
+    INTEGRATING,
+    NOT_ADOPTED,
+    OPEN_PHASES,
+    PHASES_FOR,
+    REACTING,
+    WITHDRAWN,
+    Proposal,
+    apply,
+    deadline,
+    restore,
+    snapshot,
 )
-
-from consent.base.errors import Refusal
 
 AUTHOR, FACILITATOR, BO, CY = (uuid.UUID(int=i) for i in range(1, 5))
 OUTSIDER = uuid.UUID(int=99)

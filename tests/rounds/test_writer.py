@@ -15,14 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consent.base import db
+from consent.base.errors import Refusal
 from consent.base.settings import Settings
-
-from rounds.models import Event
 from rounds.actions import decode
+from rounds.models import Event
 from rounds.services import Attempt, Outcome
 from rounds.writer import ActionWriter
 from tests.rounds.conftest import Circle
-from consent.base.errors import Refusal
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -137,7 +136,7 @@ async def test_one_action_failing_does_not_fail_the_others(circle: Circle, write
 
 
 async def test_stopping_writes_what_is_queued_then_refuses_more(circle: Circle, writer: Any) -> None:
-    started, counted, _ = writer
+    started, _counted, _ = writer
     proposal_id = await live_proposal(circle)
     queued = asyncio.ensure_future(started.submit(attempt(circle, "ada", proposal_id, "pass", "last-pass")))
     await asyncio.sleep(0)  # in the queue

@@ -1,7 +1,7 @@
 """accounts and circles
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 08:18:44.817222
 """
 
@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
-
 
 revision: str = '0001'
 down_revision: str | None = None

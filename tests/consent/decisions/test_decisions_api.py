@@ -14,8 +14,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from consent.base import db
-from consent.decisions import rules
 from consent.base.settings import Settings
+from consent.decisions import rules
 from rounds.models import Decision
 from tests.consent.decisions.conftest import decide
 from tests.helpers import add_domain, add_member, assert_refused, create_circle
@@ -134,7 +134,7 @@ def oracle(world: World, who_sees: set[str], *, circle: str | None = None, subci
             continue
         if statuses and d["status"] not in statuses:
             continue
-        if window[0] and d["review_by"] < window[0] or window[1] and d["review_by"] > window[1]:
+        if (window[0] and d["review_by"] < window[0]) or (window[1] and d["review_by"] > window[1]):
             continue
         if not all(any(w.startswith(t) for w in words) for t in rules.search_terms(q)):
             continue

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 import icalendar
 import pytest
 
-from consent.decisions import rules
 from consent.base.errors import Refusal
+from consent.decisions import rules
 
 TODAY = date(2026, 11, 23)
 
