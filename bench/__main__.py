@@ -53,13 +53,18 @@ def main(argv: list[str] | None = None) -> None:
         began = time.monotonic()
         template = work / "seeded.db"
         rooms, large = seed(str(template), scale.rooms, scale.room_size, scale.assembly if "b" in args.only else 0)
-        print(f"seeded {scale.rooms * scale.room_size:,} members in {scale.rooms} live proposals"
-              f"{f' and one of {scale.assembly:,}' if large else ''} in {time.monotonic() - began:.1f} s", flush=True)
+        print(
+            f"seeded {scale.rooms * scale.room_size:,} members in {scale.rooms} live proposals"
+            f"{f' and one of {scale.assembly:,}' if large else ''} in {time.monotonic() - began:.1f} s",
+            flush=True,
+        )
         rows: list[scenarios.Row] = []
-        for letter, run in (("a", lambda: scenarios.fan_out(scale, rooms, template, work)),
-                            ("b", lambda: scenarios.assembly(scale, large, template, work)),
-                            ("c", lambda: scenarios.durable(scale, rooms, template, work)),
-                            ("d", lambda: scenarios.footprint(scale, rooms, template, work))):
+        for letter, run in (
+            ("a", lambda: scenarios.fan_out(scale, rooms, template, work)),
+            ("b", lambda: scenarios.assembly(scale, large, template, work)),
+            ("c", lambda: scenarios.durable(scale, rooms, template, work)),
+            ("d", lambda: scenarios.footprint(scale, rooms, template, work)),
+        ):
             if letter in args.only:
                 began = time.monotonic()
                 rows += run()

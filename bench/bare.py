@@ -40,8 +40,13 @@ async def relay(ws: ServerConnection) -> None:
         async for text in ws:
             action = json.loads(text)
             seqs[path] += 1
-            event = {"seq": seqs[path], "type": "question_answered", "at": datetime.now(UTC).isoformat(),
-                     "actor": ACTOR, "data": {"question_id": action["question_id"], "text": action["text"]}}
+            event = {
+                "seq": seqs[path],
+                "type": "question_answered",
+                "at": datetime.now(UTC).isoformat(),
+                "actor": ACTOR,
+                "data": {"question_id": action["question_id"], "text": action["text"]},
+            }
             broadcast(room, json.dumps(event, separators=(",", ":")))
             await ws.send(json.dumps({"type": "ack", "client_id": action["client_id"], "seq": seqs[path]}))
     finally:
@@ -50,8 +55,16 @@ async def relay(ws: ServerConnection) -> None:
 
 async def relay_forever(port: int) -> None:
     # As `consent serve`: pings every 20 s, 64 KiB messages, no per-message deflate.
-    async with serve(relay, "127.0.0.1", port, process_request=ready, compression=None, max_size=65536,
-                     ping_interval=20, ping_timeout=20) as server:
+    async with serve(
+        relay,
+        "127.0.0.1",
+        port,
+        process_request=ready,
+        compression=None,
+        max_size=65536,
+        ping_interval=20,
+        ping_timeout=20,
+    ) as server:
         await server.serve_forever()
 
 

@@ -80,8 +80,15 @@ async def fill(url: str, count: int) -> uuid.UUID:
             circle_ids = [organisation] + [uuid.uuid4() for _ in range(CIRCLES - 1)]
             for number, circle_id in enumerate(circle_ids):
                 parent = None if number == 0 else circle_ids[(number - 1) // 3]
-                session.add(Circle(id=circle_id, name=f"Circle {number}", parent_id=parent,
-                                   organisation_id=organisation, private=number in (5, 6)))
+                session.add(
+                    Circle(
+                        id=circle_id,
+                        name=f"Circle {number}",
+                        parent_id=parent,
+                        organisation_id=organisation,
+                        private=number in (5, 6),
+                    )
+                )
                 await session.flush()
                 member = viewer if number % 2 == 0 else other
                 session.add(Membership(circle_id=circle_id, account_id=member, roles=[]))
@@ -97,22 +104,62 @@ async def fill(url: str, count: int) -> uuid.UUID:
                     driver, text = sentence(rng, words, weights, 20), sentence(rng, words, weights, 40)
                     decided_at = now - timedelta(minutes=rng.randint(0, 10 * 365 * 24 * 60))
                     stamp = {"created_at": now, "updated_at": now}
-                    proposals.append({"id": proposal_id, "circle_id": circle_id, "domain_id": domain_id,
-                                      "author_id": viewer, "title": title, "driver": driver, "text": text,
-                                      "evaluation": "", "mode": "async", "state": "decided", "revision": 1, "seq": 0,
-                                      "machine": {}, **stamp})
-                    objections = [{"id": "o1", "member": str(other), "name": "Other", "revision": 1,
-                                   "text": sentence(rng, words, weights, 12), "status": "integrated", "integrated_by": 2}
-                                  ] if rng.random() < 0.3 else []
-                    concerns = [{"member": str(viewer), "name": "Viewer", "text": sentence(rng, words, weights, 8)}
-                                ] if rng.random() < 0.3 else []
-                    decisions.append({"id": uuid.uuid4(), "proposal_id": proposal_id, "circle_id": circle_id,
-                                      "domain_id": domain_id, "title": title, "driver": driver, "text": text,
-                                      "evaluation": "", "revision": 1, "decided_at": decided_at,
-                                      "review_by": TODAY + timedelta(days=rng.randint(-400, 800)),
-                                      "status": rng.choices(["active", "retired", "superseded"], [8, 1, 1])[0],
-                                      "record": {"responses": [], "concerns": concerns, "objections": objections},
-                                      **stamp})
+                    proposals.append(
+                        {
+                            "id": proposal_id,
+                            "circle_id": circle_id,
+                            "domain_id": domain_id,
+                            "author_id": viewer,
+                            "title": title,
+                            "driver": driver,
+                            "text": text,
+                            "evaluation": "",
+                            "mode": "async",
+                            "state": "decided",
+                            "revision": 1,
+                            "seq": 0,
+                            "machine": {},
+                            **stamp,
+                        }
+                    )
+                    objections = (
+                        [
+                            {
+                                "id": "o1",
+                                "member": str(other),
+                                "name": "Other",
+                                "revision": 1,
+                                "text": sentence(rng, words, weights, 12),
+                                "status": "integrated",
+                                "integrated_by": 2,
+                            }
+                        ]
+                        if rng.random() < 0.3
+                        else []
+                    )
+                    concerns = (
+                        [{"member": str(viewer), "name": "Viewer", "text": sentence(rng, words, weights, 8)}]
+                        if rng.random() < 0.3
+                        else []
+                    )
+                    decisions.append(
+                        {
+                            "id": uuid.uuid4(),
+                            "proposal_id": proposal_id,
+                            "circle_id": circle_id,
+                            "domain_id": domain_id,
+                            "title": title,
+                            "driver": driver,
+                            "text": text,
+                            "evaluation": "",
+                            "revision": 1,
+                            "decided_at": decided_at,
+                            "review_by": TODAY + timedelta(days=rng.randint(-400, 800)),
+                            "status": rng.choices(["active", "retired", "superseded"], [8, 1, 1])[0],
+                            "record": {"responses": [], "concerns": concerns, "objections": objections},
+                            **stamp,
+                        }
+                    )
                 await session.execute(insert(Proposal), proposals)
                 await session.execute(insert(Decision), decisions)
                 await session.commit()
@@ -140,8 +187,9 @@ def quantiles(times: list[float]) -> tuple[float, float]:
 async def search_words(session: AsyncSession) -> list[str]:
     """Words of several frequencies in the decisions: common (rank 10), usual (100), rarer
     (1000), and two words together."""
-    counts = Counter(word for text in await session.scalars(select(Decision.text).limit(3000))
-                     for word in rules.search_terms(text))
+    counts = Counter(
+        word for text in await session.scalars(select(Decision.text).limit(3000)) for word in rules.search_terms(text)
+    )
     words = [word for word, _ in counts.most_common()]
     return [words[10], words[100], words[1000], f"{words[30]} {words[300]}"]
 
@@ -156,8 +204,12 @@ async def measure(url: str, data_dir: Path, viewer: uuid.UUID, runs: int) -> dic
             visible = list(await services.visible_circles(session, viewer))
 
             async def baseline(_: int) -> None:
-                await session.scalars(select(Decision).where(Decision.circle_id.in_(visible))
-                                      .order_by(Decision.decided_at.desc(), Decision.id.desc()).limit(20))
+                await session.scalars(
+                    select(Decision)
+                    .where(Decision.circle_id.in_(visible))
+                    .order_by(Decision.decided_at.desc(), Decision.id.desc())
+                    .limit(20)
+                )
                 await session.rollback()
 
             async def search(run: int) -> None:
@@ -169,8 +221,10 @@ async def measure(url: str, data_dir: Path, viewer: uuid.UUID, runs: int) -> dic
             results["baseline: plain indexed query"] = await timed(runs, baseline)
             results["filtered full-text search"] = await timed(runs, search)
             async with AsyncSession(engine) as probe:
-                hits = [len((await services.search(probe, viewer, rules.Filters(q=q, limit=100), TODAY)).decisions)
-                        for q in searches]
+                hits = [
+                    len((await services.search(probe, viewer, rules.Filters(q=q, limit=100), TODAY)).decisions)
+                    for q in searches
+                ]
             print(f"searches {searches}: first-page hits {hits}", flush=True)
     finally:
         await engine.dispose()

@@ -67,7 +67,7 @@ def stamp(text: str) -> float | None:
     if at < 0:
         return None
     at += len(MARK)
-    return float(text[at:text.index(";", at)])
+    return float(text[at : text.index(";", at)])
 
 
 class Client:
@@ -82,8 +82,9 @@ class Client:
 
     async def open_one(self, path: str, token: str, limit: asyncio.Semaphore) -> ClientConnection:
         async with limit:
-            ws = await connect(self.plan.url + path, proxy=None, compression=None, open_timeout=120,
-                               ping_interval=None, max_size=2**24)
+            ws = await connect(
+                self.plan.url + path, proxy=None, compression=None, open_timeout=120, ping_interval=None, max_size=2**24
+            )
             await ws.send(json.dumps({"type": "hello", "since": 0, "token": token}))
             welcome = await ws.recv()
             if '"welcome"' not in welcome:
@@ -120,8 +121,9 @@ class Client:
 
     def action(self) -> str:
         text = f"{MARK}{time.monotonic():.6f};"
-        return json.dumps({"type": "answer", "client_id": f"b{id(self)}-{next(self.ids)}", "question_id": "q1",
-                           "text": text})
+        return json.dumps(
+            {"type": "answer", "client_id": f"b{id(self)}-{next(self.ids)}", "question_id": "q1", "text": text}
+        )
 
     async def send_steadily(self, ws: ClientConnection, run: Run) -> None:
         assert run.rate

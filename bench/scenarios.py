@@ -34,10 +34,12 @@ class Scale:
     processes: int  # load generator processes
 
 
-FULL = Scale(rooms=100, room_size=10, assembly=2000, seconds=10, warmup=2, rate=0.5, window=1, idle=1000, starts=3,
-             processes=2)
-QUICK = Scale(rooms=10, room_size=5, assembly=100, seconds=1.5, warmup=0.5, rate=2, window=1, idle=50, starts=1,
-              processes=2)
+FULL = Scale(
+    rooms=100, room_size=10, assembly=2000, seconds=10, warmup=2, rate=0.5, window=1, idle=1000, starts=3, processes=2
+)
+QUICK = Scale(
+    rooms=10, room_size=5, assembly=100, seconds=1.5, warmup=0.5, rate=2, window=1, idle=50, starts=1, processes=2
+)
 
 
 DRAIN_SECONDS = 3.0  # after the senders stop, how long late events may still arrive and count
@@ -52,8 +54,9 @@ class Fleet:
         self.pipes, self.processes = [], []
         for p in range(processes):
             ours, theirs = context.Pipe()
-            process = context.Process(target=load.main, args=(load.Plan(url, sockets[p::processes]), theirs),
-                                      daemon=True)
+            process = context.Process(
+                target=load.main, args=(load.Plan(url, sockets[p::processes]), theirs), daemon=True
+            )
             process.start()
             self.pipes.append(ours)
             self.processes.append(process)
@@ -92,8 +95,11 @@ class Fleet:
 
 def sockets_of(rooms: list[Room], everyone: bool = True, sending: bool = True) -> list[tuple[str, str, bool]]:
     """Each room's sockets, the author's first (the one that sends, if `sending`)."""
-    return [(room.path, token, sending and i == 0) for room in rooms
-            for i, token in enumerate(room.tokens if everyone else room.tokens[:1])]
+    return [
+        (room.path, token, sending and i == 0)
+        for room in rooms
+        for i, token in enumerate(room.tokens if everyone else room.tokens[:1])
+    ]
 
 
 def ms(seconds: float) -> float:
@@ -132,23 +138,48 @@ def fan_out(scale: Scale, rooms: list[Room], template: Path, work: Path) -> list
     """(a) Every room's author answers q1 at a steady rate, then as fast as the server echoes."""
     figures = {}
     for name, start in (("consent", servers.consent), ("bare", servers.relay)):
-        with start(fresh(template, work, f"a-{name}")) as server, \
-                Fleet(server.url, sockets_of(rooms), scale.processes) as fleet:
+        with (
+            start(fresh(template, work, f"a-{name}")) as server,
+            Fleet(server.url, sockets_of(rooms), scale.processes) as fleet,
+        ):
             steady = fleet.run(scale, scale.rate)
             flat_out = fleet.run(scale, None, scale.window)
             check(steady + flat_out + fleet.close(), f"(a) {name}")
         latencies = [x for r in steady for x in r.latency]
-        figures[name] = (ms(quantile(latencies, 0.5)), ms(quantile(latencies, 0.99)), len(latencies) / scale.seconds,
-                         sum(len(r.latency) for r in flat_out) / scale.seconds)
+        figures[name] = (
+            ms(quantile(latencies, 0.5)),
+            ms(quantile(latencies, 0.99)),
+            len(latencies) / scale.seconds,
+            sum(len(r.latency) for r in flat_out) / scale.seconds,
+        )
     ours, bare = figures["consent"], figures["bare"]
     n = scale.rooms * scale.room_size
     return [
-        (f"a) {n} sockets, {scale.rooms} proposals: latency p50, ms", ours[0], bare[0], "websockets broadcast()", "", None),
+        (
+            f"a) {n} sockets, {scale.rooms} proposals: latency p50, ms",
+            ours[0],
+            bare[0],
+            "websockets broadcast()",
+            "",
+            None,
+        ),
         ("a) latency p99, ms", ours[1], bare[1], "websockets broadcast()", "≤ 50 ms", ours[1] <= 50),
-        (f"a) delivered events/s at {scale.rate:g} actions/s per proposal", ours[2], bare[2], "websockets broadcast()",
-         "", None),
-        (f"a) delivered events/s flat out ({scale.window} in flight per proposal)", ours[3], bare[3],
-         "websockets broadcast()", "≥ 50% of baseline", ours[3] >= 0.5 * bare[3]),
+        (
+            f"a) delivered events/s at {scale.rate:g} actions/s per proposal",
+            ours[2],
+            bare[2],
+            "websockets broadcast()",
+            "",
+            None,
+        ),
+        (
+            f"a) delivered events/s flat out ({scale.window} in flight per proposal)",
+            ours[3],
+            bare[3],
+            "websockets broadcast()",
+            "≥ 50% of baseline",
+            ours[3] >= 0.5 * bare[3],
+        ),
     ]
 
 
@@ -156,8 +187,10 @@ def assembly(scale: Scale, large: Room, template: Path, work: Path) -> list[Row]
     """(b) One proposal, everyone in it: how long until an event has reached every socket."""
     figures = {}
     for name, start in (("consent", servers.consent), ("bare", servers.relay)):
-        with start(fresh(template, work, f"b-{name}")) as server, \
-                Fleet(server.url, sockets_of([large]), scale.processes) as fleet:
+        with (
+            start(fresh(template, work, f"b-{name}")) as server,
+            Fleet(server.url, sockets_of([large]), scale.processes) as fleet,
+        ):
             results = fleet.run(scale, scale.rate)
             check(results + fleet.close(), f"(b) {name}")
         reach = load.per_action(results)
@@ -168,8 +201,14 @@ def assembly(scale: Scale, large: Room, template: Path, work: Path) -> list[Row]
     ours, bare = figures["consent"], figures["bare"]
     n = len(large.tokens)
     return [
-        (f"b) {n} sockets in one proposal: time to reach all, p50, ms", ours[0], bare[0], "websockets broadcast()",
-         "", None),
+        (
+            f"b) {n} sockets in one proposal: time to reach all, p50, ms",
+            ours[0],
+            bare[0],
+            "websockets broadcast()",
+            "",
+            None,
+        ),
         ("b) time to reach all, p99, ms", ours[1], bare[1], "websockets broadcast()", "≤ 250 ms", ours[1] <= 250),
     ]
 
@@ -195,14 +234,24 @@ def raw_inserts_per_second(path: Path, seconds: float) -> float:
 def durable(scale: Scale, rooms: list[Room], template: Path, work: Path) -> list[Row]:
     """(c) Each room's author sends actions over its websocket, one in flight, as fast as they
     are accepted: an action counts when its event, committed and published, comes back."""
-    with servers.consent(fresh(template, work, "c-consent")) as server, \
-            Fleet(server.url, sockets_of(rooms, everyone=False), scale.processes) as fleet:
+    with (
+        servers.consent(fresh(template, work, "c-consent")) as server,
+        Fleet(server.url, sockets_of(rooms, everyone=False), scale.processes) as fleet,
+    ):
         results = fleet.run(scale, None, 1)
         check(results + fleet.close(), "(c)")
     accepted = sum(len(r.latency) for r in results) / scale.seconds
     raw = raw_inserts_per_second(fresh(template, work, "c-sqlite") / "raw.db", scale.seconds)
-    return [(f"c) accepted actions/s, {len(rooms)} websocket clients", accepted, raw,
-             "sqlite3 insert transactions", "≥ 2,000/s", accepted >= 2000)]
+    return [
+        (
+            f"c) accepted actions/s, {len(rooms)} websocket clients",
+            accepted,
+            raw,
+            "sqlite3 insert transactions",
+            "≥ 2,000/s",
+            accepted >= 2000,
+        )
+    ]
 
 
 def idle_kib(start: StartServer, rooms: list[Room], scale: Scale, template: Path, work: Path, name: str) -> float:
@@ -234,7 +283,20 @@ def footprint(scale: Scale, rooms: list[Room], template: Path, work: Path) -> li
         ready[name] = statistics.median(times)
     n = sum(len(room.tokens) for room in idle_rooms)
     return [
-        (f"d) server memory per idle socket ({n} sockets), KiB", ours, bare, "websockets server", "≤ 30 KiB", ours <= 30),
-        (f"d) start to ready (median of {scale.starts}), s", ready["consent"], ready["litestar"],
-         "minimal Litestar app, uvicorn", "≤ 1.5 s", ready["consent"] <= 1.5),
+        (
+            f"d) server memory per idle socket ({n} sockets), KiB",
+            ours,
+            bare,
+            "websockets server",
+            "≤ 30 KiB",
+            ours <= 30,
+        ),
+        (
+            f"d) start to ready (median of {scale.starts}), s",
+            ready["consent"],
+            ready["litestar"],
+            "minimal Litestar app, uvicorn",
+            "≤ 1.5 s",
+            ready["consent"] <= 1.5,
+        ),
     ]

@@ -43,8 +43,16 @@ async def _room(db_session: AsyncSession, members: list[uuid.UUID], name: str) -
     now = datetime.now(UTC)
     author = members[0]
     proposal = await services.create_proposal(
-        db_session, author, circle.id, title=f"{name}'s proposal", driver="We meet a lot.", text="Meet less.",
-        domain_id=domain.id, mode="live", now=now)
+        db_session,
+        author,
+        circle.id,
+        title=f"{name}'s proposal",
+        driver="We meet a lot.",
+        text="Meet less.",
+        domain_id=domain.id,
+        mode="live",
+        now=now,
+    )
     for step, data in (("present", {}), ("start", {}), ("question", {"text": "Why?"})):
         await services.act(db_session, author, proposal.id, {"type": step, "client_id": f"seed-{step}", **data}, now)
     return f"/ws/proposals/{proposal.id}"
@@ -57,11 +65,14 @@ async def _seed(url: str, rooms: int, room_size: int, assembly: int) -> tuple[li
     engine = db.create_engine(url)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-            session.add_all([Account(id=ids[i], name=f"Member {i:04d}", email=f"m{i}@bench.example",
-                                     password_hash=password_hash) for i in range(people)])
+            session.add_all(
+                [
+                    Account(id=ids[i], name=f"Member {i:04d}", email=f"m{i}@bench.example", password_hash=password_hash)
+                    for i in range(people)
+                ]
+            )
             await session.flush()
-            session.add_all([ApiToken(account_id=ids[i], token_hash=hash_token(token_of(i)))
-                             for i in range(people)])
+            session.add_all([ApiToken(account_id=ids[i], token_hash=hash_token(token_of(i))) for i in range(people)])
             meetings = []
             for r in range(rooms):
                 members = range(r * room_size, (r + 1) * room_size)

@@ -64,8 +64,13 @@ def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> Serv
     """Spawns `python args... PORT` and waits until GET / answers 200 (polled every 5 ms)."""
     port = free_port()
     began = time.monotonic()
-    process = subprocess.Popen([sys.executable, *args, str(port)], cwd=ROOT, env={**os.environ, **(env or {})},
-                               stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, *args, str(port)],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     server = Server(port, process, log)
     while time.monotonic() < began + 60:
         if process.poll() is not None:
@@ -83,8 +88,12 @@ def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> Serv
 
 def consent(data_dir: Path) -> Server:
     """`consent serve` on the SQLite file `data_dir/consent.db`."""
-    env = {"CONSENT_DATA_DIR": str(data_dir), "CONSENT_DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / 'consent.db'}",
-           "CONSENT_SECRET_KEY": "bench-secret-key", "CONSENT_TICK_SECONDS": "3600"}
+    env = {
+        "CONSENT_DATA_DIR": str(data_dir),
+        "CONSENT_DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / 'consent.db'}",
+        "CONSENT_SECRET_KEY": "bench-secret-key",
+        "CONSENT_TICK_SECONDS": "3600",
+    }
     return start(["-m", "consent.cli", "serve", "--host", "127.0.0.1", "--port"], data_dir / "server.log", env)
 
 

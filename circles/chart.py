@@ -54,16 +54,21 @@ class Chart:
     height: float
 
 
-def layout(circles: Sequence[tuple[uuid.UUID, uuid.UUID | None, str, bool]],
-           links: Mapping[uuid.UUID, list[tuple[str, str]]]) -> Chart:
+def layout(
+    circles: Sequence[tuple[uuid.UUID, uuid.UUID | None, str, bool]], links: Mapping[uuid.UUID, list[tuple[str, str]]]
+) -> Chart:
     """circles: (id, parent_id, name, private). Leaves sit side by side, each with room for its
     link labels; a parent is centred over its children; each level is one row."""
     children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
     boxes: dict[uuid.UUID, Box] = {}
     for circle_id, parent_id, name, private in circles:
         children.setdefault(parent_id, []).append(circle_id)
-        boxes[circle_id] = Box(id=circle_id, name=name, private=private,
-                               links=[f"{role}: {person}" for role, person in sorted(links.get(circle_id, []))])
+        boxes[circle_id] = Box(
+            id=circle_id,
+            name=name,
+            private=private,
+            links=[f"{role}: {person}" for role, person in sorted(links.get(circle_id, []))],
+        )
     next_x: float = MARGIN
 
     def place(circle_id: uuid.UUID, depth: int) -> None:
@@ -92,8 +97,12 @@ def _edge(parent: Box, child: Box) -> Edge:
     """Labels stack just above the child, beside the line, on the side away from the parent."""
     rightwards = child.centre >= parent.centre
     labels = [
-        Label(text=text, x=child.centre + (6 if rightwards else -6),
-              y=child.y - 8 - (len(child.links) - 1 - i) * LINE_H, anchor="start" if rightwards else "end")
+        Label(
+            text=text,
+            x=child.centre + (6 if rightwards else -6),
+            y=child.y - 8 - (len(child.links) - 1 - i) * LINE_H,
+            anchor="start" if rightwards else "end",
+        )
         for i, text in enumerate(child.links)
     ]
     return Edge(x1=parent.centre, y1=parent.y + BOX_H, x2=child.centre, y2=child.y, labels=labels)

@@ -31,8 +31,13 @@ from consent.base.errors import error_responses
 
 
 def circle_summary(circle: Circle, details: bool = True) -> CircleOut:
-    out = CircleOut(id=str(circle.id), name=circle.name, parent_id=str(circle.parent_id) if circle.parent_id else None,
-                    organisation_id=str(circle.organisation_id), private=circle.private)
+    out = CircleOut(
+        id=str(circle.id),
+        name=circle.name,
+        parent_id=str(circle.parent_id) if circle.parent_id else None,
+        organisation_id=str(circle.organisation_id),
+        private=circle.private,
+    )
     if details:
         out.aim = circle.aim
         out.default_review_months = circle.default_review_months
@@ -41,8 +46,12 @@ def circle_summary(circle: Circle, details: bool = True) -> CircleOut:
 
 
 def domain_out(domain: Domain) -> DomainOut:
-    return DomainOut(id=str(domain.id), name=domain.name, description=domain.description,
-                     parent_domain_id=str(domain.parent_domain_id) if domain.parent_domain_id else None)
+    return DomainOut(
+        id=str(domain.id),
+        name=domain.name,
+        description=domain.description,
+        parent_domain_id=str(domain.parent_domain_id) if domain.parent_domain_id else None,
+    )
 
 
 def member_out(membership: Any, name: str, email: str | None) -> MemberOut:
@@ -82,37 +91,48 @@ class CircleApi(Controller):
         return circle_out(await services.load_circle(db_session, circle_id, request.user.id))
 
     @patch("/{circle_id:uuid}", responses=error_responses(400, 401, 403, 404, 422))
-    async def change(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
-                     data: CircleChange) -> CircleOut:
+    async def change(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID, data: CircleChange
+    ) -> CircleOut:
         """Change a circle's name, aim, parent, privacy or consent policy (its facilitator, secretary or leader)."""
         fields = {k: v for k, v in ((f, getattr(data, f)) for f in data.__struct_fields__) if v is not None}
         await services.update_circle(db_session, request.user.id, circle_id, **fields)
         return circle_out(await services.load_circle(db_session, circle_id, request.user.id))
 
-    @post("/{circle_id:uuid}/members", status_code=HTTP_201_CREATED,
-          responses=error_responses(400, 401, 403, 404, 409, 422))
-    async def add_member(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
-                         data: NewMember) -> MembershipOut:
+    @post(
+        "/{circle_id:uuid}/members",
+        status_code=HTTP_201_CREATED,
+        responses=error_responses(400, 401, 403, 404, 409, 422),
+    )
+    async def add_member(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID, data: NewMember
+    ) -> MembershipOut:
         """Add a member with an account, or give a member roles; a leader or delegate joins the parent circle too."""
         await services.get_visible(db_session, circle_id, request.user.id)
         member = await services.member_by_email(db_session, data.email)
-        membership = await services.add_member(db_session, request.user.id, circle_id, member.id, data.roles,
-                                               data.term_ends_on)
+        membership = await services.add_member(
+            db_session, request.user.id, circle_id, member.id, data.roles, data.term_ends_on
+        )
         return MembershipOut(circle_id=str(circle_id), member=member_out(membership, member.name, member.email))
 
-    @post("/{circle_id:uuid}/domains", status_code=HTTP_201_CREATED,
-          responses=error_responses(400, 401, 403, 404, 422))
-    async def add_domain(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
-                         data: NewDomain) -> DomainOut:
+    @post("/{circle_id:uuid}/domains", status_code=HTTP_201_CREATED, responses=error_responses(400, 401, 403, 404, 422))
+    async def add_domain(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID, data: NewDomain
+    ) -> DomainOut:
         """Add a domain, or, with parent_domain_id, receive part of the parent circle's domain."""
-        domain = await services.add_domain(db_session, request.user.id, circle_id, data.name, data.description,
-                                           data.parent_domain_id)
+        domain = await services.add_domain(
+            db_session, request.user.id, circle_id, data.name, data.description, data.parent_domain_id
+        )
         return domain_out(domain)
 
-    @post("/{circle_id:uuid}/invitations", status_code=HTTP_201_CREATED,
-          responses=error_responses(400, 401, 403, 404, 422))
-    async def invite(self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID,
-                     data: NewInvitation) -> InvitationOut:
+    @post(
+        "/{circle_id:uuid}/invitations",
+        status_code=HTTP_201_CREATED,
+        responses=error_responses(400, 401, 403, 404, 422),
+    )
+    async def invite(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID, data: NewInvitation
+    ) -> InvitationOut:
         """An invitation link for someone without an account; only a name and an email are kept."""
         token = await services.invite(db_session, request.user.id, circle_id, data.name, data.email)
         return InvitationOut(link=services.invitation_link(str(request.base_url), token))

@@ -48,9 +48,7 @@ class Membership(UUIDAuditBase):
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
 
     circle: Mapped[Circle] = relationship(back_populates="memberships", lazy="raise")
-    roles: Mapped[list[Role]] = relationship(
-        back_populates="membership", lazy="selectin", cascade="all, delete-orphan"
-    )
+    roles: Mapped[list[Role]] = relationship(back_populates="membership", lazy="selectin", cascade="all, delete-orphan")
 
 
 class Role(UUIDAuditBase):

@@ -50,8 +50,14 @@ class SettingsForm(msgspec.Struct):
     default_review_months: str = "6"
 
 
-async def circle_page(request: Request[Any, Any, Any], db: AsyncSession, page: Page, circle_id: uuid.UUID,
-                      status_code: int = 200, **context: Any) -> Template:
+async def circle_page(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    page: Page,
+    circle_id: uuid.UUID,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
     view = await services.load_circle(db, circle_id, request.user.id)
     parent_domains: list[Domain] = []
     if view.parent is not None and view.details_visible:
@@ -59,16 +65,35 @@ async def circle_page(request: Request[Any, Any, Any], db: AsyncSession, page: P
     context.setdefault("form", {})
     # Other packages add sections (its proposals, its decisions) without circles knowing them.
     sections = [await section(db, circle_id, request.user.id) for section in page.circle_sections]
-    return await page(request, db, "circles/circle.html", status_code=status_code, view=view, sections=sections,
-                      parent_domains=parent_domains, today=today(page.clock), term_ends_soon=rules.term_ends_soon,
-                      standard_roles=rules.STANDARD_ROLES, **context)
+    return await page(
+        request,
+        db,
+        "circles/circle.html",
+        status_code=status_code,
+        view=view,
+        sections=sections,
+        parent_domains=parent_domains,
+        today=today(page.clock),
+        term_ends_soon=rules.term_ends_soon,
+        standard_roles=rules.STANDARD_ROLES,
+        **context,
+    )
 
 
 class CirclePages(Controller):
     include_in_schema = False
 
-    async def _act(self, request: Request[Any, Any, Any], db: AsyncSession, page: Page, circle_id: uuid.UUID, action: Any,
-                   success: str, form: dict[str, str], **done: Any) -> Template | Redirect:
+    async def _act(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        page: Page,
+        circle_id: uuid.UUID,
+        action: Any,
+        success: str,
+        form: dict[str, str],
+        **done: Any,
+    ) -> Template | Redirect:
         """Runs one form's change; on a broken rule shows the circle page again with the error
         and what was typed, having changed nothing."""
         try:
@@ -87,100 +112,220 @@ class CirclePages(Controller):
         return await page(request, db_session, "circles/index.html", circles=circles, form={})
 
     @post("/circles")
-    async def create_organisation(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page,
-                                  data: Annotated[CircleForm, Form]) -> Template | Redirect:
+    async def create_organisation(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, data: Annotated[CircleForm, Form]
+    ) -> Template | Redirect:
         try:
             circle = await services.create_circle(db_session, request.user.id, data.name, data.aim)
         except Refusal as exc:
             circles = await services.visible_circles(db_session, request.user.id)
-            return await page(request, db_session, "circles/index.html", status_code=exc.status, circles=circles,
-                              error=str(exc), form={"name": data.name, "aim": data.aim})
+            return await page(
+                request,
+                db_session,
+                "circles/index.html",
+                status_code=exc.status,
+                circles=circles,
+                error=str(exc),
+                form={"name": data.name, "aim": data.aim},
+            )
         flash(request, f"{circle.name} was created; you are its facilitator.", category="success")
         return Redirect(f"/circles/{circle.id}")
 
     @get("/circles/{circle_id:uuid}")
-    async def show(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, circle_id: uuid.UUID) -> Template:
+    async def show(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, circle_id: uuid.UUID
+    ) -> Template:
         return await circle_page(request, db_session, page, circle_id)
 
     @post("/circles/{circle_id:uuid}/sub-circles")
-    async def create_sub_circle(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, circle_id: uuid.UUID,
-                                data: Annotated[CircleForm, Form]) -> Template | Redirect:
+    async def create_sub_circle(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        circle_id: uuid.UUID,
+        data: Annotated[CircleForm, Form],
+    ) -> Template | Redirect:
         async def action() -> None:
             await services.create_circle(db_session, request.user.id, data.name, data.aim, circle_id)
 
-        return await self._act(request, db_session, page, circle_id, action, f"The sub-circle {data.name.strip()} was created.",
-                               {"sub_name": data.name, "sub_aim": data.aim})
+        return await self._act(
+            request,
+            db_session,
+            page,
+            circle_id,
+            action,
+            f"The sub-circle {data.name.strip()} was created.",
+            {"sub_name": data.name, "sub_aim": data.aim},
+        )
 
     @post("/circles/{circle_id:uuid}/domains")
-    async def add_domain(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, circle_id: uuid.UUID,
-                         data: Annotated[DomainForm, Form]) -> Template | Redirect:
+    async def add_domain(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        circle_id: uuid.UUID,
+        data: Annotated[DomainForm, Form],
+    ) -> Template | Redirect:
         async def action() -> None:
-            await services.add_domain(db_session, request.user.id, circle_id, data.name, data.description,
-                                      parse_uuid(data.parent_domain_id, "parent_domain_id", "not a valid choice"))
+            await services.add_domain(
+                db_session,
+                request.user.id,
+                circle_id,
+                data.name,
+                data.description,
+                parse_uuid(data.parent_domain_id, "parent_domain_id", "not a valid choice"),
+            )
 
-        return await self._act(request, db_session, page, circle_id, action, f"The domain {data.name.strip()} was added.",
-                               {"domain_name": data.name, "domain_description": data.description,
-                                "domain_parent": data.parent_domain_id})
+        return await self._act(
+            request,
+            db_session,
+            page,
+            circle_id,
+            action,
+            f"The domain {data.name.strip()} was added.",
+            {"domain_name": data.name, "domain_description": data.description, "domain_parent": data.parent_domain_id},
+        )
 
     @post("/circles/{circle_id:uuid}/members")
-    async def add_member(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, clock: Clock, circle_id: uuid.UUID,
-                         data: Annotated[MemberForm, Form]) -> Template | Redirect:
+    async def add_member(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        clock: Clock,
+        circle_id: uuid.UUID,
+        data: Annotated[MemberForm, Form],
+    ) -> Template | Redirect:
         async def action() -> None:
             member = await services.member_by_email(db_session, data.email)
             roles = [data.role] if data.role.strip() else []
-            await services.add_member(db_session, request.user.id, circle_id, member.id, roles,
-                                      parse_date(data.term_ends_on, "term_ends_on", "a date like 2027-05-31"), today(clock))
+            await services.add_member(
+                db_session,
+                request.user.id,
+                circle_id,
+                member.id,
+                roles,
+                parse_date(data.term_ends_on, "term_ends_on", "a date like 2027-05-31"),
+                today(clock),
+            )
 
-        done = f"{data.email.strip()} was given the role {data.role.strip()}." if data.role.strip() else f"{data.email.strip()} was added."
-        return await self._act(request, db_session, page, circle_id, action, done,
-                               {"member_email": data.email, "member_role": data.role, "term_ends_on": data.term_ends_on})
+        done = (
+            f"{data.email.strip()} was given the role {data.role.strip()}."
+            if data.role.strip()
+            else f"{data.email.strip()} was added."
+        )
+        return await self._act(
+            request,
+            db_session,
+            page,
+            circle_id,
+            action,
+            done,
+            {"member_email": data.email, "member_role": data.role, "term_ends_on": data.term_ends_on},
+        )
 
     @post("/circles/{circle_id:uuid}/roles/{role_id:uuid}/remove")
-    async def remove_role(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, circle_id: uuid.UUID,
-                          role_id: uuid.UUID) -> Template | Redirect:
+    async def remove_role(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        circle_id: uuid.UUID,
+        role_id: uuid.UUID,
+    ) -> Template | Redirect:
         async def action() -> None:
             await services.remove_role(db_session, request.user.id, circle_id, role_id)
 
         return await self._act(request, db_session, page, circle_id, action, "The role was removed.", {})
 
     @post("/circles/{circle_id:uuid}/invitations")
-    async def invite(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, circle_id: uuid.UUID,
-                     data: Annotated[InvitationForm, Form]) -> Template | Redirect:
+    async def invite(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        circle_id: uuid.UUID,
+        data: Annotated[InvitationForm, Form],
+    ) -> Template | Redirect:
         async def action() -> dict[str, str]:
             token = await services.invite(db_session, request.user.id, circle_id, data.name, data.email)
             return {"invitation_link": services.invitation_link(str(request.base_url), token)}
 
-        return await self._act(request, db_session, page, circle_id, action, f"An invitation for {data.name.strip()} is ready: send them the link.",
-                               {"invite_name": data.name, "invite_email": data.email})
+        return await self._act(
+            request,
+            db_session,
+            page,
+            circle_id,
+            action,
+            f"An invitation for {data.name.strip()} is ready: send them the link.",
+            {"invite_name": data.name, "invite_email": data.email},
+        )
 
     @post("/circles/{circle_id:uuid}/settings")
-    async def change_settings(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, circle_id: uuid.UUID,
-                              data: Annotated[SettingsForm, Form]) -> Template | Redirect:
+    async def change_settings(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        circle_id: uuid.UUID,
+        data: Annotated[SettingsForm, Form],
+    ) -> Template | Redirect:
         async def action() -> None:
             try:
                 months = int(data.default_review_months)
             except ValueError as exc:
                 raise Refusal("invalid", "default_review_months: a whole number of months") from exc
-            await services.update_circle(db_session, request.user.id, circle_id, name=data.name, aim=data.aim,
-                                         private=bool(data.private), silence_is_consent=bool(data.silence_is_consent),
-                                         default_review_months=months)
+            await services.update_circle(
+                db_session,
+                request.user.id,
+                circle_id,
+                name=data.name,
+                aim=data.aim,
+                private=bool(data.private),
+                silence_is_consent=bool(data.silence_is_consent),
+                default_review_months=months,
+            )
 
-        return await self._act(request, db_session, page, circle_id, action, "The circle's settings were saved.",
-                               {"settings_name": data.name, "settings_aim": data.aim, "settings_private": data.private,
-                                "settings_silence": data.silence_is_consent,
-                                "settings_months": data.default_review_months})
+        return await self._act(
+            request,
+            db_session,
+            page,
+            circle_id,
+            action,
+            "The circle's settings were saved.",
+            {
+                "settings_name": data.name,
+                "settings_aim": data.aim,
+                "settings_private": data.private,
+                "settings_silence": data.silence_is_consent,
+                "settings_months": data.default_review_months,
+            },
+        )
 
     @get("/circles/{circle_id:uuid}/chart")
-    async def org_chart(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, circle_id: uuid.UUID) -> Template:
+    async def org_chart(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, circle_id: uuid.UUID
+    ) -> Template:
         circle = await services.get_visible(db_session, circle_id, request.user.id)
         circles, links = await services.organisation_tree(db_session, circle.organisation_id)
         drawing = chart.layout([(c.id, c.parent_id, c.name, c.private) for c in circles], links)
         organisation = next(c for c in circles if c.id == circle.organisation_id)
-        return await page(request, db_session, "circles/chart.html", chart=drawing, organisation=organisation,
-                          box_w=chart.BOX_W, box_h=chart.BOX_H)
+        return await page(
+            request,
+            db_session,
+            "circles/chart.html",
+            chart=drawing,
+            organisation=organisation,
+            box_w=chart.BOX_W,
+            box_h=chart.BOX_H,
+        )
 
     @get("/terms")
-    async def terms(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, clock: Clock) -> Template:
+    async def terms(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, clock: Clock
+    ) -> Template:
         ending = await services.terms_ending_soon(db_session, request.user.id, today(clock))
         return await page(request, db_session, "circles/terms.html", ending=ending, today=today(clock))
 
@@ -193,7 +338,9 @@ class InvitationPages(Controller):
     @get("/invitations/{token:str}")
     async def open(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, token: str) -> Template:
         invitation, circle = await services.open_invitation(db_session, token)
-        return await page(request, db_session, "circles/invitation.html", invitation=invitation, circle=circle, token=token)
+        return await page(
+            request, db_session, "circles/invitation.html", invitation=invitation, circle=circle, token=token
+        )
 
     @post("/invitations/{token:str}")
     async def accept(self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str) -> Redirect:

@@ -26,8 +26,13 @@ def clean_role(name: str) -> str:
     return role
 
 
-def check_parent(circle_id: uuid.UUID | None, parent_id: uuid.UUID, parents: Mapping[uuid.UUID, uuid.UUID | None],
-                 organisation_of: Mapping[uuid.UUID, uuid.UUID], organisation_id: uuid.UUID | None) -> None:
+def check_parent(
+    circle_id: uuid.UUID | None,
+    parent_id: uuid.UUID,
+    parents: Mapping[uuid.UUID, uuid.UUID | None],
+    organisation_of: Mapping[uuid.UUID, uuid.UUID],
+    organisation_id: uuid.UUID | None,
+) -> None:
     """A parent must be in the same organisation, and the tree must stay a tree."""
     if parent_id not in parents:
         raise Refusal("no_such_parent", "parent_id: no such circle")
@@ -65,7 +70,9 @@ def check_delegation(parent_domain_circle_id: uuid.UUID, circle_parent_id: uuid.
 
 def check_link_role(role: str, circle_parent_id: uuid.UUID | None) -> None:
     if role in LINK_ROLES and circle_parent_id is None:
-        raise Refusal("no_parent_circle", f"roles: a top-level circle has no {role}: it links a sub-circle to its parent")
+        raise Refusal(
+            "no_parent_circle", f"roles: a top-level circle has no {role}: it links a sub-circle to its parent"
+        )
 
 
 def who_assigns(role: str) -> str:

@@ -100,8 +100,9 @@ async def _require_steward(db: AsyncSession, circle: Circle, account_id: uuid.UU
     rules.require_may_change(await roles_in(db, circle.id, account_id) or set(), circle.name)
 
 
-async def create_circle(db: AsyncSession, account_id: uuid.UUID, name: str, aim: str,
-                        parent_id: uuid.UUID | None = None) -> Circle:
+async def create_circle(
+    db: AsyncSession, account_id: uuid.UUID, name: str, aim: str, parent_id: uuid.UUID | None = None
+) -> Circle:
     name = clean_name(name)
     circle_id = uuid.uuid4()
     if parent_id is None:
@@ -110,8 +111,13 @@ async def create_circle(db: AsyncSession, account_id: uuid.UUID, name: str, aim:
     else:
         parent = await get_visible(db, parent_id, account_id)
         await _require_steward(db, parent, account_id)
-        circle = Circle(id=circle_id, name=name, aim=clean_text(aim, "aim", MAX_DESCRIPTION), parent_id=parent.id,
-                        organisation_id=parent.organisation_id)
+        circle = Circle(
+            id=circle_id,
+            name=name,
+            aim=clean_text(aim, "aim", MAX_DESCRIPTION),
+            parent_id=parent.id,
+            organisation_id=parent.organisation_id,
+        )
         roles = []
     db.add(circle)
     await db.flush()
@@ -120,17 +126,27 @@ async def create_circle(db: AsyncSession, account_id: uuid.UUID, name: str, aim:
     return circle
 
 
-async def update_circle(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID, *, name: str | None = None,
-                        aim: str | None = None, parent_id: uuid.UUID | None = None, private: bool | None = None,
-                        default_review_months: int | None = None, silence_is_consent: bool | None = None) -> Circle:
+async def update_circle(
+    db: AsyncSession,
+    account_id: uuid.UUID,
+    circle_id: uuid.UUID,
+    *,
+    name: str | None = None,
+    aim: str | None = None,
+    parent_id: uuid.UUID | None = None,
+    private: bool | None = None,
+    default_review_months: int | None = None,
+    silence_is_consent: bool | None = None,
+) -> Circle:
     circle = await get_visible(db, circle_id, account_id)
     await _require_steward(db, circle, account_id)
     if parent_id is not None and parent_id != circle.parent_id:
         if circle.parent_id is None:
             raise Refusal("top_level", "parent_id: a top-level circle is its organisation and cannot be moved")
         tree = list(await db.execute(select(Circle.id, Circle.parent_id, Circle.organisation_id)))
-        rules.check_parent(circle.id, parent_id, {c: p for c, p, _ in tree}, {c: o for c, _, o in tree},
-                           circle.organisation_id)
+        rules.check_parent(
+            circle.id, parent_id, {c: p for c, p, _ in tree}, {c: o for c, _, o in tree}, circle.organisation_id
+        )
         await _require_steward(db, await get_visible(db, parent_id, account_id), account_id)
         circle.parent_id = parent_id
     if name is not None:
@@ -149,8 +165,14 @@ async def update_circle(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid
     return circle
 
 
-async def add_domain(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID, name: str, description: str = "",
-                     parent_domain_id: uuid.UUID | None = None) -> Domain:
+async def add_domain(
+    db: AsyncSession,
+    account_id: uuid.UUID,
+    circle_id: uuid.UUID,
+    name: str,
+    description: str = "",
+    parent_domain_id: uuid.UUID | None = None,
+) -> Domain:
     circle = await get_visible(db, circle_id, account_id)
     name = clean_name(name)
     if parent_domain_id is None:
@@ -163,7 +185,12 @@ async def add_domain(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UU
         rules.check_delegation(parent_domain.circle_id, circle.parent_id)
         # Delegating is the holder's act: the parent circle's stewards decide it.
         await _require_steward(db, holder, account_id)
-    domain = Domain(circle_id=circle.id, name=name, description=clean_text(description, "description", MAX_DESCRIPTION), parent_domain_id=parent_domain_id)
+    domain = Domain(
+        circle_id=circle.id,
+        name=name,
+        description=clean_text(description, "description", MAX_DESCRIPTION),
+        parent_domain_id=parent_domain_id,
+    )
     db.add(domain)
     await db.flush()
     return domain
@@ -180,8 +207,15 @@ async def _membership(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.U
     return membership
 
 
-async def add_member(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID, member_id: uuid.UUID,
-                     roles: list[str], term_ends_on: date | None = None, today: date | None = None) -> Membership:
+async def add_member(
+    db: AsyncSession,
+    account_id: uuid.UUID,
+    circle_id: uuid.UUID,
+    member_id: uuid.UUID,
+    roles: list[str],
+    term_ends_on: date | None = None,
+    today: date | None = None,
+) -> Membership:
     """Adds a member (or gives an existing member more roles); double-links leaders and delegates."""
     circle = await get_visible(db, circle_id, account_id)
     roles = [rules.clean_role(role) for role in roles]
@@ -214,10 +248,13 @@ class Person(NamedTuple):
 
 
 async def member_by_email(db: AsyncSession, email: str) -> Person:
-    row = (await db.execute(select(person.c.id, person.c.name, person.c.email)
-                            .where(person.c.email == clean_email(email)))).one_or_none()
+    row = (
+        await db.execute(select(person.c.id, person.c.name, person.c.email).where(person.c.email == clean_email(email)))
+    ).one_or_none()
     if row is None:
-        raise Refusal("no_such_account", f"email: nobody has an account with {email}; send them an invitation link instead")
+        raise Refusal(
+            "no_such_account", f"email: nobody has an account with {email}; send them an invitation link instead"
+        )
     return Person(*row)
 
 
@@ -240,8 +277,15 @@ async def invite(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID, 
     circle = await get_visible(db, circle_id, account_id)
     await _require_steward(db, circle, account_id)
     token = secrets.token_urlsafe(24)
-    db.add(Invitation(circle_id=circle.id, name=clean_name(name), email=clean_email(email),
-                      token_hash=hash_token(token), invited_by_id=account_id))
+    db.add(
+        Invitation(
+            circle_id=circle.id,
+            name=clean_name(name),
+            email=clean_email(email),
+            token_hash=hash_token(token),
+            invited_by_id=account_id,
+        )
+    )
     await db.flush()
     return token
 
@@ -268,9 +312,13 @@ async def accept_invitation(db: AsyncSession, token: str, account_id: uuid.UUID)
     return circle
 
 
-async def organisation_tree(db: AsyncSession, organisation_id: uuid.UUID) -> tuple[list[Circle], dict[uuid.UUID, list[tuple[str, str]]]]:
+async def organisation_tree(
+    db: AsyncSession, organisation_id: uuid.UUID
+) -> tuple[list[Circle], dict[uuid.UUID, list[tuple[str, str]]]]:
     """All circles of an organisation, and for each its link roles as (role, member name)."""
-    circles = list(await db.scalars(select(Circle).where(Circle.organisation_id == organisation_id).order_by(Circle.name)))
+    circles = list(
+        await db.scalars(select(Circle).where(Circle.organisation_id == organisation_id).order_by(Circle.name))
+    )
     rows = await db.execute(
         select(Membership.circle_id, Role.name, person.c.name)
         .join(Role, Role.membership_id == Membership.id)
@@ -284,7 +332,9 @@ async def organisation_tree(db: AsyncSession, organisation_id: uuid.UUID) -> tup
     return circles, links
 
 
-async def terms_ending_soon(db: AsyncSession, account_id: uuid.UUID, today: date, days: int = 30) -> list[tuple[Circle, str, str, date]]:
+async def terms_ending_soon(
+    db: AsyncSession, account_id: uuid.UUID, today: date, days: int = 30
+) -> list[tuple[Circle, str, str, date]]:
     """(circle, role, member name, term end) for the viewer's organisations, soonest first."""
     organisations = await organisations_of(db, account_id)
     if not organisations:

@@ -90,8 +90,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
 
     sessions = db_config.create_session_maker()
     # In-memory pub/sub: one process fans each proposal's events out to its sockets.
-    channels = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True,
-                              subscriber_max_backlog=settings.socket_backlog, subscriber_class=live.SocketQueue)
+    channels = ChannelsPlugin(
+        backend=MemoryChannelsBackend(),
+        arbitrary_channels_allowed=True,
+        subscriber_max_backlog=settings.socket_backlog,
+        subscriber_class=live.SocketQueue,
+    )
     publish = partial(live.publish, channels)  # after commit, to this process's sockets
     deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds, committed=publish)
     writer = ActionWriter(sessions, publish)
@@ -104,9 +108,19 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             InvitationPages,
             calendar,  # calendar apps send no cookie: it checks the secret feed link itself
             # Everything about circles is for signed-in people only.
-            Router(path="/", route_handlers=[CircleApi, CirclePages, ProposalApi, ProposalPages, DecisionApi,
-                                             DecisionExports, DecisionPages],
-                   guards=[requires_account]),
+            Router(
+                path="/",
+                route_handlers=[
+                    CircleApi,
+                    CirclePages,
+                    ProposalApi,
+                    ProposalPages,
+                    DecisionApi,
+                    DecisionExports,
+                    DecisionPages,
+                ],
+                guards=[requires_account],
+            ),
             # The socket says who it is in its hello (cookie or token): it checks for itself.
             meeting_socket,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
@@ -123,15 +137,19 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         },
         on_startup=[migrate, deadlines.start, writer.start, freeze],
         on_shutdown=[writer.stop, deadlines.stop],
-        plugins=[SQLAlchemyPlugin(config=db_config), FlashPlugin(config=FlashConfig(template_config=template_config)),
-                 channels],
+        plugins=[
+            SQLAlchemyPlugin(config=db_config),
+            FlashPlugin(config=FlashConfig(template_config=template_config)),
+            channels,
+        ],
         middleware=[
             rate_limit.middleware,
             session_config.middleware,
             DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config, session_key=session_config.key),
             # Not for sockets: a meeting lasts hours, and would hold the request's database session.
-            DefineMiddleware(AccountAuthMiddleware, db_config=db_config, exclude=["^/static/", "^/schema"],
-                             scopes={ScopeType.HTTP}),
+            DefineMiddleware(
+                AccountAuthMiddleware, db_config=db_config, exclude=["^/static/", "^/schema"], scopes={ScopeType.HTTP}
+            ),
         ],
         stores={"sessions": FileStore(settings.data_dir / "sessions", create_directories=True)},
         template_config=template_config,

@@ -24,16 +24,25 @@ def serve(settings: Settings, host: str, port: int, demo: bool) -> None:
     if FAST_HASHES:
         logging.getLogger("consent").warning(
             "CONSENT_FAST_PASSWORD_HASHES=1: passwords are hashed for the test suite, cheap to crack. "
-            "Never serve people with it.")
+            "Never serve people with it."
+        )
     if demo:
         seed_demo(settings)
     print(f"consent is serving on http://{host}:{port}/", flush=True)
     # uvicorn pings every meeting socket (heartbeat) and closes one that does not answer, so
     # presence stays true; it refuses oversized messages with 1009. No per-message deflate:
     # it would compress each event again for every socket, where now it is encoded once.
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False,
-                ws_ping_interval=settings.heartbeat_seconds, ws_ping_timeout=settings.heartbeat_seconds,
-                ws_max_size=settings.max_message_bytes, ws_per_message_deflate=False)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+        ws_ping_interval=settings.heartbeat_seconds,
+        ws_ping_timeout=settings.heartbeat_seconds,
+        ws_max_size=settings.max_message_bytes,
+        ws_per_message_deflate=False,
+    )
 
 
 def seed_demo(settings: Settings) -> None:

@@ -51,19 +51,29 @@ async def _seed(session: AsyncSession) -> dict[str, str]:
     ada, chidi, eli = people["ada"].id, people["chidi"].id, people["eli"].id
     # Built through the same services as the pages, so the demo obeys every circle rule.
     general = await circles.create_circle(
-        session, ada, "Riverside Mutual Aid",
-        "Neighbours meeting each other's needs in the Riverside district, with dignity and without charity.")
-    food = await circles.create_circle(session, ada, "Food Share",
-                                       "Fresh food reaches every household that asks for it, every week.", general.id)
-    housing = await circles.create_circle(session, ada, "Housing Support",
-                                          "Nobody in Riverside faces an eviction or a repair alone.", general.id)
-    activities = await circles.add_domain(session, ada, general.id, "Mutual aid activities",
-                                          "What the network does for neighbours.")
-    finances = await circles.add_domain(session, ada, general.id, "Shared finances", "The network's money and donations.")
-    await circles.add_domain(session, ada, food.id, "Food distribution",
-                             "Collection, storage and weekly distribution.", activities.id)
-    await circles.add_domain(session, ada, housing.id, "Housing help",
-                             "Tenant support, repairs and eviction defence.", activities.id)
+        session,
+        ada,
+        "Riverside Mutual Aid",
+        "Neighbours meeting each other's needs in the Riverside district, with dignity and without charity.",
+    )
+    food = await circles.create_circle(
+        session, ada, "Food Share", "Fresh food reaches every household that asks for it, every week.", general.id
+    )
+    housing = await circles.create_circle(
+        session, ada, "Housing Support", "Nobody in Riverside faces an eviction or a repair alone.", general.id
+    )
+    activities = await circles.add_domain(
+        session, ada, general.id, "Mutual aid activities", "What the network does for neighbours."
+    )
+    finances = await circles.add_domain(
+        session, ada, general.id, "Shared finances", "The network's money and donations."
+    )
+    await circles.add_domain(
+        session, ada, food.id, "Food distribution", "Collection, storage and weekly distribution.", activities.id
+    )
+    await circles.add_domain(
+        session, ada, housing.id, "Housing help", "Tenant support, repairs and eviction defence.", activities.id
+    )
 
     term_end = date.today() + timedelta(days=20)  # so the "terms ending soon" list has something in it
     await circles.add_member(session, ada, general.id, people["bo"].id, ["secretary"], term_end)
@@ -77,8 +87,14 @@ async def _seed(session: AsyncSession) -> dict[str, str]:
     return passwords
 
 
-async def _seed_proposals(session: AsyncSession, people: dict[str, Account], general: Circle, food: Circle,
-                          activities_id: uuid.UUID, finances_id: uuid.UUID) -> None:
+async def _seed_proposals(
+    session: AsyncSession,
+    people: dict[str, Account],
+    general: Circle,
+    food: Circle,
+    activities_id: uuid.UUID,
+    finances_id: uuid.UUID,
+) -> None:
     """Decisions already in the log, a live proposal ready to present, an async one open."""
     now = datetime.now(UTC)
     ada, bo, chidi, dana = (people[n].id for n in ("ada", "bo", "chidi", "dana"))
@@ -88,40 +104,84 @@ async def _seed_proposals(session: AsyncSession, people: dict[str, Account], gen
     # ten days, so a newcomer finds it in the "due" lists, and by "winter" from its objection.
     then = now - timedelta(days=170)
     decided = await rounds.create_proposal(
-        session, chidi, food.id, title="Collect on Fridays, share on Sundays",
+        session,
+        chidi,
+        food.id,
+        title="Collect on Fridays, share on Sundays",
         driver="Bread from the bakery goes to waste every Friday evening.",
         text="We collect surplus bread on Fridays and share it at the Saturday market stall.",
-        domain_id=food_domain, mode="async", now=then, closes_at=then + timedelta(days=7),
-        evaluation="Less than one crate thrown away a week by spring.")
-    steps = [(dana, "start", {}), (dana, "advance", {}), (dana, "advance", {}),
-             (ada, "object", {"text": "The market stall is closed in winter, so nobody would get the bread."}),
-             (chidi, "consent", {}), (dana, "consent", {}), (dana, "advance", {}),
-             (chidi, "amend", {"text": "We collect surplus bread on Fridays and share it on Sundays at the community hall."}),
-             (ada, "consent", {}), (chidi, "consent", {}), (dana, "concern", {"text": "The hall's freezer is small."})]
+        domain_id=food_domain,
+        mode="async",
+        now=then,
+        closes_at=then + timedelta(days=7),
+        evaluation="Less than one crate thrown away a week by spring.",
+    )
+    steps = [
+        (dana, "start", {}),
+        (dana, "advance", {}),
+        (dana, "advance", {}),
+        (ada, "object", {"text": "The market stall is closed in winter, so nobody would get the bread."}),
+        (chidi, "consent", {}),
+        (dana, "consent", {}),
+        (dana, "advance", {}),
+        (
+            chidi,
+            "amend",
+            {"text": "We collect surplus bread on Fridays and share it on Sundays at the community hall."},
+        ),
+        (ada, "consent", {}),
+        (chidi, "consent", {}),
+        (dana, "concern", {"text": "The hall's freezer is small."}),
+    ]
     for number, (who, action, data) in enumerate(steps):
         await rounds.act(session, who, decided.id, {"type": action, "client_id": f"demo-{number}", **data}, then)
 
     # Decided seven months ago: its review is overdue.
     then = now - timedelta(days=212)
     donations = await rounds.create_proposal(
-        session, ada, general.id, title="Donations go through the shared account",
+        session,
+        ada,
+        general.id,
+        title="Donations go through the shared account",
         driver="Cash donations in envelopes got lost twice this year.",
         text="Every donation goes through the network's shared bank account; the secretary reports monthly.",
-        domain_id=finances_id, mode="async", now=then, closes_at=then + timedelta(days=7))
+        domain_id=finances_id,
+        mode="async",
+        now=then,
+        closes_at=then + timedelta(days=7),
+    )
     # Every member of the general circle consents (the sub-circles' leaders and delegates sit in it).
-    moves = [(ada, "start"), (ada, "advance"), (ada, "advance"), *((person.id, "consent") for person in people.values())]
+    moves = [
+        (ada, "start"),
+        (ada, "advance"),
+        (ada, "advance"),
+        *((person.id, "consent") for person in people.values()),
+    ]
     for number, (who, action) in enumerate(moves):
         await rounds.act(session, who, donations.id, {"type": action, "client_id": f"demo-money-{number}"}, then)
 
     await rounds.create_proposal(
-        session, bo, general.id, title="A shared tool library",
+        session,
+        bo,
+        general.id,
+        title="A shared tool library",
         driver="Neighbours keep buying drills and ladders they use twice a year.",
         text="We start a tool library in the community hall's storeroom, open on Saturday mornings.",
-        domain_id=activities_id, mode="live", now=now)
+        domain_id=activities_id,
+        mode="live",
+        now=now,
+    )
     open_async = await rounds.create_proposal(
-        session, ada, general.id, title="Monthly open meeting",
+        session,
+        ada,
+        general.id,
+        title="Monthly open meeting",
         driver="New neighbours do not know how to join in.",
         text="We hold an open meeting on the first Sunday of every month, with food.",
-        domain_id=activities_id, mode="async", now=now, closes_at=now + timedelta(days=10))
+        domain_id=activities_id,
+        mode="async",
+        now=now,
+        closes_at=now + timedelta(days=10),
+    )
     for number, step in enumerate(("start", "advance", "advance")):  # open for consent responses
         await rounds.act(session, ada, open_async.id, {"type": step, "client_id": f"demo-open-{number}"}, now)

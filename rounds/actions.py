@@ -118,12 +118,32 @@ class Back(Action, tag="back", frozen=True):
 
 
 # msgspec tells them apart by the tag, in one pass.
-AnyAction = (Start | Advance | Question | Answer | Reaction | Pass | Consent | Concern | Object | StandAside
-             | WithdrawObjection | Amend | NotAdopted | Withdraw | Present | Absent | Skip | Back)
+AnyAction = (
+    Start
+    | Advance
+    | Question
+    | Answer
+    | Reaction
+    | Pass
+    | Consent
+    | Concern
+    | Object
+    | StandAside
+    | WithdrawObjection
+    | Amend
+    | NotAdopted
+    | Withdraw
+    | Present
+    | Absent
+    | Skip
+    | Back
+)
 
 # An id that is not even text names nothing: answered like an id that names nothing here.
-_NAMES_NOTHING = {"question_id": ("no_such_question", NO_SUCH_QUESTION),
-                  "objection_id": ("no_such_objection", NO_SUCH_OBJECTION)}
+_NAMES_NOTHING = {
+    "question_id": ("no_such_question", NO_SUCH_QUESTION),
+    "objection_id": ("no_such_objection", NO_SUCH_OBJECTION),
+}
 
 
 def decode(raw: Any) -> Action:

@@ -18,8 +18,14 @@ from rounds.schemas import ActedOut, EventsOut, NewProposal, ProposalOut
 from rounds.writer import ActionWriter
 
 
-async def take(writer: ActionWriter, clock: Clock, account_id: uuid.UUID, proposal_id: uuid.UUID,
-               action: actions.Action, holding: AsyncSession | None = None) -> services.Outcome:
+async def take(
+    writer: ActionWriter,
+    clock: Clock,
+    account_id: uuid.UUID,
+    proposal_id: uuid.UUID,
+    action: actions.Action,
+    holding: AsyncSession | None = None,
+) -> services.Outcome:
     """The action through the process's writer (rounds.writer): committed, published, answered.
     A request first ends its own transaction (`holding`): on SQLite the pool's one connection
     is what the writer waits for."""
@@ -32,35 +38,73 @@ class ProposalApi(Controller):
     path = "/api"
     tags = ["proposals"]
 
-    @post("/circles/{circle_id:uuid}/proposals", status_code=HTTP_201_CREATED,
-          responses=error_responses(400, 401, 403, 404, 422))
-    async def create(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, circle_id: uuid.UUID,
-                     data: NewProposal) -> ProposalOut:
+    @post(
+        "/circles/{circle_id:uuid}/proposals",
+        status_code=HTTP_201_CREATED,
+        responses=error_responses(400, 401, 403, 404, 422),
+    )
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        clock: Clock,
+        circle_id: uuid.UUID,
+        data: NewProposal,
+    ) -> ProposalOut:
         """Propose, in one of the circle's domains: live (in a meeting) or async (until closes_at)."""
         proposal = await services.create_proposal(
-            db_session, request.user.id, circle_id, title=data.title, driver=data.driver, text=data.text,
-            domain_id=data.domain_id, mode=data.mode, now=clock(), review_by=data.review_by,
-            closes_at=data.closes_at, supersedes=data.supersedes, evaluation=data.evaluation)
+            db_session,
+            request.user.id,
+            circle_id,
+            title=data.title,
+            driver=data.driver,
+            text=data.text,
+            domain_id=data.domain_id,
+            mode=data.mode,
+            now=clock(),
+            review_by=data.review_by,
+            closes_at=data.closes_at,
+            supersedes=data.supersedes,
+            evaluation=data.evaluation,
+        )
         return msgspec.convert(await services.describe(db_session, proposal), ProposalOut)
 
     @get("/proposals/{proposal_id:uuid}", responses=error_responses(401, 404))
-    async def read(self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID) -> ProposalOut:
+    async def read(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID
+    ) -> ProposalOut:
         proposal = await services.visible_proposal(db_session, proposal_id, request.user.id)
         return msgspec.convert(await services.describe(db_session, proposal), ProposalOut)
 
-    @post("/proposals/{proposal_id:uuid}/actions", status_code=HTTP_200_OK,
-          responses=error_responses(400, 401, 403, 404, 409, 422))
-    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, writer: ActionWriter, clock: Clock,
-                  proposal_id: uuid.UUID, data: dict[str, Any]) -> ActedOut:
+    @post(
+        "/proposals/{proposal_id:uuid}/actions",
+        status_code=HTTP_200_OK,
+        responses=error_responses(400, 401, 403, 404, 409, 422),
+    )
+    async def act(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        writer: ActionWriter,
+        clock: Clock,
+        proposal_id: uuid.UUID,
+        data: dict[str, Any],
+    ) -> ActedOut:
         """Take one step of the consent process; retrying with the same client_id changes nothing."""
         # Decoded here, not by the framework: a malformed action gets the action's own refusal codes.
         outcome = await take(writer, clock, request.user.id, proposal_id, actions.decode(data), holding=db_session)
-        return msgspec.convert({"seq": outcome.seq, "event": outcome.json[0] if outcome.json else None,
-                                "events": outcome.json}, ActedOut)
+        return msgspec.convert(
+            {"seq": outcome.seq, "event": outcome.json[0] if outcome.json else None, "events": outcome.json}, ActedOut
+        )
 
     @get("/proposals/{proposal_id:uuid}/events", responses=error_responses(400, 401, 404))
-    async def events(self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID,
-                     since: int = Parameter(default=0, ge=0)) -> EventsOut:
+    async def events(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        proposal_id: uuid.UUID,
+        since: int = Parameter(default=0, ge=0),
+    ) -> EventsOut:
         """Every event with seq > since, in order (at most 1000; ask again from the last one)."""
         proposal = await services.visible_proposal(db_session, proposal_id, request.user.id)
         items = await services.as_json(db_session, await services.events_since(db_session, proposal, since))

@@ -40,7 +40,7 @@ def seq_of(payload: bytes) -> int | None:
     seq, see `services.event_json`); None for other messages such as presence."""
     if not payload.startswith(_SEQ_PREFIX):
         return None
-    return int(payload[len(_SEQ_PREFIX):payload.index(b",")])
+    return int(payload[len(_SEQ_PREFIX) : payload.index(b",")])
 
 
 def publish(channels: ChannelsPlugin, proposal_id: uuid.UUID, events: Iterable[dict[str, Any]]) -> None:

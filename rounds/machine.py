@@ -102,8 +102,11 @@ class Proposal:
 
     def consented(self) -> bool:
         """Everyone taking part consented (or consented with a concern), no objection open."""
-        return (bool(self.participants) and not self.open_objections
-                and all(self.responses.get(p) in AGREEING for p in self.participants))
+        return (
+            bool(self.participants)
+            and not self.open_objections
+            and all(self.responses.get(p) in AGREEING for p in self.participants)
+        )
 
 
 NEEDS_REASON = "An objection needs a reason: say what harm you see, or how it keeps the circle from its aim."
@@ -153,7 +156,11 @@ def apply(proposal: Proposal, actor: uuid.UUID, action: Action) -> tuple[Proposa
 
 def _require_mover(proposal: Proposal, actor: uuid.UUID) -> None:
     if actor not in proposal.movers:
-        raise Refusal("not_facilitator", "Only the facilitator moves the process (or the author, where the circle has no facilitator).", status=403)
+        raise Refusal(
+            "not_facilitator",
+            "Only the facilitator moves the process (or the author, where the circle has no facilitator).",
+            status=403,
+        )
 
 
 def _require_participant(proposal: Proposal, speaker: uuid.UUID) -> None:
@@ -197,15 +204,20 @@ def close_consent_round(p: Proposal, silence_is_consent: bool = False) -> tuple[
             responses[member] = "consent"
     p = replace(p, responses=responses)
     if p.open_objections:
-        return replace(p, phase=INTEGRATING, turn=0), [events.PhaseChanged(
-            from_=CONSENTING, to=INTEGRATING, round=p.round, open_objections=[o.id for o in p.open_objections])]
+        return replace(p, phase=INTEGRATING, turn=0), [
+            events.PhaseChanged(
+                from_=CONSENTING, to=INTEGRATING, round=p.round, open_objections=[o.id for o in p.open_objections]
+            )
+        ]
     if not p.consented():
         missing = sorted(str(m) for m in p.participants if p.responses.get(m) not in AGREEING)
         raise Refusal("round_incomplete", f"{len(missing)} participant(s) have not consented yet.", 409)
     return replace(p, phase=DECIDED), [events.Decided(revision=p.revision, round=p.round)]
 
 
-def _move_turn(p: Proposal, actor: uuid.UUID, a: actions.Skip | actions.Back, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+def _move_turn(
+    p: Proposal, actor: uuid.UUID, a: actions.Skip | actions.Back, _s: uuid.UUID
+) -> tuple[Proposal, list[Event]]:
     """The facilitator moves on from someone who is not ready (`skip`) or goes back one (`back`)."""
     _require_mover(p, actor)
     if p.whose_turn is None:
@@ -214,8 +226,7 @@ def _move_turn(p: Proposal, actor: uuid.UUID, a: actions.Skip | actions.Back, _s
     if not skipped and p.turn == 0:
         raise Refusal("no_turns", "This is the round's first turn; there is none to go back to.", 409)
     moved = replace(p, turn=p.turn + (1 if skipped else -1))
-    return moved, [events.TurnMoved(from_=str(p.whose_turn), to=str(moved.whose_turn), round=p.round,
-                                    skipped=skipped)]
+    return moved, [events.TurnMoved(from_=str(p.whose_turn), to=str(moved.whose_turn), round=p.round, skipped=skipped)]
 
 
 def _question(p: Proposal, _actor: uuid.UUID, a: actions.Question, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
@@ -242,7 +253,8 @@ def _reaction(p: Proposal, _actor: uuid.UUID, a: actions.Reaction, s: uuid.UUID)
         raise Refusal("already_responded", "You already reacted in this round.", 409)
     text = _text(a.text, "text")
     return _next_turn(replace(p, responded=p.responded | {s})), [
-        events.ReactionGiven(member=str(s), text=text, round=p.round)]
+        events.ReactionGiven(member=str(s), text=text, round=p.round)
+    ]
 
 
 def _pass(p: Proposal, _actor: uuid.UUID, _a: actions.Pass, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
@@ -283,8 +295,16 @@ def _early_objection(p: Proposal, a: actions.Object, s: uuid.UUID) -> tuple[Prop
     text = _text(a.text, "text", code="objection_needs_reason")
     objection = Objection(id=f"o{len(p.objections) + 1}", author=s, text=text, revision=p.revision)
     return replace(p, objections=(*p.objections, objection)), [
-        events.Responded(member=str(s), kind="object", text=text, objection_id=objection.id, revision=p.revision,
-                         round=p.round, early=True)]
+        events.Responded(
+            member=str(s),
+            kind="object",
+            text=text,
+            objection_id=objection.id,
+            revision=p.revision,
+            round=p.round,
+            early=True,
+        )
+    ]
 
 
 def deadline(p: Proposal, silence_is_consent: bool) -> tuple[Proposal, list[Event]]:
@@ -304,13 +324,16 @@ def deadline(p: Proposal, silence_is_consent: bool) -> tuple[Proposal, list[Even
     return replace(p, mode="live", seq=p.seq + 1), [events.DeadlinePassed(outcome="next_meeting")]
 
 
-def _withdraw_objection(p: Proposal, _actor: uuid.UUID, a: actions.WithdrawObjection,
-                        s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+def _withdraw_objection(
+    p: Proposal, _actor: uuid.UUID, a: actions.WithdrawObjection, s: uuid.UUID
+) -> tuple[Proposal, list[Event]]:
     objection = next((o for o in p.objections if o.id == a.objection_id), None)
     if objection is None:
         raise Refusal("no_such_objection", actions.NO_SUCH_OBJECTION, status=422)
     if objection.author != s:
-        raise Refusal("not_objection_author", "Only its author withdraws an objection: it is never overruled.", status=403)
+        raise Refusal(
+            "not_objection_author", "Only its author withdraws an objection: it is never overruled.", status=403
+        )
     if objection.status != "open":
         raise Refusal("objection_closed", f"This objection is already {objection.status}.", 409)
     objections = tuple(replace(o, status="withdrawn") if o.id == objection.id else o for o in p.objections)
@@ -324,10 +347,12 @@ def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tu
     driver = _text(a.driver, "driver", required=False)
     revision = p.revision + 1
     integrated = [o.id for o in p.open_objections] if p.phase == INTEGRATING else []
-    objections = tuple(replace(o, status="integrated", integrated_by=revision) if o.id in integrated else o
-                       for o in p.objections)
-    produced: list[Event] = [events.Amended(revision=revision, text=text, integrates=integrated,
-                                            driver=driver or msgspec.UNSET)]
+    objections = tuple(
+        replace(o, status="integrated", integrated_by=revision) if o.id in integrated else o for o in p.objections
+    )
+    produced: list[Event] = [
+        events.Amended(revision=revision, text=text, integrates=integrated, driver=driver or msgspec.UNSET)
+    ]
     new = replace(p, revision=revision, objections=objections)
     if p.phase == INTEGRATING:  # everyone consents again, on the new revision
         new = _new_round(new, CONSENTING)
@@ -370,15 +395,30 @@ def _presence(p: Proposal, actor: uuid.UUID, a: actions.Presence, s: uuid.UUID) 
 
 
 _HANDLERS: Mapping[str, Callable[[Proposal, uuid.UUID, Any, uuid.UUID], tuple[Proposal, list[Event]]]] = {
-    "start": _start, "advance": _advance, "question": _question, "answer": _answer, "reaction": _reaction,
-    "pass": _pass, "consent": _consent_response, "concern": _consent_response, "object": _consent_response,
-    "stand_aside": _consent_response, "withdraw_objection": _withdraw_objection, "amend": _amend,
-    "not_adopted": _not_adopted, "withdraw": _withdraw, "present": _presence, "absent": _presence,
-    "skip": _move_turn, "back": _move_turn,
+    "start": _start,
+    "advance": _advance,
+    "question": _question,
+    "answer": _answer,
+    "reaction": _reaction,
+    "pass": _pass,
+    "consent": _consent_response,
+    "concern": _consent_response,
+    "object": _consent_response,
+    "stand_aside": _consent_response,
+    "withdraw_objection": _withdraw_objection,
+    "amend": _amend,
+    "not_adopted": _not_adopted,
+    "withdraw": _withdraw,
+    "present": _presence,
+    "absent": _presence,
+    "skip": _move_turn,
+    "back": _move_turn,
 }
 # One of each action, with words where it needs them, to find what the rules allow.
-_SAMPLES = tuple(actions.decode({"type": action_type, "client_id": "available", "text": "-", "reason": "-"})
-                 for action_type in PHASES_FOR)
+_SAMPLES = tuple(
+    actions.decode({"type": action_type, "client_id": "available", "text": "-", "reason": "-"})
+    for action_type in PHASES_FOR
+)
 
 
 def available(p: Proposal, actor: uuid.UUID) -> frozenset[str]:
@@ -399,23 +439,46 @@ def available(p: Proposal, actor: uuid.UUID) -> frozenset[str]:
 def snapshot(p: Proposal) -> dict[str, Any]:
     """The state as JSON, for storage; author, members and facilitators come from the circle."""
     return {
-        "mode": p.mode, "phase": p.phase, "revision": p.revision, "round": p.round,
-        "present": [str(m) for m in p.present], "turn": p.turn,
+        "mode": p.mode,
+        "phase": p.phase,
+        "revision": p.revision,
+        "round": p.round,
+        "present": [str(m) for m in p.present],
+        "turn": p.turn,
         "responses": {str(m): kind for m, kind in p.responses.items()},
         "responded": sorted(str(m) for m in p.responded),
-        "objections": [{"id": o.id, "author": str(o.author), "text": o.text, "revision": o.revision,
-                        "status": o.status, "integrated_by": o.integrated_by} for o in p.objections],
-        "questions": {q: str(m) for q, m in p.questions.items()}, "seq": p.seq,
+        "objections": [
+            {
+                "id": o.id,
+                "author": str(o.author),
+                "text": o.text,
+                "revision": o.revision,
+                "status": o.status,
+                "integrated_by": o.integrated_by,
+            }
+            for o in p.objections
+        ],
+        "questions": {q: str(m) for q, m in p.questions.items()},
+        "seq": p.seq,
     }
 
 
-def restore(data: Mapping[str, Any], author: uuid.UUID, members: frozenset[uuid.UUID],
-            facilitators: frozenset[uuid.UUID]) -> Proposal:
+def restore(
+    data: Mapping[str, Any], author: uuid.UUID, members: frozenset[uuid.UUID], facilitators: frozenset[uuid.UUID]
+) -> Proposal:
     return Proposal(
-        mode=data["mode"], author=author, members=members, facilitators=facilitators, phase=data["phase"],
-        revision=data["revision"], round=data["round"], present=tuple(uuid.UUID(m) for m in data["present"]),
-        turn=data["turn"], responses={uuid.UUID(m): kind for m, kind in data["responses"].items()},
+        mode=data["mode"],
+        author=author,
+        members=members,
+        facilitators=facilitators,
+        phase=data["phase"],
+        revision=data["revision"],
+        round=data["round"],
+        present=tuple(uuid.UUID(m) for m in data["present"]),
+        turn=data["turn"],
+        responses={uuid.UUID(m): kind for m, kind in data["responses"].items()},
         responded=frozenset(uuid.UUID(m) for m in data["responded"]),
         objections=tuple(Objection(**{**o, "author": uuid.UUID(o["author"])}) for o in data["objections"]),
-        questions={q: uuid.UUID(m) for q, m in data["questions"].items()}, seq=data["seq"],
+        questions={q: uuid.UUID(m) for q, m in data["questions"].items()},
+        seq=data["seq"],
     )

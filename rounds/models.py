@@ -58,8 +58,10 @@ class Event(UUIDAuditBase):
     retried action is found and answered with all of them, not redone."""
 
     __tablename__ = "event"
-    __table_args__ = (UniqueConstraint("proposal_id", "seq", name="uq_event_seq"),
-                      UniqueConstraint("proposal_id", "client_id", name="uq_event_client_id"))
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "seq", name="uq_event_seq"),
+        UniqueConstraint("proposal_id", "client_id", name="uq_event_client_id"),
+    )
 
     proposal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)

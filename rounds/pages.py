@@ -49,8 +49,11 @@ class ActionForm(msgspec.Struct):
 
 async def open_proposals_section(db: AsyncSession, circle_id: uuid.UUID, viewer_id: uuid.UUID) -> dict[str, Any]:
     """The circle page's list of open proposals (circles knows nothing of proposals)."""
-    return {"template": "rounds/circle_proposals.html", "proposals": await services.open_proposals(db, circle_id),
-            "phase_names": PHASE_NAMES}
+    return {
+        "template": "rounds/circle_proposals.html",
+        "proposals": await services.open_proposals(db, circle_id),
+        "phase_names": PHASE_NAMES,
+    }
 
 
 def _rounds(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -62,7 +65,9 @@ def _rounds(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
         data = event["data"]
         if event["type"] == "phase_changed" and "round" in data:  # named by the phase that opened it, not the one
             # that closed it (a consent round closed with an objection open stays a consent round)
-            rounds.setdefault(data["round"], {"number": data["round"], "items": []}).setdefault("phase", PHASE_NAMES[data["to"]])
+            rounds.setdefault(data["round"], {"number": data["round"], "items": []}).setdefault(
+                "phase", PHASE_NAMES[data["to"]]
+            )
         elif event["type"] in services.RESPONSE_EVENTS:
             if event["type"] == "question_asked":
                 questions[data["question_id"]] = event
@@ -72,8 +77,14 @@ def _rounds(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [rounds[n] for n in sorted(rounds)]
 
 
-async def proposal_page(request: Request[Any, Any, Any], db: AsyncSession, page: Page, proposal_id: uuid.UUID,
-                        status_code: int = 200, **context: Any) -> Template:
+async def proposal_page(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    page: Page,
+    proposal_id: uuid.UUID,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
     proposal = await services.visible_proposal(db, proposal_id, request.user.id)
     described = await services.describe(db, proposal)
     state = await services.state_of(db, proposal)
@@ -88,16 +99,36 @@ async def proposal_page(request: Request[Any, Any, Any], db: AsyncSession, page:
     viewer, turn = request.user.id, state.whose_turn
     movers_view = viewer in state.movers and state.mode == "live" and state.phase in machine.OPEN_PHASES
     # the facilitator records responses for someone in the room without a device
-    for_turn = machine.available(state, turn) & machine.TURN_ACTIONS if movers_view and turn and turn != viewer else set()
-    absent = [(str(m), name) for m, name in sorted(members.items(), key=lambda item: item[1])
-              if m not in state.present] if movers_view else []
+    for_turn = (
+        machine.available(state, turn) & machine.TURN_ACTIONS if movers_view and turn and turn != viewer else set()
+    )
+    absent = (
+        [(str(m), name) for m, name in sorted(members.items(), key=lambda item: item[1]) if m not in state.present]
+        if movers_view
+        else []
+    )
     return await page(
-        request, db, "rounds/proposal.html", status_code=status_code, proposal=described, circle=circle,
-        phase_name=PHASE_NAMES[proposal.state], rounds=_rounds(await _all_events(db, proposal)),
-        revisions=list(zip(revisions, diffs)), names=names, form=context.pop("form", {}),
-        available=machine.available(state, request.user.id), viewer_id=str(request.user.id),
-        open_questions=[e for e in history if e["type"] == "question_asked" and e["data"]["question_id"] not in answered],
-        client_id=uuid.uuid4().hex, for_turn=for_turn, absent_members=absent, **context)
+        request,
+        db,
+        "rounds/proposal.html",
+        status_code=status_code,
+        proposal=described,
+        circle=circle,
+        phase_name=PHASE_NAMES[proposal.state],
+        rounds=_rounds(await _all_events(db, proposal)),
+        revisions=list(zip(revisions, diffs)),
+        names=names,
+        form=context.pop("form", {}),
+        available=machine.available(state, request.user.id),
+        viewer_id=str(request.user.id),
+        open_questions=[
+            e for e in history if e["type"] == "question_asked" and e["data"]["question_id"] not in answered
+        ],
+        client_id=uuid.uuid4().hex,
+        for_turn=for_turn,
+        absent_members=absent,
+        **context,
+    )
 
 
 async def _all_events(db: AsyncSession, proposal: Any) -> list[dict[str, Any]]:
@@ -108,46 +139,95 @@ class ProposalPages(Controller):
     include_in_schema = False
 
     @get("/circles/{circle_id:uuid}/proposals/new")
-    async def new(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, circle_id: uuid.UUID) -> Template:
+    async def new(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, circle_id: uuid.UUID
+    ) -> Template:
         return await self._form(request, db_session, page, circle_id, {})
 
-    async def _form(self, request: Request[Any, Any, Any], db: AsyncSession, page: Page, circle_id: uuid.UUID, form: dict[str, Any],
-                    error: str | None = None, status_code: int = 200) -> Template:
+    async def _form(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        page: Page,
+        circle_id: uuid.UUID,
+        form: dict[str, Any],
+        error: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
         view = await circles.load_circle(db, circle_id, request.user.id)
-        return await page(request, db, "rounds/new_proposal.html", status_code=status_code, view=view, form=form,
-                          error=error, today=page.clock().date().isoformat())
+        return await page(
+            request,
+            db,
+            "rounds/new_proposal.html",
+            status_code=status_code,
+            view=view,
+            form=form,
+            error=error,
+            today=page.clock().date().isoformat(),
+        )
 
     @post("/circles/{circle_id:uuid}/proposals")
-    async def create(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, circle_id: uuid.UUID,
-                     data: Annotated[ProposalForm, Form]) -> Template | Redirect:
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        circle_id: uuid.UUID,
+        data: Annotated[ProposalForm, Form],
+    ) -> Template | Redirect:
         try:
             closes_at = parse_field(data.closes_at, datetime.fromisoformat, "closes_at", "a date and time")
             proposal = await services.create_proposal(
-                db_session, request.user.id, circle_id, title=data.title, driver=data.driver, text=data.text,
+                db_session,
+                request.user.id,
+                circle_id,
+                title=data.title,
+                driver=data.driver,
+                text=data.text,
                 domain_id=parse_field(data.domain_id, uuid.UUID, "domain_id", "choose one of the circle's domains")
                 or uuid.UUID(int=0),
-                mode=data.mode, now=page.clock(), evaluation=data.evaluation,
+                mode=data.mode,
+                now=page.clock(),
+                evaluation=data.evaluation,
                 review_by=parse_field(data.review_by, date.fromisoformat, "review_by", "a date like 2027-06-30"),
-                closes_at=closes_at.replace(tzinfo=closes_at.tzinfo or UTC) if closes_at else None)
+                closes_at=closes_at.replace(tzinfo=closes_at.tzinfo or UTC) if closes_at else None,
+            )
         except Refusal as refusal:
             await db_session.rollback()
-            return await self._form(request, db_session, page, circle_id, msgspec.structs.asdict(data), str(refusal),
-                                    refusal.status)
+            return await self._form(
+                request, db_session, page, circle_id, msgspec.structs.asdict(data), str(refusal), refusal.status
+            )
         flash(request, "Your proposal is saved as a draft; the facilitator starts it.", category="success")
         return Redirect(f"/proposals/{proposal.id}")
 
     @get("/proposals/{proposal_id:uuid}")
-    async def show(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, proposal_id: uuid.UUID) -> Template:
+    async def show(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, proposal_id: uuid.UUID
+    ) -> Template:
         return await proposal_page(request, db_session, page, proposal_id)
 
     @post("/proposals/{proposal_id:uuid}/actions")
-    async def act(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, writer: ActionWriter,
-                  proposal_id: uuid.UUID, data: Annotated[ActionForm, Form]) -> Template | Redirect:
+    async def act(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        writer: ActionWriter,
+        proposal_id: uuid.UUID,
+        data: Annotated[ActionForm, Form],
+    ) -> Template | Redirect:
         # A form sends every field; an empty one is one the action does not have.
         action = {k: v for k, v in msgspec.structs.asdict(data).items() if v != "" or k in {"type", "client_id"}}
         try:
             await take(writer, page.clock, request.user.id, proposal_id, actions.decode(action), holding=db_session)
         except Refusal as refusal:
-            return await proposal_page(request, db_session, page, proposal_id, status_code=refusal.status,
-                                       error=str(refusal), form=msgspec.structs.asdict(data))
+            return await proposal_page(
+                request,
+                db_session,
+                page,
+                proposal_id,
+                status_code=refusal.status,
+                error=str(refusal),
+                form=msgspec.structs.asdict(data),
+            )
         return Redirect(f"/proposals/{proposal_id}#now")

@@ -22,8 +22,13 @@ async def tick(sessions: Callable[[], AsyncSession], clock: Clock, committed: Co
 
 
 class DeadlineScheduler:
-    def __init__(self, sessions: Callable[[], AsyncSession], clock: Clock, every_seconds: float,
-                 committed: Committed | None = None) -> None:
+    def __init__(
+        self,
+        sessions: Callable[[], AsyncSession],
+        clock: Clock,
+        every_seconds: float,
+        committed: Committed | None = None,
+    ) -> None:
         self.sessions, self.clock, self.every_seconds, self.committed = sessions, clock, every_seconds, committed
         self.task: asyncio.Task[None] | None = None
 

@@ -26,6 +26,7 @@ class NewProposal(msgspec.Struct, forbid_unknown_fields=True):
 # Answers of the proposal API: the same keys and values as services.describe and
 # services.event_json build, typed, so that /schema/openapi.json documents them.
 
+
 class PersonOut(msgspec.Struct):
     id: str
     name: str

@@ -24,6 +24,7 @@ from rounds.models import Decision, Event, Proposal, Revision
 
 MODES = ("live", "async")
 
+
 def add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
@@ -38,10 +39,22 @@ async def member_of(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUI
     return circle
 
 
-async def create_proposal(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID, *, title: str, driver: str,
-                          text: str, domain_id: uuid.UUID, mode: str, now: datetime, review_by: date | None = None,
-                          closes_at: datetime | None = None, supersedes: uuid.UUID | None = None,
-                          evaluation: str = "") -> Proposal:
+async def create_proposal(
+    db: AsyncSession,
+    account_id: uuid.UUID,
+    circle_id: uuid.UUID,
+    *,
+    title: str,
+    driver: str,
+    text: str,
+    domain_id: uuid.UUID,
+    mode: str,
+    now: datetime,
+    review_by: date | None = None,
+    closes_at: datetime | None = None,
+    supersedes: uuid.UUID | None = None,
+    evaluation: str = "",
+) -> Proposal:
     circle = await member_of(db, circle_id, account_id)
     domain = await db.get(Domain, domain_id)
     if domain is None or domain.circle_id != circle.id:
@@ -63,12 +76,22 @@ async def create_proposal(db: AsyncSession, account_id: uuid.UUID, circle_id: uu
     proposal_id = uuid.uuid4()
     state = machine.Proposal(mode=mode, author=account_id, members=frozenset())
     proposal = Proposal(
-        id=proposal_id, circle_id=circle.id, domain_id=domain.id, author_id=account_id,
+        id=proposal_id,
+        circle_id=circle.id,
+        domain_id=domain.id,
+        author_id=account_id,
         title=clean_text(title, "title", MAX_TITLE, required=True),
-        driver=clean_text(driver, "driver", MAX_TEXT, required=True), text=clean_text(text, "text", MAX_TEXT, required=True),
-        evaluation=clean_text(evaluation, "evaluation", MAX_TEXT), mode=mode,
-        state=state.phase, revision=1, seq=0, review_by=review_by,
-        closes_at=closes_at, supersedes_id=supersedes, machine=machine.snapshot(state),
+        driver=clean_text(driver, "driver", MAX_TEXT, required=True),
+        text=clean_text(text, "text", MAX_TEXT, required=True),
+        evaluation=clean_text(evaluation, "evaluation", MAX_TEXT),
+        mode=mode,
+        state=state.phase,
+        revision=1,
+        seq=0,
+        review_by=review_by,
+        closes_at=closes_at,
+        supersedes_id=supersedes,
+        machine=machine.snapshot(state),
     )
     db.add(proposal)
     await db.flush()
@@ -86,7 +109,9 @@ async def _locked(db: AsyncSession, proposal_id: uuid.UUID) -> Proposal | None:
     return await db.scalar(select(Proposal).where(Proposal.id == proposal_id).with_for_update())
 
 
-def may_see(organisation_id: uuid.UUID, private: bool, viewer_organisations: set[uuid.UUID], viewer_is_member: bool) -> bool:
+def may_see(
+    organisation_id: uuid.UUID, private: bool, viewer_organisations: set[uuid.UUID], viewer_is_member: bool
+) -> bool:
     """A proposal is seen across its circle's organisation; a private circle's only by its members."""
     return organisation_id in viewer_organisations and (viewer_is_member or not private)
 
@@ -94,17 +119,27 @@ def may_see(organisation_id: uuid.UUID, private: bool, viewer_organisations: set
 async def visible_proposal(db: AsyncSession, proposal_id: uuid.UUID, account_id: uuid.UUID) -> Proposal:
     proposal = await db.get(Proposal, proposal_id)
     circle = None if proposal is None else await db.get(Circle, proposal.circle_id)
-    if proposal is None or circle is None or not may_see(
-            circle.organisation_id, circle.private, await circles.organisations_of(db, account_id),
-            circle.private and await circles.roles_in(db, circle.id, account_id) is not None):
+    if (
+        proposal is None
+        or circle is None
+        or not may_see(
+            circle.organisation_id,
+            circle.private,
+            await circles.organisations_of(db, account_id),
+            circle.private and await circles.roles_in(db, circle.id, account_id) is not None,
+        )
+    ):
         raise Refusal("not_found", NOT_FOUND, 404)
     return proposal
 
 
-async def _members(db: AsyncSession, circle_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[frozenset[uuid.UUID], frozenset[uuid.UUID]]]:
+async def _members(
+    db: AsyncSession, circle_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[frozenset[uuid.UUID], frozenset[uuid.UUID]]]:
     """Each circle's members and facilitators, in one query for all of them."""
     rows = await db.execute(
-        select(Membership.circle_id, Membership.account_id, Role.name).outerjoin(Role, Role.membership_id == Membership.id)
+        select(Membership.circle_id, Membership.account_id, Role.name)
+        .outerjoin(Role, Role.membership_id == Membership.id)
         .where(Membership.circle_id.in_(circle_ids))
     )
     members: dict[uuid.UUID, set[uuid.UUID]] = {c: set() for c in circle_ids}
@@ -143,8 +178,9 @@ class Attempt:
     now: datetime
 
 
-async def act(db: AsyncSession, account_id: uuid.UUID, proposal_id: uuid.UUID, action: Mapping[str, Any],
-              now: datetime) -> Outcome:
+async def act(
+    db: AsyncSession, account_id: uuid.UUID, proposal_id: uuid.UUID, action: Mapping[str, Any], now: datetime
+) -> Outcome:
     """One action as API.md writes it (for scripts: the demo, the benchmarks), in the caller's
     transaction; a refusal is raised and changes nothing."""
     [result] = await act_many(db, [Attempt(account_id, proposal_id, actions.decode(action), now)])
@@ -163,30 +199,48 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
     actors = {a.account_id for a in attempts}
     # Locked until commit on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises writers),
     # in id order so that two processes' batches cannot deadlock.
-    proposals = {p.id: p for p in await db.scalars(
-        select(Proposal).where(Proposal.id.in_(proposal_ids)).order_by(Proposal.id).with_for_update())}
+    proposals = {
+        p.id: p
+        for p in await db.scalars(
+            select(Proposal).where(Proposal.id.in_(proposal_ids)).order_by(Proposal.id).with_for_update()
+        )
+    }
     circle_ids = {p.circle_id for p in proposals.values()}
     organisation_of, private = {}, set()
     for circle_id, organisation_id, is_private in await db.execute(
-            select(Circle.id, Circle.organisation_id, Circle.private).where(Circle.id.in_(circle_ids))):
+        select(Circle.id, Circle.organisation_id, Circle.private).where(Circle.id.in_(circle_ids))
+    ):
         organisation_of[circle_id] = organisation_id
         if is_private:
             private.add(circle_id)
     organisations: dict[uuid.UUID, set[uuid.UUID]] = {a: set() for a in actors}
-    for account_id, organisation_id in (await db.execute(
-            select(Membership.account_id, Circle.organisation_id).join(Circle, Circle.id == Membership.circle_id)
-            .where(Membership.account_id.in_(actors)))).all():
+    for account_id, organisation_id in (
+        await db.execute(
+            select(Membership.account_id, Circle.organisation_id)
+            .join(Circle, Circle.id == Membership.circle_id)
+            .where(Membership.account_id.in_(actors))
+        )
+    ).all():
         organisations[account_id].add(organisation_id)
     members = await _members(db, circle_ids)
-    firsts = {(e.proposal_id, e.client_id): e for e in await db.scalars(select(Event).where(
-        Event.proposal_id.in_(proposal_ids), Event.client_id.in_({a.action.client_id for a in attempts})))}
+    firsts = {
+        (e.proposal_id, e.client_id): e
+        for e in await db.scalars(
+            select(Event).where(
+                Event.proposal_id.in_(proposal_ids), Event.client_id.in_({a.action.client_id for a in attempts})
+            )
+        )
+    }
     states: dict[uuid.UUID, machine.Proposal] = {}
     done: dict[tuple[uuid.UUID, str], Outcome] = {}
     for i, attempt in enumerate(attempts):
         proposal = proposals.get(attempt.proposal_id)
-        if proposal is None or not may_see(organisation_of[proposal.circle_id], proposal.circle_id in private,
-                                           organisations[attempt.account_id],
-                                           attempt.account_id in members[proposal.circle_id][0]):
+        if proposal is None or not may_see(
+            organisation_of[proposal.circle_id],
+            proposal.circle_id in private,
+            organisations[attempt.account_id],
+            attempt.account_id in members[proposal.circle_id][0],
+        ):
             results[i] = Refusal("not_found", NOT_FOUND, 404)
             continue
         key = (proposal.id, attempt.action.client_id)
@@ -197,9 +251,17 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
             first = firsts[key]
             count = first.action_events
             assert count is not None, "an action's first event (the one with its client_id) counts its events"
-            done[key] = results[i] = Outcome(first.seq + count - 1, list(await db.scalars(
-                select(Event).where(Event.proposal_id == proposal.id, Event.seq >= first.seq,
-                                    Event.seq < first.seq + count).order_by(Event.seq))), repeated=True)
+            done[key] = results[i] = Outcome(
+                first.seq + count - 1,
+                list(
+                    await db.scalars(
+                        select(Event)
+                        .where(Event.proposal_id == proposal.id, Event.seq >= first.seq, Event.seq < first.seq + count)
+                        .order_by(Event.seq)
+                    )
+                ),
+                repeated=True,
+            )
             continue
         if proposal.id not in states:
             states[proposal.id] = machine.restore(proposal.machine, proposal.author_id, *members[proposal.circle_id])
@@ -209,8 +271,9 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
             results[i] = refusal
             continue
         states[proposal.id] = new_state
-        done[key] = results[i] = await _record(db, proposal, new_state, produced, attempt.account_id,
-                                               attempt.action.client_id, attempt.now)
+        done[key] = results[i] = await _record(
+            db, proposal, new_state, produced, attempt.account_id, attempt.action.client_id, attempt.now
+        )
     outcomes = [r for r in results if isinstance(r, Outcome)]
     names = await names_of(db, {e.actor_id for o in outcomes for e in o.events if e.actor_id})
     for outcome in outcomes:
@@ -219,15 +282,31 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
     return results  # type: ignore[return-value]
 
 
-async def _record(db: AsyncSession, proposal: Proposal, new_state: machine.Proposal, produced: list[machine.Event],
-                  actor_id: uuid.UUID | None, client_id: str | None, now: datetime) -> Outcome:
+async def _record(
+    db: AsyncSession,
+    proposal: Proposal,
+    new_state: machine.Proposal,
+    produced: list[machine.Event],
+    actor_id: uuid.UUID | None,
+    client_id: str | None,
+    now: datetime,
+) -> Outcome:
     events = []
     for offset, event in enumerate(produced):
         event_type, data = machine_events.row(event)
         first = offset == 0  # the action's first event stands for it: found again by a retry
-        events.append(Event(proposal_id=proposal.id, seq=proposal.seq + offset + 1, type=event_type, actor_id=actor_id,
-                            client_id=client_id if first else None, action_events=len(produced) if first else None,
-                            data=data, at=now))
+        events.append(
+            Event(
+                proposal_id=proposal.id,
+                seq=proposal.seq + offset + 1,
+                type=event_type,
+                actor_id=actor_id,
+                client_id=client_id if first else None,
+                action_events=len(produced) if first else None,
+                data=data,
+                at=now,
+            )
+        )
     db.add_all(events)
     for event in produced:
         if isinstance(event, machine_events.Amended):
@@ -245,26 +324,52 @@ async def _decide(db: AsyncSession, proposal: Proposal, state: machine.Proposal,
     """The decision record: final text, every participant's final response, the concerns on
     record, and each objection with how it was integrated."""
     circle = await db.get_one(Circle, proposal.circle_id)
-    names = dict((await db.execute(select(person.c.id, person.c.name).where(
-        person.c.id.in_(list(state.participants | {o.author for o in state.objections}))))).all())
+    names = dict(
+        (
+            await db.execute(
+                select(person.c.id, person.c.name).where(
+                    person.c.id.in_(list(state.participants | {o.author for o in state.objections}))
+                )
+            )
+        ).all()
+    )
     concerns = [
         {"member": e.data["member"], "name": names.get(uuid.UUID(e.data["member"]), ""), "text": e.data["text"]}
         for e in await db.scalars(select(Event).where(Event.proposal_id == proposal.id, Event.type == "responded"))
         if e.data.get("kind") == "concern" and e.data.get("revision") == state.revision
     ]
     record = {
-        "responses": [{"member": str(m), "name": names.get(m, ""), "response": state.responses[m]}
-                      for m in sorted(state.participants)],
+        "responses": [
+            {"member": str(m), "name": names.get(m, ""), "response": state.responses[m]}
+            for m in sorted(state.participants)
+        ],
         "concerns": concerns,
-        "objections": [{"id": o.id, "member": str(o.author), "name": names.get(o.author, ""), "text": o.text,
-                        "revision": o.revision, "status": o.status, "integrated_by": o.integrated_by}
-                       for o in state.objections],
+        "objections": [
+            {
+                "id": o.id,
+                "member": str(o.author),
+                "name": names.get(o.author, ""),
+                "text": o.text,
+                "revision": o.revision,
+                "status": o.status,
+                "integrated_by": o.integrated_by,
+            }
+            for o in state.objections
+        ],
     }
     decision = Decision(
-        proposal_id=proposal.id, circle_id=proposal.circle_id, domain_id=proposal.domain_id, title=proposal.title,
-        driver=proposal.driver, text=proposal.text, evaluation=proposal.evaluation, revision=proposal.revision,
-        decided_at=now, review_by=proposal.review_by or add_months(now.date(), circle.default_review_months),
-        supersedes_id=proposal.supersedes_id, record=record,
+        proposal_id=proposal.id,
+        circle_id=proposal.circle_id,
+        domain_id=proposal.domain_id,
+        title=proposal.title,
+        driver=proposal.driver,
+        text=proposal.text,
+        evaluation=proposal.evaluation,
+        revision=proposal.revision,
+        decided_at=now,
+        review_by=proposal.review_by or add_months(now.date(), circle.default_review_months),
+        supersedes_id=proposal.supersedes_id,
+        record=record,
     )
     db.add(decision)
     if proposal.supersedes_id is not None:
@@ -279,8 +384,13 @@ async def close_due(db: AsyncSession, now: datetime, committed: Committed | None
     """Applies the deadline to every async proposal that is due, also those that fell due
     while the server was down; returns how many it closed. Each in its own transaction,
     after which `committed` is told its events (to publish them)."""
-    due = list(await db.scalars(select(Proposal.id).where(
-        Proposal.mode == "async", Proposal.closes_at <= now, Proposal.state.in_(machine.OPEN_PHASES))))
+    due = list(
+        await db.scalars(
+            select(Proposal.id).where(
+                Proposal.mode == "async", Proposal.closes_at <= now, Proposal.state.in_(machine.OPEN_PHASES)
+            )
+        )
+    )
     closed = 0
     for proposal_id in due:
         proposal = await _locked(db, proposal_id)
@@ -303,8 +413,11 @@ EVENTS_PAGE = 1000  # events read at once: a client asks again from the last one
 
 
 async def events_since(db: AsyncSession, proposal: Proposal, since: int, limit: int = EVENTS_PAGE) -> list[Event]:
-    return list(await db.scalars(select(Event).where(Event.proposal_id == proposal.id, Event.seq > since)
-                                 .order_by(Event.seq).limit(limit)))
+    return list(
+        await db.scalars(
+            select(Event).where(Event.proposal_id == proposal.id, Event.seq > since).order_by(Event.seq).limit(limit)
+        )
+    )
 
 
 async def revisions_of(db: AsyncSession, proposal: Proposal) -> list[Revision]:
@@ -318,8 +431,13 @@ async def names_of(db: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str
 
 
 async def open_proposals(db: AsyncSession, circle_id: uuid.UUID) -> list[Proposal]:
-    return list(await db.scalars(select(Proposal).where(
-        Proposal.circle_id == circle_id, Proposal.state.in_(machine.OPEN_PHASES)).order_by(Proposal.created_at)))
+    return list(
+        await db.scalars(
+            select(Proposal)
+            .where(Proposal.circle_id == circle_id, Proposal.state.in_(machine.OPEN_PHASES))
+            .order_by(Proposal.created_at)
+        )
+    )
 
 
 async def as_json(db: AsyncSession, events: list[Event]) -> list[dict[str, Any]]:
@@ -343,27 +461,54 @@ async def describe(db: AsyncSession, proposal: Proposal, responses: bool = True)
     history = await events_since(db, proposal, 0, limit=100_000) if responses else []
     # Only the names shown: a live meeting of a 2,000-member circle names who is present, and
     # looking up everyone made each welcome take 0.15 s (docs/performance.md).
-    names = await names_of(db, {proposal.author_id, *state.participants, *(o.author for o in state.objections)}
-                           | {e.actor_id for e in history if e.actor_id})
+    names = await names_of(
+        db,
+        {proposal.author_id, *state.participants, *(o.author for o in state.objections)}
+        | {e.actor_id for e in history if e.actor_id},
+    )
     decision_id = await db.scalar(select(Decision.id).where(Decision.proposal_id == proposal.id))
     person_json = lambda m: {"id": str(m), "name": names.get(m, "")}  # noqa: E731
     return {
-        "id": str(proposal.id), "circle_id": str(proposal.circle_id), "domain_id": str(proposal.domain_id),
-        "author": person_json(proposal.author_id), "title": proposal.title, "driver": proposal.driver,
-        "text": proposal.text, "evaluation": proposal.evaluation, "mode": proposal.mode, "state": proposal.state,
-        "revision": proposal.revision, "seq": proposal.seq,
+        "id": str(proposal.id),
+        "circle_id": str(proposal.circle_id),
+        "domain_id": str(proposal.domain_id),
+        "author": person_json(proposal.author_id),
+        "title": proposal.title,
+        "driver": proposal.driver,
+        "text": proposal.text,
+        "evaluation": proposal.evaluation,
+        "mode": proposal.mode,
+        "state": proposal.state,
+        "revision": proposal.revision,
+        "seq": proposal.seq,
         "review_by": proposal.review_by.isoformat() if proposal.review_by else None,
         "closes_at": proposal.closes_at.isoformat() if proposal.closes_at else None,
         "supersedes": str(proposal.supersedes_id) if proposal.supersedes_id else None,
         "decision_id": str(decision_id) if decision_id else None,
-        "revisions": [{"number": r.number, "driver": r.driver, "text": r.text, "at": r.created_at.isoformat()}
-                      for r in await revisions_of(db, proposal)],
-        "round": {"number": state.round, "phase": state.phase,
-                  "turn": person_json(state.whose_turn) if state.whose_turn else None,
-                  "responded": [str(m) for m in sorted(state.responded)]},
-        "participants": [{**person_json(m), "present": m in state.present, "response": state.responses.get(m)}
-                         for m in sorted(state.participants, key=lambda m: names.get(m, ""))],
+        "revisions": [
+            {"number": r.number, "driver": r.driver, "text": r.text, "at": r.created_at.isoformat()}
+            for r in await revisions_of(db, proposal)
+        ],
+        "round": {
+            "number": state.round,
+            "phase": state.phase,
+            "turn": person_json(state.whose_turn) if state.whose_turn else None,
+            "responded": [str(m) for m in sorted(state.responded)],
+        },
+        "participants": [
+            {**person_json(m), "present": m in state.present, "response": state.responses.get(m)}
+            for m in sorted(state.participants, key=lambda m: names.get(m, ""))
+        ],
         "facilitators": [str(m) for m in sorted(state.movers)],
-        "objections": [{"id": o.id, "member": person_json(o.author), "text": o.text, "revision": o.revision,
-                        "status": o.status, "integrated_by": o.integrated_by} for o in state.objections],
+        "objections": [
+            {
+                "id": o.id,
+                "member": person_json(o.author),
+                "text": o.text,
+                "revision": o.revision,
+                "status": o.status,
+                "integrated_by": o.integrated_by,
+            }
+            for o in state.objections
+        ],
     } | ({"responses": [event_json(e, names) for e in history if e.type in RESPONSE_EVENTS]} if responses else {})

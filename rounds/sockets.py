@@ -65,9 +65,16 @@ def _parse(text: str) -> dict[str, Any]:
 class Meeting:
     """One open socket: greets, replays, then forwards live events while taking actions."""
 
-    def __init__(self, socket: WebSocket[Any, Any, Any], proposal_id: uuid.UUID, channels: ChannelsPlugin,
-                 sessions: Callable[[], AsyncSession], presence: live.Presence, writer: ActionWriter,
-                 clock: Clock) -> None:
+    def __init__(
+        self,
+        socket: WebSocket[Any, Any, Any],
+        proposal_id: uuid.UUID,
+        channels: ChannelsPlugin,
+        sessions: Callable[[], AsyncSession],
+        presence: live.Presence,
+        writer: ActionWriter,
+        clock: Clock,
+    ) -> None:
         self.socket, self.proposal_id, self.channels = socket, proposal_id, channels
         self.sessions, self.presence, self.writer, self.clock = sessions, presence, writer, clock
         self.send_lock = asyncio.Lock()
@@ -84,7 +91,7 @@ class Meeting:
                 message = _parse(await self.socket.receive_data("text"))
                 since = message.get("since", 0)
                 if message["type"] != "hello":
-                    raise Refusal("hello_first", "Say hello first: {\"type\": \"hello\", \"since\": 0}.", 400)
+                    raise Refusal("hello_first", 'Say hello first: {"type": "hello", "since": 0}.', 400)
                 if not isinstance(since, int) or isinstance(since, bool) or since < 0:
                     raise Refusal("invalid_message", "since: the last seq you saw, 0 or more.", 400)
                 token = message.get("token")
@@ -171,8 +178,11 @@ class Meeting:
             self.presence.join(self.proposal_id, self.member.id, self.member.name)
             joined = True
             self.presence.announce(self.proposal_id, self.channels)
-            tasks = [asyncio.create_task(self.forward(subscriber, order)), asyncio.create_task(self.take_actions()),
-                     asyncio.create_task(subscriber.too_slow.wait())]
+            tasks = [
+                asyncio.create_task(self.forward(subscriber, order)),
+                asyncio.create_task(self.take_actions()),
+                asyncio.create_task(subscriber.too_slow.wait()),
+            ]
             try:
                 done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             finally:
@@ -192,9 +202,16 @@ class Meeting:
 
 
 @websocket("/ws/proposals/{proposal_id:uuid}")
-async def meeting_socket(socket: WebSocket[Any, Any, Any], proposal_id: uuid.UUID, channels: ChannelsPlugin,
-                         identify: Identify, sessions: Callable[[], AsyncSession], presence: live.Presence,
-                         writer: ActionWriter, clock: Clock) -> None:
+async def meeting_socket(
+    socket: WebSocket[Any, Any, Any],
+    proposal_id: uuid.UUID,
+    channels: ChannelsPlugin,
+    identify: Identify,
+    sessions: Callable[[], AsyncSession],
+    presence: live.Presence,
+    writer: ActionWriter,
+    clock: Clock,
+) -> None:
     await socket.accept()
     meeting = Meeting(socket, proposal_id, channels, sessions, presence, writer, clock)
     try:

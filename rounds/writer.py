@@ -68,7 +68,8 @@ class ActionWriter:
         try:
             async with self.sessions() as db:
                 results: list[Outcome | Refusal | Exception] = [
-                    *await services.act_many(db, [attempt for attempt, _ in batch])]
+                    *await services.act_many(db, [attempt for attempt, _ in batch])
+                ]
                 await db.commit()
         except Exception as exc:
             if len(batch) > 1:  # one action's failure must not fail the others: each alone

@@ -90,8 +90,9 @@ def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
 def settings(database_url: str, tmp_path: Path) -> Settings:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    return Settings(data_dir=data_dir, database_url=database_url, secret_key=uuid.uuid4().hex,
-                    sign_in_attempts_per_minute=1000)
+    return Settings(
+        data_dir=data_dir, database_url=database_url, secret_key=uuid.uuid4().hex, sign_in_attempts_per_minute=1000
+    )
 
 
 @pytest.fixture
@@ -126,7 +127,10 @@ def start_server(settings: Settings, *args: str, executable: str | None = None, 
     command = [executable or sys.executable, *([] if executable else ["-m", "consent.cli"])]
     process = subprocess.Popen(
         [*command, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-        env=env, cwd=cwd or settings.data_dir, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        env=env,
+        cwd=cwd or settings.data_dir,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     server = Server(url=f"http://127.0.0.1:{port}", process=process, log=log, env=env)
     deadline = time.monotonic() + 30
@@ -149,8 +153,13 @@ def server(settings: Settings) -> Iterator[Server]:
     running.stop()
 
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")

@@ -66,16 +66,25 @@ async def signed_in(client: httpx.AsyncClient, name: str, *, url: str = "") -> t
     return bearer(response.json()["token"]), account["id"]
 
 
-async def create_circle(client: httpx.AsyncClient, who: Headers, name: str, *, aim: str = "",
-                        parent_id: str | None = None, url: str = "") -> dict[str, Any]:
+async def create_circle(
+    client: httpx.AsyncClient, who: Headers, name: str, *, aim: str = "", parent_id: str | None = None, url: str = ""
+) -> dict[str, Any]:
     body: dict[str, Any] = {"name": name, "aim": aim, **({"parent_id": parent_id} if parent_id is not None else {})}
     response = await client.post(url + "/api/circles", json=body, headers=who)
     assert response.status_code == 201, response.text
     return response.json()
 
 
-async def add_member(client: httpx.AsyncClient, who: Headers, circle_id: str, name: str, roles: list[str] | None = None,
-                     *, url: str = "", **extra: Any) -> dict[str, Any]:
+async def add_member(
+    client: httpx.AsyncClient,
+    who: Headers,
+    circle_id: str,
+    name: str,
+    roles: list[str] | None = None,
+    *,
+    url: str = "",
+    **extra: Any,
+) -> dict[str, Any]:
     """Adds `name` (by `email_of(name)`) to the circle, with `roles` if given."""
     body = {"email": email_of(name), **({"roles": roles} if roles is not None else {}), **extra}
     response = await client.post(f"{url}/api/circles/{circle_id}/members", json=body, headers=who)
@@ -83,14 +92,17 @@ async def add_member(client: httpx.AsyncClient, who: Headers, circle_id: str, na
     return response.json()
 
 
-async def add_domain(client: httpx.AsyncClient, who: Headers, circle_id: str, name: str, *, url: str = "",
-                     **extra: Any) -> dict[str, Any]:
+async def add_domain(
+    client: httpx.AsyncClient, who: Headers, circle_id: str, name: str, *, url: str = "", **extra: Any
+) -> dict[str, Any]:
     response = await client.post(f"{url}/api/circles/{circle_id}/domains", json={"name": name, **extra}, headers=who)
     assert response.status_code == 201, response.text
     return response.json()
 
 
-async def riverside(client: httpx.AsyncClient, ada: Headers, members: Iterable[str], *, url: str = "") -> tuple[str, str]:
+async def riverside(
+    client: httpx.AsyncClient, ada: Headers, members: Iterable[str], *, url: str = ""
+) -> tuple[str, str]:
     """The circle Riverside, made by Ada (so its facilitator), with `members` added and holding
     the domain Food: returns the circle's id and the domain's."""
     circle = await create_circle(client, ada, "Riverside", aim="Feed everyone", url=url)
@@ -109,8 +121,9 @@ def create_account(url: str, name: str, email: str, password: str = PASSWORD) ->
 # In a browser page (Playwright)
 
 
-def sign_up_in_page(page: Page, url: str, name: str, email: str, password: str = PASSWORD, *,
-                    welcome: bool = True) -> None:
+def sign_up_in_page(
+    page: Page, url: str, name: str, email: str, password: str = PASSWORD, *, welcome: bool = True
+) -> None:
     """Fills in and sends the sign-up form; with `welcome`, waits for the page to welcome `name`."""
     from playwright.sync_api import expect
 

@@ -56,8 +56,9 @@ class AccountAuthMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=viewer, auth=token)
 
 
-async def identify_socket(sessions: Callable[[], AsyncSession], socket: WebSocket[Any, Any, Any],
-                          token: str | None) -> Viewer | None:
+async def identify_socket(
+    sessions: Callable[[], AsyncSession], socket: WebSocket[Any, Any, Any], token: str | None
+) -> Viewer | None:
     """Who opened a meeting socket: the token in its hello (for clients without the cookie),
     else the browser's session. Its own short database session: a socket lives for hours."""
     async with sessions() as db:
@@ -89,7 +90,11 @@ class TokenAwareCSRFMiddleware(CSRFMiddleware):
         if scope["type"] == "http":
             connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
             no_session = scope["path"].startswith("/api/") and self.session_key not in connection.cookies
-            if bearer_token(connection) or no_session or (cast("HTTPScope", scope)["method"], scope["path"]) in self.UNPROTECTED:
+            if (
+                bearer_token(connection)
+                or no_session
+                or (cast("HTTPScope", scope)["method"], scope["path"]) in self.UNPROTECTED
+            ):
                 await self.app(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
@@ -107,7 +112,9 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             return state[_ROTATE]
         return super().get_session_id(connection)
 
-    async def store_in_message(self, scope_session: Any, message: Any, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    async def store_in_message(
+        self, scope_session: Any, message: Any, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> None:
         if not scope_session and not connection.cookies.get(self.config.key):
             return  # nothing to remember about an anonymous visitor: no session file, no cookie
         await super().store_in_message(scope_session or Empty, message, connection)

@@ -40,8 +40,13 @@ class AccountApi(Controller):
         return account_out(account)
 
     @post("/sessions", status_code=200, responses=error_responses(400, 401, 415, 429))
-    async def sign_in(self, request: Request[Any, Any, Any], db_session: AsyncSession, session_config: InjectedSessionConfig,
-                      data: SignIn) -> SignedIn:
+    async def sign_in(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        session_config: InjectedSessionConfig,
+        data: SignIn,
+    ) -> SignedIn:
         """Sign in: returns a bearer token for scripts and sets the browser session cookie."""
         require_json(request)
         account = await services.authenticate(db_session, data.email, data.password)
@@ -51,7 +56,9 @@ class AccountApi(Controller):
         await start_session(request, session_config, services.viewer_of(account))
         return SignedIn(token=token, account=account_out(account))
 
-    @delete("/sessions", status_code=HTTP_204_NO_CONTENT, guards=[requires_account], responses=error_responses(401, 403))
+    @delete(
+        "/sessions", status_code=HTTP_204_NO_CONTENT, guards=[requires_account], responses=error_responses(401, 403)
+    )
     async def sign_out(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> None:
         """Sign out: revokes the bearer token used, or ends the browser session."""
         viewer: services.Viewer = request.user
@@ -88,15 +95,26 @@ class AccountPages(Controller):
     include_in_schema = False
 
     @get("/sign-up")
-    async def sign_up_page(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, name: str = "",
-                           email: str = "", next: str = "/") -> Template:
+    async def sign_up_page(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        name: str = "",
+        email: str = "",
+        next: str = "/",
+    ) -> Template:
         form = {"name": name, "email": email, "next": safe_next(next)}  # prefilled from an invitation link
         return await page(request, db_session, "consent/sign_up.html", form=form)
 
     @post("/sign-up")
     async def sign_up(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, session_config: InjectedSessionConfig,
-        data: Annotated[AccountForm, Form]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        session_config: InjectedSessionConfig,
+        data: Annotated[AccountForm, Form],
     ) -> Template | Redirect:
         try:
             msgspec.convert({"name": data.name, "email": data.email, "password": data.password}, SignUp)
@@ -110,13 +128,19 @@ class AccountPages(Controller):
         return Redirect(safe_next(data.next))
 
     @get("/sign-in")
-    async def sign_in_page(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, next: str = "/") -> Template:
+    async def sign_in_page(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, next: str = "/"
+    ) -> Template:
         return await page(request, db_session, "consent/sign_in.html", form={"next": safe_next(next)})
 
     @post("/sign-in")
     async def sign_in(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, session_config: InjectedSessionConfig,
-        data: Annotated[AccountForm, Form]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        session_config: InjectedSessionConfig,
+        data: Annotated[AccountForm, Form],
     ) -> Template | Redirect:
         account = await services.authenticate(db_session, data.email, data.password)
         if account is None:
@@ -146,8 +170,9 @@ class AccountPages(Controller):
         return await page(request, db_session, "consent/account.html", tokens=tokens, new_token=token)
 
     @post("/account/tokens/{token_id:uuid}/revoke", guards=[requires_account])
-    async def revoke_token(self, request: Request[Any, Any, Any], db_session: AsyncSession, token_id: uuid.UUID) -> Redirect:
+    async def revoke_token(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, token_id: uuid.UUID
+    ) -> Redirect:
         if await services.revoke_token(db_session, request.user, token_id):
             flash(request, "The token was revoked.", category="success")
         return Redirect("/account")
-

@@ -34,6 +34,8 @@ def _unknown_account_hash() -> str:
     """Verified against when the email is unknown, so a wrong email costs as long as a wrong
     password. Made at the first sign-in, not at start-up, which it would slow by one hash."""
     return _hasher.hash(secrets.token_urlsafe(16))
+
+
 TOKEN_PREFIX = "cst_"
 
 
@@ -110,10 +112,14 @@ async def viewer_for_account_id(db: AsyncSession, account_id: str) -> Viewer | N
 
 
 async def tokens_of(db: AsyncSession, viewer: Viewer) -> list[ApiToken]:
-    return list(await db.scalars(select(ApiToken).where(ApiToken.account_id == viewer.id).order_by(ApiToken.created_at)))
+    return list(
+        await db.scalars(select(ApiToken).where(ApiToken.account_id == viewer.id).order_by(ApiToken.created_at))
+    )
 
 
 async def revoke_token(db: AsyncSession, viewer: Viewer, token_id: uuid.UUID) -> bool:
-    result = cast("CursorResult[Any]", await db.execute(
-        delete(ApiToken).where(ApiToken.id == token_id, ApiToken.account_id == viewer.id)))
+    result = cast(
+        "CursorResult[Any]",
+        await db.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.account_id == viewer.id)),
+    )
     return result.rowcount > 0

@@ -21,8 +21,9 @@ def create_engine(database_url: str) -> AsyncEngine:
         # IMMEDIATE, below), and waiting for it in the pool's queue is served in order the
         # moment it is free, where SQLite's busy handler sleeps up to 100 ms between tries:
         # with a dozen concurrent actions that cut throughput to ~30 actions/s (docs/performance.md).
-        engine = create_async_engine(database_url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0,
-                                     pool_timeout=30)
+        engine = create_async_engine(
+            database_url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=30
+        )
         configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(database_url, pool_size=10, max_overflow=20, pool_pre_ping=True)

@@ -58,7 +58,7 @@ _MEANINGS = {
     400: "The body or a parameter could not be read (code `invalid`, the field named in the message).",
     401: "Not signed in, or the bearer token is not valid (code `not_signed_in`).",
     403: "Not allowed to do this (a code such as `forbidden`, `not_allowed`, `not_a_member`), or, in a browser "
-         "session, the CSRF token was missing (`csrf_failed`).",
+    "session, the CSRF token was missing (`csrf_failed`).",
     404: "No such thing, or it is not visible to you (code `not_found`).",
     409: "It conflicts with what is already there (a code such as `conflict`, `email_taken`, `not_in_force`).",
     415: "The body must be sent as application/json (code `unsupported_media_type`).",
@@ -71,8 +71,10 @@ def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
     """A route handler's `responses=`: the error statuses it may answer, each with `ErrorBody`.
     Listing 400 also replaces the body Litestar documents for its validation errors, which
     `handle_exception` never sends."""
-    return {status: ResponseSpec(data_container=ErrorBody, description=_MEANINGS[status], generate_examples=False)
-            for status in statuses}
+    return {
+        status: ResponseSpec(data_container=ErrorBody, description=_MEANINGS[status], generate_examples=False)
+        for status in statuses
+    }
 
 
 class Refusal(Exception):

@@ -4,19 +4,37 @@ one place so that every page, export and message says the same thing."""
 from __future__ import annotations
 
 PHASE_NAMES = {
-    "draft": "Draft", "clarifying": "Clarifying questions", "reacting": "Reaction round", "consenting": "Consent round",
-    "integrating": "Integrating objections", "decided": "Decided", "withdrawn": "Withdrawn", "not_adopted": "Not adopted",
+    "draft": "Draft",
+    "clarifying": "Clarifying questions",
+    "reacting": "Reaction round",
+    "consenting": "Consent round",
+    "integrating": "Integrating objections",
+    "decided": "Decided",
+    "withdrawn": "Withdrawn",
+    "not_adopted": "Not adopted",
 }
 
 # A participant's final response, said after the fact (a decision's record, its minutes, its timeline).
-RESPONSE_WORDS = {"consent": "consented", "concern": "consented with a concern", "stand_aside": "stood aside",
-                  "object": "objected"}
+RESPONSE_WORDS = {
+    "consent": "consented",
+    "concern": "consented with a concern",
+    "stand_aside": "stood aside",
+    "object": "objected",
+}
 
 # What an event of the consent process did, said after the fact; the other events are worded
 # where they are told (they carry a revision or an outcome).
-EVENT_WORDS = {"question_asked": "asked", "question_answered": "answered", "reaction_given": "reacted",
-               "passed": "passed", "objection_withdrawn": "withdrew an objection"}
+EVENT_WORDS = {
+    "question_asked": "asked",
+    "question_answered": "answered",
+    "reaction_given": "reacted",
+    "passed": "passed",
+    "objection_withdrawn": "withdrew an objection",
+}
 
 # What happened when a proposal's deadline passed.
-DEADLINE_OUTCOMES = {"decided": "the proposal was decided", "integrating": "objections to integrate",
-                     "next_meeting": "taken into the next meeting"}
+DEADLINE_OUTCOMES = {
+    "decided": "the proposal was decided",
+    "integrating": "objections to integrate",
+    "next_meeting": "taken into the next meeting",
+}

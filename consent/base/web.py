@@ -28,12 +28,17 @@ class Page:
     circle's page shows sections that other packages add (its proposals, its decisions): the
     shell says how to find both, so this layer knows no domain. `clock` dates every page."""
 
-    def __init__(self, my_circles: Callable[[AsyncSession, uuid.UUID], Awaitable[Sequence[Any]]], clock: Clock,
-                 circle_sections: Sequence[Section] = ()) -> None:
+    def __init__(
+        self,
+        my_circles: Callable[[AsyncSession, uuid.UUID], Awaitable[Sequence[Any]]],
+        clock: Clock,
+        circle_sections: Sequence[Section] = (),
+    ) -> None:
         self.my_circles, self.clock, self.circle_sections = my_circles, clock, circle_sections
 
-    async def __call__(self, request: Request[Any, Any, Any], db: AsyncSession, name: str, status_code: int = 200,
-                       **context: Any) -> Template:
+    async def __call__(
+        self, request: Request[Any, Any, Any], db: AsyncSession, name: str, status_code: int = 200, **context: Any
+    ) -> Template:
         viewer = request.user
         context.setdefault("viewer", viewer)
         context.setdefault("my_circles", await self.my_circles(db, viewer.id) if viewer else [])

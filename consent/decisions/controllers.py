@@ -33,7 +33,9 @@ def feed_link(request: Request[Any, Any, Any], token: str, filters: rules.Filter
 
 
 def _download(content: str, media_type: str, filename: str) -> Response[str]:
-    return Response(content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 class DecisionApi(Controller):
@@ -49,19 +51,40 @@ class DecisionApi(Controller):
         return msgspec.convert({"items": items, "next_cursor": found.next_cursor}, DecisionPage)
 
     @get("/{decision_id:uuid}", responses=error_responses(400, 401, 404))
-    async def read(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, decision_id: uuid.UUID) -> DecisionOut:
+    async def read(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, decision_id: uuid.UUID
+    ) -> DecisionOut:
         decision = await services.visible_decision(db_session, decision_id, request.user.id)
-        return msgspec.convert(await services.describe(db_session, decision, request.user.id, today(clock)), DecisionOut)
+        return msgspec.convert(
+            await services.describe(db_session, decision, request.user.id, today(clock)), DecisionOut
+        )
 
-    @post("/{decision_id:uuid}/reviews", status_code=HTTP_201_CREATED,
-          responses=error_responses(400, 401, 403, 404, 409, 422))
-    async def review(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, decision_id: uuid.UUID,
-                     data: dict[str, Any]) -> ReviewOut:
+    @post(
+        "/{decision_id:uuid}/reviews",
+        status_code=HTTP_201_CREATED,
+        responses=error_responses(400, 401, 403, 404, 409, 422),
+    )
+    async def review(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        clock: Clock,
+        decision_id: uuid.UUID,
+        data: dict[str, Any],
+    ) -> ReviewOut:
         """Review a decision: {outcome: reaffirm|retire|amend, review_by?, note?}; amend also takes
         the new proposal's text, driver?, title?, mode? (live) and closes_at?."""
         body = parse_review(data)
-        done = await services.review(db_session, request.user.id, decision_id, body.outcome, clock(),
-                                     review_by=body.review_by, note=body.note, amendment=body.amendment())
+        done = await services.review(
+            db_session,
+            request.user.id,
+            decision_id,
+            body.outcome,
+            clock(),
+            review_by=body.review_by,
+            note=body.note,
+            amendment=body.amendment(),
+        )
         return msgspec.convert(services.review_json(done, {request.user.id: request.user.name}), ReviewOut)
 
     @post("/feed", status_code=HTTP_201_CREATED, responses=error_responses(401, 403))
@@ -84,22 +107,33 @@ class DecisionExports(Controller):
         return _download("".join(rules.render_csv(decisions)), "text/csv; charset=utf-8", "decisions.csv")
 
     @get("/decisions.json")
-    async def json(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock) -> Response[dict[str, Any]]:
+    async def json(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock
+    ) -> Response[dict[str, Any]]:
         decisions = await services.export(db_session, request.user.id, filters_of(request), today(clock))
-        return Response({"items": decisions}, media_type=MediaType.JSON,
-                        headers={"Content-Disposition": 'attachment; filename="decisions.json"'})
+        return Response(
+            {"items": decisions},
+            media_type=MediaType.JSON,
+            headers={"Content-Disposition": 'attachment; filename="decisions.json"'},
+        )
 
     @get("/decisions/{decision_id:uuid}/minutes.md")
-    async def minutes(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock,
-                      decision_id: uuid.UUID) -> Response[str]:
+    async def minutes(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, decision_id: uuid.UUID
+    ) -> Response[str]:
         decision = await services.visible_decision(db_session, decision_id, request.user.id)
         described = await services.describe(db_session, decision, request.user.id, today(clock))
-        return _download(rules.render_markdown(described, base_url(request)), "text/markdown; charset=utf-8",
-                         f"decision-{decision_id}.md")
+        return _download(
+            rules.render_markdown(described, base_url(request)),
+            "text/markdown; charset=utf-8",
+            f"decision-{decision_id}.md",
+        )
 
 
 @get("/decisions.ics", include_in_schema=False)
-async def calendar(request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, feed: str | None = None) -> Response[str]:
+async def calendar(
+    request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, feed: str | None = None
+) -> Response[str]:
     """The review dates as iCalendar: with ?feed=<secret> for calendar apps, or signed in."""
     if feed:
         account_id = await services.feed_account(db_session, feed)

@@ -72,11 +72,16 @@ async def _filter_choices(db: AsyncSession, account_id: uuid.UUID) -> dict[str, 
     circles = sorted(visible.values(), key=lambda c: c.name)
     domains = list(await db.scalars(select(Domain).where(Domain.circle_id.in_(list(visible)))))
     names = {c.id: c.name for c in circles}
-    return {"circles": circles, "domains": sorted(domains, key=lambda d: (names[d.circle_id], d.name)),
-            "circle_names": names}
+    return {
+        "circles": circles,
+        "domains": sorted(domains, key=lambda d: (names[d.circle_id], d.name)),
+        "circle_names": names,
+    }
 
 
-async def log_page(request: Request[Any, Any, Any], db: AsyncSession, page: Page, status_code: int = 200, **context: Any) -> Template:
+async def log_page(
+    request: Request[Any, Any, Any], db: AsyncSession, page: Page, status_code: int = 200, **context: Any
+) -> Template:
     """The log: the search form, a page of decisions and the link to the next. Bad filters are
     shown with the form as typed, and nothing found."""
     params = request.query_params.dict()
@@ -88,15 +93,31 @@ async def log_page(request: Request[Any, Any, Any], db: AsyncSession, page: Page
     except REFUSALS as refusal:
         filters, items, error, next_cursor, status_code = rules.Filters(), [], str(refusal), None, refusal.status
     return await page(
-        request, db, "consent/decisions/log.html", status_code=status_code, filters=filters, items=items,
+        request,
+        db,
+        "consent/decisions/log.html",
+        status_code=status_code,
+        filters=filters,
+        items=items,
         raw={name: values[0] if values else "" for name, values in params.items()},
-        statuses=params.get("status", []), error=error, **await _filter_choices(db, request.user.id),
+        statuses=params.get("status", []),
+        error=error,
+        **await _filter_choices(db, request.user.id),
         next_link=filters.link("/decisions", next_cursor) if next_cursor else None,
-        has_feed=await services.has_feed(db, request.user.id), all_statuses=rules.STATUSES, **context)
+        has_feed=await services.has_feed(db, request.user.id),
+        all_statuses=rules.STATUSES,
+        **context,
+    )
 
 
-async def decision_page(request: Request[Any, Any, Any], db: AsyncSession, page: Page, decision_id: uuid.UUID,
-                        status_code: int = 200, **context: Any) -> Template:
+async def decision_page(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    page: Page,
+    decision_id: uuid.UUID,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
     decision = await services.visible_decision(db, decision_id, request.user.id)
     d = await services.describe(db, decision, request.user.id, today(page.clock))
     revisions = d["revisions"]
@@ -105,9 +126,20 @@ async def decision_page(request: Request[Any, Any, Any], db: AsyncSession, page:
     chain = await services.chain(db, decision, visible)
     member = await circles.roles_in(db, decision.circle_id, request.user.id) is not None
     return await page(
-        request, db, "consent/decisions/decision.html", status_code=status_code, d=d, member=member,
-        revisions=list(zip(revisions, diffs)), chain=chain, happened=happened, responses=RESPONSE_WORDS,
-        integration=rules.integration, form=context.pop("form", {}), **context)
+        request,
+        db,
+        "consent/decisions/decision.html",
+        status_code=status_code,
+        d=d,
+        member=member,
+        revisions=list(zip(revisions, diffs)),
+        chain=chain,
+        happened=happened,
+        responses=RESPONSE_WORDS,
+        integration=rules.integration,
+        form=context.pop("form", {}),
+        **context,
+    )
 
 
 def reviews_section(clock_: Clock) -> Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[dict[str, Any]]]:
@@ -115,8 +147,12 @@ def reviews_section(clock_: Clock) -> Callable[[AsyncSession, uuid.UUID, uuid.UU
 
     async def section(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID) -> dict[str, Any]:
         overdue, due = await services.due_for_review(db, account_id, clock_().date(), circle_id)
-        return {"template": "consent/decisions/circle_reviews.html", "overdue": overdue, "due": due,
-                "log_link": rules.Filters(circle_id=circle_id).link("/decisions")}
+        return {
+            "template": "consent/decisions/circle_reviews.html",
+            "overdue": overdue,
+            "due": due,
+            "log_link": rules.Filters(circle_id=circle_id).link("/decisions"),
+        }
 
     return section
 
@@ -137,33 +173,59 @@ class DecisionPages(Controller):
         return await log_page(request, db_session, page)
 
     @get("/decisions/{decision_id:uuid}")
-    async def show(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, decision_id: uuid.UUID) -> Template:
+    async def show(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, decision_id: uuid.UUID
+    ) -> Template:
         return await decision_page(request, db_session, page, decision_id)
 
     @post("/decisions/{decision_id:uuid}/reviews")
-    async def review(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, decision_id: uuid.UUID,
-                     data: Annotated[ReviewForm, Form]) -> Template | Redirect:
+    async def review(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        decision_id: uuid.UUID,
+        data: Annotated[ReviewForm, Form],
+    ) -> Template | Redirect:
         form = msgspec.structs.asdict(data)
         try:
             body = parse_review({k: v for k, v in form.items() if v.strip()})
-            done = await services.review(db_session, request.user.id, decision_id, body.outcome, page.clock(),
-                                         review_by=body.review_by, note=body.note, amendment=body.amendment())
+            done = await services.review(
+                db_session,
+                request.user.id,
+                decision_id,
+                body.outcome,
+                page.clock(),
+                review_by=body.review_by,
+                note=body.note,
+                amendment=body.amendment(),
+            )
         except REFUSALS as refusal:
             await db_session.rollback()
-            return await decision_page(request, db_session, page, decision_id, status_code=refusal.status,
-                                       error=str(refusal), form=form)
+            return await decision_page(
+                request, db_session, page, decision_id, status_code=refusal.status, error=str(refusal), form=form
+            )
         await db_session.commit()
         if done.proposal_id is not None:
-            flash(request, "The amendment is a new proposal; once consented it supersedes the decision.",
-                  category="success")
+            flash(
+                request,
+                "The amendment is a new proposal; once consented it supersedes the decision.",
+                category="success",
+            )
             return Redirect(f"/proposals/{done.proposal_id}")
-        flash(request, {"reaffirm": f"Reaffirmed; next review by {done.review_by}.",
-                        "retire": "The decision is retired."}[done.outcome], category="success")
+        flash(
+            request,
+            {"reaffirm": f"Reaffirmed; next review by {done.review_by}.", "retire": "The decision is retired."}[
+                done.outcome
+            ],
+            category="success",
+        )
         return Redirect(f"/decisions/{decision_id}")
 
     @post("/decisions/feed")
-    async def new_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page,
-                       data: Annotated[FeedForm, Form]) -> Template:
+    async def new_feed(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, data: Annotated[FeedForm, Form]
+    ) -> Template:
         """Shows the new link once: only its fingerprint is kept."""
         filters = rules.parse_filters(parse_qs(data.query))
         token = await services.new_feed(db_session, request.user.id)

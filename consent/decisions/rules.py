@@ -104,11 +104,16 @@ class Filters:
 
     def params(self) -> list[tuple[str, str]]:
         """The filters as query parameters, to keep a search in a URL (no cursor, no default limit)."""
-        pairs = [("q", self.q), ("circle_id", str(self.circle_id or "")), ("subcircles", "1" if self.subcircles else ""),
-                 ("domain_id", str(self.domain_id or "")), *(("status", s) for s in self.statuses),
-                 ("review_after", self.review_after.isoformat() if self.review_after else ""),
-                 ("review_before", self.review_before.isoformat() if self.review_before else ""),
-                 ("limit", str(self.limit) if self.limit != DEFAULT_LIMIT else "")]
+        pairs = [
+            ("q", self.q),
+            ("circle_id", str(self.circle_id or "")),
+            ("subcircles", "1" if self.subcircles else ""),
+            ("domain_id", str(self.domain_id or "")),
+            *(("status", s) for s in self.statuses),
+            ("review_after", self.review_after.isoformat() if self.review_after else ""),
+            ("review_before", self.review_before.isoformat() if self.review_before else ""),
+            ("limit", str(self.limit) if self.limit != DEFAULT_LIMIT else ""),
+        ]
         return [(name, value) for name, value in pairs if value]
 
     def link(self, path: str, cursor: str | None = None) -> str:
@@ -153,15 +158,40 @@ def parse_filters(params: Mapping[str, Sequence[str]]) -> Filters:
     if subcircles in TRUE and circle_id is None:
         raise invalid("subcircles: choose a circle first (circle_id)")
     cursor = _one(params, "cursor")
-    return Filters(circle_id=circle_id, subcircles=subcircles in TRUE, domain_id=_uuid(params, "domain_id"),
-                   statuses=statuses, review_after=review_after, review_before=review_before, q=q, limit=int(limit),
-                   cursor=decode_cursor(cursor) if cursor else None)
+    return Filters(
+        circle_id=circle_id,
+        subcircles=subcircles in TRUE,
+        domain_id=_uuid(params, "domain_id"),
+        statuses=statuses,
+        review_after=review_after,
+        review_before=review_before,
+        q=q,
+        limit=int(limit),
+        cursor=decode_cursor(cursor) if cursor else None,
+    )
 
 
 # Exports. Each takes decisions as the API describes them (services.describe).
 
-CSV_FIELDS = ("id", "title", "circle", "domain", "status", "decided_at", "review_by", "driver", "text", "evaluation",
-              "consented", "concerns", "objections", "supersedes", "superseded_by", "proposal_id", "url")
+CSV_FIELDS = (
+    "id",
+    "title",
+    "circle",
+    "domain",
+    "status",
+    "decided_at",
+    "review_by",
+    "driver",
+    "text",
+    "evaluation",
+    "consented",
+    "concerns",
+    "objections",
+    "supersedes",
+    "superseded_by",
+    "proposal_id",
+    "url",
+)
 
 
 def consented(decision: Mapping[str, Any]) -> list[str]:
@@ -178,9 +208,25 @@ def integration(objection: Mapping[str, Any]) -> str:
 
 def csv_row(decision: Mapping[str, Any]) -> dict[str, str]:
     return {
-        **{name: decision[name] or "" for name in ("id", "title", "status", "decided_at", "review_by", "driver", "text",
-                                                   "evaluation", "supersedes", "superseded_by", "proposal_id", "url")},
-        "circle": decision["circle"]["name"], "domain": decision["domain"]["name"],
+        **{
+            name: decision[name] or ""
+            for name in (
+                "id",
+                "title",
+                "status",
+                "decided_at",
+                "review_by",
+                "driver",
+                "text",
+                "evaluation",
+                "supersedes",
+                "superseded_by",
+                "proposal_id",
+                "url",
+            )
+        },
+        "circle": decision["circle"]["name"],
+        "domain": decision["domain"]["name"],
         "consented": "; ".join(consented(decision)),
         "concerns": "\n".join(f"{c['name']}: {c['text']}" for c in decision["concerns"]),
         "objections": "\n".join(f"{o['name']}: {o['text']} ({integration(o)})" for o in decision["objections"]),
@@ -193,9 +239,13 @@ def _spreadsheet_safe(value: str) -> str:
 
 
 # Markdown, so nothing is escaped; blocks take their line with them, so the template reads like its output.
-_MINUTES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(templates.__file__).parent), autoescape=False,
-                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
-                              ).get_template("consent/decisions/minutes.md")
+_MINUTES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(templates.__file__).parent),
+    autoescape=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+).get_template("consent/decisions/minutes.md")
 
 
 def render_csv(decisions: Iterable[Mapping[str, Any]]) -> Iterable[str]:

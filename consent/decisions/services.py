@@ -52,13 +52,21 @@ class Columns(NamedTuple):
     decided_at: SQLColumnExpression[Any]
 
 
-DECISION = Columns(Decision.id, Decision.circle_id, Decision.domain_id, Decision.status, Decision.review_by,
-                   Decision.decided_at)
+DECISION = Columns(
+    Decision.id, Decision.circle_id, Decision.domain_id, Decision.status, Decision.review_by, Decision.decided_at
+)
 # The search index of migration 0003, which no model maps.
 _fts = table("decision_fts", column("rowid"), column("decision_fts"))
-_fts_key = table("decision_fts_key", column("id"), column("decision_id", GUID()), column("circle_id", GUID()),
-                 column("domain_id", GUID()), column("status", String()), column("review_by", Date()),
-                 column("decided_at", DateTimeUTC(timezone=True)))
+_fts_key = table(
+    "decision_fts_key",
+    column("id"),
+    column("decision_id", GUID()),
+    column("circle_id", GUID()),
+    column("domain_id", GUID()),
+    column("status", String()),
+    column("review_by", Date()),
+    column("decided_at", DateTimeUTC(timezone=True)),
+)
 INDEXED = Columns(*(_fts_key.c[name] for name in ("decision_id", *Columns._fields[1:])))
 FEED_PREFIX = "cal_"
 
@@ -101,7 +109,9 @@ def _circle_ids(filters: rules.Filters, visible: dict[uuid.UUID, Circle]) -> set
     return _descendants(filters.circle_id, visible) if filters.subcircles else {filters.circle_id}
 
 
-def _conditions(c: Columns, filters: rules.Filters, circle_ids: set[uuid.UUID], today: date) -> list[ColumnElement[bool]]:
+def _conditions(
+    c: Columns, filters: rules.Filters, circle_ids: set[uuid.UUID], today: date
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [c.circle_id.in_(circle_ids) if circle_ids else false()]
     if filters.domain_id is not None:
         conditions.append(c.domain_id == filters.domain_id)
@@ -117,24 +127,32 @@ def _conditions(c: Columns, filters: rules.Filters, circle_ids: set[uuid.UUID], 
     return conditions
 
 
-def _filtered(db: AsyncSession, filters: rules.Filters, visible: dict[uuid.UUID, Circle], today: date,
-              limit: int | None = None) -> Select[Any]:
+def _filtered(
+    db: AsyncSession, filters: rules.Filters, visible: dict[uuid.UUID, Circle], today: date, limit: int | None = None
+) -> Select[Any]:
     """The decisions the filters find, newest first (at most `limit`)."""
     circle_ids = _circle_ids(filters, visible)
     newest_first = (DECISION.decided_at.desc(), DECISION.id.desc())
     terms = filters.terms
     if terms and db.get_bind().dialect.name == "sqlite":
         # The hits are filtered and sorted on the index's small rows; only the page's decisions are read.
-        hits = (select(INDEXED.id).join(_fts, _fts.c.rowid == _fts_key.c.id)
-                .where(_fts.c.decision_fts.op("MATCH")(rules.fts5_query(terms)),
-                       *_conditions(INDEXED, filters, circle_ids, today))
-                .order_by(INDEXED.decided_at.desc(), INDEXED.id.desc()).limit(limit))
+        hits = (
+            select(INDEXED.id)
+            .join(_fts, _fts.c.rowid == _fts_key.c.id)
+            .where(
+                _fts.c.decision_fts.op("MATCH")(rules.fts5_query(terms)),
+                *_conditions(INDEXED, filters, circle_ids, today),
+            )
+            .order_by(INDEXED.decided_at.desc(), INDEXED.id.desc())
+            .limit(limit)
+        )
         return select(Decision).where(Decision.id.in_(hits)).order_by(*newest_first)
     query = select(Decision).where(*_conditions(DECISION, filters, circle_ids, today))
     if terms:
         document: ColumnElement[Any] = literal_column("decision.decision_fts")
-        query = query.where(document.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"),
-                                                              rules.tsquery(terms))))
+        query = query.where(
+            document.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), rules.tsquery(terms)))
+        )
     return query.order_by(*newest_first).limit(limit)
 
 
@@ -149,7 +167,7 @@ async def search(db: AsyncSession, account_id: uuid.UUID, filters: rules.Filters
     """One page of the log, newest first, and the cursor of the next page (None on the last)."""
     visible = await visible_circles(db, account_id)
     decisions = list(await db.scalars(_filtered(db, filters, visible, today, filters.limit + 1)))
-    more, decisions = len(decisions) > filters.limit, decisions[:filters.limit]
+    more, decisions = len(decisions) > filters.limit, decisions[: filters.limit]
     cursor = rules.encode_cursor(rules.Cursor(decisions[-1].decided_at, decisions[-1].id)) if more else None
     return Found(decisions, cursor, visible)
 
@@ -161,8 +179,9 @@ async def export(db: AsyncSession, account_id: uuid.UUID, filters: rules.Filters
     return await describe_many(db, decisions, visible, today)
 
 
-async def visible_decision(db: AsyncSession, decision_id: uuid.UUID, account_id: uuid.UUID,
-                           lock: bool = False) -> Decision:
+async def visible_decision(
+    db: AsyncSession, decision_id: uuid.UUID, account_id: uuid.UUID, lock: bool = False
+) -> Decision:
     """The decision, if the viewer may see it; `lock`: its row is locked until commit (PostgreSQL),
     so two reviews at once queue instead of both applying."""
     query = select(Decision).where(Decision.id == decision_id)
@@ -172,62 +191,88 @@ async def visible_decision(db: AsyncSession, decision_id: uuid.UUID, account_id:
     return decision
 
 
-def _summary(d: Decision, circle: Circle, domain: Domain | None, superseded_by: uuid.UUID | None,
-             today: date) -> dict[str, Any]:
+def _summary(
+    d: Decision, circle: Circle, domain: Domain | None, superseded_by: uuid.UUID | None, today: date
+) -> dict[str, Any]:
     return {
-        "id": str(d.id), "url": f"/decisions/{d.id}", "title": d.title, "driver": d.driver, "text": d.text,
-        "evaluation": d.evaluation, "circle": {"id": str(circle.id), "name": circle.name},
+        "id": str(d.id),
+        "url": f"/decisions/{d.id}",
+        "title": d.title,
+        "driver": d.driver,
+        "text": d.text,
+        "evaluation": d.evaluation,
+        "circle": {"id": str(circle.id), "name": circle.name},
         "domain": {"id": str(d.domain_id), "name": domain.name if domain else ""},
-        "decided_at": d.decided_at.isoformat(), "review_by": d.review_by.isoformat(),
-        "status": rules.status_of(d.status, d.review_by, today), "revision": d.revision,
-        "proposal_id": str(d.proposal_id), "supersedes": str(d.supersedes_id) if d.supersedes_id else None,
+        "decided_at": d.decided_at.isoformat(),
+        "review_by": d.review_by.isoformat(),
+        "status": rules.status_of(d.status, d.review_by, today),
+        "revision": d.revision,
+        "proposal_id": str(d.proposal_id),
+        "supersedes": str(d.supersedes_id) if d.supersedes_id else None,
         "superseded_by": str(superseded_by) if superseded_by else None,
-        "responses": d.record.get("responses", []), "concerns": d.record.get("concerns", []),
+        "responses": d.record.get("responses", []),
+        "concerns": d.record.get("concerns", []),
         "objections": d.record.get("objections", []),
     }
 
 
-async def describe_many(db: AsyncSession, decisions: list[Decision], visible: dict[uuid.UUID, Circle],
-                        today: date) -> list[dict[str, Any]]:
+async def describe_many(
+    db: AsyncSession, decisions: list[Decision], visible: dict[uuid.UUID, Circle], today: date
+) -> list[dict[str, Any]]:
     """Decisions as the log's list gives them: everything but revisions, reviews and timeline."""
     if not decisions:
         return []
-    domains = {d.id: d for d in await db.scalars(select(Domain).where(
-        Domain.id.in_({d.domain_id for d in decisions})))}
+    domains = {d.id: d for d in await db.scalars(select(Domain).where(Domain.id.in_({d.domain_id for d in decisions})))}
     successors: dict[uuid.UUID, uuid.UUID] = {}
     superseded = [d.id for d in decisions if d.status == "superseded"]  # only those have a successor
     if superseded:
-        rows = await db.execute(select(Decision.supersedes_id, Decision.id).where(
-            Decision.supersedes_id.in_(superseded)).order_by(Decision.decided_at))
+        rows = await db.execute(
+            select(Decision.supersedes_id, Decision.id)
+            .where(Decision.supersedes_id.in_(superseded))
+            .order_by(Decision.decided_at)
+        )
         # In date order, so the latest wins, should two proposals have superseded one decision.
         successors.update((old, successor) for old, successor in rows.all() if old is not None)
     return [_summary(d, visible[d.circle_id], domains.get(d.domain_id), successors.get(d.id), today) for d in decisions]
 
 
 def review_json(review: Review, names: dict[uuid.UUID, str]) -> dict[str, Any]:
-    return {"id": str(review.id), "decision_id": str(review.decision_id), "outcome": review.outcome,
-            "note": review.note, "by": {"id": str(review.account_id), "name": names.get(review.account_id, "")},
-            "at": review.reviewed_at.isoformat(), "previous_review_by": review.previous_review_by.isoformat(),
-            "review_by": review.review_by.isoformat() if review.review_by else None,
-            "proposal_id": str(review.proposal_id) if review.proposal_id else None}
+    return {
+        "id": str(review.id),
+        "decision_id": str(review.decision_id),
+        "outcome": review.outcome,
+        "note": review.note,
+        "by": {"id": str(review.account_id), "name": names.get(review.account_id, "")},
+        "at": review.reviewed_at.isoformat(),
+        "previous_review_by": review.previous_review_by.isoformat(),
+        "review_by": review.review_by.isoformat() if review.review_by else None,
+        "proposal_id": str(review.proposal_id) if review.proposal_id else None,
+    }
 
 
 async def describe(db: AsyncSession, decision: Decision, account_id: uuid.UUID, today: date) -> dict[str, Any]:
     """One decision with its whole record: revisions, reviews, and the consent process's events."""
     visible = await visible_circles(db, account_id)
     described = (await describe_many(db, [decision], visible, today))[0]
-    revisions = await db.scalars(select(Revision).where(Revision.proposal_id == decision.proposal_id)
-                                 .order_by(Revision.number))
-    reviews = list(await db.scalars(select(Review).where(Review.decision_id == decision.id)
-                                    .order_by(Review.reviewed_at, Review.created_at)))
+    revisions = await db.scalars(
+        select(Revision).where(Revision.proposal_id == decision.proposal_id).order_by(Revision.number)
+    )
+    reviews = list(
+        await db.scalars(
+            select(Review).where(Review.decision_id == decision.id).order_by(Review.reviewed_at, Review.created_at)
+        )
+    )
     proposal = await db.get_one(Proposal, decision.proposal_id)
     events = await rounds.events_since(db, proposal, 0, limit=100_000)
     names = await rounds.names_of(db, {e.actor_id for e in events if e.actor_id} | {r.account_id for r in reviews})
-    return {**described,
-            "revisions": [{"number": r.number, "driver": r.driver, "text": r.text, "at": r.created_at.isoformat()}
-                          for r in revisions],
-            "reviews": [review_json(r, names) for r in reviews],
-            "timeline": [rounds.event_json(e, names) for e in events]}
+    return {
+        **described,
+        "revisions": [
+            {"number": r.number, "driver": r.driver, "text": r.text, "at": r.created_at.isoformat()} for r in revisions
+        ],
+        "reviews": [review_json(r, names) for r in reviews],
+        "timeline": [rounds.event_json(e, names) for e in events],
+    }
 
 
 async def chain(db: AsyncSession, decision: Decision, visible: dict[uuid.UUID, Circle]) -> list[Decision]:
@@ -241,8 +286,9 @@ async def chain(db: AsyncSession, decision: Decision, visible: dict[uuid.UUID, C
     later: list[Decision] = []
     newer: Decision | None = decision
     while newer is not None and len(later) < 100:
-        newer = await db.scalar(select(Decision).where(Decision.supersedes_id == newer.id)
-                                .order_by(Decision.decided_at.desc()).limit(1))
+        newer = await db.scalar(
+            select(Decision).where(Decision.supersedes_id == newer.id).order_by(Decision.decided_at.desc()).limit(1)
+        )
         if newer is not None:
             later.append(newer)
     return [d for d in [*earlier, decision, *later] if d.circle_id in visible]
@@ -259,8 +305,17 @@ class Amendment:
     closes_at: datetime | None = None
 
 
-async def review(db: AsyncSession, account_id: uuid.UUID, decision_id: uuid.UUID, outcome: str, now: datetime, *,
-                 review_by: date | None = None, note: str = "", amendment: Amendment | None = None) -> Review:
+async def review(
+    db: AsyncSession,
+    account_id: uuid.UUID,
+    decision_id: uuid.UUID,
+    outcome: str,
+    now: datetime,
+    *,
+    review_by: date | None = None,
+    note: str = "",
+    amendment: Amendment | None = None,
+) -> Review:
     """Records a review by a member of the decision's circle: reaffirm (with the next review
     date, by default the circle's usual interval from today), retire, or amend."""
     decision = await visible_decision(db, decision_id, account_id, lock=True)
@@ -290,21 +345,38 @@ async def review(db: AsyncSession, account_id: uuid.UUID, decision_id: uuid.UUID
         if amendment is None:
             raise rules.invalid("text: an amendment needs the new text")
         proposal = await rounds.create_proposal(
-            db, account_id, circle.id, title=amendment.title or decision.title, driver=amendment.driver or note
-            or decision.driver, text=amendment.text, domain_id=decision.domain_id, mode=amendment.mode, now=now,
-            closes_at=amendment.closes_at, supersedes=decision.id,
-            evaluation=decision.evaluation)
+            db,
+            account_id,
+            circle.id,
+            title=amendment.title or decision.title,
+            driver=amendment.driver or note or decision.driver,
+            text=amendment.text,
+            domain_id=decision.domain_id,
+            mode=amendment.mode,
+            now=now,
+            closes_at=amendment.closes_at,
+            supersedes=decision.id,
+            evaluation=decision.evaluation,
+        )
         proposal_id = proposal.id
-    row = Review(decision_id=decision.id, account_id=account_id, outcome=outcome, note=note,
-                 previous_review_by=previous, review_by=review_by if outcome == "reaffirm" else None,
-                 proposal_id=proposal_id, reviewed_at=now)
+    row = Review(
+        decision_id=decision.id,
+        account_id=account_id,
+        outcome=outcome,
+        note=note,
+        previous_review_by=previous,
+        review_by=review_by if outcome == "reaffirm" else None,
+        proposal_id=proposal_id,
+        reviewed_at=now,
+    )
     db.add(row)
     await db.flush()
     return row
 
 
-async def due_for_review(db: AsyncSession, account_id: uuid.UUID, today: date,
-                         circle_id: uuid.UUID | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+async def due_for_review(
+    db: AsyncSession, account_id: uuid.UUID, today: date, circle_id: uuid.UUID | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(overdue, due within DUE_DAYS days), soonest first: of one circle, or of every circle
     the viewer is a member of."""
     visible = await visible_circles(db, account_id)
@@ -312,9 +384,18 @@ async def due_for_review(db: AsyncSession, account_id: uuid.UUID, today: date,
         circle_ids = [c.id for c in await circles.circles_of(db, account_id)]
     else:
         circle_ids = [circle_id] if circle_id in visible else []
-    rows = list(await db.scalars(select(Decision).where(
-        Decision.circle_id.in_(circle_ids), Decision.status == "active",
-        Decision.review_by <= today + timedelta(days=rules.DUE_DAYS)).order_by(Decision.review_by).limit(100)))
+    rows = list(
+        await db.scalars(
+            select(Decision)
+            .where(
+                Decision.circle_id.in_(circle_ids),
+                Decision.status == "active",
+                Decision.review_by <= today + timedelta(days=rules.DUE_DAYS),
+            )
+            .order_by(Decision.review_by)
+            .limit(100)
+        )
+    )
     described = await describe_many(db, rows, visible, today)
     return [d for d in described if d["status"] == "overdue"], [d for d in described if d["status"] == "due"]
 
@@ -329,7 +410,9 @@ async def new_feed(db: AsyncSession, account_id: uuid.UUID) -> str:
 
 
 async def revoke_feed(db: AsyncSession, account_id: uuid.UUID) -> bool:
-    result = cast("CursorResult[Any]", await db.execute(delete(CalendarFeed).where(CalendarFeed.account_id == account_id)))
+    result = cast(
+        "CursorResult[Any]", await db.execute(delete(CalendarFeed).where(CalendarFeed.account_id == account_id))
+    )
     return bool(result.rowcount)
 
 

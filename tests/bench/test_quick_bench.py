@@ -11,18 +11,31 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 NUMBER = r"(?:[\d,]+(?:\.\d+)?(?:e[+-]?\d+)?)"
-FIGURES = ["a) 50 sockets, 10 proposals: latency p50", "a) latency p99", "a) delivered events/s at",
-           "a) delivered events/s flat out", "b) 100 sockets in one proposal: time to reach all, p50",
-           "b) time to reach all, p99", "c) accepted actions/s", "d) server memory per idle socket",
-           "d) start to ready"]
+FIGURES = [
+    "a) 50 sockets, 10 proposals: latency p50",
+    "a) latency p99",
+    "a) delivered events/s at",
+    "a) delivered events/s flat out",
+    "b) 100 sockets in one proposal: time to reach all, p50",
+    "b) time to reach all, p99",
+    "c) accepted actions/s",
+    "d) server memory per idle socket",
+    "d) start to ready",
+]
 
 
 def test_the_quick_bench_prints_every_figure_with_its_baseline_and_ratio(tmp_path: Path) -> None:
-    run = subprocess.run([sys.executable, "-m", "bench", "--quick", "--dir", str(tmp_path)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
-    rows = [line for line in run.stdout.splitlines()
-            if line.startswith("| ") and not line.startswith(("| figure", "| ---"))]
+    rows = [
+        line for line in run.stdout.splitlines() if line.startswith("| ") and not line.startswith(("| figure", "| ---"))
+    ]
     assert [next((f for f in FIGURES if row[2:].startswith(f)), row) for row in rows] == FIGURES, run.stdout
     for row in rows:
         _figure, ours, baseline, ratio = [cell.strip() for cell in row.strip("|").split("|")][:4]

@@ -9,11 +9,19 @@ import uuid
 from circles.chart import BOX_W, CHAR_W, layout
 
 TOP, A, B, C, A1 = (uuid.UUID(int=i) for i in range(1, 6))
-TREE = [(TOP, None, "General", False), (A, TOP, "Food", False), (B, TOP, "Housing", True),
-        (C, TOP, "Repairs", False), (A1, A, "Deliveries", False)]
-LINKS = {A: [("leader", "Chidi Mensah-Okonkwo"), ("delegate", "Dana Kowalski")],
-         B: [("leader", "Eli Navarro"), ("delegate", "Fatima Haddad")], C: [("delegate", "Bo")],
-         A1: [("leader", "Someone With A Long Name")]}
+TREE = [
+    (TOP, None, "General", False),
+    (A, TOP, "Food", False),
+    (B, TOP, "Housing", True),
+    (C, TOP, "Repairs", False),
+    (A1, A, "Deliveries", False),
+]
+LINKS = {
+    A: [("leader", "Chidi Mensah-Okonkwo"), ("delegate", "Dana Kowalski")],
+    B: [("leader", "Eli Navarro"), ("delegate", "Fatima Haddad")],
+    C: [("delegate", "Bo")],
+    A1: [("leader", "Someone With A Long Name")],
+}
 
 
 def extent(label) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]

@@ -31,8 +31,9 @@ async def read(client: AsyncTestClient, who: Headers, circle_id: str) -> dict[st
     return response.json()
 
 
-async def refused_without_change(client: AsyncTestClient, who: Headers, circle_id: str, method: str, path: str,
-                                 body: dict, status: int, code: str) -> str:
+async def refused_without_change(
+    client: AsyncTestClient, who: Headers, circle_id: str, method: str, path: str, body: dict, status: int, code: str
+) -> str:
     """Sends a bad request, checks the envelope, and that the circle is exactly as before."""
     before = await read(client, who, circle_id)
     message = assert_refused(await client.request(method, path, json=body, headers=who), status, code)
@@ -67,16 +68,25 @@ async def test_anonymous_is_refused_with_401(client: AsyncTestClient) -> None:
     top = await create_circle(client, ada, "Acme")
     assert_refused(await client.get("/api/circles"), 401, "not_signed_in")
     assert_refused(await client.get(f"/api/circles/{top['id']}"), 401, "not_signed_in")
-    assert_refused(await client.post(f"/api/circles/{top['id']}/domains", json={"name": "x"},
-                                     headers={"Authorization": "Bearer cst_forged"}), 401, "not_signed_in")
-    assert_refused(await client.post("/api/circles", json={"name": "Sneaky"},
-                                     headers={"Authorization": "Bearer cst_forged"}), 401, "not_signed_in")
+    assert_refused(
+        await client.post(
+            f"/api/circles/{top['id']}/domains", json={"name": "x"}, headers={"Authorization": "Bearer cst_forged"}
+        ),
+        401,
+        "not_signed_in",
+    )
+    assert_refused(
+        await client.post("/api/circles", json={"name": "Sneaky"}, headers={"Authorization": "Bearer cst_forged"}),
+        401,
+        "not_signed_in",
+    )
     # a browser that is not signed in, with a valid CSRF token
     assert (await client.get("/")).status_code == 200
     csrf = client.cookies.get("csrftoken")
     assert csrf
-    assert_refused(await client.post("/api/circles", json={"name": "Sneaky"}, headers={"x-csrftoken": csrf}),
-                   401, "not_signed_in")
+    assert_refused(
+        await client.post("/api/circles", json={"name": "Sneaky"}, headers={"x-csrftoken": csrf}), 401, "not_signed_in"
+    )
     client.cookies.clear()
     assert list(await listed(client, ada)) == [top["id"]]  # nothing was created
 
@@ -109,7 +119,9 @@ async def test_creating_a_top_level_circle_makes_the_creator_its_facilitator(cli
     assert await read(client, ada, circle["id"]) == circle
 
 
-async def test_a_sub_circle_belongs_to_the_organisation_and_its_creator_joins_without_a_role(client: AsyncTestClient) -> None:
+async def test_a_sub_circle_belongs_to_the_organisation_and_its_creator_joins_without_a_role(
+    client: AsyncTestClient,
+) -> None:
     ada, top, sub = await organisation(client)
     assert sub["parent_id"] == top["id"]
     assert sub["organisation_id"] == top["id"]
@@ -120,8 +132,13 @@ async def test_a_sub_circle_belongs_to_the_organisation_and_its_creator_joins_wi
 
 async def test_a_sub_circle_of_an_unknown_parent_is_not_found(client: AsyncTestClient) -> None:
     ada, _ = await signed_in(client, "Ada")
-    assert_refused(await client.post("/api/circles", json={"name": "Orphan", "parent_id": "00000000-0000-4000-8000-000000000000"},
-                                     headers=ada), 404, "not_found")
+    assert_refused(
+        await client.post(
+            "/api/circles", json={"name": "Orphan", "parent_id": "00000000-0000-4000-8000-000000000000"}, headers=ada
+        ),
+        404,
+        "not_found",
+    )
     assert await listed(client, ada) == {}
 
 
@@ -137,8 +154,9 @@ async def test_someone_outside_the_organisation_sees_nothing_and_changes_nothing
     before = await read(client, ada, top["id"])
 
     missing = assert_refused(await client.get(f"/api/circles/{top['id']}", headers=zed), 404, "not_found")
-    unknown = assert_refused(await client.get("/api/circles/00000000-0000-4000-8000-000000000000", headers=zed),
-                             404, "not_found")
+    unknown = assert_refused(
+        await client.get("/api/circles/00000000-0000-4000-8000-000000000000", headers=zed), 404, "not_found"
+    )
     assert missing == unknown  # existence is not given away
     assert_refused(await client.get(f"/api/circles/{sub['id']}", headers=zed), 404, "not_found")
     assert top["id"] not in await listed(client, zed) and sub["id"] not in await listed(client, zed)
@@ -150,7 +168,9 @@ async def test_someone_outside_the_organisation_sees_nothing_and_changes_nothing
         ("/api/circles", {"name": "Inside job", "parent_id": top["id"]}),
     ]:
         assert_refused(await client.post(path, json=body, headers=zed), 404, "not_found")
-    assert_refused(await client.patch(f"/api/circles/{top['id']}", json={"name": "Zedco"}, headers=zed), 404, "not_found")
+    assert_refused(
+        await client.patch(f"/api/circles/{top['id']}", json={"name": "Zedco"}, headers=zed), 404, "not_found"
+    )
 
     assert await read(client, ada, top["id"]) == before
     assert set(await listed(client, ada)) == {top["id"], sub["id"]}
@@ -171,19 +191,45 @@ async def test_a_member_without_a_role_reads_but_cannot_change(client: AsyncTest
     assert set(await listed(client, bob)) == {top["id"], sub["id"]}
 
     for circle in (top, sub):
-        assert_refused(await client.post("/api/circles", json={"name": "Mine", "parent_id": circle["id"]}, headers=bob),
-                       403, "not_allowed")
-        assert_refused(await client.post(f"/api/circles/{circle['id']}/domains", json={"name": "Mine"}, headers=bob),
-                       403, "not_allowed")
+        assert_refused(
+            await client.post("/api/circles", json={"name": "Mine", "parent_id": circle["id"]}, headers=bob),
+            403,
+            "not_allowed",
+        )
+        assert_refused(
+            await client.post(f"/api/circles/{circle['id']}/domains", json={"name": "Mine"}, headers=bob),
+            403,
+            "not_allowed",
+        )
         for roles in ([], ["facilitator"], ["Treasurer"]):
-            assert_refused(await client.post(f"/api/circles/{circle['id']}/members",
-                                             json={"email": "cy@example.org", "roles": roles}, headers=bob), 403, "not_allowed")
-        assert_refused(await client.post(f"/api/circles/{circle['id']}/invitations",
-                                         json={"name": "Eve", "email": "eve@example.org"}, headers=bob), 403, "not_allowed")
-        assert_refused(await client.patch(f"/api/circles/{circle['id']}", json={"name": "Bobco"}, headers=bob),
-                       403, "not_allowed")
-    assert_refused(await client.post(f"/api/circles/{sub['id']}/members", json={"email": "bob@example.org", "roles": ["leader"]},
-                                     headers=bob), 403, "not_allowed")  # not even himself
+            assert_refused(
+                await client.post(
+                    f"/api/circles/{circle['id']}/members",
+                    json={"email": "cy@example.org", "roles": roles},
+                    headers=bob,
+                ),
+                403,
+                "not_allowed",
+            )
+        assert_refused(
+            await client.post(
+                f"/api/circles/{circle['id']}/invitations",
+                json={"name": "Eve", "email": "eve@example.org"},
+                headers=bob,
+            ),
+            403,
+            "not_allowed",
+        )
+        assert_refused(
+            await client.patch(f"/api/circles/{circle['id']}", json={"name": "Bobco"}, headers=bob), 403, "not_allowed"
+        )
+    assert_refused(
+        await client.post(
+            f"/api/circles/{sub['id']}/members", json={"email": "bob@example.org", "roles": ["leader"]}, headers=bob
+        ),
+        403,
+        "not_allowed",
+    )  # not even himself
 
     assert await read(client, ada, top["id"]) == before_top
     assert await read(client, ada, sub["id"]) == before_sub
@@ -199,8 +245,13 @@ async def test_roles_are_cleaned_and_named_roles_kept(client: AsyncTestClient) -
     assert membership["circle_id"] == top["id"]
     assert membership["member"]["name"] == "Bob" and membership["member"]["email"] == "bob@example.org"
     assert sorted((r["name"], r["term_ends_on"]) for r in membership["member"]["roles"]) == [
-        ("Anvil Keeper", ends), ("secretary", ends)]
-    assert roles_by_name(await read(client, ada, top["id"])) == {"Ada": ["facilitator"], "Bob": ["Anvil Keeper", "secretary"]}
+        ("Anvil Keeper", ends),
+        ("secretary", ends),
+    ]
+    assert roles_by_name(await read(client, ada, top["id"])) == {
+        "Ada": ["facilitator"],
+        "Bob": ["Anvil Keeper", "secretary"],
+    }
     # a member who already belongs can be given one more role
     await add_member(client, ada, top["id"], "Bob", ["facilitator"])
     assert roles_by_name(await read(client, ada, top["id"]))["Bob"] == ["Anvil Keeper", "facilitator", "secretary"]
@@ -229,8 +280,11 @@ async def test_a_secretary_may_change_the_circle(client: AsyncTestClient) -> Non
 
 async def test_a_facilitator_adds_domains_and_delegates_part_of_one_to_a_sub_circle(client: AsyncTestClient) -> None:
     ada, top, sub = await organisation(client)
-    response = await client.post(f"/api/circles/{top['id']}/domains",
-                                 json={"name": " Anvil   sales ", "description": " Everything sold "}, headers=ada)
+    response = await client.post(
+        f"/api/circles/{top['id']}/domains",
+        json={"name": " Anvil   sales ", "description": " Everything sold "},
+        headers=ada,
+    )
     assert response.status_code == 201, response.text
     sales = response.json()
     assert sales["name"] == "Anvil sales" and sales["description"] == "Everything sold"
@@ -255,14 +309,24 @@ async def test_only_the_parent_holding_a_domain_can_delegate_it(client: AsyncTes
     before = [await read(client, ada, c["id"]) for c in circles]
 
     for circle, domain in [(sibling, online), (grandchild, sales), (top, online), (sub, online)]:
-        message = assert_refused(await client.post(f"/api/circles/{circle['id']}/domains",
-                                                   json={"name": "Taken", "parent_domain_id": domain["id"]}, headers=ada),
-                                 422, "not_domain_holder")
+        message = assert_refused(
+            await client.post(
+                f"/api/circles/{circle['id']}/domains",
+                json={"name": "Taken", "parent_domain_id": domain["id"]},
+                headers=ada,
+            ),
+            422,
+            "not_domain_holder",
+        )
         assert "parent_domain_id" in message
     for domain_id in (foreign["id"], "00000000-0000-4000-8000-000000000000"):
-        message = assert_refused(await client.post(f"/api/circles/{sub['id']}/domains",
-                                                   json={"name": "Taken", "parent_domain_id": domain_id}, headers=ada),
-                                 422, "no_such_domain")
+        message = assert_refused(
+            await client.post(
+                f"/api/circles/{sub['id']}/domains", json={"name": "Taken", "parent_domain_id": domain_id}, headers=ada
+            ),
+            422,
+            "no_such_domain",
+        )
         assert "parent_domain_id" in message
 
     assert [await read(client, ada, c["id"]) for c in circles] == before
@@ -274,8 +338,13 @@ async def test_delegating_is_for_the_parents_stewards(client: AsyncTestClient) -
     sales = await add_domain(client, ada, top["id"], "Sales")
     await add_member(client, ada, top["id"], "Bob")
     await add_member(client, ada, sub["id"], "Bob", ["leader"])  # a steward of Sub, not of Acme
-    assert_refused(await client.post(f"/api/circles/{sub['id']}/domains",
-                                     json={"name": "Online", "parent_domain_id": sales["id"]}, headers=bob), 403, "not_allowed")
+    assert_refused(
+        await client.post(
+            f"/api/circles/{sub['id']}/domains", json={"name": "Online", "parent_domain_id": sales["id"]}, headers=bob
+        ),
+        403,
+        "not_allowed",
+    )
     assert (await read(client, ada, sub["id"]))["domains"] == []
     own = await add_domain(client, bob, sub["id"], "Shop floor")  # its own domain, though, it may add
     assert (await read(client, ada, sub["id"]))["domains"] == [own]
@@ -295,7 +364,8 @@ async def test_a_leader_chosen_by_the_parent_is_a_member_of_both_circles(client:
 
 
 async def test_a_delegate_chosen_by_the_sub_circle_joins_the_parent_and_only_the_parent_chooses_the_leader(
-        client: AsyncTestClient) -> None:
+    client: AsyncTestClient,
+) -> None:
     ada, top, sub = await organisation(client)
     cy, _ = await signed_in(client, "Cy")
     dan, _ = await signed_in(client, "Dan")
@@ -310,19 +380,34 @@ async def test_a_delegate_chosen_by_the_sub_circle_joins_the_parent_and_only_the
     assert roles_by_name(await read(client, ada, top["id"]))["Eve"] == []
 
     before_top, before_sub = await read(client, ada, top["id"]), await read(client, ada, sub["id"])
-    message = assert_refused(await client.post(f"/api/circles/{sub['id']}/members",
-                                               json={"email": "fay@example.org", "roles": ["leader"]}, headers=dan),
-                             403, "not_allowed")
+    message = assert_refused(
+        await client.post(
+            f"/api/circles/{sub['id']}/members", json={"email": "fay@example.org", "roles": ["leader"]}, headers=dan
+        ),
+        403,
+        "not_allowed",
+    )
     assert "parent" in message
-    assert_refused(await client.post(f"/api/circles/{sub['id']}/members",
-                                     json={"email": "fay@example.org", "roles": ["secretary", "leader"]}, headers=dan),
-                   403, "not_allowed")
+    assert_refused(
+        await client.post(
+            f"/api/circles/{sub['id']}/members",
+            json={"email": "fay@example.org", "roles": ["secretary", "leader"]},
+            headers=dan,
+        ),
+        403,
+        "not_allowed",
+    )
     assert await read(client, ada, top["id"]) == before_top
     assert await read(client, ada, sub["id"]) == before_sub
 
     # the parent's facilitator alone may choose the leader, not Sub's other roles
-    assert_refused(await client.post(f"/api/circles/{sub['id']}/members",
-                                     json={"email": "fay@example.org", "roles": ["secretary"]}, headers=ada), 403, "not_allowed")
+    assert_refused(
+        await client.post(
+            f"/api/circles/{sub['id']}/members", json={"email": "fay@example.org", "roles": ["secretary"]}, headers=ada
+        ),
+        403,
+        "not_allowed",
+    )
     assert await read(client, ada, sub["id"]) == before_sub
 
 
@@ -332,14 +417,20 @@ async def test_a_top_level_circle_has_no_leader_or_delegate(client: AsyncTestCli
     await sign_up(client, "Bob")
     top = await create_circle(client, ada, "Acme")
     before = await read(client, ada, top["id"])
-    message = assert_refused(await client.post(f"/api/circles/{top['id']}/members",
-                                               json={"email": "bob@example.org", "roles": [role]}, headers=ada),
-                             422, "no_parent_circle")
+    message = assert_refused(
+        await client.post(
+            f"/api/circles/{top['id']}/members", json={"email": "bob@example.org", "roles": [role]}, headers=ada
+        ),
+        422,
+        "no_parent_circle",
+    )
     assert "roles" in message
     assert await read(client, ada, top["id"]) == before
 
 
-async def test_the_parents_secretary_chooses_the_leader_of_a_private_sub_circle_she_is_not_in(client: AsyncTestClient) -> None:
+async def test_the_parents_secretary_chooses_the_leader_of_a_private_sub_circle_she_is_not_in(
+    client: AsyncTestClient,
+) -> None:
     ada, top, sub = await organisation(client)
     bea, _ = await signed_in(client, "Bea")
     await sign_up(client, "Cy")
@@ -360,9 +451,17 @@ async def test_the_parents_secretary_chooses_the_leader_of_a_private_sub_circle_
 async def test_a_facilitator_changes_a_circles_settings(client: AsyncTestClient) -> None:
     ada, _ = await signed_in(client, "Ada")
     top = await create_circle(client, ada, "Acme")
-    response = await client.patch(f"/api/circles/{top['id']}", json={
-        "name": " Acme  Ltd ", "aim": " Anvils ", "private": True, "default_review_months": 12, "silence_is_consent": True,
-    }, headers=ada)
+    response = await client.patch(
+        f"/api/circles/{top['id']}",
+        json={
+            "name": " Acme  Ltd ",
+            "aim": " Anvils ",
+            "private": True,
+            "default_review_months": 12,
+            "silence_is_consent": True,
+        },
+        headers=ada,
+    )
     assert response.status_code == 200, response.text
     changed = response.json()
     assert (changed["name"], changed["aim"], changed["private"]) == ("Acme Ltd", "Anvils", True)
@@ -394,8 +493,11 @@ async def test_a_circle_cannot_move_into_itself_or_its_own_sub_circles(client: A
     circles = (top, sub, child, grandchild)
     before = [await read(client, ada, c["id"]) for c in circles]
     for new_parent in (sub, child, grandchild):
-        message = assert_refused(await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": new_parent["id"]},
-                                                    headers=ada), 422, "cycle")
+        message = assert_refused(
+            await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": new_parent["id"]}, headers=ada),
+            422,
+            "cycle",
+        )
         assert "parent_id" in message
     assert [await read(client, ada, c["id"]) for c in circles] == before
 
@@ -405,8 +507,11 @@ async def test_a_top_level_circle_cannot_be_moved(client: AsyncTestClient) -> No
     elsewhere = await create_circle(client, ada, "Elsewhere")
     before = await read(client, ada, top["id"])
     for new_parent in (sub, elsewhere):
-        assert_refused(await client.patch(f"/api/circles/{top['id']}", json={"parent_id": new_parent["id"]}, headers=ada),
-                       422, "top_level")
+        assert_refused(
+            await client.patch(f"/api/circles/{top['id']}", json={"parent_id": new_parent["id"]}, headers=ada),
+            422,
+            "top_level",
+        )
     assert await read(client, ada, top["id"]) == before
 
 
@@ -415,10 +520,18 @@ async def test_a_sub_circle_cannot_move_to_another_organisation_or_an_unknown_pa
     await add_member(client, ada, sub["id"], "Ada", ["leader"])
     elsewhere = await create_circle(client, ada, "Elsewhere")
     before = await read(client, ada, sub["id"])
-    assert_refused(await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": elsewhere["id"]}, headers=ada),
-                   422, "other_organisation")
-    assert_refused(await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": "00000000-0000-4000-8000-000000000000"},
-                                      headers=ada), 422, "no_such_parent")
+    assert_refused(
+        await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": elsewhere["id"]}, headers=ada),
+        422,
+        "other_organisation",
+    )
+    assert_refused(
+        await client.patch(
+            f"/api/circles/{sub['id']}", json={"parent_id": "00000000-0000-4000-8000-000000000000"}, headers=ada
+        ),
+        422,
+        "no_such_parent",
+    )
     assert await read(client, ada, sub["id"]) == before
     assert (await read(client, ada, elsewhere["id"]))["children"] == []
 
@@ -428,8 +541,11 @@ async def test_moving_needs_a_steward_of_the_new_parent_too(client: AsyncTestCli
     other = await create_circle(client, ada, "Other", parent_id=top["id"])  # Ada is only a member of Other
     await add_member(client, ada, sub["id"], "Ada", ["leader"])
     before = await read(client, ada, sub["id"])
-    assert_refused(await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": other["id"]}, headers=ada),
-                   403, "not_allowed")
+    assert_refused(
+        await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": other["id"]}, headers=ada),
+        403,
+        "not_allowed",
+    )
     assert await read(client, ada, sub["id"]) == before
 
 
@@ -452,7 +568,13 @@ async def test_a_private_circle_shows_only_its_name_to_the_rest_of_the_organisat
 
     assert (await client.patch(f"/api/circles/{sub['id']}", json={"private": True}, headers=ada)).status_code == 200
     summary = (await listed(client, bob))[sub["id"]]
-    assert summary == {"id": sub["id"], "name": "Sub", "parent_id": top["id"], "organisation_id": top["id"], "private": True}
+    assert summary == {
+        "id": sub["id"],
+        "name": "Sub",
+        "parent_id": top["id"],
+        "organisation_id": top["id"],
+        "private": True,
+    }
     assert "aim" in (await listed(client, bob))[top["id"]]
     seen = await read(client, bob, sub["id"])
     assert seen["name"] == "Sub" and seen["private"] is True
@@ -483,7 +605,9 @@ async def test_a_private_circle_shows_only_its_name_to_the_rest_of_the_organisat
         ({"name": "Acme", "aim": "\x00"}, 422, "invalid", "aim"),
     ],
 )
-async def test_bad_new_circles_are_refused(client: AsyncTestClient, body: dict, status: int, code: str, field: str) -> None:
+async def test_bad_new_circles_are_refused(
+    client: AsyncTestClient, body: dict, status: int, code: str, field: str
+) -> None:
     ada, top, sub = await organisation(client)
     before = await read(client, ada, top["id"])
     for parent in (None, top["id"]):
@@ -525,14 +649,21 @@ async def test_bad_changes_are_refused(client: AsyncTestClient, body: dict, stat
         ({"email": "bob@example.org", "role": "secretary"}, 400, "invalid", "role"),
         ({"email": "bob@example.org", "roles": [""]}, 422, "empty_name", "role"),
         ({"email": "bob@example.org", "roles": ["r" * 61]}, 422, "name_too_long", "role"),
-        ({"email": "bob@example.org", "roles": ["secretary"], "term_ends_on": "2000-01-01"}, 422, "term_in_past", "term_ends_on"),
+        (
+            {"email": "bob@example.org", "roles": ["secretary"], "term_ends_on": "2000-01-01"},
+            422,
+            "term_in_past",
+            "term_ends_on",
+        ),
         ({"email": "bob@example.org", "roles": ["secretary"], "term_ends_on": "soon"}, 400, "invalid", "term_ends_on"),
         ({"email": "bob@example.org", "roles": ["secretary", "Secretary"]}, 409, "role_held", "roles"),
         ({"email": "bob@example.org", "roles": ["secre\x00tary"]}, 422, "invalid", "role"),
         ({"email": "bob\x00@example.org"}, 422, "invalid", "email"),
     ],
 )
-async def test_bad_new_members_are_refused(client: AsyncTestClient, body: dict, status: int, code: str, field: str) -> None:
+async def test_bad_new_members_are_refused(
+    client: AsyncTestClient, body: dict, status: int, code: str, field: str
+) -> None:
     ada, top, _sub = await organisation(client)
     await sign_up(client, "Bob")
     path = f"/api/circles/{top['id']}/members"
@@ -545,12 +676,23 @@ async def test_a_role_already_held_is_a_conflict(client: AsyncTestClient) -> Non
     await add_member(client, ada, top["id"], "Bob", ["secretary"])
     before = await read(client, ada, top["id"])
     for roles in (["secretary"], ["Secretary"], ["Treasurer", "secretary"]):
-        message = assert_refused(await client.post(f"/api/circles/{top['id']}/members",
-                                                   json={"email": "bob@example.org", "roles": roles}, headers=ada),
-                                 409, "role_held")
+        message = assert_refused(
+            await client.post(
+                f"/api/circles/{top['id']}/members", json={"email": "bob@example.org", "roles": roles}, headers=ada
+            ),
+            409,
+            "role_held",
+        )
         assert "secretary" in message
-    assert_refused(await client.post(f"/api/circles/{top['id']}/members",
-                                     json={"email": "ada@example.org", "roles": ["facilitator"]}, headers=ada), 409, "role_held")
+    assert_refused(
+        await client.post(
+            f"/api/circles/{top['id']}/members",
+            json={"email": "ada@example.org", "roles": ["facilitator"]},
+            headers=ada,
+        ),
+        409,
+        "role_held",
+    )
     assert await read(client, ada, top["id"]) == before  # Treasurer was not given either
 
 
@@ -559,9 +701,19 @@ async def test_a_term_may_end_today_but_not_before(client: AsyncTestClient) -> N
     await sign_up(client, "Bob")
     today = datetime.now(UTC).date()
     before = await read(client, ada, top["id"])
-    assert_refused(await client.post(f"/api/circles/{top['id']}/members", json={
-          "email": "bob@example.org", "roles": ["secretary"], "term_ends_on": (today - timedelta(days=1)).isoformat()},
-          headers=ada), 422, "term_in_past")
+    assert_refused(
+        await client.post(
+            f"/api/circles/{top['id']}/members",
+            json={
+                "email": "bob@example.org",
+                "roles": ["secretary"],
+                "term_ends_on": (today - timedelta(days=1)).isoformat(),
+            },
+            headers=ada,
+        ),
+        422,
+        "term_in_past",
+    )
     assert await read(client, ada, top["id"]) == before
     membership = await add_member(client, ada, top["id"], "Bob", ["secretary"], term_ends_on=today.isoformat())
     assert membership["member"]["roles"][0]["term_ends_on"] == today.isoformat()
@@ -576,13 +728,19 @@ async def test_a_term_may_end_today_but_not_before(client: AsyncTestClient) -> N
         ({"name": "Sales", "parent_domain_id": "not-a-uuid"}, 400, "invalid", "parent_domain_id"),
         ({"name": "Sales", "owner": "me"}, 400, "invalid", "owner"),
         ({"name": ["Sales"]}, 400, "invalid", "name"),
-        ({"name": "Sales", "parent_domain_id": "00000000-0000-4000-8000-000000000000"}, 422, "no_such_domain",
-         "parent_domain_id"),
+        (
+            {"name": "Sales", "parent_domain_id": "00000000-0000-4000-8000-000000000000"},
+            422,
+            "no_such_domain",
+            "parent_domain_id",
+        ),
         ({"name": "Sa\x00les"}, 422, "invalid", "name"),
         ({"name": "Sales", "description": "\x00"}, 422, "invalid", "description"),
     ],
 )
-async def test_bad_new_domains_are_refused(client: AsyncTestClient, body: dict, status: int, code: str, field: str) -> None:
+async def test_bad_new_domains_are_refused(
+    client: AsyncTestClient, body: dict, status: int, code: str, field: str
+) -> None:
     ada, top, _sub = await organisation(client)
     path = f"/api/circles/{top['id']}/domains"
     assert field in await refused_without_change(client, ada, top["id"], "POST", path, body, status, code)
@@ -600,7 +758,9 @@ async def test_bad_new_domains_are_refused(client: AsyncTestClient, body: dict, 
         ({"name": "Eve", "email": "eve@example.org", "roles": ["leader"]}, 400, "invalid", "roles"),
     ],
 )
-async def test_bad_invitations_are_refused(client: AsyncTestClient, body: dict, status: int, code: str, field: str) -> None:
+async def test_bad_invitations_are_refused(
+    client: AsyncTestClient, body: dict, status: int, code: str, field: str
+) -> None:
     ada, top, _sub = await organisation(client)
     path = f"/api/circles/{top['id']}/invitations"
     message = await refused_without_change(client, ada, top["id"], "POST", path, body, status, code)
@@ -613,8 +773,9 @@ async def test_bad_invitations_are_refused(client: AsyncTestClient, body: dict, 
 
 async def test_an_invitation_link_lets_a_new_person_join_once(client: AsyncTestClient) -> None:
     ada, top, sub = await organisation(client)
-    response = await client.post(f"/api/circles/{top['id']}/invitations",
-                                 json={"name": " Eve ", "email": " Eve@Example.org "}, headers=ada)
+    response = await client.post(
+        f"/api/circles/{top['id']}/invitations", json={"name": " Eve ", "email": " Eve@Example.org "}, headers=ada
+    )
     assert response.status_code == 201, response.text
     link = response.json()["link"]
     assert link.startswith(f"{BASE}/invitations/")
@@ -647,8 +808,11 @@ async def test_an_invitation_link_lets_a_new_person_join_once(client: AsyncTestC
 async def test_an_invitation_accepted_in_the_browser_needs_the_csrf_token(client: AsyncTestClient) -> None:
     ada, _top, sub = await organisation(client)
     await add_member(client, ada, sub["id"], "Ada", ["leader"])  # so that Ada may invite to Sub
-    link = (await client.post(f"/api/circles/{sub['id']}/invitations", json={"name": "Eve", "email": "eve@example.org"},
-                              headers=ada)).json()["link"]
+    link = (
+        await client.post(
+            f"/api/circles/{sub['id']}/invitations", json={"name": "Eve", "email": "eve@example.org"}, headers=ada
+        )
+    ).json()["link"]
     path = link.removeprefix(BASE)
 
     # not signed in: refused, and the link still works afterwards
@@ -679,8 +843,15 @@ async def test_an_invitation_accepted_in_the_browser_needs_the_csrf_token(client
 
 async def test_an_invitation_for_someone_already_a_member_is_simply_used_up(client: AsyncTestClient) -> None:
     ada, top, _sub = await organisation(client)
-    path = (await client.post(f"/api/circles/{top['id']}/invitations", json={"name": "Ada", "email": "ada@example.org"},
-                              headers=ada)).json()["link"].removeprefix(BASE)
+    path = (
+        (
+            await client.post(
+                f"/api/circles/{top['id']}/invitations", json={"name": "Ada", "email": "ada@example.org"}, headers=ada
+            )
+        )
+        .json()["link"]
+        .removeprefix(BASE)
+    )
     accepted = await client.post(path, headers=ada, follow_redirects=False)
     assert accepted.status_code in (302, 303), accepted.text
     assert roles_by_name(await read(client, ada, top["id"])) == {"Ada": ["facilitator"]}
@@ -695,5 +866,10 @@ async def test_an_unknown_invitation_link_is_not_found(client: AsyncTestClient) 
 
 async def test_the_openapi_schema_documents_the_circle_api(client: AsyncTestClient) -> None:
     paths = set((await client.get("/schema/openapi.json")).json()["paths"])
-    assert {"/api/circles", "/api/circles/{circle_id}", "/api/circles/{circle_id}/members",
-            "/api/circles/{circle_id}/domains", "/api/circles/{circle_id}/invitations"} <= paths
+    assert {
+        "/api/circles",
+        "/api/circles/{circle_id}",
+        "/api/circles/{circle_id}/members",
+        "/api/circles/{circle_id}/domains",
+        "/api/circles/{circle_id}/invitations",
+    } <= paths

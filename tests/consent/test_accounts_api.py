@@ -23,7 +23,9 @@ async def test_sign_up_returns_the_account_without_secrets(client: AsyncTestClie
 
 async def test_duplicate_email_is_a_clear_conflict(client: AsyncTestClient) -> None:
     await sign_up(client, "Ada")
-    message = assert_refused(await client.post("/api/accounts", json={**ADA, "email": "ADA@example.org"}), 409, "email_taken")
+    message = assert_refused(
+        await client.post("/api/accounts", json={**ADA, "email": "ADA@example.org"}), 409, "email_taken"
+    )
     assert "ada@example.org" in message
 
 
@@ -51,22 +53,40 @@ async def test_blank_name_after_trimming_is_refused(client: AsyncTestClient) -> 
 
 async def test_nul_characters_are_refused_not_stored(client: AsyncTestClient) -> None:
     assert "name" in assert_refused(await client.post("/api/accounts", json={**ADA, "name": "A\x00da"}), 422, "invalid")
-    assert "email" in assert_refused(await client.post("/api/accounts", json={**ADA, "email": "a\x00@b.org"}), 422, "invalid")
-    assert_refused(await client.post("/api/sessions", json={"email": "a\x00@b.org", "password": "long enough"}),
-                   401, "wrong_credentials")
+    assert "email" in assert_refused(
+        await client.post("/api/accounts", json={**ADA, "email": "a\x00@b.org"}), 422, "invalid"
+    )
+    assert_refused(
+        await client.post("/api/sessions", json={"email": "a\x00@b.org", "password": "long enough"}),
+        401,
+        "wrong_credentials",
+    )
 
 
 async def test_body_that_is_not_json_is_refused(client: AsyncTestClient) -> None:
-    response = await client.post("/api/sessions", content=b'{"email": "a@b.org", "password": "x"}',
-                                 headers={"content-type": "text/plain"})
+    response = await client.post(
+        "/api/sessions", content=b'{"email": "a@b.org", "password": "x"}', headers={"content-type": "text/plain"}
+    )
     assert_refused(response, 415, "unsupported_media_type")
-    assert_refused(await client.post("/api/accounts", content=b"{not json", headers={"content-type": "application/json"}), 400, "bad_request")
+    assert_refused(
+        await client.post("/api/accounts", content=b"{not json", headers={"content-type": "application/json"}),
+        400,
+        "bad_request",
+    )
 
 
 async def test_wrong_password_and_unknown_email_answer_alike(client: AsyncTestClient) -> None:
     await sign_up(client, "Ada")
-    wrong = assert_refused(await client.post("/api/sessions", json={"email": ADA["email"], "password": "nope nope"}), 401, "wrong_credentials")
-    unknown = assert_refused(await client.post("/api/sessions", json={"email": "who@example.org", "password": "nope nope"}), 401, "wrong_credentials")
+    wrong = assert_refused(
+        await client.post("/api/sessions", json={"email": ADA["email"], "password": "nope nope"}),
+        401,
+        "wrong_credentials",
+    )
+    unknown = assert_refused(
+        await client.post("/api/sessions", json={"email": "who@example.org", "password": "nope nope"}),
+        401,
+        "wrong_credentials",
+    )
     assert wrong == unknown
 
 
@@ -86,7 +106,9 @@ async def test_bearer_token_signs_in_and_sign_out_revokes_it(client: AsyncTestCl
 
 async def test_anonymous_is_refused_with_401(client: AsyncTestClient) -> None:
     assert_refused(await client.get("/api/accounts/me"), 401, "not_signed_in")
-    assert_refused(await client.get("/api/accounts/me", headers={"Authorization": "Bearer cst_forged"}), 401, "not_signed_in")
+    assert_refused(
+        await client.get("/api/accounts/me", headers={"Authorization": "Bearer cst_forged"}), 401, "not_signed_in"
+    )
 
 
 async def test_cookie_session_gets_a_fresh_id_at_sign_in_and_needs_csrf_to_sign_out(client: AsyncTestClient) -> None:
@@ -124,7 +146,9 @@ async def test_unknown_paths_and_methods_use_the_envelope(client: AsyncTestClien
     assert_refused(await client.put("/api/accounts", json={}), 405, "method_not_allowed")
 
 
-async def test_unexpected_errors_are_logged_and_answered_without_internals(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+async def test_unexpected_errors_are_logged_and_answered_without_internals(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     @get("/api/explode")
     async def explode() -> None:
         raise RuntimeError("secret internal detail")

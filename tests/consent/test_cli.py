@@ -16,8 +16,14 @@ from tests.helpers import create_account
 
 
 def run_cli(server_env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "consent.cli", *args], env=server_env, cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "consent.cli", *args],
+        env=server_env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def demo_passwords(output: str) -> dict[str, str]:
@@ -87,11 +93,16 @@ def test_backup_copies_the_live_database(server: Server, settings: Settings, tmp
 
 
 def test_passwords_are_hashed_as_in_production_unless_the_test_switch_is_on(server: Server) -> None:
-    read_hash = [sys.executable, "-c", "from consent.accounts.services import _hasher; print(_hasher.hash('a password'))"]
+    read_hash = [
+        sys.executable,
+        "-c",
+        "from consent.accounts.services import _hasher; print(_hasher.hash('a password'))",
+    ]
     production = {k: v for k, v in server.env.items() if k != "CONSENT_FAST_PASSWORD_HASHES"}
     made = subprocess.run(read_hash, env=production, capture_output=True, text=True, check=True, timeout=60).stdout
     assert made.startswith("$argon2id$v=19$m=65536,t=3,p=4$")  # argon2-cffi's defaults, RFC 9106
-    assert subprocess.run(read_hash, env=server.env, capture_output=True, text=True, check=True,
-                          timeout=60).stdout.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    assert subprocess.run(
+        read_hash, env=server.env, capture_output=True, text=True, check=True, timeout=60
+    ).stdout.startswith("$argon2id$v=19$m=8,t=1,p=1$")
     # A server with the switch on says so in its log.
     assert "CONSENT_FAST_PASSWORD_HASHES=1" in server.log.read_text()

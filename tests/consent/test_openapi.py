@@ -49,8 +49,12 @@ async def test_a_real_error_has_the_declared_shape(client: AsyncTestClient) -> N
 
 
 def test_every_error_of_our_routes_is_declared_with_the_error_body(schema: dict[str, Any]) -> None:
-    operations = [(method, path, op) for path, item in schema["paths"].items() for method, op in item.items()
-                  if isinstance(op, dict) and OURS & set(op.get("tags", ()))]
+    operations = [
+        (method, path, op)
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and OURS & set(op.get("tags", ()))
+    ]
     assert len(operations) >= 15
     for method, path, op in operations:
         errors = [status for status in op["responses"] if int(status) >= 400]
@@ -80,9 +84,24 @@ def test_the_decision_routes(schema: dict[str, Any]) -> None:
     read = schema["paths"]["/api/decisions/{decision_id}"]["get"]
     decision = component(schema, body_ref(read, "200"))
     # API.md's decision, and the record behind it.
-    assert {"text", "driver", "circle", "domain", "decided_at", "review_by", "responses", "concerns", "objections",
-            "revisions", "proposal_id", "supersedes", "superseded_by", "status", "reviews",
-            "timeline"} <= set(decision["required"])
+    assert {
+        "text",
+        "driver",
+        "circle",
+        "domain",
+        "decided_at",
+        "review_by",
+        "responses",
+        "concerns",
+        "objections",
+        "revisions",
+        "proposal_id",
+        "supersedes",
+        "superseded_by",
+        "status",
+        "reviews",
+        "timeline",
+    } <= set(decision["required"])
     assert decision["properties"]["status"]["enum"] == ["active", "due", "overdue", "retired", "superseded"]
     assert body_ref(read, "404") == body_ref(read, "400") == ERROR_BODY
 
@@ -93,5 +112,7 @@ def test_the_decision_routes(schema: dict[str, Any]) -> None:
 
     review = schema["paths"]["/api/decisions/{decision_id}/reviews"]["post"]
     assert set(review["responses"]) == {"201", "400", "401", "403", "404", "409", "422"}
-    assert {"outcome", "review_by", "previous_review_by", "by"} <= set(component(schema, body_ref(review, "201"))["properties"])
+    assert {"outcome", "review_by", "previous_review_by", "by"} <= set(
+        component(schema, body_ref(review, "201"))["properties"]
+    )
     assert body_ref(review, "422") == body_ref(review, "409") == body_ref(review, "400") == ERROR_BODY

@@ -25,10 +25,19 @@ def test_secret_key_is_generated_once_stored_privately_and_reused(tmp_path: Path
 
 
 def test_every_variable_is_read(tmp_path: Path) -> None:
-    settings = Settings.from_env({
-        "CONSENT_DATA_DIR": str(tmp_path), "CONSENT_DATABASE_URL": "postgresql+asyncpg://h/db",
-        "CONSENT_HOST": "0.0.0.0", "CONSENT_PORT": "9000", "CONSENT_SECURE_COOKIES": "true",
-    })
+    settings = Settings.from_env(
+        {
+            "CONSENT_DATA_DIR": str(tmp_path),
+            "CONSENT_DATABASE_URL": "postgresql+asyncpg://h/db",
+            "CONSENT_HOST": "0.0.0.0",
+            "CONSENT_PORT": "9000",
+            "CONSENT_SECURE_COOKIES": "true",
+        }
+    )
     assert (settings.database_url, settings.host, settings.port, settings.secure_cookies) == (
-        "postgresql+asyncpg://h/db", "0.0.0.0", 9000, True)
+        "postgresql+asyncpg://h/db",
+        "0.0.0.0",
+        9000,
+        True,
+    )
     assert not settings.is_sqlite

@@ -21,7 +21,11 @@ async def test_migrated_schema_matches_the_models(database_url: str) -> None:
     engine = db.create_engine(database_url)
     try:
         async with engine.connect() as conn:
-            diff = await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": False, "include_name": is_mapped}), metadata))
+            diff = await conn.run_sync(
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"compare_type": False, "include_name": is_mapped}), metadata
+                )
+            )
         assert diff == []
     finally:
         await engine.dispose()
@@ -38,10 +42,14 @@ async def test_sqlite_pragmas_and_foreign_keys(settings: Settings) -> None:
         with pytest.raises(IntegrityError):
             async with engine.begin() as conn:
                 await conn.execute(
-                    text("INSERT INTO api_token (id, account_id, token_hash, label, created_at, updated_at) "
-                         "VALUES (:id, :account, 'h', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
-                    {"id": uuid.uuid4().hex if settings.is_sqlite else uuid.uuid4(),
-                     "account": uuid.uuid4().hex if settings.is_sqlite else uuid.uuid4()},
+                    text(
+                        "INSERT INTO api_token (id, account_id, token_hash, label, created_at, updated_at) "
+                        "VALUES (:id, :account, 'h', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    ),
+                    {
+                        "id": uuid.uuid4().hex if settings.is_sqlite else uuid.uuid4(),
+                        "account": uuid.uuid4().hex if settings.is_sqlite else uuid.uuid4(),
+                    },
                 )
     finally:
         await engine.dispose()

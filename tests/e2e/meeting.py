@@ -39,8 +39,9 @@ class Socket:
     def url(self) -> str:
         return self.org.url.replace("http://", "ws://") + f"/ws/proposals/{self.proposal_id}"
 
-    async def open(self, since: int | None = None, read: bool = True, receive_buffer: int | None = None,
-                   **options: Any) -> Message:
+    async def open(
+        self, since: int | None = None, read: bool = True, receive_buffer: int | None = None, **options: Any
+    ) -> Message:
         """Connects, says hello with the bearer token, and returns the welcome. A small
         `receive_buffer` makes a client that stops reading push back on the server at once
         (the kernel would otherwise buffer megabytes for it)."""
@@ -53,8 +54,9 @@ class Socket:
             options["sock"] = sock
         self.connection = await connect(self.url(), proxy=None, open_timeout=10, **options)
         self.closed_with = None
-        await self.connection.send(json.dumps({"type": "hello", "since": self.last_seq if since is None else since,
-                                               "token": token}))
+        await self.connection.send(
+            json.dumps({"type": "hello", "since": self.last_seq if since is None else since, "token": token})
+        )
         welcome = json.loads(await self.connection.recv())
         assert welcome["type"] == "welcome", welcome
         if read:

@@ -40,15 +40,22 @@ class Org:
     ids: dict[str, str] = field(default_factory=dict)  # name -> account id
     members: list[str] = field(default_factory=list)  # of the circle, Ada first
 
-    async def request(self, method: str, path: str, who: str | None = None, headers: Headers | None = None,
-                      **kwargs: Any) -> httpx.Response:
+    async def request(
+        self, method: str, path: str, who: str | None = None, headers: Headers | None = None, **kwargs: Any
+    ) -> httpx.Response:
         headers = {**(self.people[who] if who else {}), **(headers or {})}
         return await self.http.request(method, self.url + path, headers=headers, **kwargs)
 
     async def propose(self, **fields: Any) -> dict[str, Any]:
-        body = {"title": "Weekly food runs", "driver": "Food goes to waste on Fridays.",
-                "text": "We collect on Fridays and share on Saturdays.", "domain_id": self.domain_id,
-                "mode": "async", "closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(), **fields}
+        body = {
+            "title": "Weekly food runs",
+            "driver": "Food goes to waste on Fridays.",
+            "text": "We collect on Fridays and share on Saturdays.",
+            "domain_id": self.domain_id,
+            "mode": "async",
+            "closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+            **fields,
+        }
         response = await self.request("POST", f"/api/circles/{self.circle_id}/proposals", "ada", json=body)
         assert response.status_code == 201, response.text
         return response.json()
@@ -56,8 +63,9 @@ class Org:
     async def send(self, proposal_id: str, who: str | None, body: Any) -> httpx.Response:
         return await self.request("POST", f"/api/proposals/{proposal_id}/actions", who, json=body)
 
-    async def act(self, proposal_id: str, who: str, type_: str, client_id: str | None = None,
-                  **data: Any) -> httpx.Response:
+    async def act(
+        self, proposal_id: str, who: str, type_: str, client_id: str | None = None, **data: Any
+    ) -> httpx.Response:
         body = {"type": type_, "client_id": client_id or f"{who}-{type_}-{time.monotonic_ns()}", **data}
         return await self.send(proposal_id, who, body)
 
@@ -94,5 +102,4 @@ async def organisation(http: httpx.AsyncClient, url: str, members: int, outsider
     people = {name: headers for name, (headers, _) in zip([*names, *outsiders], accounts)}
     ids = {name: account_id for name, (_, account_id) in zip([*names, *outsiders], accounts)}
     circle_id, domain_id = await riverside(http, people["ada"], names[1:], url=url)
-    return Org(http=http, url=url, circle_id=circle_id, domain_id=domain_id, people=people, ids=ids,
-               members=names)
+    return Org(http=http, url=url, circle_id=circle_id, domain_id=domain_id, people=people, ids=ids, members=names)

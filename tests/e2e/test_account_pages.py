@@ -62,7 +62,9 @@ def test_sign_in_is_required_for_the_account_page_and_returns_there(page: Page, 
 def test_a_form_posted_without_its_csrf_token_is_refused(server: Server) -> None:
     with httpx.Client(base_url=server.url) as client:
         client.get("/sign-up")  # gets the csrf cookie, as a browser would
-        response = client.post("/sign-up", data={"name": "Mallory", "email": "m@example.org", "password": "a long password"})
+        response = client.post(
+            "/sign-up", data={"name": "Mallory", "email": "m@example.org", "password": "a long password"}
+        )
         assert response.status_code == 403
         assert "reload the page" in response.text
         refused = client.post("/api/sessions", json={"email": "m@example.org", "password": "a long password"})

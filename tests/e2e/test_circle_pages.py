@@ -73,7 +73,9 @@ def give_role(page: Page, email: str, role: str = "", term_ends_on: str = "") ->
     return form
 
 
-def test_an_organisation_with_a_delegated_domain_a_leader_a_delegate_and_its_org_chart(page: Page, server: Server) -> None:
+def test_an_organisation_with_a_delegated_domain_a_leader_a_delegate_and_its_org_chart(
+    page: Page, server: Server
+) -> None:
     create_account(server.url, "Bea Leader", "bea@example.org")
     create_account(server.url, "Cy Delegate", "cy@example.org")
     sign_up_in_page(page, server.url, "Ada", "ada@example.org")
@@ -90,7 +92,9 @@ def test_an_organisation_with_a_delegated_domain_a_leader_a_delegate_and_its_org
     section(page, "Sub-circles").get_by_role("link", name="Bookkeeping").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Bookkeeping")
     sub_url = page.url
-    expect(page.locator(".crumbs").get_by_role("link", name="Acme Coop")).to_have_attribute("href", org_url.removeprefix(server.url))
+    expect(page.locator(".crumbs").get_by_role("link", name="Acme Coop")).to_have_attribute(
+        "href", org_url.removeprefix(server.url)
+    )
 
     # A domain of the parent, delegated to the sub-circle by the parent's facilitator.
     add_domain(page, "Invoices", "Sending and chasing invoices", delegated_from="Finance")
@@ -230,8 +234,13 @@ def test_members_without_a_role_see_fewer_forms_and_outsiders_see_nothing(page: 
     create_account(server.url, "Oz Outsider", "oz@example.org")
     sign_up_in_page(page, server.url, "Ada", "ada@example.org")
     org_url = start_organisation(page, server, "Acme Coop")
-    for summary in ("Add a sub-circle", "Add a domain", "Add a member or give a role",
-                    "Invite someone without an account", "Settings"):
+    for summary in (
+        "Add a sub-circle",
+        "Add a domain",
+        "Add a member or give a role",
+        "Invite someone without an account",
+        "Settings",
+    ):
         expect(page.locator("summary", has_text=summary)).to_be_visible()
     give_role(page, "bea@example.org")
     expect(page.get_by_role("status")).to_contain_text("bea@example.org was added.")
@@ -298,8 +307,12 @@ def test_an_invitation_link_brings_a_new_person_into_the_circle(page: Page, serv
 def test_the_circle_page_and_the_chart_fit_a_phone(page: Page, server: Server) -> None:
     create_account(server.url, "Bea Leader With A Rather Long Name", "bea.leader.with.a.long.address@example.org")
     sign_up_in_page(page, server.url, "Ada", "ada@example.org")
-    org_url = start_organisation(page, server, "The Cooperative Of Very Long Names",
-                                 "An aim long enough to wrap over several lines on a small phone screen, " * 3)
+    org_url = start_organisation(
+        page,
+        server,
+        "The Cooperative Of Very Long Names",
+        "An aim long enough to wrap over several lines on a small phone screen, " * 3,
+    )
     add_domain(page, "Finance and everything about money", "A description " * 20)
     for name in ("Bookkeeping", "Outreach and events", "Maintenance"):
         add_sub_circle(page, name)

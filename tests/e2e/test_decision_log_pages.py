@@ -27,8 +27,12 @@ def test_a_member_finds_a_decision_subscribes_and_reaffirms_it(page: Page, setti
         passwords = demo_passwords(server.log.read_text())
         sign_in_in_page(page, server.url, "ada@demo.example", passwords["ada@demo.example"])
         # The home page lists what is due: the bread decision soon, the donations one overdue.
-        expect(section(page, "Decisions to review").get_by_role("link", name="Collect on Fridays, share on Sundays")).to_be_visible()
-        expect(section(page, "Decisions to review").get_by_role("link", name="Donations go through the shared account")).to_be_visible()
+        expect(
+            section(page, "Decisions to review").get_by_role("link", name="Collect on Fridays, share on Sundays")
+        ).to_be_visible()
+        expect(
+            section(page, "Decisions to review").get_by_role("link", name="Donations go through the shared account")
+        ).to_be_visible()
 
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Decisions").click()
         expect(page).to_have_url(re.compile(r"/decisions$"))  # arrived, before typing into its page
@@ -57,8 +61,10 @@ def test_a_member_finds_a_decision_subscribes_and_reaffirms_it(page: Page, setti
         assert urlsplit(link).path == "/decisions.ics"
         calendar = icalendar.Calendar.from_ical(httpx.get(link).content)
         reviews = {str(e["SUMMARY"]): e.decoded("DTSTART") for e in calendar.walk("VEVENT")}
-        assert set(reviews) == {"Review: Collect on Fridays, share on Sundays (Food Share)",
-                                "Review: Donations go through the shared account (Riverside Mutual Aid)"}
+        assert set(reviews) == {
+            "Review: Collect on Fridays, share on Sundays (Food Share)",
+            "Review: Donations go through the shared account (Riverside Mutual Aid)",
+        }
 
         # Reaffirm, with a date a year ahead.
         page.goto(permalink)
@@ -68,7 +74,9 @@ def test_a_member_finds_a_decision_subscribes_and_reaffirms_it(page: Page, setti
         review.get_by_label("Note (optional)").fill("Still good enough for now.")
         review.get_by_role("button", name="Reaffirm").click()
         expect(page.get_by_role("status")).to_contain_text(f"Reaffirmed; next review by {next_review}.")
-        expect(section(page, "Reviews")).to_contain_text(f"Ada Okafor: reaffirmed, next review by {next_review}: Still good enough for now.")
+        expect(section(page, "Reviews")).to_contain_text(
+            f"Ada Okafor: reaffirmed, next review by {next_review}: Still good enough for now."
+        )
         expect(page.locator(".badges")).to_contain_text(f"review by {next_review}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # fits the phone
 
@@ -76,6 +84,8 @@ def test_a_member_finds_a_decision_subscribes_and_reaffirms_it(page: Page, setti
         moved = {str(e["SUMMARY"]): e.decoded("DTSTART") for e in calendar.walk("VEVENT")}
         assert moved["Review: Collect on Fridays, share on Sundays (Food Share)"].isoformat() == next_review
         page.goto(server.url + "/")
-        expect(section(page, "Decisions to review").get_by_role("link", name="Collect on Fridays, share on Sundays")).to_have_count(0)
+        expect(
+            section(page, "Decisions to review").get_by_role("link", name="Collect on Fridays, share on Sundays")
+        ).to_have_count(0)
     finally:
         server.stop()

@@ -47,7 +47,9 @@ def act(page: Page, button: str, text: str | None = None) -> None:
     try:
         expect(form).to_have_count(1)
     except AssertionError as missing:  # seen rarely in full runs, never alone: say what the page showed
-        raise AssertionError(f"no {button!r} on the page, which shows:\n{page.locator('main').inner_text()[:3000]}") from missing
+        raise AssertionError(
+            f"no {button!r} on the page, which shows:\n{page.locator('main').inner_text()[:3000]}"
+        ) from missing
     if text is not None:
         form.locator("textarea").fill(text)
     form.get_by_role("button", name=button, exact=True).click()
@@ -125,7 +127,9 @@ def test_three_phones_run_a_live_consent_process_to_a_decision(meeting: tuple[Pa
 
     act(cy, "I object", "A van we buy would sit idle most days.")
     for someone in (ada, bo):
-        expect(section(someone, "Objections")).to_contain_text("Cy (revision 1): A van we buy would sit idle most days.")
+        expect(section(someone, "Objections")).to_contain_text(
+            "Cy (revision 1): A van we buy would sit idle most days."
+        )
     act(ada, "Close the consent round")
     expect(phase(bo)).to_have_text("Integrating objections")
 

@@ -52,14 +52,21 @@ async def test_a_five_member_meeting_from_start_to_decision(servers: Servers, ht
     await round_in_turn(sockets, {"m02": ("question", {"text": "Who holds the key?"})})
     await ada.ok("answer", question_id="q1", text="Whoever opens on Friday.")
     await ada.ok("advance")
-    await round_in_turn(sockets, {"m01": ("reaction", {"text": "Love it"}), "m03": ("reaction", {"text": "Fridays are hard"})})
+    await round_in_turn(
+        sockets, {"m01": ("reaction", {"text": "Love it"}), "m03": ("reaction", {"text": "Fridays are hard"})}
+    )
     await ada.ok("advance")
     assert (await sockets["m01"].act("consent"))["error"]["code"] == "not_your_turn"
-    await round_in_turn(sockets, {who: ("consent", {}) for who in MEMBERS} | {
-        "m03": ("object", {"text": "Nobody checked the fridge temperature."})})
+    await round_in_turn(
+        sockets,
+        {who: ("consent", {}) for who in MEMBERS}
+        | {"m03": ("object", {"text": "Nobody checked the fridge temperature."})},
+    )
     await ada.ok("advance")
     await ada.ok("amend", text="We collect on Fridays, check the fridge at 4 °C, and share on Saturdays.")
-    await round_in_turn(sockets, {who: ("consent", {}) for who in MEMBERS} | {"m04": ("concern", {"text": "Volunteers"})})
+    await round_in_turn(
+        sockets, {who: ("consent", {}) for who in MEMBERS} | {"m04": ("concern", {"text": "Volunteers"})}
+    )
     final = await ada.ok("advance")
 
     log = await org.events(proposal_id)
@@ -90,7 +97,7 @@ async def test_a_client_that_drops_catches_up_exactly(servers: Servers, http: ht
     assert welcome["seq"] == missed[-1]["seq"]
     await m03.wait_for_seq(welcome["seq"])
     assert [e["seq"] for e in m03.events] == list(range(1, welcome["seq"] + 1))  # nothing twice, nothing missing
-    assert m03.events[-len(missed):] == missed
+    assert m03.events[-len(missed) :] == missed
 
     after = await m03.ok("pass")  # its turn came while it was away, and it still can act
     await ada.wait_for_seq(after)
@@ -100,7 +107,8 @@ async def test_a_client_that_drops_catches_up_exactly(servers: Servers, http: ht
 
 
 async def test_the_server_is_killed_mid_meeting_and_nothing_acknowledged_is_lost(
-        servers: Servers, http: httpx.AsyncClient) -> None:
+    servers: Servers, http: httpx.AsyncClient
+) -> None:
     first = servers.start()
     org = await organisation(http, first.url, members=4)
     proposal_id, sockets = await live_meeting(org)
@@ -201,8 +209,11 @@ async def test_outsiders_and_foreign_pages_are_refused_with_4403(servers: Server
     assert code == 4403 and reason  # signed in, but not a member
     assert (await closed_before_welcome(url, {"type": "hello", "since": 0, "token": "cst_forged"}))[0] == 4403
     assert (await closed_before_welcome(url, {"type": "hello", "since": 0}))[0] == 4403  # no credentials
-    assert (await closed_before_welcome(url, {"type": "hello", "since": 0, "token": token("ada")},
-                                        origin="http://evil.example"))[0] == 4403
+    assert (
+        await closed_before_welcome(
+            url, {"type": "hello", "since": 0, "token": token("ada")}, origin="http://evil.example"
+        )
+    )[0] == 4403
     unknown = url.rsplit("/", 1)[0] + "/00000000-0000-4000-8000-000000000000"
     assert (await closed_before_welcome(unknown, {"type": "hello", "since": 0, "token": token("ada")}))[0] == 4403
     # A browser page of this very site is welcome.
@@ -218,7 +229,8 @@ def small_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_a_client_that_stops_reading_is_dropped_and_nobody_waits(
-        small_backlog: None, servers: Servers, http: httpx.AsyncClient) -> None:
+    small_backlog: None, servers: Servers, http: httpx.AsyncClient
+) -> None:
     org = await organisation(http, servers.start().url, members=2)
     proposal_id = (await org.propose(mode="live", closes_at=None))["id"]
     ada, m01, m02 = (Socket(org, who, proposal_id) for who in ("ada", "m01", "m02"))
@@ -236,8 +248,11 @@ async def test_a_client_that_stops_reading_is_dropped_and_nobody_waits(
         last = await ada.ok("answer", question_id="q1", text=long_answer)
     # Everyone reading got everything while m02 was stuck, and m02 was dropped, not waited for.
     await m01.wait_for_seq(last)
-    await m01.wait_for(lambda s: [p["name"] for p in [m for m in s.received if m["type"] == "presence"][-1]["present"]]
-                       == ["Ada", "M01"])
+    await m01.wait_for(
+        lambda s: (
+            [p["name"] for p in [m for m in s.received if m["type"] == "presence"][-1]["present"]] == ["Ada", "M01"]
+        )
+    )
 
     m02.start_reading()  # it wakes up: what was on the wire, then the close
     assert await m02.wait_closed() == 4008
@@ -252,7 +267,8 @@ async def test_a_client_that_stops_reading_is_dropped_and_nobody_waits(
 
 
 async def test_a_silent_dead_socket_is_noticed_by_the_heartbeat(
-        monkeypatch: pytest.MonkeyPatch, servers: Servers, http: httpx.AsyncClient) -> None:
+    monkeypatch: pytest.MonkeyPatch, servers: Servers, http: httpx.AsyncClient
+) -> None:
     monkeypatch.setenv("CONSENT_HEARTBEAT_SECONDS", "1")
     org = await organisation(http, servers.start().url, members=1)
     proposal_id = (await org.propose(mode="live", closes_at=None))["id"]

@@ -58,8 +58,14 @@ def in_days(days: int) -> datetime:
     return (datetime.now(UTC) + timedelta(days=days)).replace(second=0, microsecond=0)
 
 
-def fill_proposal(page: Page, title: str = "A van for deliveries", driver: str = "Deliveries by bike take too long.",
-                  text: str = TEXT, closes_at: str | None = None, review_by: str | None = None) -> None:
+def fill_proposal(
+    page: Page,
+    title: str = "A van for deliveries",
+    driver: str = "Deliveries by bike take too long.",
+    text: str = TEXT,
+    closes_at: str | None = None,
+    review_by: str | None = None,
+) -> None:
     """Fills the new proposal form, asynchronously, with a deadline three days ahead."""
     page.get_by_label("Title").fill(title)
     page.get_by_label("Driver: the need or situation").fill(driver)
@@ -68,8 +74,11 @@ def fill_proposal(page: Page, title: str = "A van for deliveries", driver: str =
     page.get_by_label("Domain").select_option(label="Transport")
     page.get_by_label("Asynchronously, until a deadline").check()
     page.get_by_label("Deadline (UTC, for an asynchronous proposal)").fill(
-        closes_at if closes_at is not None else in_days(3).strftime("%Y-%m-%dT%H:%M"))
-    page.get_by_label("Review by").fill(review_by if review_by is not None else (date.today() + timedelta(days=180)).isoformat())
+        closes_at if closes_at is not None else in_days(3).strftime("%Y-%m-%dT%H:%M")
+    )
+    page.get_by_label("Review by").fill(
+        review_by if review_by is not None else (date.today() + timedelta(days=180)).isoformat()
+    )
 
 
 def make_proposal(page: Page, circle_url: str, **fields: str) -> str:
@@ -119,8 +128,9 @@ def fits_a_phone(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
-def test_an_async_proposal_from_draft_through_an_integrated_objection_to_a_decision(page: Page, server: Server,
-                                                                                     browser: Browser) -> None:
+def test_an_async_proposal_from_draft_through_an_integrated_objection_to_a_decision(
+    page: Page, server: Server, browser: Browser
+) -> None:
     circle_url = a_circle(page, server, ("Bo", "bo@example.org"), ("Cy", "cy@example.org"))
     url = make_proposal(page, circle_url)
     expect(page.get_by_role("heading", level=1)).to_have_text("A van for deliveries")
@@ -165,7 +175,9 @@ def test_an_async_proposal_from_draft_through_an_integrated_objection_to_a_decis
         cy.goto(url)
         do(cy, "React", "Good idea, the bikes are worn out.", "Your reaction (brief; reactions are not debated)")
         expect(now_section(cy).get_by_role("button", name="React")).to_have_count(0)  # one reaction each
-        expect(round_section(cy, "Round 2: Reaction round")).to_contain_text("Cy reacted: Good idea, the bikes are worn out.")
+        expect(round_section(cy, "Round 2: Reaction round")).to_contain_text(
+            "Cy reacted: Good idea, the bikes are worn out."
+        )
 
         page.reload()
         do(page, "Move on to the consent round")
@@ -174,11 +186,12 @@ def test_an_async_proposal_from_draft_through_an_integrated_objection_to_a_decis
         bo.goto(url)
         for button in ("I consent", "Consent with a concern", "I object", "Stand aside"):
             expect(now_section(bo).get_by_role("button", name=button, exact=True)).to_be_visible()
-        do(bo, "I object", "A petrol van goes against our aim of low-carbon transport.",
-           re.compile("^Your objection"))
+        do(bo, "I object", "A petrol van goes against our aim of low-carbon transport.", re.compile("^Your objection"))
         expect(section(bo, "Objections")).to_contain_text("Bo (revision 1): A petrol van goes against our aim")
         expect(section(bo, "Objections")).to_contain_text("open")
-        expect(now_section(bo).get_by_role("button", name=re.compile("^Withdraw my objection “A petrol van"))).to_be_visible()
+        expect(
+            now_section(bo).get_by_role("button", name=re.compile("^Withdraw my objection “A petrol van"))
+        ).to_be_visible()
         expect(now_section(bo).get_by_role("button", name="I consent")).to_have_count(0)  # he has responded
 
         page.reload()
@@ -195,7 +208,9 @@ def test_an_async_proposal_from_draft_through_an_integrated_objection_to_a_decis
         fits_a_phone(page)
 
         # Only the author amends; the form is open, holding the current text.
-        amend = page.locator("details", has=page.locator("summary", has_text="Amend the proposal to integrate the objections"))
+        amend = page.locator(
+            "details", has=page.locator("summary", has_text="Amend the proposal to integrate the objections")
+        )
         expect(amend).to_have_attribute("open", "")
         expect(amend.get_by_label("New text")).to_have_value(TEXT)
         amend.get_by_label("New text").fill(AMENDED)
@@ -229,29 +244,38 @@ def test_an_async_proposal_from_draft_through_an_integrated_objection_to_a_decis
 
     # Every response, grouped by the round it was given in.
     rounds = section(page, "Rounds")
-    expect(rounds.locator("h3")).to_have_text(["Round 4: Consent round", "Round 3: Consent round",
-                                               "Round 2: Reaction round", "Round 1: Clarifying questions"])
+    expect(rounds.locator("h3")).to_have_text(
+        ["Round 4: Consent round", "Round 3: Consent round", "Round 2: Reaction round", "Round 1: Clarifying questions"]
+    )
     expect(round_section(page, "Round 1: Clarifying questions").locator("li")).to_have_text(
-        [line(r"Bo\s+asked: Who may drive it\?"), line(r"Ada\s+answered Bo’s question “Who may drive it\?”: Anyone in the circle with a licence\.")])
+        [
+            line(r"Bo\s+asked: Who may drive it\?"),
+            line(r"Ada\s+answered Bo’s question “Who may drive it\?”: Anyone in the circle with a licence\."),
+        ]
+    )
     expect(round_section(page, "Round 2: Reaction round").locator("li")).to_have_text(
-        [line(r"Cy\s+reacted: Good idea, the bikes are worn out\.")])
-    expect(round_section(page, "Round 3: Consent round").locator("li")).to_have_text([
-        line(r"Bo\s+objects\s+\(revision 1\): A petrol van goes against our aim of low-carbon transport\."),
-        line(r"Ada\s+consents\s+\(revision 1\)"),
-        line(r"Cy\s+consents\s+\(revision 1\)"),
-    ])
-    expect(round_section(page, "Round 4: Consent round").locator("li")).to_have_text([
-        line(r"Bo\s+consents\s+\(revision 2\)"),
-        line(r"Cy\s+consents with a concern\s+\(revision 2\): The rent may rise next year\."),
-        line(r"Ada\s+consents\s+\(revision 2\)"),
-    ])
+        [line(r"Cy\s+reacted: Good idea, the bikes are worn out\.")]
+    )
+    expect(round_section(page, "Round 3: Consent round").locator("li")).to_have_text(
+        [
+            line(r"Bo\s+objects\s+\(revision 1\): A petrol van goes against our aim of low-carbon transport\."),
+            line(r"Ada\s+consents\s+\(revision 1\)"),
+            line(r"Cy\s+consents\s+\(revision 1\)"),
+        ]
+    )
+    expect(round_section(page, "Round 4: Consent round").locator("li")).to_have_text(
+        [
+            line(r"Bo\s+consents\s+\(revision 2\)"),
+            line(r"Cy\s+consents with a concern\s+\(revision 2\): The rent may rise next year\."),
+            line(r"Ada\s+consents\s+\(revision 2\)"),
+        ]
+    )
     objections = section(page, "Objections")
     expect(objections.locator("li")).to_have_count(1)
     expect(objections).to_contain_text("Bo (revision 1): A petrol van goes against our aim of low-carbon transport.")
     expect(objections).to_contain_text("integrated by revision 2")
     participants = section(page, "Participants").locator("li")
-    expect(participants).to_have_text([line(r"Ada\s+consent"), line(r"Bo\s+consent"),
-                                       line(r"Cy\s+concern")])
+    expect(participants).to_have_text([line(r"Ada\s+consent"), line(r"Bo\s+consent"), line(r"Cy\s+concern")])
 
     fits_a_phone(page)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -292,7 +316,9 @@ def test_an_objection_without_a_reason_is_refused_and_changes_nothing(page: Page
     # Still free to respond, and a reason makes it an objection.
     page.goto(url)
     do(page, "I object", "Not safe enough: nobody has checked the insurance.")
-    expect(section(page, "Objections")).to_contain_text("Ada (revision 1): Not safe enough: nobody has checked the insurance.")
+    expect(section(page, "Objections")).to_contain_text(
+        "Ada (revision 1): Not safe enough: nobody has checked the insurance."
+    )
 
 
 def test_a_bad_new_proposal_is_answered_and_keeps_what_was_typed(page: Page, server: Server) -> None:
@@ -329,8 +355,9 @@ def test_a_bad_new_proposal_is_answered_and_keeps_what_was_typed(page: Page, ser
     expect(section(page, "Proposals").locator("li")).to_have_count(1)
 
 
-def test_outsiders_get_not_found_and_members_only_see_what_they_may_do(page: Page, server: Server,
-                                                                       browser: Browser) -> None:
+def test_outsiders_get_not_found_and_members_only_see_what_they_may_do(
+    page: Page, server: Server, browser: Browser
+) -> None:
     create_account(server.url, "Oz Outsider", "oz@example.org")
     circle_url = a_circle(page, server, ("Bo", "bo@example.org"))
     url = make_proposal(page, circle_url)
@@ -396,17 +423,23 @@ def test_a_form_submitted_twice_is_recorded_once(page: Page, server: Server, bro
     # A second consent with an id of its own is a new action, and refused: once per revision.
     expect(now_section(page).get_by_role("button", name="I consent")).to_have_count(0)
     token = form_fields(now_section(page).locator("form").first)["_csrf_token"]
-    refused = page.request.post(url + "/actions", form={"_csrf_token": token, "type": "consent", "client_id": "another-one"})
+    refused = page.request.post(
+        url + "/actions", form={"_csrf_token": token, "type": "consent", "client_id": "another-one"}
+    )
     assert refused.status == 409
     assert "You already gave your consent response on this revision." in refused.text()
 
 
 def test_the_proposal_page_fits_a_phone(page: Page, server: Server, browser: Browser) -> None:
     circle_url = a_circle(page, server, ("Bo Withaveryveryverylongname", "bo@example.org"))
-    long_text = ("See https://example.org/a/very/long/link/to/the/van/rental/terms/and/conditions/that/goes/on/and/on "
-                 + "for the terms. " + "Each circle books the van a week ahead. " * 10)
-    url = make_proposal(page, circle_url, title="A rather long title for a proposal about sharing a delivery van",
-                        text=long_text)
+    long_text = (
+        "See https://example.org/a/very/long/link/to/the/van/rental/terms/and/conditions/that/goes/on/and/on "
+        + "for the terms. "
+        + "Each circle books the van a week ahead. " * 10
+    )
+    url = make_proposal(
+        page, circle_url, title="A rather long title for a proposal about sharing a delivery van", text=long_text
+    )
     do(page, "Start: clarifying questions")
     fits_a_phone(page)
     with person(browser, server, "bo@example.org") as bo:

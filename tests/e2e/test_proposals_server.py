@@ -30,7 +30,8 @@ def assert_one_response_each(events: list[dict[str, Any]], org: Org, who: list[s
 
 
 async def test_twenty_one_responses_at_once_and_their_retries_are_recorded_once(
-        servers: Servers, http: httpx.AsyncClient) -> None:
+    servers: Servers, http: httpx.AsyncClient
+) -> None:
     org = await organisation(http, servers.start().url, members=20)
     proposal_id = (await org.propose())["id"]
     await org.to_consenting(proposal_id)
@@ -70,24 +71,40 @@ async def test_twenty_one_responses_at_once_and_their_retries_are_recorded_once(
 
 
 async def test_refusals_and_duplicates_mixed_into_the_crowd_record_nothing_extra(
-        servers: Servers, http: httpx.AsyncClient) -> None:
+    servers: Servers, http: httpx.AsyncClient
+) -> None:
     org = await organisation(http, servers.start().url, members=20, outsiders=("zed",))
     proposal_id = (await org.propose())["id"]
     await org.to_consenting(proposal_id)
     early = ["m01", "m02", "m03", "m04", "m05"]
-    earlier = {name: await org.send(proposal_id, name, {"type": "consent", "client_id": f"{name}-early"})
-               for name in early}
+    earlier = {
+        name: await org.send(proposal_id, name, {"type": "consent", "client_id": f"{name}-early"}) for name in early
+    }
     assert all(r.status_code == 200 for r in earlier.values())
 
     # Ada holds her own response back, so the round stays open through the whole burst and
     # every refusal below has exactly one right answer, whatever order the server takes them in.
     later = [f"m{i:02d}" for i in range(6, 21)]
-    valid = [(name, {"type": "concern", "client_id": f"{name}-now", "text": "Mind the cost"} if name == "m10"
-              else {"type": "consent", "client_id": f"{name}-now"}) for name in later]
+    valid = [
+        (
+            name,
+            {"type": "concern", "client_id": f"{name}-now", "text": "Mind the cost"}
+            if name == "m10"
+            else {"type": "consent", "client_id": f"{name}-now"},
+        )
+        for name in later
+    ]
     retries = [(name, {"type": "consent", "client_id": f"{name}-early"}) for name in early]
     refused: list[tuple[str | None, Any, int, str]] = [
-        *((name, {"type": "concern", "client_id": f"{name}-again", "text": "Second thoughts"}, 409, "already_responded")
-          for name in early),
+        *(
+            (
+                name,
+                {"type": "concern", "client_id": f"{name}-again", "text": "Second thoughts"},
+                409,
+                "already_responded",
+            )
+            for name in early
+        ),
         ("m01", {"type": "object", "client_id": "m01-object", "text": "Too late?"}, 409, "already_responded"),
         ("ada", {"type": "object", "client_id": "ada-object", "text": "   "}, 409, "objection_needs_reason"),
         ("ada", {"type": "advance", "client_id": "ada-advance"}, 409, "round_incomplete"),
@@ -102,13 +119,13 @@ async def test_refusals_and_duplicates_mixed_into_the_crowd_record_nothing_extra
     sent = [*valid, *valid, *retries, *((who, body) for who, body, _, _ in refused)]
     answers = await asyncio.gather(*(org.send(proposal_id, who, body) for who, body in sent))
     n = len(valid)
-    first, duplicate = answers[:n], answers[n:2 * n]
+    first, duplicate = answers[:n], answers[n : 2 * n]
     assert [r.status_code for r in first + duplicate] == [200] * (2 * n)
     for one, other in zip(first, duplicate):
         assert one.json() == other.json()
-    for name, answer in zip(early, answers[2 * n:2 * n + len(retries)]):
+    for name, answer in zip(early, answers[2 * n : 2 * n + len(retries)]):
         assert answer.status_code == 200 and answer.json() == earlier[name].json()
-    for (_, _, status, code), answer in zip(refused, answers[2 * n + len(retries):]):
+    for (_, _, status, code), answer in zip(refused, answers[2 * n + len(retries) :]):
         assert_refused(answer, status, code)
 
     events = await org.events(proposal_id)
@@ -131,7 +148,8 @@ async def test_refusals_and_duplicates_mixed_into_the_crowd_record_nothing_extra
 
 
 async def test_a_deadline_that_passed_while_the_server_was_down_is_applied_at_start(
-        servers: Servers, http: httpx.AsyncClient) -> None:
+    servers: Servers, http: httpx.AsyncClient
+) -> None:
     server = servers.start()
     org = await organisation(http, server.url, members=3)
     far = (await org.propose(title="Far off"))["id"]
@@ -206,7 +224,8 @@ async def test_an_acknowledged_action_survives_a_sigkill(servers: Servers, http:
 
 
 async def test_a_sigkill_in_the_middle_of_a_burst_loses_nothing_acknowledged(
-        servers: Servers, http: httpx.AsyncClient) -> None:
+    servers: Servers, http: httpx.AsyncClient
+) -> None:
     server = servers.start()
     org = await organisation(http, server.url, members=12)
     proposal_id = (await org.propose())["id"]
@@ -222,8 +241,9 @@ async def test_a_sigkill_in_the_middle_of_a_burst_loses_nothing_acknowledged(
     server.process.kill()
     server.process.wait()
     outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-    acknowledged = {i: r.json() for i, r in enumerate(outcomes)
-                    if isinstance(r, httpx.Response) and r.status_code == 200}
+    acknowledged = {
+        i: r.json() for i, r in enumerate(outcomes) if isinstance(r, httpx.Response) and r.status_code == 200
+    }
     assert acknowledged
     for r in outcomes:  # anything else the dying server got out is a dropped connection
         assert isinstance(r, httpx.TransportError) or (isinstance(r, httpx.Response) and r.status_code == 200), r
@@ -251,25 +271,34 @@ async def test_a_sigkill_in_the_middle_of_a_burst_loses_nothing_acknowledged(
 
 
 async def test_every_refusal_over_the_wire_is_in_the_envelope_and_changes_nothing(
-        servers: Servers, http: httpx.AsyncClient) -> None:
+    servers: Servers, http: httpx.AsyncClient
+) -> None:
     org = await organisation(http, servers.start().url, members=3, outsiders=("zed", "zoe"))
     # Zoe belongs to the organisation through a sub-circle, not to Riverside itself.
-    sub = await org.request("POST", "/api/circles", "ada", json={"name": "Kitchen", "aim": "Cook",
-                                                                 "parent_id": org.circle_id})
+    sub = await org.request(
+        "POST", "/api/circles", "ada", json={"name": "Kitchen", "aim": "Cook", "parent_id": org.circle_id}
+    )
     assert sub.status_code == 201, sub.text
     for email, roles in (("ada@example.org", ["leader"]), ("zoe@example.org", [])):
-        added = await org.request("POST", f"/api/circles/{sub.json()['id']}/members", "ada",
-                                  json={"email": email, "roles": roles})
+        added = await org.request(
+            "POST", f"/api/circles/{sub.json()['id']}/members", "ada", json={"email": email, "roles": roles}
+        )
         assert added.status_code == 201, added.text
 
-    async def refused(proposal_id: str, who: str | None, body: Any, status: int, code: str,
-                      raw: bytes | None = None) -> str:
+    async def refused(
+        proposal_id: str, who: str | None, body: Any, status: int, code: str, raw: bytes | None = None
+    ) -> str:
         before = await org.state(proposal_id)
         if raw is None:
             response = await org.send(proposal_id, who, body)
         else:
-            response = await org.request("POST", f"/api/proposals/{proposal_id}/actions", who, content=raw,
-                                         headers={"Content-Type": "application/json"})
+            response = await org.request(
+                "POST",
+                f"/api/proposals/{proposal_id}/actions",
+                who,
+                content=raw,
+                headers={"Content-Type": "application/json"},
+            )
         message = assert_refused(response, status, code)
         assert await org.state(proposal_id) == before  # nothing changed, seq included
         assert_contiguous(await org.events(proposal_id))
@@ -282,19 +311,29 @@ async def test_every_refusal_over_the_wire_is_in_the_envelope_and_changes_nothin
     await org.to_consenting(proposal_id)
     await refused(proposal_id, "ada", {"type": "reaction", "client_id": "c3", "text": "Late"}, 409, "wrong_phase")
     # objection_needs_reason: blank, or no text at all
-    await refused(proposal_id, "m01", {"type": "object", "client_id": "c4", "text": " \n "}, 409,
-                  "objection_needs_reason")
+    await refused(
+        proposal_id, "m01", {"type": "object", "client_id": "c4", "text": " \n "}, 409, "objection_needs_reason"
+    )
     await refused(proposal_id, "m01", {"type": "object", "client_id": "c5"}, 409, "objection_needs_reason")
     # already_responded: a second response with a new client_id
     await org.ok(proposal_id, "m01", "consent")
-    await refused(proposal_id, "m01", {"type": "concern", "client_id": "c6", "text": "On second thought"}, 409,
-                  "already_responded")
+    await refused(
+        proposal_id,
+        "m01",
+        {"type": "concern", "client_id": "c6", "text": "On second thought"},
+        409,
+        "already_responded",
+    )
     await refused(proposal_id, "m01", {"type": "object", "client_id": "c7", "text": "No"}, 409, "already_responded")
     # not_a_participant: in the organisation (she sees the proposal) but not in the circle
     assert (await org.state(proposal_id, "zoe"))["id"] == proposal_id
     await refused(proposal_id, "zoe", {"type": "consent", "client_id": "c8"}, 403, "not_a_participant")
-    zoe_proposes = await org.request("POST", f"/api/circles/{org.circle_id}/proposals", "zoe", json={
-        "title": "Mine", "driver": "D", "text": "T", "domain_id": org.domain_id, "mode": "live"})
+    zoe_proposes = await org.request(
+        "POST",
+        f"/api/circles/{org.circle_id}/proposals",
+        "zoe",
+        json={"title": "Mine", "driver": "D", "text": "T", "domain_id": org.domain_id, "mode": "live"},
+    )
     assert_refused(zoe_proposes, 403, "not_a_participant")
     # not in the organisation at all: nothing to see
     await refused(proposal_id, "zed", {"type": "consent", "client_id": "c9"}, 404, "not_found")
@@ -305,30 +344,47 @@ async def test_every_refusal_over_the_wire_is_in_the_envelope_and_changes_nothin
     await refused(proposal_id, "m02", {"type": "vote", "client_id": "c11"}, 422, "unknown_action")
     assert "client_id" in await refused(proposal_id, "m02", {"type": "consent"}, 422, "invalid")
     for client_id in ("", "x" * 101, 7, None, ["c12"]):
-        assert "client_id" in await refused(proposal_id, "m02", {"type": "consent", "client_id": client_id}, 422,
-                                            "invalid")
+        assert "client_id" in await refused(
+            proposal_id, "m02", {"type": "consent", "client_id": client_id}, 422, "invalid"
+        )
     assert "type" in await refused(proposal_id, "m02", {"client_id": "c13"}, 422, "invalid")
     assert "type" in await refused(proposal_id, "m02", {"type": ["consent"], "client_id": "c14"}, 422, "invalid")
-    assert "text" in await refused(proposal_id, "m02", {"type": "concern", "client_id": "c15", "text": ["x"]}, 422,
-                                   "invalid")
+    assert "text" in await refused(
+        proposal_id, "m02", {"type": "concern", "client_id": "c15", "text": ["x"]}, 422, "invalid"
+    )
     await refused(proposal_id, "m02", {"type": "concern", "client_id": "c16", "text": "x" * 20_001}, 422, "invalid")
     # PostgreSQL stores no NUL character: refused alike on every database, never a 500
-    assert "text" in await refused(proposal_id, "m02", {"type": "concern", "client_id": "c27", "text": "a\u0000b"},
-                                   422, "invalid")
-    assert "client_id" in await refused(proposal_id, "m02", {"type": "consent", "client_id": "c\u0000"}, 422,
-                                        "invalid")
+    assert "text" in await refused(
+        proposal_id, "m02", {"type": "concern", "client_id": "c27", "text": "a\u0000b"}, 422, "invalid"
+    )
+    assert "client_id" in await refused(proposal_id, "m02", {"type": "consent", "client_id": "c\u0000"}, 422, "invalid")
     for fields in ({"title": "Nul\u0000"}, {"evaluation": "\u0000"}):
-        nul = await org.request("POST", f"/api/circles/{org.circle_id}/proposals", "ada", json={
-            "title": "T", "driver": "D", "text": "X", "domain_id": org.domain_id, "mode": "live", **fields})
+        nul = await org.request(
+            "POST",
+            f"/api/circles/{org.circle_id}/proposals",
+            "ada",
+            json={"title": "T", "driver": "D", "text": "X", "domain_id": org.domain_id, "mode": "live", **fields},
+        )
         assert next(iter(fields)) in assert_refused(nul, 422, "invalid")
     await refused(proposal_id, "m02", ["consent"], 400, "invalid")
     await refused(proposal_id, "m02", None, 400, "bad_request", raw=b'{"type": "consent", "client_id": ')
-    await refused(proposal_id, "ada", {"type": "answer", "client_id": "c17", "question_id": ["q1"], "text": "A"}, 422,
-                  "no_such_question")
-    await refused(proposal_id, "ada", {"type": "withdraw_objection", "client_id": "c18", "objection_id": {"id": 1}},
-                  422, "no_such_objection")
-    await refused(proposal_id, "ada", {"type": "consent", "client_id": "c19", "on_behalf_of": {"id": 1}}, 422,
-                  "invalid")
+    await refused(
+        proposal_id,
+        "ada",
+        {"type": "answer", "client_id": "c17", "question_id": ["q1"], "text": "A"},
+        422,
+        "no_such_question",
+    )
+    await refused(
+        proposal_id,
+        "ada",
+        {"type": "withdraw_objection", "client_id": "c18", "objection_id": {"id": 1}},
+        422,
+        "no_such_objection",
+    )
+    await refused(
+        proposal_id, "ada", {"type": "consent", "client_id": "c19", "on_behalf_of": {"id": 1}}, 422, "invalid"
+    )
     await refused(proposal_id, "ada", {"type": "present", "client_id": "c20", "member_id": [1]}, 422, "invalid")
     # a client_id already used for another action is that action's retry, whatever else is sent
     first = await org.send(proposal_id, "m02", {"type": "consent", "client_id": "m02-once"})
@@ -343,13 +399,13 @@ async def test_every_refusal_over_the_wire_is_in_the_envelope_and_changes_nothin
         await org.ok(live_id, name, "present")
     await org.ok(live_id, "ada", "start")
     assert (await org.state(live_id))["round"]["turn"]["name"] == "Ada"
-    await refused(live_id, "m02", {"type": "question", "client_id": "c21", "text": "Who drives?"}, 409,
-                  "not_your_turn")
+    await refused(live_id, "m02", {"type": "question", "client_id": "c21", "text": "Who drives?"}, 409, "not_your_turn")
     await refused(live_id, "m01", {"type": "pass", "client_id": "c22"}, 409, "not_your_turn")
     await refused(live_id, "m03", {"type": "pass", "client_id": "c23"}, 409, "not_present")
     await refused(live_id, "zoe", {"type": "present", "client_id": "c24"}, 403, "not_a_participant")
-    await refused(live_id, "m01", {"type": "present", "client_id": "c25", "member_id": org.ids["m02"]}, 403,
-                  "not_facilitator")
+    await refused(
+        live_id, "m01", {"type": "present", "client_id": "c25", "member_id": org.ids["m02"]}, 403, "not_facilitator"
+    )
     await org.ok(live_id, "ada", "pass")
     await org.ok(live_id, "m01", "question", text="Who drives?")
     await refused(live_id, "m01", {"type": "pass", "client_id": "c26"}, 409, "not_your_turn")

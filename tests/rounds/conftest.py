@@ -36,17 +36,26 @@ class Circle:
     ids: dict[str, str] = field(default_factory=dict)  # name -> account id
 
     async def propose(self, who: str = "ada", **fields: Any) -> dict[str, Any]:
-        body = {"title": "Weekly food runs", "driver": "Food goes to waste on Fridays.",
-                "text": "We collect on Fridays and share on Saturdays.", "domain_id": self.domain_id,
-                "mode": "async", "closes_at": "2026-11-30T09:00:00Z", **fields}
+        body = {
+            "title": "Weekly food runs",
+            "driver": "Food goes to waste on Fridays.",
+            "text": "We collect on Fridays and share on Saturdays.",
+            "domain_id": self.domain_id,
+            "mode": "async",
+            "closes_at": "2026-11-30T09:00:00Z",
+            **fields,
+        }
         response = await self.client.post(f"/api/circles/{self.id}/proposals", json=body, headers=self.people[who])
         assert response.status_code == 201, response.text
         return response.json()
 
     async def act(self, proposal_id: str, who: str, type_: str, client_id: str | None = None, **data: Any):  # type: ignore[no-untyped-def]
         client_id = client_id or f"{who}-{type_}-{datetime.now().timestamp()}"
-        return await self.client.post(f"/api/proposals/{proposal_id}/actions",
-                                      json={"type": type_, "client_id": client_id, **data}, headers=self.people[who])
+        return await self.client.post(
+            f"/api/proposals/{proposal_id}/actions",
+            json={"type": type_, "client_id": client_id, **data},
+            headers=self.people[who],
+        )
 
     async def ok(self, proposal_id: str, who: str, type_: str, **data: Any) -> dict[str, Any]:
         response = await self.act(proposal_id, who, type_, **data)

@@ -41,7 +41,9 @@ ALL_PHASES = (DRAFT, CLARIFYING, REACTING, CONSENTING, INTEGRATING, DECIDED, WIT
 
 
 def proposal(mode: str = "async", **changes: object) -> Proposal:
-    return replace(Proposal(mode=mode, author=AUTHOR, members=MEMBERS, facilitators=frozenset({FACILITATOR})), **changes)
+    return replace(
+        Proposal(mode=mode, author=AUTHOR, members=MEMBERS, facilitators=frozenset({FACILITATOR})), **changes
+    )
 
 
 def action(type_: str, **data: object) -> Action:
@@ -247,7 +249,9 @@ def test_an_early_objection_is_not_taken_in_async_mode() -> None:
         ({AUTHOR: "stand_aside", FACILITATOR: "consent"}, True, "next_meeting", CONSENTING, "live"),
     ],
 )
-def test_the_deadline_applies_the_circles_rule(responses: dict, silence: bool, outcome: str, phase: str, mode: str) -> None:
+def test_the_deadline_applies_the_circles_rule(
+    responses: dict, silence: bool, outcome: str, phase: str, mode: str
+) -> None:
     p = to_consenting(proposal())
     for member, kind in responses.items():
         p = act(p, member, kind, text="a reason")
@@ -283,9 +287,13 @@ class ConsentProcess(RuleBasedStateMachine):
         if self.proposal.seq == 0:
             self.proposal = proposal(mode)
 
-    @rule(actor=st.sampled_from(PEOPLE), action=st.sampled_from(ACTIONS),
-          text=st.sampled_from(["", "a reason", "  "]), other=st.sampled_from([None, *PEOPLE]),
-          item=st.sampled_from(["o1", "o2", "q1", "x"]))
+    @rule(
+        actor=st.sampled_from(PEOPLE),
+        action=st.sampled_from(ACTIONS),
+        text=st.sampled_from(["", "a reason", "  "]),
+        other=st.sampled_from([None, *PEOPLE]),
+        item=st.sampled_from(["o1", "o2", "q1", "x"]),
+    )
     def act(self, actor: uuid.UUID, action: str, text: str, other: uuid.UUID | None, item: str) -> None:
         data = {"text": text, "reason": text, "objection_id": item, "question_id": item}
         if other is not None:

@@ -27,7 +27,9 @@ async def to_consenting(circle: Circle, proposal_id: str) -> None:
 
 
 async def events(circle: Circle, proposal_id: str, since: int = 0) -> list[dict]:
-    response = await circle.client.get(f"/api/proposals/{proposal_id}/events?since={since}", headers=circle.people["bo"])
+    response = await circle.client.get(
+        f"/api/proposals/{proposal_id}/events?since={since}", headers=circle.people["bo"]
+    )
     assert response.status_code == 200, response.text
     return response.json()["items"]
 
@@ -73,7 +75,11 @@ async def test_async_objection_integrated_by_amendment_then_decided(circle: Circ
     assert decision.text == "We collect on Fridays and share on Sundays." and decision.revision == 2
     assert decision.review_by.isoformat() == "2027-03-01"
     assert {r["name"]: r["response"] for r in decision.record["responses"]} == {
-        "Ada": "consent", "Bo": "consent", "Cy": "consent", "Di": "concern"}
+        "Ada": "consent",
+        "Bo": "consent",
+        "Cy": "consent",
+        "Di": "concern",
+    }
     assert [c["text"] for c in decision.record["concerns"]] == ["Still storage"]  # the final revision's
     assert decision.record["objections"][0]["id"] == objection["event"]["data"]["objection_id"]
     assert decision.record["objections"][0]["integrated_by"] == 2
@@ -167,7 +173,8 @@ async def test_events_since_n_are_contiguous_and_in_order(circle: Circle) -> Non
     ],
 )
 async def test_every_refusal_is_answered_in_the_envelope_and_changes_nothing(
-        circle: Circle, setup: str, who: str, action: str, data: dict, status: int, code: str) -> None:
+    circle: Circle, setup: str, who: str, action: str, data: dict, status: int, code: str
+) -> None:
     proposal_id = (await circle.propose())["id"]
     if setup != "draft":
         await circle.ok(proposal_id, "ada", "start")
@@ -200,7 +207,9 @@ async def test_outsiders_see_nothing_and_change_nothing(circle: Circle) -> None:
     assert_refused(await circle.client.get(f"/api/proposals/{proposal_id}", headers=zed), 404, "not_found")
     assert_refused(await circle.client.get(f"/api/proposals/{proposal_id}/events", headers=zed), 404, "not_found")
     assert_refused(await circle.act(proposal_id, "zed", "consent"), 404, "not_found")
-    assert_refused(await circle.client.post(f"/api/circles/{circle.id}/proposals", json={}, headers=zed), 400, "invalid")
+    assert_refused(
+        await circle.client.post(f"/api/circles/{circle.id}/proposals", json={}, headers=zed), 400, "invalid"
+    )
     assert_refused(await circle.client.get(f"/api/proposals/{proposal_id}"), 401, "not_signed_in")
     assert (await circle.get(proposal_id))["seq"] == 0
 
@@ -219,18 +228,27 @@ async def test_outsiders_see_nothing_and_change_nothing(circle: Circle) -> None:
         ({"owner": "me"}, 400, "invalid", "owner"),
     ],
 )
-async def test_bad_proposals_are_refused_and_create_nothing(circle: Circle, fields: dict, status: int, code: str,
-                                                            field: str) -> None:
-    body = {"title": "T", "driver": "D", "text": "X", "domain_id": circle.domain_id, "mode": "async",
-            "closes_at": "2026-12-01T00:00:00Z", **fields}
+async def test_bad_proposals_are_refused_and_create_nothing(
+    circle: Circle, fields: dict, status: int, code: str, field: str
+) -> None:
+    body = {
+        "title": "T",
+        "driver": "D",
+        "text": "X",
+        "domain_id": circle.domain_id,
+        "mode": "async",
+        "closes_at": "2026-12-01T00:00:00Z",
+        **fields,
+    }
     response = await circle.client.post(f"/api/circles/{circle.id}/proposals", json=body, headers=circle.people["bo"])
     assert field in assert_refused(response, status, code)
     async with db_session(circle) as session:
         assert await session.scalar(select(func.count()).select_from(Event)) == 0
 
 
-async def test_the_deadline_decides_or_integrates_by_the_circles_rule(circle: Circle, clock: MovableClock,
-                                                                       settings: Settings) -> None:
+async def test_the_deadline_decides_or_integrates_by_the_circles_rule(
+    circle: Circle, clock: MovableClock, settings: Settings
+) -> None:
     silent = (await circle.propose(title="Silent"))["id"]
     objected = (await circle.propose(title="Objected"))["id"]
     for proposal_id in (silent, objected):
@@ -252,10 +270,12 @@ async def test_the_deadline_decides_or_integrates_by_the_circles_rule(circle: Ci
     assert (await events(circle, objected))[-2]["data"] == {"outcome": "integrating"}
 
 
-async def test_silence_counts_as_consent_where_the_circle_says_so(circle: Circle, clock: MovableClock,
-                                                                  settings: Settings) -> None:
-    changed = await circle.client.patch(f"/api/circles/{circle.id}", json={"silence_is_consent": True},
-                                        headers=circle.people["ada"])
+async def test_silence_counts_as_consent_where_the_circle_says_so(
+    circle: Circle, clock: MovableClock, settings: Settings
+) -> None:
+    changed = await circle.client.patch(
+        f"/api/circles/{circle.id}", json={"silence_is_consent": True}, headers=circle.people["ada"]
+    )
     assert changed.status_code == 200
     proposal_id = (await circle.propose())["id"]
     await to_consenting(circle, proposal_id)

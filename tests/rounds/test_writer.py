@@ -64,7 +64,9 @@ async def live_proposal(circle: Circle) -> uuid.UUID:
 
 
 def attempt(circle: Circle, who: str, proposal_id: uuid.UUID, type_: str, client_id: str, **data: Any) -> Attempt:
-    return Attempt(uuid.UUID(circle.ids[who]), proposal_id, decode({"type": type_, "client_id": client_id, **data}), NOW)
+    return Attempt(
+        uuid.UUID(circle.ids[who]), proposal_id, decode({"type": type_, "client_id": client_id, **data}), NOW
+    )
 
 
 async def log_of(sessions: async_sessionmaker[AsyncSession], proposal_id: uuid.UUID) -> list[Event]:
@@ -79,8 +81,11 @@ async def test_actions_that_arrive_together_are_committed_together_in_order(circ
     asked = [attempt(circle, "ada", p, "question", f"ask-{p}", text="Why?") for p in (first, second)]
     await asyncio.gather(*(started.submit(a) for a in asked))
     opened = counted.opened
-    answers = [attempt(circle, "ada", p, "answer", f"answer-{p}-{n}", question_id="q1", text=f"answer {n}")
-               for n in range(40) for p in (first, second)]
+    answers = [
+        attempt(circle, "ada", p, "answer", f"answer-{p}-{n}", question_id="q1", text=f"answer {n}")
+        for n in range(40)
+        for p in (first, second)
+    ]
     outcomes = await asyncio.gather(*(started.submit(a) for a in answers))
     assert counted.opened - opened < 5  # 80 actions, queued at once, take a transaction or a few
     for proposal_id in (first, second):
@@ -123,12 +128,16 @@ async def test_each_action_gets_its_own_answer_and_a_refusal_changes_nothing(cir
 async def test_one_action_failing_does_not_fail_the_others(circle: Circle, writer: Any) -> None:
     started, counted, _ = writer
     first, second = await live_proposal(circle), await live_proposal(circle)
-    broken = Attempt(uuid.UUID(circle.ids["ada"]), first, decode({"type": "question", "client_id": "bad", "text": "?"}),
-                     "not a time")  # type: ignore[arg-type]  # the database refuses to store it
-    good = [attempt(circle, "ada", second, "question", "good", text="Who drives?"),
-            attempt(circle, "ada", first, "pass", "ada-pass")]
-    results = await asyncio.gather(started.submit(good[0]), started.submit(broken), started.submit(good[1]),
-                                   return_exceptions=True)
+    broken = Attempt(
+        uuid.UUID(circle.ids["ada"]), first, decode({"type": "question", "client_id": "bad", "text": "?"}), "not a time"
+    )  # type: ignore[arg-type]  # the database refuses to store it
+    good = [
+        attempt(circle, "ada", second, "question", "good", text="Who drives?"),
+        attempt(circle, "ada", first, "pass", "ada-pass"),
+    ]
+    results = await asyncio.gather(
+        started.submit(good[0]), started.submit(broken), started.submit(good[1]), return_exceptions=True
+    )
     assert isinstance(results[0], Outcome) and isinstance(results[2], Outcome)
     assert isinstance(results[1], Exception) and not isinstance(results[1], Refusal)
     assert [e.type for e in await log_of(counted.sessions, first)][-1] == "passed"

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
-revision: str = '0003'
-down_revision: str | None = '0002'
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -30,10 +30,16 @@ _SQLITE_NOTES = """coalesce((SELECT group_concat(json_extract(value, '$.text'), 
     FROM json_each({row}.record, '$.concerns')), '') || ' ' ||
   coalesce((SELECT group_concat(json_extract(value, '$.text'), ' ')
     FROM json_each({row}.record, '$.objections')), '')"""
-_SQLITE_INDEX = """INSERT INTO decision_fts (rowid, title, driver, text, notes)
-    SELECT id, {row}.title, {row}.driver, {row}.text, """ + _SQLITE_NOTES + """
+_SQLITE_INDEX = (
+    """INSERT INTO decision_fts (rowid, title, driver, text, notes)
+    SELECT id, {row}.title, {row}.driver, {row}.text, """
+    + _SQLITE_NOTES
+    + """
     FROM decision_fts_key WHERE decision_id = {row}.id;"""
-_SQLITE_UNINDEX = """DELETE FROM decision_fts WHERE rowid = (SELECT id FROM decision_fts_key WHERE decision_id = {row}.id);"""
+)
+_SQLITE_UNINDEX = (
+    """DELETE FROM decision_fts WHERE rowid = (SELECT id FROM decision_fts_key WHERE decision_id = {row}.id);"""
+)
 
 _FILTERED = ("circle_id", "domain_id", "status", "review_by", "decided_at")
 SQLITE_UP = [
@@ -46,22 +52,30 @@ SQLITE_UP = [
     f"INSERT INTO decision_fts_key (decision_id, {', '.join(_FILTERED)}) "
     f"VALUES (new.id, {', '.join('new.' + name for name in _FILTERED)}); " + _SQLITE_INDEX.format(row="new") + " END",
     "CREATE TRIGGER decision_fts_update AFTER UPDATE OF title, driver, text, record ON decision BEGIN "
-    + _SQLITE_UNINDEX.format(row="old") + " " + _SQLITE_INDEX.format(row="new") + " END",
+    + _SQLITE_UNINDEX.format(row="old")
+    + " "
+    + _SQLITE_INDEX.format(row="new")
+    + " END",
     f"CREATE TRIGGER decision_fts_filters AFTER UPDATE OF {', '.join(_FILTERED)} ON decision BEGIN "
     f"UPDATE decision_fts_key SET {', '.join(f'{name} = new.{name}' for name in _FILTERED)} "
     "WHERE decision_id = new.id; END",
     "CREATE TRIGGER decision_fts_delete AFTER DELETE ON decision BEGIN "
-    + _SQLITE_UNINDEX.format(row="old") + " DELETE FROM decision_fts_key WHERE decision_id = old.id; END",
+    + _SQLITE_UNINDEX.format(row="old")
+    + " DELETE FROM decision_fts_key WHERE decision_id = old.id; END",
     # decisions taken before this migration
     f"INSERT INTO decision_fts_key (decision_id, {', '.join(_FILTERED)}) SELECT id, {', '.join(_FILTERED)} "
     "FROM decision",
     "INSERT INTO decision_fts (rowid, title, driver, text, notes) SELECT k.id, d.title, d.driver, d.text, "
-    + _SQLITE_NOTES.format(row="d") + " FROM decision d JOIN decision_fts_key k ON k.decision_id = d.id",
+    + _SQLITE_NOTES.format(row="d")
+    + " FROM decision d JOIN decision_fts_key k ON k.decision_id = d.id",
 ]
 SQLITE_DOWN = [
-    "DROP TRIGGER decision_fts_delete", "DROP TRIGGER decision_fts_filters", "DROP TRIGGER decision_fts_update",
+    "DROP TRIGGER decision_fts_delete",
+    "DROP TRIGGER decision_fts_filters",
+    "DROP TRIGGER decision_fts_update",
     "DROP TRIGGER decision_fts_insert",
-    "DROP TABLE decision_fts", "DROP TABLE decision_fts_key",
+    "DROP TABLE decision_fts",
+    "DROP TABLE decision_fts_key",
 ]
 # 'simple': no stemming, so a search finds the words people wrote, in any language.
 POSTGRESQL_UP = [
@@ -76,41 +90,47 @@ POSTGRESQL_DOWN = ["DROP INDEX decision_fts_gin", "ALTER TABLE decision DROP COL
 
 
 def upgrade() -> None:
-    op.create_table('review',
-    sa.Column('id', GUID(length=16), nullable=False),
-    sa.Column('decision_id', GUID(length=16), nullable=False),
-    sa.Column('account_id', GUID(length=16), nullable=False),
-    sa.Column('outcome', sa.String(length=10), nullable=False),
-    sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('previous_review_by', sa.Date(), nullable=False),
-    sa.Column('review_by', sa.Date(), nullable=True),
-    sa.Column('proposal_id', GUID(length=16), nullable=True),
-    sa.Column('reviewed_at', DateTimeUTC(timezone=True), nullable=False),
-    sa.Column('sa_orm_sentinel', sa.Integer(), nullable=True),
-    sa.Column('created_at', DateTimeUTC(timezone=True), nullable=False),
-    sa.Column('updated_at', DateTimeUTC(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_review_account_id_account')),
-    sa.ForeignKeyConstraint(['decision_id'], ['decision.id'], name=op.f('fk_review_decision_id_decision'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['proposal_id'], ['proposal.id'], name=op.f('fk_review_proposal_id_proposal')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_review'))
+    op.create_table(
+        "review",
+        sa.Column("id", GUID(length=16), nullable=False),
+        sa.Column("decision_id", GUID(length=16), nullable=False),
+        sa.Column("account_id", GUID(length=16), nullable=False),
+        sa.Column("outcome", sa.String(length=10), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("previous_review_by", sa.Date(), nullable=False),
+        sa.Column("review_by", sa.Date(), nullable=True),
+        sa.Column("proposal_id", GUID(length=16), nullable=True),
+        sa.Column("reviewed_at", DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_review_account_id_account")),
+        sa.ForeignKeyConstraint(
+            ["decision_id"], ["decision.id"], name=op.f("fk_review_decision_id_decision"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["proposal_id"], ["proposal.id"], name=op.f("fk_review_proposal_id_proposal")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review")),
     )
-    with op.batch_alter_table('review', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_review_decision_id'), ['decision_id'], unique=False)
+    with op.batch_alter_table("review", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_review_decision_id"), ["decision_id"], unique=False)
 
-    op.create_table('calendar_feed',
-    sa.Column('id', GUID(length=16), nullable=False),
-    sa.Column('account_id', GUID(length=16), nullable=False),
-    sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('sa_orm_sentinel', sa.Integer(), nullable=True),
-    sa.Column('created_at', DateTimeUTC(timezone=True), nullable=False),
-    sa.Column('updated_at', DateTimeUTC(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_calendar_feed_account_id_account'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_feed')),
-    sa.UniqueConstraint('account_id', name=op.f('uq_calendar_feed_account_id')),
-    sa.UniqueConstraint('token_hash', name=op.f('uq_calendar_feed_token_hash'))
+    op.create_table(
+        "calendar_feed",
+        sa.Column("id", GUID(length=16), nullable=False),
+        sa.Column("account_id", GUID(length=16), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["account.id"], name=op.f("fk_calendar_feed_account_id_account"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_feed")),
+        sa.UniqueConstraint("account_id", name=op.f("uq_calendar_feed_account_id")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_calendar_feed_token_hash")),
     )
-    op.create_index('ix_decision_decided_at_id', 'decision', ['decided_at', 'id'], unique=False)
-    op.create_index('ix_decision_supersedes_id', 'decision', ['supersedes_id'], unique=False)
+    op.create_index("ix_decision_decided_at_id", "decision", ["decided_at", "id"], unique=False)
+    op.create_index("ix_decision_supersedes_id", "decision", ["supersedes_id"], unique=False)
     for statement in SQLITE_UP if op.get_bind().dialect.name == "sqlite" else POSTGRESQL_UP:
         op.execute(statement)
 
@@ -118,9 +138,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     for statement in SQLITE_DOWN if op.get_bind().dialect.name == "sqlite" else POSTGRESQL_DOWN:
         op.execute(statement)
-    op.drop_index('ix_decision_supersedes_id', table_name='decision')
-    op.drop_index('ix_decision_decided_at_id', table_name='decision')
-    op.drop_table('calendar_feed')
-    with op.batch_alter_table('review', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_review_decision_id'))
-    op.drop_table('review')
+    op.drop_index("ix_decision_supersedes_id", table_name="decision")
+    op.drop_index("ix_decision_decided_at_id", table_name="decision")
+    op.drop_table("calendar_feed")
+    with op.batch_alter_table("review", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_review_decision_id"))
+    op.drop_table("review")

@@ -11,14 +11,28 @@ from tests.rounds.conftest import Circle, circle, clock  # noqa: F401  (fixtures
 MEMBERS = ("ada", "bo", "cy", "di")
 
 
-async def decide(circle: Circle, title: str = "Weekly food runs", *, objection: str | None = None,  # noqa: F811
-                 concern: str | None = None, members: tuple[str, ...] = MEMBERS, circle_id: str | None = None,
-                 amended: str = "We collect on Fridays and share on Sundays.", **fields: Any) -> dict[str, Any]:
+async def decide(
+    circle: Circle,
+    title: str = "Weekly food runs",
+    *,
+    objection: str | None = None,  # noqa: F811
+    concern: str | None = None,
+    members: tuple[str, ...] = MEMBERS,
+    circle_id: str | None = None,
+    amended: str = "We collect on Fridays and share on Sundays.",
+    **fields: Any,
+) -> dict[str, Any]:
     """Takes a proposal through the whole async process to a decision and returns the decision
     as GET /api/decisions/{id} gives it. With `objection`, Bo objects and Ada integrates the
     objection by amending; with `concern`, Cy consents with that concern."""
-    home = Circle(client=circle.client, settings=circle.settings, id=circle_id or circle.id, domain_id=fields.pop("domain_id", circle.domain_id),
-                  people=circle.people, ids=circle.ids)
+    home = Circle(
+        client=circle.client,
+        settings=circle.settings,
+        id=circle_id or circle.id,
+        domain_id=fields.pop("domain_id", circle.domain_id),
+        people=circle.people,
+        ids=circle.ids,
+    )
     proposal = await home.propose(title=title, **fields)
     for step in ("start", "advance", "advance"):
         await home.ok(proposal["id"], "ada", step)
@@ -35,8 +49,9 @@ async def decide(circle: Circle, title: str = "Weekly food runs", *, objection: 
         else:
             await home.ok(proposal["id"], who, "consent")
     assert (await home.get(proposal["id"]))["state"] == "decided"
-    found = await circle.client.get("/api/decisions", params={"limit": 100, "circle_id": home.id},
-                                    headers=circle.people["ada"])
+    found = await circle.client.get(
+        "/api/decisions", params={"limit": 100, "circle_id": home.id}, headers=circle.people["ada"]
+    )
     decision_id = next(d["id"] for d in found.json()["items"] if d["proposal_id"] == proposal["id"])
     read = await circle.client.get(f"/api/decisions/{decision_id}", headers=circle.people["ada"])
     assert read.status_code == 200, read.text

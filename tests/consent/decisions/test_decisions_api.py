@@ -59,31 +59,76 @@ async def world(circle: Circle, clock: MovableClock) -> World:
     w.circles["Pantry"], w.domains["Shelves"] = await make_circle(circle, "Pantry", w.circles["Kitchen"], "Shelves")
     w.circles["Vault"], w.domains["Savings"] = await make_circle(circle, "Vault", circle.id, "Savings", private=True)
     made = [
-        ("Bread on Sundays", {"objection": "The market stall is closed in winter.", "concern": "The freezer is small.",
-                              "driver": "Loaves from the bakery go to waste."}),
-        ("Van for deliveries", {"domain_id": w.domains["Money"], "review_by": "2026-12-10",
-                                "text": "We rent an electric van on Tuesdays."}),
+        (
+            "Bread on Sundays",
+            {
+                "objection": "The market stall is closed in winter.",
+                "concern": "The freezer is small.",
+                "driver": "Loaves from the bakery go to waste.",
+            },
+        ),
+        (
+            "Van for deliveries",
+            {
+                "domain_id": w.domains["Money"],
+                "review_by": "2026-12-10",
+                "text": "We rent an electric van on Tuesdays.",
+            },
+        ),
         ("Compost bins", {"review_by": "2026-12-01", "text": "Two compost bins behind the hall."}),
         ("Old cleaning rota", {"text": "Cleaning by rota, weekly."}),
         ("Tool shelf", {"text": "One shelf for tools."}),
-        ("Kitchen hygiene rota", {"circle_id": w.circles["Kitchen"], "domain_id": w.domains["Cooking"],
-                                  "members": ("ada",), "text": "A hygiene rota by the sink."}),
-        ("Pantry labels", {"circle_id": w.circles["Pantry"], "domain_id": w.domains["Shelves"], "members": ("ada",),
-                           "text": "Every shelf labelled, with dates.", "review_by": "2026-12-20"}),
-        ("Savings rule", {"circle_id": w.circles["Vault"], "domain_id": w.domains["Savings"], "members": ("ada",),
-                          "text": "The confidential savings stay in the winter account."}),
+        (
+            "Kitchen hygiene rota",
+            {
+                "circle_id": w.circles["Kitchen"],
+                "domain_id": w.domains["Cooking"],
+                "members": ("ada",),
+                "text": "A hygiene rota by the sink.",
+            },
+        ),
+        (
+            "Pantry labels",
+            {
+                "circle_id": w.circles["Pantry"],
+                "domain_id": w.domains["Shelves"],
+                "members": ("ada",),
+                "text": "Every shelf labelled, with dates.",
+                "review_by": "2026-12-20",
+            },
+        ),
+        (
+            "Savings rule",
+            {
+                "circle_id": w.circles["Vault"],
+                "domain_id": w.domains["Savings"],
+                "members": ("ada",),
+                "text": "The confidential savings stay in the winter account.",
+            },
+        ),
     ]
     for title, fields in made:
         w.decisions[title] = await decide(circle, title, **fields)
         clock.move(minutes=1)  # the log is newest first
     ada = circle.people["ada"]
-    retired = await circle.client.post(f"/api/decisions/{w.decisions['Old cleaning rota']['id']}/reviews",
-                                       json={"outcome": "retire", "note": "Everyone cleans up after themselves now."},
-                                       headers=ada)
+    retired = await circle.client.post(
+        f"/api/decisions/{w.decisions['Old cleaning rota']['id']}/reviews",
+        json={"outcome": "retire", "note": "Everyone cleans up after themselves now."},
+        headers=ada,
+    )
     assert retired.status_code == 201, retired.text
-    amended = await circle.client.post(f"/api/decisions/{w.decisions['Tool shelf']['id']}/reviews",
-                                       json={"outcome": "amend", "text": "Two shelves for tools.", "mode": "async", "title": "Tool shelves",
-                                             "closes_at": "2026-11-30T09:00:00Z", "driver": "One is full."}, headers=ada)
+    amended = await circle.client.post(
+        f"/api/decisions/{w.decisions['Tool shelf']['id']}/reviews",
+        json={
+            "outcome": "amend",
+            "text": "Two shelves for tools.",
+            "mode": "async",
+            "title": "Tool shelves",
+            "closes_at": "2026-11-30T09:00:00Z",
+            "driver": "One is full.",
+        },
+        headers=ada,
+    )
     assert amended.status_code == 201, amended.text
     proposal_id = amended.json()["proposal_id"]
     for step in ("start", "advance", "advance"):
@@ -96,36 +141,64 @@ async def world(circle: Circle, clock: MovableClock) -> World:
 
 async def test_a_decision_holds_its_whole_record(world: World) -> None:
     d = world.decisions["Bread on Sundays"]
-    assert (d["title"], d["driver"], d["text"]) == ("Bread on Sundays", "Loaves from the bakery go to waste.",
-                                                    "We collect on Fridays and share on Sundays.")
+    assert (d["title"], d["driver"], d["text"]) == (
+        "Bread on Sundays",
+        "Loaves from the bakery go to waste.",
+        "We collect on Fridays and share on Sundays.",
+    )
     assert d["circle"] == {"id": world.circles["Riverside"], "name": "Riverside"}
     assert d["domain"] == {"id": world.domains["Food"], "name": "Food"}
     assert (d["decided_at"], d["review_by"], d["status"]) == ("2026-11-23T09:00:00+00:00", "2027-05-23", "active")
-    assert {r["name"]: r["response"] for r in d["responses"]} == {"Ada": "consent", "Bo": "consent", "Cy": "concern",
-                                                                  "Di": "consent"}
+    assert {r["name"]: r["response"] for r in d["responses"]} == {
+        "Ada": "consent",
+        "Bo": "consent",
+        "Cy": "concern",
+        "Di": "consent",
+    }
     assert [(c["name"], c["text"]) for c in d["concerns"]] == [("Cy", "The freezer is small.")]
     [objection] = d["objections"]
     assert (objection["name"], objection["text"], objection["status"], objection["integrated_by"]) == (
-        "Bo", "The market stall is closed in winter.", "integrated", 2)
+        "Bo",
+        "The market stall is closed in winter.",
+        "integrated",
+        2,
+    )
     assert [r["number"] for r in d["revisions"]] == [1, 2]
     assert d["revisions"][0]["text"] == "We collect on Fridays and share on Saturdays."
     assert [e["type"] for e in d["timeline"]][-1] == "decided" and d["timeline"][0]["seq"] == 1
     assert (d["supersedes"], d["superseded_by"], d["reviews"]) == (None, None, [])
 
 
-def oracle(world: World, who_sees: set[str], *, circle: str | None = None, subcircles: bool = False,
-           domain: str | None = None, statuses: tuple[str, ...] = (), window: tuple[str, str] = ("", ""),
-           q: str = "", now: dict[str, dict[str, Any]]) -> set[str]:
+def oracle(
+    world: World,
+    who_sees: set[str],
+    *,
+    circle: str | None = None,
+    subcircles: bool = False,
+    domain: str | None = None,
+    statuses: tuple[str, ...] = (),
+    window: tuple[str, str] = ("", ""),
+    q: str = "",
+    now: dict[str, dict[str, Any]],
+) -> set[str]:
     """The titles a search should find, worked out in Python from the decisions themselves."""
-    parents = {name: None for name in world.circles} | {"Kitchen": "Riverside", "Pantry": "Kitchen", "Vault": "Riverside"}
+    parents = {name: None for name in world.circles} | {
+        "Kitchen": "Riverside",
+        "Pantry": "Kitchen",
+        "Vault": "Riverside",
+    }
 
     def under(name: str | None, root: str) -> bool:
         return name == root or (subcircles and name is not None and under(parents[name], root))
 
     found = set()
     for title, d in now.items():
-        words = re.findall(r"[^\W_]+", " ".join([d["title"], d["driver"], d["text"]]
-                                                + [x["text"] for x in d["concerns"] + d["objections"]]).lower())
+        words = re.findall(
+            r"[^\W_]+",
+            " ".join(
+                [d["title"], d["driver"], d["text"]] + [x["text"] for x in d["concerns"] + d["objections"]]
+            ).lower(),
+        )
         if d["circle"]["name"] not in who_sees:
             continue
         if circle and not under(d["circle"]["name"], circle):
@@ -155,18 +228,35 @@ async def test_every_filter_and_their_combinations(world: World) -> None:
     windows = [("", ""), ("2026-12-05", ""), ("", "2026-12-15"), ("2026-12-05", "2026-12-31")]
     searches = ["", "winter", "rota", "freez", "waste friday", "sundays", "bakery"]
     combinations = [
-        *((c, None, (), ("", ""), "") for c in circles), *((circles[0], d, (), ("", ""), "") for d in domains),
-        *((circles[0], None, s, ("", ""), "") for s in statuses), *((circles[0], None, (), w, "") for w in windows),
+        *((c, None, (), ("", ""), "") for c in circles),
+        *((circles[0], d, (), ("", ""), "") for d in domains),
+        *((circles[0], None, s, ("", ""), "") for s in statuses),
+        *((circles[0], None, (), w, "") for w in windows),
         *((circles[0], None, (), ("", ""), q) for q in searches),
         *itertools.product(circles[1:4], [None, "Food"], statuses[:4:2], windows[:3:2], searches[:3]),
     ]
     checked = set()
     for (circle, subcircles), domain, wanted, window, q in combinations:
-        params = {"circle_id": world.circles[circle] if circle else "", "subcircles": "1" if subcircles else "",
-                  "domain_id": world.domains[domain] if domain else "", "status": list(wanted),
-                  "review_after": window[0], "review_before": window[1], "q": q}
-        expected = oracle(world, bo_sees, circle=circle, subcircles=subcircles, domain=domain, statuses=wanted,
-                          window=window, q=q, now=now)
+        params = {
+            "circle_id": world.circles[circle] if circle else "",
+            "subcircles": "1" if subcircles else "",
+            "domain_id": world.domains[domain] if domain else "",
+            "status": list(wanted),
+            "review_after": window[0],
+            "review_before": window[1],
+            "q": q,
+        }
+        expected = oracle(
+            world,
+            bo_sees,
+            circle=circle,
+            subcircles=subcircles,
+            domain=domain,
+            statuses=wanted,
+            window=window,
+            q=q,
+            now=now,
+        )
         assert await world.titles(**params) == expected, params
         checked.add(frozenset(expected))
     assert len(checked) > 15  # the combinations do tell the decisions apart
@@ -186,13 +276,16 @@ async def test_search_never_finds_what_the_viewer_may_not_see(world: World) -> N
     assert await world.titles("ada", q="winter") == {"Bread on Sundays", "Savings rule"}  # Ada is in Vault
     assert await world.titles("bo", q="confidential") == set()  # Bo is not
     assert await world.titles("zed", q="winter") == set()  # Zed is in no circle of Riverside's
-    response = await world.circle.client.get("/api/decisions", params={"circle_id": world.circles["Vault"]},
-                                             headers=world.circle.people["bo"])
+    response = await world.circle.client.get(
+        "/api/decisions", params={"circle_id": world.circles["Vault"]}, headers=world.circle.people["bo"]
+    )
     assert_refused(response, 404, "not_found")
     hidden = world.decisions["Savings rule"]["id"]
     for path in (f"/api/decisions/{hidden}", f"/decisions/{hidden}/minutes.md"):
         assert (await world.circle.client.get(path, headers=world.circle.people["bo"])).status_code == 404
-    csv_export = await world.circle.client.get("/decisions.csv", params={"q": "winter"}, headers=world.circle.people["bo"])
+    csv_export = await world.circle.client.get(
+        "/decisions.csv", params={"q": "winter"}, headers=world.circle.people["bo"]
+    )
     assert "confidential" not in csv_export.text and "Bread on Sundays" in csv_export.text
 
 
@@ -214,8 +307,17 @@ async def test_cursor_pages_walk_the_whole_log_once(world: World) -> None:
     assert second["next_cursor"] is None
 
 
-@pytest.mark.parametrize("params", [{"status": "soon"}, {"circle_id": "nope"}, {"review_before": "2027-02-30"},
-                                    {"cursor": "bm9wZQ"}, {"limit": "1000"}, {"q": "x" * 300}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status": "soon"},
+        {"circle_id": "nope"},
+        {"review_before": "2027-02-30"},
+        {"cursor": "bm9wZQ"},
+        {"limit": "1000"},
+        {"q": "x" * 300},
+    ],
+)
 async def test_bad_filters_are_refused(circle: Circle, params: dict[str, str]) -> None:
     response = await circle.client.get("/api/decisions", params=params, headers=circle.people["ada"])
     assert next(iter(params)) in assert_refused(response, 422, "invalid")
@@ -225,20 +327,29 @@ async def test_reaffirming_sets_the_next_review_date(world: World, clock: Movabl
     compost = world.decisions["Compost bins"]["id"]
     ada, bo = world.circle.people["ada"], world.circle.people["bo"]
     url = f"/api/decisions/{compost}/reviews"
-    for body, field_name in (({"outcome": "reaffirm", "review_by": "2026-12-03"}, "review_by"),
-                             ({"outcome": "reaffirm", "review_by": "someday"}, "review_by"),
-                             ({"outcome": "postpone"}, "outcome"),
-                             ({"outcome": "retire", "review_by": "2027-06-01"}, "review_by"),
-                             ({"outcome": "amend"}, "text"),
-                             ({"outcome": "reaffirm", "colour": "red"}, "colour")):
+    for body, field_name in (
+        ({"outcome": "reaffirm", "review_by": "2026-12-03"}, "review_by"),
+        ({"outcome": "reaffirm", "review_by": "someday"}, "review_by"),
+        ({"outcome": "postpone"}, "outcome"),
+        ({"outcome": "retire", "review_by": "2027-06-01"}, "review_by"),
+        ({"outcome": "amend"}, "text"),
+        ({"outcome": "reaffirm", "colour": "red"}, "colour"),
+    ):
         assert field_name in assert_refused(await world.circle.client.post(url, json=body, headers=bo), 422, "invalid")
     assert (await world.find("bo", q="compost"))["items"][0]["status"] == "overdue"  # nothing changed
-    done = await world.circle.client.post(url, json={"outcome": "reaffirm", "review_by": "2027-06-01",
-                                                     "note": "The bins are full every week."}, headers=bo)
+    done = await world.circle.client.post(
+        url,
+        json={"outcome": "reaffirm", "review_by": "2027-06-01", "note": "The bins are full every week."},
+        headers=bo,
+    )
     assert done.status_code == 201, done.text
     review = done.json()
     assert (review["outcome"], review["review_by"], review["previous_review_by"], review["by"]["name"]) == (
-        "reaffirm", "2027-06-01", "2026-12-01", "Bo")
+        "reaffirm",
+        "2027-06-01",
+        "2026-12-01",
+        "Bo",
+    )
     assert review["at"] == clock.now.isoformat()
     read = (await world.circle.client.get(f"/api/decisions/{compost}", headers=ada)).json()
     assert (read["review_by"], read["status"]) == ("2027-06-01", "active")
@@ -250,15 +361,18 @@ async def test_reaffirming_sets_the_next_review_date(world: World, clock: Movabl
 async def test_only_members_of_the_circle_review_a_decision_in_force(world: World) -> None:
     people = world.circle.people
     kitchen = world.decisions["Kitchen hygiene rota"]["id"]
-    response = await world.circle.client.post(f"/api/decisions/{kitchen}/reviews", json={"outcome": "retire"},
-                                              headers=people["bo"])
+    response = await world.circle.client.post(
+        f"/api/decisions/{kitchen}/reviews", json={"outcome": "retire"}, headers=people["bo"]
+    )
     assert_refused(response, 403, "not_a_member")  # Bo sees Kitchen, but is not in it
-    response = await world.circle.client.post(f"/api/decisions/{kitchen}/reviews", json={"outcome": "retire"},
-                                              headers=people["zed"])
+    response = await world.circle.client.post(
+        f"/api/decisions/{kitchen}/reviews", json={"outcome": "retire"}, headers=people["zed"]
+    )
     assert_refused(response, 404, "not_found")
     retired = world.decisions["Old cleaning rota"]["id"]
-    response = await world.circle.client.post(f"/api/decisions/{retired}/reviews", json={"outcome": "reaffirm"},
-                                              headers=people["ada"])
+    response = await world.circle.client.post(
+        f"/api/decisions/{retired}/reviews", json={"outcome": "reaffirm"}, headers=people["ada"]
+    )
     assert_refused(response, 409, "not_in_force")
     assert (await world.find("ada", q="hygiene"))["items"][0]["status"] == "active"
 
@@ -277,19 +391,30 @@ async def test_the_supersede_chain_is_shown_both_ways(world: World) -> None:
     assert f'href="/decisions/{old}"' in page.text and "Supersedes" in page.text
 
 
-async def test_the_search_index_changes_with_the_decision_in_the_same_transaction(world: World,
-                                                                                  settings: Settings) -> None:
+async def test_the_search_index_changes_with_the_decision_in_the_same_transaction(
+    world: World, settings: Settings
+) -> None:
     bread = world.decisions["Bread on Sundays"]
     engine = db.create_engine(settings.database_url)
     try:
         async with async_sessionmaker(engine)() as session:
             record = {**bread, "objections": [{**bread["objections"][0], "text": "Nobody comes in summer."}]}
-            await session.execute(update(Decision).where(Decision.title == "Bread on Sundays").values(
-                text="We share rye loaves.", record={k: record[k] for k in ("responses", "concerns", "objections")}))
+            await session.execute(
+                update(Decision)
+                .where(Decision.title == "Bread on Sundays")
+                .values(
+                    text="We share rye loaves.", record={k: record[k] for k in ("responses", "concerns", "objections")}
+                )
+            )
             await session.rollback()  # undone: the index too
             assert await world.titles(q="winter") == {"Bread on Sundays"}
-            await session.execute(update(Decision).where(Decision.title == "Bread on Sundays").values(
-                text="We share rye loaves.", record={k: record[k] for k in ("responses", "concerns", "objections")}))
+            await session.execute(
+                update(Decision)
+                .where(Decision.title == "Bread on Sundays")
+                .values(
+                    text="We share rye loaves.", record={k: record[k] for k in ("responses", "concerns", "objections")}
+                )
+            )
             await session.commit()
     finally:
         await engine.dispose()

@@ -20,14 +20,22 @@ TRICKY = 'Bread, "rye" and café loaves;\nshared at the hall — every Sunday.'
 
 @pytest.fixture
 async def three(circle: Circle, clock: MovableClock) -> list[dict]:
-    made = [await decide(circle, "Bread, the sequel", objection="The stall is closed in winter.", amended=TRICKY,
-                         concern="=SUM(A1:A9) is not a concern")]
+    made = [
+        await decide(
+            circle,
+            "Bread, the sequel",
+            objection="The stall is closed in winter.",
+            amended=TRICKY,
+            concern="=SUM(A1:A9) is not a concern",
+        )
+    ]
     clock.move(minutes=1)
     made.append(await decide(circle, "Compost", review_by="2026-12-01", text="Two bins."))
     clock.move(minutes=1)
     made.append(await decide(circle, "Old rota", text="Cleaning by rota."))
-    retired = await circle.client.post(f"/api/decisions/{made[2]['id']}/reviews", json={"outcome": "retire"},
-                                       headers=circle.people["ada"])
+    retired = await circle.client.post(
+        f"/api/decisions/{made[2]['id']}/reviews", json={"outcome": "retire"}, headers=circle.people["ada"]
+    )
     assert retired.status_code == 201
     return made
 
@@ -75,8 +83,10 @@ async def test_the_calendar_feed_works_without_a_cookie_until_revoked(circle: Ci
     signed_in = await circle.client.get("/decisions.ics", headers=ada)
     assert signed_in.headers["content-type"].startswith("text/calendar")
     # one event per review date of a decision in force; the retired one has none
-    assert events(signed_in.content) == {"Review: Bread, the sequel (Riverside)": "2027-05-23",
-                                         "Review: Compost (Riverside)": "2026-12-01"}
+    assert events(signed_in.content) == {
+        "Review: Bread, the sequel (Riverside)": "2027-05-23",
+        "Review: Compost (Riverside)": "2026-12-01",
+    }
     made = await circle.client.post("/api/decisions/feed", headers=ada)
     assert made.status_code == 201
     link = urlsplit(made.json()["url"])

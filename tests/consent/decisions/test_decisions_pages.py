@@ -13,8 +13,11 @@ async def test_the_log_keeps_its_filters_in_the_url(circle: Circle, clock: Movab
     for title in ("Rota one", "Rota two", "Rota three"):
         await decide(circle, title, text=f"{title} by rota.")
         clock.move(minutes=1)
-    page = await circle.client.get("/decisions", params={"q": "rota", "status": "active", "limit": "2",
-                                                         "circle_id": circle.id}, headers=circle.people["bo"])
+    page = await circle.client.get(
+        "/decisions",
+        params={"q": "rota", "status": "active", "limit": "2", "circle_id": circle.id},
+        headers=circle.people["bo"],
+    )
     assert page.status_code == 200
     text = html.unescape(page.text)
     assert "Rota three" in text and "Rota two" in text and "Rota one" not in text
@@ -65,13 +68,19 @@ async def test_a_review_by_form_and_refusals_shown_with_what_was_typed(circle: C
     page = await circle.client.get(d["url"], headers=circle.people["cy"])
     assert "The stall is closed in winter." in page.text and "integrated by revision 2" in page.text
     assert "good enough for now, safe enough to try" in page.text
-    refused = await circle.client.post(f"{d['url']}/reviews", data={"outcome": "reaffirm", "review_by": "2026-01-01",
-                                                                    "note": "Still fine"},
-                                       headers=circle.people["cy"])
+    refused = await circle.client.post(
+        f"{d['url']}/reviews",
+        data={"outcome": "reaffirm", "review_by": "2026-01-01", "note": "Still fine"},
+        headers=circle.people["cy"],
+    )
     assert refused.status_code == 422 and "review_by: the next review date must be in the future" in refused.text
     assert "Still fine</textarea>" in refused.text
-    done = await circle.client.post(f"{d['url']}/reviews", data={"outcome": "reaffirm", "review_by": "2027-12-01"},
-                                    headers=circle.people["cy"], follow_redirects=False)
+    done = await circle.client.post(
+        f"{d['url']}/reviews",
+        data={"outcome": "reaffirm", "review_by": "2027-12-01"},
+        headers=circle.people["cy"],
+        follow_redirects=False,
+    )
     assert done.status_code in (302, 303) and done.headers["location"] == d["url"]
     page = await circle.client.get(d["url"], headers=circle.people["cy"])
     assert "reaffirmed, next review by 2027-12-01" in page.text

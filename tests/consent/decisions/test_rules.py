@@ -17,14 +17,17 @@ from consent.decisions import rules
 TODAY = date(2026, 11, 23)
 
 
-@pytest.mark.parametrize(("stored", "review_by", "status"), [
-    ("active", date(2026, 11, 22), "overdue"),
-    ("active", TODAY, "due"),
-    ("active", date(2026, 12, 23), "due"),  # 30 days ahead: still due soon
-    ("active", date(2026, 12, 24), "active"),
-    ("retired", date(2026, 11, 1), "retired"),  # a retired decision is never overdue
-    ("superseded", date(2026, 12, 1), "superseded"),
-])
+@pytest.mark.parametrize(
+    ("stored", "review_by", "status"),
+    [
+        ("active", date(2026, 11, 22), "overdue"),
+        ("active", TODAY, "due"),
+        ("active", date(2026, 12, 23), "due"),  # 30 days ahead: still due soon
+        ("active", date(2026, 12, 24), "active"),
+        ("retired", date(2026, 11, 1), "retired"),  # a retired decision is never overdue
+        ("superseded", date(2026, 12, 1), "superseded"),
+    ],
+)
 def test_status_follows_the_review_date(stored: str, review_by: date, status: str) -> None:
     assert rules.status_of(stored, review_by, TODAY) == status
 
@@ -41,16 +44,36 @@ def test_a_cursor_round_trips_and_a_forged_one_is_refused() -> None:
 
 def test_filters_from_a_query_string_and_back() -> None:
     circle, domain = uuid.uuid4(), uuid.uuid4()
-    params = {"q": [" winter bread "], "circle_id": [str(circle)], "subcircles": ["on"], "domain_id": [str(domain)],
-              "status": ["due", "overdue", "due"], "review_after": ["2026-12-01"], "review_before": ["2027-01-31"],
-              "limit": ["5"], "unknown": ["ignored"]}
+    params = {
+        "q": [" winter bread "],
+        "circle_id": [str(circle)],
+        "subcircles": ["on"],
+        "domain_id": [str(domain)],
+        "status": ["due", "overdue", "due"],
+        "review_after": ["2026-12-01"],
+        "review_before": ["2027-01-31"],
+        "limit": ["5"],
+        "unknown": ["ignored"],
+    }
     filters = rules.parse_filters(params)
-    assert filters == rules.Filters(circle_id=circle, subcircles=True, domain_id=domain, statuses=("due", "overdue"),
-                                    review_after=date(2026, 12, 1), review_before=date(2027, 1, 31),
-                                    q="winter bread", limit=5)
-    again = rules.parse_filters({name: [value] if name != "status" else ["due", "overdue"]
-                                 for name, value in filters.params() if name != "status"}
-                                | {"status": ["due", "overdue"]})
+    assert filters == rules.Filters(
+        circle_id=circle,
+        subcircles=True,
+        domain_id=domain,
+        statuses=("due", "overdue"),
+        review_after=date(2026, 12, 1),
+        review_before=date(2027, 1, 31),
+        q="winter bread",
+        limit=5,
+    )
+    again = rules.parse_filters(
+        {
+            name: [value] if name != "status" else ["due", "overdue"]
+            for name, value in filters.params()
+            if name != "status"
+        }
+        | {"status": ["due", "overdue"]}
+    )
     assert again == filters
     assert filters.link("/decisions", "abc").endswith("&limit=5&cursor=abc")
     # an empty form field is no filter at all
@@ -58,22 +81,25 @@ def test_filters_from_a_query_string_and_back() -> None:
     assert rules.Filters().link("/decisions") == "/decisions"
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"status": ["due", "soon"]}, "status"),
-    ({"circle_id": ["not-an-id"]}, "circle_id"),
-    ({"domain_id": ["42"]}, "domain_id"),
-    ({"review_before": ["2027-13-01"]}, "review_before"),
-    ({"review_after": ["yesterday"]}, "review_after"),
-    ({"review_after": ["2027-02-01"], "review_before": ["2027-01-01"]}, "review_after"),
-    ({"limit": ["0"]}, "limit"),
-    ({"limit": ["101"]}, "limit"),
-    ({"limit": ["ten"]}, "limit"),
-    ({"q": ["x" * 201]}, "q"),
-    ({"q": ["a", "b"]}, "q"),
-    ({"subcircles": ["perhaps"], "circle_id": [str(uuid.uuid4())]}, "subcircles"),
-    ({"subcircles": ["1"]}, "subcircles"),
-    ({"cursor": ["garbage"]}, "cursor"),
-])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"status": ["due", "soon"]}, "status"),
+        ({"circle_id": ["not-an-id"]}, "circle_id"),
+        ({"domain_id": ["42"]}, "domain_id"),
+        ({"review_before": ["2027-13-01"]}, "review_before"),
+        ({"review_after": ["yesterday"]}, "review_after"),
+        ({"review_after": ["2027-02-01"], "review_before": ["2027-01-01"]}, "review_after"),
+        ({"limit": ["0"]}, "limit"),
+        ({"limit": ["101"]}, "limit"),
+        ({"limit": ["ten"]}, "limit"),
+        ({"q": ["x" * 201]}, "q"),
+        ({"q": ["a", "b"]}, "q"),
+        ({"subcircles": ["perhaps"], "circle_id": [str(uuid.uuid4())]}, "subcircles"),
+        ({"subcircles": ["1"]}, "subcircles"),
+        ({"cursor": ["garbage"]}, "cursor"),
+    ],
+)
 def test_bad_filters_are_refused_with_the_field_named(params: dict[str, list[str]], field: str) -> None:
     with pytest.raises(Refusal) as refused:
         rules.parse_filters(params)
@@ -90,25 +116,53 @@ def test_search_words_carry_no_query_syntax() -> None:
 
 def described(**changes: object) -> dict[str, object]:
     decision = {
-        "id": str(uuid.uuid4()), "url": "/decisions/x", "title": "Bread, on Sundays; =1+1", "driver": "Waste\nevery week",
-        "text": "We collect — with a café's help, \"quoted\", on Fridays. " * 4, "evaluation": "",
-        "circle": {"id": "c", "name": "Food Share"}, "domain": {"id": "d", "name": "Food"},
-        "decided_at": "2026-11-23T09:00:00+00:00", "review_by": "2027-05-23", "status": "active", "revision": 2,
-        "proposal_id": "p", "supersedes": None, "superseded_by": None,
-        "responses": [{"member": "m1", "name": "Ada", "response": "consent"},
-                      {"member": "m2", "name": "Bo", "response": "stand_aside"}],
+        "id": str(uuid.uuid4()),
+        "url": "/decisions/x",
+        "title": "Bread, on Sundays; =1+1",
+        "driver": "Waste\nevery week",
+        "text": 'We collect — with a café\'s help, "quoted", on Fridays. ' * 4,
+        "evaluation": "",
+        "circle": {"id": "c", "name": "Food Share"},
+        "domain": {"id": "d", "name": "Food"},
+        "decided_at": "2026-11-23T09:00:00+00:00",
+        "review_by": "2027-05-23",
+        "status": "active",
+        "revision": 2,
+        "proposal_id": "p",
+        "supersedes": None,
+        "superseded_by": None,
+        "responses": [
+            {"member": "m1", "name": "Ada", "response": "consent"},
+            {"member": "m2", "name": "Bo", "response": "stand_aside"},
+        ],
         "concerns": [{"member": "m3", "name": "Cy", "text": "The freezer is small"}],
-        "objections": [{"id": "o1", "member": "m2", "name": "Bo", "text": "Closed in winter", "revision": 1,
-                        "status": "integrated", "integrated_by": 2}],
-        "revisions": [{"number": 1, "text": "old"}, {"number": 2, "text": "new"}], "reviews": [],
+        "objections": [
+            {
+                "id": "o1",
+                "member": "m2",
+                "name": "Bo",
+                "text": "Closed in winter",
+                "revision": 1,
+                "status": "integrated",
+                "integrated_by": 2,
+            }
+        ],
+        "revisions": [{"number": 1, "text": "old"}, {"number": 2, "text": "new"}],
+        "reviews": [],
     }
     return decision | changes
 
 
 def test_the_calendar_has_one_event_per_review_date_of_a_decision_in_force() -> None:
-    decisions = [described(), described(review_by="2026-12-01", status="due"), described(status="retired"),
-                 described(status="superseded")]
-    ics = rules.render_ics(decisions, "https://consent.example", datetime(2026, 11, 23, 9, tzinfo=UTC), "consent.example")
+    decisions = [
+        described(),
+        described(review_by="2026-12-01", status="due"),
+        described(status="retired"),
+        described(status="superseded"),
+    ]
+    ics = rules.render_ics(
+        decisions, "https://consent.example", datetime(2026, 11, 23, 9, tzinfo=UTC), "consent.example"
+    )
     assert all(len(line.encode()) <= 75 for line in ics.split("\r\n"))
     events = icalendar.Calendar.from_ical(ics).walk("VEVENT")
     assert sorted(e.decoded("DTSTART") for e in events) == [date(2026, 12, 1), date(2027, 5, 23)]
@@ -119,7 +173,7 @@ def test_the_calendar_has_one_event_per_review_date_of_a_decision_in_force() -> 
 
 def test_csv_keeps_every_character_and_never_starts_a_formula() -> None:
     decision = described()
-    formula = described(title="=HYPERLINK(\"https://evil.example\")", driver="-2")
+    formula = described(title='=HYPERLINK("https://evil.example")', driver="-2")
     rows = list(csv.DictReader(io.StringIO("".join(rules.render_csv([decision, formula])))))
     assert rows[0]["title"] == decision["title"]  # "=1+1" inside a cell is only text
     assert (rows[1]["title"], rows[1]["driver"]) == ("'" + formula["title"], "'-2")  # a spreadsheet would run these
