@@ -12,10 +12,10 @@ MEMBERS = ("ada", "bo", "cy", "di")
 
 
 async def decide(
-    circle: Circle,
+    circle: Circle,  # noqa: F811  (the fixture's value, passed on)
     title: str = "Weekly food runs",
     *,
-    objection: str | None = None,  # noqa: F811
+    objection: str | None = None,
     concern: str | None = None,
     members: tuple[str, ...] = MEMBERS,
     circle_id: str | None = None,
