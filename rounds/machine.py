@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from consent.base.errors import Refusal
+from consent.base.text import MAX_TEXT, clean_text
 from rounds import actions, events
 from rounds.actions import Action
 from rounds.events import Event
@@ -50,7 +51,6 @@ PHASES_FOR: Mapping[str, frozenset[str]] = {
 }
 # Actions taken in turn during a live round; everything else may come at any time.
 TURN_ACTIONS = frozenset({"question", "reaction", "pass", "consent", "concern", "object", "stand_aside"})
-MAX_TEXT = 20_000
 
 
 @dataclass(frozen=True)
@@ -113,16 +113,13 @@ NEEDS_REASON = "An objection needs a reason: say what harm you see, or how it ke
 
 
 def _text(value: str, name: str, code: str = "invalid", required: bool = True) -> str:
-    value = value.strip()
-    if required and not value:
+    """What was said, by the one text rule; an objection without a reason is not yet one."""
+    text = clean_text(value, name, MAX_TEXT)
+    if required and not text:
         if code == "objection_needs_reason":
             raise Refusal(code, NEEDS_REASON, 409)
         raise Refusal(code, f"{name}: must not be empty", status=422)
-    if len(value) > MAX_TEXT:
-        raise Refusal("invalid", f"{name}: at most {MAX_TEXT} characters", status=422)
-    if "\x00" in value:  # PostgreSQL stores no NUL character, in text or JSON
-        raise Refusal("invalid", f"{name}: must not contain the NUL character", status=422)
-    return value
+    return text
 
 
 def _member(proposal: Proposal, value: str, name: str) -> uuid.UUID:

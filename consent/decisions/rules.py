@@ -24,6 +24,7 @@ import templates
 from consent.base.errors import Refusal
 from consent.base.forms import parse_date, parse_uuid
 from consent.base.labels import RESPONSE_WORDS
+from consent.base.text import clean_text
 
 DUE_DAYS = 30  # "due soon": the review date is within this many days
 Status = Literal["active", "due", "overdue", "retired", "superseded"]
@@ -147,9 +148,7 @@ def parse_filters(params: Mapping[str, Sequence[str]]) -> Filters:
     limit = _one(params, "limit") or str(DEFAULT_LIMIT)
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
         raise invalid(f"limit: a whole number from 1 to {MAX_LIMIT}")
-    q = _one(params, "q")
-    if len(q) > MAX_QUERY or "\x00" in q:
-        raise invalid(f"q: at most {MAX_QUERY} characters")
+    q = clean_text(_one(params, "q"), "q", MAX_QUERY)
     review_after = parse_date(_one(params, "review_after"), "review_after")
     review_before = parse_date(_one(params, "review_before"), "review_before")
     if review_after and review_before and review_after > review_before:

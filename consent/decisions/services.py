@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from circles import services as circles
 from circles.models import Circle, Domain
 from consent.base.errors import Refusal
+from consent.base.text import MAX_NOTE, clean_text
 from consent.base.tokens import hash_token
 from consent.decisions import rules
 from consent.decisions.models import CalendarFeed, Review
@@ -326,9 +327,7 @@ async def review(
         raise rules.invalid(f"outcome: one of {', '.join(rules.OUTCOMES)}")
     if decision.status != "active":
         raise Refusal("not_in_force", f"This decision is {decision.status}; only a decision in force is reviewed.", 409)
-    note = note.strip()
-    if len(note) > 2000 or "\x00" in note:
-        raise rules.invalid("note: at most 2000 characters")
+    note = clean_text(note, "note", MAX_NOTE)
     today = now.date()
     previous = decision.review_by
     proposal_id = None
