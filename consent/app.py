@@ -36,7 +36,7 @@ from consent.accounts.auth import (
     requires_account,
 )
 from consent.accounts.controllers import AccountApi, AccountPages
-from consent.base import db
+from consent.base import db, labels
 from consent.base.clock import Clock, system_clock
 from consent.base.errors import handle_exception
 from consent.base.settings import Settings
@@ -72,7 +72,11 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     )
     session_config = SessionConfig(secure=settings.secure_cookies, samesite="lax", renew_on_access=True)
     csrf_config = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax")
-    template_config = TemplateConfig(directory=TEMPLATE_DIR, engine=JinjaTemplateEngine)
+    template_config = TemplateConfig(
+        directory=TEMPLATE_DIR,
+        engine=JinjaTemplateEngine,
+        engine_callback=lambda jinja: jinja.engine.globals.update(labels=labels),
+    )
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.sign_in_attempts_per_minute), check_throttle_handler=is_sign_in_attempt
     )

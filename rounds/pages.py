@@ -52,7 +52,6 @@ async def open_proposals_section(db: AsyncSession, circle_id: uuid.UUID, viewer_
     return {
         "template": "rounds/circle_proposals.html",
         "proposals": await services.open_proposals(db, circle_id),
-        "phase_names": PHASE_NAMES,
     }
 
 

@@ -1,5 +1,6 @@
 """The words people read for the codes the domains store (phases, responses, events), kept in
-one place so that every page, export and message says the same thing."""
+one place so that every page, export and message says the same thing. Templates have them as
+`labels`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ PHASE_NAMES = {
     "decided": "Decided",
     "withdrawn": "Withdrawn",
     "not_adopted": "Not adopted",
+}
+
+# A decision's status in the log.
+STATUS_WORDS = {
+    "active": "in force",
+    "due": "review due soon",
+    "overdue": "review overdue",
+    "retired": "retired",
+    "superseded": "superseded",
 }
 
 # A participant's final response, said after the fact (a decision's record, its minutes, its timeline).
