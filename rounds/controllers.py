@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.params import Body, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.base.clock import Clock
 from consent.base.errors import error_responses
 from rounds import actions, services
-from rounds.schemas import ActedOut, EventsOut, NewProposal, ProposalOut
+from rounds.schemas import ACTION_SCHEMAS, ActedOut, EventsOut, NewProposal, ProposalOut
 from rounds.writer import ActionWriter
 
 
@@ -69,7 +69,7 @@ class ProposalApi(Controller):
         )
         return msgspec.convert(await services.describe(db_session, proposal), ProposalOut)
 
-    @get("/proposals/{proposal_id:uuid}", responses=error_responses(401, 404))
+    @get("/proposals/{proposal_id:uuid}", responses=error_responses(400, 401, 404))
     async def read(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID
     ) -> ProposalOut:
@@ -88,7 +88,10 @@ class ProposalApi(Controller):
         writer: ActionWriter,
         clock: Clock,
         proposal_id: uuid.UUID,
-        data: dict[str, Any],
+        data: Annotated[
+            dict[str, Any],
+            Body(title="Action", schema_extra={"one_of": ACTION_SCHEMAS}),
+        ],
     ) -> ActedOut:
         """Take one step of the consent process; retrying with the same client_id changes nothing."""
         # Decoded here, not by the framework: a malformed action gets the action's own refusal codes.

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import msgspec
 
 from consent.base.text import Text, Title
+from rounds.actions import AnyAction
 
 
 class NewProposal(msgspec.Struct, forbid_unknown_fields=True):
@@ -103,3 +104,9 @@ class ActedOut(msgspec.Struct):
 
 class EventsOut(msgspec.Struct):
     items: list[EventOut]
+
+
+# The actions as the API's documentation shows them, one schema each, told apart by `type`.
+# The API decodes an action itself (rounds.actions.decode), so that a malformed one is
+# answered with its own refusal code; these schemas are what it accepts.
+ACTION_SCHEMAS = list(msgspec.json.schema_components([AnyAction])[1].values())

@@ -7,25 +7,25 @@ msgspec would write UTC as `Z`, not `+00:00`."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import msgspec
 
 from consent.base.errors import msgspec_message
+from consent.base.text import Note, Text, Title
 from consent.decisions import rules
 from consent.decisions.services import Amendment
-
-Text = Annotated[str, msgspec.Meta(max_length=20_000)]
+from rounds.schemas import EventOut, RevisionOut
 
 
 class NewReview(msgspec.Struct, forbid_unknown_fields=True):
     outcome: rules.Outcome
     review_by: date | None = None  # reaffirm: the next review date
-    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    note: Note = ""
     # amend: the new proposal, which supersedes the decision once consented
     text: Text = ""
     driver: Text = ""
-    title: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    title: Title = ""
     mode: Literal["live", "async"] = "live"
     closes_at: datetime | None = None
 
@@ -97,13 +97,6 @@ class DecisionSummary(msgspec.Struct):
     objections: list[RecordedObjection]
 
 
-class RevisionOut(msgspec.Struct):
-    number: int
-    driver: str
-    text: str
-    at: str
-
-
 class ReviewOut(msgspec.Struct):
     id: str
     decision_id: str
@@ -114,16 +107,6 @@ class ReviewOut(msgspec.Struct):
     previous_review_by: str
     review_by: str | None  # reaffirm: the next review date
     proposal_id: str | None  # amend: the new proposal
-
-
-class EventOut(msgspec.Struct):
-    """One step of the consent process that led to the decision."""
-
-    seq: int
-    type: str
-    at: str
-    actor: Ref | None
-    data: dict[str, Any]
 
 
 class DecisionOut(DecisionSummary):

@@ -9,8 +9,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 from openapi_spec_validator import validate
 
-# The routes of this part of the API, by tag (the proposal routes declare theirs elsewhere).
-OURS = {"accounts", "circles", "decisions"}
+# Every part of the API, by tag.
+OURS = {"accounts", "circles", "proposals", "decisions"}
 ERROR_BODY = "#/components/schemas/ErrorBody"
 
 
@@ -55,7 +55,7 @@ def test_every_error_of_our_routes_is_declared_with_the_error_body(schema: dict[
         for method, op in item.items()
         if isinstance(op, dict) and OURS & set(op.get("tags", ()))
     ]
-    assert len(operations) >= 15
+    assert len(operations) >= 19
     for method, path, op in operations:
         errors = [status for status in op["responses"] if int(status) >= 400]
         assert errors, f"{method} {path} declares no error"
@@ -116,3 +116,26 @@ def test_the_decision_routes(schema: dict[str, Any]) -> None:
         component(schema, body_ref(review, "201"))["properties"]
     )
     assert body_ref(review, "422") == body_ref(review, "409") == body_ref(review, "400") == ERROR_BODY
+
+
+def test_the_proposal_routes(schema: dict[str, Any]) -> None:
+    read = schema["paths"]["/api/proposals/{proposal_id}"]["get"]
+    proposal = component(schema, body_ref(read, "200"))
+    assert {"id", "title", "state", "mode", "revision", "seq", "round", "participants", "objections"} <= set(
+        proposal["properties"]
+    )
+    assert body_ref(read, "404") == ERROR_BODY
+
+    act = schema["paths"]["/api/proposals/{proposal_id}/actions"]["post"]
+    accepted = act["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
+    types = {one["properties"]["type"]["enum"][0] for one in accepted}
+    assert {"start", "advance", "question", "consent", "concern", "object", "stand_aside", "amend", "present"} <= types
+    assert all("client_id" in one["required"] for one in accepted)
+    assert set(act["responses"]) == {"200", "400", "401", "403", "404", "409", "422"}
+    acted = component(schema, body_ref(act, "200"))
+    assert set(acted["properties"]) == {"seq", "event", "events"}
+    assert body_ref(act, "409") == body_ref(act, "422") == ERROR_BODY
+
+    events = component(schema, body_ref(schema["paths"]["/api/proposals/{proposal_id}/events"]["get"], "200"))
+    event = component(schema, events["properties"]["items"]["items"]["$ref"])
+    assert next(iter(event["properties"])) == "seq" and {"type", "at", "actor", "data"} <= set(event["properties"])
