@@ -27,6 +27,7 @@ from circles.schemas import (
     RoleOut,
 )
 from circles.services import CircleView
+from consent.base.clock import Clock, today
 from consent.base.errors import error_responses
 
 
@@ -105,13 +106,18 @@ class CircleApi(Controller):
         responses=error_responses(400, 401, 403, 404, 409, 422),
     )
     async def add_member(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID, data: NewMember
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        clock: Clock,
+        circle_id: uuid.UUID,
+        data: NewMember,
     ) -> MembershipOut:
         """Add a member with an account, or give a member roles; a leader or delegate joins the parent circle too."""
         await services.get_visible(db_session, circle_id, request.user.id)
         member = await services.member_by_email(db_session, data.email)
         membership = await services.add_member(
-            db_session, request.user.id, circle_id, member.id, data.roles, data.term_ends_on
+            db_session, request.user.id, circle_id, member.id, data.roles, data.term_ends_on, today(clock)
         )
         return MembershipOut(circle_id=str(circle_id), member=member_out(membership, member.name, member.email))
 

@@ -343,9 +343,11 @@ class InvitationPages(Controller):
         )
 
     @post("/invitations/{token:str}")
-    async def accept(self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str) -> Redirect:
+    async def accept(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, token: str
+    ) -> Redirect:
         if request.user is None:
             raise NotAuthorizedException("Sign in or sign up first, then follow the link again.")
-        circle = await services.accept_invitation(db_session, token, request.user.id)
+        circle = await services.accept_invitation(db_session, token, request.user.id, clock())
         flash(request, f"You joined {circle.name}.", category="success")
         return Redirect(f"/circles/{circle.id}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -213,13 +213,13 @@ async def add_member(
     circle_id: uuid.UUID,
     member_id: uuid.UUID,
     roles: list[str],
-    term_ends_on: date | None = None,
-    today: date | None = None,
+    term_ends_on: date | None,
+    today: date,
 ) -> Membership:
     """Adds a member (or gives an existing member more roles); double-links leaders and delegates."""
     circle = await get_visible(db, circle_id, account_id)
     roles = [rules.clean_role(role) for role in roles]
-    rules.check_term_end(term_ends_on, today or datetime.now(UTC).date())
+    rules.check_term_end(term_ends_on, today)
     actor_roles = await roles_in(db, circle.id, account_id) or set()
     parent_roles = (await roles_in(db, circle.parent_id, account_id) or set()) if circle.parent_id else set()
     for role in roles:
@@ -301,9 +301,9 @@ async def open_invitation(db: AsyncSession, token: str) -> tuple[Invitation, Cir
     return invitation, await db.get_one(Circle, invitation.circle_id)
 
 
-async def accept_invitation(db: AsyncSession, token: str, account_id: uuid.UUID) -> Circle:
+async def accept_invitation(db: AsyncSession, token: str, account_id: uuid.UUID, now: datetime) -> Circle:
     invitation, circle = await open_invitation(db, token)
-    invitation.accepted_at = datetime.now(UTC)
+    invitation.accepted_at = now
     try:
         await _membership(db, circle.id, account_id)
     except IntegrityError:  # already a member: the invitation is simply used up

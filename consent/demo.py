@@ -75,14 +75,15 @@ async def _seed(session: AsyncSession) -> dict[str, str]:
         session, ada, housing.id, "Housing help", "Tenant support, repairs and eviction defence.", activities.id
     )
 
-    term_end = date.today() + timedelta(days=20)  # so the "terms ending soon" list has something in it
-    await circles.add_member(session, ada, general.id, people["bo"].id, ["secretary"], term_end)
+    today = date.today()  # the demo is seeded on the day it is first started
+    term_end = today + timedelta(days=20)  # so the "terms ending soon" list has something in it
+    await circles.add_member(session, ada, general.id, people["bo"].id, ["secretary"], term_end, today)
     # The parent circle chooses each sub-circle's leader; the leader then sets the sub-circle up.
-    await circles.add_member(session, ada, food.id, chidi, ["leader"])
-    await circles.add_member(session, chidi, food.id, people["dana"].id, ["delegate", "facilitator"])
-    await circles.add_member(session, ada, housing.id, eli, ["leader"])
-    await circles.add_member(session, eli, housing.id, people["fatima"].id, ["delegate", "facilitator"])
-    await circles.add_member(session, eli, housing.id, people["bo"].id, [])
+    await circles.add_member(session, ada, food.id, chidi, ["leader"], None, today)
+    await circles.add_member(session, chidi, food.id, people["dana"].id, ["delegate", "facilitator"], None, today)
+    await circles.add_member(session, ada, housing.id, eli, ["leader"], None, today)
+    await circles.add_member(session, eli, housing.id, people["fatima"].id, ["delegate", "facilitator"], None, today)
+    await circles.add_member(session, eli, housing.id, people["bo"].id, [], None, today)
     await _seed_proposals(session, people, general, food, activities.id, finances.id)
     return passwords
 
