@@ -27,6 +27,9 @@ OPEN_PHASES = frozenset({DRAFT, CLARIFYING, REACTING, CONSENTING, INTEGRATING})
 NEXT_PHASE = {CLARIFYING: REACTING, REACTING: CONSENTING}
 CONSENT_KINDS = frozenset({"consent", "concern", "object", "stand_aside"})
 AGREEING = frozenset({"consent", "concern"})  # a stand-aside is not consent
+# Only an objection blocks: standing aside does not, nor, where the circle counts it so at a
+# deadline, silence. Each is recorded as what it was.
+NOT_BLOCKING = AGREEING | {"stand_aside", "silent"}
 
 # Which phases accept which action. Everything else is `wrong_phase`.
 PHASES_FOR: Mapping[str, frozenset[str]] = {
@@ -101,12 +104,10 @@ class Proposal:
         return self.present[self.turn % len(self.present)]
 
     def consented(self) -> bool:
-        """Everyone taking part consented (or consented with a concern), no objection open."""
-        return (
-            bool(self.participants)
-            and not self.open_objections
-            and all(self.responses.get(p) in AGREEING for p in self.participants)
-        )
+        """No objection is open and everyone taking part gave a response that does not block,
+        at least one of them consent: a round where all stand aside decides nothing."""
+        given = [self.responses.get(p) for p in self.participants]
+        return not self.open_objections and all(r in NOT_BLOCKING for r in given) and any(r in AGREEING for r in given)
 
 
 NEEDS_REASON = "An objection needs a reason: say what harm you see, or how it keeps the circle from its aim."
@@ -144,6 +145,14 @@ def apply(proposal: Proposal, actor: uuid.UUID, action: Action) -> tuple[Proposa
         if actor not in proposal.movers:
             raise Refusal("not_facilitator", "Only the facilitator records responses for someone else.", status=403)
         speaker = _member(proposal, action.on_behalf_of, "on_behalf_of")
+        if proposal.mode != "live" or speaker not in proposal.present:
+            # Only for someone in the room without a device: the record must not show a
+            # response from someone who was not there to give it.
+            raise Refusal(
+                "not_present",
+                "A response is recorded for someone else only in a live meeting, for a member marked present.",
+                409,
+            )
 
     new, produced = _HANDLERS[action.type](proposal, actor, action, speaker)
     if speaker != actor:  # recorded by the facilitator for someone without a device
@@ -194,22 +203,25 @@ def _advance(p: Proposal, actor: uuid.UUID, _a: actions.Advance, _s: uuid.UUID) 
 def close_consent_round(p: Proposal, silence_is_consent: bool = False) -> tuple[Proposal, list[Event]]:
     """Ends a consent round: decided when everyone agreed and nothing is open; integration
     when an objection is open; otherwise the round is not complete. `silence_is_consent`
-    is the circle's async policy, applied at the deadline."""
-    responses = dict(p.responses)
-    if silence_is_consent:
-        for member in p.participants - responses.keys():
-            responses[member] = "consent"
-    p = replace(p, responses=responses)
+    is the circle's async policy, applied at the deadline: each silent member is recorded as
+    silent, never as consenting."""
     if p.open_objections:
         return replace(p, phase=INTEGRATING, turn=0), [
             events.PhaseChanged(
                 from_=CONSENTING, to=INTEGRATING, round=p.round, open_objections=[o.id for o in p.open_objections]
             )
         ]
+    silent = sorted(p.participants - p.responses.keys()) if silence_is_consent else []
+    p = replace(p, responses={**p.responses, **dict.fromkeys(silent, "silent")})
     if not p.consented():
-        missing = sorted(str(m) for m in p.participants if p.responses.get(m) not in AGREEING)
-        raise Refusal("round_incomplete", f"{len(missing)} participant(s) have not consented yet.", 409)
-    return replace(p, phase=DECIDED), [events.Decided(revision=p.revision, round=p.round)]
+        missing = [m for m in p.participants if m not in p.responses]
+        if not missing:
+            raise Refusal("round_incomplete", "Everyone stood aside: a decision needs at least one consent.", 409)
+        raise Refusal("round_incomplete", f"{len(missing)} participant(s) have not responded yet.", 409)
+    recorded: list[Event] = [
+        events.Responded(member=str(m), kind="silent", revision=p.revision, round=p.round) for m in silent
+    ]
+    return replace(p, phase=DECIDED), [*recorded, events.Decided(revision=p.revision, round=p.round)]
 
 
 def _move_turn(

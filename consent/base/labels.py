@@ -30,6 +30,16 @@ RESPONSE_WORDS = {
     "concern": "consented with a concern",
     "stand_aside": "stood aside",
     "object": "objected",
+    "silent": "was silent until the deadline (the circle lets silence pass)",
+}
+
+# A response as the proposal page tells it while the process runs.
+RESPONSE_NOW = {
+    "consent": "consents",
+    "concern": "consents with a concern",
+    "object": "objects",
+    "stand_aside": "stands aside",
+    "silent": "silent until the deadline",
 }
 
 # What an event of the consent process did, said after the fact; the other events are worded

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import event
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from consent.base.errors import Refusal
 from rounds import events as ev
@@ -23,6 +23,7 @@ from rounds.machine import (
     DRAFT,
     INTEGRATING,
     NOT_ADOPTED,
+    NOT_BLOCKING,
     OPEN_PHASES,
     PHASES_FOR,
     REACTING,
@@ -246,7 +247,9 @@ def test_an_early_objection_is_not_taken_in_async_mode() -> None:
         ({AUTHOR: "consent", FACILITATOR: "consent"}, True, "decided", DECIDED, "async"),
         ({AUTHOR: "consent", FACILITATOR: "consent"}, False, "next_meeting", CONSENTING, "live"),
         ({AUTHOR: "consent", BO: "object"}, True, "integrating", INTEGRATING, "async"),
-        ({AUTHOR: "stand_aside", FACILITATOR: "consent"}, True, "next_meeting", CONSENTING, "live"),
+        # standing aside does not block; silence, where the circle lets it pass, does not either
+        ({AUTHOR: "stand_aside", FACILITATOR: "consent"}, True, "decided", DECIDED, "async"),
+        ({AUTHOR: "stand_aside", FACILITATOR: "stand_aside"}, True, "next_meeting", CONSENTING, "live"),
     ],
 )
 def test_the_deadline_applies_the_circles_rule(
@@ -259,6 +262,46 @@ def test_the_deadline_applies_the_circles_rule(
     assert events[0] == ev.DeadlinePassed(outcome=outcome)
     assert (closed.phase, closed.mode) == (phase, mode)
     assert closed.seq == p.seq + len(events)
+    if phase == DECIDED:
+        # Each silent member is recorded as silent, never as consenting.
+        silent = sorted(MEMBERS - responses.keys())
+        assert [e for e in events if isinstance(e, ev.Responded)] == [
+            ev.Responded(member=str(m), kind="silent", revision=1, round=p.round) for m in silent
+        ]
+        assert dict(closed.responses) == {**responses, **dict.fromkeys(silent, "silent")}
+
+
+def test_standing_aside_does_not_block_a_live_round_and_is_recorded_as_such() -> None:
+    p = proposal("live")
+    for member in (FACILITATOR, BO, CY):
+        p = act(p, member, "present")
+    p = act(act(act(p, FACILITATOR, "start"), FACILITATOR, "advance"), FACILITATOR, "advance")
+    for member, kind in ((FACILITATOR, "consent"), (BO, "stand_aside"), (CY, "consent")):
+        p = act(p, member, kind)
+    decided = act(p, FACILITATOR, "advance")
+    assert decided.phase == DECIDED and decided.responses[BO] == "stand_aside"
+
+
+def test_a_round_where_everyone_stands_aside_decides_nothing() -> None:
+    p = to_consenting(proposal())
+    for member in sorted(MEMBERS)[:-1]:
+        p = act(p, member, "stand_aside")
+    last = sorted(MEMBERS)[-1]
+    after, events = apply(p, last, action("stand_aside"))
+    assert after.phase == CONSENTING and [e.type for e in events] == ["responded"]
+    refused(after, FACILITATOR, "advance", "round_incomplete")
+
+
+def test_a_response_is_recorded_for_someone_else_only_when_they_are_present_in_a_live_meeting() -> None:
+    refused(to_consenting(proposal()), FACILITATOR, "consent", "not_present", on_behalf_of=str(BO))  # async
+    p = proposal("live")
+    for member in (FACILITATOR, BO):
+        p = act(p, member, "present")
+    p = act(act(act(p, FACILITATOR, "start"), FACILITATOR, "advance"), FACILITATOR, "advance")
+    p = act(p, FACILITATOR, "consent")
+    refused(p, FACILITATOR, "consent", "not_present", on_behalf_of=str(CY))  # not in the room
+    recorded, events = apply(p, FACILITATOR, action("consent", on_behalf_of=str(BO)))
+    assert events[0].recorded_by == str(FACILITATOR) and recorded.responses[BO] == "consent"
 
 
 def test_the_deadline_takes_an_unfinished_process_to_the_next_meeting_and_ignores_live_ones() -> None:
@@ -281,11 +324,17 @@ class ConsentProcess(RuleBasedStateMachine):
         self.proposal = proposal("live")
         self.revisions = [1]
         self.event_count = 0
+        self.said: dict[tuple[int, str], str] = {}  # (round, member) -> the response they gave
 
-    @rule(mode=st.sampled_from(["live", "async"]))
-    def restart_in_mode(self, mode: str) -> None:
-        if self.proposal.seq == 0:
-            self.proposal = proposal(mode)
+    def record(self, produced: list[ev.Event]) -> None:
+        self.event_count += len(produced)
+        for e in produced:
+            if isinstance(e, ev.Responded) and not e.early:
+                self.said[(e.round, e.member)] = e.kind
+
+    @initialize(mode=st.sampled_from(["live", "async"]))
+    def in_mode(self, mode: str) -> None:
+        self.proposal = proposal(mode)
 
     @rule(
         actor=st.sampled_from(PEOPLE),
@@ -307,7 +356,7 @@ class ConsentProcess(RuleBasedStateMachine):
             return
         assert actor in MEMBERS, "a non-member changed something"
         assert after.seq == before.seq + len(events)
-        self.event_count += len(events)
+        self.record(events)
         self.proposal = after
         self.revisions.append(after.revision)
 
@@ -318,23 +367,33 @@ class ConsentProcess(RuleBasedStateMachine):
                 p, events = apply(self.proposal, FACILITATOR, action(type_))
             except Refusal:
                 continue
-            self.proposal, self.event_count = p, self.event_count + len(events)
+            self.proposal = p
+            self.record(events)
             return
 
-    @rule()
-    def everyone_consents(self) -> None:
-        """Random actions rarely finish a round; this drives a consent round to its end so
-        that the invariants about decisions are exercised too."""
+    @rule(silence=st.booleans())
+    def the_deadline_passes(self, silence: bool) -> None:
+        p, events = deadline(self.proposal, silence_is_consent=silence)
+        assert p.seq == self.proposal.seq + len(events)
+        self.proposal = p
+        self.record(events)
+
+    @rule(kinds=st.lists(st.sampled_from(["consent", "consent", "concern", "stand_aside"]), min_size=4, max_size=4))
+    def everyone_responds(self, kinds: list[str]) -> None:
+        """Random actions rarely finish a round; this drives a consent round to its end, with
+        some standing aside, so that the invariants about decisions are exercised too."""
         p = self.proposal
-        while p.phase == CONSENTING:
+        for kind in kinds:
+            if p.phase != CONSENTING:
+                break
             speaker = p.whose_turn or next((m for m in sorted(p.participants) if m not in p.responses), None)
             if speaker is None:
                 break
             try:
-                p, events = apply(p, speaker, action("consent"))
+                p, events = apply(p, speaker, action(kind, text="a concern"))
             except Refusal:
                 break
-            self.event_count += len(events)
+            self.record(events)
         self.proposal = p
 
     @invariant()
@@ -343,7 +402,16 @@ class ConsentProcess(RuleBasedStateMachine):
         event(f"reached {p.phase}")  # --hypothesis-show-statistics tells how often each phase is reached
         if p.phase == DECIDED:
             assert not p.open_objections
-            assert p.participants and all(p.responses.get(m) in AGREEING for m in p.participants)
+            given = [p.responses.get(m) for m in p.participants]
+            assert all(r in NOT_BLOCKING for r in given) and any(r in AGREEING for r in given)
+
+    @invariant()
+    def every_members_entry_is_what_they_did(self) -> None:
+        """The state's responses, which a decision's record is made of, say exactly what each
+        member gave in this round: nothing more, silence only as silence."""
+        p = self.proposal
+        for member, kind in p.responses.items():
+            assert self.said[(p.round, str(member))] == kind
 
     @invariant()
     def the_stored_snapshot_restores_the_same_state(self) -> None:

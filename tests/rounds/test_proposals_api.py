@@ -288,7 +288,19 @@ async def test_silence_counts_as_consent_where_the_circle_says_so(
         await engine.dispose()
     state = await circle.get(proposal_id)
     assert state["state"] == "decided"
-    assert [e["type"] for e in await events(circle, proposal_id)][-2:] == ["deadline_passed", "decided"]
+    closing = (await events(circle, proposal_id))[-5:]
+    assert [e["type"] for e in closing] == ["deadline_passed", "responded", "responded", "responded", "decided"]
+    # the silent are recorded as silent, never as consenting, in the log and in the decision
+    silent = {circle.ids[name] for name in ("ada", "cy", "di")}
+    assert {e["data"]["member"] for e in closing[1:4]} == silent
+    assert {e["data"]["kind"] for e in closing[1:4]} == {"silent"}
+    decision = await circle.client.get(f"/api/decisions/{state['decision_id']}", headers=circle.people["ada"])
+    kinds = {r["member"]: r["response"] for r in decision.json()["responses"]}
+    assert kinds == {**dict.fromkeys(silent, "silent"), circle.ids["bo"]: "concern"}
+    page = await circle.client.get(f"/decisions/{state['decision_id']}", headers=circle.people["ada"])
+    assert page.status_code == 200
+    for name in ("Ada", "Cy", "Di"):  # the record, and the history, say so
+        assert f"{name}: was silent until the deadline" in page.text
 
 
 async def test_a_live_meeting_driven_by_api_calls_reaches_a_decision(circle: Circle) -> None:
