@@ -73,6 +73,17 @@ async def create_proposal(
         superseded = await db.get(Decision, supersedes)
         if superseded is None or superseded.circle_id != circle.id:
             raise Refusal("invalid", "supersedes: no such decision of this circle")
+        if superseded.status != "active":
+            raise Refusal(
+                "not_in_force", f"supersedes: the decision is {superseded.status}; only one in force is amended.", 409
+            )
+        amending = await db.scalar(
+            select(Proposal.id).where(Proposal.supersedes_id == supersedes, Proposal.state.in_(machine.OPEN_PHASES))
+        )
+        if amending is not None:
+            raise Refusal(
+                "amendment_open", "supersedes: an amendment of this decision is open already; take part in it.", 409
+            )
     proposal_id = uuid.uuid4()
     state = machine.Proposal(mode=mode, author=account_id, members=frozenset())
     proposal = Proposal(
@@ -372,8 +383,12 @@ async def _decide(db: AsyncSession, proposal: Proposal, state: machine.Proposal,
         record=record,
     )
     db.add(decision)
-    if proposal.supersedes_id is not None:
-        await db.execute(update(Decision).where(Decision.id == proposal.supersedes_id).values(status="superseded"))
+    if proposal.supersedes_id is not None:  # a decision retired meanwhile stays retired
+        await db.execute(
+            update(Decision)
+            .where(Decision.id == proposal.supersedes_id, Decision.status == "active")
+            .values(status="superseded")
+        )
     return decision
 
 

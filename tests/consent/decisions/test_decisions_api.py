@@ -421,3 +421,37 @@ async def test_the_search_index_changes_with_the_decision_in_the_same_transactio
     assert await world.titles(q="winter") == set()
     assert await world.titles(q="summer rye") == {"Bread on Sundays"}
     assert await world.titles(q="freezer") == {"Bread on Sundays"}  # the concern is still on record
+
+
+async def test_one_amendment_at_a_time_and_a_retired_decision_stays_retired(circle: Circle) -> None:
+    ada = circle.people["ada"]
+    decision = await decide(circle, "Compost bins")
+    reviews = f"/api/decisions/{decision['id']}/reviews"
+    amendment = {"outcome": "amend", "text": "Two compost bins.", "mode": "async", "closes_at": "2026-11-30T09:00:00Z"}
+    first = await circle.client.post(reviews, json=amendment, headers=ada)
+    assert first.status_code == 201, first.text
+    # a second amendment while the first is open: refused, nothing made
+    assert_refused(
+        await circle.client.post(reviews, json=amendment, headers=circle.people["bo"]), 409, "amendment_open"
+    )
+    proposal = {"title": "Three bins", "driver": "D", "text": "Three bins.", "domain_id": circle.domain_id}
+    made = await circle.client.post(
+        f"/api/circles/{circle.id}/proposals",
+        json={**proposal, "mode": "live", "supersedes": decision["id"]},
+        headers=ada,
+    )
+    assert_refused(made, 409, "amendment_open")
+    # the circle retires the decision while the amendment is open; consenting to it later
+    # decides the amendment but does not bring the retired decision back as "superseded"
+    retired = await circle.client.post(reviews, json={"outcome": "retire"}, headers=ada)
+    assert retired.status_code == 201, retired.text
+    proposal_id = first.json()["proposal_id"]
+    for step in ("start", "advance", "advance"):
+        await circle.ok(proposal_id, "ada", step)
+    for name in ("ada", "bo", "cy", "di"):
+        await circle.ok(proposal_id, name, "consent")
+    assert (await circle.get(proposal_id))["state"] == "decided"
+    old = (await circle.client.get(f"/api/decisions/{decision['id']}", headers=ada)).json()
+    assert old["status"] == "retired"
+    # and a retired decision is amended no more
+    assert_refused(await circle.client.post(reviews, json=amendment, headers=ada), 409, "not_in_force")
