@@ -28,7 +28,9 @@ class NewProposal(msgspec.Struct, forbid_unknown_fields=True):
 # services.event_json build, typed, so that /schema/openapi.json documents them.
 
 
-class PersonOut(msgspec.Struct):
+class Ref(msgspec.Struct):
+    """A person, a circle or a domain: its id and name."""
+
     id: str
     name: str
 
@@ -37,7 +39,7 @@ class EventOut(msgspec.Struct):
     seq: int  # first: rounds.live reads it from the bytes
     type: str
     at: str
-    actor: PersonOut | None  # none for the server's own events (deadlines)
+    actor: Ref | None  # none for the server's own events (deadlines)
     data: dict[str, Any]
 
 
@@ -51,7 +53,7 @@ class RevisionOut(msgspec.Struct):
 class RoundOut(msgspec.Struct):
     number: int
     phase: str
-    turn: PersonOut | None  # in a live round: whose turn it is
+    turn: Ref | None  # in a live round: whose turn it is
     responded: list[str]
 
 
@@ -64,7 +66,7 @@ class ParticipantOut(msgspec.Struct):
 
 class ObjectionOut(msgspec.Struct):
     id: str
-    member: PersonOut
+    member: Ref
     text: str
     revision: int
     status: str
@@ -75,7 +77,7 @@ class ProposalOut(msgspec.Struct):
     id: str
     circle_id: str
     domain_id: str
-    author: PersonOut
+    author: Ref
     title: str
     driver: str
     text: str

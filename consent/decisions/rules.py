@@ -25,6 +25,7 @@ from consent.base.errors import Refusal
 from consent.base.forms import parse_date, parse_uuid
 from consent.base.labels import RESPONSE_WORDS
 from consent.base.text import clean_text
+from rounds.machine import AGREEING
 
 DUE_DAYS = 30  # "due soon": the review date is within this many days
 Status = Literal["active", "due", "overdue", "retired", "superseded"]
@@ -195,7 +196,7 @@ CSV_FIELDS = (
 
 def consented(decision: Mapping[str, Any]) -> list[str]:
     """The names of those whose final response was consent (with or without a concern)."""
-    return [r["name"] for r in decision["responses"] if r["response"] in ("consent", "concern")]
+    return [r["name"] for r in decision["responses"] if r["response"] in AGREEING]
 
 
 def integration(objection: Mapping[str, Any]) -> str:

@@ -15,7 +15,7 @@ from consent.base.errors import msgspec_message
 from consent.base.text import Note, Text, Title
 from consent.decisions import rules
 from consent.decisions.services import Amendment
-from rounds.schemas import EventOut, RevisionOut
+from rounds.schemas import EventOut, Ref, RevisionOut
 
 
 class NewReview(msgspec.Struct, forbid_unknown_fields=True):
@@ -41,13 +41,6 @@ def parse_review(body: Any) -> NewReview:
         return msgspec.convert(body, NewReview)
     except msgspec.ValidationError as exc:
         raise rules.invalid(msgspec_message(exc)) from exc
-
-
-class Ref(msgspec.Struct):
-    """A circle, a domain or a person: its id and name."""
-
-    id: str
-    name: str
 
 
 class RecordedResponse(msgspec.Struct):
