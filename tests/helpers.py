@@ -27,6 +27,20 @@ def account_body(name: str, email: str | None = None, password: str = PASSWORD) 
     return {"name": name.title(), "email": email or email_of(name), "password": password}
 
 
+def proposal_body(domain_id: str, deadline: str, **fields: Any) -> dict[str, Any]:
+    """A proposal about weekly food runs, async until `deadline`; `fields` change any part
+    (`closes_at` too)."""
+    return {
+        "title": "Weekly food runs",
+        "driver": "Food goes to waste on Fridays.",
+        "text": "We collect on Fridays and share on Saturdays.",
+        "domain_id": domain_id,
+        "mode": "async",
+        "closes_at": deadline,
+        **fields,
+    }
+
+
 def bearer(token: str) -> Headers:
     return {"Authorization": f"Bearer {token}"}
 

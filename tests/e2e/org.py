@@ -12,7 +12,7 @@ import httpx
 
 from consent.base.settings import Settings
 from tests.conftest import Server, start_server
-from tests.helpers import Headers, riverside, signed_in
+from tests.helpers import Headers, proposal_body, riverside, signed_in
 
 
 class Servers:
@@ -47,15 +47,7 @@ class Org:
         return await self.http.request(method, self.url + path, headers=headers, **kwargs)
 
     async def propose(self, **fields: Any) -> dict[str, Any]:
-        body = {
-            "title": "Weekly food runs",
-            "driver": "Food goes to waste on Fridays.",
-            "text": "We collect on Fridays and share on Saturdays.",
-            "domain_id": self.domain_id,
-            "mode": "async",
-            "closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
-            **fields,
-        }
+        body = proposal_body(self.domain_id, (datetime.now(UTC) + timedelta(days=3)).isoformat(), **fields)
         response = await self.request("POST", f"/api/circles/{self.circle_id}/proposals", "ada", json=body)
         assert response.status_code == 201, response.text
         return response.json()

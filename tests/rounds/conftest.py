@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from consent.app import create_app
 from consent.base.settings import Settings
-from tests.helpers import Headers, riverside, signed_in
+from tests.helpers import Headers, proposal_body, riverside, signed_in
 
 
 class MovableClock:
@@ -36,15 +36,7 @@ class Circle:
     ids: dict[str, str] = field(default_factory=dict)  # name -> account id
 
     async def propose(self, who: str = "ada", **fields: Any) -> dict[str, Any]:
-        body = {
-            "title": "Weekly food runs",
-            "driver": "Food goes to waste on Fridays.",
-            "text": "We collect on Fridays and share on Saturdays.",
-            "domain_id": self.domain_id,
-            "mode": "async",
-            "closes_at": "2026-11-30T09:00:00Z",
-            **fields,
-        }
+        body = proposal_body(self.domain_id, "2026-11-30T09:00:00Z", **fields)
         response = await self.client.post(f"/api/circles/{self.id}/proposals", json=body, headers=self.people[who])
         assert response.status_code == 201, response.text
         return response.json()
