@@ -101,7 +101,13 @@ async def test_the_objection_test_is_on_the_record(circle: Circle) -> None:
     await to_consenting(circle, proposal_id)
     await circle.ok(proposal_id, "bo", "object", text="I would rather we met on Mondays")
     assert_refused(await circle.act(proposal_id, "cy", "test_objection", objection_id="o1"), 403, "not_facilitator")
+    asked = await circle.client.get(f"/proposals/{proposal_id}", headers=circle.people["ada"])
+    assert "Ask Bo to test the objection" in asked.text
     await circle.ok(proposal_id, "ada", "test_objection", objection_id="o1")
+    for name, shown in (("bo", True), ("cy", False)):  # only the objector is offered the answers
+        page = await circle.client.get(f"/proposals/{proposal_id}", headers=circle.people[name])
+        assert ("It is an objection: keep it" in page.text and "Make it a concern" in page.text) is shown
+        assert "being tested against the aim and domain" in page.text
     assert_refused(
         await circle.act(proposal_id, "ada", "objection_to_concern", objection_id="o1"), 403, "not_objection_author"
     )
@@ -153,3 +159,24 @@ async def test_the_facilitator_takes_a_proposal_into_a_meeting_and_back_and_the_
     page = await circle.client.get(f"/proposals/{proposal_id}", headers=circle.people["bo"])
     assert "taken into a live meeting: We meet on Thursday" in page.text
     assert "taken to asynchronous participation, with a deadline: Di cannot come" in page.text
+
+
+async def test_the_pages_form_takes_a_proposal_to_async_with_a_deadline_read_as_utc(circle: Circle) -> None:
+    proposal_id = (await circle.propose(mode="live", closes_at=None))["id"]
+    await circle.ok(proposal_id, "ada", "start")
+    form = {"type": "change_mode", "client_id": "page-mode", "mode": "async", "reason": "Cy is away"}
+    # a datetime-local field sends no seconds, and is read as UTC
+    sent = await circle.client.post(
+        f"/proposals/{proposal_id}/actions",
+        data={**form, "closes_at": "2026-12-01T18:30"},
+        headers=circle.people["ada"],
+    )
+    assert sent.status_code == 200 and "Cy is away" in sent.text  # redirected to the proposal page
+    assert (await circle.get(proposal_id))["closes_at"] == "2026-12-01T18:30:00+00:00"
+    bad = await circle.client.post(
+        f"/proposals/{proposal_id}/actions",
+        data={**form, "client_id": "page-bad", "mode": "live", "closes_at": "next week"},
+        headers=circle.people["ada"],
+    )
+    assert bad.status_code == 422 and "closes_at: a date and time" in bad.text
+    assert (await circle.get(proposal_id))["mode"] == "async"  # nothing changed
