@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -552,15 +551,12 @@ _HANDLERS: Mapping[str, Callable[[Proposal, uuid.UUID, Any, uuid.UUID], tuple[Pr
     "objection_to_concern": _answer_test,
     "change_mode": _change_mode,
 }
-# One of each action, with words where it needs them, to find what the rules allow.
+# One of each action, with words and a deadline where it needs them (an amendment in async
+# integration, a change to async), to find what the rules allow.
+_SAMPLE = {"client_id": "available", "text": "-", "reason": "-", "closes_at": "2000-01-01T00:00:00+00:00"}
 _SAMPLES = tuple(
-    actions.decode({"type": action_type, "client_id": "available", "text": "-", "reason": "-"})
-    for action_type in PHASES_FOR
-    if action_type != "change_mode"
-) + tuple(
-    actions.ChangeMode(client_id="available", mode=mode, closes_at=datetime(2000, 1, 1, tzinfo=UTC))
-    for mode in ("live", "async")
-)
+    actions.decode({"type": action_type, **_SAMPLE}) for action_type in PHASES_FOR if action_type != "change_mode"
+) + tuple(actions.decode({"type": "change_mode", "mode": mode, **_SAMPLE}) for mode in ("live", "async"))
 
 
 def available(p: Proposal, actor: uuid.UUID) -> frozenset[str]:

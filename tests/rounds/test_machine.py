@@ -30,6 +30,7 @@ from rounds.machine import (
     WITHDRAWN,
     Proposal,
     apply,
+    available,
     deadline,
     restore,
     snapshot,
@@ -117,6 +118,18 @@ def test_objection_needs_a_reason_and_is_integrated_by_amendment() -> None:
     for member in sorted(MEMBERS):
         p = act(p, member, "consent")
     assert p.phase == DECIDED
+
+
+@pytest.mark.parametrize("mode", ["async", "live"])
+def test_the_author_is_offered_the_amendment_during_integration(mode: str) -> None:
+    """The pages offer what `available` finds: an async amendment is possible (the server gives
+    it a deadline), so the author must be offered it."""
+    p = to_consenting(proposal(mode, present=tuple(sorted(MEMBERS)) if mode == "live" else ()))
+    for member in sorted(MEMBERS):  # in a live round, the order they are present in
+        p = act(p, member, "object", text="unsafe") if member == BO else act(p, member, "consent")
+    p = act(p, FACILITATOR, "advance")
+    assert p.phase == INTEGRATING
+    assert "amend" in available(p, AUTHOR) and "amend" not in available(p, BO)
 
 
 def test_objection_is_withdrawn_only_by_its_author() -> None:
