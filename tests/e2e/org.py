@@ -46,9 +46,9 @@ class Org:
         headers = {**(self.people[who] if who else {}), **(headers or {})}
         return await self.http.request(method, self.url + path, headers=headers, **kwargs)
 
-    async def propose(self, **fields: Any) -> dict[str, Any]:
+    async def propose(self, who: str = "ada", **fields: Any) -> dict[str, Any]:
         body = proposal_body(self.domain_id, (datetime.now(UTC) + timedelta(days=3)).isoformat(), **fields)
-        response = await self.request("POST", f"/api/circles/{self.circle_id}/proposals", "ada", json=body)
+        response = await self.request("POST", f"/api/circles/{self.circle_id}/proposals", who, json=body)
         assert response.status_code == 201, response.text
         return response.json()
 

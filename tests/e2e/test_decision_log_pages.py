@@ -47,7 +47,16 @@ def test_a_member_finds_a_decision_subscribes_and_reaffirms_it(page: Page, setti
         expect(page).to_have_url(DECISION_URL)
         permalink = page.url
 
-        objections = section(page, "Who consented").locator("ul.objections")
+        # The record names each member of Food Share with what they did in the round that decided.
+        record = section(page, "Each member in the round that decided")
+        expect(record.locator("ul").first.locator("li")).to_have_text(
+            [
+                "Ada Okafor: consented",
+                "Chidi Mensah: consented",
+                "Dana Kowalski: consented with a concern: The hall's freezer is small.",
+            ]
+        )
+        objections = record.locator("ul.objections")
         expect(objections).to_contain_text("The market stall is closed in winter, so nobody would get the bread.")
         expect(objections).to_contain_text("integrated by revision 2")
         expect(section(page, "How it was decided")).to_contain_text("Ada Okafor objected (revision 1)")

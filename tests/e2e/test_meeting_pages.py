@@ -94,11 +94,9 @@ def test_three_phones_run_a_live_consent_process_to_a_decision(meeting: tuple[Pa
         expect(section(someone, "Participants").locator(".badge", has_text="present")).to_have_count(3)
 
     act(ada, "Start: clarifying questions")
-    for someone in everyone:
+    for someone in everyone:  # Ada wrote the proposal: she answers, the others ask, from Bo on
         expect(phase(someone)).to_have_text("Clarifying questions")
-        turn_of(someone, "your" if someone is ada else "Ada")
-    act(ada, "Pass")
-    turn_of(bo, "your")
+        turn_of(someone, "your" if someone is bo else "Bo")
     act(bo, "Ask", "Who insures the van?")
     expect(section(ada, "Rounds")).to_contain_text("Bo asked: Who insures the van?")
     act(ada, "Answer", "The co-op's policy covers it.")
@@ -161,12 +159,13 @@ def test_three_phones_run_a_live_consent_process_to_a_decision(meeting: tuple[Pa
 
 def test_a_refused_action_keeps_the_words_and_says_why(meeting: tuple[Page, Page, Page, Cable]) -> None:
     ada, bo, cy, _ = meeting
-    act(ada, "I am here")
-    act(bo, "I am here")
+    for someone in (ada, bo, cy):
+        act(someone, "I am here")
     act(ada, "Start: clarifying questions")
-    turn_of(bo, "Ada")
-    # Bo asks out of turn through a stale form (as if two people pressed at once).
-    bo.evaluate("""() => {
+    # Ada wrote the proposal, so she answers and is skipped: Bo's turn first, then Cy's.
+    turn_of(cy, "Bo")
+    # Cy asks out of turn through a stale form (as if two people pressed at once).
+    cy.evaluate("""() => {
         const form = document.createElement('form');
         form.className = 'action-form';
         form.innerHTML = '<input type="hidden" name="type" value="question"><textarea name="text"></textarea><button>Ask</button>';
@@ -174,15 +173,15 @@ def test_a_refused_action_keeps_the_words_and_says_why(meeting: tuple[Page, Page
         form.querySelector('textarea').value = 'Out of turn?';
         form.requestSubmit();
     }""")
-    expect(bo.locator(".form-error")).to_have_text("It is someone else's turn in this round.")
-    expect(bo.locator("section#now textarea[name=text]")).to_have_value("Out of turn?")
+    expect(cy.locator(".form-error")).to_have_text("It is someone else's turn in this round.")
+    expect(cy.locator("section#now textarea[name=text]")).to_have_value("Out of turn?")
     expect(section(ada, "Rounds")).not_to_contain_text("Out of turn?")
-    # The facilitator moves on from herself: on every page it is Bo's turn, and Bo's words
-    # are waiting in the question he may now ask.
-    act(ada, "Move on from Ada")
-    turn_of(bo, "your")
-    turn_of(cy, "Bo")
-    ask = bo.locator("section#now form", has=bo.get_by_role("button", name="Ask", exact=True))
+    # The facilitator moves on from Bo: on every page it is Cy's turn, and Cy's words are
+    # waiting in the question she may now ask.
+    act(ada, "Move on from Bo")
+    turn_of(cy, "your")
+    turn_of(bo, "Cy")
+    ask = cy.locator("section#now form", has=cy.get_by_role("button", name="Ask", exact=True))
     expect(ask.locator("textarea")).to_have_value("Out of turn?")
     ask.get_by_role("button", name="Ask", exact=True).click()
-    expect(section(cy, "Rounds")).to_contain_text("Bo asked: Out of turn?")
+    expect(section(bo, "Rounds")).to_contain_text("Cy asked: Out of turn?")

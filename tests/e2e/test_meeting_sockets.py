@@ -18,6 +18,8 @@ from tests.e2e.org import Org, Servers, organisation
 from tests.helpers import token_of
 
 MEMBERS = ["ada", "m01", "m02", "m03", "m04"]  # Ada facilitates and proposes
+# The clarifying round's turns: the author (Ada) answers the questions and is skipped.
+ASKERS = MEMBERS[1:]
 
 
 async def live_meeting(org: Org) -> tuple[str, dict[str, Socket]]:
@@ -30,9 +32,11 @@ async def live_meeting(org: Org) -> tuple[str, dict[str, Socket]]:
     return proposal_id, sockets
 
 
-async def round_in_turn(sockets: dict[str, Socket], responses: dict[str, tuple[str, dict[str, Any]]]) -> None:
-    """Everyone, in the order they joined, gives their response (default: pass)."""
-    for who in MEMBERS:
+async def round_in_turn(
+    sockets: dict[str, Socket], responses: dict[str, tuple[str, dict[str, Any]]], speakers: list[str] = MEMBERS
+) -> None:
+    """Everyone taking turns, in the order they joined, gives their response (default: pass)."""
+    for who in speakers:
         type_, data = responses.get(who, ("pass", {}))
         await sockets[who].ok(type_, **data)
 
@@ -49,7 +53,7 @@ async def test_a_five_member_meeting_from_start_to_decision(servers: Servers, ht
     await ada.wait_for(lambda s: len([m for m in s.received if m["type"] == "presence"][-1]["present"]) == 5)
 
     await ada.ok("start")
-    await round_in_turn(sockets, {"m02": ("question", {"text": "Who holds the key?"})})
+    await round_in_turn(sockets, {"m02": ("question", {"text": "Who holds the key?"})}, ASKERS)
     await ada.ok("answer", question_id="q1", text="Whoever opens on Friday.")
     await ada.ok("advance")
     await round_in_turn(
@@ -84,8 +88,7 @@ async def test_a_client_that_drops_catches_up_exactly(servers: Servers, http: ht
     org = await organisation(http, servers.start().url, members=4)
     proposal_id, sockets = await live_meeting(org)
     ada, m03 = sockets["ada"], sockets["m03"]
-    await ada.ok("start")
-    await m03.wait_for_seq(await ada.ok("pass"))
+    await m03.wait_for_seq(await ada.ok("start"))
     await m03.close()  # the phone drops off the network mid-round
     seen = m03.last_seq
 
@@ -114,7 +117,7 @@ async def test_the_server_is_killed_mid_meeting_and_nothing_acknowledged_is_lost
     proposal_id, sockets = await live_meeting(org)
     ada = sockets["ada"]
     await ada.ok("start")
-    acked = [await sockets[who].ok("pass") for who in MEMBERS[:3]]
+    acked = [await sockets[who].ok("pass") for who in ASKERS[:3]]
     first.process.kill()  # SIGKILL: no goodbye to anyone
     first.process.wait()
     for socket in sockets.values():
@@ -125,7 +128,7 @@ async def test_the_server_is_killed_mid_meeting_and_nothing_acknowledged_is_lost
     for socket in sockets.values():
         welcome = await socket.open()  # resume from the last seq each one saw
         assert welcome["seq"] >= max(acked)
-    for who in MEMBERS[3:]:
+    for who in ASKERS[3:]:
         acked.append(await sockets[who].ok("pass"))
     log = await org.events(proposal_id)
     assert set(acked) <= {e["seq"] for e in log}
@@ -169,7 +172,8 @@ async def test_bad_messages_get_an_error_and_the_socket_stays_usable(servers: Se
 
 async def test_out_of_turn_is_refused_over_the_socket(servers: Servers, http: httpx.AsyncClient) -> None:
     org = await organisation(http, servers.start().url, members=2)
-    proposal_id = (await org.propose(mode="live", closes_at=None))["id"]
+    # M02 proposes and is not there: Ada's turn comes first in the clarifying round, then M01's.
+    proposal_id = (await org.propose("m02", mode="live", closes_at=None))["id"]
     ada, m01 = Socket(org, "ada", proposal_id), Socket(org, "m01", proposal_id)
     for socket in (ada, m01):
         await socket.open()
@@ -239,8 +243,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_nobody_waits(
         await socket.ok("present")
     await m02.open(read=False, max_queue=1, receive_buffer=4096)  # says hello, then reads nothing more
     await ada.ok("start")
-    await ada.ok("pass")
-    await m01.ok("question", text="Long answers?")
+    await m01.ok("question", text="Long answers?")  # the first turn: Ada, the author, answers
 
     long_answer = "The answer, at length. " * 800  # ~18 KB an event: the socket buffers fill quickly
     last = 0

@@ -393,19 +393,25 @@ async def test_every_refusal_over_the_wire_is_in_the_envelope_and_changes_nothin
     assert again.status_code == 200 and again.json() == first.json()
     assert (await org.state(proposal_id))["seq"] == 5
 
-    # not_your_turn: a live round goes round the room in order
+    # not_your_turn: a live round goes round the room in order, the author (Ada) skipped in the
+    # clarifying round: she answers, she does not ask (author_answers)
     live_id = (await org.propose(mode="live", closes_at=None))["id"]
     for name in ("ada", "m01", "m02"):
         await org.ok(live_id, name, "present")
     await org.ok(live_id, "ada", "start")
-    assert (await org.state(live_id))["round"]["turn"]["name"] == "Ada"
+    assert (await org.state(live_id))["round"]["turn"]["name"] == "M01"
+    await refused(
+        live_id, "ada", {"type": "question", "client_id": "c28", "text": "Who drives?"}, 409, "author_answers"
+    )
+    await refused(live_id, "ada", {"type": "pass", "client_id": "c29"}, 409, "not_your_turn")
     await refused(live_id, "m02", {"type": "question", "client_id": "c21", "text": "Who drives?"}, 409, "not_your_turn")
-    await refused(live_id, "m01", {"type": "pass", "client_id": "c22"}, 409, "not_your_turn")
+    await refused(live_id, "m02", {"type": "pass", "client_id": "c22"}, 409, "not_your_turn")
     await refused(live_id, "m03", {"type": "pass", "client_id": "c23"}, 409, "not_present")
     await refused(live_id, "zoe", {"type": "present", "client_id": "c24"}, 403, "not_a_participant")
     await refused(
         live_id, "m01", {"type": "present", "client_id": "c25", "member_id": org.ids["m02"]}, 403, "not_facilitator"
     )
-    await org.ok(live_id, "ada", "pass")
     await org.ok(live_id, "m01", "question", text="Who drives?")
     await refused(live_id, "m01", {"type": "pass", "client_id": "c26"}, 409, "not_your_turn")
+    await org.ok(live_id, "m02", "pass")
+    assert (await org.state(live_id))["round"]["turn"]["name"] == "M01"  # round the room again, Ada still skipped
