@@ -2,8 +2,8 @@
 up 2,000 people through the API would spend minutes in Argon2. Rows go through the project's
 own models and services, so they are what the server would have made: accounts (one
 precomputed password hash), bearer tokens (their SHA-256, as `consent.accounts` stores them),
-circles with their members, and live proposals in their clarifying round, where the author
-has asked question q1 and may answer it again and again (the steady stream of actions)."""
+circles with their members, and live proposals in their clarifying round, where a member has
+asked question q1 and the author may answer it again and again (the steady stream of actions)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ async def _room(db_session: AsyncSession, members: list[uuid.UUID], name: str) -
     db_session.add_all([circle, domain, *(Membership(circle_id=circle.id, account_id=m) for m in members)])
     await db_session.flush()
     now = datetime.now(UTC)
-    author = members[0]
+    author, asker = members[0], members[1]
     proposal = await services.create_proposal(
         db_session,
         author,
@@ -53,8 +53,14 @@ async def _room(db_session: AsyncSession, members: list[uuid.UUID], name: str) -
         mode="live",
         now=now,
     )
-    for step, data in (("present", {}), ("start", {}), ("question", {"text": "Why?"})):
-        await services.act(db_session, author, proposal.id, {"type": step, "client_id": f"seed-{step}", **data}, now)
+    # The author answers in the clarifying round and is skipped in its turns: another member asks.
+    for who, step, data in (
+        (author, "present", {}),
+        (asker, "present", {}),
+        (author, "start", {}),
+        (asker, "question", {"text": "Why?"}),
+    ):
+        await services.act(db_session, who, proposal.id, {"type": step, "client_id": f"seed-{who}-{step}", **data}, now)
     return f"/ws/proposals/{proposal.id}"
 
 
