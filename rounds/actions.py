@@ -5,7 +5,8 @@ the state machine checks only what the rules say (empty texts, who may name whom
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -48,7 +49,7 @@ class Start(Action, tag="start", frozen=True):
 
 
 class Advance(Action, tag="advance", frozen=True):
-    pass
+    to: Literal["consenting"] | None = None  # a review may skip the clarifying and reaction rounds
 
 
 class Question(Said, tag="question", frozen=True):
@@ -91,6 +92,8 @@ class WithdrawObjection(Spoken, tag="withdraw_objection", frozen=True):
 class Amend(Action, tag="amend", frozen=True):
     text: str = ""
     driver: str = ""
+    review_by: date | None = None  # the review date proposed for consent
+    criteria: list[str] | None = None  # replace the evaluation criteria
 
 
 class NotAdopted(Action, tag="not_adopted", frozen=True):

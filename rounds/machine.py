@@ -16,13 +16,14 @@ from typing import Any
 import msgspec
 
 from consent.base.errors import Refusal
-from consent.base.text import MAX_TEXT, clean_text
+from consent.base.text import MAX_TEXT, clean_criteria, clean_text
 from rounds import actions, events
 from rounds.actions import Action
 from rounds.events import Event
 
 DRAFT, CLARIFYING, REACTING, CONSENTING, INTEGRATING = "draft", "clarifying", "reacting", "consenting", "integrating"
 DECIDED, WITHDRAWN, NOT_ADOPTED = "decided", "withdrawn", "not_adopted"
+REVIEW = "review"  # a proposal's kind, for the review of a decision
 OPEN_PHASES = frozenset({DRAFT, CLARIFYING, REACTING, CONSENTING, INTEGRATING})
 NEXT_PHASE = {CLARIFYING: REACTING, REACTING: CONSENTING}
 CONSENT_KINDS = frozenset({"consent", "concern", "object", "stand_aside"})
@@ -82,6 +83,7 @@ class Proposal:
     objections: tuple[Objection, ...] = ()
     questions: Mapping[str, uuid.UUID] = field(default_factory=dict)  # question id -> asker
     seq: int = 0
+    kind: str = "proposal"  # or REVIEW
 
     @property
     def movers(self) -> frozenset[uuid.UUID]:
@@ -192,11 +194,15 @@ def _start(p: Proposal, actor: uuid.UUID, _a: actions.Start, _s: uuid.UUID) -> t
     return _new_round(p, CLARIFYING), [events.PhaseChanged(from_=DRAFT, to=CLARIFYING, round=p.round + 1)]
 
 
-def _advance(p: Proposal, actor: uuid.UUID, _a: actions.Advance, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+def _advance(p: Proposal, actor: uuid.UUID, a: actions.Advance, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     _require_mover(p, actor)
     if p.phase in NEXT_PHASE:
-        to = NEXT_PHASE[p.phase]
+        to = a.to or NEXT_PHASE[p.phase]
+        if to != NEXT_PHASE[p.phase] and p.kind != REVIEW:
+            raise Refusal("not_a_review", "Only a review may skip the clarifying and reaction rounds.", 409)
         return _new_round(p, to), [events.PhaseChanged(from_=p.phase, to=to, round=p.round + 1)]
+    if a.to is not None:
+        raise Refusal("wrong_phase", f"advance to {a.to}: the proposal is {p.phase} already.", 409)
     return close_consent_round(p)
 
 
@@ -354,13 +360,21 @@ def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tu
         raise Refusal("not_author", "Only the proposal's author amends it.", status=403)
     text = _text(a.text, "text")
     driver = _text(a.driver, "driver", required=False)
+    criteria = clean_criteria(a.criteria) if a.criteria is not None else msgspec.UNSET
     revision = p.revision + 1
     integrated = [o.id for o in p.open_objections] if p.phase == INTEGRATING else []
     objections = tuple(
         replace(o, status="integrated", integrated_by=revision) if o.id in integrated else o for o in p.objections
     )
     produced: list[Event] = [
-        events.Amended(revision=revision, text=text, integrates=integrated, driver=driver or msgspec.UNSET)
+        events.Amended(
+            revision=revision,
+            text=text,
+            integrates=integrated,
+            driver=driver or msgspec.UNSET,
+            review_by=a.review_by.isoformat() if a.review_by else msgspec.UNSET,
+            criteria=criteria,
+        )
     ]
     new = replace(p, revision=revision, objections=objections)
     if p.phase == INTEGRATING:  # everyone consents again, on the new revision
@@ -430,19 +444,19 @@ _SAMPLES = tuple(
 )
 
 
+def allows(p: Proposal, actor: uuid.UUID, action: Action) -> bool:
+    """Whether the rules let `actor` take `action` now, found by trying it."""
+    try:
+        apply(p, actor, action)
+    except Refusal as refusal:
+        return refusal.code in {"no_such_question", "no_such_objection"}  # allowed, given a real one
+    return True
+
+
 def available(p: Proposal, actor: uuid.UUID) -> frozenset[str]:
     """The actions `actor` may take now, found by trying each one: the pages offer exactly
     what the rules allow, with no second copy of the rules."""
-    allowed = set()
-    for sample in _SAMPLES:
-        try:
-            apply(p, actor, sample)
-        except Refusal as refusal:
-            if refusal.code in {"no_such_question", "no_such_objection"}:  # allowed, given a real one
-                allowed.add(sample.type)
-            continue
-        allowed.add(sample.type)
-    return frozenset(allowed)
+    return frozenset(sample.type for sample in _SAMPLES if allows(p, actor, sample))
 
 
 def snapshot(p: Proposal) -> dict[str, Any]:
@@ -473,9 +487,15 @@ def snapshot(p: Proposal) -> dict[str, Any]:
 
 
 def restore(
-    data: Mapping[str, Any], author: uuid.UUID, members: frozenset[uuid.UUID], facilitators: frozenset[uuid.UUID]
+    data: Mapping[str, Any],
+    author: uuid.UUID,
+    members: frozenset[uuid.UUID],
+    facilitators: frozenset[uuid.UUID],
+    kind: str = "proposal",
 ) -> Proposal:
+    """The state from its snapshot; who takes part comes from the circle, the kind from the proposal."""
     return Proposal(
+        kind=kind,
         mode=data["mode"],
         author=author,
         members=members,
