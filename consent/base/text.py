@@ -20,7 +20,6 @@ MAX_EMAIL = 254  # the longest address SMTP delivers (RFC 5321)
 MAX_TITLE = 200
 MAX_DESCRIPTION = 5000  # a circle's aim, a domain's description
 MAX_TEXT = 20_000  # a proposal's text and driver, an evaluation criterion; what is said in a round
-MAX_NOTE = 2000  # a review's note
 MAX_CRITERIA = 20  # evaluation criteria of a proposal
 
 _ADDRESS = r"[^@\s]+@[^@\s]+\.[^@\s]+"  # name@host.tld; deliverability is the mail server's business
@@ -31,7 +30,6 @@ Name = Annotated[str, msgspec.Meta(max_length=2 * MAX_NAME)]
 Title = Annotated[str, msgspec.Meta(max_length=MAX_TITLE)]
 Description = Annotated[str, msgspec.Meta(max_length=MAX_DESCRIPTION)]
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
-Note = Annotated[str, msgspec.Meta(max_length=MAX_NOTE)]
 Criteria = Annotated[list[Text], msgspec.Meta(max_length=MAX_CRITERIA)]
 Email = Annotated[str, msgspec.Meta(max_length=MAX_EMAIL, pattern=rf"^\s*{_ADDRESS}\s*$")]
 

@@ -185,6 +185,10 @@
     for (const [name, value] of new FormData(form)) {
       if (name !== "_csrf_token" && name !== "client_id" && value !== "") action[name] = value;
     }
+    // A list typed one item a line (an amendment's criteria): empty, it clears the list.
+    form.querySelectorAll("textarea[data-lines]").forEach((field) => {
+      action[field.name] = field.value.split("\n").map((line) => line.trim()).filter((line) => line);
+    });
     const clientId = newClientId();
     pending.set(clientId, { form, action });
     form.setAttribute("aria-busy", "true");
