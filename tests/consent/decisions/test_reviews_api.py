@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from consent.base import db
@@ -362,3 +362,48 @@ async def test_only_members_of_the_circle_open_a_review(circle: Circle) -> None:
     )
     assert_refused(outsider, 404, "not_found")
     await reviewed(circle, d["id"], who="cy", outcome="reaffirm")  # any member, not only the facilitator
+
+
+def migrate(settings: Settings, revision: str) -> None:
+    from alembic import command
+
+    from tests.conftest import in_thread
+
+    config = db.alembic_config(settings.database_url)
+    in_thread(command.downgrade if revision != "head" else command.upgrade, config, revision)
+
+
+async def test_migration_0006_keeps_each_evaluation_as_the_one_criterion_and_the_history_of_reviews(
+    circle: Circle, settings: Settings
+) -> None:
+    d = await decide(circle, "Tool shelf", criteria=["Tools are found"])
+    opened = await open_review(
+        circle,
+        d["id"],
+        outcome="amend",
+        text="Two shelves.",
+        assessments=[{"criterion": "Tools are found", "assessment": "Mostly."}],
+    )
+    await to_consent_round(circle, opened["proposal_id"])
+    for who in ("ada", "bo", "cy", "di"):
+        await circle.ok(opened["proposal_id"], who, "consent")
+    before = await read(circle, d["id"])
+    migrate(settings, "0004")  # before reviews by consent: an evaluation, and an amendment's proposal
+    engine = db.create_engine(settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            evaluations = (await conn.execute(text("SELECT evaluation FROM decision"))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert evaluations == ["Tools are found", "Tools are found"]
+    migrate(settings, "head")
+    after = await read(circle, d["id"])
+    assert after["criteria"] == ["Tools are found"]
+    [review] = after["reviews"]
+    # What 0004 kept of the review comes back; the assessments were not kept before 0006.
+    assert {k: review[k] for k in ("outcome", "state", "review_by", "record", "proposal_id")} == {
+        k: before["reviews"][0][k] for k in ("outcome", "state", "review_by", "record", "proposal_id")
+    }
+    assert (await circle.get(opened["proposal_id"]))["kind"] == "review"
+    new = await read(circle, after["superseded_by"])
+    assert new["criteria"] == ["Tools are found"] and new["text"] == "Two shelves."
