@@ -43,6 +43,8 @@ def circle_summary(circle: Circle, details: bool = True) -> CircleOut:
         out.aim = circle.aim
         out.default_review_months = circle.default_review_months
         out.silence_is_consent = circle.silence_is_consent
+        out.quorum = circle.quorum
+        out.default_async_days = circle.default_async_days
     return out
 
 
@@ -95,7 +97,8 @@ class CircleApi(Controller):
     async def change(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, circle_id: uuid.UUID, data: CircleChange
     ) -> CircleOut:
-        """Change a circle's name, aim, parent, privacy or consent policy (its facilitator, secretary or leader)."""
+        """Change a circle's name, aim, parent, privacy or consent policy: review period, silence at a
+        deadline, quorum (0: a majority), async period (its facilitator, secretary or leader)."""
         fields = {k: v for k, v in ((f, getattr(data, f)) for f in data.__struct_fields__) if v is not None}
         await services.update_circle(db_session, request.user.id, circle_id, **fields)
         return circle_out(await services.load_circle(db_session, circle_id, request.user.id))

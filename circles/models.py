@@ -23,6 +23,10 @@ class Circle(UUIDAuditBase):
     default_review_months: Mapped[int] = mapped_column(Integer, default=6)
     # Async rule: after the deadline, does a member who said nothing count as consenting?
     silence_is_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The least number of members taking part in a decision; None: a majority of the members.
+    quorum: Mapped[int | None] = mapped_column(Integer, default=None)
+    # How long an async consent round runs when no deadline is given (after an amendment, say).
+    default_async_days: Mapped[int] = mapped_column(Integer, default=7)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="circle", lazy="raise")
     domains: Mapped[list[Domain]] = relationship(back_populates="circle", lazy="raise")

@@ -16,7 +16,7 @@ from circles import chart, rules, services
 from circles.models import Domain
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal
-from consent.base.forms import parse_date, parse_uuid
+from consent.base.forms import parse_date, parse_field, parse_uuid
 from consent.base.web import Form, Page
 
 
@@ -48,6 +48,8 @@ class SettingsForm(msgspec.Struct):
     private: str = ""
     silence_is_consent: str = ""
     default_review_months: str = "6"
+    quorum: str = ""  # empty: a majority
+    default_async_days: str = "7"
 
 
 async def circle_page(
@@ -273,10 +275,9 @@ class CirclePages(Controller):
         data: Annotated[SettingsForm, Form],
     ) -> Template | Redirect:
         async def action() -> None:
-            try:
-                months = int(data.default_review_months)
-            except ValueError as exc:
-                raise Refusal("invalid", "default_review_months: a whole number of months") from exc
+            months = parse_field(data.default_review_months, int, "default_review_months", "a whole number of months")
+            days = parse_field(data.default_async_days, int, "default_async_days", "a whole number of days")
+            quorum = parse_field(data.quorum, int, "quorum", "a whole number of members, or empty for a majority")
             await services.update_circle(
                 db_session,
                 request.user.id,
@@ -286,6 +287,8 @@ class CirclePages(Controller):
                 private=bool(data.private),
                 silence_is_consent=bool(data.silence_is_consent),
                 default_review_months=months,
+                default_async_days=days,
+                quorum=quorum or 0,
             )
 
         return await self._act(
@@ -301,6 +304,8 @@ class CirclePages(Controller):
                 "settings_private": data.private,
                 "settings_silence": data.silence_is_consent,
                 "settings_months": data.default_review_months,
+                "settings_quorum": data.quorum,
+                "settings_async_days": data.default_async_days,
             },
         )
 

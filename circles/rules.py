@@ -87,3 +87,11 @@ def check_term_end(term_ends_on: date | None, today: date) -> None:
 
 def term_ends_soon(term_ends_on: date | None, today: date, days: int = 30) -> bool:
     return term_ends_on is not None and 0 <= (term_ends_on - today).days <= days
+
+
+def check_quorum(quorum: int, members: int) -> None:
+    """A quorum is a number of members, at most the circle's; 0 restores the default, a majority."""
+    if quorum < 0:
+        raise Refusal("invalid", "quorum: a number of members, or 0 for a majority")
+    if quorum > members:
+        raise Refusal("invalid", f"quorum: the circle has {members} member(s); a larger quorum could never be met")

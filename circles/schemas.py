@@ -23,6 +23,8 @@ class CircleChange(msgspec.Struct, forbid_unknown_fields=True):
     private: bool | None = None
     default_review_months: int | None = None
     silence_is_consent: bool | None = None
+    quorum: int | None = None  # the least number of members taking part; 0: a majority (the default)
+    default_async_days: int | None = None  # an async consent round's deadline when none is given
 
 
 class NewMember(msgspec.Struct, forbid_unknown_fields=True):
@@ -76,6 +78,8 @@ class CircleOut(msgspec.Struct, omit_defaults=True):
     aim: str | None = None
     default_review_months: int | None = None
     silence_is_consent: bool | None = None
+    quorum: int | None = None  # absent: a majority of the members
+    default_async_days: int | None = None
     members: list[MemberOut] | None = None
     domains: list[DomainOut] | None = None
     children: list[CircleRef] | None = None

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -137,6 +137,8 @@ async def update_circle(
     private: bool | None = None,
     default_review_months: int | None = None,
     silence_is_consent: bool | None = None,
+    quorum: int | None = None,
+    default_async_days: int | None = None,
 ) -> Circle:
     circle = await get_visible(db, circle_id, account_id)
     await _require_steward(db, circle, account_id)
@@ -161,6 +163,14 @@ async def update_circle(
         circle.default_review_months = default_review_months
     if silence_is_consent is not None:
         circle.silence_is_consent = silence_is_consent
+    if quorum is not None:
+        members = await db.scalar(select(func.count()).where(Membership.circle_id == circle.id)) or 0
+        rules.check_quorum(quorum, members)
+        circle.quorum = quorum or None
+    if default_async_days is not None:
+        if not 1 <= default_async_days <= 90:
+            raise Refusal("invalid", "default_async_days: between 1 and 90 days")
+        circle.default_async_days = default_async_days
     await db.flush()
     return circle
 

@@ -5,7 +5,7 @@ the state machine checks only what the rules say (empty texts, who may name whom
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -94,6 +94,8 @@ class Amend(Action, tag="amend", frozen=True):
     driver: str = ""
     review_by: date | None = None  # the review date proposed for consent
     criteria: list[str] | None = None  # replace the evaluation criteria
+    # Async: the deadline of the consent round on the new revision (by default the circle's period).
+    closes_at: datetime | None = None
 
 
 class NotAdopted(Action, tag="not_adopted", frozen=True):
@@ -110,6 +112,24 @@ class Present(Presence, tag="present", frozen=True):
 
 class Absent(Presence, tag="absent", frozen=True):
     pass
+
+
+class TestObjection(Action, tag="test_objection", frozen=True):
+    objection_id: str = ""
+
+
+class KeepObjection(Spoken, tag="keep_objection", frozen=True):
+    objection_id: str = ""
+
+
+class ObjectionToConcern(Spoken, tag="objection_to_concern", frozen=True):
+    objection_id: str = ""
+
+
+class ChangeMode(Action, tag="change_mode", frozen=True):
+    mode: Literal["live", "async"]
+    closes_at: datetime | None = None  # to async: the deadline (by default the circle's period)
+    reason: str = ""
 
 
 class Skip(Action, tag="skip", frozen=True):
@@ -140,6 +160,10 @@ AnyAction = (
     | Absent
     | Skip
     | Back
+    | TestObjection
+    | KeepObjection
+    | ObjectionToConcern
+    | ChangeMode
 )
 
 # An id that is not even text names nothing: answered like an id that names nothing here.

@@ -88,6 +88,31 @@ class Amended(Event, tag="amended", frozen=True):
     driver: str | UnsetType = UNSET
     review_by: str | UnsetType = UNSET
     criteria: list[str] | UnsetType = UNSET
+    closes_at: str | UnsetType = UNSET  # async: the new deadline
+
+
+class ObjectionTested(Event, tag="objection_tested", frozen=True):
+    """The facilitator asked the objector to check the objection against the aim and domain."""
+
+    objection_id: str
+    member: str
+
+
+class ObjectionKept(Event, tag="objection_kept", frozen=True):
+    objection_id: str
+    member: str
+
+
+class ObjectionBecameConcern(Event, tag="objection_became_concern", frozen=True):
+    objection_id: str
+    member: str
+
+
+class ModeChanged(Event, tag="mode_changed", frozen=True):
+    from_: str = msgspec.field(name="from")
+    to: str
+    reason: str
+    closes_at: str | UnsetType = UNSET  # into async: the deadline
 
 
 class NotAdopted(Event, tag="not_adopted", frozen=True):

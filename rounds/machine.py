@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -52,6 +53,10 @@ PHASES_FOR: Mapping[str, frozenset[str]] = {
     "absent": OPEN_PHASES,
     "skip": frozenset({CLARIFYING, REACTING, CONSENTING}),
     "back": frozenset({CLARIFYING, REACTING, CONSENTING}),
+    "test_objection": frozenset({CONSENTING, INTEGRATING}),
+    "keep_objection": frozenset({CONSENTING, INTEGRATING}),
+    "objection_to_concern": frozenset({CONSENTING, INTEGRATING}),
+    "change_mode": OPEN_PHASES,
 }
 # Actions taken in turn during a live round; everything else may come at any time.
 TURN_ACTIONS = frozenset({"question", "reaction", "pass", "consent", "concern", "object", "stand_aside"})
@@ -63,8 +68,9 @@ class Objection:
     author: uuid.UUID
     text: str
     revision: int
-    status: str = "open"  # open, integrated, withdrawn
+    status: str = "open"  # open, integrated, withdrawn, concern (its author made it one after the test)
     integrated_by: int | None = None
+    test: str | None = None  # the objection test: asked, then kept or concern
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,7 @@ class Proposal:
     questions: Mapping[str, uuid.UUID] = field(default_factory=dict)  # question id -> asker
     seq: int = 0
     kind: str = "proposal"  # or REVIEW
+    quorum: int | None = None  # the circle's: the least number taking part; None is a majority
 
     @property
     def movers(self) -> frozenset[uuid.UUID]:
@@ -100,10 +107,33 @@ class Proposal:
         return tuple(o for o in self.objections if o.status == "open")
 
     @property
+    def speakers(self) -> tuple[uuid.UUID, ...]:
+        """Who takes turns in a live round, in order: those present, except the author in the
+        clarifying round, who answers the questions instead of asking."""
+        if self.phase == CLARIFYING:
+            return tuple(m for m in self.present if m != self.author)
+        return self.present
+
+    @property
     def whose_turn(self) -> uuid.UUID | None:
-        if self.mode != "live" or self.phase not in NEXT_PHASE.keys() | {CONSENTING} or not self.present:
+        speakers = self.speakers
+        if self.mode != "live" or self.phase not in NEXT_PHASE.keys() | {CONSENTING} or not speakers:
             return None
-        return self.present[self.turn % len(self.present)]
+        return speakers[self.turn % len(speakers)]
+
+    @property
+    def quorum_needed(self) -> int:
+        """The least number of members taking part for a decision: the circle's quorum (by
+        default a majority), and never more than the circle has members."""
+        wanted = self.quorum if self.quorum is not None else len(self.members) // 2 + 1
+        return min(wanted, len(self.members))
+
+    @property
+    def taking_part(self) -> int:
+        """Live: the members present. Async: those who responded (silence is not taking part)."""
+        if self.mode == "live":
+            return len(self.present)
+        return sum(1 for m in self.members if self.responses.get(m) not in (None, "silent"))
 
     def consented(self) -> bool:
         """No objection is open and everyone taking part gave a response that does not block,
@@ -219,11 +249,18 @@ def close_consent_round(p: Proposal, silence_is_consent: bool = False) -> tuple[
         ]
     silent = sorted(p.participants - p.responses.keys()) if silence_is_consent else []
     p = replace(p, responses={**p.responses, **dict.fromkeys(silent, "silent")})
-    if not p.consented():
-        missing = [m for m in p.participants if m not in p.responses]
-        if not missing:
-            raise Refusal("round_incomplete", "Everyone stood aside: a decision needs at least one consent.", 409)
+    missing = [m for m in p.participants if m not in p.responses]
+    if missing:
         raise Refusal("round_incomplete", f"{len(missing)} participant(s) have not responded yet.", 409)
+    if p.taking_part < p.quorum_needed:
+        raise Refusal(
+            "no_quorum",
+            f"{p.taking_part} of the {p.quorum_needed} members this circle needs are taking part: "
+            "a decision needs its quorum.",
+            409,
+        )
+    if not p.consented():
+        raise Refusal("round_incomplete", "Everyone stood aside: a decision needs at least one consent.", 409)
     recorded: list[Event] = [
         events.Responded(member=str(m), kind="silent", revision=p.revision, round=p.round) for m in silent
     ]
@@ -245,6 +282,8 @@ def _move_turn(
 
 
 def _question(p: Proposal, _actor: uuid.UUID, a: actions.Question, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    if s == p.author:
+        raise Refusal("author_answers", "In the clarifying round the author answers; the others ask.", 409)
     _require_participant(p, s)
     _require_turn(p, s)
     text = _text(a.text, "text")
@@ -342,17 +381,95 @@ def deadline(p: Proposal, silence_is_consent: bool) -> tuple[Proposal, list[Even
 def _withdraw_objection(
     p: Proposal, _actor: uuid.UUID, a: actions.WithdrawObjection, s: uuid.UUID
 ) -> tuple[Proposal, list[Event]]:
-    objection = next((o for o in p.objections if o.id == a.objection_id), None)
-    if objection is None:
-        raise Refusal("no_such_objection", actions.NO_SUCH_OBJECTION, status=422)
+    objection = _objection(p, a.objection_id)
     if objection.author != s:
         raise Refusal(
             "not_objection_author", "Only its author withdraws an objection: it is never overruled.", status=403
         )
+    # Their objection was their response in this round: they respond again.
+    withdrawn = replace(
+        p,
+        objections=_with(p, objection, status="withdrawn"),
+        responses={m: kind for m, kind in p.responses.items() if not (m == s and kind == "object")},
+        responded=p.responded - {s} if p.responses.get(s) == "object" else p.responded,
+    )
+    return _objection_closed(withdrawn, [events.ObjectionWithdrawn(objection_id=objection.id, member=str(s))])
+
+
+def _objection_closed(p: Proposal, produced: list[Event]) -> tuple[Proposal, list[Event]]:
+    """An objection closed without an amendment: with none left to integrate, the consent round
+    on the same revision goes on (everyone's responses stand); async, it decides once all agree."""
+    if p.phase == INTEGRATING and not p.open_objections:
+        p = replace(p, phase=CONSENTING)
+        produced = [*produced, events.PhaseChanged(from_=INTEGRATING, to=CONSENTING, round=p.round)]
+    if p.mode == "async" and p.phase == CONSENTING and p.consented():
+        p, decided = close_consent_round(p)
+        produced = [*produced, *decided]
+    return p, produced
+
+
+def _objection(p: Proposal, objection_id: str) -> Objection:
+    objection = next((o for o in p.objections if o.id == objection_id), None)
+    if objection is None:
+        raise Refusal("no_such_objection", actions.NO_SUCH_OBJECTION, status=422)
     if objection.status != "open":
         raise Refusal("objection_closed", f"This objection is already {objection.status}.", 409)
-    objections = tuple(replace(o, status="withdrawn") if o.id == objection.id else o for o in p.objections)
-    return replace(p, objections=objections), [events.ObjectionWithdrawn(objection_id=objection.id, member=str(s))]
+    return objection
+
+
+def _with(p: Proposal, objection: Objection, **changes: Any) -> tuple[Objection, ...]:
+    return tuple(replace(o, **changes) if o.id == objection.id else o for o in p.objections)
+
+
+def _test_objection(
+    p: Proposal, actor: uuid.UUID, a: actions.TestObjection, _s: uuid.UUID
+) -> tuple[Proposal, list[Event]]:
+    """The facilitator asks the objector to check the objection against the circle's aim and
+    domain; only the objector answers, by keeping it or making it a concern."""
+    _require_mover(p, actor)
+    objection = _objection(p, a.objection_id)
+    if objection.test is not None:
+        raise Refusal("objection_tested", "This objection was tested already; its author kept it.", 409)
+    return replace(p, objections=_with(p, objection, test="asked")), [
+        events.ObjectionTested(objection_id=objection.id, member=str(objection.author))
+    ]
+
+
+def _answer_test(
+    p: Proposal, _actor: uuid.UUID, a: actions.KeepObjection | actions.ObjectionToConcern, s: uuid.UUID
+) -> tuple[Proposal, list[Event]]:
+    objection = _objection(p, a.objection_id)
+    if objection.author != s:
+        raise Refusal("not_objection_author", "Only its author answers the test of an objection.", status=403)
+    if objection.test != "asked":
+        raise Refusal("objection_not_tested", "The facilitator has not asked to test this objection.", 409)
+    if isinstance(a, actions.KeepObjection):
+        return replace(p, objections=_with(p, objection, test="kept")), [
+            events.ObjectionKept(objection_id=objection.id, member=str(s))
+        ]
+    # Now a concern: recorded, and no longer blocking. Their response this round says so too.
+    responses = {**p.responses, s: "concern"} if p.responses.get(s) == "object" else p.responses
+    return _objection_closed(
+        replace(p, objections=_with(p, objection, test="concern", status="concern"), responses=responses),
+        [events.ObjectionBecameConcern(objection_id=objection.id, member=str(s))],
+    )
+
+
+def _change_mode(p: Proposal, actor: uuid.UUID, a: actions.ChangeMode, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    """The facilitator takes an async proposal into a live meeting, or a live one out to the
+    members who cannot attend (with a deadline); the record says when and why."""
+    _require_mover(p, actor)
+    if a.mode == p.mode:
+        raise Refusal("invalid", f"mode: the proposal is {p.mode} already", 422)
+    if a.mode == "async" and a.closes_at is None:
+        raise Refusal("invalid", "closes_at: an async proposal needs a deadline", 422)
+    changed = events.ModeChanged(
+        from_=p.mode,
+        to=a.mode,
+        reason=_text(a.reason, "reason", required=False),
+        closes_at=a.closes_at.isoformat() if a.mode == "async" and a.closes_at else msgspec.UNSET,
+    )
+    return replace(p, mode=a.mode, turn=0), [changed]
 
 
 def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
@@ -366,6 +483,8 @@ def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tu
     objections = tuple(
         replace(o, status="integrated", integrated_by=revision) if o.id in integrated else o for o in p.objections
     )
+    if p.mode == "async" and p.phase == INTEGRATING and a.closes_at is None:
+        raise Refusal("invalid", "closes_at: the consent round on the amendment needs a deadline", 422)
     produced: list[Event] = [
         events.Amended(
             revision=revision,
@@ -374,6 +493,7 @@ def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tu
             driver=driver or msgspec.UNSET,
             review_by=a.review_by.isoformat() if a.review_by else msgspec.UNSET,
             criteria=criteria,
+            closes_at=a.closes_at.isoformat() if p.mode == "async" and a.closes_at else msgspec.UNSET,
         )
     ]
     new = replace(p, revision=revision, objections=objections)
@@ -408,11 +528,11 @@ def _presence(p: Proposal, actor: uuid.UUID, a: actions.Presence, s: uuid.UUID) 
     else:
         if member not in present:
             return p, []
-        index = present.index(member)
         present.remove(member)
+        speakers = p.speakers
         # keep the turn on the same person when someone before them leaves
-        turn = p.turn - 1 if present and index < p.turn % (len(present) + 1) else p.turn
-        p = replace(p, turn=max(turn, 0))
+        if member in speakers and len(speakers) > 1 and speakers.index(member) < p.turn % len(speakers):
+            p = replace(p, turn=p.turn - 1)
     event = (events.Present if arrived else events.Absent)(member=str(member), recorded_by=str(actor))
     return replace(p, present=tuple(present)), [event]
 
@@ -436,11 +556,19 @@ _HANDLERS: Mapping[str, Callable[[Proposal, uuid.UUID, Any, uuid.UUID], tuple[Pr
     "absent": _presence,
     "skip": _move_turn,
     "back": _move_turn,
+    "test_objection": _test_objection,
+    "keep_objection": _answer_test,
+    "objection_to_concern": _answer_test,
+    "change_mode": _change_mode,
 }
 # One of each action, with words where it needs them, to find what the rules allow.
 _SAMPLES = tuple(
     actions.decode({"type": action_type, "client_id": "available", "text": "-", "reason": "-"})
     for action_type in PHASES_FOR
+    if action_type != "change_mode"
+) + tuple(
+    actions.ChangeMode(client_id="available", mode=mode, closes_at=datetime(2000, 1, 1, tzinfo=UTC))
+    for mode in ("live", "async")
 )
 
 
@@ -478,6 +606,7 @@ def snapshot(p: Proposal) -> dict[str, Any]:
                 "revision": o.revision,
                 "status": o.status,
                 "integrated_by": o.integrated_by,
+                "test": o.test,
             }
             for o in p.objections
         ],
@@ -491,9 +620,11 @@ def restore(
     author: uuid.UUID,
     members: frozenset[uuid.UUID],
     facilitators: frozenset[uuid.UUID],
+    quorum: int | None = None,
     kind: str = "proposal",
 ) -> Proposal:
-    """The state from its snapshot; who takes part comes from the circle, the kind from the proposal."""
+    """The state from its snapshot; who takes part (and the quorum) comes from the circle, the
+    kind from the proposal."""
     return Proposal(
         kind=kind,
         mode=data["mode"],
@@ -505,9 +636,10 @@ def restore(
         round=data["round"],
         present=tuple(uuid.UUID(m) for m in data["present"]),
         turn=data["turn"],
-        responses={uuid.UUID(m): kind for m, kind in data["responses"].items()},
+        responses={uuid.UUID(m): response for m, response in data["responses"].items()},
         responded=frozenset(uuid.UUID(m) for m in data["responded"]),
         objections=tuple(Objection(**{**o, "author": uuid.UUID(o["author"])}) for o in data["objections"]),
         questions={q: uuid.UUID(m) for q, m in data["questions"].items()},
         seq=data["seq"],
+        quorum=quorum,
     )

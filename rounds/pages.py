@@ -48,6 +48,8 @@ class ActionForm(msgspec.Struct):
     to: str = ""
     review_by: str = ""
     criteria: str | None = None  # one a line; only the amendment form has the field, and empty clears them
+    mode: str = ""
+    closes_at: str = ""  # a datetime-local field: read as UTC, like every time on the pages
 
 
 async def open_proposals_section(db: AsyncSession, circle_id: uuid.UUID, viewer_id: uuid.UUID) -> dict[str, Any]:
@@ -121,7 +123,14 @@ async def proposal_page(
         proposal=described,
         circle=circle,
         phase_name=PHASE_NAMES[proposal.state],
-        rounds=_rounds(await _all_events(db, proposal)),
+        rounds=_rounds(history_all := await _all_events(db, proposal)),
+        mode_history=[
+            e
+            for e in history_all
+            if e["type"] == "mode_changed"
+            or (e["type"] == "deadline_passed" and e["data"]["outcome"] == "next_meeting")
+        ],
+        async_days=circle.default_async_days,
         revisions=list(zip(revisions, diffs)),
         names=names,
         form=context.pop("form", {}),
@@ -226,10 +235,12 @@ class ProposalPages(Controller):
         # A form sends every field; an empty one is one the action does not have.
         fields = msgspec.structs.asdict(data)
         criteria = fields.pop("criteria")
-        action = {k: v for k, v in fields.items() if v != "" or k in {"type", "client_id"}}
-        if criteria is not None:
+        action: dict[str, Any] = {k: v for k, v in fields.items() if v != "" or k in {"type", "client_id"}}
+        if criteria is not None:  # the amendment form's criteria, one a line: empty clears them
             action["criteria"] = parse_lines(criteria)
         try:
+            # a datetime-local field has no seconds, which RFC 3339 wants
+            action["closes_at"] = parse_field(data.closes_at, datetime.fromisoformat, "closes_at", "a date and time")
             await take(writer, page.clock, request.user.id, proposal_id, actions.decode(action), holding=db_session)
         except Refusal as refusal:
             return await proposal_page(

@@ -76,8 +76,9 @@ class ObjectionOut(msgspec.Struct):
     member: Ref
     text: str
     revision: int
-    status: str
+    status: str  # open, integrated, withdrawn, concern (made one by its author after the test)
     integrated_by: int | None
+    test: Literal["asked", "kept", "concern"] | None  # the objection test, where the facilitator asked for it
 
 
 class Assessment(msgspec.Struct, forbid_unknown_fields=True):

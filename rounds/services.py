@@ -7,7 +7,7 @@ import calendar
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -214,7 +214,25 @@ async def _members(
 
 async def state_of(db: AsyncSession, proposal: Proposal) -> machine.Proposal:
     members, facilitators = (await _members(db, {proposal.circle_id}))[proposal.circle_id]
-    return machine.restore(proposal.machine, proposal.author_id, members, facilitators, proposal.kind)
+    quorum = await db.scalar(select(Circle.quorum).where(Circle.id == proposal.circle_id))
+    return machine.restore(proposal.machine, proposal.author_id, members, facilitators, quorum, proposal.kind)
+
+
+def with_deadline(action: actions.Action, state: machine.Proposal, async_days: int, now: datetime) -> actions.Action:
+    """An action that opens an async consent round carries its deadline: the one given, which
+    must be in the future, or the circle's async period from now. The machine has no clock."""
+    if not isinstance(action, actions.Amend | actions.ChangeMode):
+        return action
+    closes_at = action.closes_at
+    if closes_at is not None:
+        closes_at = closes_at if closes_at.tzinfo else closes_at.replace(tzinfo=UTC)
+        if closes_at <= now:
+            raise Refusal("invalid", "closes_at: the deadline must be in the future")
+    elif (isinstance(action, actions.ChangeMode) and action.mode == "async") or (
+        isinstance(action, actions.Amend) and state.mode == "async" and state.phase == machine.INTEGRATING
+    ):
+        closes_at = now + timedelta(days=async_days)
+    return msgspec.structs.replace(action, closes_at=closes_at)
 
 
 @dataclass
@@ -267,11 +285,14 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
         )
     }
     circle_ids = {p.circle_id for p in proposals.values()}
-    organisation_of, private = {}, set()
-    for circle_id, organisation_id, is_private in await db.execute(
-        select(Circle.id, Circle.organisation_id, Circle.private).where(Circle.id.in_(circle_ids))
+    organisation_of, private, quorum, async_days = {}, set(), {}, {}
+    for circle_id, organisation_id, is_private, circle_quorum, circle_async_days in await db.execute(
+        select(Circle.id, Circle.organisation_id, Circle.private, Circle.quorum, Circle.default_async_days).where(
+            Circle.id.in_(circle_ids)
+        )
     ):
         organisation_of[circle_id] = organisation_id
+        quorum[circle_id], async_days[circle_id] = circle_quorum, circle_async_days
         if is_private:
             private.add(circle_id)
     organisations: dict[uuid.UUID, set[uuid.UUID]] = {a: set() for a in actors}
@@ -326,11 +347,16 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
             continue
         if proposal.id not in states:
             states[proposal.id] = machine.restore(
-                proposal.machine, proposal.author_id, *members[proposal.circle_id], proposal.kind
+                proposal.machine,
+                proposal.author_id,
+                *members[proposal.circle_id],
+                quorum[proposal.circle_id],
+                proposal.kind,
             )
         try:
-            new_state, produced = machine.apply(states[proposal.id], attempt.account_id, attempt.action)
-            await _check_amendment(db, proposal, attempt.action, attempt.now)
+            action = with_deadline(attempt.action, states[proposal.id], async_days[proposal.circle_id], attempt.now)
+            new_state, produced = machine.apply(states[proposal.id], attempt.account_id, action)
+            await _check_amendment(db, proposal, action, attempt.now)
         except Refusal as refusal:
             results[i] = refusal
             continue
@@ -381,7 +407,11 @@ async def _record(
             if event.criteria is not msgspec.UNSET:
                 proposal.criteria = event.criteria
             db.add(Revision(proposal_id=proposal.id, number=event.revision, driver=proposal.driver, text=proposal.text))
-        elif (
+        if isinstance(event, machine_events.Amended | machine_events.ModeChanged) and event.closes_at:
+            proposal.closes_at = datetime.fromisoformat(event.closes_at)
+        if isinstance(event, machine_events.ModeChanged) and event.to == "live":
+            proposal.closes_at = None  # a live meeting closes the round, not a clock
+        if (
             isinstance(event, machine_events.PhaseChanged)
             and event.to == machine.CONSENTING
             and (review is None or review.outcome != "retire")  # a retired decision has no review date
@@ -421,28 +451,41 @@ async def _record(
 
 
 async def _consent_record(db: AsyncSession, proposal: Proposal, state: machine.Proposal) -> dict[str, Any]:
-    """Every participant's final response, the concerns on record, and each objection with how
-    it was integrated."""
-    names = dict(
-        (
-            await db.execute(
-                select(person.c.id, person.c.name).where(
-                    person.c.id.in_(list(state.participants | {o.author for o in state.objections}))
-                )
-            )
-        ).all()
-    )
-    concerns = [
-        {"member": e.data["member"], "name": names.get(uuid.UUID(e.data["member"]), ""), "text": e.data["text"]}
-        for e in await db.scalars(select(Event).where(Event.proposal_id == proposal.id, Event.type == "responded"))
-        if e.data.get("kind") == "concern" and e.data.get("revision") == state.revision
-    ]
+    """How the circle consented: for each member of the circle (and each who took part and left
+    meanwhile) what they did in the deciding round, who recorded it for them, or that they were
+    present without a response, or absent; the concerns on record; and each objection with how
+    it was dealt with."""
+    said: dict[uuid.UUID, dict[str, Any]] = {}  # each member's response event in the deciding round
+    for e in await db.scalars(
+        select(Event).where(Event.proposal_id == proposal.id, Event.type == "responded").order_by(Event.seq)
+    ):
+        if e.data.get("round") == state.round and not e.data.get("early"):
+            said[uuid.UUID(e.data["member"])] = e.data
+    everyone = state.members | state.responses.keys()
+    recorders = {uuid.UUID(d["recorded_by"]) for d in said.values() if d.get("recorded_by")}
+    names = await names_of(db, set(everyone) | {o.author for o in state.objections} | recorders)
+    ref = lambda m: {"id": str(m), "name": names.get(m, "")}  # noqa: E731
+
+    def entry(member: uuid.UUID) -> dict[str, Any]:
+        kind = state.responses.get(member) or (
+            "present_no_response" if state.mode == "live" and member in state.present else "absent"
+        )
+        data = said.get(member, {}) if member in state.responses else {}
+        return (
+            {"member": ref(member), "kind": kind}
+            | ({"text": data["text"]} if data.get("text") else {})
+            | ({"recorded_by": ref(uuid.UUID(data["recorded_by"]))} if data.get("recorded_by") else {})
+            | ({"left": True} if member not in state.members else {})
+        )
+
     return {
-        "responses": [
-            {"member": str(m), "name": names.get(m, ""), "response": state.responses[m]}
-            for m in sorted(state.participants)
+        "responses": [entry(m) for m in sorted(everyone, key=lambda m: (names.get(m, ""), str(m)))],
+        # a concern says what it is; an objection its author made a concern keeps its words
+        "concerns": [
+            {"member": str(m), "name": names.get(m, ""), "text": said.get(m, {}).get("text", "")}
+            for m in sorted(everyone, key=lambda m: names.get(m, ""))
+            if state.responses.get(m) == "concern"
         ],
-        "concerns": concerns,
         "objections": [
             {
                 "id": o.id,
@@ -452,6 +495,7 @@ async def _consent_record(db: AsyncSession, proposal: Proposal, state: machine.P
                 "revision": o.revision,
                 "status": o.status,
                 "integrated_by": o.integrated_by,
+                "test": o.test,
             }
             for o in state.objections
         ],
@@ -647,6 +691,7 @@ async def describe(db: AsyncSession, proposal: Proposal, responses: bool = True)
                 "revision": o.revision,
                 "status": o.status,
                 "integrated_by": o.integrated_by,
+                "test": o.test,
             }
             for o in state.objections
         ],

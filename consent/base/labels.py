@@ -31,6 +31,8 @@ RESPONSE_WORDS = {
     "stand_aside": "stood aside",
     "object": "objected",
     "silent": "was silent until the deadline (the circle lets silence pass)",
+    "present_no_response": "was present and gave no response",
+    "absent": "was not there",
 }
 
 # A response as the proposal page tells it while the process runs.
@@ -50,7 +52,13 @@ EVENT_WORDS = {
     "reaction_given": "reacted",
     "passed": "passed",
     "objection_withdrawn": "withdrew an objection",
+    "objection_tested": "asked the objector to test the objection against the circle's aim and domain",
+    "objection_kept": "kept the objection after testing it",
+    "objection_became_concern": "made the objection a concern after testing it",
 }
+
+# A proposal changing mode, by its new mode (the record adds why).
+MODE_CHANGES = {"live": "taken into a live meeting", "async": "taken to asynchronous participation, with a deadline"}
 
 # What happened when a proposal's deadline passed.
 DEADLINE_OUTCOMES = {

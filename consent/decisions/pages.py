@@ -22,7 +22,7 @@ from circles.models import Domain
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal
 from consent.base.forms import parse_field
-from consent.base.labels import DEADLINE_OUTCOMES, EVENT_WORDS, PHASE_NAMES, RESPONSE_WORDS
+from consent.base.labels import DEADLINE_OUTCOMES, EVENT_WORDS, MODE_CHANGES, PHASE_NAMES, RESPONSE_WORDS
 from consent.base.web import Form, Page
 from consent.decisions import rules, services
 from consent.decisions.controllers import feed_link
@@ -91,6 +91,9 @@ def _what(event: dict[str, Any]) -> str:
         return f"amended the proposal: revision {data['revision']}"
     if kind == "decided":
         return f"Consent reached on revision {data['revision']}: decided."
+    if kind == "mode_changed":
+        why = f": {data['reason']}" if data.get("reason") else ""
+        return f"{MODE_CHANGES[data['to']]}{why}"
     if kind == "deadline_passed":
         return f"The deadline passed: {DEADLINE_OUTCOMES.get(data.get('outcome', ''), data.get('outcome', ''))}"
     words = EVENT_WORDS.get(kind, kind.replace("_", " "))

@@ -230,14 +230,18 @@ CSV_FIELDS = (
 
 def consented(decision: Mapping[str, Any]) -> list[str]:
     """The names of those whose final response was consent (with or without a concern)."""
-    return [r["name"] for r in decision["responses"] if r["response"] in AGREEING]
+    return [r["member"]["name"] for r in decision["responses"] if r["kind"] in AGREEING]
 
 
 def integration(objection: Mapping[str, Any]) -> str:
     """How an objection was dealt with, in words."""
     if objection["status"] == "integrated":
         return f"integrated by revision {objection['integrated_by']}"
-    return objection["status"]
+    if objection["status"] == "concern":
+        return "tested against the circle's aim and domain, and made a concern by its author"
+    if objection.get("test") == "kept":
+        return f"tested against the circle's aim and domain and kept; {objection['status']}"
+    return str(objection["status"])
 
 
 def csv_row(decision: Mapping[str, Any]) -> dict[str, str]:

@@ -61,12 +61,15 @@ class ReviewOpened(msgspec.Struct):
     proposal_id: str
 
 
-class RecordedResponse(msgspec.Struct):
-    """A participant's final response in the consent round."""
+class RecordedResponse(msgspec.Struct, omit_defaults=True):
+    """What one member of the circle did in the round that decided: their response, or that
+    they were present without one, or absent; `left` when they have left the circle since."""
 
-    member: str
-    name: str
-    response: str  # consent, concern, stand_aside, object
+    member: Ref
+    kind: Literal["consent", "stand_aside", "concern", "object", "silent", "absent", "present_no_response"]
+    text: str | None = None
+    recorded_by: Ref | None = None  # the facilitator, for someone in the room without a device
+    left: bool = False
 
 
 class RecordedConcern(msgspec.Struct):
@@ -81,8 +84,9 @@ class RecordedObjection(msgspec.Struct):
     name: str
     text: str
     revision: int
-    status: str  # open, integrated, withdrawn
+    status: str  # open, integrated, withdrawn, concern (its author made it one after the test)
     integrated_by: int | None  # the revision that integrated it
+    test: Literal["asked", "kept", "concern"] | None = None  # the objection test, where the facilitator asked for it
 
 
 class DecisionSummary(msgspec.Struct):

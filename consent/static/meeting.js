@@ -183,7 +183,9 @@
     event.preventDefault();
     const action = {};
     for (const [name, value] of new FormData(form)) {
-      if (name !== "_csrf_token" && name !== "client_id" && value !== "") action[name] = value;
+      if (name === "_csrf_token" || name === "client_id" || value === "") continue;
+      // a datetime-local field has no seconds and no zone: the pages mean UTC, as the form post does
+      action[name] = name === "closes_at" && /T\d\d:\d\d$/.test(value) ? value + ":00Z" : value;
     }
     // A list typed one item a line (an amendment's criteria): empty, it clears the list.
     form.querySelectorAll("textarea[data-lines]").forEach((field) => {

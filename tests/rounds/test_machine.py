@@ -75,13 +75,13 @@ def to_consenting(p: Proposal) -> Proposal:
 def test_every_action_outside_its_phases_is_wrong_phase(action: str, phase: str) -> None:
     if phase in PHASES_FOR[action]:
         return
-    refused(proposal(phase=phase), FACILITATOR, action, "wrong_phase", text="t", reason="r")
+    refused(proposal(phase=phase), FACILITATOR, action, "wrong_phase", text="t", reason="r", mode="live")
 
 
 @pytest.mark.parametrize("action", sorted(PHASES_FOR))
 def test_non_members_change_nothing(action: str) -> None:
     p = proposal(phase=CONSENTING)
-    refused(p, OUTSIDER, action, "not_a_participant", text="t")
+    refused(p, OUTSIDER, action, "not_a_participant", text="t", mode="live")
 
 
 def test_async_proposal_decided_when_everyone_consents() -> None:
@@ -106,9 +106,13 @@ def test_objection_needs_a_reason_and_is_integrated_by_amendment() -> None:
     p = act(p, FACILITATOR, "advance")
     assert p.phase == INTEGRATING
     refused(p, BO, "amend", "not_author", text="new")
-    p, events = apply(p, AUTHOR, action("amend", text="amended text"))
+    # async: the consent round on the amendment needs its own deadline
+    refused(p, AUTHOR, "amend", "invalid", text="amended text")
+    p, events = apply(p, AUTHOR, action("amend", text="amended text", closes_at="2027-01-08T12:00:00+00:00"))
     assert p.revision == 2 and p.phase == CONSENTING and p.responses == {}
-    assert events[0] == ev.Amended(revision=2, text="amended text", integrates=["o1"])
+    assert events[0] == ev.Amended(
+        revision=2, text="amended text", integrates=["o1"], closes_at="2027-01-08T12:00:00+00:00"
+    )
     assert p.objections[0].status == "integrated" and p.objections[0].integrated_by == 2
     for member in sorted(MEMBERS):
         p = act(p, member, "consent")
@@ -130,7 +134,7 @@ def test_only_a_review_skips_the_clarifying_and_reaction_rounds() -> None:
     # from the reaction round the consent round is next anyway, for any proposal
     assert act(act(plain, FACILITATOR, "advance"), FACILITATOR, "advance", to="consenting").phase == CONSENTING
     # the kind is the proposal's, not the snapshot's
-    assert restore(snapshot(review), AUTHOR, MEMBERS, frozenset({FACILITATOR}), "review").kind == "review"
+    assert restore(snapshot(review), AUTHOR, MEMBERS, frozenset({FACILITATOR}), kind="review").kind == "review"
     assert restore(snapshot(review), AUTHOR, MEMBERS, frozenset({FACILITATOR})).kind == "proposal"
 
 
@@ -163,6 +167,23 @@ def test_objection_is_withdrawn_only_by_its_author() -> None:
     p = act(p, BO, "withdraw_objection", objection_id="o1")
     refused(p, BO, "withdraw_objection", "objection_closed", objection_id="o1")
     assert not p.open_objections
+    # their objection was their response: they respond again, and the round can end
+    assert BO not in p.responses
+    for member in (AUTHOR, FACILITATOR, CY, BO):
+        p = act(p, member, "consent")
+    assert p.phase == DECIDED
+
+
+def test_withdrawing_the_last_objection_during_integration_returns_to_the_consent_round() -> None:
+    p = act(to_consenting(proposal()), BO, "object", text="reason")
+    for member in (AUTHOR, FACILITATOR, CY):
+        p = act(p, member, "consent")
+    p = act(p, FACILITATOR, "advance")
+    assert p.phase == INTEGRATING
+    p, events = apply(p, BO, action("withdraw_objection", objection_id="o1"))
+    assert [e.type for e in events] == ["objection_withdrawn", "phase_changed"]
+    assert p.phase == CONSENTING and p.revision == 1
+    assert act(p, BO, "stand_aside").phase == DECIDED
 
 
 def test_not_adopted_needs_a_reason_and_ends_the_process() -> None:
@@ -203,8 +224,13 @@ def test_live_rounds_go_in_turn_and_only_for_those_present() -> None:
     refused(p, CY, "pass", "not_present")
     p = act(p, FACILITATOR, "pass")
     p = act(p, BO, "question", text="when?")
-    p = act(p, AUTHOR, "pass")
-    p = act(act(p, FACILITATOR, "advance"), FACILITATOR, "advance")
+    # the author answers in the clarifying round: their turn is skipped, and they ask nothing
+    assert p.whose_turn == FACILITATOR
+    refused(p, AUTHOR, "question", "author_answers", text="?")
+    p = act(p, FACILITATOR, "advance")
+    assert p.whose_turn == FACILITATOR
+    p = act(act(act(p, FACILITATOR, "pass"), BO, "pass"), AUTHOR, "reaction", text="glad")  # now in turn
+    p = act(p, FACILITATOR, "advance")
     assert p.phase == CONSENTING and p.whose_turn == FACILITATOR
     p = act(p, FACILITATOR, "consent")
     # the facilitator records the response of someone in the room without a device
@@ -285,12 +311,20 @@ def test_an_early_objection_is_not_taken_in_async_mode() -> None:
 @pytest.mark.parametrize(
     ("responses", "silence", "outcome", "phase", "mode"),
     [
-        ({AUTHOR: "consent", FACILITATOR: "consent"}, True, "decided", DECIDED, "async"),
+        ({AUTHOR: "consent", FACILITATOR: "consent", BO: "consent"}, True, "decided", DECIDED, "async"),
+        # below the quorum (a majority: three of four) nothing is decided at the deadline
+        ({AUTHOR: "consent", FACILITATOR: "consent"}, True, "next_meeting", CONSENTING, "live"),
         ({AUTHOR: "consent", FACILITATOR: "consent"}, False, "next_meeting", CONSENTING, "live"),
         ({AUTHOR: "consent", BO: "object"}, True, "integrating", INTEGRATING, "async"),
         # standing aside does not block; silence, where the circle lets it pass, does not either
-        ({AUTHOR: "stand_aside", FACILITATOR: "consent"}, True, "decided", DECIDED, "async"),
-        ({AUTHOR: "stand_aside", FACILITATOR: "stand_aside"}, True, "next_meeting", CONSENTING, "live"),
+        ({AUTHOR: "stand_aside", FACILITATOR: "consent", BO: "stand_aside"}, True, "decided", DECIDED, "async"),
+        (
+            {AUTHOR: "stand_aside", FACILITATOR: "stand_aside", BO: "stand_aside"},
+            True,
+            "next_meeting",
+            CONSENTING,
+            "live",
+        ),
     ],
 )
 def test_the_deadline_applies_the_circles_rule(
@@ -352,6 +386,81 @@ def test_the_deadline_takes_an_unfinished_process_to_the_next_meeting_and_ignore
     assert deadline(closed, silence_is_consent=True) == (closed, [])
 
 
+def test_the_objection_test_is_asked_by_the_facilitator_and_answered_only_by_the_objector() -> None:
+    p = act(to_consenting(proposal()), BO, "object", text="it takes our only room")
+    refused(p, BO, "test_objection", "not_facilitator", objection_id="o1")
+    refused(p, BO, "keep_objection", "objection_not_tested", objection_id="o1")
+    p, events = apply(p, FACILITATOR, action("test_objection", objection_id="o1"))
+    assert events == [ev.ObjectionTested(objection_id="o1", member=str(BO))] and p.objections[0].test == "asked"
+    refused(p, FACILITATOR, "test_objection", "objection_tested", objection_id="o1")
+    refused(p, CY, "objection_to_concern", "not_objection_author", objection_id="o1")
+    kept, events = apply(p, BO, action("keep_objection", objection_id="o1"))
+    assert events == [ev.ObjectionKept(objection_id="o1", member=str(BO))]
+    assert kept.open_objections and kept.objections[0].test == "kept"
+    # made a concern instead: recorded as a concern, no longer blocking
+    p, events = apply(p, BO, action("objection_to_concern", objection_id="o1"))
+    assert events == [ev.ObjectionBecameConcern(objection_id="o1", member=str(BO))]
+    assert p.objections[0].status == "concern" and p.responses[BO] == "concern" and not p.open_objections
+    for member in (AUTHOR, FACILITATOR, CY):
+        p = act(p, member, "consent")
+    assert p.phase == DECIDED
+
+
+def test_an_objection_made_a_concern_during_integration_returns_to_the_consent_round() -> None:
+    p = act(to_consenting(proposal("async", quorum=2)), BO, "object", text="unsafe")
+    for member in (AUTHOR, FACILITATOR, CY):
+        p = act(p, member, "consent")
+    p, _ = deadline(p, silence_is_consent=False)
+    assert p.phase == INTEGRATING
+    p = act(p, FACILITATOR, "test_objection", objection_id="o1")
+    p, events = apply(p, BO, action("objection_to_concern", objection_id="o1"))
+    # everyone's response stands on the same revision: the proposal is decided at once
+    assert [e.type for e in events] == ["objection_became_concern", "phase_changed", "decided"]
+    assert p.phase == DECIDED and p.revision == 1
+
+
+def test_a_live_consent_round_closes_only_with_a_quorum_present() -> None:
+    p = proposal("live")  # four members: a majority is three
+    for member in (FACILITATOR, BO):
+        p = act(p, member, "present")
+    p = act(act(act(p, FACILITATOR, "start"), FACILITATOR, "advance"), FACILITATOR, "advance")
+    p = act(act(p, FACILITATOR, "consent"), BO, "consent")
+    refused(p, FACILITATOR, "advance", "no_quorum")
+    assert act(replace(p, quorum=2), FACILITATOR, "advance").phase == DECIDED  # the circle's own quorum
+    # a quorum larger than the circle counts as the whole circle
+    assert replace(p, quorum=10).quorum_needed == len(MEMBERS)
+
+
+def test_the_facilitator_takes_a_proposal_into_a_live_meeting_and_back() -> None:
+    p = act(proposal(), FACILITATOR, "start")
+    refused(p, BO, "change_mode", "not_facilitator", mode="live")
+    refused(p, FACILITATOR, "change_mode", "invalid", mode="async")  # already async
+    p, events = apply(p, FACILITATOR, action("change_mode", mode="live", reason="we meet on Thursday"))
+    assert events == [ev.ModeChanged(from_="async", to="live", reason="we meet on Thursday")] and p.mode == "live"
+    refused(p, FACILITATOR, "change_mode", "invalid", mode="async")  # needs a deadline
+    p, events = apply(p, FACILITATOR, action("change_mode", mode="async", closes_at="2027-01-08T12:00:00+00:00"))
+    assert p.mode == "async" and events[0].closes_at == "2027-01-08T12:00:00+00:00"
+
+
+def test_the_authors_turn_is_skipped_in_the_clarifying_round_also_as_people_come_and_go() -> None:
+    p = proposal("live")
+    for member in (AUTHOR, FACILITATOR, BO, CY):
+        p = act(p, member, "present")
+    p = act(p, FACILITATOR, "start")
+    assert p.speakers == (FACILITATOR, BO, CY) and p.whose_turn == FACILITATOR
+    p = act(p, FACILITATOR, "pass")
+    assert p.whose_turn == BO
+    p = act(p, AUTHOR, "absent")  # the author leaving does not move the turn
+    assert p.whose_turn == BO
+    p = act(p, FACILITATOR, "absent")  # someone before the turn leaving does not either
+    assert p.whose_turn == BO
+    p = act(p, FACILITATOR, "present")
+    p = act(p, BO, "question", text="which room?")
+    assert p.whose_turn == CY
+    refused(proposal(), AUTHOR, "question", "wrong_phase", text="?")
+    refused(act(proposal(), FACILITATOR, "start"), AUTHOR, "question", "author_answers", text="?")
+
+
 ACTIONS = sorted(PHASES_FOR)
 PEOPLE = [AUTHOR, FACILITATOR, BO, CY, OUTSIDER]
 
@@ -372,10 +481,12 @@ class ConsentProcess(RuleBasedStateMachine):
         for e in produced:
             if isinstance(e, ev.Responded) and not e.early:
                 self.said[(e.round, e.member)] = e.kind
+            if isinstance(e, ev.ObjectionBecameConcern) and self.said.get(key := (self.proposal.round, e.member)):
+                self.said[key] = "concern"  # after the test, the objector made it a concern
 
-    @initialize(mode=st.sampled_from(["live", "async"]))
-    def in_mode(self, mode: str) -> None:
-        self.proposal = proposal(mode)
+    @initialize(mode=st.sampled_from(["live", "async"]), quorum=st.sampled_from([None, 1, 2, 4]))
+    def in_mode(self, mode: str, quorum: int | None) -> None:
+        self.proposal = proposal(mode, quorum=quorum)
 
     @rule(
         actor=st.sampled_from(PEOPLE),
@@ -383,9 +494,27 @@ class ConsentProcess(RuleBasedStateMachine):
         text=st.sampled_from(["", "a reason", "  "]),
         other=st.sampled_from([None, *PEOPLE]),
         item=st.sampled_from(["o1", "o2", "q1", "x"]),
+        mode=st.sampled_from(["live", "async"]),
+        closes_at=st.sampled_from([None, "2027-01-08T12:00:00+00:00"]),
     )
-    def act(self, actor: uuid.UUID, action: str, text: str, other: uuid.UUID | None, item: str) -> None:
-        data = {"text": text, "reason": text, "objection_id": item, "question_id": item}
+    def act(
+        self,
+        actor: uuid.UUID,
+        action: str,
+        text: str,
+        other: uuid.UUID | None,
+        item: str,
+        mode: str,
+        closes_at: str | None,
+    ) -> None:
+        data = {
+            "text": text,
+            "reason": text,
+            "objection_id": item,
+            "question_id": item,
+            "mode": mode,
+            "closes_at": closes_at,
+        }
         if other is not None:
             data["member_id" if action in {"present", "absent"} else "on_behalf_of"] = str(other)
         before = self.proposal
@@ -443,6 +572,7 @@ class ConsentProcess(RuleBasedStateMachine):
         event(f"reached {p.phase}")  # --hypothesis-show-statistics tells how often each phase is reached
         if p.phase == DECIDED:
             assert not p.open_objections
+            assert p.taking_part >= p.quorum_needed
             given = [p.responses.get(m) for m in p.participants]
             assert all(r in NOT_BLOCKING for r in given) and any(r in AGREEING for r in given)
 
@@ -457,7 +587,7 @@ class ConsentProcess(RuleBasedStateMachine):
     @invariant()
     def the_stored_snapshot_restores_the_same_state(self) -> None:
         p = self.proposal
-        assert restore(snapshot(p), p.author, p.members, p.facilitators) == p
+        assert restore(snapshot(p), p.author, p.members, p.facilitators, p.quorum) == p
 
     @invariant()
     def revisions_only_grow(self) -> None:

@@ -1,7 +1,7 @@
 """reviews by consent: a proposal's kind, evaluation criteria as a list, a review's state
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-26 10:00:00.000000
 
 - `proposal.kind`: "proposal", or "review" for a review of a decision, which runs through the
@@ -11,7 +11,8 @@ Create Date: 2026-11-26 10:00:00.000000
   review assesses each criterion. An evaluation becomes the one criterion, word for word.
 - `review`: its `state` (open, consented, not_adopted, withdrawn; earlier reviews, recorded at
   once by one member, are `recorded`), the `assessments`, when it closed, and the consent
-  `record`; its proposal is unique to it. An earlier amendment's record is its decision's.
+  `record`; its proposal is unique to it. An earlier amendment's record is its decision's (in
+  the shape 0007 gave it).
 """
 
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0007"  # after 0007, which gave decision records their present shape
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

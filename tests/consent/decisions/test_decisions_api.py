@@ -134,7 +134,7 @@ async def test_a_decision_holds_its_whole_record(world: World) -> None:
     assert d["circle"] == {"id": world.circles["Riverside"], "name": "Riverside"}
     assert d["domain"] == {"id": world.domains["Food"], "name": "Food"}
     assert (d["decided_at"], d["review_by"], d["status"]) == ("2026-11-23T09:00:00+00:00", "2027-05-23", "active")
-    assert {r["name"]: r["response"] for r in d["responses"]} == {
+    assert {r["member"]["name"]: r["kind"] for r in d["responses"]} == {
         "Ada": "consent",
         "Bo": "consent",
         "Cy": "concern",

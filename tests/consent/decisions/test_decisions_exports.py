@@ -51,7 +51,7 @@ async def test_json_and_csv_exports_round_trip(circle: Circle, three: list[dict]
         for name in ("title", "driver", "text", "status", "decided_at", "review_by", "proposal_id", "url"):
             assert row[name] == d[name], name
         assert (row["circle"], row["domain"]) == (d["circle"]["name"], d["domain"]["name"])
-        assert row["consented"].split("; ") == [r["name"] for r in d["responses"]]
+        assert row["consented"].split("; ") == [r["member"]["name"] for r in d["responses"]]
     bread = rows[-1]
     assert bread["text"] == TRICKY
     assert bread["objections"] == "Bo: The stall is closed in winter. (integrated by revision 2)"

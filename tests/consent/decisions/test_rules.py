@@ -133,8 +133,8 @@ def described(**changes: object) -> dict[str, object]:
         "supersedes": None,
         "superseded_by": None,
         "responses": [
-            {"member": "m1", "name": "Ada", "response": "consent"},
-            {"member": "m2", "name": "Bo", "response": "stand_aside"},
+            {"member": {"id": "m1", "name": "Ada"}, "kind": "consent"},
+            {"member": {"id": "m2", "name": "Bo"}, "kind": "stand_aside"},
         ],
         "concerns": [{"member": "m3", "name": "Cy", "text": "The freezer is small"}],
         "objections": [
