@@ -48,7 +48,7 @@ def test_a_member_finds_a_decision_subscribes_and_opens_a_review_of_it(page: Pag
         expect(page).to_have_url(DECISION_URL)
         permalink = page.url
 
-        objections = section(page, "Who consented").locator("ul.objections")
+        objections = section(page, "Each member in the round that decided").locator("ul.objections")
         expect(objections).to_contain_text("The market stall is closed in winter, so nobody would get the bread.")
         expect(objections).to_contain_text("integrated by revision 2")
         expect(section(page, "How it was decided")).to_contain_text("Ada Okafor objected (revision 1)")
