@@ -115,7 +115,7 @@ async def _seed_proposals(
         mode="async",
         now=then,
         closes_at=then + timedelta(days=7),
-        evaluation="Less than one crate thrown away a week by spring.",
+        criteria=["Less than one crate thrown away a week by spring."],
     )
     steps = [
         (dana, "start", {}),

@@ -5,7 +5,7 @@ the state machine checks only what the rules say (empty texts, who may name whom
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -49,7 +49,7 @@ class Start(Action, tag="start", frozen=True):
 
 
 class Advance(Action, tag="advance", frozen=True):
-    pass
+    to: Literal["consenting"] | None = None  # a review may skip the clarifying and reaction rounds
 
 
 class Question(Said, tag="question", frozen=True):
@@ -92,6 +92,8 @@ class WithdrawObjection(Spoken, tag="withdraw_objection", frozen=True):
 class Amend(Action, tag="amend", frozen=True):
     text: str = ""
     driver: str = ""
+    review_by: date | None = None  # the review date proposed for consent
+    criteria: list[str] | None = None  # replace the evaluation criteria
     # Async: the deadline of the consent round on the new revision (by default the circle's period).
     closes_at: datetime | None = None
 

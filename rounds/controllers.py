@@ -65,7 +65,7 @@ class ProposalApi(Controller):
             review_by=data.review_by,
             closes_at=data.closes_at,
             supersedes=data.supersedes,
-            evaluation=data.evaluation,
+            criteria=data.all_criteria(),
         )
         return msgspec.convert(await services.describe(db_session, proposal), ProposalOut)
 

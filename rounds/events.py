@@ -23,6 +23,8 @@ class PhaseChanged(Event, tag="phase_changed", frozen=True):
     to: str
     round: int
     open_objections: list[str] | UnsetType = UNSET  # into integration: the objections to integrate
+    # Into the consent round: the review date consented to with the proposal (none for a retirement).
+    review_by: str | UnsetType = UNSET
 
 
 class Decided(Event, tag="decided", frozen=True):
@@ -84,6 +86,8 @@ class Amended(Event, tag="amended", frozen=True):
     text: str
     integrates: list[str]
     driver: str | UnsetType = UNSET
+    review_by: str | UnsetType = UNSET
+    criteria: list[str] | UnsetType = UNSET
     closes_at: str | UnsetType = UNSET  # async: the new deadline
 
 

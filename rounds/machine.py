@@ -16,13 +16,14 @@ from typing import Any
 import msgspec
 
 from consent.base.errors import Refusal
-from consent.base.text import MAX_TEXT, clean_text
+from consent.base.text import MAX_TEXT, clean_criteria, clean_text
 from rounds import actions, events
 from rounds.actions import Action
 from rounds.events import Event
 
 DRAFT, CLARIFYING, REACTING, CONSENTING, INTEGRATING = "draft", "clarifying", "reacting", "consenting", "integrating"
 DECIDED, WITHDRAWN, NOT_ADOPTED = "decided", "withdrawn", "not_adopted"
+REVIEW = "review"  # a proposal's kind, for the review of a decision
 OPEN_PHASES = frozenset({DRAFT, CLARIFYING, REACTING, CONSENTING, INTEGRATING})
 NEXT_PHASE = {CLARIFYING: REACTING, REACTING: CONSENTING}
 CONSENT_KINDS = frozenset({"consent", "concern", "object", "stand_aside"})
@@ -87,6 +88,7 @@ class Proposal:
     objections: tuple[Objection, ...] = ()
     questions: Mapping[str, uuid.UUID] = field(default_factory=dict)  # question id -> asker
     seq: int = 0
+    kind: str = "proposal"  # or REVIEW
     quorum: int | None = None  # the circle's: the least number taking part; None is a majority
 
     @property
@@ -221,11 +223,15 @@ def _start(p: Proposal, actor: uuid.UUID, _a: actions.Start, _s: uuid.UUID) -> t
     return _new_round(p, CLARIFYING), [events.PhaseChanged(from_=DRAFT, to=CLARIFYING, round=p.round + 1)]
 
 
-def _advance(p: Proposal, actor: uuid.UUID, _a: actions.Advance, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+def _advance(p: Proposal, actor: uuid.UUID, a: actions.Advance, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     _require_mover(p, actor)
     if p.phase in NEXT_PHASE:
-        to = NEXT_PHASE[p.phase]
+        to = a.to or NEXT_PHASE[p.phase]
+        if to != NEXT_PHASE[p.phase] and p.kind != REVIEW:
+            raise Refusal("not_a_review", "Only a review may skip the clarifying and reaction rounds.", 409)
         return _new_round(p, to), [events.PhaseChanged(from_=p.phase, to=to, round=p.round + 1)]
+    if a.to is not None:
+        raise Refusal("wrong_phase", f"advance to {a.to}: the proposal is {p.phase} already.", 409)
     return close_consent_round(p)
 
 
@@ -470,6 +476,7 @@ def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tu
         raise Refusal("not_author", "Only the proposal's author amends it.", status=403)
     text = _text(a.text, "text")
     driver = _text(a.driver, "driver", required=False)
+    criteria = clean_criteria(a.criteria) if a.criteria is not None else msgspec.UNSET
     revision = p.revision + 1
     integrated = [o.id for o in p.open_objections] if p.phase == INTEGRATING else []
     objections = tuple(
@@ -483,6 +490,8 @@ def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tu
             text=text,
             integrates=integrated,
             driver=driver or msgspec.UNSET,
+            review_by=a.review_by.isoformat() if a.review_by else msgspec.UNSET,
+            criteria=criteria,
             closes_at=a.closes_at.isoformat() if p.mode == "async" and a.closes_at else msgspec.UNSET,
         )
     ]
@@ -559,19 +568,19 @@ _SAMPLES = tuple(
 ) + tuple(actions.decode({"type": "change_mode", "mode": mode, **_SAMPLE}) for mode in ("live", "async"))
 
 
+def allows(p: Proposal, actor: uuid.UUID, action: Action) -> bool:
+    """Whether the rules let `actor` take `action` now, found by trying it."""
+    try:
+        apply(p, actor, action)
+    except Refusal as refusal:
+        return refusal.code in {"no_such_question", "no_such_objection"}  # allowed, given a real one
+    return True
+
+
 def available(p: Proposal, actor: uuid.UUID) -> frozenset[str]:
     """The actions `actor` may take now, found by trying each one: the pages offer exactly
     what the rules allow, with no second copy of the rules."""
-    allowed = set()
-    for sample in _SAMPLES:
-        try:
-            apply(p, actor, sample)
-        except Refusal as refusal:
-            if refusal.code in {"no_such_question", "no_such_objection"}:  # allowed, given a real one
-                allowed.add(sample.type)
-            continue
-        allowed.add(sample.type)
-    return frozenset(allowed)
+    return frozenset(sample.type for sample in _SAMPLES if allows(p, actor, sample))
 
 
 def snapshot(p: Proposal) -> dict[str, Any]:
@@ -608,8 +617,12 @@ def restore(
     members: frozenset[uuid.UUID],
     facilitators: frozenset[uuid.UUID],
     quorum: int | None = None,
+    kind: str = "proposal",
 ) -> Proposal:
+    """The state from its snapshot; who takes part (and the quorum) comes from the circle, the
+    kind from the proposal."""
     return Proposal(
+        kind=kind,
         mode=data["mode"],
         author=author,
         members=members,
@@ -619,7 +632,7 @@ def restore(
         round=data["round"],
         present=tuple(uuid.UUID(m) for m in data["present"]),
         turn=data["turn"],
-        responses={uuid.UUID(m): kind for m, kind in data["responses"].items()},
+        responses={uuid.UUID(m): response for m, response in data["responses"].items()},
         responded=frozenset(uuid.UUID(m) for m in data["responded"]),
         objections=tuple(Objection(**{**o, "author": uuid.UUID(o["author"])}) for o in data["objections"]),
         questions={q: uuid.UUID(m) for q, m in data["questions"].items()},

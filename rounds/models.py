@@ -1,4 +1,6 @@
-"""Proposals, their revisions, and the event log that is the whole history of the process.
+"""Proposals, their revisions, the event log that is the whole history of the process, the
+decisions they become, and the reviews of those decisions (a review runs as a proposal, and
+its outcome is written with the decision in the same transaction).
 
 Rounds, responses and objections are not tables of their own: they are what the events say
 (each response event names its round and revision), and the state machine's snapshot on the
@@ -30,7 +32,9 @@ class Proposal(UUIDAuditBase):
     title: Mapped[str] = mapped_column(String(200))
     driver: Mapped[str] = mapped_column(Text)  # of the current revision
     text: Mapped[str] = mapped_column(Text)  # of the current revision
-    evaluation: Mapped[str] = mapped_column(Text, default="")  # how will we know it works
+    # "proposal", or "review": a review of a decision (its Review row says which and how)
+    kind: Mapped[str] = mapped_column(String(20), default="proposal")
+    criteria: Mapped[list[str]] = mapped_column(JsonB, default=list)  # how we will know it works
     mode: Mapped[str] = mapped_column(String(10))  # live or async
     state: Mapped[str] = mapped_column(String(20), index=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
@@ -84,7 +88,7 @@ class Decision(UUIDAuditBase):
     title: Mapped[str] = mapped_column(String(200))
     driver: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
-    evaluation: Mapped[str] = mapped_column(Text, default="")
+    criteria: Mapped[list[str]] = mapped_column(JsonB, default=list)  # what its reviews assess
     revision: Mapped[int] = mapped_column(Integer)
     decided_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     review_by: Mapped[date] = mapped_column(Date, index=True)
@@ -92,3 +96,30 @@ class Decision(UUIDAuditBase):
     supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decision.id"), default=None)
     # Final responses, concerns, objections and how each was integrated: the record of consent.
     record: Mapped[dict[str, Any]] = mapped_column(JsonB)
+
+
+class Review(UUIDAuditBase):
+    """A review of a decision by its circle. Reviews opened since migration 0006 run as a
+    proposal of kind "review" (`proposal_id`), and the outcome applies to the decision only when
+    that proposal is decided, in the same transaction: reaffirm (the decision's next review date
+    becomes `review_by`), retire, or amend (the proposal's text becomes a new decision that
+    supersedes this one). Reviews recorded before, at once by one member, are `recorded`."""
+
+    __tablename__ = "review"
+
+    decision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("decision.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))  # who opened it
+    outcome: Mapped[str] = mapped_column(String(10))  # reaffirm, retire, amend
+    # open, consented, not_adopted, withdrawn; or recorded (at once, before reviews went by consent)
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    note: Mapped[str] = mapped_column(Text, default="")  # a recorded review's words; a proposal has its own
+    assessments: Mapped[list[dict[str, str]]] = mapped_column(JsonB, default=list)  # [{criterion, assessment}]
+    previous_review_by: Mapped[date] = mapped_column(Date)  # the decision's, when the review was opened
+    review_by: Mapped[date | None] = mapped_column(Date, default=None)  # the one consented to
+    proposal_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("proposal.id"), default=None, index=True, unique=True
+    )
+    reviewed_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))  # opened
+    closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # Once consented: each participant's final response, the concerns and objections (as a decision's).
+    record: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
 from consent.base.errors import Refusal
-from consent.base.forms import parse_field
+from consent.base.forms import parse_field, parse_lines
 from consent.base.labels import PHASE_NAMES
 from consent.base.web import Form, Page
 from rounds import actions, machine, services
@@ -32,7 +32,7 @@ class ProposalForm(msgspec.Struct):
     mode: str = "async"
     closes_at: str = ""
     review_by: str = ""
-    evaluation: str = ""
+    criteria: str = ""  # one a line
 
 
 class ActionForm(msgspec.Struct):
@@ -45,6 +45,9 @@ class ActionForm(msgspec.Struct):
     objection_id: str = ""
     on_behalf_of: str = ""
     member_id: str = ""
+    to: str = ""
+    review_by: str = ""
+    criteria: str | None = None  # one a line; only the amendment form has the field, and empty clears them
     mode: str = ""
     closes_at: str = ""  # a datetime-local field: read as UTC, like every time on the pages
 
@@ -103,6 +106,10 @@ async def proposal_page(
     for_turn = (
         machine.available(state, turn) & machine.TURN_ACTIONS if movers_view and turn and turn != viewer else set()
     )
+    # a review may skip the clarifying and reaction rounds
+    skip_to_consent = state.phase == machine.CLARIFYING and machine.allows(
+        state, viewer, actions.Advance(client_id="available", to="consenting")
+    )
     absent = (
         [(str(m), name) for m, name in sorted(members.items(), key=lambda item: item[1]) if m not in state.present]
         if movers_view
@@ -134,6 +141,7 @@ async def proposal_page(
         ],
         client_id=uuid.uuid4().hex,
         for_turn=for_turn,
+        skip_to_consent=skip_to_consent,
         absent_members=absent,
         **context,
     )
@@ -196,7 +204,7 @@ class ProposalPages(Controller):
                 or uuid.UUID(int=0),
                 mode=data.mode,
                 now=page.clock(),
-                evaluation=data.evaluation,
+                criteria=parse_lines(data.criteria),
                 review_by=parse_field(data.review_by, date.fromisoformat, "review_by", "a date like 2027-06-30"),
                 closes_at=closes_at.replace(tzinfo=closes_at.tzinfo or UTC) if closes_at else None,
             )
@@ -225,9 +233,11 @@ class ProposalPages(Controller):
         data: Annotated[ActionForm, Form],
     ) -> Template | Redirect:
         # A form sends every field; an empty one is one the action does not have.
-        action: dict[str, Any] = {
-            k: v for k, v in msgspec.structs.asdict(data).items() if v != "" or k in {"type", "client_id"}
-        }
+        fields = msgspec.structs.asdict(data)
+        criteria = fields.pop("criteria")
+        action: dict[str, Any] = {k: v for k, v in fields.items() if v != "" or k in {"type", "client_id"}}
+        if criteria is not None:  # the amendment form's criteria, one a line: empty clears them
+            action["criteria"] = parse_lines(criteria)
         try:
             # a datetime-local field has no seconds, which RFC 3339 wants
             action["closes_at"] = parse_field(data.closes_at, datetime.fromisoformat, "closes_at", "a date and time")

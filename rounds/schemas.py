@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 import msgspec
 
-from consent.base.text import Text, Title
+from consent.base.errors import Refusal
+from consent.base.text import Criteria, Text, Title
 from rounds.actions import AnyAction
 
 
@@ -21,7 +22,13 @@ class NewProposal(msgspec.Struct, forbid_unknown_fields=True):
     review_by: date | None = None
     closes_at: datetime | None = None
     supersedes: uuid.UUID | None = None
-    evaluation: Text = ""
+    criteria: Criteria | None = None  # how the circle will know it works; a review assesses each
+    evaluation: Text = ""  # the field before criteria: one criterion
+
+    def all_criteria(self) -> list[str]:
+        if self.criteria is not None and self.evaluation.strip():
+            raise Refusal("invalid", "evaluation: give the criteria, or an evaluation, not both")
+        return self.criteria if self.criteria is not None else [self.evaluation] if self.evaluation.strip() else []
 
 
 # Answers of the proposal API: the same keys and values as services.describe and
@@ -74,6 +81,23 @@ class ObjectionOut(msgspec.Struct):
     test: Literal["asked", "kept", "concern"] | None  # the objection test, where the facilitator asked for it
 
 
+class Assessment(msgspec.Struct, forbid_unknown_fields=True):
+    """How a decision did by one of its evaluation criteria, as its review says."""
+
+    criterion: Text
+    assessment: Text
+
+
+class ReviewOfOut(msgspec.Struct):
+    """What a review proposal reviews: the decision, the outcome proposed, the assessments."""
+
+    id: str  # the review's
+    decision: Ref  # its name is the decision's title
+    outcome: Literal["reaffirm", "retire", "amend"]
+    state: str  # open, consented, not_adopted, withdrawn
+    assessments: list[Assessment]
+
+
 class ProposalOut(msgspec.Struct):
     id: str
     circle_id: str
@@ -82,7 +106,10 @@ class ProposalOut(msgspec.Struct):
     title: str
     driver: str
     text: str
-    evaluation: str
+    kind: Literal["proposal", "review"]
+    criteria: list[str]
+    evaluation: str  # the criteria, one a line
+    review: ReviewOfOut | None  # for a review
     mode: str
     state: str
     revision: int

@@ -5,23 +5,23 @@ from __future__ import annotations
 
 import calendar
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
 from circles.models import Circle, Domain, Membership, Role, person
 from circles.rules import FACILITATOR
 from consent.base.errors import Refusal
-from consent.base.text import MAX_TEXT, MAX_TITLE, clean_text
+from consent.base.text import MAX_TEXT, MAX_TITLE, clean_criteria, clean_text
 from rounds import actions, machine
 from rounds import events as machine_events
-from rounds.models import Decision, Event, Proposal, Revision
+from rounds.models import Decision, Event, Proposal, Review, Revision
 
 MODES = ("live", "async")
 
@@ -40,6 +40,42 @@ async def member_of(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUI
     return circle
 
 
+@dataclass(frozen=True)
+class ReviewOf:
+    """What a review proposal reviews: the decision, the outcome it proposes (reaffirm, retire
+    or amend), and an assessment of each of the decision's criteria."""
+
+    decision: Decision
+    outcome: str
+    assessments: list[dict[str, str]]
+
+
+async def open_change(db: AsyncSession, decision_id: uuid.UUID) -> uuid.UUID | None:
+    """The open proposal that would change the decision, if any: an amendment (a proposal that
+    supersedes it) or a review."""
+    return await db.scalar(
+        select(Proposal.id)
+        .where(
+            Proposal.state.in_(machine.OPEN_PHASES),
+            or_(
+                Proposal.supersedes_id == decision_id,
+                Proposal.id.in_(select(Review.proposal_id).where(Review.decision_id == decision_id)),
+            ),
+        )
+        .limit(1)
+    )
+
+
+async def _may_change(db: AsyncSession, decision: Decision) -> None:
+    """A decision is reviewed or amended only while in force, and by one proposal at a time."""
+    if decision.status != "active":
+        raise Refusal(
+            "not_in_force", f"This decision is {decision.status}; only a decision in force is reviewed or amended.", 409
+        )
+    if await open_change(db, decision.id) is not None:
+        raise Refusal("amendment_open", "A review or amendment of this decision is open already; take part in it.", 409)
+
+
 async def create_proposal(
     db: AsyncSession,
     account_id: uuid.UUID,
@@ -54,8 +90,11 @@ async def create_proposal(
     review_by: date | None = None,
     closes_at: datetime | None = None,
     supersedes: uuid.UUID | None = None,
-    evaluation: str = "",
+    criteria: Sequence[str] = (),
+    review: ReviewOf | None = None,
 ) -> Proposal:
+    """A draft proposal; with `review`, the review of a decision (kind "review"), recorded in
+    the decision's history as open until the circle decides it."""
     circle = await member_of(db, circle_id, account_id)
     domain = await db.get(Domain, domain_id)
     if domain is None or domain.circle_id != circle.id:
@@ -70,32 +109,25 @@ async def create_proposal(
         raise Refusal("invalid", "closes_at: the deadline must be in the future")
     if review_by is not None and review_by <= now.date():
         raise Refusal("invalid", "review_by: the review date must be in the future")
+    changed = review.decision if review is not None else None
     if supersedes is not None:
-        superseded = await db.get(Decision, supersedes)
-        if superseded is None or superseded.circle_id != circle.id:
+        changed = await db.get(Decision, supersedes)
+        if changed is None or changed.circle_id != circle.id:
             raise Refusal("invalid", "supersedes: no such decision of this circle")
-        if superseded.status != "active":
-            raise Refusal(
-                "not_in_force", f"supersedes: the decision is {superseded.status}; only one in force is amended.", 409
-            )
-        amending = await db.scalar(
-            select(Proposal.id).where(Proposal.supersedes_id == supersedes, Proposal.state.in_(machine.OPEN_PHASES))
-        )
-        if amending is not None:
-            raise Refusal(
-                "amendment_open", "supersedes: an amendment of this decision is open already; take part in it.", 409
-            )
-    proposal_id = uuid.uuid4()
-    state = machine.Proposal(mode=mode, author=account_id, members=frozenset())
+    if changed is not None:
+        await _may_change(db, changed)
+    kind = machine.REVIEW if review is not None else "proposal"
+    state = machine.Proposal(mode=mode, author=account_id, members=frozenset(), kind=kind)
     proposal = Proposal(
-        id=proposal_id,
+        id=uuid.uuid4(),
         circle_id=circle.id,
         domain_id=domain.id,
         author_id=account_id,
+        kind=kind,
         title=clean_text(title, "title", MAX_TITLE, required=True),
         driver=clean_text(driver, "driver", MAX_TEXT, required=True),
         text=clean_text(text, "text", MAX_TEXT, required=True),
-        evaluation=clean_text(evaluation, "evaluation", MAX_TEXT),
+        criteria=clean_criteria(criteria),
         mode=mode,
         state=state.phase,
         revision=1,
@@ -108,8 +140,25 @@ async def create_proposal(
     db.add(proposal)
     await db.flush()
     db.add(Revision(proposal_id=proposal.id, number=1, driver=proposal.driver, text=proposal.text))
+    if review is not None:
+        db.add(
+            Review(
+                decision_id=review.decision.id,
+                account_id=account_id,
+                outcome=review.outcome,
+                assessments=review.assessments,
+                previous_review_by=review.decision.review_by,
+                proposal_id=proposal.id,
+                reviewed_at=now,
+            )
+        )
     await db.flush()
     return proposal
+
+
+async def review_of(db: AsyncSession, proposal_id: uuid.UUID) -> Review:
+    """The review that a proposal of kind "review" runs."""
+    return (await db.scalars(select(Review).where(Review.proposal_id == proposal_id))).one()
 
 
 NOT_FOUND = "No such proposal, or it is not visible to you."
@@ -166,7 +215,7 @@ async def _members(
 async def state_of(db: AsyncSession, proposal: Proposal) -> machine.Proposal:
     members, facilitators = (await _members(db, {proposal.circle_id}))[proposal.circle_id]
     quorum = await db.scalar(select(Circle.quorum).where(Circle.id == proposal.circle_id))
-    return machine.restore(proposal.machine, proposal.author_id, members, facilitators, quorum)
+    return machine.restore(proposal.machine, proposal.author_id, members, facilitators, quorum, proposal.kind)
 
 
 def with_deadline(action: actions.Action, state: machine.Proposal, async_days: int, now: datetime) -> actions.Action:
@@ -298,11 +347,16 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
             continue
         if proposal.id not in states:
             states[proposal.id] = machine.restore(
-                proposal.machine, proposal.author_id, *members[proposal.circle_id], quorum[proposal.circle_id]
+                proposal.machine,
+                proposal.author_id,
+                *members[proposal.circle_id],
+                quorum[proposal.circle_id],
+                proposal.kind,
             )
         try:
             action = with_deadline(attempt.action, states[proposal.id], async_days[proposal.circle_id], attempt.now)
             new_state, produced = machine.apply(states[proposal.id], attempt.account_id, action)
+            await _check_amendment(db, proposal, action, attempt.now)
         except Refusal as refusal:
             results[i] = refusal
             continue
@@ -318,6 +372,21 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
     return results  # type: ignore[return-value]
 
 
+async def _check_amendment(db: AsyncSession, proposal: Proposal, action: actions.Action, now: datetime) -> None:
+    """What the machine, which knows no clock and no decision, cannot judge of an amendment: a
+    review date must be in the future, a retirement has none, and only an amendment of a
+    decision changes its criteria."""
+    if not isinstance(action, actions.Amend) or (action.review_by is None and action.criteria is None):
+        return
+    if action.review_by is not None and action.review_by <= now.date():
+        raise Refusal("invalid", "review_by: the review date must be in the future")
+    outcome = (await review_of(db, proposal.id)).outcome if proposal.kind == machine.REVIEW else "amend"
+    if outcome == "retire" and action.review_by is not None:
+        raise Refusal("invalid", "review_by: a retired decision has no review date")
+    if outcome != "amend" and action.criteria is not None:
+        raise Refusal("invalid", f"criteria: a review that would {outcome} the decision does not change its criteria")
+
+
 async def _record(
     db: AsyncSession,
     proposal: Proposal,
@@ -327,6 +396,32 @@ async def _record(
     client_id: str | None,
     now: datetime,
 ) -> Outcome:
+    review = await review_of(db, proposal.id) if proposal.kind == machine.REVIEW else None
+    produced = list(produced)  # a consent round's opening gains its review date below
+    for index, event in enumerate(produced):
+        if isinstance(event, machine_events.Amended):
+            proposal.text = event.text
+            proposal.driver = event.driver or proposal.driver
+            if event.review_by:
+                proposal.review_by = date.fromisoformat(event.review_by)
+            if event.criteria is not msgspec.UNSET:
+                proposal.criteria = event.criteria
+            db.add(Revision(proposal_id=proposal.id, number=event.revision, driver=proposal.driver, text=proposal.text))
+        if isinstance(event, machine_events.Amended | machine_events.ModeChanged) and event.closes_at:
+            proposal.closes_at = datetime.fromisoformat(event.closes_at)
+        if isinstance(event, machine_events.ModeChanged) and event.to == "live":
+            proposal.closes_at = None  # a live meeting closes the round, not a clock
+        if (
+            isinstance(event, machine_events.PhaseChanged)
+            and event.to == machine.CONSENTING
+            and (review is None or review.outcome != "retire")  # a retired decision has no review date
+        ):
+            # The review date is consented to with the proposal: the author's, else the circle's
+            # usual period from the day the consent round opens.
+            if proposal.review_by is None:
+                circle = await db.get_one(Circle, proposal.circle_id)
+                proposal.review_by = add_months(now.date(), circle.default_review_months)
+            produced[index] = msgspec.structs.replace(event, review_by=proposal.review_by.isoformat())
     events = []
     for offset, event in enumerate(produced):
         event_type, data = machine_events.row(event)
@@ -344,28 +439,22 @@ async def _record(
             )
         )
     db.add_all(events)
-    for event in produced:
-        if isinstance(event, machine_events.Amended):
-            proposal.text = event.text
-            proposal.driver = event.driver or proposal.driver
-            db.add(Revision(proposal_id=proposal.id, number=event.revision, driver=proposal.driver, text=proposal.text))
-        if isinstance(event, machine_events.Amended | machine_events.ModeChanged) and event.closes_at:
-            proposal.closes_at = datetime.fromisoformat(event.closes_at)
-        if isinstance(event, machine_events.ModeChanged) and event.to == "live":
-            proposal.closes_at = None  # a live meeting closes the round, not a clock
     proposal.state, proposal.mode, proposal.revision = new_state.phase, new_state.mode, new_state.revision
     proposal.seq, proposal.machine = new_state.seq, machine.snapshot(new_state)
     if any(isinstance(event, machine_events.Decided) for event in produced):
-        await _decide(db, proposal, new_state, now)
+        await _decide(db, proposal, new_state, now, review)
+    elif review is not None and any(
+        isinstance(e, machine_events.NotAdopted | machine_events.Withdrawn) for e in produced
+    ):
+        review.state, review.closed_at = new_state.phase, now  # the decision stays as it was
     return Outcome(seq=proposal.seq, events=events)
 
 
-async def _decide(db: AsyncSession, proposal: Proposal, state: machine.Proposal, now: datetime) -> Decision:
-    """The decision record: final text; for each member of the circle (and each who took part
-    and left meanwhile) what they did in the deciding round, who recorded it for them, or that
-    they were present without a response, or absent; the concerns on record; and each
-    objection with how it was dealt with."""
-    circle = await db.get_one(Circle, proposal.circle_id)
+async def _consent_record(db: AsyncSession, proposal: Proposal, state: machine.Proposal) -> dict[str, Any]:
+    """How the circle consented: for each member of the circle (and each who took part and left
+    meanwhile) what they did in the deciding round, who recorded it for them, or that they were
+    present without a response, or absent; the concerns on record; and each objection with how
+    it was dealt with."""
     said: dict[uuid.UUID, dict[str, Any]] = {}  # each member's response event in the deciding round
     for e in await db.scalars(
         select(Event).where(Event.proposal_id == proposal.id, Event.type == "responded").order_by(Event.seq)
@@ -389,7 +478,7 @@ async def _decide(db: AsyncSession, proposal: Proposal, state: machine.Proposal,
             | ({"left": True} if member not in state.members else {})
         )
 
-    record = {
+    return {
         "responses": [entry(m) for m in sorted(everyone, key=lambda m: (names.get(m, ""), str(m)))],
         # a concern says what it is; an objection its author made a concern keeps its words
         "concerns": [
@@ -411,28 +500,48 @@ async def _decide(db: AsyncSession, proposal: Proposal, state: machine.Proposal,
             for o in state.objections
         ],
     }
-    decision = Decision(
-        proposal_id=proposal.id,
-        circle_id=proposal.circle_id,
-        domain_id=proposal.domain_id,
-        title=proposal.title,
-        driver=proposal.driver,
-        text=proposal.text,
-        evaluation=proposal.evaluation,
-        revision=proposal.revision,
-        decided_at=now,
-        review_by=proposal.review_by or add_months(now.date(), circle.default_review_months),
-        supersedes_id=proposal.supersedes_id,
-        record=record,
-    )
-    db.add(decision)
-    if proposal.supersedes_id is not None:  # a decision retired meanwhile stays retired
-        await db.execute(
-            update(Decision)
-            .where(Decision.id == proposal.supersedes_id, Decision.status == "active")
-            .values(status="superseded")
+
+
+async def _decide(
+    db: AsyncSession, proposal: Proposal, state: machine.Proposal, now: datetime, review: Review | None
+) -> None:
+    """The decision record, and a review's outcome, in the transaction of the deciding event.
+    A review to reaffirm or retire changes the decision it reviews; an amendment, like any
+    proposal, becomes a decision of its own, which supersedes the one it amends. A decision
+    retired meanwhile stays retired."""
+    circle = await db.get_one(Circle, proposal.circle_id)
+    record = await _consent_record(db, proposal, state)
+    # Consented to in the consent round (rounds opened before reviews went by consent have none).
+    review_by = proposal.review_by or add_months(now.date(), circle.default_review_months)
+    if review is None or review.outcome == "amend":
+        db.add(
+            Decision(
+                proposal_id=proposal.id,
+                circle_id=proposal.circle_id,
+                domain_id=proposal.domain_id,
+                title=proposal.title,
+                driver=proposal.driver,
+                text=proposal.text,
+                criteria=proposal.criteria,
+                revision=proposal.revision,
+                decided_at=now,
+                review_by=review_by,
+                supersedes_id=proposal.supersedes_id,
+                record=record,
+            )
         )
-    return decision
+    in_force = update(Decision).where(Decision.status == "active")
+    if proposal.supersedes_id is not None:
+        await db.execute(in_force.where(Decision.id == proposal.supersedes_id).values(status="superseded"))
+    if review is None:
+        return
+    review.state, review.closed_at, review.record = "consented", now, record
+    if review.outcome != "retire":
+        review.review_by = review_by
+    if review.outcome == "reaffirm":
+        await db.execute(in_force.where(Decision.id == review.decision_id).values(review_by=review_by))
+    elif review.outcome == "retire":
+        await db.execute(in_force.where(Decision.id == review.decision_id).values(status="retired"))
 
 
 Committed = Callable[[uuid.UUID, list[dict[str, Any]]], None]
@@ -509,6 +618,19 @@ def event_json(event: Event, names: dict[uuid.UUID, str]) -> dict[str, Any]:
     return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "actor": actor, "data": event.data}
 
 
+async def _review_json(db: AsyncSession, proposal: Proposal) -> dict[str, Any]:
+    """What a review proposal reviews, and how."""
+    review = await review_of(db, proposal.id)
+    decision = await db.get_one(Decision, review.decision_id)
+    return {
+        "id": str(review.id),
+        "decision": {"id": str(decision.id), "name": decision.title},
+        "outcome": review.outcome,
+        "state": review.state,
+        "assessments": review.assessments,
+    }
+
+
 RESPONSE_EVENTS = {"question_asked", "question_answered", "reaction_given", "passed", "responded"}
 
 
@@ -534,7 +656,10 @@ async def describe(db: AsyncSession, proposal: Proposal, responses: bool = True)
         "title": proposal.title,
         "driver": proposal.driver,
         "text": proposal.text,
-        "evaluation": proposal.evaluation,
+        "kind": proposal.kind,
+        "criteria": proposal.criteria,
+        "evaluation": "\n".join(proposal.criteria),  # the criteria, as one text (the field before them)
+        "review": await _review_json(db, proposal) if proposal.kind == machine.REVIEW else None,
         "mode": proposal.mode,
         "state": proposal.state,
         "revision": proposal.revision,

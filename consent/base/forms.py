@@ -29,3 +29,8 @@ def parse_date(value: str, field: str, expected: str = "a date like 2027-06-30")
 
 def parse_uuid(value: str, field: str, expected: str = "not a valid id") -> uuid.UUID | None:
     return parse_field(value, uuid.UUID, field, expected)
+
+
+def parse_lines(value: str) -> list[str]:
+    """A list typed into a textarea, one item a line; blank lines are no item."""
+    return [line.strip() for line in value.splitlines() if line.strip()]

@@ -66,3 +66,19 @@ DEADLINE_OUTCOMES = {
     "integrating": "objections to integrate",
     "next_meeting": "taken into the next meeting",
 }
+
+# What a review proposes to do with the decision it reviews.
+REVIEW_OUTCOMES = {
+    "reaffirm": "reaffirm it",
+    "retire": "retire it",
+    "amend": "amend it",
+}
+
+# Where a review stands.
+REVIEW_STATES = {
+    "open": "open",
+    "consented": "consented",
+    "not_adopted": "not adopted: the decision stays as it was",
+    "withdrawn": "withdrawn: the decision stays as it was",
+    "recorded": "recorded at once by one member (before reviews went through consent)",
+}

@@ -8,6 +8,7 @@ field named), and the msgspec types bound what a request body may carry before a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Annotated
 
 import msgspec
@@ -18,8 +19,8 @@ MAX_NAME = 100  # a circle, domain or role name, or a person's
 MAX_EMAIL = 254  # the longest address SMTP delivers (RFC 5321)
 MAX_TITLE = 200
 MAX_DESCRIPTION = 5000  # a circle's aim, a domain's description
-MAX_TEXT = 20_000  # a proposal's text, driver and evaluation; what is said in a round
-MAX_NOTE = 2000  # a review's note
+MAX_TEXT = 20_000  # a proposal's text and driver, an evaluation criterion; what is said in a round
+MAX_CRITERIA = 20  # evaluation criteria of a proposal
 
 _ADDRESS = r"[^@\s]+@[^@\s]+\.[^@\s]+"  # name@host.tld; deliverability is the mail server's business
 
@@ -29,7 +30,7 @@ Name = Annotated[str, msgspec.Meta(max_length=2 * MAX_NAME)]
 Title = Annotated[str, msgspec.Meta(max_length=MAX_TITLE)]
 Description = Annotated[str, msgspec.Meta(max_length=MAX_DESCRIPTION)]
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
-Note = Annotated[str, msgspec.Meta(max_length=MAX_NOTE)]
+Criteria = Annotated[list[Text], msgspec.Meta(max_length=MAX_CRITERIA)]
 Email = Annotated[str, msgspec.Meta(max_length=MAX_EMAIL, pattern=rf"^\s*{_ADDRESS}\s*$")]
 
 
@@ -44,6 +45,19 @@ def clean_text(text: str, what: str, max_length: int | None = None, *, required:
     if "\x00" in text:
         raise Refusal("invalid", f"{what}: must not contain the NUL character")
     return text
+
+
+def clean_criteria(criteria: Sequence[str], what: str = "criteria") -> list[str]:
+    """Evaluation criteria: each trimmed, not empty, and given once, since a review assesses
+    each by name; at most MAX_CRITERIA of them."""
+    cleaned = [clean_text(criterion, what, MAX_TEXT) for criterion in criteria]
+    if "" in cleaned:
+        raise Refusal("invalid", f"{what}: a criterion must not be empty")
+    if len(set(cleaned)) < len(cleaned):
+        raise Refusal("invalid", f"{what}: each criterion once")
+    if len(cleaned) > MAX_CRITERIA:
+        raise Refusal("invalid", f"{what}: at most {MAX_CRITERIA} criteria")
+    return cleaned
 
 
 def clean_name(name: str, what: str = "name") -> str:

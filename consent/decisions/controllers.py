@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal, error_responses
 from consent.decisions import rules, services
-from consent.decisions.schemas import DecisionOut, DecisionPage, FeedLink, ReviewOut, parse_review
+from consent.decisions.schemas import DecisionOut, DecisionPage, FeedLink, ReviewOpened, parse_review
 
 
 def filters_of(request: Request[Any, Any, Any]) -> rules.Filters:
@@ -71,21 +71,13 @@ class DecisionApi(Controller):
         clock: Clock,
         decision_id: uuid.UUID,
         data: dict[str, Any],
-    ) -> ReviewOut:
-        """Review a decision: {outcome: reaffirm|retire|amend, review_by?, note?}; amend also takes
-        the new proposal's text, driver?, title?, mode? (live) and closes_at?."""
-        body = parse_review(data)
-        done = await services.review(
-            db_session,
-            request.user.id,
-            decision_id,
-            body.outcome,
-            clock(),
-            review_by=body.review_by,
-            note=body.note,
-            amendment=body.amendment(),
-        )
-        return msgspec.convert(services.review_json(done, {request.user.id: request.user.name}), ReviewOut)
+    ) -> ReviewOpened:
+        """Open a review of a decision: {outcome: reaffirm|retire|amend, review_by?, text?,
+        assessments?: [{criterion, assessment}]}, and for its proposal driver?, title?,
+        criteria? (amend), mode? (live) and closes_at?. It runs as a proposal of kind "review",
+        and changes the decision only when the circle consents to it."""
+        opened = await services.review(db_session, request.user.id, decision_id, parse_review(data).opening(), clock())
+        return ReviewOpened(review_id=str(opened.id), proposal_id=str(opened.proposal_id))
 
     @post("/feed", status_code=HTTP_201_CREATED, responses=error_responses(401, 403))
     async def new_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> FeedLink:

@@ -1,20 +1,19 @@
-"""The decision log's own tables: reviews of decisions and the secret calendar feed links.
+"""The decision log's own table, the secret calendar feed links, and the log's indexes.
 
-The decision rows themselves belong to `rounds` (rounds.models.Decision). Their full-text index
-is not mapped here: migration 0003 builds it in the database (an FTS5 table kept by triggers on
-SQLite, a generated tsvector column on PostgreSQL), so that it changes in the same transaction
-as the decision whoever writes it, and nothing in `rounds` needs to know it exists.
+The decisions and their reviews belong to `rounds` (rounds.models.Decision and Review), which
+writes them when a proposal is decided. The decisions' full-text index is not mapped here:
+migration 0003 builds it in the database (an FTS5 table kept by triggers on SQLite, a generated
+tsvector column on PostgreSQL), so that it changes in the same transaction as the decision
+whoever writes it, and nothing in `rounds` needs to know it exists.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Any
 
 from advanced_alchemy.base import UUIDAuditBase
-from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rounds.models import Decision
@@ -32,22 +31,6 @@ Index("ix_decision_supersedes_id", Decision.supersedes_id)
 def is_mapped(name: str | None, type_: Any, _parent_names: Any) -> bool:
     """Alembic's include_name hook: everything but the search index."""
     return not (name or "").startswith(SEARCH_INDEX)
-
-
-class Review(UUIDAuditBase):
-    """A circle's review of a decision: reaffirmed (with its next review date), retired, or
-    amended (a new proposal that will supersede the decision once consented)."""
-
-    __tablename__ = "review"
-
-    decision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("decision.id", ondelete="CASCADE"), index=True)
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))
-    outcome: Mapped[str] = mapped_column(String(10))  # reaffirm, retire, amend
-    note: Mapped[str] = mapped_column(Text, default="")
-    previous_review_by: Mapped[date] = mapped_column(Date)
-    review_by: Mapped[date | None] = mapped_column(Date, default=None)  # the next one, when reaffirmed
-    proposal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("proposal.id"), default=None)  # when amended
-    reviewed_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 
 
 class CalendarFeed(UUIDAuditBase):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs, parse_qsl, urlencode
 
@@ -20,24 +21,53 @@ from circles import services as circles
 from circles.models import Domain
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal
+from consent.base.forms import parse_field
 from consent.base.labels import DEADLINE_OUTCOMES, EVENT_WORDS, MODE_CHANGES, PHASE_NAMES, RESPONSE_WORDS
 from consent.base.web import Form, Page
 from consent.decisions import rules, services
 from consent.decisions.controllers import feed_link
 from consent.decisions.schemas import parse_review
+from rounds import services as rounds
 from rounds.diff import word_diff
 
 REFUSALS = Refusal  # what a page shows back instead of failing
 
 
 class ReviewForm(msgspec.Struct):
+    """The decision page's one review form. `why` is the review's text, or for an amendment its
+    driver; `text` the amended text. A criterion and its assessment come in pairs, in order
+    (a form sends a repeated field once when there is one)."""
+
     outcome: str = ""
     review_by: str = ""
-    note: str = ""
+    why: str = ""
     text: str = ""
-    driver: str = ""
     mode: str = "live"
     closes_at: str = ""
+    criterion: list[str] | str = []
+    assessment: list[str] | str = []
+
+    def body(self) -> dict[str, Any]:
+        """The review as the API takes it; blank fields are absent."""
+        pairs = zip(_listed(self.criterion), _listed(self.assessment), strict=False)
+        amend = self.outcome == "amend"
+        # A browser's date and time has no seconds, which the API's times have.
+        closes_at = parse_field(self.closes_at, datetime.fromisoformat, "closes_at", "a date and time")
+        fields = {
+            "outcome": self.outcome,
+            "review_by": self.review_by,
+            "text": self.text if amend else self.why,
+            "driver": self.why if amend else "",
+            "mode": self.mode,
+            "closes_at": closes_at.isoformat() if closes_at else "",
+        }
+        return {k: v for k, v in fields.items() if v.strip()} | {
+            "assessments": [{"criterion": c, "assessment": a} for c, a in pairs]
+        }
+
+
+def _listed(value: list[str] | str) -> list[str]:
+    return [value] if isinstance(value, str) else value
 
 
 class FeedForm(msgspec.Struct):
@@ -128,6 +158,9 @@ async def decision_page(
     visible = await services.visible_circles(db, request.user.id)
     chain = await services.chain(db, decision, visible)
     member = await circles.roles_in(db, decision.circle_id, request.user.id) is not None
+    form = context.pop("form", {})
+    # What was typed into the review form, after a refusal: each criterion's assessment.
+    typed = dict(zip(_listed(form.get("criterion", [])), _listed(form.get("assessment", [])), strict=False))
     return await page(
         request,
         db,
@@ -140,7 +173,9 @@ async def decision_page(
         happened=happened,
         responses=RESPONSE_WORDS,
         integration=rules.integration,
-        form=context.pop("form", {}),
+        open_change=await rounds.open_change(db, decision.id),
+        form=form,
+        typed=typed,
         **context,
     )
 
@@ -190,40 +225,28 @@ class DecisionPages(Controller):
         decision_id: uuid.UUID,
         data: Annotated[ReviewForm, Form],
     ) -> Template | Redirect:
-        form = msgspec.structs.asdict(data)
         try:
-            body = parse_review({k: v for k, v in form.items() if v.strip()})
-            done = await services.review(
-                db_session,
-                request.user.id,
-                decision_id,
-                body.outcome,
-                page.clock(),
-                review_by=body.review_by,
-                note=body.note,
-                amendment=body.amendment(),
+            opened = await services.review(
+                db_session, request.user.id, decision_id, parse_review(data.body()).opening(), page.clock()
             )
         except REFUSALS as refusal:
             await db_session.rollback()
             return await decision_page(
-                request, db_session, page, decision_id, status_code=refusal.status, error=str(refusal), form=form
+                request,
+                db_session,
+                page,
+                decision_id,
+                status_code=refusal.status,
+                error=str(refusal),
+                form=msgspec.structs.asdict(data),
             )
         await db_session.commit()
-        if done.proposal_id is not None:
-            flash(
-                request,
-                "The amendment is a new proposal; once consented it supersedes the decision.",
-                category="success",
-            )
-            return Redirect(f"/proposals/{done.proposal_id}")
         flash(
             request,
-            {"reaffirm": f"Reaffirmed; next review by {done.review_by}.", "retire": "The decision is retired."}[
-                done.outcome
-            ],
+            "The review is open: it runs as a proposal, and changes the decision only when the circle consents.",
             category="success",
         )
-        return Redirect(f"/decisions/{decision_id}")
+        return Redirect(f"/proposals/{opened.proposal_id}")
 
     @post("/decisions/feed")
     async def new_feed(

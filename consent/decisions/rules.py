@@ -24,7 +24,7 @@ import templates
 from consent.base.errors import Refusal
 from consent.base.forms import parse_date, parse_uuid
 from consent.base.labels import RESPONSE_WORDS
-from consent.base.text import clean_text
+from consent.base.text import MAX_TEXT, MAX_TITLE, clean_text
 from rounds.machine import AGREEING
 
 DUE_DAYS = 30  # "due soon": the review date is within this many days
@@ -33,6 +33,8 @@ STATUSES: tuple[Status, ...] = get_args(Status)
 IN_FORCE = ("active", "due", "overdue")  # stored as "active"; the review date tells which
 Outcome = Literal["reaffirm", "retire", "amend"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+# open until its proposal closes; "recorded": at once by one member, before reviews went by consent
+ReviewState = Literal["open", "consented", "not_adopted", "withdrawn", "recorded"]
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 MAX_QUERY, MAX_TERMS = 200, 10
 TRUE, FALSE = ("1", "true", "on", "yes"), ("0", "false", "off", "no")
@@ -40,6 +42,38 @@ TRUE, FALSE = ("1", "true", "on", "yes"), ("0", "false", "off", "no")
 
 def invalid(message: str) -> Refusal:
     return Refusal("invalid", message, 422)
+
+
+def assessed(criteria: Sequence[str], given: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    """A review's assessments, as `(criterion, assessment)` pairs: exactly one of each of the
+    decision's criteria, which the review assesses, in the decision's order."""
+    found: dict[str, str] = {}
+    for criterion, assessment in given:
+        criterion = criterion.strip()
+        if criterion not in criteria:
+            raise invalid(f"assessments: {criterion[:80]!r} is not a criterion of this decision")
+        if criterion in found:
+            raise invalid(f"assessments: {criterion[:80]!r} is assessed twice")
+        found[criterion] = clean_text(assessment, "assessments", MAX_TEXT)
+    for criterion in criteria:
+        if not found.get(criterion):
+            raise invalid(f"assessments: assess each criterion of the decision; {criterion[:80]!r} has no assessment")
+    return [{"criterion": criterion, "assessment": found[criterion]} for criterion in criteria]
+
+
+def review_proposal(outcome: str, title: str, driver: str, review_by: date) -> tuple[str, str, str]:
+    """The title, driver and text of a review's proposal where its opener gives none: an
+    amendment keeps the decision's title and driver (and has a text of its own); a review to
+    reaffirm or retire the decision says so."""
+    if outcome == "amend":
+        return title, driver, ""
+    return (
+        f"Review: {title}"[:MAX_TITLE],
+        f"Its review date is {review_by.isoformat()}: is it still good enough for now, and safe enough to try?",
+        {"reaffirm": "We keep the decision as it stands.", "retire": "We retire the decision: it no longer applies."}[
+            outcome
+        ],
+    )
 
 
 def status_of(stored: str, review_by: date, today: date) -> str:
@@ -222,13 +256,13 @@ def csv_row(decision: Mapping[str, Any]) -> dict[str, str]:
                 "review_by",
                 "driver",
                 "text",
-                "evaluation",
                 "supersedes",
                 "superseded_by",
                 "proposal_id",
                 "url",
             )
         },
+        "evaluation": "\n".join(decision["criteria"]),
         "circle": decision["circle"]["name"],
         "domain": decision["domain"]["name"],
         "consented": "; ".join(consented(decision)),

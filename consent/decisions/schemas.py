@@ -12,28 +12,39 @@ from typing import Any, Literal
 import msgspec
 
 from consent.base.errors import msgspec_message
-from consent.base.text import Note, Text, Title
+from consent.base.text import Criteria, Text, Title
 from consent.decisions import rules
-from consent.decisions.services import Amendment
-from rounds.schemas import EventOut, Ref, RevisionOut
+from consent.decisions.services import Opening
+from rounds.schemas import Assessment, EventOut, Ref, RevisionOut
 
 
 class NewReview(msgspec.Struct, forbid_unknown_fields=True):
+    """A review: it runs as a proposal of the decision's circle, of kind "review"."""
+
     outcome: rules.Outcome
-    review_by: date | None = None  # reaffirm: the next review date
-    note: Note = ""
-    # amend: the new proposal, which supersedes the decision once consented
-    text: Text = ""
+    review_by: date | None = None  # reaffirm: the decision's next review date; amend: the new decision's
+    text: Text = ""  # amend: the superseding text; reaffirm, retire: why
+    assessments: list[Assessment] = []  # one for each of the decision's criteria
+    # the review's proposal
     driver: Text = ""
     title: Title = ""
+    criteria: Criteria | None = None  # amend: the new decision's (default: the decision's)
     mode: Literal["live", "async"] = "live"
     closes_at: datetime | None = None
 
-    def amendment(self) -> Amendment | None:
-        if self.outcome != "amend":
-            return None
+    def opening(self) -> Opening:
         closes_at = self.closes_at.replace(tzinfo=self.closes_at.tzinfo or UTC) if self.closes_at else None
-        return Amendment(text=self.text, driver=self.driver, title=self.title, mode=self.mode, closes_at=closes_at)
+        return Opening(
+            outcome=self.outcome,
+            review_by=self.review_by,
+            text=self.text,
+            assessments=[(a.criterion, a.assessment) for a in self.assessments],
+            driver=self.driver,
+            title=self.title,
+            criteria=self.criteria,
+            mode=self.mode,
+            closes_at=closes_at,
+        )
 
 
 def parse_review(body: Any) -> NewReview:
@@ -41,6 +52,13 @@ def parse_review(body: Any) -> NewReview:
         return msgspec.convert(body, NewReview)
     except msgspec.ValidationError as exc:
         raise rules.invalid(msgspec_message(exc)) from exc
+
+
+class ReviewOpened(msgspec.Struct):
+    """The review, and the proposal it runs as."""
+
+    review_id: str
+    proposal_id: str
 
 
 class RecordedResponse(msgspec.Struct, omit_defaults=True):
@@ -79,7 +97,8 @@ class DecisionSummary(msgspec.Struct):
     title: str
     driver: str
     text: str
-    evaluation: str
+    criteria: list[str]  # how the circle will know it works; a review assesses each
+    evaluation: str  # the criteria, one a line
     circle: Ref
     domain: Ref
     decided_at: str
@@ -94,16 +113,28 @@ class DecisionSummary(msgspec.Struct):
     objections: list[RecordedObjection]
 
 
+class ConsentRecord(msgspec.Struct):
+    """How the circle consented: each participant's final response, the concerns and objections."""
+
+    responses: list[RecordedResponse]
+    concerns: list[RecordedConcern]
+    objections: list[RecordedObjection]
+
+
 class ReviewOut(msgspec.Struct):
     id: str
     decision_id: str
     outcome: rules.Outcome
-    note: str
-    by: Ref
-    at: str
+    state: rules.ReviewState
+    text: str  # of its proposal: amend, the superseding text; otherwise why
+    by: Ref  # who opened it
+    at: str  # opened
+    closed_at: str | None
     previous_review_by: str
-    review_by: str | None  # reaffirm: the next review date
-    proposal_id: str | None  # amend: the new proposal
+    review_by: str | None  # consented to: reaffirm, the decision's next review; amend, the new decision's
+    assessments: list[Assessment]
+    proposal_id: str | None  # the proposal it runs as (none for a review recorded at once)
+    record: ConsentRecord | None  # once consented
 
 
 class DecisionOut(DecisionSummary):

@@ -1,11 +1,13 @@
-"""Finding decisions (filters, full-text search, pages by cursor), describing them, recording
-their reviews, and the calendar feed links. Every query is limited to what the viewer may see:
-the circles of their organisations, less the private circles they are not a member of."""
+"""Finding decisions (filters, full-text search, pages by cursor), describing them, opening
+their reviews (each runs as a proposal), and the calendar feed links. Every query is limited
+to what the viewer may see: the circles of their organisations, less the private circles they
+are not a member of."""
 
 from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, cast
@@ -33,12 +35,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from circles import services as circles
 from circles.models import Circle, Domain
 from consent.base.errors import Refusal
-from consent.base.text import MAX_NOTE, clean_text
 from consent.base.tokens import hash_token
 from consent.decisions import rules
-from consent.decisions.models import CalendarFeed, Review
+from consent.decisions.models import CalendarFeed
 from rounds import services as rounds
-from rounds.models import Decision, Proposal, Revision
+from rounds.models import Decision, Proposal, Review, Revision
 
 
 class Columns(NamedTuple):
@@ -201,7 +202,8 @@ def _summary(
         "title": d.title,
         "driver": d.driver,
         "text": d.text,
-        "evaluation": d.evaluation,
+        "criteria": d.criteria,
+        "evaluation": "\n".join(d.criteria),  # the field before criteria
         "circle": {"id": str(circle.id), "name": circle.name},
         "domain": {"id": str(d.domain_id), "name": domain.name if domain else ""},
         "decided_at": d.decided_at.isoformat(),
@@ -237,17 +239,21 @@ async def describe_many(
     return [_summary(d, visible[d.circle_id], domains.get(d.domain_id), successors.get(d.id), today) for d in decisions]
 
 
-def review_json(review: Review, names: dict[uuid.UUID, str]) -> dict[str, Any]:
+def review_json(review: Review, proposal: Proposal | None, names: dict[uuid.UUID, str]) -> dict[str, Any]:
     return {
         "id": str(review.id),
         "decision_id": str(review.decision_id),
         "outcome": review.outcome,
-        "note": review.note,
+        "state": review.state,
+        "text": proposal.text if proposal is not None else review.note,
         "by": {"id": str(review.account_id), "name": names.get(review.account_id, "")},
         "at": review.reviewed_at.isoformat(),
+        "closed_at": review.closed_at.isoformat() if review.closed_at else None,
         "previous_review_by": review.previous_review_by.isoformat(),
         "review_by": review.review_by.isoformat() if review.review_by else None,
+        "assessments": review.assessments,
         "proposal_id": str(review.proposal_id) if review.proposal_id else None,
+        "record": review.record,
     }
 
 
@@ -263,6 +269,12 @@ async def describe(db: AsyncSession, decision: Decision, account_id: uuid.UUID, 
             select(Review).where(Review.decision_id == decision.id).order_by(Review.reviewed_at, Review.created_at)
         )
     )
+    proposals = {
+        p.id: p
+        for p in await db.scalars(
+            select(Proposal).where(Proposal.id.in_([r.proposal_id for r in reviews if r.proposal_id]))
+        )
+    }
     proposal = await db.get_one(Proposal, decision.proposal_id)
     events = await rounds.events_since(db, proposal, 0, limit=100_000)
     names = await rounds.names_of(db, {e.actor_id for e in events if e.actor_id} | {r.account_id for r in reviews})
@@ -271,7 +283,7 @@ async def describe(db: AsyncSession, decision: Decision, account_id: uuid.UUID, 
         "revisions": [
             {"number": r.number, "driver": r.driver, "text": r.text, "at": r.created_at.isoformat()} for r in revisions
         ],
-        "reviews": [review_json(r, names) for r in reviews],
+        "reviews": [review_json(r, proposals.get(r.proposal_id) if r.proposal_id else None, names) for r in reviews],
         "timeline": [rounds.event_json(e, names) for e in events],
     }
 
@@ -296,81 +308,59 @@ async def chain(db: AsyncSession, decision: Decision, visible: dict[uuid.UUID, C
 
 
 @dataclass(frozen=True)
-class Amendment:
-    """The new proposal an "amend" review starts: it supersedes the decision once consented."""
+class Opening:
+    """A review as a member opens it: the outcome it proposes, the assessment of each of the
+    decision's criteria, and its proposal (defaults in rules.review_proposal)."""
 
-    text: str
-    driver: str
-    title: str
-    mode: str
+    outcome: str
+    review_by: date | None = None  # reaffirm: the decision's next review date; amend: the new decision's
+    text: str = ""  # amend: the superseding text; otherwise why
+    assessments: Sequence[tuple[str, str]] = ()  # (criterion, assessment)
+    driver: str = ""
+    title: str = ""
+    criteria: Sequence[str] | None = None  # amend: the new decision's (default: the decision's)
+    mode: str = "live"
     closes_at: datetime | None = None
 
 
 async def review(
-    db: AsyncSession,
-    account_id: uuid.UUID,
-    decision_id: uuid.UUID,
-    outcome: str,
-    now: datetime,
-    *,
-    review_by: date | None = None,
-    note: str = "",
-    amendment: Amendment | None = None,
+    db: AsyncSession, account_id: uuid.UUID, decision_id: uuid.UUID, opening: Opening, now: datetime
 ) -> Review:
-    """Records a review by a member of the decision's circle: reaffirm (with the next review
-    date, by default the circle's usual interval from today), retire, or amend."""
+    """Opens a review by a member of the decision's circle: a proposal of kind "review", which
+    changes the decision only when the circle consents to it (rounds.services._decide)."""
     decision = await visible_decision(db, decision_id, account_id, lock=True)
     circle = await db.get_one(Circle, decision.circle_id)
     if await circles.roles_in(db, circle.id, account_id) is None:
         raise Refusal("not_a_member", f"Only members of {circle.name} review its decisions.", 403)
+    outcome = opening.outcome
     if outcome not in rules.OUTCOMES:
         raise rules.invalid(f"outcome: one of {', '.join(rules.OUTCOMES)}")
-    if decision.status != "active":
-        raise Refusal("not_in_force", f"This decision is {decision.status}; only a decision in force is reviewed.", 409)
-    note = clean_text(note, "note", MAX_NOTE)
-    today = now.date()
-    previous = decision.review_by
-    proposal_id = None
-    if outcome == "reaffirm":
-        review_by = review_by or rounds.add_months(today, circle.default_review_months)
-        if review_by <= today:
-            raise rules.invalid("review_by: the next review date must be in the future")
-        decision.review_by = review_by
-    elif review_by is not None:
-        raise rules.invalid("review_by: only a reaffirmed decision gets a new review date")
-    if outcome == "retire":
-        decision.status = "retired"
-    if outcome == "amend":
-        if amendment is None:
-            raise rules.invalid("text: an amendment needs the new text")
-        proposal = await rounds.create_proposal(
-            db,
-            account_id,
-            circle.id,
-            title=amendment.title or decision.title,
-            driver=amendment.driver or note or decision.driver,
-            text=amendment.text,
-            domain_id=decision.domain_id,
-            mode=amendment.mode,
-            now=now,
-            closes_at=amendment.closes_at,
-            supersedes=decision.id,
-            evaluation=decision.evaluation,
-        )
-        proposal_id = proposal.id
-    row = Review(
-        decision_id=decision.id,
-        account_id=account_id,
-        outcome=outcome,
-        note=note,
-        previous_review_by=previous,
-        review_by=review_by if outcome == "reaffirm" else None,
-        proposal_id=proposal_id,
-        reviewed_at=now,
+    if outcome == "retire" and opening.review_by is not None:
+        raise rules.invalid("review_by: a retired decision has no review date")
+    if outcome == "amend" and not opening.text.strip():
+        raise rules.invalid("text: an amendment needs the new text")
+    if outcome != "amend" and opening.criteria is not None:
+        raise rules.invalid("criteria: only an amendment gives the decision new criteria")
+    assessments = rules.assessed(decision.criteria, opening.assessments)
+    title, driver, text = rules.review_proposal(outcome, decision.title, decision.driver, decision.review_by)
+    criteria = decision.criteria if outcome == "amend" else []
+    proposal = await rounds.create_proposal(
+        db,
+        account_id,
+        circle.id,
+        title=opening.title or title,
+        driver=opening.driver or driver,
+        text=opening.text or text,
+        domain_id=decision.domain_id,
+        mode=opening.mode,
+        now=now,
+        review_by=opening.review_by,
+        closes_at=opening.closes_at,
+        supersedes=decision.id if outcome == "amend" else None,
+        criteria=opening.criteria if opening.criteria is not None else criteria,
+        review=rounds.ReviewOf(decision, outcome, assessments),
     )
-    db.add(row)
-    await db.flush()
-    return row
+    return await rounds.review_of(db, proposal.id)
 
 
 async def due_for_review(

@@ -187,6 +187,10 @@
       // a datetime-local field has no seconds and no zone: the pages mean UTC, as the form post does
       action[name] = name === "closes_at" && /T\d\d:\d\d$/.test(value) ? value + ":00Z" : value;
     }
+    // A list typed one item a line (an amendment's criteria): empty, it clears the list.
+    form.querySelectorAll("textarea[data-lines]").forEach((field) => {
+      action[field.name] = field.value.split("\n").map((line) => line.trim()).filter((line) => line);
+    });
     const clientId = newClientId();
     pending.set(clientId, { form, action });
     form.setAttribute("aria-busy", "true");

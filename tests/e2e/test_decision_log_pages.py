@@ -1,6 +1,7 @@
 """The decision log as a newcomer tries it, in headless Chromium on a phone against a real server
 with the demo network: find a decision by a word from its objection, read its history (the
-objection and how it was integrated), subscribe to review dates, and reaffirm it by form."""
+objection and how it was integrated), subscribe to review dates, and open a review of it by form
+(which changes nothing until the circle consents: test_review_pages.py takes one to the end)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from tests.helpers import sign_in_in_page
 DECISION_URL = re.compile(r"/decisions/[0-9a-f-]{36}$")
 
 
-def test_a_member_finds_a_decision_subscribes_and_reaffirms_it(page: Page, settings: Settings) -> None:
+def test_a_member_finds_a_decision_subscribes_and_opens_a_review_of_it(page: Page, settings: Settings) -> None:
     server = start_server(settings, "--demo")
     try:
         passwords = demo_passwords(server.log.read_text())
@@ -75,26 +76,35 @@ def test_a_member_finds_a_decision_subscribes_and_reaffirms_it(page: Page, setti
             "Review: Donations go through the shared account (Riverside Mutual Aid)",
         }
 
-        # Reaffirm, with a date a year ahead.
+        # Open a review to reaffirm it, a year ahead: nothing changes until the circle consents.
         page.goto(permalink)
+        expect(section(page, "Driver")).to_contain_text("Less than one crate thrown away a week by spring.")
         review = section(page, "Review this decision")
         next_review = (date.today() + timedelta(days=365)).isoformat()
-        review.get_by_label("Next review by").fill(next_review)
-        review.get_by_label("Note (optional)").fill("Still good enough for now.")
-        review.get_by_role("button", name="Reaffirm").click()
-        expect(page.get_by_role("status")).to_contain_text(f"Reaffirmed; next review by {next_review}.")
-        expect(section(page, "Reviews")).to_contain_text(
-            f"Ada Okafor: reaffirmed, next review by {next_review}: Still good enough for now."
+        review.get_by_label("Reaffirm it, with its next review date").check()
+        review.get_by_label("Less than one crate thrown away a week by spring.").fill(
+            "Two crates a week, down from five."
         )
-        expect(page.locator(".badges")).to_contain_text(f"review by {next_review}")
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # fits the phone
+        review.get_by_label("Why (for an amendment, its driver)").fill("Still good enough for now.")
+        review.get_by_label("Next review by").fill(next_review)
+        review.get_by_role("button", name="Open the review").click()
+        expect(page).to_have_url(re.compile(r"/proposals/[0-9a-f-]{36}$"))
+        expect(page.locator(".flash-success")).to_contain_text(
+            "The review is open"
+        )  # a live meeting has its own status
+        expect(page.get_by_role("heading", level=1)).to_have_text("Review: Collect on Fridays, share on Sundays")
+        expect(section(page, "A review of a decision")).to_contain_text("Two crates a week, down from five.")
+        review_url = page.url
 
+        page.goto(permalink)
+        expect(section(page, "Review this decision").get_by_role("link", name="take part in it")).to_have_attribute(
+            "href", urlsplit(review_url).path
+        )
+        expect(section(page, "Reviews")).to_contain_text("Ada Okafor opened a review to reaffirm it")
+        expect(page.locator(".badges")).not_to_contain_text(f"review by {next_review}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # fits the phone
         calendar = icalendar.Calendar.from_ical(httpx.get(link).content)
-        moved = {str(e["SUMMARY"]): e.decoded("DTSTART") for e in calendar.walk("VEVENT")}
-        assert moved["Review: Collect on Fridays, share on Sundays (Food Share)"].isoformat() == next_review
-        page.goto(server.url + "/")
-        expect(
-            section(page, "Decisions to review").get_by_role("link", name="Collect on Fridays, share on Sundays")
-        ).to_have_count(0)
+        unchanged = {str(e["SUMMARY"]): e.decoded("DTSTART") for e in calendar.walk("VEVENT")}
+        assert unchanged == reviews
     finally:
         server.stop()

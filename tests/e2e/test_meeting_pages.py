@@ -132,12 +132,14 @@ def test_three_phones_run_a_live_consent_process_to_a_decision(meeting: tuple[Pa
     expect(phase(bo)).to_have_text("Integrating objections")
 
     editor = ada.locator("section#now form", has=ada.get_by_role("button", name="Save revision 2"))
-    editor.locator("textarea").fill(AMENDED)
+    editor.get_by_label("New text").fill(AMENDED)
     editor.get_by_role("button", name="Save revision 2").click()
     for someone in everyone:
         expect(phase(someone)).to_have_text("Consent round")
         expect(someone.locator(".badges")).to_contain_text("revision 2")
         expect(section(someone, "Objections")).to_contain_text("integrated by revision 2")
+    # the amendment, sent over the socket, kept the criteria (one a line in its form)
+    expect(ada.locator("ul.criteria li")).to_have_text(["Deliveries take a day, not three."])
     act(ada, "I consent")
     act(bo, "I consent")
     act(cy, "I consent")

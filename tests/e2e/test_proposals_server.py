@@ -358,7 +358,7 @@ async def test_every_refusal_over_the_wire_is_in_the_envelope_and_changes_nothin
         proposal_id, "m02", {"type": "concern", "client_id": "c27", "text": "a\u0000b"}, 422, "invalid"
     )
     assert "client_id" in await refused(proposal_id, "m02", {"type": "consent", "client_id": "c\u0000"}, 422, "invalid")
-    for fields in ({"title": "Nul\u0000"}, {"evaluation": "\u0000"}):
+    for fields in ({"title": "Nul\u0000"}, {"criteria": ["\u0000"]}):
         nul = await org.request(
             "POST",
             f"/api/circles/{org.circle_id}/proposals",

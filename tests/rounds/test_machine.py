@@ -132,6 +132,47 @@ def test_the_author_is_offered_the_amendment_during_integration(mode: str) -> No
     assert "amend" in available(p, AUTHOR) and "amend" not in available(p, BO)
 
 
+def test_only_a_review_skips_the_clarifying_and_reaction_rounds() -> None:
+    review = act(proposal(kind="review"), FACILITATOR, "start")
+    skipped, events = apply(review, FACILITATOR, action("advance", to="consenting"))
+    assert skipped.phase == CONSENTING and skipped.round == 2
+    assert events == [ev.PhaseChanged(from_=CLARIFYING, to=CONSENTING, round=2)]
+    refused(review, BO, "advance", "not_facilitator", to="consenting")
+    refused(review, FACILITATOR, "advance", "invalid", to="decided")  # only the consent round is skipped to
+    refused(skipped, FACILITATOR, "advance", "wrong_phase", to="consenting")  # there already
+    assert act(act(review, FACILITATOR, "advance"), FACILITATOR, "advance", to="consenting").phase == CONSENTING
+
+    plain = act(proposal(), FACILITATOR, "start")
+    refused(plain, FACILITATOR, "advance", "not_a_review", to="consenting")
+    # from the reaction round the consent round is next anyway, for any proposal
+    assert act(act(plain, FACILITATOR, "advance"), FACILITATOR, "advance", to="consenting").phase == CONSENTING
+    # the kind is the proposal's, not the snapshot's
+    assert restore(snapshot(review), AUTHOR, MEMBERS, frozenset({FACILITATOR}), kind="review").kind == "review"
+    assert restore(snapshot(review), AUTHOR, MEMBERS, frozenset({FACILITATOR})).kind == "proposal"
+
+
+def test_an_amendment_may_propose_a_review_date_and_new_criteria() -> None:
+    p, events = apply(
+        proposal(),
+        AUTHOR,
+        action("amend", text="New", review_by="2027-01-31", criteria=[" Less waste ", "Fewer trips"]),
+    )
+    assert events == [
+        ev.Amended(
+            revision=2, text="New", integrates=[], review_by="2027-01-31", criteria=["Less waste", "Fewer trips"]
+        )
+    ]
+    assert ev.row(apply(p, AUTHOR, action("amend", text="Again"))[1][0])[1] == {
+        "revision": 3,
+        "text": "Again",
+        "integrates": [],
+    }  # criteria and date unchanged: not in the event
+    refused(proposal(), AUTHOR, "amend", "invalid", text="New", criteria=["Less waste", "Less waste"])
+    refused(proposal(), AUTHOR, "amend", "invalid", text="New", criteria=["  "])
+    refused(proposal(), AUTHOR, "amend", "invalid", text="New", review_by="soon")
+    refused(proposal(), AUTHOR, "amend", "invalid", text="New", criteria="Less waste")
+
+
 def test_objection_is_withdrawn_only_by_its_author() -> None:
     p = act(to_consenting(proposal()), BO, "object", text="reason")
     refused(p, FACILITATOR, "withdraw_objection", "not_objection_author", objection_id="o1")

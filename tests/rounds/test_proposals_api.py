@@ -17,7 +17,7 @@ from consent.base import db
 from consent.base.settings import Settings
 from rounds.models import Decision, Event
 from rounds.scheduler import tick
-from tests.helpers import assert_refused
+from tests.helpers import assert_refused, proposal_body
 from tests.rounds.conftest import Circle, MovableClock
 
 
@@ -35,11 +35,26 @@ async def events(circle: Circle, proposal_id: str, since: int = 0) -> list[dict]
 
 
 async def test_a_new_proposal_is_a_draft_at_revision_one(circle: Circle) -> None:
-    proposal = await circle.propose(evaluation="Less food in the bin by March")
+    proposal = await circle.propose(criteria=["Less food in the bin by March", " Everyone gets a share "])
     assert (proposal["state"], proposal["revision"], proposal["seq"], proposal["mode"]) == ("draft", 1, 0, "async")
+    assert (proposal["kind"], proposal["review"]) == ("proposal", None)
     assert proposal["revisions"][0]["text"] == "We collect on Fridays and share on Saturdays."
-    assert proposal["author"]["name"] == "Ada" and proposal["evaluation"] == "Less food in the bin by March"
+    assert proposal["author"]["name"] == "Ada"
+    assert proposal["criteria"] == ["Less food in the bin by March", "Everyone gets a share"]
+    assert proposal["evaluation"] == "Less food in the bin by March\nEveryone gets a share"  # the same, as one text
     assert {p["name"] for p in proposal["participants"]} == {"Ada", "Bo", "Cy", "Di"}
+
+
+async def test_an_evaluation_is_taken_as_the_one_criterion(circle: Circle) -> None:
+    proposal = await circle.propose(evaluation="Less food in the bin by March")
+    assert proposal["criteria"] == ["Less food in the bin by March"]
+    assert (await circle.propose(evaluation="  "))["criteria"] == []
+    both = await circle.client.post(
+        f"/api/circles/{circle.id}/proposals",
+        json=proposal_body(circle.domain_id, "2026-11-30T09:00:00Z", criteria=["A"], evaluation="B"),
+        headers=circle.people["ada"],
+    )
+    assert "evaluation" in assert_refused(both, 422, "invalid")
 
 
 async def test_async_objection_integrated_by_amendment_then_decided(circle: Circle) -> None:
@@ -104,6 +119,51 @@ async def test_review_date_defaults_to_the_circles_period(circle: Circle, clock:
     async with db_session(circle) as session:
         decision = await session.scalar(select(Decision))
     assert decision.review_by.isoformat() == "2027-05-23"  # six months after 2026-11-23
+
+
+async def test_the_review_date_is_proposed_when_the_consent_round_opens_and_decided_as_consented(
+    circle: Circle, clock: MovableClock
+) -> None:
+    proposal_id = (await circle.propose(criteria=["Less waste"]))["id"]
+    await circle.ok(proposal_id, "ada", "start")
+    await circle.ok(proposal_id, "ada", "advance")
+    clock.move(days=2)  # the consent round opens on 2026-11-25: the circle's six months from then
+    opened = await circle.ok(proposal_id, "ada", "advance")
+    assert opened["event"]["data"] == {"from": "reacting", "to": "consenting", "round": 3, "review_by": "2027-05-25"}
+    assert (await circle.get(proposal_id))["review_by"] == "2027-05-25"
+    page = await circle.client.get(f"/proposals/{proposal_id}", headers=circle.people["bo"])
+    assert "Consenting includes the review date: <strong>review by" in page.text and "2027-05-25" in page.text
+
+    await circle.ok(proposal_id, "bo", "object", text="Six months is too long to wait")
+    for name in ("ada", "cy", "di"):
+        await circle.ok(proposal_id, name, "consent")
+    await circle.ok(proposal_id, "ada", "advance")  # to integration
+    # A review date that is not in the future is refused, and changes nothing.
+    state = await circle.get(proposal_id)
+    for day in ("2026-11-25", "2026-01-01"):
+        refused = await circle.act(proposal_id, "ada", "amend", text="Sundays.", review_by=day)
+        assert "review_by" in assert_refused(refused, 422, "invalid")
+    assert await circle.get(proposal_id) == state
+    amended = await circle.ok(
+        proposal_id, "ada", "amend", text="Sundays.", review_by="2027-02-01", criteria=["Less waste", "Fewer trips"]
+    )
+    assert amended["events"][0]["data"]["review_by"] == "2027-02-01"
+    assert amended["events"][1]["data"]["review_by"] == "2027-02-01"  # the new consent round proposes it
+    clock.move(days=20)  # the decision takes the date consented to, whenever it comes
+    for name in ("ada", "bo", "cy", "di"):
+        await circle.ok(proposal_id, name, "consent")
+    state = await circle.get(proposal_id)
+    decision = await circle.client.get(f"/api/decisions/{state['decision_id']}", headers=circle.people["bo"])
+    assert (decision.json()["review_by"], decision.json()["criteria"]) == ("2027-02-01", ["Less waste", "Fewer trips"])
+
+
+async def test_only_a_review_skips_to_the_consent_round(circle: Circle) -> None:
+    proposal_id = (await circle.propose())["id"]
+    await circle.ok(proposal_id, "ada", "start")
+    refused = await circle.act(proposal_id, "ada", "advance", to="consenting")
+    assert_refused(refused, 409, "not_a_review")
+    assert_refused(await circle.act(proposal_id, "ada", "advance", to="decided"), 422, "invalid")
+    assert (await circle.get(proposal_id))["state"] == "clarifying"
 
 
 async def test_a_retried_action_is_applied_once_and_answered_alike(circle: Circle) -> None:
@@ -227,6 +287,9 @@ async def test_outsiders_see_nothing_and_change_nothing(circle: Circle) -> None:
         ({"domain_id": "00000000-0000-4000-8000-000000000000"}, 422, "domain_not_held", "domain_id"),
         ({"supersedes": "00000000-0000-4000-8000-000000000000"}, 422, "invalid", "supersedes"),
         ({"owner": "me"}, 400, "invalid", "owner"),
+        ({"criteria": ["Less waste", "Less waste"]}, 422, "invalid", "criteria"),
+        ({"criteria": ["Less waste", " "]}, 422, "invalid", "criteria"),
+        ({"criteria": [f"Criterion {n}" for n in range(21)]}, 400, "invalid", "criteria"),
     ],
 )
 async def test_bad_proposals_are_refused_and_create_nothing(
@@ -334,3 +397,37 @@ async def test_a_live_meeting_driven_by_api_calls_reaches_a_decision(circle: Cir
     state = await circle.get(proposal_id)
     assert state["state"] == "decided" and state["objections"][0]["integrated_by"] == 2
     assert [e["seq"] for e in await events(circle, proposal_id)] == list(range(1, state["seq"] + 1))
+
+
+async def test_the_amendment_form_sets_the_review_date_and_the_criteria(circle: Circle) -> None:
+    proposal_id = (await circle.propose(criteria=["Less waste"]))["id"]
+    page = await circle.client.get(f"/proposals/{proposal_id}", headers=circle.people["ada"])
+    assert '<textarea id="a-amend-criteria" name="criteria" rows="3" data-lines>Less waste</textarea>' in page.text
+    form = {"type": "amend", "client_id": "form-amend", "text": "Sundays.", "criteria": "Less waste\n\n Fewer trips "}
+    refused = await circle.client.post(
+        f"/proposals/{proposal_id}/actions", data={**form, "review_by": "2026-01-01"}, headers=circle.people["ada"]
+    )
+    assert refused.status_code == 422 and "review_by: the review date must be in the future" in refused.text
+    assert "Fewer trips </textarea>" in refused.text  # kept as typed
+    done = await circle.client.post(
+        f"/proposals/{proposal_id}/actions", data={**form, "review_by": "2027-02-01"}, headers=circle.people["ada"]
+    )
+    assert done.status_code == 200, done.text
+    state = await circle.get(proposal_id)
+    assert (state["criteria"], state["review_by"], state["revision"]) == (
+        ["Less waste", "Fewer trips"],
+        "2027-02-01",
+        2,
+    )
+    cleared = {**form, "client_id": "form-amend-2", "criteria": ""}  # an empty field clears them
+    assert (
+        await circle.client.post(f"/proposals/{proposal_id}/actions", data=cleared, headers=circle.people["ada"])
+    ).status_code == 200
+    assert (await circle.get(proposal_id))["criteria"] == []
+    # other forms have no criteria field: they leave the criteria alone
+    await circle.client.post(
+        f"/proposals/{proposal_id}/actions",
+        data={"type": "start", "client_id": "form-start"},
+        headers=circle.people["ada"],
+    )
+    assert (await circle.get(proposal_id))["state"] == "clarifying"

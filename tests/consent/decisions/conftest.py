@@ -56,3 +56,48 @@ async def decide(
     read = await circle.client.get(f"/api/decisions/{decision_id}", headers=circle.people["ada"])
     assert read.status_code == 200, read.text
     return read.json()
+
+
+DEADLINE = "2026-11-30T09:00:00Z"  # a week after the movable clock's start
+
+
+async def open_review(
+    circle: Circle,  # noqa: F811  (the fixture's value, passed on)
+    decision_id: str,
+    who: str = "ada",
+    **body: Any,
+) -> dict[str, Any]:
+    """`who` opens a review of the decision, async until DEADLINE unless `body` says otherwise;
+    returns the answer, {review_id, proposal_id}."""
+    response = await circle.client.post(
+        f"/api/decisions/{decision_id}/reviews",
+        json={"mode": "async", "closes_at": DEADLINE, **body},
+        headers=circle.people[who],
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def to_consent_round(circle: Circle, proposal_id: str) -> None:  # noqa: F811
+    """Ada, the facilitator, starts the review and skips to the consent round."""
+    await circle.ok(proposal_id, "ada", "start")
+    await circle.ok(proposal_id, "ada", "advance", to="consenting")
+
+
+async def reviewed(
+    circle: Circle,  # noqa: F811
+    decision_id: str,
+    *,
+    members: tuple[str, ...] = MEMBERS,
+    **body: Any,
+) -> dict[str, Any]:
+    """A review opened by Ada and consented to by `members`; returns the decision as
+    GET /api/decisions/{id} gives it afterwards."""
+    opened = await open_review(circle, decision_id, **body)
+    await to_consent_round(circle, opened["proposal_id"])
+    for who in members:
+        await circle.ok(opened["proposal_id"], who, "consent")
+    assert (await circle.get(opened["proposal_id"]))["state"] == "decided"
+    read = await circle.client.get(f"/api/decisions/{decision_id}", headers=circle.people["ada"])
+    assert read.status_code == 200, read.text
+    return read.json()

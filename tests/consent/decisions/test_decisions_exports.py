@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import icalendar
 import pytest
 
-from tests.consent.decisions.conftest import decide
+from tests.consent.decisions.conftest import decide, reviewed
 from tests.helpers import assert_refused
 from tests.rounds.conftest import Circle, MovableClock
 
@@ -33,10 +33,7 @@ async def three(circle: Circle, clock: MovableClock) -> list[dict]:
     made.append(await decide(circle, "Compost", review_by="2026-12-01", text="Two bins."))
     clock.move(minutes=1)
     made.append(await decide(circle, "Old rota", text="Cleaning by rota."))
-    retired = await circle.client.post(
-        f"/api/decisions/{made[2]['id']}/reviews", json={"outcome": "retire"}, headers=circle.people["ada"]
-    )
-    assert retired.status_code == 201
+    await reviewed(circle, made[2]["id"], outcome="retire")
     return made
 
 

@@ -63,26 +63,60 @@ async def test_reviews_due_on_the_home_and_circle_pages(circle: Circle, clock: M
     assert "Compost bins" not in stranger
 
 
-async def test_a_review_by_form_and_refusals_shown_with_what_was_typed(circle: Circle) -> None:
-    d = await decide(circle, "Bread", objection="The stall is closed in winter.")
-    page = await circle.client.get(d["url"], headers=circle.people["cy"])
+async def test_a_review_by_form_opens_its_proposal_and_a_refusal_keeps_what_was_typed(circle: Circle) -> None:
+    d = await decide(circle, "Bread", objection="The stall is closed in winter.", criteria=["Less waste"])
+    cy = circle.people["cy"]
+    page = await circle.client.get(d["url"], headers=cy)
     assert "The stall is closed in winter." in page.text and "integrated by revision 2" in page.text
     assert "good enough for now, safe enough to try" in page.text
+    assert '<input type="hidden" name="criterion" value="Less waste">' in page.text
+    form = {"outcome": "reaffirm", "why": "Still fine", "criterion": "Less waste", "assessment": "Half the waste"}
+    refused = await circle.client.post(f"{d['url']}/reviews", data={**form, "review_by": "2026-01-01"}, headers=cy)
+    assert refused.status_code == 422 and "review_by: the review date must be in the future" in refused.text
+    assert "Still fine</textarea>" in refused.text and "Half the waste</textarea>" in refused.text
+    refused = await circle.client.post(f"{d['url']}/reviews", data={**form, "assessment": ""}, headers=cy)
+    assert refused.status_code == 422 and "&#39;Less waste&#39; has no assessment" in refused.text
     refused = await circle.client.post(
-        f"{d['url']}/reviews",
-        data={"outcome": "reaffirm", "review_by": "2026-01-01", "note": "Still fine"},
-        headers=circle.people["cy"],
+        f"{d['url']}/reviews", data={**form, "mode": "async", "closes_at": "soon"}, headers=cy
     )
-    assert refused.status_code == 422 and "review_by: the next review date must be in the future" in refused.text
-    assert "Still fine</textarea>" in refused.text
+    assert refused.status_code == 422 and "closes_at: a date and time" in refused.text
+
     done = await circle.client.post(
         f"{d['url']}/reviews",
-        data={"outcome": "reaffirm", "review_by": "2027-12-01"},
-        headers=circle.people["cy"],
+        data={**form, "review_by": "2027-12-01", "mode": "async", "closes_at": "2026-11-30T09:00"},
+        headers=cy,
         follow_redirects=False,
     )
-    assert done.status_code in (302, 303) and done.headers["location"] == d["url"]
-    page = await circle.client.get(d["url"], headers=circle.people["cy"])
-    assert "reaffirmed, next review by 2027-12-01" in page.text
-    stranger = await circle.client.post(f"{d['url']}/reviews", data={"outcome": "retire"}, headers=circle.people["zed"])
+    assert done.status_code in (302, 303), done.text
+    proposal_url = done.headers["location"]
+    proposal = await circle.client.get(proposal_url, headers=cy)
+    assert "A review of a decision" in proposal.text and f'href="{d["url"]}"' in proposal.text
+    assert "<strong>reaffirm it</strong>" in proposal.text and "Half the waste" in proposal.text
+    assert "open until" in proposal.text and "2026-11-30 09:00 UTC" in proposal.text
+    page = await circle.client.get(d["url"], headers=cy)
+    assert f'<a href="{proposal_url}">take part in it</a>' in page.text and "Open the review" not in page.text
+    assert "opened a review to reaffirm it" in page.text and "Still fine" in page.text
+    circle_page = await circle.client.get(f"/circles/{circle.id}", headers=cy)
+    assert '<span class="badge">review</span>' in circle_page.text  # among the open proposals
+
+    proposal_id = proposal_url.rsplit("/", 1)[1]
+    facilitator = await circle.client.get(proposal_url, headers=circle.people["ada"])
+    assert "Start: clarifying questions" in facilitator.text
+    await circle.ok(proposal_id, "ada", "start")
+    facilitator = await circle.client.get(proposal_url, headers=circle.people["ada"])
+    assert "Skip to the consent round" in facilitator.text
+    await circle.ok(proposal_id, "ada", "advance", to="consenting")
+    for who in ("ada", "bo", "cy", "di"):
+        await circle.ok(proposal_id, who, "consent")
+    page = await circle.client.get(d["url"], headers=cy)
+    assert "Reaffirmed, next review by 2027-12-01." in page.text and "How the circle consented" in page.text
+    assert "Open the review" in page.text  # closed, it holds the decision no more
+    stranger = await circle.client.post(f"{d['url']}/reviews", data=form, headers=circle.people["zed"])
     assert stranger.status_code == 404
+
+
+async def test_a_plain_proposal_offers_no_skip(circle: Circle) -> None:
+    proposal = await circle.propose()
+    await circle.ok(proposal["id"], "ada", "start")
+    page = await circle.client.get(f"/proposals/{proposal['id']}", headers=circle.people["ada"])
+    assert "Move on to the reaction round" in page.text and "Skip to the consent round" not in page.text

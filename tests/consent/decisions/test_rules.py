@@ -121,7 +121,8 @@ def described(**changes: object) -> dict[str, object]:
         "title": "Bread, on Sundays; =1+1",
         "driver": "Waste\nevery week",
         "text": 'We collect — with a café\'s help, "quoted", on Fridays. ' * 4,
-        "evaluation": "",
+        "criteria": ["Less waste", "Everyone gets a share"],
+        "evaluation": "Less waste\nEveryone gets a share",
         "circle": {"id": "c", "name": "Food Share"},
         "domain": {"id": "d", "name": "Food"},
         "decided_at": "2026-11-23T09:00:00+00:00",
@@ -181,10 +182,25 @@ def test_csv_keeps_every_character_and_never_starts_a_formula() -> None:
     assert rows[0]["consented"] == "Ada"  # Bo stood aside: not consent
     assert rows[0]["objections"] == "Bo: Closed in winter (integrated by revision 2)"
     assert rows[0]["concerns"] == "Cy: The freezer is small"
+    assert rows[0]["evaluation"] == "Less waste\nEveryone gets a share"  # the criteria, one a line
 
 
 def test_minutes_name_the_objection_and_how_it_was_integrated() -> None:
-    minutes = rules.render_markdown(described(), "https://consent.example")
+    review = {
+        "at": "2027-05-20T10:00:00+00:00",
+        "by": {"id": "m1", "name": "Ada"},
+        "outcome": "reaffirm",
+        "state": "consented",
+        "review_by": "2027-11-20",
+        "text": "It works.",
+        "assessments": [{"criterion": "Less waste", "assessment": "A crate a week, not three."}],
+    }
+    minutes = rules.render_markdown(described(reviews=[review]), "https://consent.example")
     assert "- Bo (on revision 1): Closed in winter **integrated by revision 2**" in minutes
+    assert "## How we will know it works\n\n- Less waste\n- Everyone gets a share\n" in minutes
+    assert (
+        "- 2027-05-20, Ada: reaffirm, consented (next review 2027-11-20): It works.\n"
+        "  - Less waste: A crate a week, not three.\n"
+    ) in minutes
     assert "good enough for now and safe enough to try" in minutes
     assert "- Bo: stood aside" in minutes and "### Revision 2\n\nnew" in minutes
