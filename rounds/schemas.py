@@ -22,6 +22,7 @@ class NewProposal(msgspec.Struct, forbid_unknown_fields=True):
     closes_at: datetime | None = None
     supersedes: uuid.UUID | None = None
     evaluation: Text = ""
+    agreement: bool = False  # once decided, a standing agreement of the circle
 
 
 # Answers of the proposal API: the same keys and values as services.describe and
@@ -69,7 +70,7 @@ class ObjectionOut(msgspec.Struct):
     member: Ref
     text: str
     revision: int
-    status: str
+    status: str  # open, integrated, withdrawn, or lapsed (its author left the circle)
     integrated_by: int | None
 
 
@@ -90,6 +91,7 @@ class ProposalOut(msgspec.Struct):
     closes_at: str | None
     supersedes: str | None
     decision_id: str | None
+    agreement: bool  # once decided, a standing agreement of the circle
     revisions: list[RevisionOut]
     round: RoundOut
     participants: list[ParticipantOut]

@@ -50,6 +50,13 @@ EVENT_WORDS = {
     "reaction_given": "reacted",
     "passed": "passed",
     "objection_withdrawn": "withdrew an objection",
+    "member_left": "left the circle",
+    "member_removed": "removed a member from the circle",
+}
+
+# How an objection ended, other than integrated (which names its revision) or withdrawn.
+OBJECTION_WORDS = {
+    "lapsed": "lapsed: its author left the circle",
 }
 
 # What happened when a proposal's deadline passed.

@@ -23,7 +23,7 @@ import jinja2
 import templates
 from consent.base.errors import Refusal
 from consent.base.forms import parse_date, parse_uuid
-from consent.base.labels import RESPONSE_WORDS
+from consent.base.labels import OBJECTION_WORDS, RESPONSE_WORDS
 from consent.base.text import clean_text
 from rounds.machine import AGREEING
 
@@ -203,7 +203,7 @@ def integration(objection: Mapping[str, Any]) -> str:
     """How an objection was dealt with, in words."""
     if objection["status"] == "integrated":
         return f"integrated by revision {objection['integrated_by']}"
-    return objection["status"]
+    return OBJECTION_WORDS.get(objection["status"], objection["status"])
 
 
 def csv_row(decision: Mapping[str, Any]) -> dict[str, str]:

@@ -63,7 +63,7 @@ class RecordedObjection(msgspec.Struct):
     name: str
     text: str
     revision: int
-    status: str  # open, integrated, withdrawn
+    status: str  # integrated, withdrawn, or lapsed (its author left the circle)
     integrated_by: int | None  # the revision that integrated it
 
 
@@ -88,6 +88,11 @@ class DecisionSummary(msgspec.Struct):
     responses: list[RecordedResponse]
     concerns: list[RecordedConcern]
     objections: list[RecordedObjection]
+    agreement: bool  # one of its circle's standing agreements, which whoever is invited reads
+
+
+class DecisionChange(msgspec.Struct, forbid_unknown_fields=True):
+    agreement: bool
 
 
 class ReviewOut(msgspec.Struct):

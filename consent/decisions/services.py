@@ -214,6 +214,7 @@ def _summary(
         "responses": d.record.get("responses", []),
         "concerns": d.record.get("concerns", []),
         "objections": d.record.get("objections", []),
+        "agreement": d.agreement,
     }
 
 
@@ -356,6 +357,7 @@ async def review(
             closes_at=amendment.closes_at,
             supersedes=decision.id,
             evaluation=decision.evaluation,
+            agreement=decision.agreement,  # an agreement, amended, is still one
         )
         proposal_id = proposal.id
     row = Review(
@@ -371,6 +373,29 @@ async def review(
     db.add(row)
     await db.flush()
     return row
+
+
+async def set_agreement(
+    db: AsyncSession, account_id: uuid.UUID, decision_id: uuid.UUID, agreement: bool, today: date
+) -> Decision:
+    """A steward of the decision's circle marks it as one of the circle's standing agreements
+    (what someone invited reads before joining), or unmarks it."""
+    decision = await visible_decision(db, decision_id, account_id)
+    await circles.require_steward(db, await db.get_one(Circle, decision.circle_id), account_id, today)
+    decision.agreement = agreement
+    await db.flush()
+    return decision
+
+
+async def agreements(db: AsyncSession, circle_id: uuid.UUID) -> list[Decision]:
+    """The circle's standing agreements: its decisions in force marked as agreements, oldest first."""
+    return list(
+        await db.scalars(
+            select(Decision)
+            .where(Decision.circle_id == circle_id, Decision.agreement, Decision.status == "active")
+            .order_by(Decision.decided_at)
+        )
+    )
 
 
 async def due_for_review(
