@@ -145,6 +145,20 @@ def create_account(url: str, name: str, email: str, password: str = PASSWORD) ->
     assert response.status_code == 201, response.text
 
 
+def accept_invitations(url: str, email: str, password: str = PASSWORD) -> list[str]:
+    """The account with `email` accepts every invitation open for it, on a running server
+    without an event loop, as a script would; returns the circles' names."""
+    signed_in = httpx.post(url + "/api/sessions", json={"email": email, "password": password})
+    assert signed_in.status_code == 200, signed_in.text
+    who = bearer(signed_in.json()["token"])
+    invitations = httpx.get(url + "/api/invitations", headers=who).json()["items"]
+    for invitation in invitations:
+        accepted = httpx.post(f"{url}/api/invitations/{invitation['id']}/accept", headers=who)
+        assert accepted.status_code == 200, accepted.text
+    httpx.delete(url + "/api/sessions", headers=who)
+    return [invitation["circle_name"] for invitation in invitations]
+
+
 # In a browser page (Playwright)
 
 
