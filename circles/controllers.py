@@ -88,7 +88,7 @@ def circle_out(view: CircleView) -> CircleOut:
         is_member = view.viewer_roles is not None  # emails only among the circle's own members
         out.members = [member_out(m, name, email if is_member else None, view.today) for m, name, email in view.members]
         out.domains = [domain_out(d) for d in view.domains]
-    if view.may_change:
+    if view.invitations is not None:
         out.invitations = [invitation_out(InvitationView(i, view.circle, by)) for i, by in view.invitations]
     return out
 

@@ -38,7 +38,8 @@ class CircleView:
     children: list[Circle] = field(default_factory=list)
     parent: Circle | None = None
     parent_steward: bool = False  # may choose the leader and delegate the parent's domains
-    invitations: list[tuple[Invitation, str]] = field(default_factory=list)  # open, with who invited; stewards'
+    # The open ones, with who invited: for those who invite (its stewards, and the parent's).
+    invitations: list[tuple[Invitation, str]] | None = None
 
     @property
     def may_change(self) -> bool:
@@ -104,7 +105,7 @@ async def load_circle(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.U
     view.parent = await db.get(Circle, circle.parent_id) if circle.parent_id else None
     if view.parent is not None:
         view.parent_steward = rules.may_change(await powers_in(db, view.parent.id, account_id, today) or set())
-    if view.may_change:
+    if view.may_change or view.parent_steward:
         rows = await db.execute(
             select(Invitation, person.c.name)
             .join(person, person.c.id == Invitation.invited_by_id)

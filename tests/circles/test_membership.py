@@ -224,6 +224,8 @@ async def test_a_leader_chosen_by_the_parent_joins_both_circles_on_accepting(org
     await sign_up(org.client, "Fay")
     invitation = await org.invite("ada", "eve@example.org", sub["id"], roles=["leader"])
     assert "Eve" not in await org.members() and "Eve" not in await org.members(sub["id"])
+    [pending] = (await org.read(circle_id=sub["id"]))["invitations"]  # shown to who invites: the parent's steward
+    assert (pending["email"], pending["roles"]) == ("eve@example.org", ["leader"])
     assert (await org.answer("eve", invitation["id"])).status_code == 200
     assert (await org.members(sub["id"]))["Eve"] == ["leader"]
     assert (await org.members())["Eve"] == []  # the leader sits in the parent circle too
