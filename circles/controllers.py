@@ -254,7 +254,7 @@ class InvitationApi(Controller):
             items=[invitation_out(v) for v in await services.invitations_for(db_session, request.user.id)]
         )
 
-    @post("/{invitation_id:uuid}/accept", status_code=HTTP_200_OK, responses=error_responses(400, 401, 404, 409))
+    @post("/{invitation_id:uuid}/accept", status_code=HTTP_200_OK, responses=error_responses(400, 401, 404))
     async def accept(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, invitation_id: uuid.UUID
     ) -> MembershipOut:

@@ -51,7 +51,7 @@ EVENT_WORDS = {
     "passed": "passed",
     "objection_withdrawn": "withdrew an objection",
     "member_left": "left the circle",
-    "member_removed": "removed a member from the circle",
+    "member_removed": "removed a member from the circle",  # a member_left recorded by a steward
 }
 
 # How an objection ended, other than integrated (which names its revision) or withdrawn.
