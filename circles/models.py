@@ -1,4 +1,4 @@
-"""Circles, the domains they hold, memberships and roles, and invitations by link."""
+"""Circles, the domains they hold, memberships and roles, and invitations to join."""
 
 from __future__ import annotations
 
@@ -7,7 +7,20 @@ from datetime import date, datetime
 
 from advanced_alchemy.base import UUIDAuditBase
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, column, table
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    column,
+    table,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
@@ -66,17 +79,36 @@ class Role(UUIDAuditBase):
     membership: Mapped[Membership] = relationship(back_populates="roles", lazy="raise")
 
 
+OPEN, ACCEPTED, DECLINED = "open", "accepted", "declined"
+
+
 class Invitation(UUIDAuditBase):
-    """An invitation by link for someone without an account: only a name and an email are kept."""
+    """An invitation to join a circle, for an email: nobody is in a circle without accepting.
+    The account with that email finds it among its invitations; a link, which the steward
+    sends, lets someone sign up first. Only a hash of the link's secret is kept, and one
+    invitation is open per circle and email."""
 
     __tablename__ = "invitation"
+    __table_args__ = (
+        Index(
+            "uq_invitation_open",
+            "circle_id",
+            "email",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
 
     circle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(100), default="")  # how the link's page greets them, if given
+    email: Mapped[str] = mapped_column(String(254))  # stored lower-cased, as accounts' are
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
-    accepted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)  # given on accepting
+    term_ends_on: Mapped[date | None] = mapped_column(Date, default=None)  # of those roles
+    status: Mapped[str] = mapped_column(String(10), default=OPEN, server_default=OPEN)  # open, accepted, declined
+    answered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
 
 # People are accounts, owned by consent.accounts; circles only reads who they are.

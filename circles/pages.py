@@ -1,8 +1,9 @@
-"""The circle pages: a circle, its forms, the org chart, role terms, and invitation links."""
+"""The circle pages: a circle, its forms, the org chart, role terms, leaving, and invitations."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import chart, rules, services
 from circles.models import Domain
+from circles.services import Departure, InvitationView
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal
 from consent.base.forms import parse_date, parse_field, parse_uuid
@@ -35,11 +37,7 @@ class MemberForm(msgspec.Struct):
     email: str = ""
     role: str = ""
     term_ends_on: str = ""
-
-
-class InvitationForm(msgspec.Struct):
     name: str = ""
-    email: str = ""
 
 
 class SettingsForm(msgspec.Struct):
@@ -60,10 +58,10 @@ async def circle_page(
     status_code: int = 200,
     **context: Any,
 ) -> Template:
-    view = await services.load_circle(db, circle_id, request.user.id)
+    view = await services.load_circle(db, circle_id, request.user.id, today(page.clock))
     parent_domains: list[Domain] = []
-    if view.parent is not None and view.details_visible:
-        parent_domains = (await services.load_circle(db, view.parent.id, request.user.id)).domains
+    if view.parent is not None and view.details_visible and view.parent_steward:
+        parent_domains = (await services.load_circle(db, view.parent.id, request.user.id, today(page.clock))).domains
     context.setdefault("form", {})
     # Other packages add sections (its proposals, its decisions) without circles knowing them.
     sections = [await section(db, circle_id, request.user.id) for section in page.circle_sections]
@@ -77,6 +75,7 @@ async def circle_page(
         parent_domains=parent_domains,
         today=today(page.clock),
         term_ends_soon=rules.term_ends_soon,
+        expired=rules.expired,
         standard_roles=rules.STANDARD_ROLES,
         **context,
     )
@@ -92,18 +91,18 @@ class CirclePages(Controller):
         page: Page,
         circle_id: uuid.UUID,
         action: Any,
-        success: str,
+        success: str | Callable[[], str],
         form: dict[str, str],
         **done: Any,
     ) -> Template | Redirect:
         """Runs one form's change; on a broken rule shows the circle page again with the error
-        and what was typed, having changed nothing."""
+        and what was typed, having changed nothing. `success` may depend on what the change did."""
         try:
             extra = await action()
         except Refusal as exc:
             await db.rollback()
             return await circle_page(request, db, page, circle_id, status_code=exc.status, error=str(exc), form=form)
-        flash(request, success, category="success")
+        flash(request, success if isinstance(success, str) else success(), category="success")
         if extra:
             return await circle_page(request, db, page, circle_id, **{**done, **extra})
         return Redirect(f"/circles/{circle_id}")
@@ -118,7 +117,9 @@ class CirclePages(Controller):
         self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, data: Annotated[CircleForm, Form]
     ) -> Template | Redirect:
         try:
-            circle = await services.create_circle(db_session, request.user.id, data.name, data.aim)
+            circle = await services.create_circle(
+                db_session, request.user.id, data.name, data.aim, today=today(page.clock)
+            )
         except Refusal as exc:
             circles = await services.visible_circles(db_session, request.user.id)
             return await page(
@@ -149,7 +150,9 @@ class CirclePages(Controller):
         data: Annotated[CircleForm, Form],
     ) -> Template | Redirect:
         async def action() -> None:
-            await services.create_circle(db_session, request.user.id, data.name, data.aim, circle_id)
+            await services.create_circle(
+                db_session, request.user.id, data.name, data.aim, circle_id, today=today(page.clock)
+            )
 
         return await self._act(
             request,
@@ -178,6 +181,7 @@ class CirclePages(Controller):
                 data.name,
                 data.description,
                 parse_uuid(data.parent_domain_id, "parent_domain_id", "not a valid choice"),
+                today=today(page.clock),
             )
 
         return await self._act(
@@ -200,32 +204,40 @@ class CirclePages(Controller):
         circle_id: uuid.UUID,
         data: Annotated[MemberForm, Form],
     ) -> Template | Redirect:
-        async def action() -> None:
-            member = await services.member_by_email(db_session, data.email)
-            roles = [data.role] if data.role.strip() else []
-            await services.add_member(
+        email, role = data.email.strip(), data.role.strip()
+        # The same words whether or not the email has an account: the page does not tell.
+        done = f"{email} is invited{f' as {role}' if role else ''}: they join once they accept."
+
+        async def action() -> dict[str, str] | None:
+            added = await services.add_member(
                 db_session,
                 request.user.id,
                 circle_id,
-                member.id,
-                roles,
+                data.email,
+                [role] if role else [],
                 parse_date(data.term_ends_on, "term_ends_on", "a date like 2027-05-31"),
                 today(clock),
+                data.name,
             )
+            if isinstance(added, services.Invited):
+                return {"invitation_link": services.invitation_link(str(request.base_url), added.token)}
+            nonlocal done
+            done = f"{email} was given the role {role}." if role else f"{email} is a member already."
+            return None
 
-        done = (
-            f"{data.email.strip()} was given the role {data.role.strip()}."
-            if data.role.strip()
-            else f"{data.email.strip()} was added."
-        )
         return await self._act(
             request,
             db_session,
             page,
             circle_id,
             action,
-            done,
-            {"member_email": data.email, "member_role": data.role, "term_ends_on": data.term_ends_on},
+            lambda: done,
+            {
+                "member_email": data.email,
+                "member_role": data.role,
+                "term_ends_on": data.term_ends_on,
+                "member_name": data.name,
+            },
         )
 
     @post("/circles/{circle_id:uuid}/roles/{role_id:uuid}/remove")
@@ -238,22 +250,43 @@ class CirclePages(Controller):
         role_id: uuid.UUID,
     ) -> Template | Redirect:
         async def action() -> None:
-            await services.remove_role(db_session, request.user.id, circle_id, role_id)
+            await services.remove_role(db_session, request.user.id, circle_id, role_id, today(page.clock))
 
         return await self._act(request, db_session, page, circle_id, action, "The role was removed.", {})
 
-    @post("/circles/{circle_id:uuid}/invitations")
-    async def invite(
+    @post("/circles/{circle_id:uuid}/leave")
+    async def leave(
         self,
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
         page: Page,
+        member_left: Departure,
         circle_id: uuid.UUID,
-        data: Annotated[InvitationForm, Form],
     ) -> Template | Redirect:
-        async def action() -> dict[str, str]:
-            token = await services.invite(db_session, request.user.id, circle_id, data.name, data.email)
-            return {"invitation_link": services.invitation_link(str(request.base_url), token)}
+        circle = await services.get_visible(db_session, circle_id, request.user.id)
+
+        async def action() -> None:
+            await _remove(db_session, page, request.user.id, circle_id, request.user.id, member_left)
+
+        done = await self._act(
+            request, db_session, page, circle_id, action, f"You left {circle.name}.", {"leaving": "1"}
+        )
+        return Redirect("/") if isinstance(done, Redirect) else done
+
+    @post("/circles/{circle_id:uuid}/members/{account_id:uuid}/remove")
+    async def remove_member(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        member_left: Departure,
+        circle_id: uuid.UUID,
+        account_id: uuid.UUID,
+    ) -> Template | Redirect:
+        member = await services.person_of(db_session, account_id)
+
+        async def action() -> None:
+            await _remove(db_session, page, request.user.id, circle_id, account_id, member_left)
 
         return await self._act(
             request,
@@ -261,8 +294,8 @@ class CirclePages(Controller):
             page,
             circle_id,
             action,
-            f"An invitation for {data.name.strip()} is ready: send them the link.",
-            {"invite_name": data.name, "invite_email": data.email},
+            f"{member.name} was removed from the circle.",
+            {"removing": str(account_id)},
         )
 
     @post("/circles/{circle_id:uuid}/settings")
@@ -289,6 +322,7 @@ class CirclePages(Controller):
                 default_review_months=months,
                 default_async_days=days,
                 quorum=quorum or 0,
+                today=today(page.clock),
             )
 
         return await self._act(
@@ -335,6 +369,25 @@ class CirclePages(Controller):
         return await page(request, db_session, "circles/terms.html", ending=ending, today=today(clock))
 
 
+async def _remove(
+    db: AsyncSession,
+    page: Page,
+    actor_id: uuid.UUID,
+    circle_id: uuid.UUID,
+    member_id: uuid.UUID,
+    member_left: Departure,
+) -> None:
+    publish = await services.remove_member(db, actor_id, circle_id, member_id, page.clock(), member_left)
+    await db.commit()
+    publish()  # the events on the circle's proposals, once committed
+
+
+async def _with_sections(db: AsyncSession, page: Page, view: InvitationView) -> dict[str, Any]:
+    """An invitation as its pages show it: with what other packages add (the circle's standing
+    agreements), which the invited person reads before accepting."""
+    return {"view": view, "sections": [await section(db, view.circle.id) for section in page.invitation_sections]}
+
+
 class InvitationPages(Controller):
     """Invitation links work for people without an account: they sign up, then join."""
 
@@ -342,10 +395,9 @@ class InvitationPages(Controller):
 
     @get("/invitations/{token:str}")
     async def open(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, token: str) -> Template:
-        invitation, circle = await services.open_invitation(db_session, token)
-        return await page(
-            request, db_session, "circles/invitation.html", invitation=invitation, circle=circle, token=token
-        )
+        view = await services.invitation_by_link(db_session, token)
+        context = await _with_sections(db_session, page, view)
+        return await page(request, db_session, "circles/invitation.html", token=token, **context)
 
     @post("/invitations/{token:str}")
     async def accept(
@@ -353,6 +405,37 @@ class InvitationPages(Controller):
     ) -> Redirect:
         if request.user is None:
             raise NotAuthorizedException("Sign in or sign up first, then follow the link again.")
-        circle = await services.accept_invitation(db_session, token, request.user.id, clock())
-        flash(request, f"You joined {circle.name}.", category="success")
-        return Redirect(f"/circles/{circle.id}")
+        view = await services.invitation_by_link(db_session, token)
+        await services.accept(db_session, view.invitation, request.user.id, clock())
+        flash(request, f"You joined {view.circle.name}.", category="success")
+        return Redirect(f"/circles/{view.circle.id}")
+
+
+class MyInvitationPages(Controller):
+    """The signed-in person's invitations (for their email): read, then join or decline."""
+
+    include_in_schema = False
+
+    @get("/invitations")
+    async def index(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page) -> Template:
+        views = await services.invitations_for(db_session, request.user.id)
+        invitations = [await _with_sections(db_session, page, view) for view in views]
+        return await page(request, db_session, "circles/invitations.html", invitations=invitations)
+
+    @post("/invitations/{invitation_id:uuid}/accept")
+    async def accept(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, invitation_id: uuid.UUID
+    ) -> Redirect:
+        view = await services.invitation_for(db_session, invitation_id, request.user.id)
+        await services.accept(db_session, view.invitation, request.user.id, clock())
+        flash(request, f"You joined {view.circle.name}.", category="success")
+        return Redirect(f"/circles/{view.circle.id}")
+
+    @post("/invitations/{invitation_id:uuid}/decline")
+    async def decline(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, invitation_id: uuid.UUID
+    ) -> Redirect:
+        view = await services.invitation_for(db_session, invitation_id, request.user.id)
+        await services.decline(db_session, view.invitation, clock())
+        flash(request, f"You declined the invitation to {view.circle.name}.", category="success")
+        return Redirect("/invitations")

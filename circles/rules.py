@@ -49,6 +49,28 @@ def check_parent(
         current = parents.get(current)
 
 
+def expired(term_ends_on: date | None, today: date) -> bool:
+    """A term that ended before today: the role is kept on record, but gives no powers."""
+    return term_ends_on is not None and term_ends_on < today
+
+
+def in_force(roles: Iterable[tuple[str, date | None]], today: date) -> set[str]:
+    """The names of the roles, given as (name, term end), whose term has not ended."""
+    return {name for name, term_ends_on in roles if not expired(term_ends_on, today)}
+
+
+def check_keeps_steward(stewards_before: set[uuid.UUID], stewards_after: set[uuid.UUID]) -> None:
+    """A circle always keeps a steward: a change may not take away the last one. (A circle that
+    has none, such as a new sub-circle before its leader is chosen, is not held to it.)"""
+    if stewards_before and not stewards_after:
+        raise Refusal(
+            "last_steward",
+            "This would leave the circle without a facilitator, secretary or leader: give one of these roles "
+            "to someone else first.",
+            409,
+        )
+
+
 def may_change(roles: Iterable[str]) -> bool:
     return any(role in STEWARD_ROLES for role in roles)
 
@@ -83,6 +105,16 @@ def who_assigns(role: str) -> str:
 def check_term_end(term_ends_on: date | None, today: date) -> None:
     if term_ends_on is not None and term_ends_on < today:
         raise Refusal("term_in_past", "term_ends_on: a term cannot end before today")
+
+
+def check_roles(roles: Iterable[str]) -> list[str]:
+    """The roles of one request, cleaned; the same role twice is refused like a role held."""
+    cleaned: list[str] = []
+    for role in map(clean_role, roles):
+        if role in cleaned:
+            raise Refusal("role_held", f"roles: the role {role} is given twice", status=409)
+        cleaned.append(role)
+    return cleaned
 
 
 def term_ends_soon(term_ends_on: date | None, today: date, days: int = 30) -> bool:

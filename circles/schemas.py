@@ -31,6 +31,7 @@ class NewMember(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     roles: list[Name] = []
     term_ends_on: date | None = None
+    name: Name = ""  # how an invitation's link greets them, when they are invited
 
 
 class NewDomain(msgspec.Struct, forbid_unknown_fields=True):
@@ -39,15 +40,11 @@ class NewDomain(msgspec.Struct, forbid_unknown_fields=True):
     parent_domain_id: uuid.UUID | None = None
 
 
-class NewInvitation(msgspec.Struct, forbid_unknown_fields=True):
-    name: Name
-    email: Email
-
-
 class RoleOut(msgspec.Struct):
     id: str
     name: str
     term_ends_on: date | None
+    expired: bool  # the term has ended: the role is on record, but gives no powers
 
 
 class MemberOut(msgspec.Struct, omit_defaults=True):
@@ -69,6 +66,22 @@ class CircleRef(msgspec.Struct):
     name: str
 
 
+class PersonRef(msgspec.Struct):
+    id: str
+    name: str
+
+
+class InvitationOut(msgspec.Struct, omit_defaults=True):
+    id: str
+    circle_id: str
+    circle_name: str
+    invited_by: PersonRef
+    roles: list[str]  # given on accepting
+    term_ends_on: date | None  # of those roles
+    email: str
+    link: str | None = None  # only when the invitation is made or renewed: the server keeps only its hash
+
+
 class CircleOut(msgspec.Struct, omit_defaults=True):
     id: str
     name: str
@@ -83,6 +96,7 @@ class CircleOut(msgspec.Struct, omit_defaults=True):
     members: list[MemberOut] | None = None
     domains: list[DomainOut] | None = None
     children: list[CircleRef] | None = None
+    invitations: list[InvitationOut] | None = None  # the open ones, for the circle's stewards
 
 
 class CircleList(msgspec.Struct):
@@ -94,5 +108,11 @@ class MembershipOut(msgspec.Struct):
     member: MemberOut
 
 
-class InvitationOut(msgspec.Struct):
-    link: str
+class Invited(msgspec.Struct):
+    """Someone who is not a member was invited (the same whether or not the email has an account)."""
+
+    invitation: InvitationOut
+
+
+class InvitationList(msgspec.Struct):
+    items: list[InvitationOut]

@@ -1,20 +1,21 @@
 """Loading and storing circles, domains, memberships, roles and invitations; every change
-checks the rules of circles.rules and who is asking."""
+checks the rules of circles.rules and who is asking. A role gives its powers until its term
+ends: every check of who may change a circle is made on a day, from the injected clock."""
 
 from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import rules
-from circles.models import Circle, Domain, Invitation, Membership, Role, person
+from circles.models import ACCEPTED, DECLINED, OPEN, Circle, Domain, Invitation, Membership, Role, person
 from consent.base.errors import Refusal
 from consent.base.text import MAX_DESCRIPTION, clean_email, clean_name, clean_text
 from consent.base.tokens import hash_token
@@ -26,15 +27,19 @@ def not_found(what: str = "circle") -> Refusal:
 
 @dataclass
 class CircleView:
-    """A circle as one viewer may see it."""
+    """A circle as one viewer may see it, on one day."""
 
     circle: Circle
-    viewer_roles: set[str] | None  # None: not a member of this circle
+    viewer_roles: set[str] | None  # their roles in force; None: not a member of this circle
     details_visible: bool
+    today: date
     members: list[tuple[Membership, str, str]] = field(default_factory=list)  # (membership, name, email)
     domains: list[Domain] = field(default_factory=list)
     children: list[Circle] = field(default_factory=list)
     parent: Circle | None = None
+    parent_steward: bool = False  # may choose the leader and delegate the parent's domains
+    # The open ones, with who invited: for those who invite (its stewards, and the parent's).
+    invitations: list[tuple[Invitation, str]] | None = None
 
     @property
     def may_change(self) -> bool:
@@ -56,11 +61,23 @@ async def organisations_of(db: AsyncSession, account_id: uuid.UUID) -> set[uuid.
     return {circle.organisation_id for circle in await circles_of(db, account_id)}
 
 
-async def roles_in(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID) -> set[str] | None:
-    membership = await db.scalar(
+async def membership_in(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID) -> Membership | None:
+    return await db.scalar(
         select(Membership).where(Membership.circle_id == circle_id, Membership.account_id == account_id)
     )
+
+
+async def roles_in(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID) -> set[str] | None:
+    """Every role the account holds in the circle, also those whose term ended; None: not a member."""
+    membership = await membership_in(db, circle_id, account_id)
     return None if membership is None else {role.name for role in membership.roles}
+
+
+async def powers_in(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID, today: date) -> set[str] | None:
+    """The roles that give the account powers in the circle today (their term has not ended);
+    None: not a member."""
+    membership = await membership_in(db, circle_id, account_id)
+    return None if membership is None else rules.in_force(((r.name, r.term_ends_on) for r in membership.roles), today)
 
 
 async def visible_circles(db: AsyncSession, account_id: uuid.UUID) -> list[Circle]:
@@ -78,12 +95,24 @@ async def get_visible(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.U
     return circle
 
 
-async def load_circle(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID) -> CircleView:
+async def load_circle(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID, today: date) -> CircleView:
     circle = await get_visible(db, circle_id, account_id)
-    roles = await roles_in(db, circle.id, account_id)
-    view = CircleView(circle=circle, viewer_roles=roles, details_visible=not circle.private or roles is not None)
+    roles = await powers_in(db, circle.id, account_id, today)
+    view = CircleView(
+        circle=circle, viewer_roles=roles, details_visible=not circle.private or roles is not None, today=today
+    )
     view.children = list(await db.scalars(select(Circle).where(Circle.parent_id == circle.id).order_by(Circle.name)))
     view.parent = await db.get(Circle, circle.parent_id) if circle.parent_id else None
+    if view.parent is not None:
+        view.parent_steward = rules.may_change(await powers_in(db, view.parent.id, account_id, today) or set())
+    if view.may_change or view.parent_steward:
+        rows = await db.execute(
+            select(Invitation, person.c.name)
+            .join(person, person.c.id == Invitation.invited_by_id)
+            .where(Invitation.circle_id == circle.id, Invitation.status == OPEN)
+            .order_by(Invitation.email)
+        )
+        view.invitations = [(invitation, name) for invitation, name in rows.all()]
     if view.details_visible:
         rows = await db.execute(
             select(Membership, person.c.name, person.c.email)
@@ -96,12 +125,29 @@ async def load_circle(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.U
     return view
 
 
-async def _require_steward(db: AsyncSession, circle: Circle, account_id: uuid.UUID) -> None:
-    rules.require_may_change(await roles_in(db, circle.id, account_id) or set(), circle.name)
+async def require_steward(db: AsyncSession, circle: Circle, account_id: uuid.UUID, today: date) -> None:
+    """Only a facilitator, secretary or leader of the circle, in their term, may change it."""
+    rules.require_may_change(await powers_in(db, circle.id, account_id, today) or set(), circle.name)
+
+
+async def _stewards(db: AsyncSession, circle_id: uuid.UUID, today: date) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(account, role) for each steward role of the circle whose term has not ended."""
+    rows = await db.execute(
+        select(Membership.account_id, Role.id, Role.term_ends_on)
+        .join(Role, Role.membership_id == Membership.id)
+        .where(Membership.circle_id == circle_id, Role.name.in_(rules.STEWARD_ROLES))
+    )
+    return [(account, role) for account, role, ends in rows.all() if not rules.expired(ends, today)]
 
 
 async def create_circle(
-    db: AsyncSession, account_id: uuid.UUID, name: str, aim: str, parent_id: uuid.UUID | None = None
+    db: AsyncSession,
+    account_id: uuid.UUID,
+    name: str,
+    aim: str,
+    parent_id: uuid.UUID | None = None,
+    *,
+    today: date,
 ) -> Circle:
     name = clean_name(name)
     circle_id = uuid.uuid4()
@@ -110,7 +156,7 @@ async def create_circle(
         roles = [Role(name=rules.FACILITATOR)]  # someone must be able to move the new organisation on
     else:
         parent = await get_visible(db, parent_id, account_id)
-        await _require_steward(db, parent, account_id)
+        await require_steward(db, parent, account_id, today)
         circle = Circle(
             id=circle_id,
             name=name,
@@ -139,9 +185,10 @@ async def update_circle(
     silence_is_consent: bool | None = None,
     quorum: int | None = None,
     default_async_days: int | None = None,
+    today: date,
 ) -> Circle:
     circle = await get_visible(db, circle_id, account_id)
-    await _require_steward(db, circle, account_id)
+    await require_steward(db, circle, account_id, today)
     if parent_id is not None and parent_id != circle.parent_id:
         if circle.parent_id is None:
             raise Refusal("top_level", "parent_id: a top-level circle is its organisation and cannot be moved")
@@ -149,7 +196,7 @@ async def update_circle(
         rules.check_parent(
             circle.id, parent_id, {c: p for c, p, _ in tree}, {c: o for c, _, o in tree}, circle.organisation_id
         )
-        await _require_steward(db, await get_visible(db, parent_id, account_id), account_id)
+        await require_steward(db, await get_visible(db, parent_id, account_id), account_id, today)
         circle.parent_id = parent_id
     if name is not None:
         circle.name = clean_name(name)
@@ -182,11 +229,13 @@ async def add_domain(
     name: str,
     description: str = "",
     parent_domain_id: uuid.UUID | None = None,
+    *,
+    today: date,
 ) -> Domain:
     circle = await get_visible(db, circle_id, account_id)
     name = clean_name(name)
     if parent_domain_id is None:
-        await _require_steward(db, circle, account_id)
+        await require_steward(db, circle, account_id, today)
     else:
         parent_domain = await db.get(Domain, parent_domain_id)
         holder = await db.get_one(Circle, parent_domain.circle_id) if parent_domain is not None else None
@@ -194,7 +243,7 @@ async def add_domain(
             raise Refusal("no_such_domain", "parent_domain_id: no such domain in this organisation")
         rules.check_delegation(parent_domain.circle_id, circle.parent_id)
         # Delegating is the holder's act: the parent circle's stewards decide it.
-        await _require_steward(db, holder, account_id)
+        await require_steward(db, holder, account_id, today)
     domain = Domain(
         circle_id=circle.id,
         name=name,
@@ -207,9 +256,7 @@ async def add_domain(
 
 
 async def _membership(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID) -> Membership:
-    membership = await db.scalar(
-        select(Membership).where(Membership.circle_id == circle_id, Membership.account_id == account_id)
-    )
+    membership = await membership_in(db, circle_id, account_id)
     if membership is None:
         membership = Membership(circle_id=circle_id, account_id=account_id, roles=[])
         db.add(membership)
@@ -217,38 +264,155 @@ async def _membership(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.U
     return membership
 
 
+class Invited(NamedTuple):
+    """An invitation just made or renewed, and the secret of its link: shown this once."""
+
+    invitation: Invitation
+    token: str
+
+
 async def add_member(
     db: AsyncSession,
     account_id: uuid.UUID,
     circle_id: uuid.UUID,
-    member_id: uuid.UUID,
+    email: str,
     roles: list[str],
     term_ends_on: date | None,
     today: date,
-) -> Membership:
-    """Adds a member (or gives an existing member more roles); double-links leaders and delegates."""
+    name: str = "",
+) -> Membership | Invited:
+    """Gives a member of the circle more roles; anyone else is invited, with the roles they
+    will hold, whether or not the email has an account (the answer does not tell). The leader
+    is chosen by the parent circle's stewards, every other role by the circle's."""
     circle = await get_visible(db, circle_id, account_id)
-    roles = [rules.clean_role(role) for role in roles]
+    roles = rules.check_roles(roles)
     rules.check_term_end(term_ends_on, today)
-    actor_roles = await roles_in(db, circle.id, account_id) or set()
-    parent_roles = (await roles_in(db, circle.parent_id, account_id) or set()) if circle.parent_id else set()
+    actor_roles = await powers_in(db, circle.id, account_id, today) or set()
+    parent_roles = (await powers_in(db, circle.parent_id, account_id, today) or set()) if circle.parent_id else set()
     for role in roles:
         rules.check_link_role(role, circle.parent_id)
         if rules.who_assigns(role) == "parent":
             rules.require_may_change(parent_roles, "the parent circle")
     if not roles or any(rules.who_assigns(role) == "circle" for role in roles):
         rules.require_may_change(actor_roles, circle.name)
-    membership = await _membership(db, circle.id, member_id)
-    held = {role.name for role in membership.roles}
-    for role in roles:
-        if role in held:
-            raise Refusal("role_held", f"roles: this member already holds the role {role}", status=409)
-        membership.roles.append(Role(name=role, term_ends_on=term_ends_on))
-        held.add(role)  # the same role twice in one request is held by then, too
-    if circle.parent_id and any(role in rules.LINK_ROLES for role in roles):
-        await _membership(db, circle.parent_id, member_id)  # the link sits in both circles
-    await db.flush()
+    email = clean_email(email)
+    name = clean_name(name) if name.strip() else ""
+    member_id = await db.scalar(select(person.c.id).where(person.c.email == email))
+    membership = None if member_id is None else await membership_in(db, circle.id, member_id)
+    if membership is None:
+        return await _invite(db, circle, account_id, email, name, roles, term_ends_on)
+    await _give_roles(db, circle, membership, roles, term_ends_on, today)
     return membership
+
+
+async def _give_roles(
+    db: AsyncSession, circle: Circle, membership: Membership, roles: list[str], term_ends_on: date | None, today: date
+) -> None:
+    """A role held already is refused, unless its term has ended: giving it again renews it.
+    Leaders and delegates sit in the parent circle too."""
+    held = {role.name: role for role in membership.roles}
+    for name in roles:
+        role = held.get(name)
+        if role is None:
+            membership.roles.append(Role(name=name, term_ends_on=term_ends_on))
+        elif rules.expired(role.term_ends_on, today):
+            role.term_ends_on = term_ends_on
+        else:
+            raise Refusal("role_held", f"roles: this member already holds the role {name}", status=409)
+    if circle.parent_id and any(name in rules.LINK_ROLES for name in roles):
+        await _membership(db, circle.parent_id, membership.account_id)  # the link sits in both circles
+    await db.flush()
+
+
+async def _invite(
+    db: AsyncSession,
+    circle: Circle,
+    account_id: uuid.UUID,
+    email: str,
+    name: str,
+    roles: list[str],
+    term_ends_on: date | None,
+) -> Invited:
+    """The open invitation of this email, made or renewed: the latest roles and inviter, and a
+    new link (the previous link stops working)."""
+    invitation = await db.scalar(
+        select(Invitation)
+        .where(Invitation.circle_id == circle.id, Invitation.email == email, Invitation.status == OPEN)
+        .with_for_update()
+    )
+    if invitation is None:
+        invitation = Invitation(circle_id=circle.id, email=email)
+        db.add(invitation)
+    token = secrets.token_urlsafe(24)
+    invitation.token_hash, invitation.invited_by_id = hash_token(token), account_id
+    invitation.roles, invitation.term_ends_on = roles, term_ends_on
+    invitation.name = name or invitation.name or ""
+    await db.flush()
+    return Invited(invitation, token)
+
+
+def invitation_link(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/invitations/{token}"
+
+
+class InvitationView(NamedTuple):
+    invitation: Invitation
+    circle: Circle
+    invited_by: str  # their name
+
+
+async def invitations_for(db: AsyncSession, account_id: uuid.UUID) -> list[InvitationView]:
+    """The open invitations for the account's email, oldest first."""
+    rows = await db.execute(
+        select(Invitation, Circle, person.c.name)
+        .join(Circle, Circle.id == Invitation.circle_id)
+        .join(person, person.c.id == Invitation.invited_by_id)
+        .where(
+            Invitation.status == OPEN,
+            Invitation.email == select(person.c.email).where(person.c.id == account_id).scalar_subquery(),
+        )
+        .order_by(Invitation.created_at)
+    )
+    return [InvitationView(*row) for row in rows.all()]
+
+
+async def invitation_for(db: AsyncSession, invitation_id: uuid.UUID, account_id: uuid.UUID) -> InvitationView:
+    """One open invitation for the account's email; any other is not found, as if it did not exist."""
+    found = next((view for view in await invitations_for(db, account_id) if view.invitation.id == invitation_id), None)
+    if found is None:
+        raise not_found("invitation")
+    return found
+
+
+async def invitation_by_link(db: AsyncSession, token: str) -> InvitationView:
+    row = (
+        await db.execute(
+            select(Invitation, Circle, person.c.name)
+            .join(Circle, Circle.id == Invitation.circle_id)
+            .join(person, person.c.id == Invitation.invited_by_id)
+            .where(Invitation.token_hash == hash_token(token), Invitation.status == OPEN)
+        )
+    ).one_or_none()
+    if row is None:
+        raise Refusal("not_found", "This invitation link is not valid or was used already.", status=404)
+    return InvitationView(*row)
+
+
+async def accept(db: AsyncSession, invitation: Invitation, account_id: uuid.UUID, now: datetime) -> Membership:
+    """The account joins the circle with the invitation's roles (those it holds already stay as
+    they are); a link role makes it a member of the parent circle too."""
+    invitation.status, invitation.answered_at = ACCEPTED, now
+    circle = await db.get_one(Circle, invitation.circle_id)
+    membership = await _membership(db, circle.id, account_id)
+    held = rules.in_force(((role.name, role.term_ends_on) for role in membership.roles), now.date())
+    roles = [role for role in invitation.roles if role not in held]
+    await _give_roles(db, circle, membership, roles, invitation.term_ends_on, now.date())
+    return membership
+
+
+async def decline(db: AsyncSession, invitation: Invitation, now: datetime) -> None:
+    invitation.status, invitation.answered_at = DECLINED, now
+    await db.flush()
 
 
 class Person(NamedTuple):
@@ -257,69 +421,68 @@ class Person(NamedTuple):
     email: str
 
 
-async def member_by_email(db: AsyncSession, email: str) -> Person:
-    row = (
-        await db.execute(select(person.c.id, person.c.name, person.c.email).where(person.c.email == clean_email(email)))
-    ).one_or_none()
+async def person_of(db: AsyncSession, account_id: uuid.UUID) -> Person:
+    query = select(person.c.id, person.c.name, person.c.email).where(person.c.id == account_id)
+    row = (await db.execute(query)).one_or_none()
     if row is None:
-        raise Refusal(
-            "no_such_account", f"email: nobody has an account with {email}; send them an invitation link instead"
-        )
+        raise not_found("member")
     return Person(*row)
 
 
-async def remove_role(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID, role_id: uuid.UUID) -> None:
+async def remove_role(
+    db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID, role_id: uuid.UUID, today: date
+) -> None:
     circle = await get_visible(db, circle_id, account_id)
     role = await db.get(Role, role_id)
     membership = await db.get(Membership, role.membership_id) if role else None
     if role is None or membership is None or membership.circle_id != circle.id:
         raise not_found("role")
     if rules.who_assigns(role.name) == "parent" and circle.parent_id:
-        rules.require_may_change(await roles_in(db, circle.parent_id, account_id) or set(), "the parent circle")
+        rules.require_may_change(await powers_in(db, circle.parent_id, account_id, today) or set(), "the parent circle")
     else:
-        await _require_steward(db, circle, account_id)
+        await require_steward(db, circle, account_id, today)
+    stewards = await _stewards(db, circle.id, today)
+    rules.check_keeps_steward({a for a, _ in stewards}, {a for a, r in stewards if r != role.id})
     await db.delete(role)
     await db.flush()
 
 
-async def invite(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID, name: str, email: str) -> str:
-    """Returns the secret part of the invitation link; only its hash is stored."""
+# What else happens when a member leaves a circle or is removed from it, in the same
+# transaction: the shell gives rounds' part (their open objections lapse, async proposals stop
+# waiting for them), as circles sits below rounds. Called with (db, circle_id, member_id,
+# actor_id, now), it answers what to do once the transaction is committed: publish the events
+# it wrote.
+Departure = Callable[[AsyncSession, uuid.UUID, uuid.UUID, uuid.UUID, datetime], Awaitable[Callable[[], None]]]
+
+
+async def remove_member(
+    db: AsyncSession,
+    account_id: uuid.UUID,
+    circle_id: uuid.UUID,
+    member_id: uuid.UUID,
+    now: datetime,
+    departure: Departure,
+) -> Callable[[], None]:
+    """A member leaves (`member_id` is the one asking), or a steward removes them: the leader
+    only by a steward of the parent circle, who chose them. Never the circle's last steward.
+    Returns what to do once committed (see Departure)."""
     circle = await get_visible(db, circle_id, account_id)
-    await _require_steward(db, circle, account_id)
-    token = secrets.token_urlsafe(24)
-    db.add(
-        Invitation(
-            circle_id=circle.id,
-            name=clean_name(name),
-            email=clean_email(email),
-            token_hash=hash_token(token),
-            invited_by_id=account_id,
-        )
-    )
+    membership = await membership_in(db, circle.id, member_id)
+    if membership is None:
+        raise not_found("member")
+    today = now.date()
+    if member_id != account_id:
+        if circle.parent_id and any(rules.who_assigns(role.name) == "parent" for role in membership.roles):
+            rules.require_may_change(
+                await powers_in(db, circle.parent_id, account_id, today) or set(), "the parent circle"
+            )
+        else:
+            await require_steward(db, circle, account_id, today)
+    stewards = {a for a, _ in await _stewards(db, circle.id, today)}
+    rules.check_keeps_steward(stewards, stewards - {member_id})
+    await db.delete(membership)
     await db.flush()
-    return token
-
-
-def invitation_link(base_url: str, token: str) -> str:
-    return f"{base_url.rstrip('/')}/invitations/{token}"
-
-
-async def open_invitation(db: AsyncSession, token: str) -> tuple[Invitation, Circle]:
-    invitation = await db.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
-    if invitation is None or invitation.accepted_at is not None:
-        raise Refusal("not_found", "This invitation link is not valid or was used already.", status=404)
-    return invitation, await db.get_one(Circle, invitation.circle_id)
-
-
-async def accept_invitation(db: AsyncSession, token: str, account_id: uuid.UUID, now: datetime) -> Circle:
-    invitation, circle = await open_invitation(db, token)
-    invitation.accepted_at = now
-    try:
-        await _membership(db, circle.id, account_id)
-    except IntegrityError:  # already a member: the invitation is simply used up
-        await db.rollback()
-    await db.flush()
-    return circle
+    return await departure(db, circle.id, member_id, account_id, now)
 
 
 async def organisation_tree(

@@ -25,8 +25,8 @@ from litestar.stores.file import FileStore
 from litestar.template import TemplateConfig
 
 import templates as templates_package
-from circles.controllers import CircleApi
-from circles.pages import CirclePages, InvitationPages
+from circles.controllers import CircleApi, InvitationApi
+from circles.pages import CirclePages, InvitationPages, MyInvitationPages
 from circles.services import circles_of
 from consent.accounts.auth import (
     AccountAuthMiddleware,
@@ -42,9 +42,10 @@ from consent.base.errors import handle_exception
 from consent.base.settings import Settings
 from consent.base.web import Page, provide
 from consent.decisions.controllers import DecisionApi, DecisionExports, calendar
-from consent.decisions.pages import DecisionPages, reviews_section
+from consent.decisions.pages import DecisionPages, agreements_section, reviews_section
 from consent.home import home
 from rounds import live
+from rounds import services as rounds_services
 from rounds.controllers import ProposalApi
 from rounds.pages import ProposalPages, open_proposals_section
 from rounds.scheduler import DeadlineScheduler
@@ -117,6 +118,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 route_handlers=[
                     CircleApi,
                     CirclePages,
+                    InvitationApi,
+                    MyInvitationPages,
                     ProposalApi,
                     ProposalPages,
                     DecisionApi,
@@ -137,7 +140,16 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             "presence": provide(live.Presence()),
             "session_config": provide(session_config),
             "identify": provide(partial(identify_socket, sessions)),
-            "page": provide(Page(circles_of, clock, [open_proposals_section, reviews_section(clock)])),
+            "page": provide(
+                Page(
+                    circles_of,
+                    clock,
+                    circle_sections=[open_proposals_section, reviews_section(clock)],
+                    invitation_sections=[agreements_section],
+                )
+            ),
+            # circles.services.Departure: someone leaving a circle also leaves its open proposals.
+            "member_left": provide(partial(rounds_services.member_left, committed=publish)),
         },
         on_startup=[migrate, deadlines.start, writer.start, freeze],
         on_shutdown=[writer.stop, deadlines.stop],

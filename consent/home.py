@@ -1,4 +1,4 @@
-"""The home page: what consent is, or, signed in, your circles and what needs you."""
+"""The home page: what consent is, or, signed in, your circles, your invitations and what needs you."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from litestar import Request, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from circles.services import invitations_for
 from consent.base.clock import today
 from consent.base.web import Page
 from consent.decisions.services import due_for_review
@@ -18,4 +19,5 @@ async def home(request: Request[Any, Any, Any], db_session: AsyncSession, page: 
     if request.user is None:
         return await page(request, db_session, "consent/home.html")
     overdue, due = await due_for_review(db_session, request.user.id, today(page.clock))
-    return await page(request, db_session, "consent/home.html", overdue=overdue, due=due)
+    invitations = await invitations_for(db_session, request.user.id)
+    return await page(request, db_session, "consent/home.html", overdue=overdue, due=due, invitations=invitations)

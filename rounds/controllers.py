@@ -11,7 +11,7 @@ from litestar.params import Body, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent.base.clock import Clock
+from consent.base.clock import Clock, today
 from consent.base.errors import error_responses
 from rounds import actions, services
 from rounds.schemas import ACTION_SCHEMAS, ActedOut, EventsOut, NewProposal, ProposalOut
@@ -66,15 +66,16 @@ class ProposalApi(Controller):
             closes_at=data.closes_at,
             supersedes=data.supersedes,
             criteria=data.all_criteria(),
+            agreement=data.agreement,
         )
-        return msgspec.convert(await services.describe(db_session, proposal), ProposalOut)
+        return msgspec.convert(await services.describe(db_session, proposal, today(clock)), ProposalOut)
 
     @get("/proposals/{proposal_id:uuid}", responses=error_responses(400, 401, 404))
     async def read(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, proposal_id: uuid.UUID
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, proposal_id: uuid.UUID
     ) -> ProposalOut:
         proposal = await services.visible_proposal(db_session, proposal_id, request.user.id)
-        return msgspec.convert(await services.describe(db_session, proposal), ProposalOut)
+        return msgspec.convert(await services.describe(db_session, proposal, today(clock)), ProposalOut)
 
     @post(
         "/proposals/{proposal_id:uuid}/actions",

@@ -131,6 +131,13 @@ class Absent(Event, tag="absent", frozen=True):
     member: str
 
 
+class MemberLeft(Event, tag="member_left", frozen=True):
+    """A member left the circle, or a steward removed them (then `recorded_by`)."""
+
+    member: str
+    lapsed: list[str]  # their objections that were open: they lapse, on the record
+
+
 def row(event: Event) -> tuple[str, dict[str, Any]]:
     """The event's type, and its data as the event table and API.md hold it."""
     data = msgspec.to_builtins(event)

@@ -377,6 +377,26 @@ def deadline(p: Proposal, silence_is_consent: bool) -> tuple[Proposal, list[Even
     return replace(p, mode="live", seq=p.seq + 1), [events.DeadlinePassed(outcome="next_meeting")]
 
 
+def member_left(p: Proposal, member: uuid.UUID, removed_by: uuid.UUID | None = None) -> tuple[Proposal, list[Event]]:
+    """A member left the circle, or a steward (`removed_by`) removed them: their open
+    objections lapse, on the record; they are no longer present, as if they had left the
+    room; what they said stays in the record. An async consent round then waits for them no
+    more: it is decided at once if everyone remaining has agreed."""
+    lapsed = [o.id for o in p.open_objections if o.author == member]
+    objections = tuple(replace(o, status="lapsed") if o.id in lapsed else o for o in p.objections)
+    new = replace(p, members=p.members - {member}, objections=objections)
+    new, _absent = _presence(new, member, actions.Absent(client_id="member_left"), member)
+    produced: list[Event] = [
+        events.MemberLeft(
+            member=str(member), lapsed=lapsed, recorded_by=str(removed_by) if removed_by else msgspec.UNSET
+        )
+    ]
+    if new.mode == "async" and new.phase == CONSENTING and new.consented():
+        new, decided = close_consent_round(new)
+        produced += decided
+    return replace(new, seq=p.seq + len(produced)), produced
+
+
 def _withdraw_objection(
     p: Proposal, _actor: uuid.UUID, a: actions.WithdrawObjection, s: uuid.UUID
 ) -> tuple[Proposal, list[Event]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from advanced_alchemy.base import UUIDAuditBase
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,6 +44,8 @@ class Proposal(UUIDAuditBase):
     # use_alter: proposal and decision refer to each other
     supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decision.id", use_alter=True), default=None)
     machine: Mapped[dict[str, Any]] = mapped_column(JsonB)  # rounds.machine snapshot
+    # Once decided, a standing agreement: what someone invited to the circle reads before joining.
+    agreement: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Revision(UUIDAuditBase):
@@ -96,6 +98,8 @@ class Decision(UUIDAuditBase):
     supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decision.id"), default=None)
     # Final responses, concerns, objections and how each was integrated: the record of consent.
     record: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    # A standing agreement of the circle: shown to whoever is invited, before they accept.
+    agreement: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Review(UUIDAuditBase):

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
+from consent.base.clock import today
 from consent.base.errors import Refusal
 from consent.base.forms import parse_field, parse_lines
 from consent.base.labels import PHASE_NAMES
@@ -33,6 +34,7 @@ class ProposalForm(msgspec.Struct):
     closes_at: str = ""
     review_by: str = ""
     criteria: str = ""  # one a line
+    agreement: str = ""
 
 
 class ActionForm(msgspec.Struct):
@@ -90,8 +92,8 @@ async def proposal_page(
     **context: Any,
 ) -> Template:
     proposal = await services.visible_proposal(db, proposal_id, request.user.id)
-    described = await services.describe(db, proposal)
-    state = await services.state_of(db, proposal)
+    described = await services.describe(db, proposal, today(page.clock))
+    state = await services.state_of(db, proposal, today(page.clock))
     history = described["responses"]
     names = {p["id"]: p["name"] for p in described["participants"]}
     names.update({o["member"]["id"]: o["member"]["name"] for o in described["objections"]})
@@ -170,7 +172,7 @@ class ProposalPages(Controller):
         error: str | None = None,
         status_code: int = 200,
     ) -> Template:
-        view = await circles.load_circle(db, circle_id, request.user.id)
+        view = await circles.load_circle(db, circle_id, request.user.id, today(page.clock))
         return await page(
             request,
             db,
@@ -207,6 +209,7 @@ class ProposalPages(Controller):
                 criteria=parse_lines(data.criteria),
                 review_by=parse_field(data.review_by, date.fromisoformat, "review_by", "a date like 2027-06-30"),
                 closes_at=closes_at.replace(tzinfo=closes_at.tzinfo or UTC) if closes_at else None,
+                agreement=bool(data.agreement),
             )
         except Refusal as refusal:
             await db_session.rollback()

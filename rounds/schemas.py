@@ -24,6 +24,7 @@ class NewProposal(msgspec.Struct, forbid_unknown_fields=True):
     supersedes: uuid.UUID | None = None
     criteria: Criteria | None = None  # how the circle will know it works; a review assesses each
     evaluation: Text = ""  # the field before criteria: one criterion
+    agreement: bool = False  # once decided, a standing agreement of the circle
 
     def all_criteria(self) -> list[str]:
         if self.criteria is not None and self.evaluation.strip():
@@ -76,7 +77,7 @@ class ObjectionOut(msgspec.Struct):
     member: Ref
     text: str
     revision: int
-    status: str  # open, integrated, withdrawn, concern (made one by its author after the test)
+    status: str  # open, integrated, withdrawn, concern (made one after the test), lapsed (its author left)
     integrated_by: int | None
     test: Literal["asked", "kept", "concern"] | None  # the objection test, where the facilitator asked for it
 
@@ -118,6 +119,7 @@ class ProposalOut(msgspec.Struct):
     closes_at: str | None
     supersedes: str | None
     decision_id: str | None
+    agreement: bool  # once decided, a standing agreement of the circle
     revisions: list[RevisionOut]
     round: RoundOut
     participants: list[ParticipantOut]

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
 from circles.models import Circle, Domain, Membership, Role, person
-from circles.rules import FACILITATOR
+from circles.rules import FACILITATOR, expired
 from consent.base.errors import Refusal
 from consent.base.text import MAX_TEXT, MAX_TITLE, clean_criteria, clean_text
 from rounds import actions, machine
@@ -92,6 +92,7 @@ async def create_proposal(
     supersedes: uuid.UUID | None = None,
     criteria: Sequence[str] = (),
     review: ReviewOf | None = None,
+    agreement: bool = False,
 ) -> Proposal:
     """A draft proposal; with `review`, the review of a decision (kind "review"), recorded in
     the decision's history as open until the circle decides it."""
@@ -136,6 +137,7 @@ async def create_proposal(
         closes_at=closes_at,
         supersedes_id=supersedes,
         machine=machine.snapshot(state),
+        agreement=agreement,
     )
     db.add(proposal)
     await db.flush()
@@ -195,25 +197,26 @@ async def visible_proposal(db: AsyncSession, proposal_id: uuid.UUID, account_id:
 
 
 async def _members(
-    db: AsyncSession, circle_ids: set[uuid.UUID]
+    db: AsyncSession, circle_ids: set[uuid.UUID], today: date
 ) -> dict[uuid.UUID, tuple[frozenset[uuid.UUID], frozenset[uuid.UUID]]]:
-    """Each circle's members and facilitators, in one query for all of them."""
+    """Each circle's members and facilitators (whose term has not ended by `today`), in one
+    query for all of them."""
     rows = await db.execute(
-        select(Membership.circle_id, Membership.account_id, Role.name)
+        select(Membership.circle_id, Membership.account_id, Role.name, Role.term_ends_on)
         .outerjoin(Role, Role.membership_id == Membership.id)
         .where(Membership.circle_id.in_(circle_ids))
     )
     members: dict[uuid.UUID, set[uuid.UUID]] = {c: set() for c in circle_ids}
     facilitators: dict[uuid.UUID, set[uuid.UUID]] = {c: set() for c in circle_ids}
-    for circle_id, account_id, role in rows.all():
+    for circle_id, account_id, role, term_ends_on in rows.all():
         members[circle_id].add(account_id)
-        if role == FACILITATOR:
+        if role == FACILITATOR and not expired(term_ends_on, today):
             facilitators[circle_id].add(account_id)
     return {c: (frozenset(members[c]), frozenset(facilitators[c])) for c in circle_ids}
 
 
-async def state_of(db: AsyncSession, proposal: Proposal) -> machine.Proposal:
-    members, facilitators = (await _members(db, {proposal.circle_id}))[proposal.circle_id]
+async def state_of(db: AsyncSession, proposal: Proposal, today: date) -> machine.Proposal:
+    members, facilitators = (await _members(db, {proposal.circle_id}, today))[proposal.circle_id]
     quorum = await db.scalar(select(Circle.quorum).where(Circle.id == proposal.circle_id))
     return machine.restore(proposal.machine, proposal.author_id, members, facilitators, quorum, proposal.kind)
 
@@ -304,7 +307,8 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
         )
     ).all():
         organisations[account_id].add(organisation_id)
-    members = await _members(db, circle_ids)
+    # A batch is written within moments: its first action's day is everyone's.
+    members = await _members(db, circle_ids, attempts[0].now.date())
     firsts = {
         (e.proposal_id, e.client_id): e
         for e in await db.scalars(
@@ -528,6 +532,7 @@ async def _decide(
                 review_by=review_by,
                 supersedes_id=proposal.supersedes_id,
                 record=record,
+                agreement=proposal.agreement,
             )
         )
     in_force = update(Decision).where(Decision.status == "active")
@@ -563,7 +568,7 @@ async def close_due(db: AsyncSession, now: datetime, committed: Committed | None
         proposal = await _locked(db, proposal_id)
         if proposal is not None and proposal.mode == "async" and proposal.state in machine.OPEN_PHASES:
             circle = await db.get_one(Circle, proposal.circle_id)
-            new_state, produced = machine.deadline(await state_of(db, proposal), circle.silence_is_consent)
+            new_state, produced = machine.deadline(await state_of(db, proposal, now.date()), circle.silence_is_consent)
             outcome = await _record(db, proposal, new_state, produced, None, None, now)
             proposal.closes_at = None  # a deadline passes once; its event keeps when
             closed += 1
@@ -574,6 +579,42 @@ async def close_due(db: AsyncSession, now: datetime, committed: Committed | None
         else:
             await db.commit()
     return closed
+
+
+async def member_left(
+    db: AsyncSession,
+    circle_id: uuid.UUID,
+    member_id: uuid.UUID,
+    actor_id: uuid.UUID,
+    now: datetime,
+    *,
+    committed: Committed,
+) -> Callable[[], None]:
+    """A member left the circle, or a steward removed them (circles.services.Departure): on
+    each open proposal of the circle, one `member_left` event (rounds.machine.member_left), in
+    the caller's transaction. Returns what tells `committed` the events, once that commits."""
+    proposals = list(
+        await db.scalars(
+            select(Proposal)
+            .where(Proposal.circle_id == circle_id, Proposal.state.in_(machine.OPEN_PHASES))
+            .order_by(Proposal.id)
+            .with_for_update()
+        )
+    )
+    members, facilitators = (await _members(db, {circle_id}, now.date()))[circle_id]
+    written: list[tuple[uuid.UUID, list[dict[str, Any]]]] = []
+    for proposal in proposals:
+        state = machine.restore(proposal.machine, proposal.author_id, members, facilitators)
+        new_state, produced = machine.member_left(state, member_id, None if actor_id == member_id else actor_id)
+        outcome = await _record(db, proposal, new_state, produced, actor_id, None, now)
+        written.append((proposal.id, await as_json(db, outcome.events)))
+    await db.flush()
+
+    def publish() -> None:
+        for proposal_id, events in written:
+            committed(proposal_id, events)
+
+    return publish
 
 
 EVENTS_PAGE = 1000  # events read at once: a client asks again from the last one
@@ -634,10 +675,11 @@ async def _review_json(db: AsyncSession, proposal: Proposal) -> dict[str, Any]:
 RESPONSE_EVENTS = {"question_asked", "question_answered", "reaction_given", "passed", "responded"}
 
 
-async def describe(db: AsyncSession, proposal: Proposal, responses: bool = True) -> dict[str, Any]:
-    """The whole current state of a proposal, as API.md's GET /api/proposals/{id} gives it;
-    without `responses` (a meeting's welcome: they follow as events) the log is not read."""
-    state = await state_of(db, proposal)
+async def describe(db: AsyncSession, proposal: Proposal, today: date, responses: bool = True) -> dict[str, Any]:
+    """The whole current state of a proposal, as API.md's GET /api/proposals/{id} gives it, on
+    `today` (who facilitates); without `responses` (a meeting's welcome: they follow as
+    events) the log is not read."""
+    state = await state_of(db, proposal, today)
     history = await events_since(db, proposal, 0, limit=100_000) if responses else []
     # Only the names shown: a live meeting of a 2,000-member circle names who is present, and
     # looking up everyone made each welcome take 0.15 s (docs/performance.md).
@@ -668,6 +710,7 @@ async def describe(db: AsyncSession, proposal: Proposal, responses: bool = True)
         "closes_at": proposal.closes_at.isoformat() if proposal.closes_at else None,
         "supersedes": str(proposal.supersedes_id) if proposal.supersedes_id else None,
         "decision_id": str(decision_id) if decision_id else None,
+        "agreement": proposal.agreement,
         "revisions": [
             {"number": r.number, "driver": r.driver, "text": r.text, "at": r.created_at.isoformat()}
             for r in await revisions_of(db, proposal)

@@ -113,7 +113,7 @@ class Meeting:
                 raise Refused(str(refusal)) from refusal
             # The state without its `responses`: they are events, and the client gets those it
             # has not seen next; a long meeting's welcome stays small.
-            state = await services.describe(db, proposal, responses=False)
+            state = await services.describe(db, proposal, self.clock().date(), responses=False)
         since = min(since, proposal.seq)  # a client ahead of the log has seen nothing real beyond it
         await self.send(live.encode({"type": "welcome", "seq": proposal.seq, "state": state}))
         order = live.InOrder(since)

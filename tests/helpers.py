@@ -99,11 +99,24 @@ async def add_member(
     url: str = "",
     **extra: Any,
 ) -> dict[str, Any]:
-    """Adds `name` (by `email_of(name)`) to the circle, with `roles` if given."""
+    """Adds `name` (by `email_of(name)`, with the helpers' password) to the circle, with `roles`
+    if given: a member is given the roles at once; anyone else is invited, and accepts, signed
+    in for that alone (the client's cookies stay as they were). Returns the membership."""
     body = {"email": email_of(name), **({"roles": roles} if roles is not None else {}), **extra}
     response = await client.post(f"{url}/api/circles/{circle_id}/members", json=body, headers=who)
-    assert response.status_code == 201, response.text
-    return response.json()
+    if response.status_code == 201:
+        return response.json()
+    assert response.status_code == 202, response.text
+    invitation = response.json()["invitation"]
+    cookies = httpx.Cookies(client.cookies)
+    signed_in = await client.post(url + "/api/sessions", json={"email": email_of(name), "password": PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
+    client.cookies = cookies
+    invited = bearer(signed_in.json()["token"])
+    accepted = await client.post(f"{url}/api/invitations/{invitation['id']}/accept", headers=invited)
+    assert accepted.status_code == 200, accepted.text
+    await client.delete(url + "/api/sessions", headers=invited)  # that sign-in was for this alone
+    return accepted.json()
 
 
 async def add_domain(
@@ -130,6 +143,20 @@ def create_account(url: str, name: str, email: str, password: str = PASSWORD) ->
     """Makes an account on a running server without an event loop (Playwright's tests, the CLI's)."""
     response = httpx.post(url + "/api/accounts", json=account_body(name, email, password))
     assert response.status_code == 201, response.text
+
+
+def accept_invitations(url: str, email: str, password: str = PASSWORD) -> list[str]:
+    """The account with `email` accepts every invitation open for it, on a running server
+    without an event loop, as a script would; returns the circles' names."""
+    signed_in = httpx.post(url + "/api/sessions", json={"email": email, "password": password})
+    assert signed_in.status_code == 200, signed_in.text
+    who = bearer(signed_in.json()["token"])
+    invitations = httpx.get(url + "/api/invitations", headers=who).json()["items"]
+    for invitation in invitations:
+        accepted = httpx.post(f"{url}/api/invitations/{invitation['id']}/accept", headers=who)
+        assert accepted.status_code == 200, accepted.text
+    httpx.delete(url + "/api/sessions", headers=who)
+    return [invitation["circle_name"] for invitation in invitations]
 
 
 # In a browser page (Playwright)

@@ -55,6 +55,14 @@ EVENT_WORDS = {
     "objection_tested": "asked the objector to test the objection against the circle's aim and domain",
     "objection_kept": "kept the objection after testing it",
     "objection_became_concern": "made the objection a concern after testing it",
+    "member_left": "left the circle",
+    "member_removed": "removed a member from the circle",  # a member_left recorded by a steward
+}
+
+# How an objection ended, other than integrated (which names its revision) or withdrawn.
+OBJECTION_WORDS = {
+    "lapsed": "lapsed: its author left the circle",
+    "concern": "tested against the circle's aim and domain, and made a concern by its author",
 }
 
 # A proposal changing mode, by its new mode (the record adds why).

@@ -20,21 +20,27 @@ from consent.base.clock import Clock
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
+# A part of a page that another package adds: a template and its values. A circle's page gives
+# it the circle and the viewer; an invitation's, the circle (the reader may have no account yet).
 Section = Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[dict[str, Any]]]
+InvitationSection = Callable[[AsyncSession, uuid.UUID], Awaitable[dict[str, Any]]]
 
 
 class Page:
-    """Renders a template inside the layout. The layout lists the viewer's circles, and a
-    circle's page shows sections that other packages add (its proposals, its decisions): the
-    shell says how to find both, so this layer knows no domain. `clock` dates every page."""
+    """Renders a template inside the layout. The layout lists the viewer's circles; a circle's
+    page shows sections that other packages add (its proposals, its decisions), and so does an
+    invitation's (the circle's standing agreements): the shell says how to find them all, so
+    this layer knows no domain. `clock` dates every page."""
 
     def __init__(
         self,
         my_circles: Callable[[AsyncSession, uuid.UUID], Awaitable[Sequence[Any]]],
         clock: Clock,
         circle_sections: Sequence[Section] = (),
+        invitation_sections: Sequence[InvitationSection] = (),
     ) -> None:
         self.my_circles, self.clock, self.circle_sections = my_circles, clock, circle_sections
+        self.invitation_sections = invitation_sections
 
     async def __call__(
         self, request: Request[Any, Any, Any], db: AsyncSession, name: str, status_code: int = 200, **context: Any

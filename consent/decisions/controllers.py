@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Controller, MediaType, Request, Response, delete, get, post
+from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal, error_responses
 from consent.decisions import rules, services
-from consent.decisions.schemas import DecisionOut, DecisionPage, FeedLink, ReviewOpened, parse_review
+from consent.decisions.schemas import DecisionChange, DecisionOut, DecisionPage, FeedLink, ReviewOpened, parse_review
 
 
 def filters_of(request: Request[Any, Any, Any]) -> rules.Filters:
@@ -55,6 +55,21 @@ class DecisionApi(Controller):
         self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, decision_id: uuid.UUID
     ) -> DecisionOut:
         decision = await services.visible_decision(db_session, decision_id, request.user.id)
+        return msgspec.convert(
+            await services.describe(db_session, decision, request.user.id, today(clock)), DecisionOut
+        )
+
+    @patch("/{decision_id:uuid}", responses=error_responses(400, 401, 403, 404))
+    async def change(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        clock: Clock,
+        decision_id: uuid.UUID,
+        data: DecisionChange,
+    ) -> DecisionOut:
+        """Mark a decision as a standing agreement of its circle, or unmark it (its stewards)."""
+        decision = await services.set_agreement(db_session, request.user.id, decision_id, data.agreement, today(clock))
         return msgspec.convert(
             await services.describe(db_session, decision, request.user.id, today(clock)), DecisionOut
         )

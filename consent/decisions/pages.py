@@ -17,8 +17,9 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from circles import rules as circle_rules
 from circles import services as circles
-from circles.models import Domain
+from circles.models import Circle, Domain
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal
 from consent.base.forms import parse_field
@@ -70,6 +71,10 @@ def _listed(value: list[str] | str) -> list[str]:
     return [value] if isinstance(value, str) else value
 
 
+class AgreementForm(msgspec.Struct):
+    agreement: str = ""  # "1": mark as a standing agreement; empty: unmark
+
+
 class FeedForm(msgspec.Struct):
     query: str = ""  # the search whose review dates the link gives
 
@@ -94,6 +99,10 @@ def _what(event: dict[str, Any]) -> str:
     if kind == "mode_changed":
         why = f": {data['reason']}" if data.get("reason") else ""
         return f"{MODE_CHANGES[data['to']]}{why}"
+    if kind == "member_left":  # the actor is who left, or the steward who removed them
+        lapsed = len(data.get("lapsed", []))
+        words = EVENT_WORDS["member_removed" if data.get("recorded_by") else kind]
+        return words + (f" ({lapsed} open objection{'s' if lapsed > 1 else ''} lapsed)" if lapsed else "")
     if kind == "deadline_passed":
         return f"The deadline passed: {DEADLINE_OUTCOMES.get(data.get('outcome', ''), data.get('outcome', ''))}"
     words = EVENT_WORDS.get(kind, kind.replace("_", " "))
@@ -161,6 +170,7 @@ async def decision_page(
     form = context.pop("form", {})
     # What was typed into the review form, after a refusal: each criterion's assessment.
     typed = dict(zip(_listed(form.get("criterion", [])), _listed(form.get("assessment", [])), strict=False))
+    powers = await circles.powers_in(db, decision.circle_id, request.user.id, today(page.clock))
     return await page(
         request,
         db,
@@ -168,6 +178,7 @@ async def decision_page(
         status_code=status_code,
         d=d,
         member=member,
+        steward=circle_rules.may_change(powers or set()),
         revisions=list(zip(revisions, diffs)),
         chain=chain,
         happened=happened,
@@ -193,6 +204,17 @@ def reviews_section(clock_: Clock) -> Callable[[AsyncSession, uuid.UUID, uuid.UU
         }
 
     return section
+
+
+async def agreements_section(db: AsyncSession, circle_id: uuid.UUID) -> dict[str, Any]:
+    """What someone invited to a circle reads before accepting: its standing agreements
+    (circles knows nothing of decisions)."""
+    circle = await db.get_one(Circle, circle_id)
+    return {
+        "template": "consent/decisions/agreements.html",
+        "circle_name": circle.name,
+        "agreements": await services.agreements(db, circle_id),
+    }
 
 
 class DecisionPages(Controller):
@@ -247,6 +269,32 @@ class DecisionPages(Controller):
             category="success",
         )
         return Redirect(f"/proposals/{opened.proposal_id}")
+
+    @post("/decisions/{decision_id:uuid}/agreement")
+    async def agreement(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        decision_id: uuid.UUID,
+        data: Annotated[AgreementForm, Form],
+    ) -> Template | Redirect:
+        marked = bool(data.agreement)
+        try:
+            await services.set_agreement(db_session, request.user.id, decision_id, marked, today(page.clock))
+        except REFUSALS as refusal:
+            await db_session.rollback()
+            return await decision_page(
+                request, db_session, page, decision_id, status_code=refusal.status, error=str(refusal)
+            )
+        flash(
+            request,
+            "It is a standing agreement: whoever is invited to the circle reads it before joining."
+            if marked
+            else "It is no longer shown as a standing agreement.",
+            category="success",
+        )
+        return Redirect(f"/decisions/{decision_id}")
 
     @post("/decisions/feed")
     async def new_feed(

@@ -23,7 +23,7 @@ import jinja2
 import templates
 from consent.base.errors import Refusal
 from consent.base.forms import parse_date, parse_uuid
-from consent.base.labels import RESPONSE_WORDS
+from consent.base.labels import OBJECTION_WORDS, RESPONSE_WORDS
 from consent.base.text import MAX_TEXT, MAX_TITLE, clean_text
 from rounds.machine import AGREEING
 
@@ -237,11 +237,10 @@ def integration(objection: Mapping[str, Any]) -> str:
     """How an objection was dealt with, in words."""
     if objection["status"] == "integrated":
         return f"integrated by revision {objection['integrated_by']}"
-    if objection["status"] == "concern":
-        return "tested against the circle's aim and domain, and made a concern by its author"
+    words = OBJECTION_WORDS.get(objection["status"], objection["status"])
     if objection.get("test") == "kept":
-        return f"tested against the circle's aim and domain and kept; {objection['status']}"
-    return str(objection["status"])
+        return f"tested against the circle's aim and domain and kept; {words}"
+    return words
 
 
 def csv_row(decision: Mapping[str, Any]) -> dict[str, str]:

@@ -84,7 +84,7 @@ class RecordedObjection(msgspec.Struct):
     name: str
     text: str
     revision: int
-    status: str  # open, integrated, withdrawn, concern (its author made it one after the test)
+    status: str  # integrated, withdrawn, concern (its author made it one after the test), lapsed (its author left)
     integrated_by: int | None  # the revision that integrated it
     test: Literal["asked", "kept", "concern"] | None = None  # the objection test, where the facilitator asked for it
 
@@ -111,6 +111,11 @@ class DecisionSummary(msgspec.Struct):
     responses: list[RecordedResponse]
     concerns: list[RecordedConcern]
     objections: list[RecordedObjection]
+    agreement: bool  # one of its circle's standing agreements, which whoever is invited reads
+
+
+class DecisionChange(msgspec.Struct, forbid_unknown_fields=True):
+    agreement: bool
 
 
 class ConsentRecord(msgspec.Struct):

@@ -216,6 +216,7 @@ def _summary(
         "responses": d.record.get("responses", []),
         "concerns": d.record.get("concerns", []),
         "objections": d.record.get("objections", []),
+        "agreement": d.agreement,
     }
 
 
@@ -359,8 +360,32 @@ async def review(
         supersedes=decision.id if outcome == "amend" else None,
         criteria=opening.criteria if opening.criteria is not None else criteria,
         review=rounds.ReviewOf(decision, outcome, assessments),
+        agreement=decision.agreement and outcome == "amend",  # an agreement, amended, is still one
     )
     return await rounds.review_of(db, proposal.id)
+
+
+async def set_agreement(
+    db: AsyncSession, account_id: uuid.UUID, decision_id: uuid.UUID, agreement: bool, today: date
+) -> Decision:
+    """A steward of the decision's circle marks it as one of the circle's standing agreements
+    (what someone invited reads before joining), or unmarks it."""
+    decision = await visible_decision(db, decision_id, account_id)
+    await circles.require_steward(db, await db.get_one(Circle, decision.circle_id), account_id, today)
+    decision.agreement = agreement
+    await db.flush()
+    return decision
+
+
+async def agreements(db: AsyncSession, circle_id: uuid.UUID) -> list[Decision]:
+    """The circle's standing agreements: its decisions in force marked as agreements, oldest first."""
+    return list(
+        await db.scalars(
+            select(Decision)
+            .where(Decision.circle_id == circle_id, Decision.agreement, Decision.status == "active")
+            .order_by(Decision.decided_at)
+        )
+    )
 
 
 async def due_for_review(

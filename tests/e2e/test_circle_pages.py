@@ -1,5 +1,6 @@
 """The circle pages in headless Chromium against a real server: an organisation, its sub-circles,
-domains, roles and the org chart; bad input; who sees which forms; invitation links; a phone screen."""
+domains, roles and the org chart; bad input; who sees which forms; invitations, by account and by
+link, with the circle's standing agreements; leaving and removing; a phone screen."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from playwright.sync_api import Locator, Page, expect
 
 from tests.conftest import Server
-from tests.helpers import PASSWORD, create_account, sign_in_in_page, sign_up_in_page
+from tests.helpers import PASSWORD, accept_invitations, create_account, sign_in_in_page, sign_up_in_page
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CIRCLE_URL = re.compile(r"/circles/[0-9a-f-]{36}$")
@@ -64,13 +65,28 @@ def add_sub_circle(page: Page, name: str, aim: str = "") -> None:
     expect(page.get_by_role("status")).to_contain_text(f"The sub-circle {name} was created.")
 
 
-def give_role(page: Page, email: str, role: str = "", term_ends_on: str = "") -> Locator:
-    form = open_form(page, "Add a member or give a role")
-    form.get_by_label("Email of someone with an account").fill(email)
+def give_role(page: Page, email: str, role: str = "", term_ends_on: str = "", name: str = "") -> Locator:
+    """Invites `email` (or gives a member the role) with the circle page's form."""
+    form = open_form(page, "Invite a member or give a role")
+    form.get_by_label("Email").fill(email)
     form.get_by_label("Role", exact=True).fill(role)
     form.get_by_label("Term ends on").fill(term_ends_on)
+    form.get_by_label(re.compile("^Their name")).fill(name)
     form.get_by_role("button", name="Save").click()
     return form
+
+
+def accept_in_page(page: Page, server: Server, email: str, circle: str) -> None:
+    """Whoever is signed in signs out; `email` signs in, and joins `circle` from the home page."""
+    sign_out(page)
+    sign_in_in_page(page, server.url, email)
+    page.goto(server.url + "/")
+    page.get_by_role("link", name=re.compile("^Read and answer")).click()
+    page.locator("article", has=page.get_by_role("heading", name=circle, exact=True)).get_by_role(
+        "button", name=f"Join {circle}"
+    ).click()
+    expect(page.get_by_role("status")).to_contain_text(f"You joined {circle}.")
+    expect(page.get_by_role("heading", level=1)).to_have_text(circle)
 
 
 def test_an_organisation_with_a_delegated_domain_a_leader_a_delegate_and_its_org_chart(
@@ -102,17 +118,19 @@ def test_an_organisation_with_a_delegated_domain_a_leader_a_delegate_and_its_org
     expect(domains).to_contain_text("Invoices")
     expect(domains).to_contain_text("delegated by Acme Coop")
 
-    # The leader is chosen by the parent circle: its facilitator gives the role.
+    # The leader is chosen by the parent circle: its facilitator invites her as leader.
     give_role(page, "bea@example.org", "leader")
-    expect(page.get_by_role("status")).to_contain_text("bea@example.org was given the role leader.")
+    expect(page.get_by_role("status")).to_contain_text("bea@example.org is invited as leader")
+    expect(section(page, "Members")).not_to_contain_text("Bea Leader")  # not before she accepts
+    expect(section(page, "Members")).to_contain_text("bea@example.org as leader")
+    accept_in_page(page, server, "bea@example.org", "Bookkeeping")
     expect(section(page, "Members").locator("tr", has_text="Bea Leader")).to_contain_text("leader")
 
-    # The delegate is chosen by the sub-circle itself: its leader gives the role.
-    sign_out(page)
-    sign_in_in_page(page, server.url, "bea@example.org")
-    page.goto(sub_url)
+    # The delegate is chosen by the sub-circle itself: its leader invites him.
     give_role(page, "cy@example.org", "delegate")
-    expect(page.get_by_role("status")).to_contain_text("cy@example.org was given the role delegate.")
+    expect(page.get_by_role("status")).to_contain_text("cy@example.org is invited as delegate")
+    accept_in_page(page, server, "cy@example.org", "Bookkeeping")
+    assert page.url == sub_url
     members = section(page, "Members")
     expect(members.locator("tr", has_text="Cy Delegate")).to_contain_text("delegate")
     expect(members.locator("tr", has_text="Bea Leader")).to_contain_text("leader")
@@ -162,28 +180,32 @@ def test_bad_input_is_answered_on_the_page_and_nothing_typed_is_lost(page: Page,
     expect(form.get_by_label("Aim")).to_have_value("Keep the books straight")
     expect(section(page, "Sub-circles")).to_contain_text("No sub-circles.")
 
-    form = give_role(page, "nobody@example.org", "secretary")
-    expect(page.get_by_role("alert")).to_contain_text(re.compile("invitation|account"))
-    expect(page.get_by_role("alert")).to_contain_text("nobody@example.org")
-    expect(form.get_by_label("Email of someone with an account")).to_have_value("nobody@example.org")
+    form = give_role(page, "nobody@example", "secretary")
+    expect(page.get_by_role("alert")).to_contain_text("email: must look like name@example.org")
+    expect(form.get_by_label("Email")).to_have_value("nobody@example")
     expect(form.get_by_label("Role", exact=True)).to_have_value("secretary")
 
     form = give_role(page, "bea@example.org", "secretary", "2020-01-31")
     expect(page.get_by_role("alert")).to_contain_text("term")
-    expect(form.get_by_label("Email of someone with an account")).to_have_value("bea@example.org")
+    expect(form.get_by_label("Email")).to_have_value("bea@example.org")
     expect(form.get_by_label("Term ends on")).to_have_value("2020-01-31")
-    expect(section(page, "Members")).not_to_contain_text("Bea")  # nothing was changed
+    expect(section(page, "Members")).not_to_contain_text("bea@example.org")  # nothing was changed
 
     form = give_role(page, "bea@example.org", "leader")
     expect(page.get_by_role("alert")).to_contain_text("top-level circle has no leader")
     expect(form.get_by_label("Role", exact=True)).to_have_value("leader")
-    expect(section(page, "Members")).not_to_contain_text("Bea")
+    expect(section(page, "Members")).not_to_contain_text("bea@example.org")
 
-    # And a good answer after the bad ones goes through.
+    # And a good answer after the bad ones goes through: Bea is invited, the same way as
+    # someone without an account.
     form.get_by_label("Role", exact=True).fill("secretary")
     form.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status")).to_contain_text("bea@example.org was given the role secretary.")
-    expect(section(page, "Members").locator("tr", has_text="Bea")).to_contain_text("secretary")
+    expect(page.get_by_role("status")).to_contain_text("bea@example.org is invited as secretary")
+    form = give_role(page, "nobody@example.org", "secretary")
+    expect(page.get_by_role("status")).to_contain_text("nobody@example.org is invited as secretary")
+    expect(section(page, "Members")).to_contain_text("bea@example.org as secretary")
+    expect(section(page, "Members")).to_contain_text("nobody@example.org as secretary")
+    expect(section(page, "Members").locator("tr", has_text="Bea")).to_have_count(0)
 
 
 def test_a_bad_domain_or_bad_settings_keep_what_was_chosen(page: Page, server: Server) -> None:
@@ -229,30 +251,26 @@ def test_a_bad_domain_or_bad_settings_keep_what_was_chosen(page: Page, server: S
     expect(page.get_by_role("heading", level=1)).to_contain_text("private")
 
 
-def test_members_without_a_role_see_fewer_forms_and_outsiders_see_nothing(page: Page, server: Server) -> None:
+def test_members_without_a_role_see_no_forms_they_cannot_use_and_outsiders_see_nothing(
+    page: Page, server: Server
+) -> None:
     create_account(server.url, "Bea Member", "bea@example.org")
     create_account(server.url, "Oz Outsider", "oz@example.org")
     sign_up_in_page(page, server.url, "Ada", "ada@example.org")
     org_url = start_organisation(page, server, "Acme Coop")
-    for summary in (
-        "Add a sub-circle",
-        "Add a domain",
-        "Add a member or give a role",
-        "Invite someone without an account",
-        "Settings",
-    ):
+    for summary in ("Add a sub-circle", "Add a domain", "Invite a member or give a role", "Settings"):
         expect(page.locator("summary", has_text=summary)).to_be_visible()
     give_role(page, "bea@example.org")
-    expect(page.get_by_role("status")).to_contain_text("bea@example.org was added.")
-    sign_out(page)
+    expect(page.get_by_role("status")).to_contain_text("bea@example.org is invited: they join once they accept.")
+    accept_in_page(page, server, "bea@example.org", "Acme Coop")
 
-    sign_in_in_page(page, server.url, "bea@example.org")
-    page.goto(org_url)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Acme Coop")
+    expect(page).to_have_url(org_url)
     expect(section(page, "Members").locator("tr", has_text="Bea Member")).to_contain_text("member")
-    for summary in ("Add a sub-circle", "Invite someone without an account", "Settings"):
+    for summary in ("Add a sub-circle", "Add a domain", "Invite a member or give a role", "Settings"):
         expect(page.locator("summary", has_text=summary)).to_have_count(0)
-    expect(page.get_by_role("button", name=re.compile("^Remove the role"))).to_have_count(0)
+    expect(page.get_by_role("heading", name="Change this circle")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^Remove"))).to_have_count(0)
+    expect(page.locator("summary", has_text="Leave this circle")).to_be_visible()
     sign_out(page)
 
     sign_in_in_page(page, server.url, "oz@example.org")
@@ -266,14 +284,46 @@ def test_members_without_a_role_see_fewer_forms_and_outsiders_see_nothing(page: 
     expect(page.get_by_text("Acme Coop")).to_have_count(0)
 
 
+def test_a_member_leaves_and_the_last_steward_cannot(page: Page, server: Server) -> None:
+    create_account(server.url, "Bea", "bea@example.org")
+    create_account(server.url, "Cy", "cy@example.org")
+    sign_up_in_page(page, server.url, "Ada", "ada@example.org")
+    org_url = start_organisation(page, server, "Acme Coop")
+    for email in ("bea@example.org", "cy@example.org"):
+        give_role(page, email)
+        expect(page.get_by_role("status")).to_contain_text(f"{email} is invited")
+        assert accept_invitations(server.url, email) == ["Acme Coop"]
+    page.reload()
+
+    # The last steward cannot leave: the page says why, and nothing changes.
+    open_form(page, "Leave this circle").get_by_role("button", name="Leave Acme Coop").click()
+    expect(page.get_by_role("alert")).to_contain_text("without a facilitator, secretary or leader")
+    expect(section(page, "Members").locator("tr", has_text="Ada")).to_contain_text("facilitator")
+
+    # A steward removes a member, after saying yes to the question.
+    row = section(page, "Members").locator("tr", has_text="Cy")
+    row.locator("summary", has_text="Remove").click()
+    expect(row).to_contain_text("Their open objections lapse")
+    row.get_by_role("button", name="Remove Cy").click()
+    expect(page.get_by_role("status")).to_contain_text("Cy was removed from the circle.")
+    expect(section(page, "Members").locator("tr", has_text="Cy")).to_have_count(0)
+
+    # A member leaves of her own accord.
+    sign_out(page)
+    sign_in_in_page(page, server.url, "bea@example.org")
+    page.goto(org_url)
+    open_form(page, "Leave this circle").get_by_role("button", name="Leave Acme Coop").click()
+    expect(page.get_by_role("status")).to_contain_text("You left Acme Coop.")
+    expect(page).to_have_url(server.url + "/")
+    response = page.goto(org_url)
+    assert response is not None and response.status == 404
+
+
 def test_an_invitation_link_brings_a_new_person_into_the_circle(page: Page, server: Server, browser) -> None:  # type: ignore[no-untyped-def]
     sign_up_in_page(page, server.url, "Ada", "ada@example.org")
     org_url = start_organisation(page, server, "Acme Coop", "Make good things together")
-    form = open_form(page, "Invite someone without an account")
-    form.get_by_label("Their name").fill("Dee")
-    form.get_by_label("Their email").fill("dee@example.org")
-    form.get_by_role("button", name="Make an invitation link").click()
-    expect(page.get_by_role("status").first).to_contain_text("An invitation for Dee is ready")
+    give_role(page, "dee@example.org", name="Dee")
+    expect(page.get_by_role("status").first).to_contain_text("dee@example.org is invited")
     link = page.locator("code.token").inner_text().strip()
     assert link.startswith(server.url + "/invitations/")
 
@@ -283,6 +333,7 @@ def test_an_invitation_link_brings_a_new_person_into_the_circle(page: Page, serv
         guest.goto(link)
         expect(guest.get_by_role("heading", level=1)).to_have_text("Dee, you are invited to Acme Coop")
         expect(guest.get_by_text("Make good things together")).to_be_visible()
+        expect(guest.get_by_text("It has no standing agreements yet.")).to_be_visible()
         guest.get_by_role("link", name="Create an account to join").click()
         expect(guest.get_by_label("Name")).to_have_value("Dee")
         expect(guest.get_by_label("Email")).to_have_value("dee@example.org")
@@ -318,15 +369,15 @@ def test_the_circle_page_and_the_chart_fit_a_phone(page: Page, server: Server) -
         add_sub_circle(page, name)
     section(page, "Sub-circles").get_by_role("link", name="Bookkeeping").click()
     give_role(page, "bea.leader.with.a.long.address@example.org", "leader", "2099-12-31")
-    expect(page.get_by_role("status")).to_contain_text("was given the role leader")
+    expect(page.get_by_role("status")).to_contain_text("is invited as leader")
+    assert accept_invitations(server.url, "bea.leader.with.a.long.address@example.org") == ["Bookkeeping"]
     page.goto(org_url)
-    form = open_form(page, "Invite someone without an account")
-    form.get_by_label("Their name").fill("Dee")
-    form.get_by_label("Their email").fill("dee@example.org")
-    form.get_by_role("button", name="Make an invitation link").click()
+    give_role(page, "dee.with.a.rather.long.address@example.org", "Keeper of the keys", name="Dee")
     expect(page.locator("code.token")).to_be_visible()
-    for summary in ("Add a sub-circle", "Add a domain", "Add a member or give a role", "Settings"):
+    for summary in ("Add a sub-circle", "Add a domain", "Invite a member or give a role", "Settings"):
         open_form(page, summary)
+    page.locator("tr", has_text="Bea Leader").locator("summary", has_text="Remove").click()
+    open_form(page, "Leave this circle")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
     page.locator(".crumbs").get_by_role("link", name="Org chart").click()

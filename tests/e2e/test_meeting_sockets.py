@@ -232,6 +232,40 @@ def small_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSENT_SOCKET_BACKLOG", "20")
 
 
+async def test_a_member_who_leaves_the_circle_leaves_its_meetings_in_every_socket(
+    servers: Servers, http: httpx.AsyncClient
+) -> None:
+    org = await organisation(http, servers.start().url, members=2)
+    proposal_id = (await org.propose(mode="live", closes_at=None))["id"]
+    sockets = {who: Socket(org, who, proposal_id) for who in ("ada", "m01", "m02")}
+    for socket in sockets.values():
+        await socket.open()
+    await sockets["m01"].ok("object", text="Not safe to try yet.")  # early, before the meeting
+    for socket in sockets.values():
+        await socket.ok("present")
+
+    # m02 leaves through the API, not the socket: the event still reaches every open socket,
+    # once committed, with no gap.
+    left = await org.request("DELETE", f"/api/circles/{org.circle_id}/members/me", "m02")
+    assert left.status_code == 204, left.text
+    removed = await org.request("DELETE", f"/api/circles/{org.circle_id}/members/{org.ids['m01']}", "ada")
+    assert removed.status_code == 204, removed.text
+    log = await org.events(proposal_id)
+    assert [e["type"] for e in log[-2:]] == ["member_left", "member_left"]
+    assert log[-2]["data"] == {"member": org.ids["m02"], "lapsed": []}
+    assert log[-1]["data"] == {"member": org.ids["m01"], "lapsed": ["o1"], "recorded_by": org.ids["ada"]}
+    for socket in sockets.values():
+        await socket.wait_for_seq(log[-1]["seq"])
+        assert_exactly_once_in_order(socket, log)
+    state = await org.state(proposal_id)
+    assert [p["name"] for p in state["participants"]] == ["Ada"]  # live: those present
+    assert [o["status"] for o in state["objections"]] == ["lapsed"]
+    # m02 is in no circle of the organisation now: the proposal is not even visible to her.
+    assert (await sockets["m02"].act("pass"))["error"]["code"] == "not_found"
+    for socket in sockets.values():
+        await socket.close()
+
+
 async def test_a_client_that_stops_reading_is_dropped_and_nobody_waits(
     small_backlog: None, servers: Servers, http: httpx.AsyncClient
 ) -> None:

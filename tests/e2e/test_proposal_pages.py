@@ -20,7 +20,7 @@ from tests.e2e.test_circle_pages import (
     section,
     start_organisation,
 )
-from tests.helpers import create_account, sign_in_in_page, sign_up_in_page
+from tests.helpers import accept_invitations, create_account, sign_in_in_page, sign_up_in_page
 
 PROPOSAL_URL = re.compile(r"/proposals/[0-9a-f-]{36}$")
 PHONE = {"width": 390, "height": 844}
@@ -41,8 +41,8 @@ def person(browser: Browser, server: Server, email: str) -> Iterator[Page]:
 
 
 def a_circle(page: Page, server: Server, *members: tuple[str, str]) -> str:
-    """Ada signs up and starts Acme Coop, with a domain, and adds `members` (name, email), who
-    have accounts already; returns the circle page's URL."""
+    """Ada signs up and starts Acme Coop, with a domain, and invites `members` (name, email),
+    who have accounts already and accept; returns the circle page's URL."""
     for name, email in members:
         create_account(server.url, name, email)
     sign_up_in_page(page, server.url, "Ada", "ada@example.org")
@@ -50,7 +50,8 @@ def a_circle(page: Page, server: Server, *members: tuple[str, str]) -> str:
     add_domain(page, "Transport", "Moving goods and people")
     for _, email in members:
         give_role(page, email)
-        expect(page.get_by_role("status")).to_contain_text(f"{email} was added.")
+        expect(page.get_by_role("status")).to_contain_text(f"{email} is invited")
+        assert accept_invitations(server.url, email) == ["Acme Coop"]
     return url
 
 

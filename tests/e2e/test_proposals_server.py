@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.org import Org, Servers, organisation
-from tests.helpers import assert_refused
+from tests.helpers import add_member, assert_refused
 
 
 def assert_contiguous(events: list[dict[str, Any]]) -> None:
@@ -279,11 +279,8 @@ async def test_every_refusal_over_the_wire_is_in_the_envelope_and_changes_nothin
         "POST", "/api/circles", "ada", json={"name": "Kitchen", "aim": "Cook", "parent_id": org.circle_id}
     )
     assert sub.status_code == 201, sub.text
-    for email, roles in (("ada@example.org", ["leader"]), ("zoe@example.org", [])):
-        added = await org.request(
-            "POST", f"/api/circles/{sub.json()['id']}/members", "ada", json={"email": email, "roles": roles}
-        )
-        assert added.status_code == 201, added.text
+    for name, roles in (("ada", ["leader"]), ("zoe", [])):  # Zoe is invited, and accepts
+        await add_member(http, org.people["ada"], sub.json()["id"], name, roles, url=org.url)
 
     async def refused(
         proposal_id: str, who: str | None, body: Any, status: int, code: str, raw: bytes | None = None

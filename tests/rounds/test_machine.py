@@ -32,6 +32,7 @@ from rounds.machine import (
     apply,
     available,
     deadline,
+    member_left,
     restore,
     snapshot,
 )
@@ -472,6 +473,59 @@ def test_the_authors_turn_is_skipped_in_the_clarifying_round_also_as_people_come
     assert p.whose_turn == CY
     refused(proposal(), AUTHOR, "question", "wrong_phase", text="?")
     refused(act(proposal(), FACILITATOR, "start"), AUTHOR, "question", "author_answers", text="?")
+
+
+# A member leaves the circle (or is removed from it)
+
+
+def test_a_leaving_members_open_objections_lapse_and_what_they_said_stays() -> None:
+    p = to_consenting(proposal())
+    p = act(p, BO, "object", text="Too heavy for one person.")
+    p = act(p, CY, "concern", text="Keep it short.")
+    p = act(act(p, AUTHOR, "consent"), FACILITATOR, "consent")
+    left, events = member_left(p, CY)
+    assert events == [ev.MemberLeft(member=str(CY), lapsed=[])]
+    assert left.responses[CY] == "concern" and CY not in left.participants  # kept, but no longer waited for
+    assert left.phase == CONSENTING and left.seq == p.seq + 1  # Bo's objection still blocks
+
+    gone, events = member_left(left, BO, removed_by=FACILITATOR)
+    assert events[0] == ev.MemberLeft(member=str(BO), lapsed=["o1"], recorded_by=str(FACILITATOR))
+    [objection] = gone.objections
+    assert objection.status == "lapsed" and objection.text == "Too heavy for one person."  # on the record
+    # Without Bo's objection, and with everyone remaining agreed, the async round is decided.
+    assert events[1:] == [ev.Decided(revision=1, round=3)]
+    assert gone.phase == DECIDED and gone.seq == left.seq + 2
+    assert BO not in gone.members and BO not in gone.participants
+    refused(gone, BO, "consent", "not_a_participant")
+
+
+def test_an_async_round_still_waiting_for_others_is_not_decided_when_someone_leaves() -> None:
+    p = act(to_consenting(proposal()), AUTHOR, "consent")
+    left, events = member_left(p, BO)
+    assert [e.type for e in events] == ["member_left"] and left.phase == CONSENTING  # Cy and the facilitator
+    left = act(left, CY, "consent")
+    decided = apply(left, FACILITATOR, action("consent"))[0]
+    assert decided.phase == DECIDED  # everyone remaining agreed: Bo is not waited for
+
+
+def test_a_live_meeting_goes_on_without_the_member_who_left() -> None:
+    p = proposal("live")
+    for member in (FACILITATOR, BO, CY):
+        p = act(p, member, "present")
+    p = act(act(p, FACILITATOR, "start"), FACILITATOR, "pass")
+    assert p.whose_turn == BO
+    left, events = member_left(p, BO)
+    assert left.present == (FACILITATOR, CY) and left.whose_turn == CY  # the turn passes to the next
+    assert [e.type for e in events] == ["member_left"] and left.phase == CLARIFYING  # live: nothing decided
+    early = act(proposal("live"), CY, "object", text="I cannot come, and this harms the aim.")
+    assert member_left(early, CY)[0].objections[0].status == "lapsed"
+
+
+def test_a_member_who_had_nothing_open_leaves_with_one_event() -> None:
+    for p in (proposal(), to_consenting(proposal("live")), replace(proposal(), phase=INTEGRATING)):
+        left, events = member_left(p, CY)
+        assert events == [ev.MemberLeft(member=str(CY), lapsed=[])] and left.phase == p.phase
+        assert restore(snapshot(left), left.author, left.members, left.facilitators) == left
 
 
 ACTIONS = sorted(PHASES_FOR)

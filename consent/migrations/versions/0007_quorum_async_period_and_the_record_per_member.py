@@ -1,7 +1,7 @@
 """A circle's quorum and async period; a decision's record names every member
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 23:30:00.000000
 
 `circle.quorum` (None: a majority) and `circle.default_async_days` are new. A decision's
@@ -20,7 +20,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
