@@ -381,19 +381,20 @@ def member_left(p: Proposal, member: uuid.UUID, removed_by: uuid.UUID | None = N
     """A member left the circle, or a steward (`removed_by`) removed them: their open
     objections lapse, on the record; they are no longer present, as if they had left the
     room; what they said stays in the record. An async consent round then waits for them no
-    more: it is decided at once if everyone remaining has agreed."""
+    more: it is decided at once if everyone remaining has agreed; and an integration whose
+    last open objection was theirs goes back to the consent round."""
     lapsed = [o.id for o in p.open_objections if o.author == member]
     objections = tuple(replace(o, status="lapsed") if o.id in lapsed else o for o in p.objections)
     new = replace(p, members=p.members - {member}, objections=objections)
     new, _absent = _presence(new, member, actions.Absent(client_id="member_left"), member)
-    produced: list[Event] = [
-        events.MemberLeft(
-            member=str(member), lapsed=lapsed, recorded_by=str(removed_by) if removed_by else msgspec.UNSET
-        )
-    ]
-    if new.mode == "async" and new.phase == CONSENTING and new.consented():
-        new, decided = close_consent_round(new)
-        produced += decided
+    new, produced = _objection_closed(
+        new,
+        [
+            events.MemberLeft(
+                member=str(member), lapsed=lapsed, recorded_by=str(removed_by) if removed_by else msgspec.UNSET
+            )
+        ],
+    )
     return replace(new, seq=p.seq + len(produced)), produced
 
 

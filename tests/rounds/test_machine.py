@@ -522,7 +522,11 @@ def test_a_live_meeting_goes_on_without_the_member_who_left() -> None:
 
 
 def test_a_member_who_had_nothing_open_leaves_with_one_event() -> None:
-    for p in (proposal(), to_consenting(proposal("live")), replace(proposal(), phase=INTEGRATING)):
+    integrating = act(to_consenting(proposal()), BO, "object", text="unsafe")
+    for member in (AUTHOR, FACILITATOR, CY):
+        integrating = act(integrating, member, "consent")
+    integrating = act(integrating, FACILITATOR, "advance")  # Bo's objection is still to integrate
+    for p in (proposal(), to_consenting(proposal("live")), integrating):
         left, events = member_left(p, CY)
         assert events == [ev.MemberLeft(member=str(CY), lapsed=[])] and left.phase == p.phase
         assert restore(snapshot(left), left.author, left.members, left.facilitators) == left
@@ -551,9 +555,13 @@ class ConsentProcess(RuleBasedStateMachine):
             if isinstance(e, ev.ObjectionBecameConcern) and self.said.get(key := (self.proposal.round, e.member)):
                 self.said[key] = "concern"  # after the test, the objector made it a concern
 
-    @initialize(mode=st.sampled_from(["live", "async"]), quorum=st.sampled_from([None, 1, 2, 4]))
-    def in_mode(self, mode: str, quorum: int | None) -> None:
-        self.proposal = proposal(mode, quorum=quorum)
+    @initialize(
+        mode=st.sampled_from(["live", "async"]),
+        quorum=st.sampled_from([None, 1, 2, 4]),
+        kind=st.sampled_from(["proposal", "review"]),
+    )
+    def in_mode(self, mode: str, quorum: int | None, kind: str) -> None:
+        self.proposal = proposal(mode, quorum=quorum, kind=kind)
 
     @rule(
         actor=st.sampled_from(PEOPLE),
@@ -563,6 +571,7 @@ class ConsentProcess(RuleBasedStateMachine):
         item=st.sampled_from(["o1", "o2", "q1", "x"]),
         mode=st.sampled_from(["live", "async"]),
         closes_at=st.sampled_from([None, "2027-01-08T12:00:00+00:00"]),
+        to=st.sampled_from([None, "consenting"]),
     )
     def act(
         self,
@@ -573,6 +582,7 @@ class ConsentProcess(RuleBasedStateMachine):
         item: str,
         mode: str,
         closes_at: str | None,
+        to: str | None,
     ) -> None:
         data = {
             "text": text,
@@ -581,7 +591,7 @@ class ConsentProcess(RuleBasedStateMachine):
             "question_id": item,
             "mode": mode,
             "closes_at": closes_at,
-        }
+        } | ({"to": to} if to else {})
         if other is not None:
             data["member_id" if action in {"present", "absent"} else "on_behalf_of"] = str(other)
         before = self.proposal
@@ -633,6 +643,25 @@ class ConsentProcess(RuleBasedStateMachine):
             self.record(events)
         self.proposal = p
 
+    @rule(member=st.sampled_from(sorted(MEMBERS - {FACILITATOR})), removed=st.booleans())
+    def a_member_leaves(self, member: uuid.UUID, removed: bool) -> None:
+        # the circle's open proposals hear of it; a closed one's record is as it was decided
+        p = self.proposal
+        if member not in p.members or len(p.members) <= 2 or p.phase not in OPEN_PHASES:
+            return
+        p, events = member_left(self.proposal, member, removed_by=FACILITATOR if removed else None)
+        assert p.seq == self.proposal.seq + len(events) and member not in p.members | set(p.present)
+        self.proposal = p
+        self.record(events)
+
+    @invariant()
+    def a_member_who_left_has_nothing_open(self) -> None:
+        for objection in self.proposal.objections:
+            if objection.author not in self.proposal.members:
+                assert objection.status != "open"
+        if self.proposal.phase == INTEGRATING:  # integration has something to integrate
+            assert self.proposal.open_objections
+
     @invariant()
     def decided_means_everyone_agreed_on_the_final_revision(self) -> None:
         p = self.proposal
@@ -654,7 +683,7 @@ class ConsentProcess(RuleBasedStateMachine):
     @invariant()
     def the_stored_snapshot_restores_the_same_state(self) -> None:
         p = self.proposal
-        assert restore(snapshot(p), p.author, p.members, p.facilitators, p.quorum) == p
+        assert restore(snapshot(p), p.author, p.members, p.facilitators, p.quorum, p.kind) == p
 
     @invariant()
     def revisions_only_grow(self) -> None:
@@ -673,3 +702,15 @@ class ConsentProcess(RuleBasedStateMachine):
 
 TestConsentProcess = ConsentProcess.TestCase
 TestConsentProcess.settings = hypothesis_settings(max_examples=300, stateful_step_count=40, deadline=None)
+
+
+def test_when_the_only_objector_leaves_during_integration_the_consent_round_goes_on() -> None:
+    p = act(to_consenting(proposal(quorum=2)), BO, "object", text="unsafe")
+    for member in (AUTHOR, FACILITATOR, CY):
+        p = act(p, member, "consent")
+    p, _ = deadline(p, silence_is_consent=False)
+    assert p.phase == INTEGRATING
+    left, events = member_left(p, BO)
+    # nothing is left to integrate, and everyone remaining agreed on this revision
+    assert [e.type for e in events] == ["member_left", "phase_changed", "decided"]
+    assert left.phase == DECIDED and left.objections[0].status == "lapsed"
