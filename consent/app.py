@@ -47,6 +47,7 @@ from consent.home import home
 from rounds import live
 from rounds import services as rounds_services
 from rounds.controllers import ProposalApi
+from rounds.page_updates import PageUpdates
 from rounds.pages import ProposalPages, open_proposals_section
 from rounds.scheduler import DeadlineScheduler
 from rounds.sockets import meeting_socket
@@ -73,11 +74,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     )
     session_config = SessionConfig(secure=settings.secure_cookies, samesite="lax", renew_on_access=True)
     csrf_config = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax")
-    template_config = TemplateConfig(
-        directory=TEMPLATE_DIR,
-        engine=JinjaTemplateEngine,
-        engine_callback=lambda jinja: jinja.engine.globals.update(labels=labels),
-    )
+    templates = JinjaTemplateEngine(directory=TEMPLATE_DIR)
+    templates.engine.globals.update(labels=labels)
+    template_config = TemplateConfig(instance=templates)
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.sign_in_attempts_per_minute), check_throttle_handler=is_sign_in_attempt
     )
@@ -101,9 +100,10 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         subscriber_max_backlog=settings.socket_backlog,
         subscriber_class=live.SocketQueue,
     )
-    publish = partial(live.publish, channels)  # after commit, to this process's sockets
-    deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds, committed=publish)
-    writer = ActionWriter(sessions, publish)
+    # after commit, to this process's sockets, with what they change on the live page
+    updates = PageUpdates(sessions, templates.engine, channels, clock)
+    deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds, committed=updates.committed)
+    writer = ActionWriter(sessions, updates.publish)
 
     return Litestar(
         route_handlers=[
@@ -149,10 +149,10 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 )
             ),
             # circles.services.Departure: someone leaving a circle also leaves its open proposals.
-            "member_left": provide(partial(rounds_services.member_left, committed=publish)),
+            "member_left": provide(partial(rounds_services.member_left, committed=updates.committed)),
         },
-        on_startup=[migrate, deadlines.start, writer.start, freeze],
-        on_shutdown=[writer.stop, deadlines.stop],
+        on_startup=[migrate, updates.start, deadlines.start, writer.start, freeze],
+        on_shutdown=[writer.stop, deadlines.stop, updates.stop],
         plugins=[
             SQLAlchemyPlugin(config=db_config),
             FlashPlugin(config=FlashConfig(template_config=template_config)),

@@ -96,6 +96,7 @@ class Amend(Action, tag="amend", frozen=True):
     criteria: list[str] | None = None  # replace the evaluation criteria
     # Async: the deadline of the consent round on the new revision (by default the circle's period).
     closes_at: datetime | None = None
+    author_agreed: bool = False  # the facilitator amends only with the author's agreement
 
 
 class NotAdopted(Action, tag="not_adopted", frozen=True):

@@ -89,6 +89,7 @@ class Amended(Event, tag="amended", frozen=True):
     review_by: str | UnsetType = UNSET
     criteria: list[str] | UnsetType = UNSET
     closes_at: str | UnsetType = UNSET  # async: the new deadline
+    author_agreed: bool | UnsetType = UNSET  # the facilitator amended, with the author's agreement
 
 
 class ObjectionTested(Event, tag="objection_tested", frozen=True):
@@ -142,3 +143,7 @@ def row(event: Event) -> tuple[str, dict[str, Any]]:
     """The event's type, and its data as the event table and API.md hold it."""
     data = msgspec.to_builtins(event)
     return data.pop("type"), data
+
+
+# The events that are someone's contribution to a round: the rounds the pages list.
+RESPONSE_TYPES = frozenset({"question_asked", "question_answered", "reaction_given", "passed", "responded"})

@@ -121,6 +121,17 @@ class Proposal:
         return speakers[self.turn % len(speakers)]
 
     @property
+    def round_complete(self) -> bool:
+        """Everyone taking turns in this live round has had one: in the consent round, everyone
+        present has responded. The turn may still go round again (a late question, someone who
+        passed), but the page says the round is complete rather than "your turn" again."""
+        if self.whose_turn is None:
+            return False
+        if self.phase == CONSENTING:
+            return all(m in self.responses for m in self.participants)
+        return self.turn >= len(self.speakers)
+
+    @property
     def quorum_needed(self) -> int:
         """The least number of members taking part for a decision: the circle's quorum (by
         default a majority), and never more than the circle has members."""
@@ -494,7 +505,14 @@ def _change_mode(p: Proposal, actor: uuid.UUID, a: actions.ChangeMode, _s: uuid.
 
 def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     if actor != p.author:
-        raise Refusal("not_author", "Only the proposal's author amends it.", status=403)
+        if actor not in p.movers:
+            raise Refusal(
+                "not_author", "Only the proposal's author, or the facilitator with their agreement, amends it.", 403
+            )
+        if not a.author_agreed:  # the author's proposal changes only as they agree: it says so on the record
+            raise Refusal(
+                "author_agreement_needed", "The facilitator amends the proposal only with its author's agreement.", 409
+            )
     text = _text(a.text, "text")
     driver = _text(a.driver, "driver", required=False)
     criteria = clean_criteria(a.criteria) if a.criteria is not None else msgspec.UNSET
@@ -514,6 +532,7 @@ def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tu
             review_by=a.review_by.isoformat() if a.review_by else msgspec.UNSET,
             criteria=criteria,
             closes_at=a.closes_at.isoformat() if p.mode == "async" and a.closes_at else msgspec.UNSET,
+            author_agreed=True if actor != p.author else msgspec.UNSET,
         )
     ]
     new = replace(p, revision=revision, objections=objections)
@@ -594,7 +613,8 @@ def allows(p: Proposal, actor: uuid.UUID, action: Action) -> bool:
     try:
         apply(p, actor, action)
     except Refusal as refusal:
-        return refusal.code in {"no_such_question", "no_such_objection"}  # allowed, given a real one
+        # allowed, given a real question or objection, or the author's agreement
+        return refusal.code in {"no_such_question", "no_such_objection", "author_agreement_needed"}
     return True
 
 

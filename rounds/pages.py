@@ -19,9 +19,8 @@ from consent.base.errors import Refusal
 from consent.base.forms import parse_field, parse_lines
 from consent.base.labels import PHASE_NAMES
 from consent.base.web import Form, Page
-from rounds import actions, machine, services
+from rounds import actions, machine, services, views
 from rounds.controllers import take
-from rounds.diff import word_diff
 from rounds.writer import ActionWriter
 
 
@@ -52,6 +51,7 @@ class ActionForm(msgspec.Struct):
     criteria: str | None = None  # one a line; only the amendment form has the field, and empty clears them
     mode: str = ""
     closes_at: str = ""  # a datetime-local field: read as UTC, like every time on the pages
+    author_agreed: str = ""  # the facilitator's amendment: a box ticked when the author agrees
 
 
 async def open_proposals_section(db: AsyncSession, circle_id: uuid.UUID, viewer_id: uuid.UUID) -> dict[str, Any]:
@@ -62,25 +62,49 @@ async def open_proposals_section(db: AsyncSession, circle_id: uuid.UUID, viewer_
     }
 
 
-def _rounds(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Responses grouped by round, each round named by its phase and the revision it was on.
-    An answer (its event has no round) goes with its question, and names it."""
-    rounds: dict[int, dict[str, Any]] = {}
-    questions: dict[str, dict[str, Any]] = {}
-    for event in history:
-        data = event["data"]
-        if event["type"] == "phase_changed" and "round" in data:  # named by the phase that opened it, not the one
-            # that closed it (a consent round closed with an objection open stays a consent round)
-            rounds.setdefault(data["round"], {"number": data["round"], "items": []}).setdefault(
-                "phase", PHASE_NAMES[data["to"]]
-            )
-        elif event["type"] in services.RESPONSE_EVENTS:
-            if event["type"] == "question_asked":
-                questions[data["question_id"]] = event
-            question = questions.get(data["question_id"]) if event["type"] == "question_answered" else None
-            number = question["data"].get("round", 0) if question else data.get("round", 0)
-            rounds.setdefault(number, {"number": number, "items": []})["items"].append({**event, "question": question})
-    return [rounds[n] for n in sorted(rounds)]
+async def _now_context(
+    request: Request[Any, Any, Any], db: AsyncSession, page: Page, proposal: Any, history: list[dict[str, Any]] | None
+) -> dict[str, Any]:
+    """What the "what you can do now" part needs, for this viewer: the whole page's, or alone
+    (the live page asks for it when an event changed what this viewer may do). Without the
+    event `history`, only the questions still open are read."""
+    day = today(page.clock)
+    described = await services.describe(db, proposal, day, responses=False)
+    state = await services.state_of(db, proposal, day)
+    viewer, turn = request.user.id, state.whose_turn
+    facilitating = viewer in state.movers and state.phase in machine.OPEN_PHASES
+    live_turns = facilitating and state.mode == "live"
+    # the facilitator records responses for someone in the room without a device
+    for_turn = (
+        machine.available(state, turn) & machine.TURN_ACTIONS if live_turns and turn and turn != viewer else set()
+    )
+    available = machine.available(state, viewer)
+    members = await services.names_of(db, set(state.members)) if live_turns else {}
+    if history is None:
+        questions = ("question_asked", "question_answered")
+        history = await services.events_of(db, proposal.id, questions) if "answer" in available else []
+    answered = {e["data"]["question_id"] for e in history if e["type"] == "question_answered"}
+    return {
+        "proposal": described,
+        "available": available,
+        "viewer_id": str(viewer),
+        "facilitating": facilitating,
+        "you_present": state.mode == "live" and viewer in state.present and state.phase in machine.OPEN_PHASES,
+        "round_complete": state.round_complete,
+        "consented": state.consented(),
+        "for_turn": for_turn,
+        # a review may skip the clarifying and reaction rounds
+        "skip_to_consent": state.phase == machine.CLARIFYING
+        and machine.allows(state, viewer, actions.Advance(client_id="available", to="consenting")),
+        "absent_members": [
+            (str(m), name) for m, name in sorted(members.items(), key=lambda item: item[1]) if m not in state.present
+        ],
+        "open_questions": [
+            e for e in history if e["type"] == "question_asked" and e["data"]["question_id"] not in answered
+        ],
+        "async_days": await services.async_days_of(db, proposal.circle_id),
+        "client_id": uuid.uuid4().hex,
+    }
 
 
 async def proposal_page(
@@ -92,65 +116,27 @@ async def proposal_page(
     **context: Any,
 ) -> Template:
     proposal = await services.visible_proposal(db, proposal_id, request.user.id)
-    described = await services.describe(db, proposal, today(page.clock))
-    state = await services.state_of(db, proposal, today(page.clock))
-    history = described["responses"]
+    # the event log, read once: the rounds, the mode's history and the questions still open
+    history = await services.as_json(db, await services.events_since(db, proposal, 0, limit=100_000))
+    now = await _now_context(request, db, page, proposal, history)
+    described = now["proposal"]
     names = {p["id"]: p["name"] for p in described["participants"]}
     names.update({o["member"]["id"]: o["member"]["name"] for o in described["objections"]})
-    revisions = described["revisions"]
-    diffs = [word_diff(revisions[i - 1]["text"], r["text"]) if i else None for i, r in enumerate(revisions)]
-    answered = {e["data"]["question_id"] for e in history if e["type"] == "question_answered"}
-    circle = await circles.get_visible(db, proposal.circle_id, request.user.id)
-    members = await services.names_of(db, set(state.members))
-    viewer, turn = request.user.id, state.whose_turn
-    movers_view = viewer in state.movers and state.mode == "live" and state.phase in machine.OPEN_PHASES
-    # the facilitator records responses for someone in the room without a device
-    for_turn = (
-        machine.available(state, turn) & machine.TURN_ACTIONS if movers_view and turn and turn != viewer else set()
-    )
-    # a review may skip the clarifying and reaction rounds
-    skip_to_consent = state.phase == machine.CLARIFYING and machine.allows(
-        state, viewer, actions.Advance(client_id="available", to="consenting")
-    )
-    absent = (
-        [(str(m), name) for m, name in sorted(members.items(), key=lambda item: item[1]) if m not in state.present]
-        if movers_view
-        else []
-    )
     return await page(
         request,
         db,
         "rounds/proposal.html",
         status_code=status_code,
-        proposal=described,
-        circle=circle,
+        circle=await circles.get_visible(db, proposal.circle_id, request.user.id),
         phase_name=PHASE_NAMES[proposal.state],
-        rounds=_rounds(history_all := await _all_events(db, proposal)),
-        mode_history=[
-            e
-            for e in history_all
-            if e["type"] == "mode_changed"
-            or (e["type"] == "deadline_passed" and e["data"]["outcome"] == "next_meeting")
-        ],
-        async_days=circle.default_async_days,
-        revisions=list(zip(revisions, diffs)),
+        rounds=views.rounds_of(history),
+        mode_history=views.mode_history(history),
+        revisions=views.with_diffs(described["revisions"]),
         names=names,
         form=context.pop("form", {}),
-        available=machine.available(state, request.user.id),
-        viewer_id=str(request.user.id),
-        open_questions=[
-            e for e in history if e["type"] == "question_asked" and e["data"]["question_id"] not in answered
-        ],
-        client_id=uuid.uuid4().hex,
-        for_turn=for_turn,
-        skip_to_consent=skip_to_consent,
-        absent_members=absent,
+        **now,
         **context,
     )
-
-
-async def _all_events(db: AsyncSession, proposal: Any) -> list[dict[str, Any]]:
-    return await services.as_json(db, await services.events_since(db, proposal, 0, limit=100_000))
 
 
 class ProposalPages(Controller):
@@ -225,6 +211,15 @@ class ProposalPages(Controller):
     ) -> Template:
         return await proposal_page(request, db_session, page, proposal_id)
 
+    @get("/proposals/{proposal_id:uuid}/now")
+    async def now(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, proposal_id: uuid.UUID
+    ) -> Template:
+        """The "what you can do now" part alone, for the live page (static/meeting.js)."""
+        proposal = await services.visible_proposal(db_session, proposal_id, request.user.id)
+        context = await _now_context(request, db_session, page, proposal, None)
+        return Template("rounds/now.html", context={**context, "form": {}})
+
     @post("/proposals/{proposal_id:uuid}/actions")
     async def act(
         self,
@@ -241,6 +236,8 @@ class ProposalPages(Controller):
         action: dict[str, Any] = {k: v for k, v in fields.items() if v != "" or k in {"type", "client_id"}}
         if criteria is not None:  # the amendment form's criteria, one a line: empty clears them
             action["criteria"] = parse_lines(criteria)
+        if "author_agreed" in action:  # a ticked box
+            action["author_agreed"] = True
         try:
             # a datetime-local field has no seconds, which RFC 3339 wants
             action["closes_at"] = parse_field(data.closes_at, datetime.fromisoformat, "closes_at", "a date and time")

@@ -248,6 +248,7 @@ class Outcome:
     events: list[Event]
     json: list[dict[str, Any]] = field(default_factory=list)
     repeated: bool = False
+    state: machine.Proposal | None = None  # the machine's after the action (not for a retry)
 
 
 @dataclass(frozen=True)
@@ -451,7 +452,7 @@ async def _record(
         isinstance(e, machine_events.NotAdopted | machine_events.Withdrawn) for e in produced
     ):
         review.state, review.closed_at = new_state.phase, now  # the decision stays as it was
-    return Outcome(seq=proposal.seq, events=events)
+    return Outcome(seq=proposal.seq, events=events, state=new_state)
 
 
 async def _consent_record(db: AsyncSession, proposal: Proposal, state: machine.Proposal) -> dict[str, Any]:
@@ -628,6 +629,23 @@ async def events_since(db: AsyncSession, proposal: Proposal, since: int, limit: 
     )
 
 
+async def events_of(db: AsyncSession, proposal_id: uuid.UUID, types: Sequence[str]) -> list[dict[str, Any]]:
+    """The proposal's events of these types, as API.md gives them, in order."""
+    return await as_json(
+        db,
+        list(
+            await db.scalars(
+                select(Event).where(Event.proposal_id == proposal_id, Event.type.in_(types)).order_by(Event.seq)
+            )
+        ),
+    )
+
+
+async def async_days_of(db: AsyncSession, circle_id: uuid.UUID) -> int:
+    """The circle's default period for an async consent round, in days."""
+    return (await db.execute(select(Circle.default_async_days).where(Circle.id == circle_id))).scalar_one()
+
+
 async def revisions_of(db: AsyncSession, proposal: Proposal) -> list[Revision]:
     return list(await db.scalars(select(Revision).where(Revision.proposal_id == proposal.id).order_by(Revision.number)))
 
@@ -672,14 +690,17 @@ async def _review_json(db: AsyncSession, proposal: Proposal) -> dict[str, Any]:
     }
 
 
-RESPONSE_EVENTS = {"question_asked", "question_answered", "reaction_given", "passed", "responded"}
-
-
-async def describe(db: AsyncSession, proposal: Proposal, today: date, responses: bool = True) -> dict[str, Any]:
+async def describe(
+    db: AsyncSession,
+    proposal: Proposal,
+    today: date,
+    responses: bool = True,
+    state: machine.Proposal | None = None,
+) -> dict[str, Any]:
     """The whole current state of a proposal, as API.md's GET /api/proposals/{id} gives it, on
     `today` (who facilitates); without `responses` (a meeting's welcome: they follow as
-    events) the log is not read."""
-    state = await state_of(db, proposal, today)
+    events) the log is not read. `state` is the machine's, where the caller has it already."""
+    state = state or await state_of(db, proposal, today)
     history = await events_since(db, proposal, 0, limit=100_000) if responses else []
     # Only the names shown: a live meeting of a 2,000-member circle names who is present, and
     # looking up everyone made each welcome take 0.15 s (docs/performance.md).
@@ -720,10 +741,14 @@ async def describe(db: AsyncSession, proposal: Proposal, today: date, responses:
             "phase": state.phase,
             "turn": person_json(state.whose_turn) if state.whose_turn else None,
             "responded": [str(m) for m in sorted(state.responded)],
+            "complete": state.round_complete,
         },
+        # live: in the order they speak; async: by name
         "participants": [
             {**person_json(m), "present": m in state.present, "response": state.responses.get(m)}
-            for m in sorted(state.participants, key=lambda m: names.get(m, ""))
+            for m in (
+                state.present if state.mode == "live" else sorted(state.participants, key=lambda m: names.get(m, ""))
+            )
         ],
         "facilitators": [str(m) for m in sorted(state.movers)],
         "objections": [
@@ -738,4 +763,8 @@ async def describe(db: AsyncSession, proposal: Proposal, today: date, responses:
             }
             for o in state.objections
         ],
-    } | ({"responses": [event_json(e, names) for e in history if e.type in RESPONSE_EVENTS]} if responses else {})
+    } | (
+        {"responses": [event_json(e, names) for e in history if e.type in machine_events.RESPONSE_TYPES]}
+        if responses
+        else {}
+    )

@@ -9,19 +9,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.base.errors import Refusal
-from rounds import services
+from rounds import machine, services
 from rounds.services import Attempt, Outcome
 
 log = logging.getLogger("consent.actions")
 
 BATCH_LIMIT = 200  # actions in one transaction: enough to amortise it, short enough to keep it brief
-Publish = Callable[[uuid.UUID, list[dict[str, Any]]], None]
+# Sends committed events, with the machine's state after them, to the meeting (rounds.page_updates).
+Publish = Callable[[uuid.UUID, list[dict[str, Any]], machine.Proposal | None], Awaitable[None]]
 Waiting = tuple[Attempt, "asyncio.Future[Outcome]"]
 
 
@@ -78,11 +79,17 @@ class ActionWriter:
                 return
             log.exception("an action failed")
             results = [exc]
+        # Each proposal's events of this transaction go out together, in order: one update of
+        # its pages for all of them. Senders are answered after, so an ack never overtakes its event.
         published: set[int] = set()
-        for (attempt, future), result in zip(batch, results):
-            if isinstance(result, Outcome) and not result.repeated and id(result) not in published:
+        together: dict[uuid.UUID, tuple[list[dict[str, Any]], machine.Proposal | None]] = {}
+        for (attempt, _), result in zip(batch, results):
+            if isinstance(result, Outcome) and not result.repeated and id(result) not in published and result.json:
                 published.add(id(result))
-                self.publish(attempt.proposal_id, result.json)
+                events, _ = together.get(attempt.proposal_id, ([], None))
+                together[attempt.proposal_id] = ([*events, *result.json], result.state)
+        await asyncio.gather(*(self.publish(p, events, state) for p, (events, state) in together.items()))
+        for (_, future), result in zip(batch, results):
             if future.done():
                 continue
             if isinstance(result, Exception):

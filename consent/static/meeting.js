@@ -1,7 +1,10 @@
 // The live meeting: one websocket to /ws/proposals/{id} (protocol in API.md). The page is
 // server-rendered and works without this script; here, actions go over the socket instead of
-// a form post, and each new event brings the changed parts of the page (data-live) without a
-// reload. Reconnects with jittered backoff and resumes from the last seq it saw.
+// a form post, and the page follows the meeting from the events themselves: each batch's last
+// event carries `view`, what it changed on the page, rendered once by the server for everyone
+// (rounds/page_updates.py). Only "what you can do now" is this viewer's own: fetched alone, and
+// only when the view names this viewer. A page that missed something (a reconnect, a gap) loads
+// its parts again. Reconnects with jittered backoff and resumes from the last seq it saw.
 "use strict";
 (() => {
   const meeting = document.getElementById("meeting");
@@ -9,16 +12,23 @@
   const proposalId = meeting.dataset.proposal;
   const status = meeting.querySelector(".connection");
   const presence = document.getElementById("presence");
+  const presenceList = document.getElementById("presence-list");
+  const viewer = meeting.dataset.viewer;
   const HEARTBEAT_MS = 20000;
   const SILENCE_MS = 45000; // nothing heard for this long: the connection is dead, start again
-  let seq = Number(meeting.dataset.seq);
+  let seq = Number(meeting.dataset.seq); // the last event the socket brought
+  let shown = seq; // the last event the page shows
+  let checking = null;
+  let connected = "Connected: you see what happens as it happens.";
   let socket = null;
   let attempt = 0;
   let lastHeard = Date.now();
   let refreshing = null;
   let loading = false; // a page fetch is in flight
   let again = false; // events arrived during it: fetch once more after
-  let stale = false; // a refresh was held back because someone is typing
+  let stale = false; // "what you can do now" was held back because someone is typing in it
+  let nowLoading = false; // the same, for the viewer's own part alone
+  let nowAgain = false;
   const pending = new Map(); // client_id -> {form, action}: sent again after a reconnect
 
   meeting.hidden = false;
@@ -66,12 +76,15 @@
     switch (message.type) {
       case "welcome":
         attempt = 0;
-        setStatus("connected", "Connected: you see what happens as it happens.");
+        setStatus("connected", connected);
         for (const [clientId, { action }] of pending) send({ ...action, client_id: clientId });
-        if (message.seq !== seq) refresh();
         return;
       case "presence":
+        // who has the page open, which is not who takes part: that is the list of those present
         presence.textContent = message.present.map((person) => person.name).join(", ") || "nobody yet";
+        presenceList.hidden = false;
+        connected = "Connected · " + message.present.length + " with the page open";
+        if (meeting.dataset.state === "connected") setStatus("connected", connected);
         return;
       case "ack":
         settle(message.client_id, null);
@@ -84,9 +97,64 @@
       default:
         if (typeof message.seq === "number" && message.seq > seq) {
           seq = message.seq;
-          refresh();
+          follow(message);
         }
     }
+  }
+
+  // An event: apply its view if the page shows everything before it; the earlier events of a
+  // batch have none (its last brings it), nor do events read from the log after a reconnect,
+  // after which the page loads its parts again.
+  function follow(event) {
+    if (event.seq <= shown) return; // a fresh load showed it already
+    if (event.view && event.view.from === shown + 1 && apply(event.view.ops)) {
+      shown = event.seq;
+      document.querySelectorAll("main > .flash").forEach((flash) => flash.remove()); // it was about a moment now past
+      if (event.view.now === null || event.view.now.includes(viewer)) loadNow();
+      return;
+    }
+    if (event.view) {
+      refresh();
+      return;
+    }
+    clearTimeout(checking);
+    checking = setTimeout(() => shown < seq && refresh(), 150);
+  }
+
+  function fragment(html) {
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    return template.content;
+  }
+
+  // The view's operations, in order; false if a part is missing (the page then loads again).
+  function apply(ops) {
+    for (const [action, target, html, container] of ops) {
+      const element = document.getElementById(target);
+      if (action === "remove") {
+        element?.remove();
+      } else if (action === "update") {
+        if (!element) return false;
+        element.innerHTML = html;
+      } else if (action === "upsert") {
+        const into = document.getElementById(container);
+        if (element) element.replaceWith(fragment(html));
+        else if (into) into.append(fragment(html));
+        else return false;
+      } else if (action === "append" || action === "prepend") {
+        if (!element) return false;
+        const part = fragment(html);
+        const id = part.firstElementChild && part.firstElementChild.id;
+        if (!id || !document.getElementById(id)) element[action](part); // once, whatever arrives twice
+      }
+    }
+    markYours();
+    return true;
+  }
+
+  // The shared parts name whose turn it is; to this viewer, it is "your" turn.
+  function markYours() {
+    for (const mine of document.querySelectorAll('#live-turn [data-member="' + viewer + '"]')) mine.textContent = mine.dataset.you;
   }
 
   function send(action) {
@@ -129,8 +197,33 @@
     refreshing = setTimeout(load, 80); // events of one action arrive together: one refresh for them all
   }
 
-  // One page fetch at a time, and another after it if events came meanwhile: two fetches in
-  // flight could answer out of order and leave the older page showing.
+  // This viewer's own part alone, one fetch at a time (and once more if asked meanwhile).
+  async function loadNow() {
+    if (nowLoading) {
+      nowAgain = true;
+      return;
+    }
+    nowLoading = true;
+    try {
+      const response = await fetch(location.pathname + "/now", { credentials: "same-origin" });
+      if (!response.ok) return;
+      const replacement = document.createElement("div");
+      replacement.append(fragment(await response.text()));
+      if (!replacePart(document.getElementById("now"), replacement)) stale = true;
+    } catch (error) {
+      stale = true; // offline: the welcome after reconnecting refreshes again
+    } finally {
+      nowLoading = false;
+      if (nowAgain) {
+        nowAgain = false;
+        loadNow();
+      }
+    }
+  }
+
+  // The whole page again, for its parts: after a reconnect or a gap, rarely. One fetch at a
+  // time, and another after it if events came meanwhile: two fetches in flight could answer
+  // out of order and leave the older page showing.
   async function load() {
     if (loading) {
       again = true;
@@ -142,10 +235,13 @@
       if (!response.ok) return;
       const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
       stale = false;
-      for (const part of document.querySelectorAll("[data-live]")) {
-        const replacement = fresh.querySelector('[data-live="' + part.dataset.live + '"]');
+      for (const part of document.querySelectorAll('#now, [id^="live-"]')) {
+        const replacement = fresh.getElementById(part.id);
         if (replacement && !replacePart(part, replacement)) stale = true;
       }
+      const freshMeeting = fresh.getElementById("meeting");
+      if (freshMeeting) shown = Math.max(shown, Number(freshMeeting.dataset.seq));
+      markYours();
     } catch (error) {
       stale = true; // offline: the welcome after reconnecting refreshes again
     } finally {
@@ -173,8 +269,16 @@
       form.prepend(alert);
       return;
     }
-    form.querySelectorAll("textarea").forEach((field) => (field.value = field.defaultValue = ""));
-    if (stale) refresh();
+    for (const field of form.querySelectorAll("textarea")) {
+      // the words were sent: gone from the form, also where a newer part took them over meanwhile
+      if (!form.isConnected) {
+        for (const moved of document.querySelectorAll("#now textarea")) {
+          if (keyOf(moved) === keyOf(field) && moved.value === field.value) moved.value = "";
+        }
+      }
+      field.value = field.defaultValue = "";
+    }
+    if (stale) loadNow();
   }
 
   document.addEventListener("submit", (event) => {
@@ -184,6 +288,10 @@
     const action = {};
     for (const [name, value] of new FormData(form)) {
       if (name === "_csrf_token" || name === "client_id" || value === "") continue;
+      if (form.elements[name]?.type === "checkbox") {
+        action[name] = true; // a ticked box (an unticked one is not in the form's data)
+        continue;
+      }
       // a datetime-local field has no seconds and no zone: the pages mean UTC, as the form post does
       action[name] = name === "closes_at" && /T\d\d:\d\d$/.test(value) ? value + ":00Z" : value;
     }
@@ -200,7 +308,7 @@
   });
 
   document.addEventListener("focusout", () => {
-    if (stale) setTimeout(() => stale && refresh(), 0);
+    if (stale) setTimeout(() => stale && loadNow(), 0);
   });
 
   setInterval(() => {

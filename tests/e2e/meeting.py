@@ -30,7 +30,13 @@ class Socket:
 
     @property
     def events(self) -> list[Message]:
-        return [m for m in self.received if "data" in m and "seq" in m]
+        """The events as the log gives them: without the live page's `view`, which only a
+        batch's last event carries (rounds.page_updates)."""
+        return [{k: v for k, v in m.items() if k != "view"} for m in self.received if "data" in m and "seq" in m]
+
+    @property
+    def views(self) -> list[Message]:
+        return [m["view"] for m in self.received if m.get("view")]
 
     @property
     def last_seq(self) -> int:

@@ -58,26 +58,40 @@ def act(page: Page, button: str, text: str | None = None) -> None:
 
 
 def turn_of(page: Page, name: str) -> None:
-    expect(page.locator("section#now .turn")).to_contain_text(name)
+    expect(page.locator("#live-turn .turn")).to_contain_text(name)
+
+
+def in_order(page: Page, first: str, then: str) -> bool:
+    """Whether the button `first` comes before the button `then` on the page."""
+    return bool(
+        page.evaluate(
+            """([first, then]) => {
+                const buttons = [...document.querySelectorAll("section#now button")].map((b) => b.textContent.trim());
+                return buttons.indexOf(first) !== -1 && buttons.indexOf(first) < buttons.indexOf(then);
+            }""",
+            [first, then],
+        )
+    )
 
 
 @pytest.fixture
 def meeting(page: Page, server: Server, browser: Browser) -> Iterator[tuple[Page, Page, Page, Cable]]:
-    """Ada proposes live; Bo and Cy open the meeting on their own phones."""
+    """Bo proposes live in Ada's circle, where Ada facilitates; Ada, Bo and Cy open the meeting
+    on their own phones. Bo's page is the one his proposal took him to."""
     circle_url = a_circle(page, server, ("Bo", "bo@example.org"), ("Cy", "cy@example.org"))
-    page.goto(circle_url)
-    section(page, "Proposals").get_by_role("link", name="Make a proposal").click()
-    fill_proposal(page, closes_at="")
-    page.get_by_label("Live, in a meeting").check()
-    page.get_by_role("button", name="Save the proposal").click()
-    expect(phase(page)).to_have_text("Draft")
-    url = page.url
     with ExitStack() as stack:
         bo = stack.enter_context(person(browser, server, "bo@example.org"))
         cy = stack.enter_context(person(browser, server, "cy@example.org"))
+        bo.goto(circle_url)
+        section(bo, "Proposals").get_by_role("link", name="Make a proposal").click()
+        fill_proposal(bo, closes_at="")
+        bo.get_by_label("Live, in a meeting").check()
+        bo.get_by_role("button", name="Save the proposal").click()
+        expect(phase(bo)).to_have_text("Draft")
         cable = Cable(cy)
+        for someone in (page, cy):
+            someone.goto(bo.url)
         for someone in (page, bo, cy):
-            someone.goto(url)
             expect(someone.locator("#meeting .connection")).to_contain_text("Connected")
             someone.evaluate(NO_RELOAD)
         yield page, bo, cy, cable
@@ -86,24 +100,39 @@ def meeting(page: Page, server: Server, browser: Browser) -> Iterator[tuple[Page
 def test_three_phones_run_a_live_consent_process_to_a_decision(meeting: tuple[Page, Page, Page, Cable]) -> None:
     ada, bo, cy, cable = meeting
     everyone = (ada, bo, cy)
+    expect(bo.locator(".flash")).to_contain_text("saved as a draft")
     for someone in everyone:
+        # who has the page open, said apart from who takes part
         expect(someone.locator("#presence")).to_have_text("Ada, Bo, Cy")
-    for someone in everyone:  # the order they join is the order they speak in
+        expect(someone.locator("#meeting .connection")).to_have_text("Connected · 3 with the page open")
+        expect(section(someone, "Taking part (present), in speaking order")).to_contain_text("Nobody is present yet")
+    for someone in everyone:  # the order they say so is the order they speak in
         act(someone, "I am here")
+        expect(someone.locator("section#now .you-present")).to_contain_text("You are taking part")
     for someone in everyone:
-        expect(section(someone, "Participants").locator(".badge", has_text="present")).to_have_count(3)
+        expect(someone.locator("#participants-list li")).to_have_text(["Ada", "Bo", "Cy"])
 
     act(ada, "Start: clarifying questions")
-    for someone in everyone:  # Ada wrote the proposal: she answers, the others ask, from Bo on
+    expect(bo.locator(".flash")).to_have_count(0)  # the draft's message went with the draft
+    for someone in everyone:  # Bo wrote the proposal: he answers, the others ask, from Ada on
         expect(phase(someone)).to_have_text("Clarifying questions")
-        turn_of(someone, "your" if someone is bo else "Bo")
-    act(bo, "Ask", "Who insures the van?")
-    expect(section(ada, "Rounds")).to_contain_text("Bo asked: Who insures the van?")
-    act(ada, "Answer", "The co-op's policy covers it.")
-    expect(section(bo, "Rounds")).to_contain_text("The co-op's policy covers it.")
+        turn_of(someone, "your" if someone is ada else "Ada")
+    act(ada, "Ask", "Who insures the van?")
+    expect(section(bo, "Rounds")).to_contain_text("Ada asked: Who insures the van?")
+    act(bo, "Answer", "The co-op's policy covers it.")
+    expect(section(ada, "Rounds")).to_contain_text("The co-op's policy covers it.")
     act(cy, "Pass")
+    # Everyone has had a turn: the page says the round is complete, not "your turn" to Ada again.
+    for someone in everyone:
+        expect(someone.locator("#live-turn")).to_contain_text("The round is complete: everyone has had a turn.")
+    expect(ada.locator("#live-turn")).not_to_contain_text("your turn")
+    expect(ada.locator(".facilitating .round-complete")).to_contain_text("Everyone has had a turn.")
 
     act(ada, "Move on to the reaction round")
+    # The facilitator's own response comes first; moving on is below it, apart.
+    expect(ada.locator("section#now").get_by_role("button", name="React", exact=True)).to_be_visible()
+    assert in_order(ada, "React", "Move on to the consent round")
+    expect(ada.locator(".facilitating").get_by_role("button", name="Move on to the consent round")).to_be_visible()
     for someone, words in ((ada, "Finally!"), (bo, "Worried about parking"), (cy, "Happy to drive")):
         turn_of(someone, "your")
         act(someone, "React", words)
@@ -128,21 +157,30 @@ def test_three_phones_run_a_live_consent_process_to_a_decision(meeting: tuple[Pa
         expect(section(someone, "Objections")).to_contain_text(
             "Cy (revision 1): A van we buy would sit idle most days."
         )
+    expect(ada.locator(".facilitating .round-complete")).to_contain_text("An objection is open")
     act(ada, "Close the consent round")
     expect(phase(bo)).to_have_text("Integrating objections")
 
+    # The facilitator amends, with the author's agreement, which the amendment records.
     editor = ada.locator("section#now form", has=ada.get_by_role("button", name="Save revision 2"))
     editor.get_by_label("New text").fill(AMENDED)
+    editor.get_by_label("Bo, the author, agrees to this amendment").check()
     editor.get_by_role("button", name="Save revision 2").click()
     for someone in everyone:
         expect(phase(someone)).to_have_text("Consent round")
         expect(someone.locator(".badges")).to_contain_text("revision 2")
         expect(section(someone, "Objections")).to_contain_text("integrated by revision 2")
+        expect(someone.locator("#live-text")).to_contain_text(AMENDED)
     # the amendment, sent over the socket, kept the criteria (one a line in its form)
     expect(ada.locator("ul.criteria li")).to_have_text(["Deliveries take a day, not three."])
     act(ada, "I consent")
     act(bo, "I consent")
     act(cy, "I consent")
+    expect(ada.locator(".facilitating .round-complete")).to_contain_text(
+        "No objection is open: close the round and the proposal is decided."
+    )
+    for someone in everyone:
+        expect(someone.locator("#live-turn")).to_contain_text("The round is complete: everyone has responded.")
     act(ada, "Close the consent round")
     for someone in everyone:
         expect(phase(someone)).to_have_text("Decided")
@@ -150,13 +188,16 @@ def test_three_phones_run_a_live_consent_process_to_a_decision(meeting: tuple[Pa
         expect(someone.locator("section#now").get_by_role("link", name="Read the decision")).to_be_visible()
         assert someone.evaluate("window.stillTheSamePage") is True  # no reload, all the way through
 
-    # Everyone's page now shows the same history, Cy's included, each response once.
+    # Everyone's page now shows the same history, Cy's included, each response once, and the
+    # same as a page loaded afresh.
     rounds = [section(someone, "Rounds").inner_text() for someone in everyone]
     assert rounds[0] == rounds[1] == rounds[2]
-    assert rounds[2].count("Bo consents with a concern") == 1
+    assert rounds[2].count("Bo consents with a concern") == 1, rounds[2]
     ARTIFACTS.mkdir(exist_ok=True)
     bo.screenshot(path=str(ARTIFACTS / "meeting.png"), full_page=True)
     assert bo.evaluate("document.documentElement.scrollWidth") <= 390
+    bo.reload()
+    assert section(bo, "Rounds").inner_text() == rounds[0]
 
 
 def test_a_refused_action_keeps_the_words_and_says_why(meeting: tuple[Page, Page, Page, Cable]) -> None:
@@ -164,8 +205,8 @@ def test_a_refused_action_keeps_the_words_and_says_why(meeting: tuple[Page, Page
     for someone in (ada, bo, cy):
         act(someone, "I am here")
     act(ada, "Start: clarifying questions")
-    # Ada wrote the proposal, so she answers and is skipped: Bo's turn first, then Cy's.
-    turn_of(cy, "Bo")
+    # Bo wrote the proposal, so he answers and is skipped: Ada's turn first, then Cy's.
+    turn_of(cy, "Ada")
     # Cy asks out of turn through a stale form (as if two people pressed at once).
     cy.evaluate("""() => {
         const form = document.createElement('form');
@@ -178,9 +219,9 @@ def test_a_refused_action_keeps_the_words_and_says_why(meeting: tuple[Page, Page
     expect(cy.locator(".form-error")).to_have_text("It is someone else's turn in this round.")
     expect(cy.locator("section#now textarea[name=text]")).to_have_value("Out of turn?")
     expect(section(ada, "Rounds")).not_to_contain_text("Out of turn?")
-    # The facilitator moves on from Bo: on every page it is Cy's turn, and Cy's words are
+    # The facilitator moves on from Ada: on every page it is Cy's turn, and Cy's words are
     # waiting in the question she may now ask.
-    act(ada, "Move on from Bo")
+    act(ada, "Move on from Ada")
     turn_of(cy, "your")
     turn_of(bo, "Cy")
     ask = cy.locator("section#now form", has=cy.get_by_role("button", name="Ask", exact=True))

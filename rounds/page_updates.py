@@ -1,0 +1,155 @@
+"""The live proposal page, updated from the events themselves (docs/live-meetings.md).
+
+After each commit, what its events change on the page is rendered once, here, from the same
+macros the page is rendered with (templates/rounds/parts.html), and sent as `view` with the
+batch's last event: every socket in the meeting gets the same bytes, and no page is rendered
+per viewer. The one part that differs per viewer, "what you can do now", is fetched
+(GET /proposals/{id}/now) only by those the `view` names as concerned.
+
+Publishing goes through one queue per process, so the meeting gets its batches in the order
+they were committed, whoever committed them (the writer, the deadline scheduler, a member
+leaving the circle)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import jinja2
+from litestar.channels import ChannelsPlugin
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent.base.clock import Clock
+from consent.base.labels import PHASE_NAMES
+from rounds import events, live, machine, services, views
+from rounds.models import Proposal
+
+log = logging.getLogger("consent.live")
+
+Op = list[Any]  # [action, target id, html?, container?]: the meeting script applies them in order
+Batch = tuple[uuid.UUID, list[dict[str, Any]], machine.Proposal | None, "asyncio.Future[None]"]
+
+
+class PageUpdates:
+    def __init__(
+        self,
+        sessions: Callable[[], AsyncSession],
+        templates: jinja2.Environment,
+        channels: ChannelsPlugin,
+        clock: Clock,
+    ) -> None:
+        self.sessions, self.templates, self.channels, self.clock = sessions, templates, channels, clock
+        self.queue: asyncio.Queue[Batch | None] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self.run())
+
+    async def stop(self) -> None:
+        """Sends what is queued, then ends."""
+        if self.task is not None and not self.task.done():
+            self.queue.put_nowait(None)
+            await self.task
+
+    def publish(
+        self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], state: machine.Proposal | None = None
+    ) -> asyncio.Future[None]:
+        """Queues committed events (`state`: the machine's after them, where the caller has
+        it); the future is done once they are on the proposal's channel."""
+        sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if batch:
+            self.queue.put_nowait((proposal_id, batch, state, sent))
+        else:
+            sent.set_result(None)
+        return sent
+
+    def committed(self, proposal_id: uuid.UUID, batch: list[dict[str, Any]]) -> None:
+        """services.Committed: for those that publish and go on (deadlines, departures)."""
+        self.publish(proposal_id, batch)
+
+    async def run(self) -> None:
+        while (item := await self.queue.get()) is not None:
+            proposal_id, batch, state, sent = item
+            view: dict[str, Any] | None = None
+            try:
+                async with self.sessions() as db:
+                    view = await self.view(db, proposal_id, batch, state)
+            except Exception:  # the events still go out: without a view, pages load themselves again
+                log.exception("rendering a live update failed")
+            last = {**batch[-1], "view": view} if view is not None else batch[-1]
+            live.publish(self.channels, proposal_id, [*batch[:-1], last])
+            with contextlib.suppress(asyncio.InvalidStateError):
+                sent.set_result(None)
+
+    async def view(
+        self, db: AsyncSession, proposal_id: uuid.UUID, batch: list[dict[str, Any]], state: machine.Proposal | None
+    ) -> dict[str, Any]:
+        """What `batch` changed on the page, as operations on its parts, rendered once for
+        everyone: `from` is the batch's first seq (a page that has not shown the one before
+        loads itself again instead), `now` who should fetch their own part again."""
+        proposal = await db.get_one(Proposal, proposal_id)
+        day = self.clock().date()
+        state = state or await services.state_of(db, proposal, day)
+        p = await services.describe(db, proposal, day, responses=False, state=state)
+        parts: Any = self.templates.get_template("rounds/parts.html").module  # its macros
+        types = {e["type"] for e in batch}
+        ops: list[Op] = [
+            ["update", "live-badges", str(parts.badges(p, PHASE_NAMES[p["state"]]))],
+            ["update", "live-turn", str(parts.turn(p))],
+            ["update", "live-objections", str(parts.objections(p))],
+        ]
+        if types & {"mode_changed", "deadline_passed"}:
+            history = await services.events_of(db, proposal_id, ("mode_changed", "deadline_passed"))
+            ops.append(["update", "live-mode-history", str(parts.mode_history(views.mode_history(history)))])
+        if "amended" in types:
+            revisions = views.with_diffs(p["revisions"])
+            ops.append(["update", "live-text", str(parts.text(p, revisions))])
+            ops.append(["update", "live-revisions", str(parts.revisions(revisions))])
+        ops += await self._rounds(db, proposal_id, batch, parts)
+        ops += self._participants(p, batch, parts)
+        return {"from": batch[0]["seq"], "ops": ops, "now": views.concerned(batch, state)}
+
+    async def _rounds(
+        self, db: AsyncSession, proposal_id: uuid.UUID, batch: list[dict[str, Any]], parts: Any
+    ) -> list[Op]:
+        """A new round's block, and each response added to its round."""
+        answered = {e["data"]["question_id"] for e in batch if e["type"] == "question_answered"}
+        questions = {
+            e["data"]["question_id"]: e
+            for e in (await services.events_of(db, proposal_id, ("question_asked",)) if answered else [])
+            if e["data"]["question_id"] in answered
+        }
+        named = {e["data"]["member"] for e in [*batch, *questions.values()] if "member" in e["data"]}
+        names = {str(m): name for m, name in (await services.names_of(db, {uuid.UUID(m) for m in named})).items()}
+        ops: list[Op] = []
+        for event in batch:
+            data = event["data"]
+            # a round opens with its phase (integration goes on in the consent round's)
+            if event["type"] == "phase_changed" and "round" in data and data["to"] != machine.INTEGRATING:
+                block = {"number": data["round"], "phase": PHASE_NAMES[data["to"]], "items": []}
+                ops.append(["prepend", "rounds-list", str(parts.round_block(block, names))])
+            elif event["type"] in events.RESPONSE_TYPES:
+                question = questions.get(data["question_id"]) if event["type"] == "question_answered" else None
+                number = views.round_of(event, question)
+                ops.append(["append", f"round-{number}-items", str(parts.round_item(event, names, question))])
+        return ops
+
+    def _participants(self, p: dict[str, Any], batch: list[dict[str, Any]], parts: Any) -> list[Op]:
+        """The list whole when everyone's entry may have changed; otherwise only the entries of
+        those the events name (a response, arriving, leaving)."""
+        if any(e["type"] in views.PARTICIPANTS_WHOLE for e in batch):
+            return [["update", "live-participants", str(parts.participants(p))]]
+        listed = {person["id"]: person for person in p["participants"]}
+        ops: list[Op] = []
+        for member in dict.fromkeys(e["data"]["member"] for e in batch if "member" in e["data"]):
+            if member in listed:
+                ops.append(
+                    ["upsert", f"participant-{member}", str(parts.participant(listed[member], p)), "participants-list"]
+                )
+            else:
+                ops.append(["remove", f"participant-{member}"])
+        return ops
