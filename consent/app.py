@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -13,11 +15,13 @@ from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyA
 from litestar import Litestar, Request, Router
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins import InitPluginProtocol
 from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -62,6 +66,18 @@ def is_sign_in_attempt(request: Request[Any, Any, Any]) -> bool:
     return request.method == "POST" and request.url.path in SIGN_IN_PATHS
 
 
+class InnerLifespan(InitPluginProtocol):
+    """A lifespan inside those of the plugins listed before it: entered after them, left before
+    them (Litestar runs on_shutdown hooks only after every plugin has stopped)."""
+
+    def __init__(self, manager: Callable[[Litestar], AbstractAsyncContextManager[None]]) -> None:
+        self.manager = manager
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.lifespan.append(self.manager)
+        return app_config
+
+
 def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> Litestar:
     """`clock` gives the current time to everything with a deadline, so tests can move it."""
     settings = settings or Settings.from_env()
@@ -91,6 +107,20 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         # long one (the p99 of docs/performance.md's fan-out: 352 ms before, 146 ms after).
         gc.collect()
         gc.freeze()
+
+    @asynccontextmanager
+    async def serving(_: Litestar) -> AsyncIterator[None]:
+        """The server's own work: the database migrated, then the publisher, the deadlines and
+        the writer, stopped in reverse, queued actions written and published, while the
+        channels are still up."""
+        await migrate()
+        for starting in (updates, deadlines, writer):
+            await starting.start()
+        try:
+            yield
+        finally:
+            for stopping in (writer, deadlines, updates):
+                await stopping.stop()
 
     sessions = db_config.create_session_maker()
     # In-memory pub/sub: one process fans each proposal's events out to its sockets.
@@ -151,12 +181,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             # circles.services.Departure: someone leaving a circle also leaves its open proposals.
             "member_left": provide(partial(rounds_services.member_left, committed=updates.committed)),
         },
-        on_startup=[migrate, updates.start, deadlines.start, writer.start, freeze],
-        on_shutdown=[writer.stop, deadlines.stop, updates.stop],
+        on_startup=[freeze],
         plugins=[
             SQLAlchemyPlugin(config=db_config),
             FlashPlugin(config=FlashConfig(template_config=template_config)),
             channels,
+            InnerLifespan(serving),
         ],
         middleware=[
             rate_limit.middleware,

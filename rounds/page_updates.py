@@ -81,7 +81,10 @@ class PageUpdates:
             except Exception:  # the events still go out: without a view, pages load themselves again
                 log.exception("rendering a live update failed")
             last = {**batch[-1], "view": view} if view is not None else batch[-1]
-            live.publish(self.channels, proposal_id, [*batch[:-1], last])
+            try:
+                live.publish(self.channels, proposal_id, [*batch[:-1], last])
+            except Exception:  # committed is committed: sockets catch up from the log when they come back
+                log.exception("publishing events failed")
             with contextlib.suppress(asyncio.InvalidStateError):
                 sent.set_result(None)
 

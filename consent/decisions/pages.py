@@ -93,7 +93,8 @@ def _what(event: dict[str, Any]) -> str:
         said = RESPONSE_WORDS.get(data.get("kind", ""), "responded")
         return f"{said} (revision {data['revision']})" + (f": {data['text']}" if data.get("text") else "")
     if kind == "amended":
-        return f"amended the proposal: revision {data['revision']}"
+        agreed = ", with its author's agreement" if data.get("author_agreed") else ""
+        return f"amended the proposal{agreed}: revision {data['revision']}"
     if kind == "decided":
         return f"Consent reached on revision {data['revision']}: decided."
     if kind == "mode_changed":

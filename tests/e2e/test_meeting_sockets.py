@@ -323,3 +323,50 @@ async def test_a_silent_dead_socket_is_noticed_by_the_heartbeat(
     await ada.ok("present")  # the meeting goes on
     m01.connection.transport.abort()
     await ada.close()
+
+
+async def test_a_batch_brings_its_page_update_the_same_for_everyone(servers: Servers, http: httpx.AsyncClient) -> None:
+    """The live page follows the meeting from the events: each batch's last event carries what
+    it changed on the page, rendered once (the same for every socket), and names whose own
+    "what you can do now" changed; only they fetch it, and it is theirs alone."""
+    org = await organisation(http, servers.start().url, members=4, outsiders=("zed",))
+    proposal_id, sockets = await live_meeting(org)
+    ada, m01, m02 = sockets["ada"], sockets["m01"], sockets["m02"]
+
+    start = await ada.ok("start")
+    for socket in sockets.values():
+        await socket.wait_for_seq(start)
+    starts = [next(m for m in s.received if m.get("seq") == start) for s in sockets.values()]
+    assert all(m == starts[0] for m in starts)  # word for word the same on every socket
+    view = starts[0]["view"]
+    assert view["from"] == start and view["now"] is None  # a new phase: everyone's options changed
+    ops = {(op[0], op[1]) for op in view["ops"]}
+    assert ("prepend", "rounds-list") in ops and ("update", "live-participants") in ops
+    assert "Clarifying questions" in dict((op[1], op[2]) for op in view["ops"])["live-badges"]
+
+    asked = await m01.ok("question", text="Who <b>holds</b> the key?")
+    await m02.wait_for_seq(asked)
+    view = next(m for m in m02.received if m.get("seq") == asked)["view"]
+    # the facilitator and author (Ada), the asker, and whose turn it is now: not everyone
+    assert sorted(view["now"]) == sorted([org.ids["ada"], org.ids["m01"], org.ids["m02"]])
+    [item] = [op for op in view["ops"] if op[0] == "append"]
+    assert item[1] == "round-1-items" and f'id="e{asked}"' in item[2]
+    assert "Who &lt;b&gt;holds&lt;/b&gt; the key?" in item[2]  # escaped like the page
+
+    # "What you can do now", alone: the asker's next turn is someone else's; Ada may answer.
+    mine = await http.get(f"{org.url}/proposals/{proposal_id}/now", headers=org.people["ada"])
+    assert mine.status_code == 200 and "Answer to" in mine.text and "<html" not in mine.text
+    theirs = await http.get(f"{org.url}/proposals/{proposal_id}/now", headers=org.people["m02"])
+    assert "Your clarifying question" in theirs.text and "Answer to" not in theirs.text
+    outsider = await http.get(f"{org.url}/proposals/{proposal_id}/now", headers=org.people["zed"])
+    assert outsider.status_code == 404
+    anonymous = await http.get(f"{org.url}/proposals/{proposal_id}/now", follow_redirects=False)
+    assert anonymous.status_code in (302, 303, 401)
+
+    # Resuming from the log brings the events without views: the page loads itself again.
+    late = Socket(org, "m03", proposal_id)
+    await late.open(since=0)
+    await late.wait_for_seq(asked)
+    assert late.views == [] and late.events == m02.events[: len(late.events)]
+    for socket in [*sockets.values(), late]:
+        await socket.close()

@@ -180,3 +180,32 @@ async def test_the_pages_form_takes_a_proposal_to_async_with_a_deadline_read_as_
     )
     assert bad.status_code == 422 and "closes_at: a date and time" in bad.text
     assert (await circle.get(proposal_id))["mode"] == "async"  # nothing changed
+
+
+async def test_the_facilitator_integrates_by_amending_with_the_authors_agreement(circle: Circle) -> None:
+    proposal_id = (await circle.propose("bo", mode="live", closes_at=None))["id"]
+    for name in ("ada", "bo", "cy"):
+        await circle.ok(proposal_id, name, "present")
+    await to_consenting(circle, proposal_id)
+    await circle.ok(proposal_id, "ada", "consent")
+    await circle.ok(proposal_id, "bo", "consent")
+    await circle.ok(proposal_id, "cy", "object", text="Not on Sundays")
+    await circle.ok(proposal_id, "ada", "advance")
+    amendment = {"text": "Weekdays only", "author_agreed": True}
+    assert_refused(await circle.act(proposal_id, "ada", "amend", text="Weekdays only"), 409, "author_agreement_needed")
+    assert_refused(await circle.act(proposal_id, "cy", "amend", **amendment), 403, "not_author")
+    # without JavaScript: the facilitator's amendment form has the author's agreement as a box to tick
+    page = await circle.client.get(f"/proposals/{proposal_id}", headers=circle.people["ada"])
+    assert "Bo, the author, agrees to this amendment" in page.text
+    form = {"type": "amend", "client_id": "ada-amend-page", "text": "Weekdays only", "author_agreed": "true"}
+    posted = await circle.client.post(f"/proposals/{proposal_id}/actions", data=form, headers=circle.people["ada"])
+    assert posted.status_code == 200 and "Weekdays only" in posted.text
+    amended = [e for e in await events(circle, proposal_id) if e["type"] == "amended"][-1]
+    assert amended["actor"]["name"] == "Ada" and amended["data"]["author_agreed"] is True
+    assert (await circle.get(proposal_id))["state"] == "consenting"
+    for name in ("ada", "bo", "cy"):
+        await circle.ok(proposal_id, name, "consent")
+    await circle.ok(proposal_id, "ada", "advance")
+    decision = await decision_of(circle, proposal_id)
+    page = await circle.client.get(f"/decisions/{decision['id']}", headers=circle.people["cy"])
+    assert "amended the proposal, with its author&#39;s agreement: revision 2" in page.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
+import msgspec
 import pytest
 from hypothesis import event
 from hypothesis import settings as hypothesis_settings
@@ -714,3 +715,41 @@ def test_when_the_only_objector_leaves_during_integration_the_consent_round_goes
     # nothing is left to integrate, and everyone remaining agreed on this revision
     assert [e.type for e in events] == ["member_left", "phase_changed", "decided"]
     assert left.phase == DECIDED and left.objections[0].status == "lapsed"
+
+
+def test_the_facilitator_amends_only_with_the_authors_agreement_which_is_recorded() -> None:
+    p = to_consenting(proposal())
+    p = act(p, BO, "object", text="unsafe for the food bank")
+    for member in (AUTHOR, FACILITATOR, CY):
+        p = act(p, member, "consent")
+    p = act(p, FACILITATOR, "advance")
+    assert "amend" in available(p, FACILITATOR) and "amend" not in available(p, BO)  # offered, with the box to tick
+    closes = "2027-01-08T12:00:00+00:00"
+    refused(p, FACILITATOR, "amend", "author_agreement_needed", text="amended", closes_at=closes)
+    refused(p, BO, "amend", "not_author", text="amended", closes_at=closes, author_agreed=True)
+    p, events = apply(p, FACILITATOR, action("amend", text="amended", closes_at=closes, author_agreed=True))
+    assert events[0] == ev.Amended(revision=2, text="amended", integrates=["o1"], closes_at=closes, author_agreed=True)
+    assert p.phase == CONSENTING and p.objections[0].status == "integrated"
+    # the author's own amendment says nothing of agreement: it is theirs
+    assert apply(proposal(), AUTHOR, action("amend", text="again"))[1][0].author_agreed is msgspec.UNSET
+
+
+def test_a_live_round_is_complete_when_everyone_has_had_a_turn() -> None:
+    p = proposal("live")
+    for member in (FACILITATOR, BO, CY, AUTHOR):
+        p = act(p, member, "present")
+    p = act(p, FACILITATOR, "start")
+    assert not p.round_complete
+    p = act(act(p, FACILITATOR, "pass"), BO, "question", text="when?")
+    assert not p.round_complete and p.whose_turn == CY
+    p = act(p, CY, "pass")  # the author answers and takes no turn: everyone has had one
+    assert p.round_complete and p.whose_turn == FACILITATOR  # going round again stays possible
+    p = act(p, FACILITATOR, "advance")
+    assert not p.round_complete
+    p = act(p, FACILITATOR, "advance")  # reacting -> consenting
+    p = act(act(p, FACILITATOR, "consent"), BO, "pass")
+    p = act(act(p, CY, "consent"), AUTHOR, "consent")
+    assert not p.round_complete  # Bo passed: the round goes round again for Bo
+    p = act(act(p, FACILITATOR, "skip"), BO, "stand_aside")  # the facilitator responded: on to Bo
+    assert p.round_complete and p.consented()
+    assert not proposal().round_complete  # async: no turns
