@@ -72,21 +72,36 @@ class PageUpdates:
         self.publish(proposal_id, batch)
 
     async def run(self) -> None:
-        while (item := await self.queue.get()) is not None:
-            proposal_id, batch, state, sent = item
-            view: dict[str, Any] | None = None
-            try:
-                async with self.sessions() as db:
-                    view = await self.view(db, proposal_id, batch, state)
-            except Exception:  # the events still go out: without a view, pages load themselves again
-                log.exception("rendering a live update failed")
-            last = {**batch[-1], "view": view} if view is not None else batch[-1]
-            try:
-                live.publish(self.channels, proposal_id, [*batch[:-1], last])
-            except Exception:  # committed is committed: sockets catch up from the log when they come back
-                log.exception("publishing events failed")
-            with contextlib.suppress(asyncio.InvalidStateError):
-                sent.set_result(None)
+        while True:
+            waiting = [await self.queue.get()]
+            while waiting[-1] is not None and not self.queue.empty():
+                waiting.append(self.queue.get_nowait())
+            # Batches that waited together go out together, each proposal's with one view: when
+            # the meeting is busier than rendering, the pages get fewer, larger updates.
+            together: dict[uuid.UUID, list[Batch]] = {}
+            for item in waiting:
+                if item is not None:
+                    together.setdefault(item[0], []).append(item)
+            for proposal_id, batches in together.items():
+                await self.send(proposal_id, [e for batch in batches for e in batch[1]], batches[-1][2])
+                for *_, sent in batches:
+                    with contextlib.suppress(asyncio.InvalidStateError):
+                        sent.set_result(None)
+            if waiting[-1] is None:
+                return
+
+    async def send(self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], state: machine.Proposal | None) -> None:
+        view: dict[str, Any] | None = None
+        try:
+            async with self.sessions() as db:
+                view = await self.view(db, proposal_id, batch, state)
+        except Exception:  # the events still go out: without a view, pages load themselves again
+            log.exception("rendering a live update failed")
+        last = {**batch[-1], "view": view} if view is not None else batch[-1]
+        try:
+            live.publish(self.channels, proposal_id, [*batch[:-1], last])
+        except Exception:  # committed is committed: sockets catch up from the log when they come back
+            log.exception("publishing events failed")
 
     async def view(
         self, db: AsyncSession, proposal_id: uuid.UUID, batch: list[dict[str, Any]], state: machine.Proposal | None
@@ -95,11 +110,14 @@ class PageUpdates:
         everyone: `from` is the batch's first seq (a page that has not shown the one before
         loads itself again instead), `now` who should fetch their own part again."""
         proposal = await db.get_one(Proposal, proposal_id)
-        day = self.clock().date()
-        state = state or await services.state_of(db, proposal, day)
-        p = await services.describe(db, proposal, day, responses=False, state=state)
-        parts: Any = self.templates.get_template("rounds/parts.html").module  # its macros
+        state = state or await services.state_of(db, proposal, self.clock().date())
         types = {e["type"] for e in batch}
+        whole = bool(types & views.PARTICIPANTS_WHOLE)
+        questions = await self._questions(db, proposal_id, batch)
+        # Only the names shown: everyone's only when the list of participants goes whole.
+        named = {uuid.UUID(e["data"]["member"]) for e in [*batch, *questions.values()] if "member" in e["data"]}
+        p, names = await services.summary(db, proposal, state, named | (state.participants if whole else set()))
+        parts: Any = self.templates.get_template("rounds/parts.html").module  # its macros
         ops: list[Op] = [
             ["update", "live-badges", str(parts.badges(p, PHASE_NAMES[p["state"]]))],
             ["update", "live-turn", str(parts.turn(p))],
@@ -109,25 +127,27 @@ class PageUpdates:
             history = await services.events_of(db, proposal_id, ("mode_changed", "deadline_passed"))
             ops.append(["update", "live-mode-history", str(parts.mode_history(views.mode_history(history)))])
         if "amended" in types:
-            revisions = views.with_diffs(p["revisions"])
+            revisions = views.with_diffs(services.revisions_json(await services.revisions_of(db, proposal)))
             ops.append(["update", "live-text", str(parts.text(p, revisions))])
             ops.append(["update", "live-revisions", str(parts.revisions(revisions))])
-        ops += await self._rounds(db, proposal_id, batch, parts)
-        ops += self._participants(p, batch, parts)
+        ops += self._rounds(batch, questions, {str(m): name for m, name in names.items()}, parts)
+        ops += self._participants(p, batch, whole, parts)
         return {"from": batch[0]["seq"], "ops": ops, "now": views.concerned(batch, state)}
 
-    async def _rounds(
-        self, db: AsyncSession, proposal_id: uuid.UUID, batch: list[dict[str, Any]], parts: Any
+    async def _questions(
+        self, db: AsyncSession, proposal_id: uuid.UUID, batch: list[dict[str, Any]]
+    ) -> dict[str, dict[str, Any]]:
+        """The questions the batch's answers answer, by id."""
+        answered = {e["data"]["question_id"] for e in batch if e["type"] == "question_answered"}
+        if not answered:
+            return {}
+        asked = await services.events_of(db, proposal_id, ("question_asked",))
+        return {q["data"]["question_id"]: q for q in asked if q["data"]["question_id"] in answered}
+
+    def _rounds(
+        self, batch: list[dict[str, Any]], questions: dict[str, dict[str, Any]], names: dict[str, str], parts: Any
     ) -> list[Op]:
         """A new round's block, and each response added to its round."""
-        answered = {e["data"]["question_id"] for e in batch if e["type"] == "question_answered"}
-        questions = {
-            e["data"]["question_id"]: e
-            for e in (await services.events_of(db, proposal_id, ("question_asked",)) if answered else [])
-            if e["data"]["question_id"] in answered
-        }
-        named = {e["data"]["member"] for e in [*batch, *questions.values()] if "member" in e["data"]}
-        names = {str(m): name for m, name in (await services.names_of(db, {uuid.UUID(m) for m in named})).items()}
         ops: list[Op] = []
         for event in batch:
             data = event["data"]
@@ -141,10 +161,10 @@ class PageUpdates:
                 ops.append(["append", f"round-{number}-items", str(parts.round_item(event, names, question))])
         return ops
 
-    def _participants(self, p: dict[str, Any], batch: list[dict[str, Any]], parts: Any) -> list[Op]:
+    def _participants(self, p: dict[str, Any], batch: list[dict[str, Any]], whole: bool, parts: Any) -> list[Op]:
         """The list whole when everyone's entry may have changed; otherwise only the entries of
         those the events name (a response, arriving, leaving)."""
-        if any(e["type"] in views.PARTICIPANTS_WHOLE for e in batch):
+        if whole:
             return [["update", "live-participants", str(parts.participants(p))]]
         listed = {person["id"]: person for person in p["participants"]}
         ops: list[Op] = []

@@ -65,12 +65,18 @@ async def open_proposals_section(db: AsyncSession, circle_id: uuid.UUID, viewer_
 async def _now_context(
     request: Request[Any, Any, Any], db: AsyncSession, page: Page, proposal: Any, history: list[dict[str, Any]] | None
 ) -> dict[str, Any]:
-    """What the "what you can do now" part needs, for this viewer: the whole page's, or alone
-    (the live page asks for it when an event changed what this viewer may do). Without the
-    event `history`, only the questions still open are read."""
+    """What the "what you can do now" part needs, for this viewer: with the whole page (given
+    the event `history`), or alone (the live page asks for it when an event changed what this
+    viewer may do; then only the questions still open are read)."""
+    whole = history is not None
     day = today(page.clock)
-    described = await services.describe(db, proposal, day, responses=False)
     state = await services.state_of(db, proposal, day)
+    # the whole page describes it all; its "now" part alone needs only a summary
+    described = (
+        await services.describe(db, proposal, day, responses=False, state=state)
+        if whole
+        else (await services.summary(db, proposal, state))[0]
+    )
     viewer, turn = request.user.id, state.whose_turn
     facilitating = viewer in state.movers and state.phase in machine.OPEN_PHASES
     live_turns = facilitating and state.mode == "live"

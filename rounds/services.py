@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -677,7 +677,7 @@ def event_json(event: Event, names: dict[uuid.UUID, str]) -> dict[str, Any]:
     return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "actor": actor, "data": event.data}
 
 
-async def _review_json(db: AsyncSession, proposal: Proposal) -> dict[str, Any]:
+async def review_summary(db: AsyncSession, proposal: Proposal) -> dict[str, Any]:
     """What a review proposal reviews, and how."""
     review = await review_of(db, proposal.id)
     decision = await db.get_one(Decision, review.decision_id)
@@ -690,26 +690,10 @@ async def _review_json(db: AsyncSession, proposal: Proposal) -> dict[str, Any]:
     }
 
 
-async def describe(
-    db: AsyncSession,
-    proposal: Proposal,
-    today: date,
-    responses: bool = True,
-    state: machine.Proposal | None = None,
-) -> dict[str, Any]:
-    """The whole current state of a proposal, as API.md's GET /api/proposals/{id} gives it, on
-    `today` (who facilitates); without `responses` (a meeting's welcome: they follow as
-    events) the log is not read. `state` is the machine's, where the caller has it already."""
-    state = state or await state_of(db, proposal, today)
-    history = await events_since(db, proposal, 0, limit=100_000) if responses else []
-    # Only the names shown: a live meeting of a 2,000-member circle names who is present, and
-    # looking up everyone made each welcome take 0.15 s (docs/performance.md).
-    names = await names_of(
-        db,
-        {proposal.author_id, *state.participants, *(o.author for o in state.objections)}
-        | {e.actor_id for e in history if e.actor_id},
-    )
-    decision_id = await db.scalar(select(Decision.id).where(Decision.proposal_id == proposal.id))
+def process_json(proposal: Proposal, state: machine.Proposal, names: Mapping[uuid.UUID, str]) -> dict[str, Any]:
+    """What API.md's proposal says that its row and the machine's state hold, named by `names`
+    (who is missing there is named ""): all of the proposal but its review, decision, revisions
+    and responses."""
     person_json = lambda m: {"id": str(m), "name": names.get(m, "")}  # noqa: E731
     return {
         "id": str(proposal.id),
@@ -722,7 +706,6 @@ async def describe(
         "kind": proposal.kind,
         "criteria": proposal.criteria,
         "evaluation": "\n".join(proposal.criteria),  # the criteria, as one text (the field before them)
-        "review": await _review_json(db, proposal) if proposal.kind == machine.REVIEW else None,
         "mode": proposal.mode,
         "state": proposal.state,
         "revision": proposal.revision,
@@ -730,12 +713,7 @@ async def describe(
         "review_by": proposal.review_by.isoformat() if proposal.review_by else None,
         "closes_at": proposal.closes_at.isoformat() if proposal.closes_at else None,
         "supersedes": str(proposal.supersedes_id) if proposal.supersedes_id else None,
-        "decision_id": str(decision_id) if decision_id else None,
         "agreement": proposal.agreement,
-        "revisions": [
-            {"number": r.number, "driver": r.driver, "text": r.text, "at": r.created_at.isoformat()}
-            for r in await revisions_of(db, proposal)
-        ],
         "round": {
             "number": state.round,
             "phase": state.phase,
@@ -763,8 +741,62 @@ async def describe(
             }
             for o in state.objections
         ],
-    } | (
-        {"responses": [event_json(e, names) for e in history if e.type in machine_events.RESPONSE_TYPES]}
-        if responses
-        else {}
+    }
+
+
+async def summary(
+    db: AsyncSession, proposal: Proposal, state: machine.Proposal, named: Iterable[uuid.UUID] = ()
+) -> tuple[dict[str, Any], dict[uuid.UUID, str]]:
+    """The proposal with its review and decision but not its revisions or responses, naming only
+    its author, whose turn it is, the objectors and `named`: enough for a part of its page, and
+    as cheap in a hall of 2,000 as in a circle of five. Also the names, for more of the page."""
+    turn = [state.whose_turn] if state.whose_turn else []
+    names = await names_of(db, {proposal.author_id, *turn, *(o.author for o in state.objections), *named})
+    decision_id = (
+        await db.scalar(select(Decision.id).where(Decision.proposal_id == proposal.id))
+        if state.phase == machine.DECIDED
+        else None
+    )
+    return process_json(proposal, state, names) | {
+        "review": await review_summary(db, proposal) if proposal.kind == machine.REVIEW else None,
+        "decision_id": str(decision_id) if decision_id else None,
+    }, names
+
+
+def revisions_json(revisions: list[Revision]) -> list[dict[str, Any]]:
+    return [{"number": r.number, "driver": r.driver, "text": r.text, "at": r.created_at.isoformat()} for r in revisions]
+
+
+async def describe(
+    db: AsyncSession,
+    proposal: Proposal,
+    today: date,
+    responses: bool = True,
+    state: machine.Proposal | None = None,
+) -> dict[str, Any]:
+    """The whole current state of a proposal, as API.md's GET /api/proposals/{id} gives it, on
+    `today` (who facilitates); without `responses` (a meeting's welcome: they follow as
+    events) the log is not read. `state` is the machine's, where the caller has it already."""
+    state = state or await state_of(db, proposal, today)
+    history = await events_since(db, proposal, 0, limit=100_000) if responses else []
+    # Only the names shown: a live meeting of a 2,000-member circle names who is present, and
+    # looking up everyone made each welcome take 0.15 s (docs/performance.md).
+    names = await names_of(
+        db,
+        {proposal.author_id, *state.participants, *(o.author for o in state.objections)}
+        | {e.actor_id for e in history if e.actor_id},
+    )
+    decision_id = await db.scalar(select(Decision.id).where(Decision.proposal_id == proposal.id))
+    return (
+        process_json(proposal, state, names)
+        | {
+            "review": await review_summary(db, proposal) if proposal.kind == machine.REVIEW else None,
+            "decision_id": str(decision_id) if decision_id else None,
+            "revisions": revisions_json(await revisions_of(db, proposal)),
+        }
+        | (
+            {"responses": [event_json(e, names) for e in history if e.type in machine_events.RESPONSE_TYPES]}
+            if responses
+            else {}
+        )
     )
