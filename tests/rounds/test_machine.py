@@ -573,6 +573,7 @@ class ConsentProcess(RuleBasedStateMachine):
         mode=st.sampled_from(["live", "async"]),
         closes_at=st.sampled_from([None, "2027-01-08T12:00:00+00:00"]),
         to=st.sampled_from([None, "consenting"]),
+        agreed=st.booleans(),
     )
     def act(
         self,
@@ -584,8 +585,10 @@ class ConsentProcess(RuleBasedStateMachine):
         mode: str,
         closes_at: str | None,
         to: str | None,
+        agreed: bool,
     ) -> None:
         data = {
+            "author_agreed": agreed,
             "text": text,
             "reason": text,
             "objection_id": item,
@@ -604,6 +607,8 @@ class ConsentProcess(RuleBasedStateMachine):
             return
         assert actor in MEMBERS, "a non-member changed something"
         assert after.seq == before.seq + len(events)
+        for amended in (e for e in events if isinstance(e, ev.Amended)):  # by the author, or with their agreement
+            assert actor == before.author or (actor in before.movers and amended.author_agreed is True)
         self.record(events)
         self.proposal = after
         self.revisions.append(after.revision)
