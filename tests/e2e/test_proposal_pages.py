@@ -115,9 +115,8 @@ def do(page: Page, button: str, text: str | None = None, label: str | re.Pattern
 
 
 def round_section(page: Page, heading: str) -> Locator:
-    """The responses listed under a round's heading, e.g. "Round 2: Reaction round"."""
-    rounds = section(page, "Rounds")
-    return rounds.locator("h3", has_text=heading).locator("xpath=following-sibling::*[1]")
+    """A round, by its heading, e.g. "Round 2: Reaction round", with the responses listed in it."""
+    return section(page, "Rounds").locator(".round", has=page.get_by_role("heading", name=heading, exact=True))
 
 
 def line(pattern: str) -> re.Pattern[str]:
@@ -302,7 +301,8 @@ def test_an_objection_without_a_reason_is_refused_and_changes_nothing(page: Page
     expect(alert).to_contain_text("An objection needs a reason")
     expect(phase(page)).to_have_text("Consent round")
     expect(section(page, "Objections")).to_have_count(0)
-    expect(round_section(page, "Round 3: Consent round")).to_have_text("No responses yet.")
+    expect(round_section(page, "Round 3: Consent round").locator("li")).to_have_count(0)
+    expect(round_section(page, "Round 3: Consent round").get_by_text("No responses yet.")).to_be_visible()
     expect(section(page, "Participants").locator("li")).to_have_text([line("Ada"), line("Bo")])
 
     # A refusal keeps what was typed.
