@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ from rounds.models import Proposal
 log = logging.getLogger("consent.live")
 
 Op = list[Any]  # [action, target id, html?, container?]: the meeting script applies them in order
+REMEMBERED = 1000  # proposals whose parts as last sent are remembered (the busiest, most recent)
 Batch = tuple[uuid.UUID, list[dict[str, Any]], machine.Proposal | None, "asyncio.Future[None]"]
 
 
@@ -45,6 +47,9 @@ class PageUpdates:
         self.sessions, self.templates, self.channels, self.clock = sessions, templates, channels, clock
         self.queue: asyncio.Queue[Batch | None] = asyncio.Queue()
         self.task: asyncio.Task[None] | None = None
+        # Each proposal's parts as this process last sent them, and the seq they showed: a part
+        # that did not change is not sent again, to every socket, with every event.
+        self.sent: OrderedDict[uuid.UUID, tuple[int, dict[str, str]]] = OrderedDict()
 
     async def start(self) -> None:
         self.task = asyncio.create_task(self.run())
@@ -130,9 +135,22 @@ class PageUpdates:
             revisions = views.with_diffs(services.revisions_json(await services.revisions_of(db, proposal)))
             ops.append(["update", "live-text", str(parts.text(p, revisions))])
             ops.append(["update", "live-revisions", str(parts.revisions(revisions))])
+        ops = self._changed(proposal_id, batch, ops)
         ops += self._rounds(batch, questions, {str(m): name for m, name in names.items()}, parts)
         ops += self._participants(p, batch, whole, parts)
         return {"from": batch[0]["seq"], "ops": ops, "now": views.concerned(batch, state)}
+
+    def _changed(self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], updates: list[Op]) -> list[Op]:
+        """The parts that differ from what this process sent with the batch just before; all
+        of them if another process (or nobody yet) sent that one."""
+        seq, before = self.sent.pop(proposal_id, (None, {}))
+        if seq != batch[0]["seq"] - 1:
+            before = {}
+        changed = [op for op in updates if before.get(op[1]) != op[2]]
+        self.sent[proposal_id] = (batch[-1]["seq"], before | {op[1]: op[2] for op in updates})
+        if len(self.sent) > REMEMBERED:
+            self.sent.popitem(last=False)
+        return changed
 
     async def _questions(
         self, db: AsyncSession, proposal_id: uuid.UUID, batch: list[dict[str, Any]]

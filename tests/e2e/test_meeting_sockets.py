@@ -349,6 +349,8 @@ async def test_a_batch_brings_its_page_update_the_same_for_everyone(servers: Ser
     view = next(m for m in m02.received if m.get("seq") == asked)["view"]
     # the facilitator and author (Ada), the asker, and whose turn it is now: not everyone
     assert sorted(view["now"]) == sorted([org.ids["ada"], org.ids["m01"], org.ids["m02"]])
+    updated = {op[1] for op in view["ops"] if op[0] == "update"}
+    assert updated == {"live-turn"}  # the turn moved on; the badges, unchanged, are not sent again
     [item] = [op for op in view["ops"] if op[0] == "append"]
     assert item[1] == "round-1-items" and f'id="e{asked}"' in item[2]
     assert "Who &lt;b&gt;holds&lt;/b&gt; the key?" in item[2]  # escaped like the page
