@@ -54,7 +54,7 @@ from rounds.controllers import ProposalApi
 from rounds.page_updates import PageUpdates
 from rounds.pages import ProposalPages, open_proposals_section
 from rounds.scheduler import DeadlineScheduler
-from rounds.sockets import meeting_socket
+from rounds.sockets import Welcomes, meeting_socket
 from rounds.writer import ActionWriter
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -168,6 +168,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             "writer": provide(writer),
             "sessions": provide(sessions),
             "presence": provide(live.Presence()),
+            "welcomes": provide(Welcomes()),
             "session_config": provide(session_config),
             "identify": provide(partial(identify_socket, sessions)),
             "page": provide(

@@ -63,6 +63,7 @@ class RoundOut(msgspec.Struct):
     phase: str
     turn: Ref | None  # in a live round: whose turn it is
     responded: list[str]
+    complete: bool  # a live round where everyone taking turns has had one
 
 
 class ParticipantOut(msgspec.Struct):

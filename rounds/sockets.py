@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -62,6 +64,36 @@ def _parse(text: str) -> dict[str, Any]:
     return message
 
 
+class Welcomes:
+    """A meeting's welcome is the same for everyone at one seq: described once and sent to all
+    who arrive before the next event. A hall arriving at once (2,000 sockets) costs one
+    description, not 2,000 of a 2,000-participant proposal."""
+
+    KEPT = 64  # welcomes kept, the most recent
+
+    def __init__(self) -> None:
+        self._made: OrderedDict[tuple[uuid.UUID, int, date], asyncio.Future[bytes]] = OrderedDict()
+
+    async def of(self, db: AsyncSession, proposal: Any, today: date) -> bytes:
+        key = (proposal.id, proposal.seq, today)
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = asyncio.get_running_loop().create_future()
+            if len(self._made) > self.KEPT:
+                self._made.popitem(last=False)
+            try:
+                # The state without its `responses`: they are events, and the client gets those it
+                # has not seen next; a long meeting's welcome stays small.
+                state = await services.describe(db, proposal, today, responses=False)
+            except BaseException as failed:
+                self._made.pop(key, None)
+                made.set_exception(failed)
+                made.exception()  # those waiting get it; nobody else need be told of it
+                raise
+            made.set_result(live.encode({"type": "welcome", "seq": proposal.seq, "state": state}))
+        return await asyncio.shield(made)
+
+
 class Meeting:
     """One open socket: greets, replays, then forwards live events while taking actions."""
 
@@ -74,9 +106,11 @@ class Meeting:
         presence: live.Presence,
         writer: ActionWriter,
         clock: Clock,
+        welcomes: Welcomes,
     ) -> None:
         self.socket, self.proposal_id, self.channels = socket, proposal_id, channels
         self.sessions, self.presence, self.writer, self.clock = sessions, presence, writer, clock
+        self.welcomes = welcomes
         self.send_lock = asyncio.Lock()
         self.member: Member | None = None
 
@@ -111,11 +145,9 @@ class Meeting:
                 await services.member_of(db, proposal.circle_id, self.member.id)
             except REFUSALS as refusal:
                 raise Refused(str(refusal)) from refusal
-            # The state without its `responses`: they are events, and the client gets those it
-            # has not seen next; a long meeting's welcome stays small.
-            state = await services.describe(db, proposal, self.clock().date(), responses=False)
+            welcome = await self.welcomes.of(db, proposal, self.clock().date())
         since = min(since, proposal.seq)  # a client ahead of the log has seen nothing real beyond it
-        await self.send(live.encode({"type": "welcome", "seq": proposal.seq, "state": state}))
+        await self.send(welcome)
         order = live.InOrder(since)
         while True:  # page by page, and no database session held while a slow client reads
             async with self.sessions() as db:
@@ -211,9 +243,10 @@ async def meeting_socket(
     presence: live.Presence,
     writer: ActionWriter,
     clock: Clock,
+    welcomes: Welcomes,
 ) -> None:
     await socket.accept()
-    meeting = Meeting(socket, proposal_id, channels, sessions, presence, writer, clock)
+    meeting = Meeting(socket, proposal_id, channels, sessions, presence, writer, clock, welcomes)
     try:
         if not _same_origin(socket):
             raise Refused("This page's origin may not open the meeting.")

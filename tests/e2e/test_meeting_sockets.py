@@ -4,6 +4,7 @@ server killed mid-meeting, bad messages, outsiders, and a client that stops read
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from typing import Any
@@ -371,4 +372,24 @@ async def test_a_batch_brings_its_page_update_the_same_for_everyone(servers: Ser
     await late.wait_for_seq(asked)
     assert late.views == [] and late.events == m02.events[: len(late.events)]
     for socket in [*sockets.values(), late]:
+        await socket.close()
+
+
+async def test_a_hall_arriving_at_once_is_welcomed_with_one_description(
+    servers: Servers, http: httpx.AsyncClient
+) -> None:
+    """Everyone arriving between two events gets the same welcome, described once; the next
+    event makes the next welcome new."""
+    org = await organisation(http, servers.start().url, members=4)
+    proposal_id = (await org.propose(mode="live", closes_at=None))["id"]
+    sockets = [Socket(org, who, proposal_id) for who in MEMBERS]
+    welcomes = await asyncio.gather(*(socket.open() for socket in sockets))
+    assert all(w == welcomes[0] for w in welcomes)
+    described = (await http.get(f"{org.url}/api/proposals/{proposal_id}", headers=org.people["m01"])).json()
+    assert welcomes[0]["state"] == {k: v for k, v in described.items() if k != "responses"}
+    seq = await sockets[1].ok("present")
+    late = Socket(org, "m02", proposal_id)
+    welcome = await late.open()
+    assert welcome["seq"] == seq and [p["name"] for p in welcome["state"]["participants"]] == ["M01"]
+    for socket in [*sockets, late]:
         await socket.close()
