@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.base.clock import Clock
 from consent.base.labels import PHASE_NAMES
+from consent.base.work import QueuedWork
 from rounds import events, live, machine, services, views
 from rounds.models import Proposal
 
@@ -36,7 +37,7 @@ REMEMBERED = 1000  # proposals whose parts as last sent are remembered (the busi
 Batch = tuple[uuid.UUID, list[dict[str, Any]], machine.Proposal | None, "asyncio.Future[None]"]
 
 
-class PageUpdates:
+class PageUpdates(QueuedWork[Batch]):
     def __init__(
         self,
         sessions: Callable[[], AsyncSession],
@@ -44,21 +45,11 @@ class PageUpdates:
         channels: ChannelsPlugin,
         clock: Clock,
     ) -> None:
+        super().__init__()
         self.sessions, self.templates, self.channels, self.clock = sessions, templates, channels, clock
-        self.queue: asyncio.Queue[Batch | None] = asyncio.Queue()
-        self.task: asyncio.Task[None] | None = None
         # Each proposal's parts as this process last sent them, and the seq they showed: a part
         # that did not change is not sent again, to every socket, with every event.
         self.sent: OrderedDict[uuid.UUID, tuple[int, dict[str, str]]] = OrderedDict()
-
-    async def start(self) -> None:
-        self.task = asyncio.create_task(self.run())
-
-    async def stop(self) -> None:
-        """Sends what is queued, then ends."""
-        if self.task is not None and not self.task.done():
-            self.queue.put_nowait(None)
-            await self.task
 
     def publish(
         self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], state: machine.Proposal | None = None
@@ -76,24 +67,17 @@ class PageUpdates:
         """services.Committed: for those that publish and go on (deadlines, departures)."""
         self.publish(proposal_id, batch)
 
-    async def run(self) -> None:
-        while True:
-            waiting = [await self.queue.get()]
-            while waiting[-1] is not None and not self.queue.empty():
-                waiting.append(self.queue.get_nowait())
-            # Batches that waited together go out together, each proposal's with one view: when
-            # the meeting is busier than rendering, the pages get fewer, larger updates.
-            together: dict[uuid.UUID, list[Batch]] = {}
-            for item in waiting:
-                if item is not None:
-                    together.setdefault(item[0], []).append(item)
-            for proposal_id, batches in together.items():
-                await self.send(proposal_id, [e for batch in batches for e in batch[1]], batches[-1][2])
-                for *_, sent in batches:
-                    with contextlib.suppress(asyncio.InvalidStateError):
-                        sent.set_result(None)
-            if waiting[-1] is None:
-                return
+    async def work(self, items: list[Batch]) -> None:
+        # Batches that waited together go out together, each proposal's with one view: when
+        # the meeting is busier than rendering, the pages get fewer, larger updates.
+        together: dict[uuid.UUID, list[Batch]] = {}
+        for item in items:
+            together.setdefault(item[0], []).append(item)
+        for proposal_id, batches in together.items():
+            await self.send(proposal_id, [e for batch in batches for e in batch[1]], batches[-1][2])
+            for *_, sent in batches:
+                with contextlib.suppress(asyncio.InvalidStateError):
+                    sent.set_result(None)
 
     async def send(self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], state: machine.Proposal | None) -> None:
         view: dict[str, Any] | None = None

@@ -695,6 +695,7 @@ def process_json(proposal: Proposal, state: machine.Proposal, names: Mapping[uui
     (who is missing there is named ""): all of the proposal but its review, decision, revisions
     and responses."""
     person_json = lambda m: {"id": str(m), "name": names.get(m, "")}  # noqa: E731
+    present = set(state.present)  # not the tuple: asked of each of 2,000 participants
     return {
         "id": str(proposal.id),
         "circle_id": str(proposal.circle_id),
@@ -723,7 +724,7 @@ def process_json(proposal: Proposal, state: machine.Proposal, names: Mapping[uui
         },
         # live: in the order they speak; async: by name
         "participants": [
-            {**person_json(m), "present": m in state.present, "response": state.responses.get(m)}
+            {**person_json(m), "present": m in present, "response": state.responses.get(m)}
             for m in (
                 state.present if state.mode == "live" else sorted(state.participants, key=lambda m: names.get(m, ""))
             )

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.base.errors import Refusal
+from consent.base.work import QueuedWork
 from rounds import machine, services
 from rounds.services import Attempt, Outcome
 
@@ -26,11 +27,12 @@ Publish = Callable[[uuid.UUID, list[dict[str, Any]], machine.Proposal | None], A
 Waiting = tuple[Attempt, "asyncio.Future[Outcome]"]
 
 
-class ActionWriter:
+class ActionWriter(QueuedWork[Waiting]):
+    LIMIT = BATCH_LIMIT
+
     def __init__(self, sessions: Callable[[], AsyncSession], publish: Publish) -> None:
+        super().__init__()
         self.sessions, self.publish = sessions, publish
-        self.queue: asyncio.Queue[Waiting | None] = asyncio.Queue()
-        self.task: asyncio.Task[None] | None = None
 
     async def submit(self, attempt: Attempt) -> Outcome:
         """The action's outcome once committed and published; raises its refusal, which
@@ -41,29 +43,11 @@ class ActionWriter:
         self.queue.put_nowait((attempt, future))
         return await future
 
-    async def start(self) -> None:
-        self.task = asyncio.create_task(self.run())
+    def keep(self, item: Waiting) -> bool:
+        return not item[1].done()  # a sender that went away before its turn: it will retry
 
-    async def stop(self) -> None:
-        """Writes what is already queued, then ends."""
-        if self.task is not None and not self.task.done():
-            self.queue.put_nowait(None)
-            await self.task
-
-    async def run(self) -> None:
-        while True:
-            batch: list[Waiting] = []
-            item = await self.queue.get()
-            while item is not None:
-                if not item[1].done():  # a sender that went away before its turn: it will retry
-                    batch.append(item)
-                if len(batch) == BATCH_LIMIT or self.queue.empty():
-                    break
-                item = self.queue.get_nowait()
-            if batch:
-                await self.write(batch)
-            if item is None:
-                return
+    async def work(self, items: list[Waiting]) -> None:
+        await self.write(items)
 
     async def write(self, batch: list[Waiting]) -> None:
         try:

@@ -24,11 +24,7 @@
   let attempt = 0;
   let lastHeard = Date.now();
   let refreshing = null;
-  let loading = false; // a page fetch is in flight
-  let again = false; // events arrived during it: fetch once more after
   let stale = false; // "what you can do now" was held back because someone is typing in it
-  let nowLoading = false; // the same, for the viewer's own part alone
-  let nowAgain = false;
   const pending = new Map(); // client_id -> {form, action}: sent again after a reconnect
 
   meeting.hidden = false;
@@ -197,61 +193,56 @@
     refreshing = setTimeout(load, 80); // events of one action arrive together: one refresh for them all
   }
 
-  // This viewer's own part alone, one fetch at a time (and once more if asked meanwhile).
-  async function loadNow() {
-    if (nowLoading) {
-      nowAgain = true;
-      return;
-    }
-    nowLoading = true;
-    try {
-      const response = await fetch(location.pathname + "/now", { credentials: "same-origin" });
-      if (!response.ok) return;
-      const replacement = document.createElement("div");
-      replacement.append(fragment(await response.text()));
-      if (!replacePart(document.getElementById("now"), replacement)) stale = true;
-    } catch (error) {
-      stale = true; // offline: the welcome after reconnecting refreshes again
-    } finally {
-      nowLoading = false;
-      if (nowAgain) {
-        nowAgain = false;
-        loadNow();
+  // One fetch at a time, and one more after it if asked meanwhile: two fetches in flight could
+  // answer out of order and leave the older one showing. Offline, the part is left as it is
+  // and marked stale: the next action or the end of typing loads it again.
+  function oneAtATime(fetchAndShow) {
+    let running = false;
+    let again = false;
+    const run = async () => {
+      if (running) {
+        again = true;
+        return;
       }
-    }
+      running = true;
+      try {
+        await fetchAndShow();
+      } catch (error) {
+        stale = true;
+      } finally {
+        running = false;
+        if (again) {
+          again = false;
+          run();
+        }
+      }
+    };
+    return run;
   }
 
-  // The whole page again, for its parts: after a reconnect or a gap, rarely. One fetch at a
-  // time, and another after it if events came meanwhile: two fetches in flight could answer
-  // out of order and leave the older page showing.
-  async function load() {
-    if (loading) {
-      again = true;
-      return;
+  // This viewer's own part alone.
+  const loadNow = oneAtATime(async () => {
+    const response = await fetch(location.pathname + "/now", { credentials: "same-origin" });
+    if (!response.ok) return;
+    const replacement = document.createElement("div");
+    replacement.append(fragment(await response.text()));
+    if (!replacePart(document.getElementById("now"), replacement)) stale = true;
+  });
+
+  // The whole page again, for its parts: after a reconnect or a gap, rarely.
+  const load = oneAtATime(async () => {
+    const response = await fetch(location.pathname, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    stale = false;
+    for (const part of document.querySelectorAll('#now, [id^="live-"]')) {
+      const replacement = fresh.getElementById(part.id);
+      if (replacement && !replacePart(part, replacement)) stale = true;
     }
-    loading = true;
-    try {
-      const response = await fetch(location.pathname, { credentials: "same-origin" });
-      if (!response.ok) return;
-      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
-      stale = false;
-      for (const part of document.querySelectorAll('#now, [id^="live-"]')) {
-        const replacement = fresh.getElementById(part.id);
-        if (replacement && !replacePart(part, replacement)) stale = true;
-      }
-      const freshMeeting = fresh.getElementById("meeting");
-      if (freshMeeting) shown = Math.max(shown, Number(freshMeeting.dataset.seq));
-      markYours();
-    } catch (error) {
-      stale = true; // offline: the welcome after reconnecting refreshes again
-    } finally {
-      loading = false;
-      if (again) {
-        again = false;
-        load();
-      }
-    }
-  }
+    const freshMeeting = fresh.getElementById("meeting");
+    if (freshMeeting) shown = Math.max(shown, Number(freshMeeting.dataset.seq));
+    markYours();
+  });
 
   function settle(clientId, error) {
     const entry = pending.get(clientId);
