@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Error, Locator, Page
+from playwright.sync_api import Browser, BrowserContext, Error, Locator, Page
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -92,8 +92,14 @@ def checking() -> Iterator[None]:
         finally:
             close_context(context, *args, **kwargs)
 
+    def new_context(browser: Browser, *args: Any, **kwargs: Any) -> BrowserContext:
+        context = browser_context(browser, *args, **kwargs)
+        context.add_init_script(path=AXE)  # sent to the browser once, not with each check
+        return context
+
     with pytest.MonkeyPatch.context() as patch:
-        close_context = BrowserContext.close
+        close_context, browser_context = BrowserContext.close, Browser.new_context
+        patch.setattr(Browser, "new_context", new_context)
         patch.setattr(Locator, "click", _before(lambda locator: locator.page, Locator.click))
         for leaving in ("goto", "reload", "go_back", "go_forward"):
             patch.setattr(Page, leaving, _before(lambda page: page, getattr(Page, leaving)))
