@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 180, 64, 24, 70, 16
 CHAR_W, LINE_H = 7, 14  # 12px label text is under 7px a character
+# Around the chart, as consent.css lays out a page: the main column is at most 960 px wide with
+# 16 px of padding each side, the chart's frame has a 1 px border, and a desktop browser's
+# scrollbar may take up to 20 px of the window.
+PAGE_WIDTH, PAGE_PADDING, FRAME, SCROLLBAR = 960, 16, 1, 20
 
 
 @dataclass
@@ -52,6 +57,13 @@ class Chart:
     edges: list[Edge]
     width: float
     height: float
+
+    @property
+    def fits_from(self) -> int | None:
+        """The narrowest window (CSS px) in which the whole chart is seen without scrolling it
+        sideways, or None when it scrolls in any window."""
+        needed = math.ceil(self.width) + 2 * (PAGE_PADDING + FRAME) + SCROLLBAR
+        return needed if needed - SCROLLBAR <= PAGE_WIDTH else None
 
 
 def layout(

@@ -12,7 +12,7 @@ from typing import Any
 
 import anyio.to_thread
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
-from litestar import Litestar, Request, Router
+from litestar import Litestar, Request, Router, get
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.app import AppConfig
@@ -24,6 +24,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins import InitPluginProtocol
 from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
 from litestar.template import TemplateConfig
@@ -76,6 +77,12 @@ class InnerLifespan(InitPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.lifespan.append(self.manager)
         return app_config
+
+
+@get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Redirect:
+    """Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says."""
+    return Redirect("/static/favicon.svg", status_code=301)
 
 
 def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> Litestar:
@@ -161,6 +168,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             # The socket says who it is in its hello (cookie or token): it checks for itself.
             meeting_socket,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
+            favicon,
         ],
         # What handlers are given, by name: one clock, one writer, one presence per process.
         dependencies={
@@ -195,7 +203,10 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config, session_key=session_config.key),
             # Not for sockets: a meeting lasts hours, and would hold the request's database session.
             DefineMiddleware(
-                AccountAuthMiddleware, db_config=db_config, exclude=["^/static/", "^/schema"], scopes={ScopeType.HTTP}
+                AccountAuthMiddleware,
+                db_config=db_config,
+                exclude=["^/static/", "^/favicon.ico$", "^/schema"],
+                scopes={ScopeType.HTTP},
             ),
         ],
         stores={"sessions": FileStore(settings.data_dir / "sessions", create_directories=True)},

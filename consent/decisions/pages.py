@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import parse_qs, parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -76,7 +76,11 @@ class AgreementForm(msgspec.Struct):
 
 
 class FeedForm(msgspec.Struct):
-    query: str = ""  # the search whose review dates the link gives
+    """Which review dates the calendar link gives: every decision the person may see, or one
+    circle's (with its sub-circles), as chosen by its own form: never the log's search."""
+
+    circle_id: str = ""
+    subcircles: str = ""  # "1": the circle's sub-circles too
 
 
 def happened(event: dict[str, Any]) -> tuple[str, str]:
@@ -302,10 +306,13 @@ class DecisionPages(Controller):
         self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, data: Annotated[FeedForm, Form]
     ) -> Template:
         """Shows the new link once: only its fingerprint is kept."""
-        filters = rules.parse_filters(parse_qs(data.query))
+        chosen = {"circle_id": [data.circle_id], "subcircles": [data.subcircles] if data.circle_id else []}
+        filters = rules.parse_filters(chosen)
         token = await services.new_feed(db_session, request.user.id)
         await db_session.commit()
-        return await log_page(request, db_session, page, feed_url=feed_link(request, token, filters))
+        return await log_page(
+            request, db_session, page, feed_url=feed_link(request, token, filters), feed_filters=filters
+        )
 
     @post("/decisions/feed/revoke")
     async def revoke_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Redirect:

@@ -58,3 +58,10 @@ def test_boxes_and_labels_do_not_overlap_and_fit_the_drawing() -> None:
 def test_an_empty_organisation_has_an_empty_chart() -> None:
     chart = layout([(TOP, None, "Alone", False)], {})
     assert len(chart.boxes) == 1 and chart.edges == [] and chart.width == 16 + BOX_W + 16
+
+
+def test_the_window_from_which_the_chart_needs_no_scrolling() -> None:
+    small = layout([(TOP, None, "Alone", False)], {})  # 212 px wide: fits any window from 266 px
+    assert small.fits_from == 212 + 2 * (16 + 1) + 20
+    wide = layout([(TOP, None, "Top", False), *((uuid.UUID(int=10 + i), TOP, f"C{i}", False) for i in range(5))], {})
+    assert wide.width > 960 and wide.fits_from is None  # wider than the page's column: it always scrolls

@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
 
 from consent.base.settings import Settings
+from tests.e2e import axe
 from tests.e2e.org import Servers
 
 
@@ -27,3 +29,10 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
     # trust_env=False: no proxy from the environment, the traffic stays on the loopback.
     async with httpx.AsyncClient(trust_env=False, timeout=60) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def browser(browser: Browser) -> Iterator[Browser]:
+    """The shared Chromium, each page of which axe-core checks (tests/e2e/axe.py)."""
+    with axe.checking():
+        yield browser

@@ -1,6 +1,6 @@
 """The decision log as a newcomer tries it, in headless Chromium on a phone against a real server
 with the demo network: find a decision by a word from its objection, read its history (the
-objection and how it was integrated), subscribe to review dates, and open a review of it by form
+objection and how it was integrated), subscribe to every review date from the search's page, and open a review of it by form
 (which changes nothing until the circle consents: test_review_pages.py takes one to the end)."""
 
 from __future__ import annotations
@@ -64,11 +64,18 @@ def test_a_member_finds_a_decision_subscribes_and_opens_a_review_of_it(page: Pag
         expect(section(page, "Revisions").locator("ins").first).to_contain_text("Sundays")
         expect(page.locator(".statement")).to_contain_text("good enough for now, safe enough to try")
 
-        # Subscribe: the link works without a cookie, as a calendar app fetches it.
-        page.get_by_role("link", name="Decision log").click()
-        page.get_by_role("button", name="Make a calendar link").click()
+        # Subscribe, from the search's page: the link gives every review date, not the search's,
+        # and works without a cookie, as a calendar app fetches it.
+        page.go_back()
+        expect(page).to_have_url(re.compile(r"/decisions\?q=winter$"))
+        calendar = page.locator("section#calendar")
+        expect(calendar).to_contain_text("It does not keep the search above.")
+        calendar.get_by_role("button", name="Make a calendar link").click()
+        expect(page.locator("section#calendar")).to_contain_text(
+            "It gives the review dates of every decision you can see, whatever you search for."
+        )
         link = page.get_by_label("Your calendar link").input_value()
-        assert urlsplit(link).path == "/decisions.ics"
+        assert urlsplit(link).path == "/decisions.ics" and "q=" not in link
         calendar = icalendar.Calendar.from_ical(httpx.get(link).content)
         reviews = {str(e["SUMMARY"]): e.decoded("DTSTART") for e in calendar.walk("VEVENT")}
         assert set(reviews) == {

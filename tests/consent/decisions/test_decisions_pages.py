@@ -1,9 +1,12 @@
 """The decision log's pages in-process: filters kept in the URL, refusals shown on the page,
-the lists of reviews due on the home and circle pages, and a review by form."""
+the lists of reviews due on the home and circle pages, a review by form, and the calendar link."""
 
 from __future__ import annotations
 
 import html
+from urllib.parse import parse_qs, urlsplit
+
+import icalendar
 
 from tests.consent.decisions.conftest import decide
 from tests.rounds.conftest import Circle, MovableClock
@@ -120,3 +123,30 @@ async def test_a_plain_proposal_offers_no_skip(circle: Circle) -> None:
     await circle.ok(proposal["id"], "ada", "start")
     page = await circle.client.get(f"/proposals/{proposal['id']}", headers=circle.people["ada"])
     assert "Move on to the reaction round" in page.text and "Skip to the consent round" not in page.text
+
+
+async def test_a_calendar_link_made_after_a_search_gives_every_review_date_not_the_search(circle: Circle) -> None:
+    await decide(circle, "Compost bins", review_by="2026-12-01")
+    await decide(circle, "Van hire", review_by="2026-12-20")
+    bo = circle.people["bo"]
+    searched = html.unescape((await circle.client.get("/decisions", params={"q": "compost"}, headers=bo)).text)
+    calendar = searched.split('<section id="calendar">')[1]
+    assert "It does not keep the search above." in calendar and "compost" not in calendar
+
+    made = await circle.client.post("/decisions/feed", data={"circle_id": "", "subcircles": "1"}, headers=bo)
+    assert made.status_code == 200
+    text = html.unescape(made.text)
+    assert "It gives the review dates of every decision you can see, whatever you search for." in text
+    link = urlsplit(text.split('id="feed-url" type="text" readonly value="')[1].split('"')[0])
+    assert parse_qs(link.query).keys() == {"feed"}  # the secret alone: no search, no circle
+    feed = await circle.client.get(f"{link.path}?{link.query}")
+    summaries = {str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(feed.content).walk("VEVENT")}
+    assert summaries == {"Review: Compost bins (Riverside)", "Review: Van hire (Riverside)"}
+
+    # One circle, chosen in the calendar's own form, with its sub-circles.
+    made = await circle.client.post("/decisions/feed", data={"circle_id": circle.id, "subcircles": "1"}, headers=bo)
+    text = html.unescape(made.text)
+    assert "It gives the review dates of the decisions of Riverside and its sub-circles, whatever" in text
+    link = urlsplit(text.split('id="feed-url" type="text" readonly value="')[1].split('"')[0])
+    assert parse_qs(link.query).keys() == {"feed", "circle_id", "subcircles"}
+    assert parse_qs(link.query)["circle_id"] == [circle.id]
