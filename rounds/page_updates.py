@@ -21,6 +21,7 @@ from typing import Any
 
 import jinja2
 from litestar.channels import ChannelsPlugin
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.base.clock import Clock
@@ -32,6 +33,7 @@ log = logging.getLogger("consent.live")
 
 Op = list[Any]  # [action, target id, html?, container?]: the meeting script applies them in order
 Batch = tuple[uuid.UUID, list[dict[str, Any]], machine.Proposal | None, "asyncio.Future[None]"]
+Events = tuple[list[dict[str, Any]], machine.Proposal | None]  # a proposal's events, and its state after them
 
 
 class PageUpdates:
@@ -82,41 +84,82 @@ class PageUpdates:
             for item in waiting:
                 if item is not None:
                     together.setdefault(item[0], []).append(item)
-            for proposal_id, batches in together.items():
-                await self.send(proposal_id, [e for batch in batches for e in batch[1]], batches[-1][2])
+            await self.send(
+                {p: ([e for b in batches for e in b[1]], batches[-1][2]) for p, batches in together.items()}
+            )
+            for batches in together.values():
                 for *_, sent in batches:
                     with contextlib.suppress(asyncio.InvalidStateError):
                         sent.set_result(None)
             if waiting[-1] is None:
                 return
 
-    async def send(self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], state: machine.Proposal | None) -> None:
-        view: dict[str, Any] | None = None
+    async def send(self, together: dict[uuid.UUID, Events]) -> None:
+        """Each proposal's events, the last with its view: all rendered in one session, with a
+        few queries for all of them (a busy server has a batch for each of a hundred meetings)."""
+        rendered: dict[uuid.UUID, dict[str, Any] | None] = {}
         try:
             async with self.sessions() as db:
-                view = await self.view(db, proposal_id, batch, state)
+                rendered = await self.render(db, together)
         except Exception:  # the events still go out: without a view, pages load themselves again
-            log.exception("rendering a live update failed")
-        last = {**batch[-1], "view": view} if view is not None else batch[-1]
-        try:
-            live.publish(self.channels, proposal_id, [*batch[:-1], last])
-        except Exception:  # committed is committed: sockets catch up from the log when they come back
-            log.exception("publishing events failed")
+            log.exception("rendering live updates failed")
+        for proposal_id, (batch, _) in together.items():
+            view = rendered.get(proposal_id)
+            last = {**batch[-1], "view": view} if view is not None else batch[-1]
+            try:
+                live.publish(self.channels, proposal_id, [*batch[:-1], last])
+            except Exception:  # committed is committed: sockets catch up from the log when they come back
+                log.exception("publishing events failed")
+
+    async def render(
+        self, db: AsyncSession, together: dict[uuid.UUID, Events]
+    ) -> dict[uuid.UUID, dict[str, Any] | None]:
+        """What each batch changed on its proposal's page, as operations on its parts, rendered
+        once for everyone: `from` is the batch's first seq (a page that has not shown the one
+        before loads itself again instead), `now` who should fetch their own part again."""
+        proposals = {p.id: p for p in await db.scalars(select(Proposal).where(Proposal.id.in_(together)))}
+        today = self.clock().date()
+        states = {p: state or await services.state_of(db, proposals[p], today) for p, (_, state) in together.items()}
+        questions = await self._questions(db, together)
+        # Only the names shown: everyone's only when the list of participants goes whole.
+        wholes, wanted = {}, []
+        for proposal_id, (batch, _) in together.items():
+            state = states[proposal_id]
+            wholes[proposal_id] = whole = bool({e["type"] for e in batch} & views.PARTICIPANTS_WHOLE)
+            shown = [*batch, *questions.get(proposal_id, {}).values()]
+            named = {uuid.UUID(e["data"]["member"]) for e in shown if "member" in e["data"]}
+            wanted.append((proposals[proposal_id], state, named | (state.participants if whole else set())))
+        rendered: dict[uuid.UUID, dict[str, Any] | None] = {}
+        for (proposal, state, _), (p, names) in zip(wanted, await services.summaries(db, wanted)):
+            try:
+                rendered[proposal.id] = await self.view(
+                    db,
+                    proposal,
+                    together[proposal.id][0],
+                    state,
+                    p,
+                    names,
+                    questions.get(proposal.id, {}),
+                    wholes[proposal.id],
+                )
+            except Exception:  # this meeting's pages load themselves again; the others' are updated
+                log.exception("rendering a live update failed")
+                rendered[proposal.id] = None
+        return rendered
 
     async def view(
-        self, db: AsyncSession, proposal_id: uuid.UUID, batch: list[dict[str, Any]], state: machine.Proposal | None
+        self,
+        db: AsyncSession,
+        proposal: Proposal,
+        batch: list[dict[str, Any]],
+        state: machine.Proposal,
+        p: dict[str, Any],
+        names: dict[uuid.UUID, str],
+        questions: dict[str, dict[str, Any]],
+        whole: bool,
     ) -> dict[str, Any]:
-        """What `batch` changed on the page, as operations on its parts, rendered once for
-        everyone: `from` is the batch's first seq (a page that has not shown the one before
-        loads itself again instead), `now` who should fetch their own part again."""
-        proposal = await db.get_one(Proposal, proposal_id)
-        state = state or await services.state_of(db, proposal, self.clock().date())
+        """One proposal's view: `p` and `names` are its summary (services.summaries)."""
         types = {e["type"] for e in batch}
-        whole = bool(types & views.PARTICIPANTS_WHOLE)
-        questions = await self._questions(db, proposal_id, batch)
-        # Only the names shown: everyone's only when the list of participants goes whole.
-        named = {uuid.UUID(e["data"]["member"]) for e in [*batch, *questions.values()] if "member" in e["data"]}
-        p, names = await services.summary(db, proposal, state, named | (state.participants if whole else set()))
         parts: Any = self.templates.get_template("rounds/parts.html").module  # its macros
         ops: list[Op] = [
             ["update", "live-badges", str(parts.badges(p, PHASE_NAMES[p["state"]]))],
@@ -124,7 +167,7 @@ class PageUpdates:
             ["update", "live-objections", str(parts.objections(p))],
         ]
         if types & {"mode_changed", "deadline_passed"}:
-            history = await services.events_of(db, proposal_id, ("mode_changed", "deadline_passed"))
+            history = await services.events_of(db, proposal.id, ("mode_changed", "deadline_passed"))
             ops.append(["update", "live-mode-history", str(parts.mode_history(views.mode_history(history)))])
         if "amended" in types:
             revisions = views.with_diffs(services.revisions_json(await services.revisions_of(db, proposal)))
@@ -135,14 +178,18 @@ class PageUpdates:
         return {"from": batch[0]["seq"], "ops": ops, "now": views.concerned(batch, state)}
 
     async def _questions(
-        self, db: AsyncSession, proposal_id: uuid.UUID, batch: list[dict[str, Any]]
-    ) -> dict[str, dict[str, Any]]:
-        """The questions the batch's answers answer, by id."""
-        answered = {e["data"]["question_id"] for e in batch if e["type"] == "question_answered"}
-        if not answered:
-            return {}
-        asked = await services.events_of(db, proposal_id, ("question_asked",))
-        return {q["data"]["question_id"]: q for q in asked if q["data"]["question_id"] in answered}
+        self, db: AsyncSession, together: dict[uuid.UUID, Events]
+    ) -> dict[uuid.UUID, dict[str, dict[str, Any]]]:
+        """The questions the batches' answers answer, by proposal and id, in one query."""
+        answered = {
+            p: {e["data"]["question_id"] for e in batch if e["type"] == "question_answered"}
+            for p, (batch, _) in together.items()
+        }
+        asked = await services.events_of_many(db, [p for p, ids in answered.items() if ids], ("question_asked",))
+        return {
+            p: {q["data"]["question_id"]: q for q in events if q["data"]["question_id"] in answered[p]}
+            for p, events in asked.items()
+        }
 
     def _rounds(
         self, batch: list[dict[str, Any]], questions: dict[str, dict[str, Any]], names: dict[str, str], parts: Any

@@ -631,14 +631,21 @@ async def events_since(db: AsyncSession, proposal: Proposal, since: int, limit: 
 
 async def events_of(db: AsyncSession, proposal_id: uuid.UUID, types: Sequence[str]) -> list[dict[str, Any]]:
     """The proposal's events of these types, as API.md gives them, in order."""
-    return await as_json(
-        db,
-        list(
-            await db.scalars(
-                select(Event).where(Event.proposal_id == proposal_id, Event.type.in_(types)).order_by(Event.seq)
-            )
-        ),
-    )
+    return (await events_of_many(db, [proposal_id], types))[proposal_id]
+
+
+async def events_of_many(
+    db: AsyncSession, proposal_ids: Sequence[uuid.UUID], types: Sequence[str]
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """events_of for several proposals, in one query."""
+    found: dict[uuid.UUID, list[Event]] = {p: [] for p in proposal_ids}
+    if proposal_ids:
+        for event in await db.scalars(
+            select(Event).where(Event.proposal_id.in_(proposal_ids), Event.type.in_(types)).order_by(Event.seq)
+        ):
+            found[event.proposal_id].append(event)
+    names = await names_of(db, {e.actor_id for events in found.values() for e in events if e.actor_id})
+    return {p: [event_json(e, names) for e in events] for p, events in found.items()}
 
 
 async def async_days_of(db: AsyncSession, circle_id: uuid.UUID) -> int:
@@ -750,17 +757,43 @@ async def summary(
     """The proposal with its review and decision but not its revisions or responses, naming only
     its author, whose turn it is, the objectors and `named`: enough for a part of its page, and
     as cheap in a hall of 2,000 as in a circle of five. Also the names, for more of the page."""
-    turn = [state.whose_turn] if state.whose_turn else []
-    names = await names_of(db, {proposal.author_id, *turn, *(o.author for o in state.objections), *named})
-    decision_id = (
-        await db.scalar(select(Decision.id).where(Decision.proposal_id == proposal.id))
-        if state.phase == machine.DECIDED
-        else None
-    )
-    return process_json(proposal, state, names) | {
-        "review": await review_summary(db, proposal) if proposal.kind == machine.REVIEW else None,
-        "decision_id": str(decision_id) if decision_id else None,
-    }, names
+    [result] = await summaries(db, [(proposal, state, named)])
+    return result
+
+
+async def summaries(
+    db: AsyncSession, wanted: Sequence[tuple[Proposal, machine.Proposal, Iterable[uuid.UUID]]]
+) -> list[tuple[dict[str, Any], dict[uuid.UUID, str]]]:
+    """`summary` of several proposals, their names looked up in one query."""
+    shown = [
+        {
+            proposal.author_id,
+            *([state.whose_turn] if state.whose_turn else []),
+            *(o.author for o in state.objections),
+            *named,
+        }
+        for proposal, state, named in wanted
+    ]
+    everyone = await names_of(db, set().union(*shown))
+    results = []
+    for (proposal, state, _), ids in zip(wanted, shown):
+        names = {m: everyone[m] for m in ids if m in everyone}
+        decision_id = (
+            await db.scalar(select(Decision.id).where(Decision.proposal_id == proposal.id))
+            if state.phase == machine.DECIDED
+            else None
+        )
+        results.append(
+            (
+                process_json(proposal, state, names)
+                | {
+                    "review": await review_summary(db, proposal) if proposal.kind == machine.REVIEW else None,
+                    "decision_id": str(decision_id) if decision_id else None,
+                },
+                names,
+            )
+        )
+    return results
 
 
 def revisions_json(revisions: list[Revision]) -> list[dict[str, Any]]:
