@@ -32,8 +32,8 @@ from rounds.models import Proposal
 log = logging.getLogger("consent.live")
 
 Op = list[Any]  # [action, target id, html?, container?]: the meeting script applies them in order
-Batch = tuple[uuid.UUID, list[dict[str, Any]], machine.Proposal | None, "asyncio.Future[None]"]
-Events = tuple[list[dict[str, Any]], machine.Proposal | None]  # a proposal's events, and its state after them
+Batch = tuple[uuid.UUID, list[dict[str, Any]], services.After | None, "asyncio.Future[None]"]
+Events = tuple[list[dict[str, Any]], services.After | None]  # a proposal's events, and the proposal after them
 
 
 class PageUpdates:
@@ -58,13 +58,13 @@ class PageUpdates:
             await self.task
 
     def publish(
-        self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], state: machine.Proposal | None = None
+        self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], after: services.After | None = None
     ) -> asyncio.Future[None]:
-        """Queues committed events (`state`: the machine's after them, where the caller has
+        """Queues committed events (`after`: the proposal after them, where the caller has
         it); the future is done once they are on the proposal's channel."""
         sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if batch:
-            self.queue.put_nowait((proposal_id, batch, state, sent))
+            self.queue.put_nowait((proposal_id, batch, after, sent))
         else:
             sent.set_result(None)
         return sent
@@ -117,18 +117,21 @@ class PageUpdates:
         """What each batch changed on its proposal's page, as operations on its parts, rendered
         once for everyone: `from` is the batch's first seq (a page that has not shown the one
         before loads itself again instead), `now` who should fetch their own part again."""
-        proposals = {p.id: p for p in await db.scalars(select(Proposal).where(Proposal.id.in_(together)))}
-        today = self.clock().date()
-        states = {p: state or await services.state_of(db, proposals[p], today) for p, (_, state) in together.items()}
+        # The rows and states the writer had; read only for others' batches (deadlines, departures).
+        after = {p: a for p, (_, a) in together.items() if a is not None}
+        if missing := [p for p in together if p not in after]:
+            today = self.clock().date()
+            for proposal in await db.scalars(select(Proposal).where(Proposal.id.in_(missing))):
+                after[proposal.id] = (proposal, await services.state_of(db, proposal, today))
         questions = await self._questions(db, together)
         # Only the names shown: everyone's only when the list of participants goes whole.
         wholes, wanted = {}, []
         for proposal_id, (batch, _) in together.items():
-            state = states[proposal_id]
+            row, state = after[proposal_id]
             wholes[proposal_id] = whole = bool({e["type"] for e in batch} & views.PARTICIPANTS_WHOLE)
             shown = [*batch, *questions.get(proposal_id, {}).values()]
             named = {uuid.UUID(e["data"]["member"]) for e in shown if "member" in e["data"]}
-            wanted.append((proposals[proposal_id], state, named | (state.participants if whole else set())))
+            wanted.append((row, state, named | (state.participants if whole else set())))
         rendered: dict[uuid.UUID, dict[str, Any] | None] = {}
         for (proposal, state, _), (p, names) in zip(wanted, await services.summaries(db, wanted)):
             try:

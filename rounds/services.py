@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
@@ -238,6 +238,10 @@ def with_deadline(action: actions.Action, state: machine.Proposal, async_days: i
     return msgspec.structs.replace(action, closes_at=closes_at)
 
 
+# A proposal as an action left it: its row (no longer in a session) and the machine's state.
+After = tuple[Proposal, machine.Proposal]
+
+
 @dataclass
 class Outcome:
     """What an action did: its events (empty for one that changed nothing), the last seq, the
@@ -248,7 +252,7 @@ class Outcome:
     events: list[Event]
     json: list[dict[str, Any]] = field(default_factory=list)
     repeated: bool = False
-    state: machine.Proposal | None = None  # the machine's after the action (not for a retry)
+    after: After | None = None  # the proposal after the action (not for a retry)
 
 
 @dataclass(frozen=True)
@@ -320,6 +324,7 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
     }
     states: dict[uuid.UUID, machine.Proposal] = {}
     done: dict[tuple[uuid.UUID, str], Outcome] = {}
+    unwritten: list[dict[str, Any]] = []  # the batch's events, inserted together
     for i, attempt in enumerate(attempts):
         proposal = proposals.get(attempt.proposal_id)
         if proposal is None or not may_see(
@@ -367,8 +372,9 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
             continue
         states[proposal.id] = new_state
         done[key] = results[i] = await _record(
-            db, proposal, new_state, produced, attempt.account_id, attempt.action.client_id, attempt.now
+            db, proposal, new_state, produced, attempt.account_id, attempt.action.client_id, attempt.now, unwritten
         )
+    await _insert_events(db, unwritten)
     outcomes = [r for r in results if isinstance(r, Outcome)]
     names = await names_of(db, {e.actor_id for o in outcomes for e in o.events if e.actor_id})
     for outcome in outcomes:
@@ -400,7 +406,11 @@ async def _record(
     actor_id: uuid.UUID | None,
     client_id: str | None,
     now: datetime,
+    unwritten: list[dict[str, Any]] | None = None,
 ) -> Outcome:
+    """The action's events and the proposal's new state, in the caller's transaction. The
+    events are inserted at once, or, given `unwritten`, added to it for the caller to insert
+    with others (`_insert_events`)."""
     review = await review_of(db, proposal.id) if proposal.kind == machine.REVIEW else None
     produced = list(produced)  # a consent round's opening gains its review date below
     for index, event in enumerate(produced):
@@ -433,6 +443,7 @@ async def _record(
         first = offset == 0  # the action's first event stands for it: found again by a retry
         events.append(
             Event(
+                id=uuid.uuid4(),
                 proposal_id=proposal.id,
                 seq=proposal.seq + offset + 1,
                 type=event_type,
@@ -443,16 +454,33 @@ async def _record(
                 at=now,
             )
         )
-    db.add_all(events)
+    pending = unwritten if unwritten is not None else []
+    pending += [{column: getattr(e, column) for column in EVENT_COLUMNS} for e in events]
     proposal.state, proposal.mode, proposal.revision = new_state.phase, new_state.mode, new_state.revision
     proposal.seq, proposal.machine = new_state.seq, machine.snapshot(new_state)
     if any(isinstance(event, machine_events.Decided) for event in produced):
+        await _insert_events(db, pending)  # the record of consent reads this round's responses
         await _decide(db, proposal, new_state, now, review)
     elif review is not None and any(
         isinstance(e, machine_events.NotAdopted | machine_events.Withdrawn) for e in produced
     ):
         review.state, review.closed_at = new_state.phase, now  # the decision stays as it was
-    return Outcome(seq=proposal.seq, events=events, state=new_state)
+    if unwritten is None:
+        await _insert_events(db, pending)
+    return Outcome(seq=proposal.seq, events=events, after=(proposal, new_state))
+
+
+# What an event row is given; the rest (created_at, updated_at) are the columns' defaults.
+EVENT_COLUMNS = ("id", "proposal_id", "seq", "type", "actor_id", "client_id", "action_events", "data", "at")
+
+
+async def _insert_events(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Inserts the rows with one statement and empties the list. Events are only ever inserted,
+    and the ORM's unit of work was the larger part of an action's cost (docs/performance.md):
+    the Events in an Outcome are not in the session, only their rows are written."""
+    if rows:
+        await db.execute(insert(Event), rows)
+        rows.clear()
 
 
 async def _consent_record(db: AsyncSession, proposal: Proposal, state: machine.Proposal) -> dict[str, Any]:
