@@ -132,6 +132,7 @@ class PageUpdates:
             shown = [*batch, *questions.get(proposal_id, {}).values()]
             named = {uuid.UUID(e["data"]["member"]) for e in shown if "member" in e["data"]}
             wanted.append((row, state, named | (state.participants if whole else set())))
+        parts: Any = self.templates.get_template("rounds/parts.html").module  # its macros
         rendered: dict[uuid.UUID, dict[str, Any] | None] = {}
         for (proposal, state, _), (p, names) in zip(wanted, await services.summaries(db, wanted)):
             try:
@@ -144,6 +145,7 @@ class PageUpdates:
                     names,
                     questions.get(proposal.id, {}),
                     wholes[proposal.id],
+                    parts,
                 )
             except Exception:  # this meeting's pages load themselves again; the others' are updated
                 log.exception("rendering a live update failed")
@@ -160,10 +162,11 @@ class PageUpdates:
         names: dict[uuid.UUID, str],
         questions: dict[str, dict[str, Any]],
         whole: bool,
+        parts: Any,
     ) -> dict[str, Any]:
-        """One proposal's view: `p` and `names` are its summary (services.summaries)."""
+        """One proposal's view: `p` and `names` are its summary (services.summaries), `parts`
+        the page's macros."""
         types = {e["type"] for e in batch}
-        parts: Any = self.templates.get_template("rounds/parts.html").module  # its macros
         ops: list[Op] = [
             ["update", "live-badges", str(parts.badges(p, PHASE_NAMES[p["state"]]))],
             ["update", "live-turn", str(parts.turn(p))],

@@ -201,10 +201,11 @@ async def _members(
 ) -> dict[uuid.UUID, tuple[frozenset[uuid.UUID], frozenset[uuid.UUID]]]:
     """Each circle's members and facilitators (whose term has not ended by `today`), in one
     query for all of them."""
+    membership, role = Membership.__table__.c, Role.__table__.c  # Core: a thousand rows cost a third
     rows = await db.execute(
-        select(Membership.circle_id, Membership.account_id, Role.name, Role.term_ends_on)
-        .outerjoin(Role, Role.membership_id == Membership.id)
-        .where(Membership.circle_id.in_(circle_ids))
+        select(membership.circle_id, membership.account_id, role.name, role.term_ends_on)
+        .outerjoin_from(Membership.__table__, Role.__table__, role.membership_id == membership.id)
+        .where(membership.circle_id.in_(circle_ids))
     )
     members: dict[uuid.UUID, set[uuid.UUID]] = {c: set() for c in circle_ids}
     facilitators: dict[uuid.UUID, set[uuid.UUID]] = {c: set() for c in circle_ids}
@@ -242,6 +243,25 @@ def with_deadline(action: actions.Action, state: machine.Proposal, async_days: i
 After = tuple[Proposal, machine.Proposal]
 
 
+@dataclass(slots=True)
+class NewEvent:
+    """An event as `_record` writes it: the values of its row. Not an ORM object: making one
+    cost more than writing it, and events are only ever inserted."""
+
+    id: uuid.UUID
+    proposal_id: uuid.UUID
+    seq: int
+    type: str
+    actor_id: uuid.UUID | None
+    client_id: str | None
+    action_events: int | None
+    data: dict[str, Any]
+    at: datetime
+
+
+Logged = Event | NewEvent  # an event read from the log, or one just written
+
+
 @dataclass
 class Outcome:
     """What an action did: its events (empty for one that changed nothing), the last seq, the
@@ -249,7 +269,7 @@ class Outcome:
     answered with the first time's events (published then)."""
 
     seq: int
-    events: list[Event]
+    events: Sequence[Logged]
     json: list[dict[str, Any]] = field(default_factory=list)
     repeated: bool = False
     after: After | None = None  # the proposal after the action (not for a retry)
@@ -293,10 +313,12 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
         )
     }
     circle_ids = {p.circle_id for p in proposals.values()}
+    # The lookups below are Core selects of columns: the ORM's loading of rows cost more than the queries.
+    circle, membership, event = Circle.__table__.c, Membership.__table__.c, Event.__table__.c
     organisation_of, private, quorum, async_days = {}, set(), {}, {}
     for circle_id, organisation_id, is_private, circle_quorum, circle_async_days in await db.execute(
-        select(Circle.id, Circle.organisation_id, Circle.private, Circle.quorum, Circle.default_async_days).where(
-            Circle.id.in_(circle_ids)
+        select(circle.id, circle.organisation_id, circle.private, circle.quorum, circle.default_async_days).where(
+            circle.id.in_(circle_ids)
         )
     ):
         organisation_of[circle_id] = organisation_id
@@ -306,19 +328,19 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
     organisations: dict[uuid.UUID, set[uuid.UUID]] = {a: set() for a in actors}
     for account_id, organisation_id in (
         await db.execute(
-            select(Membership.account_id, Circle.organisation_id)
-            .join(Circle, Circle.id == Membership.circle_id)
-            .where(Membership.account_id.in_(actors))
+            select(membership.account_id, circle.organisation_id)
+            .join_from(Membership.__table__, Circle.__table__, circle.id == membership.circle_id)
+            .where(membership.account_id.in_(actors))
         )
     ).all():
         organisations[account_id].add(organisation_id)
     # A batch is written within moments: its first action's day is everyone's.
     members = await _members(db, circle_ids, attempts[0].now.date())
     firsts = {
-        (e.proposal_id, e.client_id): e
-        for e in await db.scalars(
-            select(Event).where(
-                Event.proposal_id.in_(proposal_ids), Event.client_id.in_({a.action.client_id for a in attempts})
+        (proposal_id, client_id): (seq, count)
+        for proposal_id, client_id, seq, count in await db.execute(
+            select(event.proposal_id, event.client_id, event.seq, event.action_events).where(
+                event.proposal_id.in_(proposal_ids), event.client_id.in_({a.action.client_id for a in attempts})
             )
         )
     }
@@ -340,15 +362,14 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
             results[i] = done[key]
             continue
         if key in firsts:  # a retry: answer as the first time, change nothing
-            first = firsts[key]
-            count = first.action_events
+            first, count = firsts[key]
             assert count is not None, "an action's first event (the one with its client_id) counts its events"
             done[key] = results[i] = Outcome(
-                first.seq + count - 1,
+                first + count - 1,
                 list(
                     await db.scalars(
                         select(Event)
-                        .where(Event.proposal_id == proposal.id, Event.seq >= first.seq, Event.seq < first.seq + count)
+                        .where(Event.proposal_id == proposal.id, Event.seq >= first, Event.seq < first + count)
                         .order_by(Event.seq)
                     )
                 ),
@@ -442,7 +463,7 @@ async def _record(
         event_type, data = machine_events.row(event)
         first = offset == 0  # the action's first event stands for it: found again by a retry
         events.append(
-            Event(
+            NewEvent(
                 id=uuid.uuid4(),
                 proposal_id=proposal.id,
                 seq=proposal.seq + offset + 1,
@@ -471,13 +492,13 @@ async def _record(
 
 
 # What an event row is given; the rest (created_at, updated_at) are the columns' defaults.
-EVENT_COLUMNS = ("id", "proposal_id", "seq", "type", "actor_id", "client_id", "action_events", "data", "at")
+EVENT_COLUMNS = NewEvent.__slots__
 
 
 async def _insert_events(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Inserts the rows with one statement and empties the list. Events are only ever inserted,
     and the ORM's unit of work was the larger part of an action's cost (docs/performance.md):
-    the Events in an Outcome are not in the session, only their rows are written."""
+    an Outcome's events are NewEvents, not in the session."""
     if rows:
         await db.execute(insert(Event), rows)
         rows.clear()
@@ -701,12 +722,12 @@ async def open_proposals(db: AsyncSession, circle_id: uuid.UUID) -> list[Proposa
     )
 
 
-async def as_json(db: AsyncSession, events: list[Event]) -> list[dict[str, Any]]:
+async def as_json(db: AsyncSession, events: Sequence[Logged]) -> list[dict[str, Any]]:
     names = await names_of(db, {e.actor_id for e in events if e.actor_id})
     return [event_json(e, names) for e in events]
 
 
-def event_json(event: Event, names: dict[uuid.UUID, str]) -> dict[str, Any]:
+def event_json(event: Logged, names: dict[uuid.UUID, str]) -> dict[str, Any]:
     """An event as API.md gives it; `seq` comes first (rounds.live reads it from the bytes)."""
     actor = {"id": str(event.actor_id), "name": names.get(event.actor_id, "")} if event.actor_id else None
     return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "actor": actor, "data": event.data}
