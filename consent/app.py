@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyInitPlugin
 from litestar import Litestar, Request, Router
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
@@ -188,7 +188,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         },
         on_startup=[freeze],
         plugins=[
-            SQLAlchemyPlugin(config=db_config),
+            SQLAlchemyInitPlugin(config=db_config),
             FlashPlugin(config=FlashConfig(template_config=template_config)),
             channels,
             InnerLifespan(serving),
