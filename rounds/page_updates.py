@@ -17,6 +17,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
@@ -34,6 +35,21 @@ log = logging.getLogger("consent.live")
 Op = list[Any]  # [action, target id, html?, container?]: the meeting script applies them in order
 Batch = tuple[uuid.UUID, list[dict[str, Any]], services.After | None, "asyncio.Future[None]"]
 Events = tuple[list[dict[str, Any]], services.After | None]  # a proposal's events, and the proposal after them
+
+
+@dataclass
+class Shown:
+    """What one batch's view shows: read in the publisher's session, rendered after it."""
+
+    row: Proposal
+    batch: list[dict[str, Any]]
+    state: machine.Proposal
+    p: dict[str, Any]  # its summary (services.summaries), and the names it shows
+    names: dict[uuid.UUID, str]
+    questions: dict[str, dict[str, Any]]  # those the batch's answers answer, by id
+    whole: bool  # the list of participants is sent whole
+    history: list[dict[str, Any]] | None  # changes of mode, when the batch changed it
+    revisions: list[dict[str, Any]] | None  # when the batch amended the text
 
 
 class PageUpdates:
@@ -95,12 +111,19 @@ class PageUpdates:
                 return
 
     async def send(self, together: dict[uuid.UUID, Events]) -> None:
-        """Each proposal's events, the last with its view: all rendered in one session, with a
-        few queries for all of them (a busy server has a batch for each of a hundred meetings)."""
+        """Each proposal's events, the last with its view. What the views show is read in one
+        session, with a few queries for all of them (a busy server has a batch for each of a
+        hundred meetings); they are rendered after it, while the writer has the database."""
         rendered: dict[uuid.UUID, dict[str, Any] | None] = {}
         try:
             async with self.sessions() as db:
-                rendered = await self.render(db, together)
+                shown = await self.read(db, together)
+            parts: Any = self.templates.get_template("rounds/parts.html").module  # its macros
+            for page in shown:
+                try:
+                    rendered[page.row.id] = self.view(page, parts)
+                except Exception:  # this meeting's pages load themselves again; the others' are updated
+                    log.exception("rendering a live update failed")
         except Exception:  # the events still go out: without a view, pages load themselves again
             log.exception("rendering live updates failed")
         for proposal_id, (batch, _) in together.items():
@@ -111,12 +134,8 @@ class PageUpdates:
             except Exception:  # committed is committed: sockets catch up from the log when they come back
                 log.exception("publishing events failed")
 
-    async def render(
-        self, db: AsyncSession, together: dict[uuid.UUID, Events]
-    ) -> dict[uuid.UUID, dict[str, Any] | None]:
-        """What each batch changed on its proposal's page, as operations on its parts, rendered
-        once for everyone: `from` is the batch's first seq (a page that has not shown the one
-        before loads itself again instead), `now` who should fetch their own part again."""
+    async def read(self, db: AsyncSession, together: dict[uuid.UUID, Events]) -> list[Shown]:
+        """What each batch's view shows."""
         # The rows and states the writer had; read only for others' batches (deadlines, departures).
         after = {p: a for p, (_, a) in together.items() if a is not None}
         if missing := [p for p in together if p not in after]:
@@ -125,63 +144,58 @@ class PageUpdates:
                 after[proposal.id] = (proposal, await services.state_of(db, proposal, today))
         questions = await self._questions(db, together)
         # Only the names shown: everyone's only when the list of participants goes whole.
-        wholes, wanted = {}, []
+        wanted, types = [], {p: {e["type"] for e in batch} for p, (batch, _) in together.items()}
         for proposal_id, (batch, _) in together.items():
             row, state = after[proposal_id]
-            wholes[proposal_id] = whole = bool({e["type"] for e in batch} & views.PARTICIPANTS_WHOLE)
-            shown = [*batch, *questions.get(proposal_id, {}).values()]
-            named = {uuid.UUID(e["data"]["member"]) for e in shown if "member" in e["data"]}
+            whole = bool(types[proposal_id] & views.PARTICIPANTS_WHOLE)
+            named = {
+                uuid.UUID(e["data"]["member"])
+                for e in [*batch, *questions.get(proposal_id, {}).values()]
+                if "member" in e["data"]
+            }
             wanted.append((row, state, named | (state.participants if whole else set())))
-        parts: Any = self.templates.get_template("rounds/parts.html").module  # its macros
-        rendered: dict[uuid.UUID, dict[str, Any] | None] = {}
-        for (proposal, state, _), (p, names) in zip(wanted, await services.summaries(db, wanted)):
-            try:
-                rendered[proposal.id] = await self.view(
-                    db,
-                    proposal,
-                    together[proposal.id][0],
+        shown = []
+        for (row, state, _), (p, names) in zip(wanted, await services.summaries(db, wanted)):
+            kinds = types[row.id]
+            shown.append(
+                Shown(
+                    row,
+                    together[row.id][0],
                     state,
                     p,
                     names,
-                    questions.get(proposal.id, {}),
-                    wholes[proposal.id],
-                    parts,
+                    questions.get(row.id, {}),
+                    whole=bool(kinds & views.PARTICIPANTS_WHOLE),
+                    history=await services.events_of(db, row.id, ("mode_changed", "deadline_passed"))
+                    if kinds & {"mode_changed", "deadline_passed"}
+                    else None,
+                    revisions=services.revisions_json(await services.revisions_of(db, row))
+                    if "amended" in kinds
+                    else None,
                 )
-            except Exception:  # this meeting's pages load themselves again; the others' are updated
-                log.exception("rendering a live update failed")
-                rendered[proposal.id] = None
-        return rendered
+            )
+        return shown
 
-    async def view(
-        self,
-        db: AsyncSession,
-        proposal: Proposal,
-        batch: list[dict[str, Any]],
-        state: machine.Proposal,
-        p: dict[str, Any],
-        names: dict[uuid.UUID, str],
-        questions: dict[str, dict[str, Any]],
-        whole: bool,
-        parts: Any,
-    ) -> dict[str, Any]:
-        """One proposal's view: `p` and `names` are its summary (services.summaries), `parts`
-        the page's macros."""
-        types = {e["type"] for e in batch}
+    def view(self, page: Shown, parts: Any) -> dict[str, Any]:
+        """What a batch changed on its proposal's page, as operations on its parts, rendered once
+        for everyone (`parts`: the page's macros): `from` is the batch's first seq (a page that
+        has not shown the one before loads itself again instead), `now` who should fetch their
+        own part again."""
+        p, batch = page.p, page.batch
         ops: list[Op] = [
             ["update", "live-badges", str(parts.badges(p, PHASE_NAMES[p["state"]]))],
             ["update", "live-turn", str(parts.turn(p))],
             ["update", "live-objections", str(parts.objections(p))],
         ]
-        if types & {"mode_changed", "deadline_passed"}:
-            history = await services.events_of(db, proposal.id, ("mode_changed", "deadline_passed"))
-            ops.append(["update", "live-mode-history", str(parts.mode_history(views.mode_history(history)))])
-        if "amended" in types:
-            revisions = views.with_diffs(services.revisions_json(await services.revisions_of(db, proposal)))
+        if page.history is not None:
+            ops.append(["update", "live-mode-history", str(parts.mode_history(views.mode_history(page.history)))])
+        if page.revisions is not None:
+            revisions = views.with_diffs(page.revisions)
             ops.append(["update", "live-text", str(parts.text(p, revisions))])
             ops.append(["update", "live-revisions", str(parts.revisions(revisions))])
-        ops += self._rounds(batch, questions, {str(m): name for m, name in names.items()}, parts)
-        ops += self._participants(p, batch, whole, parts)
-        return {"from": batch[0]["seq"], "ops": ops, "now": views.concerned(batch, state)}
+        ops += self._rounds(batch, page.questions, {str(m): name for m, name in page.names.items()}, parts)
+        ops += self._participants(p, batch, page.whole, parts)
+        return {"from": batch[0]["seq"], "ops": ops, "now": views.concerned(batch, page.state)}
 
     async def _questions(
         self, db: AsyncSession, together: dict[uuid.UUID, Events]
