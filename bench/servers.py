@@ -50,6 +50,11 @@ class Server:
                 return int(line.split()[1])
         raise RuntimeError("no VmRSS")
 
+    def cpu_seconds(self) -> float:
+        """User and system time the server has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         stop(self.process)
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar, Request, Router, get
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
@@ -28,6 +27,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
 from litestar.template import TemplateConfig
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 import templates as templates_package
 from circles.controllers import CircleApi, InvitationApi
@@ -45,7 +45,7 @@ from consent.base import db, labels
 from consent.base.clock import Clock, system_clock
 from consent.base.errors import handle_exception
 from consent.base.settings import Settings
-from consent.base.web import Page, provide
+from consent.base.web import Page, RequestSessions, provide
 from consent.decisions.controllers import DecisionApi, DecisionExports, calendar
 from consent.decisions.pages import DecisionPages, agreements_section, reviews_section
 from consent.home import home
@@ -89,12 +89,6 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     """`clock` gives the current time to everything with a deadline, so tests can move it."""
     settings = settings or Settings.from_env()
     engine = db.create_engine(settings.database_url)
-    db_config = SQLAlchemyAsyncConfig(
-        engine_instance=engine,
-        session_config=AsyncSessionConfig(expire_on_commit=False),
-        before_send_handler="autocommit_include_redirects",
-        create_all=False,
-    )
     session_config = SessionConfig(secure=settings.secure_cookies, samesite="lax", renew_on_access=True)
     csrf_config = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax")
     templates = JinjaTemplateEngine(directory=TEMPLATE_DIR)
@@ -128,8 +122,10 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         finally:
             for stopping in (writer, deadlines, updates):
                 await stopping.stop()
+            await engine.dispose()
 
-    sessions = db_config.create_session_maker()
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    request_sessions = RequestSessions(sessions)
     # In-memory pub/sub: one process fans each proposal's events out to its sockets.
     channels = ChannelsPlugin(
         backend=MemoryChannelsBackend(),
@@ -172,6 +168,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         ],
         # What handlers are given, by name: one clock, one writer, one presence per process.
         dependencies={
+            "db_session": request_sessions.provide(),
             "clock": provide(clock),
             "writer": provide(writer),
             "sessions": provide(sessions),
@@ -191,8 +188,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             "member_left": provide(partial(rounds_services.member_left, committed=updates.committed)),
         },
         on_startup=[freeze],
+        before_send=[request_sessions.before_send],
         plugins=[
-            SQLAlchemyPlugin(config=db_config),
             FlashPlugin(config=FlashConfig(template_config=template_config)),
             channels,
             InnerLifespan(serving),
@@ -204,7 +201,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             # Not for sockets: a meeting lasts hours, and would hold the request's database session.
             DefineMiddleware(
                 AccountAuthMiddleware,
-                db_config=db_config,
+                db_session=request_sessions,
                 exclude=["^/static/", "^/favicon.ico$", "^/schema"],
                 scopes={ScopeType.HTTP},
             ),

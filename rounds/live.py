@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
@@ -119,23 +119,68 @@ class Presence:
             self.announce(proposal_id, channels)
 
 
+class Backlog:
+    """What Litestar's Subscriber uses of asyncio.Queue (get, put_nowait, task_done, qsize,
+    join), in a list and one future: asyncio.Queue holds three deques and an Event, some
+    600 bytes each, a tenth of an idle meeting socket's memory (docs/performance.md). The
+    end-of-stream None always fits."""
+
+    def __init__(self, maxsize: int | None) -> None:
+        self.items: list[bytes | None] = []
+        self.maxsize = maxsize or 0
+        self.waiter: asyncio.Future[None] | None = None
+
+    def qsize(self) -> int:
+        return len(self.items)
+
+    def put_nowait(self, item: bytes | None) -> None:
+        if item is not None and self.maxsize and len(self.items) >= self.maxsize:
+            raise asyncio.QueueFull
+        self.items.append(item)
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    async def put(self, item: bytes | None) -> None:
+        self.put_nowait(item)
+
+    async def get(self) -> bytes | None:
+        while not self.items:
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        return self.items.pop(0)
+
+    def task_done(self) -> None:
+        """Nothing waits for the items to be processed (Subscriber.run_in_background is not used)."""
+
+    async def join(self) -> None:
+        """As task_done."""
+
+
 class SocketQueue(Subscriber):
     """Litestar's subscriber, with its bounded backlog: when a socket cannot keep up, the
-    backlog overflows and, rather than silently losing events, the socket is closed
-    (CLOSE_TOO_SLOW) and resumes from its last seq. Nobody else waits for it."""
+    backlog overflows and, rather than silently losing events, the socket is told
+    (`when_too_slow`: it stops sending), closed (CLOSE_TOO_SLOW) and resumes from its last
+    seq. Nobody else waits for it."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.too_slow = asyncio.Event()
+    def __init__(self, plugin: ChannelsPlugin, max_backlog: int | None = None, **_: Any) -> None:
+        super().__init__(plugin)
+        self._queue = Backlog(max_backlog)  # type: ignore[assignment]  # duck-typed: see Backlog
+        self.too_slow = False
+        self.on_too_slow: Callable[[], object] | None = None
+
+    def when_too_slow(self, callback: Callable[[], object]) -> None:
+        """Calls `callback` when the backlog overflows; at once if it has."""
+        self.on_too_slow = callback
+        if self.too_slow:
+            callback()
 
     def put_nowait(self, item: bytes | None) -> bool:
         if super().put_nowait(item):
             return True
-        self.too_slow.set()
+        if not self.too_slow and self.on_too_slow is not None:
+            self.on_too_slow()
+        self.too_slow = True
         return False
-
-    async def put(self, item: bytes | None) -> None:
-        if item is None:  # unsubscribe ends the stream so; with a full backlog it would wait forever
-            self.put_nowait(item)
-        else:
-            await super().put(item)

@@ -18,10 +18,12 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 from litestar.channels import ChannelsPlugin
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.base.clock import Clock
@@ -34,7 +36,23 @@ log = logging.getLogger("consent.live")
 
 Op = list[Any]  # [action, target id, html?, container?]: the meeting script applies them in order
 REMEMBERED = 1000  # proposals whose parts as last sent are remembered (the busiest, most recent)
-Batch = tuple[uuid.UUID, list[dict[str, Any]], machine.Proposal | None, "asyncio.Future[None]"]
+Batch = tuple[uuid.UUID, list[dict[str, Any]], services.After | None, "asyncio.Future[None]"]
+Events = tuple[list[dict[str, Any]], services.After | None]  # a proposal's events, and the proposal after them
+
+
+@dataclass
+class Shown:
+    """What one batch's view shows: read in the publisher's session, rendered after it."""
+
+    row: Proposal
+    batch: list[dict[str, Any]]
+    state: machine.Proposal
+    p: dict[str, Any]  # its summary (services.summaries), and the names it shows
+    names: dict[uuid.UUID, str]
+    questions: dict[str, dict[str, Any]]  # those the batch's answers answer, by id
+    whole: bool  # the list of participants is sent whole
+    history: list[dict[str, Any]] | None  # changes of mode, when the batch changed it
+    revisions: list[dict[str, Any]] | None  # when the batch amended the text
 
 
 class PageUpdates(QueuedWork[Batch]):
@@ -52,13 +70,13 @@ class PageUpdates(QueuedWork[Batch]):
         self.sent: OrderedDict[uuid.UUID, tuple[int, dict[str, str]]] = OrderedDict()
 
     def publish(
-        self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], state: machine.Proposal | None = None
+        self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], after: services.After | None = None
     ) -> asyncio.Future[None]:
-        """Queues committed events (`state`: the machine's after them, where the caller has
+        """Queues committed events (`after`: the proposal after them, where the caller has
         it); the future is done once they are on the proposal's channel."""
         sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if batch:
-            self.queue.put_nowait((proposal_id, batch, state, sent))
+            self.queue.put_nowait((proposal_id, batch, after, sent))
         else:
             sent.set_result(None)
         return sent
@@ -73,56 +91,99 @@ class PageUpdates(QueuedWork[Batch]):
         together: dict[uuid.UUID, list[Batch]] = {}
         for item in items:
             together.setdefault(item[0], []).append(item)
-        for proposal_id, batches in together.items():
-            await self.send(proposal_id, [e for batch in batches for e in batch[1]], batches[-1][2])
+        await self.send({p: ([e for b in batches for e in b[1]], batches[-1][2]) for p, batches in together.items()})
+        for batches in together.values():
             for *_, sent in batches:
                 with contextlib.suppress(asyncio.InvalidStateError):
                     sent.set_result(None)
 
-    async def send(self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], state: machine.Proposal | None) -> None:
-        view: dict[str, Any] | None = None
+    async def send(self, together: dict[uuid.UUID, Events]) -> None:
+        """Each proposal's events, the last with its view. What the views show is read in one
+        session, with a few queries for all of them (a busy server has a batch for each of a
+        hundred meetings); they are rendered after it, while the writer has the database."""
+        rendered: dict[uuid.UUID, dict[str, Any] | None] = {}
         try:
             async with self.sessions() as db:
-                view = await self.view(db, proposal_id, batch, state)
+                shown = await self.read(db, together)
+            parts: Any = self.templates.get_template("rounds/parts.html").module  # its macros
+            for page in shown:
+                try:
+                    rendered[page.row.id] = self.view(page, parts)
+                except Exception:  # this meeting's pages load themselves again; the others' are updated
+                    log.exception("rendering a live update failed")
         except Exception:  # the events still go out: without a view, pages load themselves again
-            log.exception("rendering a live update failed")
-        last = {**batch[-1], "view": view} if view is not None else batch[-1]
-        try:
-            live.publish(self.channels, proposal_id, [*batch[:-1], last])
-        except Exception:  # committed is committed: sockets catch up from the log when they come back
-            log.exception("publishing events failed")
+            log.exception("rendering live updates failed")
+        for proposal_id, (batch, _) in together.items():
+            view = rendered.get(proposal_id)
+            last = {**batch[-1], "view": view} if view is not None else batch[-1]
+            try:
+                live.publish(self.channels, proposal_id, [*batch[:-1], last])
+            except Exception:  # committed is committed: sockets catch up from the log when they come back
+                log.exception("publishing events failed")
 
-    async def view(
-        self, db: AsyncSession, proposal_id: uuid.UUID, batch: list[dict[str, Any]], state: machine.Proposal | None
-    ) -> dict[str, Any]:
-        """What `batch` changed on the page, as operations on its parts, rendered once for
-        everyone: `from` is the batch's first seq (a page that has not shown the one before
-        loads itself again instead), `now` who should fetch their own part again."""
-        proposal = await db.get_one(Proposal, proposal_id)
-        state = state or await services.state_of(db, proposal, self.clock().date())
-        types = {e["type"] for e in batch}
-        whole = bool(types & views.PARTICIPANTS_WHOLE)
-        questions = await self._questions(db, proposal_id, batch)
+    async def read(self, db: AsyncSession, together: dict[uuid.UUID, Events]) -> list[Shown]:
+        """What each batch's view shows."""
+        # The rows and states the writer had; read only for others' batches (deadlines, departures).
+        after = {p: a for p, (_, a) in together.items() if a is not None}
+        if missing := [p for p in together if p not in after]:
+            today = self.clock().date()
+            for proposal in await db.scalars(select(Proposal).where(Proposal.id.in_(missing))):
+                after[proposal.id] = (proposal, await services.state_of(db, proposal, today))
+        questions = await self._questions(db, together)
         # Only the names shown: everyone's only when the list of participants goes whole.
-        named = {uuid.UUID(e["data"]["member"]) for e in [*batch, *questions.values()] if "member" in e["data"]}
-        p, names = await services.summary(db, proposal, state, named | (state.participants if whole else set()))
-        parts: Any = self.templates.get_template("rounds/parts.html").module  # its macros
+        wanted, types = [], {p: {e["type"] for e in batch} for p, (batch, _) in together.items()}
+        for proposal_id, (batch, _) in together.items():
+            row, state = after[proposal_id]
+            whole = bool(types[proposal_id] & views.PARTICIPANTS_WHOLE)
+            named = {
+                uuid.UUID(e["data"]["member"])
+                for e in [*batch, *questions.get(proposal_id, {}).values()]
+                if "member" in e["data"]
+            }
+            wanted.append((row, state, named | (state.participants if whole else set())))
+        shown = []
+        for (row, state, _), (p, names) in zip(wanted, await services.summaries(db, wanted)):
+            kinds = types[row.id]
+            shown.append(
+                Shown(
+                    row,
+                    together[row.id][0],
+                    state,
+                    p,
+                    names,
+                    questions.get(row.id, {}),
+                    whole=bool(kinds & views.PARTICIPANTS_WHOLE),
+                    history=await services.events_of(db, row.id, ("mode_changed", "deadline_passed"))
+                    if kinds & {"mode_changed", "deadline_passed"}
+                    else None,
+                    revisions=services.revisions_json(await services.revisions_of(db, row))
+                    if "amended" in kinds
+                    else None,
+                )
+            )
+        return shown
+
+    def view(self, page: Shown, parts: Any) -> dict[str, Any]:
+        """What a batch changed on its proposal's page, as operations on its parts, rendered once
+        for everyone (`parts`: the page's macros): `from` is the batch's first seq (a page that
+        has not shown the one before loads itself again instead), `now` who should fetch their
+        own part again."""
+        p, batch = page.p, page.batch
         ops: list[Op] = [
             ["update", "live-badges", str(parts.badges(p, PHASE_NAMES[p["state"]]))],
             ["update", "live-turn", str(parts.turn(p))],
             ["update", "live-objections", str(parts.objections(p))],
         ]
-        if types & {"mode_changed", "deadline_passed"}:
-            history = await services.events_of(db, proposal_id, ("mode_changed", "deadline_passed"))
-            ops.append(["update", "live-mode-history", str(parts.mode_history(views.mode_history(history)))])
-        if "amended" in types:
-            revisions = views.with_diffs(services.revisions_json(await services.revisions_of(db, proposal)))
+        if page.history is not None:
+            ops.append(["update", "live-mode-history", str(parts.mode_history(views.mode_history(page.history)))])
+        if page.revisions is not None:
+            revisions = views.with_diffs(page.revisions)
             ops.append(["update", "live-text", str(parts.text(p, revisions))])
             ops.append(["update", "live-revisions", str(parts.revisions(revisions))])
-        ops = self._changed(proposal_id, batch, ops)
-        ops += self._rounds(batch, questions, {str(m): name for m, name in names.items()}, parts)
-        ops += self._participants(p, batch, whole, parts)
-        return {"from": batch[0]["seq"], "ops": ops, "now": views.concerned(batch, state)}
+        ops = self._changed(page.row.id, batch, ops)
+        ops += self._rounds(batch, page.questions, {str(m): name for m, name in page.names.items()}, parts)
+        ops += self._participants(p, batch, page.whole, parts)
+        return {"from": batch[0]["seq"], "ops": ops, "now": views.concerned(batch, page.state)}
 
     def _changed(self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], updates: list[Op]) -> list[Op]:
         """The parts that differ from what this process sent with the batch just before; all
@@ -137,14 +198,18 @@ class PageUpdates(QueuedWork[Batch]):
         return changed
 
     async def _questions(
-        self, db: AsyncSession, proposal_id: uuid.UUID, batch: list[dict[str, Any]]
-    ) -> dict[str, dict[str, Any]]:
-        """The questions the batch's answers answer, by id."""
-        answered = {e["data"]["question_id"] for e in batch if e["type"] == "question_answered"}
-        if not answered:
-            return {}
-        asked = await services.events_of(db, proposal_id, ("question_asked",))
-        return {q["data"]["question_id"]: q for q in asked if q["data"]["question_id"] in answered}
+        self, db: AsyncSession, together: dict[uuid.UUID, Events]
+    ) -> dict[uuid.UUID, dict[str, dict[str, Any]]]:
+        """The questions the batches' answers answer, by proposal and id, in one query."""
+        answered = {
+            p: {e["data"]["question_id"] for e in batch if e["type"] == "question_answered"}
+            for p, (batch, _) in together.items()
+        }
+        asked = await services.events_of_many(db, [p for p, ids in answered.items() if ids], ("question_asked",))
+        return {
+            p: {q["data"]["question_id"]: q for q in events if q["data"]["question_id"] in answered[p]}
+            for p, events in asked.items()
+        }
 
     def _rounds(
         self, batch: list[dict[str, Any]], questions: dict[str, dict[str, Any]], names: dict[str, str], parts: Any

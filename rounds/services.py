@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
@@ -201,10 +201,11 @@ async def _members(
 ) -> dict[uuid.UUID, tuple[frozenset[uuid.UUID], frozenset[uuid.UUID]]]:
     """Each circle's members and facilitators (whose term has not ended by `today`), in one
     query for all of them."""
+    membership, role = Membership.__table__.c, Role.__table__.c  # Core: a thousand rows cost a third
     rows = await db.execute(
-        select(Membership.circle_id, Membership.account_id, Role.name, Role.term_ends_on)
-        .outerjoin(Role, Role.membership_id == Membership.id)
-        .where(Membership.circle_id.in_(circle_ids))
+        select(membership.circle_id, membership.account_id, role.name, role.term_ends_on)
+        .outerjoin_from(Membership.__table__, Role.__table__, role.membership_id == membership.id)
+        .where(membership.circle_id.in_(circle_ids))
     )
     members: dict[uuid.UUID, set[uuid.UUID]] = {c: set() for c in circle_ids}
     facilitators: dict[uuid.UUID, set[uuid.UUID]] = {c: set() for c in circle_ids}
@@ -238,6 +239,29 @@ def with_deadline(action: actions.Action, state: machine.Proposal, async_days: i
     return msgspec.structs.replace(action, closes_at=closes_at)
 
 
+# A proposal as an action left it: its row (no longer in a session) and the machine's state.
+After = tuple[Proposal, machine.Proposal]
+
+
+@dataclass(slots=True)
+class NewEvent:
+    """An event as `_record` writes it: the values of its row. Not an ORM object: making one
+    cost more than writing it, and events are only ever inserted."""
+
+    id: uuid.UUID
+    proposal_id: uuid.UUID
+    seq: int
+    type: str
+    actor_id: uuid.UUID | None
+    client_id: str | None
+    action_events: int | None
+    data: dict[str, Any]
+    at: datetime
+
+
+Logged = Event | NewEvent  # an event read from the log, or one just written
+
+
 @dataclass
 class Outcome:
     """What an action did: its events (empty for one that changed nothing), the last seq, the
@@ -245,10 +269,10 @@ class Outcome:
     answered with the first time's events (published then)."""
 
     seq: int
-    events: list[Event]
+    events: Sequence[Logged]
     json: list[dict[str, Any]] = field(default_factory=list)
     repeated: bool = False
-    state: machine.Proposal | None = None  # the machine's after the action (not for a retry)
+    after: After | None = None  # the proposal after the action (not for a retry)
 
 
 @dataclass(frozen=True)
@@ -289,10 +313,12 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
         )
     }
     circle_ids = {p.circle_id for p in proposals.values()}
+    # The lookups below are Core selects of columns: the ORM's loading of rows cost more than the queries.
+    circle, membership, event = Circle.__table__.c, Membership.__table__.c, Event.__table__.c
     organisation_of, private, quorum, async_days = {}, set(), {}, {}
     for circle_id, organisation_id, is_private, circle_quorum, circle_async_days in await db.execute(
-        select(Circle.id, Circle.organisation_id, Circle.private, Circle.quorum, Circle.default_async_days).where(
-            Circle.id.in_(circle_ids)
+        select(circle.id, circle.organisation_id, circle.private, circle.quorum, circle.default_async_days).where(
+            circle.id.in_(circle_ids)
         )
     ):
         organisation_of[circle_id] = organisation_id
@@ -302,24 +328,25 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
     organisations: dict[uuid.UUID, set[uuid.UUID]] = {a: set() for a in actors}
     for account_id, organisation_id in (
         await db.execute(
-            select(Membership.account_id, Circle.organisation_id)
-            .join(Circle, Circle.id == Membership.circle_id)
-            .where(Membership.account_id.in_(actors))
+            select(membership.account_id, circle.organisation_id)
+            .join_from(Membership.__table__, Circle.__table__, circle.id == membership.circle_id)
+            .where(membership.account_id.in_(actors))
         )
     ).all():
         organisations[account_id].add(organisation_id)
     # A batch is written within moments: its first action's day is everyone's.
     members = await _members(db, circle_ids, attempts[0].now.date())
     firsts = {
-        (e.proposal_id, e.client_id): e
-        for e in await db.scalars(
-            select(Event).where(
-                Event.proposal_id.in_(proposal_ids), Event.client_id.in_({a.action.client_id for a in attempts})
+        (proposal_id, client_id): (seq, count)
+        for proposal_id, client_id, seq, count in await db.execute(
+            select(event.proposal_id, event.client_id, event.seq, event.action_events).where(
+                event.proposal_id.in_(proposal_ids), event.client_id.in_({a.action.client_id for a in attempts})
             )
         )
     }
     states: dict[uuid.UUID, machine.Proposal] = {}
     done: dict[tuple[uuid.UUID, str], Outcome] = {}
+    unwritten: list[dict[str, Any]] = []  # the batch's events, inserted together
     for i, attempt in enumerate(attempts):
         proposal = proposals.get(attempt.proposal_id)
         if proposal is None or not may_see(
@@ -335,15 +362,14 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
             results[i] = done[key]
             continue
         if key in firsts:  # a retry: answer as the first time, change nothing
-            first = firsts[key]
-            count = first.action_events
+            first, count = firsts[key]
             assert count is not None, "an action's first event (the one with its client_id) counts its events"
             done[key] = results[i] = Outcome(
-                first.seq + count - 1,
+                first + count - 1,
                 list(
                     await db.scalars(
                         select(Event)
-                        .where(Event.proposal_id == proposal.id, Event.seq >= first.seq, Event.seq < first.seq + count)
+                        .where(Event.proposal_id == proposal.id, Event.seq >= first, Event.seq < first + count)
                         .order_by(Event.seq)
                     )
                 ),
@@ -367,8 +393,9 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
             continue
         states[proposal.id] = new_state
         done[key] = results[i] = await _record(
-            db, proposal, new_state, produced, attempt.account_id, attempt.action.client_id, attempt.now
+            db, proposal, new_state, produced, attempt.account_id, attempt.action.client_id, attempt.now, unwritten
         )
+    await _insert_events(db, unwritten)
     outcomes = [r for r in results if isinstance(r, Outcome)]
     names = await names_of(db, {e.actor_id for o in outcomes for e in o.events if e.actor_id})
     for outcome in outcomes:
@@ -400,7 +427,11 @@ async def _record(
     actor_id: uuid.UUID | None,
     client_id: str | None,
     now: datetime,
+    unwritten: list[dict[str, Any]] | None = None,
 ) -> Outcome:
+    """The action's events and the proposal's new state, in the caller's transaction. The
+    events are inserted at once, or, given `unwritten`, added to it for the caller to insert
+    with others (`_insert_events`)."""
     review = await review_of(db, proposal.id) if proposal.kind == machine.REVIEW else None
     produced = list(produced)  # a consent round's opening gains its review date below
     for index, event in enumerate(produced):
@@ -432,7 +463,8 @@ async def _record(
         event_type, data = machine_events.row(event)
         first = offset == 0  # the action's first event stands for it: found again by a retry
         events.append(
-            Event(
+            NewEvent(
+                id=uuid.uuid4(),
                 proposal_id=proposal.id,
                 seq=proposal.seq + offset + 1,
                 type=event_type,
@@ -443,16 +475,33 @@ async def _record(
                 at=now,
             )
         )
-    db.add_all(events)
+    pending = unwritten if unwritten is not None else []
+    pending += [{column: getattr(e, column) for column in EVENT_COLUMNS} for e in events]
     proposal.state, proposal.mode, proposal.revision = new_state.phase, new_state.mode, new_state.revision
     proposal.seq, proposal.machine = new_state.seq, machine.snapshot(new_state)
     if any(isinstance(event, machine_events.Decided) for event in produced):
+        await _insert_events(db, pending)  # the record of consent reads this round's responses
         await _decide(db, proposal, new_state, now, review)
     elif review is not None and any(
         isinstance(e, machine_events.NotAdopted | machine_events.Withdrawn) for e in produced
     ):
         review.state, review.closed_at = new_state.phase, now  # the decision stays as it was
-    return Outcome(seq=proposal.seq, events=events, state=new_state)
+    if unwritten is None:
+        await _insert_events(db, pending)
+    return Outcome(seq=proposal.seq, events=events, after=(proposal, new_state))
+
+
+# What an event row is given; the rest (created_at, updated_at) are the columns' defaults.
+EVENT_COLUMNS = NewEvent.__slots__
+
+
+async def _insert_events(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Inserts the rows with one statement and empties the list. Events are only ever inserted,
+    and the ORM's unit of work was the larger part of an action's cost (docs/performance.md):
+    an Outcome's events are NewEvents, not in the session."""
+    if rows:
+        await db.execute(insert(Event), rows)
+        rows.clear()
 
 
 async def _consent_record(db: AsyncSession, proposal: Proposal, state: machine.Proposal) -> dict[str, Any]:
@@ -631,14 +680,21 @@ async def events_since(db: AsyncSession, proposal: Proposal, since: int, limit: 
 
 async def events_of(db: AsyncSession, proposal_id: uuid.UUID, types: Sequence[str]) -> list[dict[str, Any]]:
     """The proposal's events of these types, as API.md gives them, in order."""
-    return await as_json(
-        db,
-        list(
-            await db.scalars(
-                select(Event).where(Event.proposal_id == proposal_id, Event.type.in_(types)).order_by(Event.seq)
-            )
-        ),
-    )
+    return (await events_of_many(db, [proposal_id], types))[proposal_id]
+
+
+async def events_of_many(
+    db: AsyncSession, proposal_ids: Sequence[uuid.UUID], types: Sequence[str]
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """events_of for several proposals, in one query."""
+    found: dict[uuid.UUID, list[Event]] = {p: [] for p in proposal_ids}
+    if proposal_ids:
+        for event in await db.scalars(
+            select(Event).where(Event.proposal_id.in_(proposal_ids), Event.type.in_(types)).order_by(Event.seq)
+        ):
+            found[event.proposal_id].append(event)
+    names = await names_of(db, {e.actor_id for events in found.values() for e in events if e.actor_id})
+    return {p: [event_json(e, names) for e in events] for p, events in found.items()}
 
 
 async def async_days_of(db: AsyncSession, circle_id: uuid.UUID) -> int:
@@ -666,12 +722,12 @@ async def open_proposals(db: AsyncSession, circle_id: uuid.UUID) -> list[Proposa
     )
 
 
-async def as_json(db: AsyncSession, events: list[Event]) -> list[dict[str, Any]]:
+async def as_json(db: AsyncSession, events: Sequence[Logged]) -> list[dict[str, Any]]:
     names = await names_of(db, {e.actor_id for e in events if e.actor_id})
     return [event_json(e, names) for e in events]
 
 
-def event_json(event: Event, names: dict[uuid.UUID, str]) -> dict[str, Any]:
+def event_json(event: Logged, names: dict[uuid.UUID, str]) -> dict[str, Any]:
     """An event as API.md gives it; `seq` comes first (rounds.live reads it from the bytes)."""
     actor = {"id": str(event.actor_id), "name": names.get(event.actor_id, "")} if event.actor_id else None
     return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "actor": actor, "data": event.data}
@@ -751,17 +807,43 @@ async def summary(
     """The proposal with its review and decision but not its revisions or responses, naming only
     its author, whose turn it is, the objectors and `named`: enough for a part of its page, and
     as cheap in a hall of 2,000 as in a circle of five. Also the names, for more of the page."""
-    turn = [state.whose_turn] if state.whose_turn else []
-    names = await names_of(db, {proposal.author_id, *turn, *(o.author for o in state.objections), *named})
-    decision_id = (
-        await db.scalar(select(Decision.id).where(Decision.proposal_id == proposal.id))
-        if state.phase == machine.DECIDED
-        else None
-    )
-    return process_json(proposal, state, names) | {
-        "review": await review_summary(db, proposal) if proposal.kind == machine.REVIEW else None,
-        "decision_id": str(decision_id) if decision_id else None,
-    }, names
+    [result] = await summaries(db, [(proposal, state, named)])
+    return result
+
+
+async def summaries(
+    db: AsyncSession, wanted: Sequence[tuple[Proposal, machine.Proposal, Iterable[uuid.UUID]]]
+) -> list[tuple[dict[str, Any], dict[uuid.UUID, str]]]:
+    """`summary` of several proposals, their names looked up in one query."""
+    shown = [
+        {
+            proposal.author_id,
+            *([state.whose_turn] if state.whose_turn else []),
+            *(o.author for o in state.objections),
+            *named,
+        }
+        for proposal, state, named in wanted
+    ]
+    everyone = await names_of(db, set().union(*shown))
+    results = []
+    for (proposal, state, _), ids in zip(wanted, shown):
+        names = {m: everyone[m] for m in ids if m in everyone}
+        decision_id = (
+            await db.scalar(select(Decision.id).where(Decision.proposal_id == proposal.id))
+            if state.phase == machine.DECIDED
+            else None
+        )
+        results.append(
+            (
+                process_json(proposal, state, names)
+                | {
+                    "review": await review_summary(db, proposal) if proposal.kind == machine.REVIEW else None,
+                    "decision_id": str(decision_id) if decision_id else None,
+                },
+                names,
+            )
+        )
+    return results
 
 
 def revisions_json(revisions: list[Revision]) -> list[dict[str, Any]]:

@@ -210,11 +210,9 @@ class Meeting:
             self.presence.join(self.proposal_id, self.member.id, self.member.name)
             joined = True
             self.presence.announce(self.proposal_id, self.channels)
-            tasks = [
-                asyncio.create_task(self.forward(subscriber, order)),
-                asyncio.create_task(self.take_actions()),
-                asyncio.create_task(subscriber.too_slow.wait()),
-            ]
+            forwarding = asyncio.create_task(self.forward(subscriber, order))
+            subscriber.when_too_slow(forwarding.cancel)  # it may be waiting on a client that does not read
+            tasks = [forwarding, asyncio.create_task(self.take_actions())]
             try:
                 done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             finally:
@@ -222,14 +220,14 @@ class Meeting:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
             for task in done:
-                if task.exception() is not None:
+                if not task.cancelled() and task.exception() is not None:
                     raise task.exception()  # type: ignore[misc]
         finally:
             await self.channels.unsubscribe(subscriber)
             if joined:
                 self.presence.leave(self.proposal_id, self.member.id)
                 self.presence.announce(self.proposal_id, self.channels)
-        if subscriber.too_slow.is_set():  # after leaving: closing waits on a client that is not reading
+        if subscriber.too_slow:  # after leaving: closing waits on a client that is not reading
             await self.socket.close(live.CLOSE_TOO_SLOW, "too slow: reconnect with since")
 
 

@@ -16,14 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.base.errors import Refusal
 from consent.base.work import QueuedWork
-from rounds import machine, services
-from rounds.services import Attempt, Outcome
+from rounds import services
+from rounds.services import After, Attempt, Outcome
 
 log = logging.getLogger("consent.actions")
 
 BATCH_LIMIT = 200  # actions in one transaction: enough to amortise it, short enough to keep it brief
-# Sends committed events, with the machine's state after them, to the meeting (rounds.page_updates).
-Publish = Callable[[uuid.UUID, list[dict[str, Any]], machine.Proposal | None], Awaitable[None]]
+# Sends committed events, with the proposal after them, to the meeting (rounds.page_updates).
+Publish = Callable[[uuid.UUID, list[dict[str, Any]], After | None], Awaitable[None]]
 Waiting = tuple[Attempt, "asyncio.Future[Outcome]"]
 
 
@@ -66,13 +66,13 @@ class ActionWriter(QueuedWork[Waiting]):
         # Each proposal's events of this transaction go out together, in order: one update of
         # its pages for all of them. Senders are answered after, so an ack never overtakes its event.
         published: set[int] = set()
-        together: dict[uuid.UUID, tuple[list[dict[str, Any]], machine.Proposal | None]] = {}
+        together: dict[uuid.UUID, tuple[list[dict[str, Any]], After | None]] = {}
         for (attempt, _), result in zip(batch, results):
             if isinstance(result, Outcome) and not result.repeated and id(result) not in published and result.json:
                 published.add(id(result))
                 events, _ = together.get(attempt.proposal_id, ([], None))
-                together[attempt.proposal_id] = ([*events, *result.json], result.state)
-        await asyncio.gather(*(self.publish(p, events, state) for p, (events, state) in together.items()))
+                together[attempt.proposal_id] = ([*events, *result.json], result.after)
+        await asyncio.gather(*(self.publish(p, events, after) for p, (events, after) in together.items()))
         for (_, future), result in zip(batch, results):
             if future.done():
                 continue

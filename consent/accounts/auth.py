@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, cast
 
-from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection, WebSocket
 from litestar.exceptions import NotAuthorizedException
@@ -33,13 +32,13 @@ class AccountAuthMiddleware(AbstractAuthenticationMiddleware):
     and refused by the `requires_account` guard where it matters. It looks the viewer up in
     the request's own database session, which the handler then shares."""
 
-    def __init__(self, app: ASGIApp, db_config: SQLAlchemyAsyncConfig, **options: Any) -> None:
+    def __init__(self, app: ASGIApp, db_session: Callable[[Scope], AsyncSession], **options: Any) -> None:
         super().__init__(app, **options)
-        self.db_config = db_config
+        self.request_session = db_session  # consent.base.web.RequestSessions: it ends and closes it
 
     def db_session(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AsyncSession:
-        """The request's own database session (the SQLAlchemy plugin closes it after the response)."""
-        return self.db_config.provide_session(connection.app.state, connection.scope)
+        """The request's own database session."""
+        return self.request_session(connection.scope)
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         viewer: Viewer | None = None

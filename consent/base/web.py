@@ -3,18 +3,22 @@ and values handed to handlers by dependency injection."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from litestar import Request
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.types import Message, Scope
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consent.base.clock import Clock
+
+log = logging.getLogger("consent.web")
 
 # The body of an HTML form (pages work without JavaScript).
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -54,3 +58,44 @@ class Page:
 def provide(value: Any) -> Provide:
     """A dependency that is always `value` (the writer, the clock, the page renderer…)."""
     return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+
+class RequestSessions:
+    """Each HTTP request's own database session, `db_session` to its handler (and to whoever
+    asks for it before, such as the authentication middleware): committed when the answer is a
+    success or a redirect, rolled back otherwise, closed once the answer starts. What
+    advanced-alchemy's Litestar plugin did, without importing its command line, its Alembic
+    commands and its repositories at every start (docs/performance.md)."""
+
+    KEY = "consent.db_session"  # in the request's scope
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    def __call__(self, scope: Scope) -> AsyncSession:
+        held = cast(dict[str, Any], scope)
+        if self.KEY not in held:
+            held[self.KEY] = self.sessions()
+        return cast(AsyncSession, held[self.KEY])
+
+    def provide(self) -> Provide:
+        def db_session(scope: Scope) -> AsyncSession:
+            return self(scope)
+
+        return Provide(db_session, sync_to_thread=False)
+
+    async def before_send(self, message: Message, scope: Scope) -> None:
+        if message["type"] not in ("http.response.start", "http.disconnect"):
+            return
+        session = cast(AsyncSession | None, cast(dict[str, Any], scope).pop(self.KEY, None))
+        if session is None:
+            return
+        try:
+            if message["type"] == "http.response.start" and 200 <= message["status"] < 400:
+                await session.commit()
+            else:
+                await session.rollback()
+        except Exception:  # the answer is on its way; as advanced-alchemy did, it goes on
+            log.exception("ending a request's database transaction failed")
+        finally:
+            await session.close()

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlencode
 
-import icalendar
 import jinja2
 
 import templates
@@ -300,6 +299,8 @@ def render_csv(decisions: Iterable[Mapping[str, Any]]) -> Iterable[str]:
 
 def render_ics(decisions: Iterable[Mapping[str, Any]], base_url: str, now: datetime, host: str) -> str:
     """A calendar with one all-day event on the review date of each decision in force."""
+    import icalendar  # here, not at start: only calendar feeds need it (docs/performance.md)
+
     calendar = icalendar.Calendar()
     calendar.add("version", "2.0")
     calendar.add("prodid", "-//consent//decision log//EN")

@@ -19,6 +19,7 @@ FIGURES = [
     "b) 100 sockets in one proposal: time to reach all, p50",
     "b) time to reach all, p99",
     "c) accepted actions/s",
+    "c) server CPU per accepted action",
     "d) server memory per idle socket",
     "d) start to ready",
 ]

@@ -3,6 +3,8 @@ and SQLite runs with WAL, a busy timeout and foreign keys."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -63,3 +65,18 @@ def test_every_migration_goes_down_and_up_again(database_url: str) -> None:
     config = db.alembic_config(database_url)
     in_thread(command.downgrade, config, "base")
     in_thread(command.upgrade, config, "head")
+
+
+def test_the_head_revision_is_read_as_alembic_reads_it() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert db.head_revision() == ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()
+
+
+def test_a_start_on_a_database_at_the_head_does_not_load_alembic(database_url: str) -> None:
+    # A process of its own: this one has loaded Alembic already. The test database is at the head.
+    check = (
+        "import sys; from consent.base import db; db.upgrade(sys.argv[1]); "
+        "assert 'alembic' not in sys.modules, 'Alembic was loaded'"
+    )
+    subprocess.run([sys.executable, "-c", check, database_url], check=True, timeout=60)

@@ -211,7 +211,7 @@ def test_a_refused_action_keeps_the_words_and_says_why(meeting: tuple[Page, Page
     cy.evaluate("""() => {
         const form = document.createElement('form');
         form.className = 'action-form';
-        form.innerHTML = '<input type="hidden" name="type" value="question"><textarea name="text"></textarea><button>Ask</button>';
+        form.innerHTML = '<input type="hidden" name="type" value="question"><textarea name="text" aria-label="Question"></textarea><button>Ask</button>';
         document.querySelector('section#now').append(form);
         form.querySelector('textarea').value = 'Out of turn?';
         form.requestSubmit();

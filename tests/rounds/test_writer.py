@@ -50,8 +50,9 @@ async def writer(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[An
     counted = Counted(sessions)
     published: list[tuple[uuid.UUID, list[dict[str, Any]]]] = []
 
-    async def publish(proposal_id: uuid.UUID, events: list[dict[str, Any]], state: Any) -> None:
-        assert state.seq == events[-1]["seq"]  # the machine's state after the events, for the page's update
+    async def publish(proposal_id: uuid.UUID, events: list[dict[str, Any]], after: Any) -> None:
+        row, state = after  # the proposal after the events, for the page's update
+        assert row.seq == state.seq == events[-1]["seq"]
         published.append((proposal_id, events))
 
     started = ActionWriter(counted, publish)
