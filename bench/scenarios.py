@@ -423,7 +423,8 @@ async def follow_meeting(
     unreached = sum(math.isinf(x) for x in everywhere)
     if unreached:
         print(
-            f"{what}: {unreached} of {len(measured)} events not on every page {MEETING_DRAIN_SECONDS:g} s after the last action"
+            f"{what}: {unreached} of {len(measured)} events not on every page {MEETING_DRAIN_SECONDS:g} s after the"
+            " last action (their time counts as infinite; the CPU per event is a lower bound: work was left undone)"
         )
     return Followed(
         ms(quantile(everywhere, 0.5)),
