@@ -40,7 +40,10 @@ VIEWS, PAGES = "views", "pages"
 REFRESH_DELAY = 0.08  # meeting.js: refresh() waits for the rest of a burst
 CHECK_DELAY = 0.15  # meeting.js: an event without a view is checked this long after
 HEARTBEAT = 20.0  # meeting.js: {"type": "ping"} every 20 s
-OPENING = 20  # sockets opening at once, per process
+# Sockets opening at once, per process: each welcome waits for the server's one database
+# connection, so more at once only wait longer, past the pool's timeout in a large meeting.
+OPENING = 4
+RETRIES = 5  # meeting.js reconnects after a failed connection, with a growing, jittered delay
 SEQ = re.compile(rb'id="meeting"[^>]*data-seq="(\d+)"')
 NOT_EVENTS = {"welcome", "presence", "ack", "error", "pong"}
 
@@ -59,7 +62,6 @@ class Plan:
     host: str
     port: int
     viewers: list[Viewer]
-    behaviour: str  # VIEWS or PAGES
 
 
 @dataclass
@@ -122,6 +124,7 @@ class Page:
 
     def __init__(self, plan: Plan, viewer: Viewer, errors: list[str]) -> None:
         self.plan, self.viewer, self.errors = plan, viewer, errors
+        self.behaviour = VIEWS
         self.http = Http(plan.host, plan.port, viewer.token)
         self.ws: ClientConnection | None = None
         self.first = self.seq = self.shown = 0
@@ -133,24 +136,45 @@ class Page:
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def open(self, limit: asyncio.Semaphore) -> None:
-        async with limit:
-            self.ws = await connect(
-                f"ws://{self.plan.host}:{self.plan.port}/ws{self.viewer.path}",
-                proxy=None,
-                compression=None,
-                open_timeout=120,
-                ping_interval=None,
-                max_size=2**24,
-            )
-            # As a page loaded just now: it shows everything so far (a `since` beyond the log is the
-            # log's end), without 2,000 page loads at the start.
-            await self.ws.send(json.dumps({"type": "hello", "since": 2**62, "token": self.viewer.token}))
-            welcome = json.loads(await self.ws.recv())
-            if welcome.get("type") != "welcome":
-                raise RuntimeError(f"no welcome: {welcome!r:.200}")
-            self.first = self.seq = self.shown = welcome["seq"]
-            self.spawn(self.read())
-            self.spawn(self.heartbeat())
+        for attempt in range(1, RETRIES + 1):
+            try:
+                async with limit:
+                    await self.greet()
+                break
+            except (ConnectionClosed, OSError) as failed:  # counted: a figure measured so is no figure
+                self.errors.append(f"{self.viewer.account_id}: opening failed ({failed!r:.200})")
+                if attempt == RETRIES:
+                    raise
+                await asyncio.sleep(0.5 * 2**attempt * (0.5 + random.random() / 2))
+        self.spawn(self.read())
+        self.spawn(self.heartbeat())
+
+    async def greet(self) -> None:
+        self.ws = await connect(
+            f"ws://{self.plan.host}:{self.plan.port}/ws{self.viewer.path}",
+            proxy=None,
+            compression=None,
+            open_timeout=300,
+            ping_interval=None,
+            max_size=2**24,
+        )
+        # As a page loaded just now: it shows everything so far (a `since` beyond the log is the
+        # log's end), without 2,000 page loads at the start.
+        await self.ws.send(json.dumps({"type": "hello", "since": 2**62, "token": self.viewer.token}))
+        welcome = json.loads(await self.ws.recv())
+        if welcome.get("type") != "welcome":
+            raise RuntimeError(f"no welcome: {welcome!r:.200}")
+        self.first = self.seq = self.shown = welcome["seq"]
+
+    def behave(self, behaviour: str) -> None:
+        """From now on as `behaviour`'s script, freshly loaded: showing everything so far."""
+        for timer in (self.refreshing, self.checking):
+            if timer:
+                timer.cancel()
+        self.behaviour, self.first = behaviour, self.seq
+        self.shown = self.seq
+        self.visible.clear()
+        self.waiting_now.clear()
 
     def spawn(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -167,7 +191,7 @@ class Page:
                     self.errors.append(f"{self.viewer.account_id}: {message!r:.300}")
                 elif kind not in NOT_EVENTS and isinstance(message.get("seq"), int) and message["seq"] > self.seq:
                     self.seq = message["seq"]
-                    if self.plan.behaviour == VIEWS:
+                    if self.behaviour == VIEWS:
                         self.follow(message)
                     else:
                         self.refresh()
@@ -209,7 +233,8 @@ class Page:
     def show(self, seqs: range | list[int]) -> None:
         at = time.time()
         for seq in seqs:
-            self.visible.setdefault(seq, at)
+            if seq > self.first:  # not a fetch begun before `behave`
+                self.visible.setdefault(seq, at)
 
     def refresh(self) -> None:
         if self.refreshing:
@@ -277,12 +302,17 @@ async def serve(plan: Plan, pipe: Connection) -> None:
     pipe.send("ready")
     while True:
         command, argument = await loop.run_in_executor(None, pipe.recv)
-        if command == "collect":  # once every page shows every event up to `last`, or at `deadline`
+        if command == "behave":
+            for page in pages:
+                page.behave(argument)
+            pipe.send(None)
+        elif command == "collect":  # once every page shows every event up to `last`, or at `deadline`
             last, deadline = argument
             # polled: every page checked each 20 ms costs less than checking them at each page's change
             while time.time() < deadline and not all(page.shows_all(last) for page in pages):  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
             seen = Seen(errors=list(errors))
+            errors.clear()
             for page in pages:
                 for seq, at in page.visible.items():
                     seen.latest[seq] = max(at, seen.latest.get(seq, 0.0))

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from bench import load, pages, servers
-from bench.chromium import Chromium
+from bench.chromium import Chromium, ChromiumPage
 from bench.seed import PASSWORD, Room, email_of
 
 Row = tuple[str, float, float, str, str, bool | None]
@@ -367,70 +367,87 @@ class Followed:
     unreached: int  # events measured that some page did not show by the end
 
 
-async def follow_meeting(
-    scale: Scale, meeting: Meeting, room: Room, server: servers.Server, behaviour: str
+async def follow_meeting(scale: Scale, meeting: Meeting, room: Room, server: servers.Server) -> dict[str, Followed]:
+    """The meeting's pages open once (in a 2,000-person meeting that takes minutes: each welcome
+    describes the meeting), then follow it as today's script does, then as the baseline's."""
+    loop = asyncio.get_running_loop()
+    viewers = [pages.Viewer(room.path.removeprefix("/ws"), t, a) for t, a in zip(room.tokens, room.ids)]
+    rest = viewers[meeting.browsers :]
+    plans = [pages.Plan("127.0.0.1", server.port, rest[p :: scale.processes]) for p in range(scale.processes)]
+    driver = pages.Driver(server.url, room.path, room.tokens[0])
+    await driver.open()
+    figures = {}
+    async with contextlib.AsyncExitStack() as stack:
+        fleet = stack.enter_context(await loop.run_in_executor(None, Processes, pages.main, plans))
+        chromium = await stack.enter_async_context(Chromium()) if meeting.browsers else None
+        base = f"http://127.0.0.1:{server.port}"
+        for behaviour in (pages.VIEWS, pages.PAGES):
+            await loop.run_in_executor(None, fleet.ask, "behave", behaviour)
+            tabs = [  # member i of the seeded meeting
+                await chromium.open(base, viewer, email_of(i), PASSWORD, behaviour)
+                for i, viewer in enumerate(viewers[: meeting.browsers])
+                if chromium
+            ]
+            figures[behaviour] = await follow(scale, meeting, server, driver, fleet, tabs, behaviour)
+            for tab in tabs:
+                await tab.context.close()
+        await loop.run_in_executor(None, fleet.ask, "close")
+        fleet.join()
+    await driver.close()
+    return figures
+
+
+async def follow(
+    scale: Scale,
+    meeting: Meeting,
+    server: servers.Server,
+    driver: pages.Driver,
+    fleet: Processes,
+    tabs: list[ChromiumPage],
+    behaviour: str,
 ) -> Followed:
     """The author acts at the meeting's rate while every page follows; each event's time to
     visible on the last page to show it, and the server's CPU time from the first action until
     every page shows the last (or the drain ends)."""
     loop = asyncio.get_running_loop()
-    viewers = [pages.Viewer(room.path.removeprefix("/ws"), t, a) for t, a in zip(room.tokens, room.ids)]
-    driver = pages.Driver(server.url, room.path, room.tokens[0])
-    await driver.open()
-    async with contextlib.AsyncExitStack() as stack:
-        tabs = []
-        if meeting.browsers:
-            chromium = await stack.enter_async_context(Chromium())
-            base = f"http://127.0.0.1:{server.port}"
-            for i, viewer in enumerate(viewers[: meeting.browsers]):  # member i of the seeded meeting
-                tabs.append(await chromium.open(base, viewer, email_of(i), PASSWORD, behaviour))
-        rest = viewers[meeting.browsers :]
-        plans = [
-            pages.Plan("127.0.0.1", server.port, rest[p :: scale.processes], behaviour) for p in range(scale.processes)
-        ]
-        fleet = stack.enter_context(await loop.run_in_executor(None, Processes, pages.main, plans))
-        await asyncio.sleep(1 + 0.002 * meeting.pages)  # presence goes out after a quiet time (0.1 s + 2 ms a person)
-        cpu = server.cpu_seconds()
-        begin = time.time() + 0.2
-        measure_from = begin + scale.warmup
-        end = measure_from + scale.meeting_seconds
-        await driver.act(begin, end, meeting.rate)
-        await asyncio.wait_for(driver.answered.wait(), 60)
-        last = max(driver.sent_at)
-        deadline = time.time() + MEETING_DRAIN_SECONDS
-        sockets, browsers = await asyncio.gather(
-            loop.run_in_executor(None, fleet.ask, "collect", (last, deadline)),
-            Chromium.collect(tabs, behaviour, driver.concerns, last, deadline),
-        )
-        cpu = server.cpu_seconds() - cpu
-        await loop.run_in_executor(None, fleet.ask, "close")
-        fleet.join()
-    await driver.close()
+    await asyncio.sleep(1 + 0.002 * meeting.pages)  # presence goes out after a quiet time (0.1 s + 2 ms a person)
+    cpu = server.cpu_seconds()
+    begin = time.time() + 0.2
+    measure_from = begin + scale.warmup
+    end = measure_from + scale.meeting_seconds
+    await driver.act(begin, end, meeting.rate)
+    await asyncio.wait_for(driver.answered.wait(), 60)
+    last = max(driver.sent_at)
+    deadline = time.time() + MEETING_DRAIN_SECONDS
+    sockets, browsers = await asyncio.gather(
+        loop.run_in_executor(None, fleet.ask, "collect", (last, deadline)),
+        Chromium.collect(tabs, behaviour, driver.concerns, last, deadline),
+    )
+    cpu = server.cpu_seconds() - cpu
     seen = pages.merge(sockets)
     for shown in browsers:
         for seq, at in shown.items():
             seen.latest[seq] = max(at, seen.latest.get(seq, 0.0))
             seen.pages[seq] = seen.pages.get(seq, 0) + 1
     what = f"(e) {meeting.pages} pages, {behaviour}"
-    if seen.errors or driver.errors:
-        PROBLEMS.append(
-            f"{what}: {len(seen.errors) + len(driver.errors)} errors, the first: {(driver.errors + seen.errors)[0]}"
-        )
-    measured = [seq for seq, sent in driver.sent_at.items() if measure_from <= sent < end]
+    problems = driver.errors + seen.errors
+    driver.errors.clear()
+    if problems:
+        PROBLEMS.append(f"{what}: {len(problems)} errors, the first: {problems[0]}")
+    sent = {seq: at for seq, at in driver.sent_at.items() if at >= begin}
+    measured = [seq for seq, at in sent.items() if measure_from <= at < end]
     everywhere = [
-        seen.latest[seq] - driver.sent_at[seq] if seen.pages.get(seq) == meeting.pages else math.inf for seq in measured
+        seen.latest[seq] - sent[seq] if seen.pages.get(seq) == meeting.pages else math.inf for seq in measured
     ]
     unreached = sum(math.isinf(x) for x in everywhere)
     if unreached:
         print(
             f"{what}: {unreached} of {len(measured)} events not on every page {MEETING_DRAIN_SECONDS:g} s after the"
-            " last action (their time counts as infinite; the CPU per event is a lower bound: work was left undone)"
+            " last action (their time counts as infinite; the CPU per event is a lower bound: work was left undone)",
+            flush=True,
         )
     return Followed(
-        ms(quantile(everywhere, 0.5)),
-        ms(quantile(everywhere, 0.99)),
-        ms(cpu) / (len(driver.sent_at) * meeting.pages),
-        unreached,
+        ms(quantile(everywhere, 0.5)), ms(quantile(everywhere, 0.99)), ms(cpu) / (len(sent) * meeting.pages), unreached
     )
 
 
@@ -440,10 +457,8 @@ def meeting_pages(scale: Scale, meetings: list[Room], template: Path, work: Path
     rows: list[Row] = []
     baseline = "a whole page per event"
     for meeting, room in zip(scale.meetings, meetings):
-        figures = {}
-        for behaviour in (pages.VIEWS, pages.PAGES):
-            with servers.consent(fresh(template, work, f"e-{meeting.pages}-{behaviour}")) as server:
-                figures[behaviour] = asyncio.run(follow_meeting(scale, meeting, room, server, behaviour))
+        with servers.consent(fresh(template, work, f"e-{meeting.pages}")) as server:
+            figures = asyncio.run(follow_meeting(scale, meeting, room, server))
         ours, before = figures[pages.VIEWS], figures[pages.PAGES]
         n = meeting.pages
         rows += [
