@@ -342,7 +342,8 @@ class Driver:
     def __init__(self, url: str, path: str, token: str) -> None:
         self.url, self.path, self.token = url, path, token
         self.sent: dict[str, float] = {}  # client_id -> time.time() at sending
-        self.sent_at: dict[int, float] = {}  # seq -> the same, from the ack
+        self.seq_of: dict[str, int] = {}  # client_id -> its event's seq, from the ack
+        self.sent_at: dict[int, float] = {}  # seq -> the time it was sent
         self.concerns: dict[int, list[str] | None] = {}  # seq -> the view's `now` (None: everyone)
         self.errors: list[str] = []
         self.ids = itertools.count()
@@ -362,6 +363,7 @@ class Driver:
                 message = json.loads(text)
                 kind = message.get("type")
                 if kind == "ack":
+                    self.seq_of[message["client_id"]] = message["seq"]
                     self.sent_at[message["seq"]] = self.sent[message["client_id"]]
                 elif kind == "error":
                     self.errors.append(f"the driver's action refused: {message!r:.300}")
