@@ -364,7 +364,6 @@ class Followed:
     p50: float  # ms from an action sent to its event visible on every page
     p99: float
     cpu: float  # ms of server CPU per event per open page
-    unreached: int  # events measured that some page did not show by the end
 
 
 async def follow_meeting(scale: Scale, meeting: Meeting, room: Room, server: servers.Server) -> dict[str, Followed]:
@@ -448,7 +447,7 @@ async def follow(
             flush=True,
         )
     return Followed(
-        ms(quantile(everywhere, 0.5)), ms(quantile(everywhere, 0.99)), ms(cpu) / (len(sent) * meeting.pages), unreached
+        ms(quantile(everywhere, 0.5)), ms(quantile(everywhere, 0.99)), ms(cpu) / (len(sent) * meeting.pages)
     )
 
 
