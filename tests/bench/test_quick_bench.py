@@ -22,6 +22,12 @@ FIGURES = [
     "c) server CPU per accepted action",
     "d) server memory per idle socket",
     "d) start to ready",
+    "e) 20 pages (2 Chromium), 2 actions/s: to visible on all, p50",
+    "e) 20 pages: to visible on all, p99",
+    "e) 20 pages: server CPU per event per open page",
+    "e) 60 pages (0 Chromium), 1 actions/s: to visible on all, p50",
+    "e) 60 pages: to visible on all, p99",
+    "e) 60 pages: server CPU per event per open page",
 ]
 
 
