@@ -40,9 +40,9 @@ VIEWS, PAGES = "views", "pages"
 REFRESH_DELAY = 0.08  # meeting.js: refresh() waits for the rest of a burst
 CHECK_DELAY = 0.15  # meeting.js: an event without a view is checked this long after
 HEARTBEAT = 20.0  # meeting.js: {"type": "ping"} every 20 s
-# Sockets opening at once, per process: each welcome waits for the server's one database
-# connection, so more at once only wait longer, past the pool's timeout in a large meeting.
-OPENING = 4
+# Sockets opening at once, per process: each welcome reads on one of the server's few reading
+# connections (consent.base.db.READERS), so more at once only wait longer.
+OPENING = 16
 RETRIES = 5  # meeting.js reconnects after a failed connection, with a growing, jittered delay
 SEQ = re.compile(rb'id="meeting"[^>]*data-seq="(\d+)"')
 NOT_EVENTS = {"welcome", "presence", "ack", "error", "pong"}
