@@ -56,12 +56,12 @@ def main(argv: list[str] | None = None) -> None:
             str(template),
             scale.rooms,
             scale.room_size,
-            scale.assembly if "b" in args.only else 0,
+            [a.sockets for a in scale.assemblies] if "b" in args.only else (),
             [meeting.pages for meeting in scale.meetings] if "e" in args.only else (),
         )
         print(
             f"seeded {scale.rooms * scale.room_size:,} members in {scale.rooms} live proposals"
-            f"{f' and one of {scale.assembly:,}' if large else ''}"
+            f"{''.join(f', an assembly of {len(a.tokens):,}' for a in large)}"
             f"{''.join(f', a meeting of {len(m.tokens):,} present' for m in meetings)} in {time.monotonic() - began:.1f} s",
             flush=True,
         )

@@ -84,9 +84,9 @@ async def _room(db_session: AsyncSession, members: list[uuid.UUID], name: str, e
 
 
 async def _seed(
-    url: str, rooms: int, room_size: int, assembly: int, meetings: Sequence[int]
-) -> tuple[list[Room], Room | None, list[Room]]:
-    people = max(rooms * room_size, assembly, *meetings)
+    url: str, rooms: int, room_size: int, assemblies: Sequence[int], meetings: Sequence[int]
+) -> tuple[list[Room], list[Room], list[Room]]:
+    people = max(rooms * room_size, *assemblies, *meetings)
     password_hash = PasswordHasher().hash(PASSWORD)  # one hash for all
     ids = [uuid.uuid4() for _ in range(people)]
     engine = db.create_engine(url)
@@ -105,9 +105,10 @@ async def _seed(
                 members = range(r * room_size, (r + 1) * room_size)
                 path = await _room(session, [ids[i] for i in members], f"Circle {r:03d}")
                 fan_out.append(Room(path, [token_of(i) for i in members]))
-            large = None
-            if assembly:
-                large = Room(await _room(session, ids[:assembly], "Assembly"), [token_of(i) for i in range(assembly)])
+            large = [
+                Room(await _room(session, ids[:size], f"Assembly of {size}"), [token_of(i) for i in range(size)])
+                for size in assemblies
+            ]
             pages = [
                 Room(
                     await _room(session, ids[:size], f"Meeting of {size}", everyone_present=True),
@@ -123,10 +124,11 @@ async def _seed(
 
 
 def seed(
-    path: str, rooms: int, room_size: int, assembly: int, meetings: Sequence[int] = ()
-) -> tuple[list[Room], Room | None, list[Room]]:
+    path: str, rooms: int, room_size: int, assemblies: Sequence[int] = (), meetings: Sequence[int] = ()
+) -> tuple[list[Room], list[Room], list[Room]]:
     """Migrates a new SQLite file at `path` and fills it; returns the rooms of (a), the
-    assembly of (b) and the meetings of (e), one of each size in `meetings`, everyone present."""
+    assemblies of (b), one of each size in `assemblies`, and the meetings of (e), one of each
+    size in `meetings`, everyone present."""
     url = f"sqlite+aiosqlite:///{path}"
     db.upgrade(url)
-    return asyncio.run(_seed(url, rooms, room_size, assembly, meetings))
+    return asyncio.run(_seed(url, rooms, room_size, assemblies, meetings))
