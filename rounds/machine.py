@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import msgspec
@@ -96,7 +97,7 @@ class Proposal:
         """The facilitator moves the process; where the circle has none, the author does."""
         return self.facilitators or frozenset({self.author})
 
-    @property
+    @cached_property  # asked "is m taking part?" for each of 2,000 in a hall: a set, made once
     def participants(self) -> frozenset[uuid.UUID]:
         """Live: the members present. Async: every member of the circle."""
         return frozenset(self.present) if self.mode == "live" else self.members
@@ -187,7 +188,7 @@ def apply(proposal: Proposal, actor: uuid.UUID, action: Action) -> tuple[Proposa
         if actor not in proposal.movers:
             raise Refusal("not_facilitator", "Only the facilitator records responses for someone else.", status=403)
         speaker = _member(proposal, action.on_behalf_of, "on_behalf_of")
-        if proposal.mode != "live" or speaker not in proposal.present:
+        if proposal.mode != "live" or speaker not in proposal.participants:
             # Only for someone in the room without a device: the record must not show a
             # response from someone who was not there to give it.
             raise Refusal(
@@ -328,7 +329,7 @@ def _pass(p: Proposal, _actor: uuid.UUID, _a: actions.Pass, s: uuid.UUID) -> tup
 
 
 def _consent_response(p: Proposal, _actor: uuid.UUID, a: actions.Said, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
-    if p.mode == "live" and s not in p.present and isinstance(a, actions.Object):
+    if p.mode == "live" and s not in p.participants and isinstance(a, actions.Object):
         return _early_objection(p, a, s)
     if p.phase != CONSENTING:
         raise Refusal("wrong_phase", f"{a.type} is not possible while the proposal is {p.phase}.", 409)

@@ -95,7 +95,7 @@ async def _now_context(
         "available": available,
         "viewer_id": str(viewer),
         "facilitating": facilitating,
-        "you_present": state.mode == "live" and viewer in state.present and state.phase in machine.OPEN_PHASES,
+        "you_present": state.mode == "live" and viewer in state.participants and state.phase in machine.OPEN_PHASES,
         "round_complete": state.round_complete,
         "consented": state.consented(),
         "for_turn": for_turn,
@@ -103,7 +103,9 @@ async def _now_context(
         "skip_to_consent": state.phase == machine.CLARIFYING
         and machine.allows(state, viewer, actions.Advance(client_id="available", to="consenting")),
         "absent_members": [
-            (str(m), name) for m, name in sorted(members.items(), key=lambda item: item[1]) if m not in state.present
+            (str(m), name)
+            for m, name in sorted(members.items(), key=lambda item: item[1])
+            if m not in state.participants
         ],
         "open_questions": [
             e for e in history if e["type"] == "question_asked" and e["data"]["question_id"] not in answered

@@ -522,7 +522,7 @@ async def _consent_record(db: AsyncSession, proposal: Proposal, state: machine.P
 
     def entry(member: uuid.UUID) -> dict[str, Any]:
         kind = state.responses.get(member) or (
-            "present_no_response" if state.mode == "live" and member in state.present else "absent"
+            "present_no_response" if state.mode == "live" and member in state.participants else "absent"
         )
         data = said.get(member, {}) if member in state.responses else {}
         return (
