@@ -24,11 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consent.base.clock import Clock
 from consent.base.errors import Refusal
 from rounds import actions, live, services
-from rounds.controllers import take
 from rounds.writer import ActionWriter
 
 HELLO_SECONDS = 10.0  # a socket that does not say hello in time is closed
 REFUSALS = Refusal  # the rules' answers, said to the client
+# A socket's actions sent and not yet answered; beyond this, it is read no further until one is.
+IN_FLIGHT = 64
+Answer = tuple[str | None, "asyncio.Future[services.Outcome]"]  # an action's client_id and outcome
 
 
 class Member(Protocol):
@@ -177,24 +179,40 @@ class Meeting:
             for message in ready:
                 await self.send(message)
 
-    async def take_actions(self) -> None:
+    async def take_actions(self, answers: asyncio.Queue[Answer]) -> None:
+        """Hands each action to the writer as it arrives, without waiting for the one before
+        to be committed: a facilitator recording a fast round, or a client sending 100 actions
+        a second, is not held to one action per transaction. They are written in the order
+        sent; `answer` acknowledges them."""
         assert self.member is not None
         while True:
             text = await self.socket.receive_data("text")
             client_id = None
             try:
                 message = _parse(text)
-                client_id = message.get("client_id")
+                client_id = message.get("client_id") if isinstance(message.get("client_id"), str) else None
                 if message["type"] == "ping":  # the page's own heartbeat: browsers cannot see pings
                     await self.send('{"type":"pong"}')
                     continue
                 if message["type"] == "hello":
                     raise Refusal("already_greeted", "This socket has said hello already.", 400)
-                outcome = await take(self.writer, self.clock, self.member.id, self.proposal_id, actions.decode(message))
+                attempt = services.Attempt(self.member.id, self.proposal_id, actions.decode(message), self.clock())
             except REFUSALS as refusal:
-                await self.send(_error(refusal.code, str(refusal), client_id if isinstance(client_id, str) else None))
+                await self.send(_error(refusal.code, str(refusal), client_id))
                 continue
-            await self.send(json.dumps({"type": "ack", "client_id": client_id, "seq": outcome.seq}))
+            await answers.put((client_id, self.writer.enqueue(attempt)))
+
+    async def answer(self, answers: asyncio.Queue[Answer]) -> None:
+        """Each action's ack once it is committed and published (after its event), or why it
+        was refused, in the order they were sent."""
+        while True:
+            client_id, outcome = await answers.get()
+            try:
+                seq = (await outcome).seq
+            except REFUSALS as refusal:
+                await self.send(_error(refusal.code, str(refusal), client_id))
+                continue
+            await self.send(json.dumps({"type": "ack", "client_id": client_id, "seq": seq}))
 
     async def run(self, identify: Identify) -> None:
         # Only the client's part is timed: a busy server may take longer to look up who it is.
@@ -212,7 +230,12 @@ class Meeting:
             self.presence.announce(self.proposal_id, self.channels)
             forwarding = asyncio.create_task(self.forward(subscriber, order))
             subscriber.when_too_slow(forwarding.cancel)  # it may be waiting on a client that does not read
-            tasks = [forwarding, asyncio.create_task(self.take_actions())]
+            answers: asyncio.Queue[Answer] = asyncio.Queue(IN_FLIGHT)
+            tasks = [
+                forwarding,
+                asyncio.create_task(self.take_actions(answers)),
+                asyncio.create_task(self.answer(answers)),
+            ]
             try:
                 done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             finally:

@@ -34,14 +34,17 @@ class ActionWriter(QueuedWork[Waiting]):
         super().__init__()
         self.sessions, self.publish = sessions, publish
 
-    async def submit(self, attempt: Attempt) -> Outcome:
-        """The action's outcome once committed and published; raises its refusal, which
-        changed nothing."""
+    def enqueue(self, attempt: Attempt) -> asyncio.Future[Outcome]:
+        """Queues the action, after those queued before it; the future is its outcome once
+        committed and published, or its refusal, which changed nothing."""
         if self.task is None or self.task.done():
             raise RuntimeError("the server is not taking actions (starting or stopping)")
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self.queue.put_nowait((attempt, future))
-        return await future
+        return future
+
+    async def submit(self, attempt: Attempt) -> Outcome:
+        return await self.enqueue(attempt)
 
     def keep(self, item: Waiting) -> bool:
         return not item[1].done()  # a sender that went away before its turn: it will retry

@@ -393,3 +393,37 @@ async def test_a_hall_arriving_at_once_is_welcomed_with_one_description(
     assert welcome["seq"] == seq and [p["name"] for p in welcome["state"]["participants"]] == ["M01"]
     for socket in [*sockets, late]:
         await socket.close()
+
+
+async def test_actions_sent_without_waiting_are_written_in_order_and_each_answered(
+    servers: Servers, http: httpx.AsyncClient
+) -> None:
+    """A socket's actions are taken as they come (not one per transaction): fifty answers sent
+    at once, with a refused one among them, come back as fifty events in the order sent, each
+    acknowledged after its event, and the refusal answered on its own."""
+    org = await organisation(http, servers.start().url, members=4)
+    proposal_id, sockets = await live_meeting(org)
+    ada, m01 = sockets["ada"], sockets["m01"]
+    await ada.ok("start")
+    await m01.ok("question", text="Who holds the key?")
+    sent = [f"answer-{n}" for n in range(50)]
+    for n, client_id in enumerate(sent):
+        await ada.send({"type": "answer", "client_id": client_id, "question_id": "q1", "text": f"Answer {n}"})
+        if n == 25:  # out of turn: refused, and the others are not held up by it
+            await ada.send({"type": "consent", "client_id": "too-early"})
+    await ada.wait_for(lambda s: all(any(m.get("client_id") == c for m in s.received) for c in [*sent, "too-early"]))
+
+    answers = {m["client_id"]: m for m in ada.received if m.get("client_id") in {*sent, "too-early"}}
+    assert answers["too-early"]["type"] == "error"
+    acks = [answers[c] for c in sent]
+    assert all(a["type"] == "ack" for a in acks), acks
+    seqs = [a["seq"] for a in acks]
+    assert seqs == list(range(seqs[0], seqs[0] + 50))  # in the order sent, nothing between them
+    log = {e["seq"]: e for e in await org.events(proposal_id)}
+    assert [log[s]["data"]["text"] for s in seqs] == [f"Answer {n}" for n in range(50)]
+    position = {id(m): i for i, m in enumerate(ada.received)}
+    for ack in acks:  # each ack after its event on this socket
+        event = next(m for m in ada.received if m.get("seq") == ack["seq"] and m.get("type") == "question_answered")
+        assert position[id(event)] < position[id(ack)]
+    for socket in sockets.values():
+        await socket.close()
