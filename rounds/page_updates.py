@@ -65,9 +65,10 @@ class PageUpdates(QueuedWork[Batch]):
     ) -> None:
         super().__init__()
         self.sessions, self.templates, self.channels, self.clock = sessions, templates, channels, clock
-        # Each proposal's parts as this process last sent them, and the seq they showed: a part
-        # that did not change is not sent again, to every socket, with every event.
-        self.sent: OrderedDict[uuid.UUID, tuple[int, dict[str, str]]] = OrderedDict()
+        # Each proposal's parts as this process last sent them, the seq they showed and whose
+        # turn it was: a part that did not change is not sent again, to every socket, with
+        # every event, and whose turn it still is need not fetch their part again.
+        self.sent: OrderedDict[uuid.UUID, tuple[int, dict[str, str], uuid.UUID | None]] = OrderedDict()
 
     def publish(
         self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], after: services.After | None = None
@@ -180,22 +181,25 @@ class PageUpdates(QueuedWork[Batch]):
             revisions = views.with_diffs(page.revisions)
             ops.append(["update", "live-text", str(parts.text(p, revisions))])
             ops.append(["update", "live-revisions", str(parts.revisions(revisions))])
-        ops = self._changed(page.row.id, batch, ops)
+        ops, turn_moved = self._changed(page.row.id, batch, ops, page.state.whose_turn)
         ops += self._rounds(batch, page.questions, {str(m): name for m, name in page.names.items()}, parts)
         ops += self._participants(p, batch, page.whole, parts)
-        return {"from": batch[0]["seq"], "ops": ops, "now": views.concerned(batch, page.state)}
+        return {"from": batch[0]["seq"], "ops": ops, "now": views.concerned(batch, page.state, turn_moved)}
 
-    def _changed(self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], updates: list[Op]) -> list[Op]:
-        """The parts that differ from what this process sent with the batch just before; all
-        of them if another process (or nobody yet) sent that one."""
-        seq, before = self.sent.pop(proposal_id, (None, {}))
-        if seq != batch[0]["seq"] - 1:
-            before = {}
+    def _changed(
+        self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], updates: list[Op], turn: uuid.UUID | None
+    ) -> tuple[list[Op], bool]:
+        """The parts that differ from what this process sent with the batch just before, and
+        whether the turn moved since; all of them, and moved, if another process (or nobody
+        yet) sent that one."""
+        seq, before, turn_before = self.sent.pop(proposal_id, (None, {}, None))
+        known = seq == batch[0]["seq"] - 1
+        before = before if known else {}
         changed = [op for op in updates if before.get(op[1]) != op[2]]
-        self.sent[proposal_id] = (batch[-1]["seq"], before | {op[1]: op[2] for op in updates})
+        self.sent[proposal_id] = (batch[-1]["seq"], before | {op[1]: op[2] for op in updates}, turn)
         if len(self.sent) > REMEMBERED:
             self.sent.popitem(last=False)
-        return changed
+        return changed, not known or turn != turn_before
 
     async def _questions(
         self, db: AsyncSession, together: dict[uuid.UUID, Events]

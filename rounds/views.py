@@ -74,14 +74,15 @@ def with_diffs(revisions: Sequence[dict[str, Any]]) -> list[tuple[dict[str, Any]
     return [(r, word_diff(revisions[i - 1]["text"], r["text"]) if i else None) for i, r in enumerate(revisions)]
 
 
-def concerned(batch: Sequence[dict[str, Any]], state: machine.Proposal) -> list[str] | None:
+def concerned(batch: Sequence[dict[str, Any]], state: machine.Proposal, turn_moved: bool = True) -> list[str] | None:
     """Whose "what you can do now" these events may have changed, by account id; None for
     everyone. The facilitator's and the author's always may (the turn, a question to answer);
-    besides them, whoever the events name, and whose turn it is now."""
+    besides them, whoever the events name, and whose turn it is now, if the turn moved (or
+    it is not known whether it did)."""
     if any(e["type"] in FOR_EVERYONE for e in batch):
         return None
     ids = {str(m) for m in state.movers} | {str(state.author)}
-    if state.whose_turn is not None:
+    if state.whose_turn is not None and turn_moved:
         ids.add(str(state.whose_turn))
     for event in batch:
         if event["actor"]:

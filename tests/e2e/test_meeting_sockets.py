@@ -366,6 +366,11 @@ async def test_a_batch_brings_its_page_update_the_same_for_everyone(servers: Ser
     anonymous = await http.get(f"{org.url}/proposals/{proposal_id}/now", follow_redirects=False)
     assert anonymous.status_code in (302, 303, 401)
 
+    # Ada answers: the turn stays with m02, whose options did not change, so only Ada fetches.
+    answered = await ada.ok("answer", question_id="q1", text="Whoever opens on Friday.")
+    await m02.wait_for_seq(answered)
+    assert next(m for m in m02.received if m.get("seq") == answered)["view"]["now"] == [org.ids["ada"]]
+
     # Resuming from the log brings the events without views: the page loads itself again.
     late = Socket(org, "m03", proposal_id)
     await late.open(since=0)
