@@ -13,7 +13,6 @@ from typing import Any
 import anyio.to_thread
 from litestar import Litestar, Request, Router, get
 from litestar.channels import ChannelsPlugin
-from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.enums import ScopeType
@@ -41,7 +40,7 @@ from consent.accounts.auth import (
     requires_account,
 )
 from consent.accounts.controllers import AccountApi, AccountPages
-from consent.base import db, labels
+from consent.base import db, labels, pubsub
 from consent.base.clock import Clock, system_clock
 from consent.base.errors import handle_exception
 from consent.base.settings import Settings
@@ -126,9 +125,10 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
 
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     request_sessions = RequestSessions(sessions)
-    # In-memory pub/sub: one process fans each proposal's events out to its sockets.
+    # Each process fans each proposal's events out to its own sockets; with Redis, the events
+    # of every process (consent.base.pubsub).
     channels = ChannelsPlugin(
-        backend=MemoryChannelsBackend(),
+        backend=pubsub.backend(settings.redis_url),
         arbitrary_channels_allowed=True,
         subscriber_max_backlog=settings.socket_backlog,
         subscriber_class=live.SocketQueue,
