@@ -53,6 +53,7 @@ from rounds import services as rounds_services
 from rounds.controllers import ProposalApi
 from rounds.page_updates import PageUpdates
 from rounds.pages import ProposalPages, open_proposals_section
+from rounds.presence import SharedPresence
 from rounds.scheduler import DeadlineScheduler
 from rounds.sockets import Welcomes, meeting_socket
 from rounds.writer import ActionWriter
@@ -110,16 +111,16 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
 
     @asynccontextmanager
     async def serving(_: Litestar) -> AsyncIterator[None]:
-        """The server's own work: the database migrated, then the publisher, the deadlines and
-        the writer, stopped in reverse, queued actions written and published, while the
+        """The server's own work: the database migrated, then the publisher, the deadlines, the
+        writer and presence, stopped in reverse, queued actions written and published, while the
         channels are still up."""
         await migrate()
-        for starting in (updates, deadlines, writer):
+        for starting in (updates, deadlines, writer, presence):
             await starting.start()
         try:
             yield
         finally:
-            for stopping in (writer, deadlines, updates):
+            for stopping in (presence, writer, deadlines, updates):
                 await stopping.stop()
             await engine.dispose()
 
@@ -137,6 +138,11 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     updates = PageUpdates(sessions, templates.engine, channels, clock)
     deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds, committed=updates.committed)
     writer = ActionWriter(sessions, updates.publish)
+    presence = (
+        live.Presence()
+        if settings.redis_url is None
+        else SharedPresence(pubsub.redis_client(settings.redis_url), settings.heartbeat_seconds)
+    )
 
     return Litestar(
         route_handlers=[
@@ -172,7 +178,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             "clock": provide(clock),
             "writer": provide(writer),
             "sessions": provide(sessions),
-            "presence": provide(live.Presence()),
+            "presence": provide(presence),
             "welcomes": provide(Welcomes()),
             "session_config": provide(session_config),
             "identify": provide(partial(identify_socket, sessions)),
