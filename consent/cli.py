@@ -59,14 +59,27 @@ def seed_demo(settings: Settings) -> None:
 
 
 async def close_due_once(settings: Settings) -> int:
+    """One pass of the deadline scheduler. With Redis, what it decides goes to the open
+    meetings on every server process (without the page's view: the pages load what changed);
+    without, one server's sockets hear of it with the next event or when they reconnect."""
+    from functools import partial
+
+    from litestar.channels import ChannelsPlugin
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
+    from consent.base import pubsub
     from consent.base.clock import system_clock
+    from rounds import live
     from rounds.scheduler import tick
 
     engine = db.create_engine(settings.database_url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
     try:
-        return await tick(async_sessionmaker(engine, expire_on_commit=False), system_clock)
+        if settings.redis_url is None:
+            return await tick(sessions, system_clock)
+        backend = pubsub.backend(settings.redis_url)
+        async with ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True) as channels:
+            return await tick(sessions, system_clock, partial(live.publish, channels))
     finally:
         await engine.dispose()
 
