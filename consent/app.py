@@ -220,5 +220,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     )
 
 
+def worker_app() -> Litestar:
+    """The app of one of `consent serve --workers N`'s processes, which uvicorn starts, each
+    reading the settings from the environment."""
+    configure_logging()
+    return create_app()
+
+
 def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
