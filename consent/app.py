@@ -24,6 +24,7 @@ from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.template import TemplateConfig
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -123,6 +124,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             for stopping in (presence, writer, deadlines, updates):
                 await stopping.stop()
             await engine.dispose()
+            if redis is not None:
+                await redis.aclose()
 
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     request_sessions = RequestSessions(sessions)
@@ -138,11 +141,15 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     updates = PageUpdates(sessions, templates.engine, channels, clock)
     deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds, committed=updates.committed)
     writer = ActionWriter(sessions, updates.publish)
-    presence = (
-        live.Presence()
-        if settings.redis_url is None
-        else SharedPresence(pubsub.redis_client(settings.redis_url), settings.heartbeat_seconds)
-    )
+    # One process keeps who is in each meeting, and the sign-ins in files; several (on one
+    # machine or more) keep both in Redis (docs/deploy.md).
+    redis = None if settings.redis_url is None else pubsub.redis_client(settings.redis_url)
+    presence = live.Presence() if redis is None else SharedPresence(redis, settings.heartbeat_seconds)
+    session_store: Store = FileStore(settings.data_dir / "sessions", create_directories=True)
+    if redis is not None:
+        from litestar.stores.redis import RedisStore  # needs redis-py, installed only for this
+
+        session_store = RedisStore(redis, namespace="consent:sessions")
 
     return Litestar(
         route_handlers=[
@@ -212,7 +219,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 scopes={ScopeType.HTTP},
             ),
         ],
-        stores={"sessions": FileStore(settings.data_dir / "sessions", create_directories=True)},
+        stores={"sessions": session_store},
         template_config=template_config,
         exception_handlers={Exception: handle_exception},
         openapi_config=OpenAPIConfig(title="consent", version="0.1.0", path="/schema"),

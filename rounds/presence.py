@@ -104,7 +104,6 @@ class SharedPresence(live.Presence, QueuedWork[Change]):
                 self.queue.put_nowait(("leave", proposal_id, member))
             self.queue.put_nowait(("tell", proposal_id, None))
         await QueuedWork.stop(self)
-        await self.redis.aclose()
 
     async def refresh(self) -> None:
         while True:

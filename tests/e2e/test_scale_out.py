@@ -27,6 +27,7 @@ from tests.conftest import PG_URL, REDIS_URL, RedisServer, Server, start_server
 from tests.e2e.meeting import Socket
 from tests.e2e.org import Org, Servers, organisation
 from tests.e2e.test_meeting_sockets import MEMBERS, assert_exactly_once_in_order, round_in_turn
+from tests.helpers import PASSWORD, sign_up
 
 HEARTBEAT = 2.0  # seconds: how soon a dead process's members leave the presence list
 
@@ -212,6 +213,23 @@ async def test_consent_tick_from_outside_tells_every_process(
         await socket.wait_for_seq(log[-1]["seq"])
         assert_exactly_once_in_order(socket, log)
         await socket.close()
+
+
+async def test_a_sign_in_holds_on_every_process(
+    servers: Servers, http: httpx.AsyncClient, settings: Settings, tmp_path: Path
+) -> None:
+    """Browser sessions are in Redis: a process on another machine (here: another data
+    directory) knows the cookie the first one set."""
+    first = servers.start()
+    elsewhere = dataclasses.replace(settings, data_dir=tmp_path / "elsewhere")
+    elsewhere.data_dir.mkdir()
+    other = start_server(elsewhere)
+    servers.started.append(other)
+    account = await sign_up(http, "ada", url=first.url)
+    signed = await http.post(first.url + "/api/sessions", json={"email": account["email"], "password": PASSWORD})
+    assert signed.status_code == 200 and http.cookies
+    me = await http.get(other.url + "/api/accounts/me")
+    assert me.status_code == 200 and me.json()["id"] == account["id"]
 
 
 def test_workers_need_redis(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

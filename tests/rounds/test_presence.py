@@ -78,7 +78,8 @@ async def test_one_list_for_every_process(redis_url: str, channels: ChannelsPlug
     await first.stop()  # a process that stops takes its members out at once
     assert await told(listening, lambda names: True, timeout=2) == []
     await channels.unsubscribe(listening)
-    await second.redis.aclose()
+    for stopped in (first, second):
+        await stopped.redis.aclose()
 
 
 async def test_a_redis_that_lost_everything_is_told_again(redis_url: str, channels: ChannelsPlugin) -> None:
@@ -95,4 +96,5 @@ async def test_a_redis_that_lost_everything_is_told_again(redis_url: str, channe
     async with Redis.from_url(redis_url) as redis:
         assert await redis.exists(f"consent:presence:{meeting}:{presence.process}")
     await presence.stop()
+    await presence.redis.aclose()
     await channels.unsubscribe(listening)
