@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,6 +41,12 @@ def scaled_out(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("CONSENT_REDIS_URL", redis_url)
     monkeypatch.setenv("CONSENT_HEARTBEAT_SECONDS", str(HEARTBEAT))
     return redis_url
+
+
+def started(servers: Servers, count: int) -> list[Server]:
+    """`count` server processes, started side by side."""
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(lambda _: servers.start(), range(count)))
 
 
 def on(org: Org, server: Server) -> Org:
@@ -68,7 +75,7 @@ async def split_meeting(org: Org, first: Server, second: Server) -> tuple[str, d
 
 
 async def test_one_meeting_on_two_processes(servers: Servers, http: httpx.AsyncClient) -> None:
-    first, second = servers.start(), servers.start()
+    first, second = started(servers, 2)
     org = await organisation(http, first.url, members=4)
     proposal_id, sockets, order = await split_meeting(org, first, second)
     everyone = sorted(["Ada", "M01", "M02", "M03", "M04"])
@@ -96,7 +103,7 @@ async def test_one_meeting_on_two_processes(servers: Servers, http: httpx.AsyncC
 
 
 async def test_a_process_killed_mid_meeting(servers: Servers, http: httpx.AsyncClient) -> None:
-    first, second = servers.start(), servers.start()
+    first, second = started(servers, 2)
     org = await organisation(http, first.url, members=4)
     proposal_id, sockets, order = await split_meeting(org, first, second)
     ada, askers = sockets["ada"], [who for who in order if who != "ada"]
@@ -135,7 +142,7 @@ def own_redis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Redis
 
 
 async def test_redis_restarted_mid_meeting(own_redis: RedisServer, servers: Servers, http: httpx.AsyncClient) -> None:
-    first, second = servers.start(), servers.start()
+    first, second = started(servers, 2)
     org = await organisation(http, first.url, members=4)
     proposal_id, sockets, order = await split_meeting(org, first, second)
     ada, askers = sockets["ada"], [who for who in order if who != "ada"]
@@ -173,10 +180,10 @@ async def test_a_deadline_with_three_processes_is_decided_once(
     servers: Servers, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CONSENT_TICK_SECONDS", "0.5")  # every process looks for due proposals twice a second
-    started = [servers.start() for _ in range(3)]
-    org = await organisation(http, started[0].url, members=2)
-    proposal_id, _ = await deadline_soon(org, seconds=4)
-    sockets = [Socket(on(org, server), "ada", proposal_id) for server in started]
+    processes = started(servers, 3)
+    org = await organisation(http, processes[0].url, members=2)
+    proposal_id, _ = await deadline_soon(org, seconds=3)
+    sockets = [Socket(on(org, server), "ada", proposal_id) for server in processes]
     for socket in sockets:
         await socket.open()
     await sockets[0].wait_for(lambda s: any(e["type"] == "deadline_passed" for e in s.events), timeout=15)
