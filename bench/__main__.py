@@ -2,7 +2,7 @@
 on loopback, with the load from separate processes, and prints each figure with its baseline
 measured in the same run, and their ratio (consent / baseline).
 
-    python -m bench [--quick] [--only abcd] [--processes N] [--dir DIR]
+    python -m bench [--quick] [--only abcde] [--processes N] [--dir DIR]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def table(rows: list[scenarios.Row]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small smoke run (seconds, not minutes)")
-    parser.add_argument("--only", default="abcd", help="which scenarios, e.g. --only ab")
+    parser.add_argument("--only", default="abcde", help="which scenarios, e.g. --only ab")
     parser.add_argument("--processes", type=int, help="load generator processes (default 2)")
     parser.add_argument("--dir", type=Path, help="where the databases go (default: a new temporary directory)")
     args = parser.parse_args(argv)
@@ -52,10 +52,17 @@ def main(argv: list[str] | None = None) -> None:
     try:
         began = time.monotonic()
         template = work / "seeded.db"
-        rooms, large = seed(str(template), scale.rooms, scale.room_size, scale.assembly if "b" in args.only else 0)
+        rooms, large, meetings = seed(
+            str(template),
+            scale.rooms,
+            scale.room_size,
+            [a.sockets for a in scale.assemblies] if "b" in args.only else (),
+            [meeting.pages for meeting in scale.meetings] if "e" in args.only else (),
+        )
         print(
             f"seeded {scale.rooms * scale.room_size:,} members in {scale.rooms} live proposals"
-            f"{f' and one of {scale.assembly:,}' if large else ''} in {time.monotonic() - began:.1f} s",
+            f"{''.join(f', an assembly of {len(a.tokens):,}' for a in large)}"
+            f"{''.join(f', a meeting of {len(m.tokens):,} present' for m in meetings)} in {time.monotonic() - began:.1f} s",
             flush=True,
         )
         rows: list[scenarios.Row] = []
@@ -64,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
             ("b", lambda: scenarios.assembly(scale, large, template, work)),
             ("c", lambda: scenarios.durable(scale, rooms, template, work)),
             ("d", lambda: scenarios.footprint(scale, rooms, template, work)),
+            ("e", lambda: scenarios.meeting_pages(scale, meetings, template, work)),
         ):
             if letter in args.only:
                 began = time.monotonic()

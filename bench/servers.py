@@ -1,5 +1,6 @@
 """Server processes on loopback ports: consent itself (`consent serve`, as people run it) and
-the baselines of bench.bare; how long each takes to answer, and how much memory it holds."""
+the baselines of bench.bare; how long each takes to answer, how much memory it holds and how
+much CPU time it has used."""
 
 from __future__ import annotations
 
@@ -51,9 +52,9 @@ class Server:
         raise RuntimeError("no VmRSS")
 
     def cpu_seconds(self) -> float:
-        """User and system time the server has used so far."""
+        """User and system CPU time the process has used so far (/proc/<pid>/stat)."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
     def stop(self) -> None:
         stop(self.process)

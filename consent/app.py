@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     """`clock` gives the current time to everything with a deadline, so tests can move it."""
     settings = settings or Settings.from_env()
     engine = db.create_engine(settings.database_url)
+    reader = db.create_reader(settings.database_url, engine)
     session_config = SessionConfig(secure=settings.secure_cookies, samesite="lax", renew_on_access=True)
     csrf_config = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax")
     templates = JinjaTemplateEngine(directory=TEMPLATE_DIR)
@@ -124,11 +125,13 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             for stopping in (presence, writer, deadlines, updates):
                 await stopping.stop()
             await engine.dispose()
+            await reader.dispose()
             if redis is not None:
                 await redis.aclose()
 
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    request_sessions = RequestSessions(sessions)
+    readers = async_sessionmaker(reader, expire_on_commit=False)
+    request_sessions = RequestSessions(sessions, readers)
     # Each process fans each proposal's events out to its own sockets; with Redis, the events
     # of every process (consent.base.pubsub).
     channels = ChannelsPlugin(
@@ -138,7 +141,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         subscriber_class=live.SocketQueue,
     )
     # after commit, to this process's sockets, with what they change on the live page
-    updates = PageUpdates(sessions, templates.engine, channels, clock)
+    updates = PageUpdates(readers, templates.engine, channels, clock)
     deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds, committed=updates.committed)
     writer = ActionWriter(sessions, updates.publish)
     # One process keeps who is in each meeting, and the sign-ins in files; several (on one
@@ -184,11 +187,11 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             "db_session": request_sessions.provide(),
             "clock": provide(clock),
             "writer": provide(writer),
-            "sessions": provide(sessions),
+            "sessions": provide(readers),  # the meeting socket's: it acts through the writer
             "presence": provide(presence),
             "welcomes": provide(Welcomes()),
             "session_config": provide(session_config),
-            "identify": provide(partial(identify_socket, sessions)),
+            "identify": provide(partial(identify_socket, readers)),
             "page": provide(
                 Page(
                     circles_of,

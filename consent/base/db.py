@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
+READERS = 4  # SQLite connections that only read: reads run in aiosqlite's threads, beside the writer
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -32,10 +33,25 @@ def create_engine(database_url: str) -> AsyncEngine:
     return create_async_engine(database_url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-def configure_sqlite(engine: Engine) -> None:
+def create_reader(database_url: str, engine: AsyncEngine) -> AsyncEngine:
+    """The engine for work that only reads (pages, a meeting's welcome, the live updates):
+    on SQLite, connections of their own that begin a plain (deferred) transaction, so a read
+    never waits for the one writing connection nor it for them (WAL gives each read its
+    snapshot), and may not write (query_only). `engine` itself on PostgreSQL, whose pool
+    already serves both."""
+    if not database_url.startswith("sqlite"):
+        return engine
+    reader = create_async_engine(
+        database_url, connect_args={"timeout": 30}, pool_size=READERS, max_overflow=0, pool_timeout=30
+    )
+    configure_sqlite(reader.sync_engine, read_only=True)
+    return reader
+
+
+def configure_sqlite(engine: Engine, read_only: bool = False) -> None:
     """WAL so readers never wait for the writer, a busy timeout so writers queue instead of
     failing, foreign keys enforced, and BEGIN IMMEDIATE so that a transaction which reads and
-    then writes cannot deadlock with another one doing the same."""
+    then writes cannot deadlock with another one doing the same (a reader's BEGIN takes no lock)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -45,11 +61,13 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def alembic_config(database_url: str) -> Config:

@@ -13,6 +13,7 @@ import secrets
 from typing import Any
 
 import msgspec
+import sqlalchemy.exc
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.openapi import ResponseSpec
@@ -102,6 +103,8 @@ def describe(exc: Exception) -> tuple[int, str, str]:
         return status, _CODES.get(status, f"http_{status}"), _FRIENDLY.get(str(exc.detail), str(exc.detail))
     if isinstance(exc, Refusal):
         return exc.status, exc.code, exc.message
+    if isinstance(exc, sqlalchemy.exc.TimeoutError):  # every database connection busy for 30 s
+        return 503, "busy", "The server is too busy to answer now; try again in a moment."
     return HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
 
 
@@ -131,7 +134,10 @@ def wants_json(request: Request) -> bool:
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     status, code, message = describe(exc)
     headers = getattr(exc, "headers", None) or None
-    if status >= 500:
+    if status == 503:
+        log.warning("busy: %s %s waited too long for the database", request.method, request.url.path)
+        headers = {"Retry-After": "5"}
+    elif status >= 500:
         reference = secrets.token_hex(6)
         log.exception("unexpected error %s on %s %s", reference, request.method, request.url.path, exc_info=exc)
         message = f"{message} The error was logged with reference {reference}."

@@ -65,17 +65,19 @@ class RequestSessions:
     asks for it before, such as the authentication middleware): committed when the answer is a
     success or a redirect, rolled back otherwise, closed once the answer starts. What
     advanced-alchemy's Litestar plugin did, without importing its command line, its Alembic
-    commands and its repositories at every start (docs/performance.md)."""
+    commands and its repositories at every start (docs/performance.md). A GET or HEAD changes
+    nothing, so it reads through `readers` (consent.base.db.create_reader)."""
 
     KEY = "consent.db_session"  # in the request's scope
+    READING = frozenset({"GET", "HEAD"})
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.sessions = sessions
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], readers: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions, self.readers = sessions, readers
 
     def __call__(self, scope: Scope) -> AsyncSession:
         held = cast(dict[str, Any], scope)
         if self.KEY not in held:
-            held[self.KEY] = self.sessions()
+            held[self.KEY] = (self.readers if held.get("method") in self.READING else self.sessions)()
         return cast(AsyncSession, held[self.KEY])
 
     def provide(self) -> Provide:

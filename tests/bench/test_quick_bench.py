@@ -16,12 +16,20 @@ FIGURES = [
     "a) latency p99",
     "a) delivered events/s at",
     "a) delivered events/s flat out",
-    "b) 100 sockets in one proposal: time to reach all, p50",
-    "b) time to reach all, p99",
+    "b) 100 sockets in one proposal, 2 actions/s: time to reach all, p50",
+    "b) 100 sockets: time to reach all, p99",
+    "b) 20 sockets in one proposal, 20 actions/s: time to reach all, p50",
+    "b) 20 sockets: time to reach all, p99",
     "c) accepted actions/s",
     "c) server CPU per accepted action",
     "d) server memory per idle socket",
     "d) start to ready",
+    "e) 20 pages (2 Chromium), 2 actions/s: to visible on all, p50",
+    "e) 20 pages: to visible on all, p99",
+    "e) 20 pages: server CPU per event per open page",
+    "e) 60 pages (0 Chromium), 1 actions/s: to visible on all, p50",
+    "e) 60 pages: to visible on all, p99",
+    "e) 60 pages: server CPU per event per open page",
 ]
 
 

@@ -8,12 +8,16 @@ import sys
 import uuid
 
 import pytest
+import sqlalchemy.exc
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from litestar import get
+from litestar.testing import create_test_client
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from consent.base import db
+from consent.base.errors import handle_exception
 from consent.base.settings import Settings
 from consent.decisions.models import is_mapped
 from consent.models import metadata
@@ -80,3 +84,35 @@ def test_a_start_on_a_database_at_the_head_does_not_load_alembic(database_url: s
         "assert 'alembic' not in sys.modules, 'Alembic was loaded'"
     )
     subprocess.run([sys.executable, "-c", check, database_url], check=True, timeout=60)
+
+
+async def test_reads_on_sqlite_do_not_wait_for_the_writer_and_cannot_write(settings: Settings) -> None:
+    engine = db.create_engine(settings.database_url)
+    reader = db.create_reader(settings.database_url, engine)
+    try:
+        if not settings.is_sqlite:
+            assert reader is engine  # PostgreSQL's pool serves both
+            return
+        async with engine.begin() as writing:  # BEGIN IMMEDIATE: holds the write lock
+            await writing.execute(text("UPDATE account SET name = name"))
+            async with reader.connect() as reading:  # would wait 30 s for the lock if it took it
+                assert (await reading.execute(text("SELECT count(*) FROM account"))).scalar() == 0
+                with pytest.raises(OperationalError, match="readonly"):
+                    await reading.execute(text("DELETE FROM account"))
+    finally:
+        await reader.dispose()
+        await engine.dispose()
+
+
+def test_a_request_that_waits_too_long_for_the_database_is_told_to_come_back() -> None:
+    @get("/api/busy")
+    async def busy() -> None:
+        raise sqlalchemy.exc.TimeoutError("QueuePool limit of size 4 overflow 0 reached")
+
+    with create_test_client([busy], exception_handlers={Exception: handle_exception}) as client:
+        answer = client.get("/api/busy")
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    assert answer.json() == {
+        "error": {"code": "busy", "message": "The server is too busy to answer now; try again in a moment."}
+    }
