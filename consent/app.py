@@ -13,7 +13,6 @@ from typing import Any
 import anyio.to_thread
 from litestar import Litestar, Request, Router, get
 from litestar.channels import ChannelsPlugin
-from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.enums import ScopeType
@@ -25,6 +24,7 @@ from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.template import TemplateConfig
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -41,7 +41,7 @@ from consent.accounts.auth import (
     requires_account,
 )
 from consent.accounts.controllers import AccountApi, AccountPages
-from consent.base import db, labels
+from consent.base import db, labels, pubsub
 from consent.base.clock import Clock, system_clock
 from consent.base.errors import handle_exception
 from consent.base.settings import Settings
@@ -54,6 +54,7 @@ from rounds import services as rounds_services
 from rounds.controllers import ProposalApi
 from rounds.page_updates import PageUpdates
 from rounds.pages import ProposalPages, open_proposals_section
+from rounds.presence import SharedPresence
 from rounds.scheduler import DeadlineScheduler
 from rounds.sockets import Welcomes, meeting_socket
 from rounds.writer import ActionWriter
@@ -112,26 +113,29 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
 
     @asynccontextmanager
     async def serving(_: Litestar) -> AsyncIterator[None]:
-        """The server's own work: the database migrated, then the publisher, the deadlines and
-        the writer, stopped in reverse, queued actions written and published, while the
+        """The server's own work: the database migrated, then the publisher, the deadlines, the
+        writer and presence, stopped in reverse, queued actions written and published, while the
         channels are still up."""
         await migrate()
-        for starting in (updates, deadlines, writer):
+        for starting in (updates, deadlines, writer, presence):
             await starting.start()
         try:
             yield
         finally:
-            for stopping in (writer, deadlines, updates):
+            for stopping in (presence, writer, deadlines, updates):
                 await stopping.stop()
             await engine.dispose()
             await reader.dispose()
+            if redis is not None:
+                await redis.aclose()
 
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     readers = async_sessionmaker(reader, expire_on_commit=False)
     request_sessions = RequestSessions(sessions, readers)
-    # In-memory pub/sub: one process fans each proposal's events out to its sockets.
+    # Each process fans each proposal's events out to its own sockets; with Redis, the events
+    # of every process (consent.base.pubsub).
     channels = ChannelsPlugin(
-        backend=MemoryChannelsBackend(),
+        backend=pubsub.backend(settings.redis_url),
         arbitrary_channels_allowed=True,
         subscriber_max_backlog=settings.socket_backlog,
         subscriber_class=live.SocketQueue,
@@ -140,6 +144,15 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     updates = PageUpdates(readers, templates.engine, channels, clock)
     deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds, committed=updates.committed)
     writer = ActionWriter(sessions, updates.publish)
+    # One process keeps who is in each meeting, and the sign-ins in files; several (on one
+    # machine or more) keep both in Redis (docs/deploy.md).
+    redis = None if settings.redis_url is None else pubsub.redis_client(settings.redis_url)
+    presence = live.Presence() if redis is None else SharedPresence(redis, settings.heartbeat_seconds)
+    session_store: Store = FileStore(settings.data_dir / "sessions", create_directories=True)
+    if redis is not None:
+        from litestar.stores.redis import RedisStore  # needs redis-py, installed only for this
+
+        session_store = RedisStore(redis, namespace="consent:sessions")
 
     return Litestar(
         route_handlers=[
@@ -175,7 +188,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             "clock": provide(clock),
             "writer": provide(writer),
             "sessions": provide(readers),  # the meeting socket's: it acts through the writer
-            "presence": provide(live.Presence()),
+            "presence": provide(presence),
             "welcomes": provide(Welcomes()),
             "session_config": provide(session_config),
             "identify": provide(partial(identify_socket, readers)),
@@ -209,12 +222,19 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 scopes={ScopeType.HTTP},
             ),
         ],
-        stores={"sessions": FileStore(settings.data_dir / "sessions", create_directories=True)},
+        stores={"sessions": session_store},
         template_config=template_config,
         exception_handlers={Exception: handle_exception},
         openapi_config=OpenAPIConfig(title="consent", version="0.1.0", path="/schema"),
         logging_config=None,
     )
+
+
+def worker_app() -> Litestar:
+    """The app of one of `consent serve --workers N`'s processes, which uvicorn starts, each
+    reading the settings from the environment."""
+    configure_logging()
+    return create_app()
 
 
 def configure_logging() -> None:

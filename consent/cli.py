@@ -13,11 +13,16 @@ from consent.base import db
 from consent.base.settings import Settings
 
 
-def serve(settings: Settings, host: str, port: int, demo: bool) -> None:
+def serve(settings: Settings, host: str, port: int, demo: bool, workers: int = 1) -> None:
     import uvicorn
 
     from consent.app import configure_logging, create_app
 
+    if workers > 1 and settings.redis_url is None:
+        sys.exit(
+            "--workers needs CONSENT_REDIS_URL: a meeting's sockets on different processes hear each other "
+            "only through Redis (docs/deploy.md)."
+        )
     configure_logging()
     from consent.accounts.services import FAST_HASHES
 
@@ -28,12 +33,17 @@ def serve(settings: Settings, host: str, port: int, demo: bool) -> None:
         )
     if demo:
         seed_demo(settings)
-    print(f"consent is serving on http://{host}:{port}/", flush=True)
+    if workers > 1:
+        db.upgrade(settings.database_url)  # once, before the workers start at the same time
+    print(f"consent is serving on http://{host}:{port}/ with {workers} process(es)", flush=True)
     # uvicorn pings every meeting socket (heartbeat) and closes one that does not answer, so
     # presence stays true; it refuses oversized messages with 1009. No per-message deflate:
     # it would compress each event again for every socket, where now it is encoded once.
+    # Workers are started by uvicorn, each making its own app from the same environment.
     uvicorn.run(
-        create_app(settings),
+        create_app(settings) if workers == 1 else "consent.app:worker_app",
+        factory=workers > 1,
+        workers=workers,
         host=host,
         port=port,
         log_level="info",
@@ -59,14 +69,28 @@ def seed_demo(settings: Settings) -> None:
 
 
 async def close_due_once(settings: Settings) -> int:
+    """One pass of the deadline scheduler. With Redis, what it decides goes to the open
+    meetings on every server process (without the page's view: the pages load what changed);
+    without, one server's sockets hear of it with the next event or when they reconnect."""
+    from functools import partial
+
+    from litestar.channels import ChannelsPlugin
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
+    import consent.models  # noqa: F401  (every table: the events' foreign keys name accounts)
+    from consent.base import pubsub
     from consent.base.clock import system_clock
+    from rounds import live
     from rounds.scheduler import tick
 
     engine = db.create_engine(settings.database_url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
     try:
-        return await tick(async_sessionmaker(engine, expire_on_commit=False), system_clock)
+        if settings.redis_url is None:
+            return await tick(sessions, system_clock)
+        backend = pubsub.backend(settings.redis_url)
+        async with ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True) as channels:
+            return await tick(sessions, system_clock, partial(live.publish, channels))
     finally:
         await engine.dispose()
 
@@ -90,6 +114,9 @@ def main(argv: list[str] | None = None) -> None:
     serve_cmd.add_argument("--host", default=None)
     serve_cmd.add_argument("--port", type=int, default=None)
     serve_cmd.add_argument("--demo", action="store_true", help="seed the demo network before serving")
+    serve_cmd.add_argument(
+        "--workers", type=int, default=1, help="server processes on the one port (needs CONSENT_REDIS_URL)"
+    )
     commands.add_parser("demo", help="seed the demo network (idempotent)")
     commands.add_parser("tick", help="close the async proposals whose deadline has passed (for cron)")
     db_cmd = commands.add_parser("db", help="database tasks")
@@ -100,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = Settings.from_env()
     if args.command == "serve":
-        serve(settings, args.host or settings.host, args.port or settings.port, args.demo)
+        serve(settings, args.host or settings.host, args.port or settings.port, args.demo, args.workers)
     elif args.command == "demo":
         seed_demo(settings)
     elif args.command == "db":

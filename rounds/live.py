@@ -74,7 +74,8 @@ class InOrder:
 
 
 class Presence:
-    """Who has each meeting open in this process; someone with two tabs open is there once."""
+    """Who has each meeting open in this process; someone with two tabs open is there once.
+    With several processes, rounds.presence.SharedPresence tells the others."""
 
     def __init__(self) -> None:
         self._open: dict[uuid.UUID, Counter[uuid.UUID]] = {}
@@ -103,6 +104,16 @@ class Presence:
     def message(self, proposal_id: uuid.UUID) -> bytes:
         return encode({"type": "presence", "present": self.of(proposal_id)})
 
+    async def start(self) -> None:
+        """Nothing to start: this process alone knows who is there."""
+
+    async def stop(self) -> None:
+        """As start."""
+
+    def say(self, proposal_id: uuid.UUID, channels: ChannelsPlugin) -> None:
+        """Tells the meeting who is there, now."""
+        channels.publish(self.message(proposal_id), channel(proposal_id))
+
     def announce(self, proposal_id: uuid.UUID, channels: ChannelsPlugin) -> None:
         """Tells the meeting who is there: at once, or, within the quiet time after the last
         time, once at its end with whoever is there by then."""
@@ -110,7 +121,7 @@ class Presence:
             self._quiet[proposal_id] = True
             return
         self._quiet[proposal_id] = False
-        channels.publish(self.message(proposal_id), channel(proposal_id))
+        self.say(proposal_id, channels)
         quiet = PRESENCE_QUIET_SECONDS + len(self._open.get(proposal_id, ())) / 500
         asyncio.get_running_loop().call_later(quiet, self._end_quiet, proposal_id, channels)
 

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
@@ -615,8 +615,18 @@ async def close_due(db: AsyncSession, now: datetime, committed: Committed | None
     )
     closed = 0
     for proposal_id in due:
+        if not await _claimed(db, proposal_id):
+            await db.rollback()
+            continue
         proposal = await _locked(db, proposal_id)
-        if proposal is not None and proposal.mode == "async" and proposal.state in machine.OPEN_PHASES:
+        # Still due once locked: another process may have decided it since the list was read.
+        if (
+            proposal is not None
+            and proposal.mode == "async"
+            and proposal.closes_at is not None
+            and proposal.closes_at <= now
+            and proposal.state in machine.OPEN_PHASES
+        ):
             circle = await db.get_one(Circle, proposal.circle_id)
             new_state, produced = machine.deadline(await state_of(db, proposal, now.date()), circle.silence_is_consent)
             outcome = await _record(db, proposal, new_state, produced, None, None, now)
@@ -629,6 +639,17 @@ async def close_due(db: AsyncSession, now: datetime, committed: Committed | None
         else:
             await db.commit()
     return closed
+
+
+async def _claimed(db: AsyncSession, proposal_id: uuid.UUID) -> bool:
+    """Whether this transaction decides the proposal's deadline. On PostgreSQL several server
+    processes look for due proposals at once: one takes each under an advisory lock until it
+    commits, the others pass over it rather than wait (it is no longer due when they come
+    back to it). SQLite has one writer at a time already."""
+    if db.get_bind().dialect.name != "postgresql":
+        return True
+    key = int.from_bytes(proposal_id.bytes[:8], "big", signed=True)  # pg locks are named by a bigint
+    return bool(await db.scalar(select(func.pg_try_advisory_xact_lock(key))))
 
 
 async def member_left(

@@ -21,6 +21,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consent.base import pubsub
 from consent.base.clock import Clock
 from consent.base.errors import Refusal
 from rounds import actions, live, services
@@ -160,22 +161,29 @@ class Meeting:
             if len(missed) < services.EVENTS_PAGE:
                 return order
 
-    async def fill(self, order: live.InOrder) -> list[bytes]:
-        """Events missing before those that came early, from the database."""
-        async with self.sessions() as db:
-            proposal = await services.visible_proposal(db, self.proposal_id, self.member.id)  # type: ignore[union-attr]
-            missing = await services.events_since(db, proposal, order.last, limit=min(order.early) - order.last - 1)
-            ready = []
-            for event in await services.as_json(db, missing):
-                ready += order.take(event["seq"], live.encode(event))
-            return ready
+    async def fill(self, order: live.InOrder, to_end: bool = False) -> list[bytes]:
+        """Events missing before those that came early, from the database; `to_end`: every
+        event after the last one sent."""
+        ready: list[bytes] = []
+        while True:
+            limit = services.EVENTS_PAGE if to_end else min(order.early) - order.last - 1
+            async with self.sessions() as db:
+                proposal = await services.visible_proposal(db, self.proposal_id, self.member.id)  # type: ignore[union-attr]
+                missing = await services.events_since(db, proposal, order.last, limit=limit)
+                for event in await services.as_json(db, missing):
+                    ready += order.take(event["seq"], live.encode(event))
+            if not to_end or len(missing) < limit:
+                return ready
 
     async def forward(self, subscriber: live.SocketQueue, order: live.InOrder) -> None:
         async for payload in subscriber.iter_events():
-            seq = live.seq_of(payload)
-            ready = [payload] if seq is None else order.take(seq, payload)
-            if order.gap:
-                ready += await self.fill(order)
+            if payload == pubsub.CATCH_UP:  # Redis was away: what it did not carry is in the database
+                ready = await self.fill(order, to_end=True)
+            else:
+                seq = live.seq_of(payload)
+                ready = [payload] if seq is None else order.take(seq, payload)
+                if order.gap:
+                    ready += await self.fill(order)
             for message in ready:
                 await self.send(message)
 

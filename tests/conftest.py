@@ -12,7 +12,9 @@ import os
 os.environ["CONSENT_FAST_PASSWORD_HASHES"] = "1"
 
 import asyncio
+import contextlib
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -32,6 +34,7 @@ from consent.base import db
 from consent.base.settings import Settings
 
 PG_URL = os.environ.get("CONSENT_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("CONSENT_TEST_REDIS_URL", "")
 
 
 def in_thread(fn, *args):  # type: ignore[no-untyped-def]
@@ -84,6 +87,49 @@ def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
         path = tmp_path / "consent.db"
         shutil.copy(template_database, path)
         yield f"sqlite+aiosqlite:///{path}"
+
+
+class RedisServer:
+    """A throwaway `redis-server` on a loopback port, that keeps nothing on disk; a test may
+    stop it and start it again on the same port (a Redis restart)."""
+
+    def __init__(self, directory: Path) -> None:
+        executable = shutil.which("redis-server")
+        if executable is None:
+            pytest.fail("redis-server is missing: install Debian's redis-server package (.ci/test does, as root)")
+        self.executable, self.directory, self.port = executable, directory, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.executable, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            cwd=self.directory,
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not listen within 10 s")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """CONSENT_TEST_REDIS_URL (.ci/test starts one), else a redis-server of the run's own."""
+    if REDIS_URL:
+        yield REDIS_URL
+        return
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture

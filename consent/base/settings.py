@@ -4,6 +4,7 @@
 | --- | --- |
 | CONSENT_DATA_DIR | ./consent-data (SQLite file, session files, generated secret key) |
 | CONSENT_DATABASE_URL | sqlite+aiosqlite:///<data dir>/consent.db |
+| CONSENT_REDIS_URL | none: one process, events and presence in memory; `redis://host:6379/0` (Redis or Valkey) carries them between processes (docs/deploy.md) |
 | CONSENT_SECRET_KEY | generated on first start and stored in <data dir>/secret_key |
 | CONSENT_HOST / CONSENT_PORT | 127.0.0.1 / 8000 |
 | CONSENT_SECURE_COOKIES | off (turn on behind HTTPS) |
@@ -27,6 +28,7 @@ class Settings:
     data_dir: Path
     database_url: str
     secret_key: str
+    redis_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     secure_cookies: bool = False
@@ -50,6 +52,7 @@ class Settings:
             data_dir=data_dir,
             database_url=database_url,
             secret_key=env.get("CONSENT_SECRET_KEY") or _stored_secret_key(data_dir),
+            redis_url=env.get("CONSENT_REDIS_URL") or None,
             host=env.get("CONSENT_HOST", "127.0.0.1"),
             port=int(env.get("CONSENT_PORT", "8000")),
             secure_cookies=env.get("CONSENT_SECURE_COOKIES", "").lower() in {"1", "true", "yes", "on"},

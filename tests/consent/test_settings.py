@@ -12,6 +12,7 @@ def test_defaults_put_everything_under_the_data_dir(tmp_path: Path) -> None:
     settings = Settings.from_env({"CONSENT_DATA_DIR": str(tmp_path / "data")})
     assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'data' / 'consent.db'}"
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.redis_url is None  # one process, everything live in its memory
 
 
 def test_secret_key_is_generated_once_stored_privately_and_reused(tmp_path: Path) -> None:
@@ -32,8 +33,10 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
             "CONSENT_HOST": "0.0.0.0",
             "CONSENT_PORT": "9000",
             "CONSENT_SECURE_COOKIES": "true",
+            "CONSENT_REDIS_URL": "redis://r:6379/0",
         }
     )
+    assert settings.redis_url == "redis://r:6379/0"
     assert (settings.database_url, settings.host, settings.port, settings.secure_cookies) == (
         "postgresql+asyncpg://h/db",
         "0.0.0.0",

@@ -334,6 +334,29 @@ async def test_the_deadline_decides_or_integrates_by_the_circles_rule(
     assert (await events(circle, objected))[-2]["data"] == {"outcome": "integrating"}
 
 
+async def test_several_processes_passing_the_deadline_at_once_decide_it_once(
+    circle: Circle, clock: MovableClock, settings: Settings
+) -> None:
+    """Three processes' schedulers (three engines) on the same due proposals: each proposal is
+    decided by one of them (on PostgreSQL under an advisory lock, the others passing over it)."""
+    due = [(await circle.propose(title=f"Due {n}"))["id"] for n in range(4)]
+    for proposal_id in due:
+        await to_consenting(circle, proposal_id)
+        await circle.ok(proposal_id, "bo", "object", text="Not safe")
+    clock.move(days=8)
+    engines = [db.create_engine(settings.database_url) for _ in range(3)]
+    try:
+        passes = [tick(async_sessionmaker(engine, expire_on_commit=False), clock) for engine in engines]
+        assert sum(await asyncio.gather(*passes)) == len(due)
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    for proposal_id in due:
+        logged = [e["type"] for e in await events(circle, proposal_id)]
+        assert logged.count("deadline_passed") == 1
+        assert (await circle.get(proposal_id))["state"] == "integrating"
+
+
 async def test_silence_counts_as_consent_where_the_circle_says_so(
     circle: Circle, clock: MovableClock, settings: Settings
 ) -> None:
