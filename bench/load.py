@@ -18,6 +18,7 @@ import resource
 import time
 from array import array
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -175,14 +176,20 @@ async def serve(plan: Plan, pipe: Connection) -> None:
             return
 
 
-def main(plan: Plan, pipe: Connection) -> None:
-    """A load process's entry point (multiprocessing target)."""
+def run_process(serve: Callable[[Any, Connection], Awaitable[None]], plan: Any, pipe: Connection) -> None:
+    """Runs a load process's `serve`; a failure is sent over its pipe, so the bench reports it
+    instead of waiting for a process that is gone."""
     raise_file_limit()
     try:
         uvloop.run(serve(plan, pipe))
-    except Exception as exc:  # the bench reports it instead of waiting for a process that is gone
+    except Exception as exc:
         pipe.send(exc)
         raise
+
+
+def main(plan: Plan, pipe: Connection) -> None:
+    """A load process's entry point (multiprocessing target)."""
+    run_process(serve, plan, pipe)
 
 
 def per_action(results: list[Result]) -> dict[float, tuple[float, int]]:

@@ -30,11 +30,10 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-import uvloop
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from bench.load import raise_file_limit
+from bench.load import run_process
 
 VIEWS, PAGES = "views", "pages"
 REFRESH_DELAY = 0.08  # meeting.js: refresh() waits for the rest of a burst
@@ -326,12 +325,7 @@ async def serve(plan: Plan, pipe: Connection) -> None:
 
 def main(plan: Plan, pipe: Connection) -> None:
     """A load process's entry point (multiprocessing target)."""
-    raise_file_limit()
-    try:
-        uvloop.run(serve(plan, pipe))
-    except Exception as exc:  # the bench reports it instead of waiting for a process that is gone
-        pipe.send(exc)
-        raise
+    run_process(serve, plan, pipe)
 
 
 class Driver:
