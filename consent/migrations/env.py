@@ -3,6 +3,7 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from consent.base.db import create_engine
@@ -10,6 +11,7 @@ from consent.decisions.models import is_mapped
 from consent.models import metadata
 
 config = context.config
+MIGRATING = 7_170_001  # the advisory lock's key on PostgreSQL
 
 
 def run_migrations(connection: Connection) -> None:
@@ -21,6 +23,11 @@ def run_migrations(connection: Connection) -> None:
         include_name=is_mapped,  # the full-text index is built by hand in 0003, not from models
     )
     with context.begin_transaction():
+        # Processes started at once on a new database take turns: the first migrates, the
+        # others then find the schema at the head. (SQLite's one writing transaction, begun
+        # IMMEDIATE, does the same.)
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATING})
         context.run_migrations()
 
 

@@ -3,6 +3,7 @@ and SQLite runs with WAL, a busy timeout and foreign keys."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import uuid
@@ -116,3 +117,20 @@ def test_a_request_that_waits_too_long_for_the_database_is_told_to_come_back() -
     assert answer.json() == {
         "error": {"code": "busy", "message": "The server is too busy to answer now; try again in a moment."}
     }
+
+
+def test_processes_migrating_a_new_database_at_once_take_turns(database_url: str) -> None:
+    from alembic import command
+
+    from tests.conftest import in_thread
+
+    in_thread(command.downgrade, db.alembic_config(database_url), "base")
+    migrate = "import sys; from consent.base import db; db.upgrade(sys.argv[1])"
+    starts = [
+        subprocess.Popen([sys.executable, "-c", migrate, database_url], stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    for start in starts:
+        _, errors = start.communicate(timeout=120)
+        assert start.returncode == 0, errors
+    assert in_thread(asyncio.run, db._at(database_url, db.head_revision()))
