@@ -219,6 +219,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 AccountAuthMiddleware,
                 db_session=request_sessions,
                 exclude=["^/static/", "^/favicon.ico$", "^/schema"],
+                exclude_http_methods=(),  # OPTIONS too: its guard asks who it is (it was a 500)
                 scopes={ScopeType.HTTP},
             ),
         ],

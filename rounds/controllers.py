@@ -107,7 +107,7 @@ class ProposalApi(Controller):
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
         proposal_id: uuid.UUID,
-        since: int = Parameter(default=0, ge=0),
+        since: int = Parameter(default=0, ge=0, le=2**63 - 1),  # a seq is a 64-bit integer in the database
     ) -> EventsOut:
         """Every event with seq > since, in order (at most 1000; ask again from the last one)."""
         proposal = await services.visible_proposal(db_session, proposal_id, request.user.id)

@@ -32,6 +32,17 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+LATEST_REVIEW_YEARS = 10  # a circle reviews by default within 5; 9999-12-31 broke calendar feeds
+
+
+def check_review_date(review_by: date, today: date) -> None:
+    """A review date is in the future, and near enough to be a review."""
+    if review_by <= today:
+        raise Refusal("invalid", "review_by: the review date must be in the future")
+    if review_by > add_months(today, 12 * LATEST_REVIEW_YEARS):
+        raise Refusal("invalid", f"review_by: the review date must be within {LATEST_REVIEW_YEARS} years")
+
+
 async def member_of(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID) -> Circle:
     """The circle, if the account may see it (else 404) and is a member of it (else 403)."""
     circle = await circles.get_visible(db, circle_id, account_id)
@@ -108,8 +119,8 @@ async def create_proposal(
         raise Refusal("invalid", "closes_at: an async proposal needs a deadline")
     if closes_at is not None and closes_at <= now:
         raise Refusal("invalid", "closes_at: the deadline must be in the future")
-    if review_by is not None and review_by <= now.date():
-        raise Refusal("invalid", "review_by: the review date must be in the future")
+    if review_by is not None:
+        check_review_date(review_by, now.date())
     changed = review.decision if review is not None else None
     if supersedes is not None:
         changed = await db.get(Decision, supersedes)
@@ -410,8 +421,8 @@ async def _check_amendment(db: AsyncSession, proposal: Proposal, action: actions
     decision changes its criteria."""
     if not isinstance(action, actions.Amend) or (action.review_by is None and action.criteria is None):
         return
-    if action.review_by is not None and action.review_by <= now.date():
-        raise Refusal("invalid", "review_by: the review date must be in the future")
+    if action.review_by is not None:
+        check_review_date(action.review_by, now.date())
     outcome = (await review_of(db, proposal.id)).outcome if proposal.kind == machine.REVIEW else "amend"
     if outcome == "retire" and action.review_by is not None:
         raise Refusal("invalid", "review_by: a retired decision has no review date")

@@ -213,8 +213,21 @@ async def test_events_since_n_are_contiguous_and_in_order(circle: Circle) -> Non
     assert [e["seq"] for e in later] == [3, 4]
     assert later[1]["actor"]["name"] == "Bo" and later[1]["data"]["kind"] == "consent"
     assert set(later[0]) == {"seq", "type", "at", "actor", "data"}
-    response = await circle.client.get(f"/api/proposals/{proposal_id}/events?since=-1", headers=circle.people["bo"])
-    assert_refused(response, 400, "invalid")
+    for since in ("-1", str(2**63)):  # a seq is a 64-bit integer: beyond it, a clear 400, not a 500
+        response = await circle.client.get(
+            f"/api/proposals/{proposal_id}/events?since={since}", headers=circle.people["bo"]
+        )
+        assert "since" in assert_refused(response, 400, "invalid")
+
+
+async def test_options_says_what_a_path_allows_and_asks_who_is_asking(circle: Circle) -> None:
+    proposal_id = (await circle.propose())["id"]
+    paths = ["/api/circles", "/api/decisions", "/api/decisions/feed", f"/api/proposals/{proposal_id}", "/circles"]
+    for path in paths:
+        allowed = await circle.client.options(path, headers=circle.people["bo"])
+        assert allowed.status_code == 204 and "OPTIONS" in allowed.headers["allow"], (path, allowed.text)
+        anonymous = await circle.client.options(path)
+        assert anonymous.status_code == 401, (path, anonymous.text)  # was a 500 with an internal message
 
 
 @pytest.mark.parametrize(

@@ -282,6 +282,8 @@ async def test_a_review_assesses_each_criterion_once_or_nothing_is_made(
         ({"outcome": "postpone"}, "outcome"),
         ({"outcome": "reaffirm", "review_by": "2026-11-23"}, "review_by"),  # today: not in the future
         ({"outcome": "reaffirm", "review_by": "someday"}, "review_by"),
+        ({"outcome": "reaffirm", "review_by": "9999-12-31"}, "review_by"),  # no review (and broke the .ics)
+        ({"outcome": "reaffirm", "review_by": "2036-11-24"}, "review_by"),  # more than 10 years ahead
         ({"outcome": "retire", "review_by": "2027-06-01"}, "review_by"),
         ({"outcome": "amend"}, "text"),
         ({"outcome": "reaffirm", "criteria": ["New"]}, "criteria"),
