@@ -35,9 +35,10 @@ Email = Annotated[str, msgspec.Meta(max_length=MAX_EMAIL, pattern=rf"^\s*{_ADDRE
 
 
 def clean_text(text: str, what: str, max_length: int | None = None, *, required: bool = False) -> str:
-    """Trimmed text, refused if empty (when required), too long, or holding a NUL character,
-    which PostgreSQL cannot store and no person types."""
-    text = text.strip()
+    """Trimmed text with its line breaks as "\n" (forms send "\r\n"; a bare "\r" ended a line
+    of the calendar feed early), refused if empty (when required), too long, or holding a NUL
+    character, which PostgreSQL cannot store and no person types."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if required and not text:
         raise Refusal("invalid", f"{what}: must not be empty")
     if max_length is not None and len(text) > max_length:

@@ -317,8 +317,9 @@ def render_ics(decisions: Iterable[Mapping[str, Any]], base_url: str, now: datet
         event.add("dtstamp", now)
         event.add("dtstart", day)
         event.add("dtend", day + timedelta(days=1))
-        event.add("summary", f"Review: {d['title']} ({d['circle']['name']})")
-        event.add("description", f"{d['text']}\n\n{url}")
+        # text stored before line breaks were made "\n" may hold a bare CR, which would end the line
+        event.add("summary", " ".join(f"Review: {d['title']} ({d['circle']['name']})".split()))  # one line
+        event.add("description", f"{d['text']}\n\n{url}".replace("\r", ""))
         event.add("url", url)
         calendar.add_component(event)
     return calendar.to_ical().decode()

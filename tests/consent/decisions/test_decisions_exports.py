@@ -107,3 +107,12 @@ async def test_a_feed_shows_only_what_its_owner_may_see(circle: Circle, three: l
     made = await circle.client.post("/api/decisions/feed", headers=circle.people["zed"])
     link = urlsplit(made.json()["url"])
     assert events((await circle.client.get(f"{link.path}?{link.query}")).content) == {}
+
+
+async def test_a_carriage_return_typed_into_a_decision_stays_inside_its_calendar_line(circle: Circle) -> None:
+    d = await decide(circle, "Van\rX-INJECTED:yes", text="Line one\r\nLine two\rthree")
+    assert (d["title"], d["text"]) == ("Van\nX-INJECTED:yes", "Line one\nLine two\nthree")  # as forms send them
+    body = (await circle.client.get("/decisions.ics", headers=circle.people["ada"])).content
+    assert b"\r" not in body.replace(b"\r\n", b"")  # no bare CR to end a line early
+    assert not any(line.startswith(b"X-INJECTED") for line in body.split(b"\r\n"))
+    assert list(events(body)) == ["Review: Van X-INJECTED:yes (Riverside)"]
