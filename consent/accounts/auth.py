@@ -7,6 +7,7 @@ from typing import Annotated, Any, cast
 
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection, WebSocket
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -114,9 +115,16 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     async def store_in_message(
         self, scope_session: Any, message: Any, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> None:
-        if not scope_session and not connection.cookies.get(self.config.key):
-            return  # nothing to remember about an anonymous visitor: no session file, no cookie
-        await super().store_in_message(scope_session or Empty, message, connection)
+        if scope_session and scope_session is not Empty:  # clear_session() leaves Empty
+            await super().store_in_message(scope_session, message, connection)
+        elif connection.cookies.get(self.config.key):  # signed out: the session and its cookie go
+            await self.delete(self.get_session_id(connection), store=self.config.get_store_from_app(connection.app))
+            # Litestar's own sets "null" with the session's Max-Age, which outlives Expires
+            gone = Cookie(
+                key=self.config.key, value="", max_age=0, expires=0, path=self.config.path, secure=self.config.secure
+            )
+            MutableScopeHeaders.from_message(message).add("Set-Cookie", gone.to_header(header=""))
+        # an anonymous visitor: nothing to remember, no session file, no cookie
 
 
 class SessionConfig(ServerSideSessionConfig):

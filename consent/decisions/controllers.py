@@ -111,7 +111,7 @@ class DecisionExports(Controller):
     @get("/decisions.csv")
     async def csv(self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock) -> Response[str]:
         decisions = await services.export(db_session, request.user.id, filters_of(request), today(clock))
-        return _download("".join(rules.render_csv(decisions)), "text/csv; charset=utf-8", "decisions.csv")
+        return _download("".join(rules.render_csv(decisions)), "text/csv", "decisions.csv")
 
     @get("/decisions.json")
     async def json(
@@ -132,7 +132,7 @@ class DecisionExports(Controller):
         described = await services.describe(db_session, decision, request.user.id, today(clock))
         return _download(
             rules.render_markdown(described, base_url(request)),
-            "text/markdown; charset=utf-8",
+            "text/markdown",
             f"decision-{decision_id}.md",
         )
 
@@ -152,4 +152,4 @@ async def calendar(
         raise NotAuthorizedException("Sign in, or use your secret calendar link.")
     decisions = await services.export(db_session, account_id, filters_of(request), today(clock))
     ics = rules.render_ics(decisions, base_url(request), clock(), request.url.hostname or "consent")
-    return Response(ics, media_type="text/calendar; charset=utf-8")
+    return Response(ics, media_type="text/calendar")

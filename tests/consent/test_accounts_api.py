@@ -125,7 +125,10 @@ async def test_cookie_session_gets_a_fresh_id_at_sign_in_and_needs_csrf_to_sign_
 
     csrf = client.cookies.get("csrftoken")
     assert csrf
-    assert (await client.delete("/api/sessions", headers={"x-csrftoken": csrf})).status_code == 204
+    signed_out = await client.delete("/api/sessions", headers={"x-csrftoken": csrf})
+    assert signed_out.status_code == 204
+    [cookie] = [c for c in signed_out.headers.get_list("set-cookie") if c.startswith("session=")]
+    assert cookie.startswith('session="";') and "Max-Age=0" in cookie, cookie  # deleted, not "null" for 14 days
     assert_refused(await client.get("/api/accounts/me"), 401, "not_signed_in")
 
 
