@@ -348,15 +348,15 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
     # A batch is written within moments: its first action's day is everyone's.
     members = await _members(db, circle_ids, attempts[0].now.date())
     firsts = {
-        (proposal_id, client_id): (seq, count)
-        for proposal_id, client_id, seq, count in await db.execute(
-            select(event.proposal_id, event.client_id, event.seq, event.action_events).where(
+        (proposal_id, client_id): (seq, count, actor_id)
+        for proposal_id, client_id, seq, count, actor_id in await db.execute(
+            select(event.proposal_id, event.client_id, event.seq, event.action_events, event.actor_id).where(
                 event.proposal_id.in_(proposal_ids), event.client_id.in_({a.action.client_id for a in attempts})
             )
         )
     }
     states: dict[uuid.UUID, machine.Proposal] = {}
-    done: dict[tuple[uuid.UUID, str], Outcome] = {}
+    done: dict[tuple[uuid.UUID, str], tuple[Outcome, uuid.UUID]] = {}  # and whose it is
     unwritten: list[dict[str, Any]] = []  # the batch's events, inserted together
     for i, attempt in enumerate(attempts):
         proposal = proposals.get(attempt.proposal_id)
@@ -369,13 +369,19 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
             results[i] = Refusal("not_found", NOT_FOUND, 404)
             continue
         key = (proposal.id, attempt.action.client_id)
+        sender = done[key][1] if key in done else firsts[key][2] if key in firsts else attempt.account_id
+        if sender != attempt.account_id:  # a client_id is its sender's: never someone else's answer
+            results[i] = Refusal(
+                "client_id_taken", "client_id: someone else's action has this id; send yours with a new one.", 409
+            )
+            continue
         if key in done:  # the same action twice in one batch
-            results[i] = done[key]
+            results[i] = done[key][0]
             continue
         if key in firsts:  # a retry: answer as the first time, change nothing
-            first, count = firsts[key]
+            first, count, _ = firsts[key]
             assert count is not None, "an action's first event (the one with its client_id) counts its events"
-            done[key] = results[i] = Outcome(
+            repeated = Outcome(
                 first + count - 1,
                 list(
                     await db.scalars(
@@ -386,6 +392,7 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
                 ),
                 repeated=True,
             )
+            results[i], done[key] = repeated, (repeated, sender)
             continue
         if proposal.id not in states:
             states[proposal.id] = machine.restore(
@@ -403,9 +410,10 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
             results[i] = refusal
             continue
         states[proposal.id] = new_state
-        done[key] = results[i] = await _record(
+        recorded = await _record(
             db, proposal, new_state, produced, attempt.account_id, attempt.action.client_id, attempt.now, unwritten
         )
+        results[i], done[key] = recorded, (recorded, sender)
     await _insert_events(db, unwritten)
     outcomes = [r for r in results if isinstance(r, Outcome)]
     names = await names_of(db, {e.actor_id for o in outcomes for e in o.events if e.actor_id})

@@ -176,6 +176,12 @@ async def test_a_retried_action_is_applied_once_and_answered_alike(circle: Circl
     state = await circle.get(proposal_id)
     assert state["seq"] == 4 and len(state["objections"]) == 1
 
+    # A client_id is its sender's: Cy's objection with Bo's id is refused, not taken for Bo's retry.
+    taken = await circle.act(proposal_id, "cy", "object", client_id="bo-1", text="Not in winter")
+    assert "client_id" in assert_refused(taken, 409, "client_id_taken")
+    assert (await circle.get(proposal_id))["seq"] == 4
+    assert (await circle.act(proposal_id, "cy", "object", client_id="cy-1", text="Not in winter")).status_code == 200
+
 
 async def test_a_retry_is_answered_alike_across_the_migration_of_its_bookkeeping(circle: Circle) -> None:
     """0004 moves how many events an action made out of the first event's data into a column
