@@ -45,7 +45,7 @@ from consent.base import db, labels, pubsub
 from consent.base.clock import Clock, system_clock
 from consent.base.errors import handle_exception
 from consent.base.settings import Settings
-from consent.base.web import Page, RequestSessions, provide
+from consent.base.web import Page, RequestSessions, provide, security_headers
 from consent.decisions.controllers import DecisionApi, DecisionExports, calendar
 from consent.decisions.pages import DecisionPages, agreements_section, reviews_section
 from consent.home import home
@@ -204,7 +204,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             "member_left": provide(partial(rounds_services.member_left, committed=updates.committed)),
         },
         on_startup=[freeze],
-        before_send=[request_sessions.before_send],
+        before_send=[request_sessions.before_send, security_headers],
         plugins=[
             FlashPlugin(config=FlashConfig(template_config=template_config)),
             channels,

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
 from litestar import Request
+from litestar.datastructures import MutableScopeHeaders
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
@@ -101,3 +102,20 @@ class RequestSessions:
             log.exception("ending a request's database transaction failed")
         finally:
             await session.close()
+
+
+# On every answer, pages, files and errors alike: no page may be framed by another site
+# (clickjacking a consent), and a download is what its type says. What else a
+# Content-Security-Policy could forbid is for later.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in SECURITY_HEADERS.items():
+            headers[name] = value

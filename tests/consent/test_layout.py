@@ -28,3 +28,10 @@ async def test_the_header_keeps_your_circles_account_and_sign_out_in_one_menu(cl
     assert '<span class="visually-hidden">Signed in as </span><span class="who">Ada</span>' in menu
     assert f'<a href="/circles/{circle["id"]}">Riverside</a>' in menu
     assert 'href="/account"' in menu and 'action="/sign-out"' in menu
+
+
+async def test_no_page_may_be_framed_and_no_answer_sniffed(client: AsyncTestClient) -> None:
+    for path in ("/sign-in", "/", "/static/consent.css", "/api/circles"):
+        answer = await client.get(path)
+        assert answer.headers["content-security-policy"] == "frame-ancestors 'none'", path
+        assert answer.headers["x-frame-options"] == "DENY" and answer.headers["x-content-type-options"] == "nosniff"
