@@ -63,8 +63,13 @@ async def circle_page(
     if view.parent is not None and view.details_visible and view.parent_steward:
         parent_domains = (await services.load_circle(db, view.parent.id, request.user.id, today(page.clock))).domains
     context.setdefault("form", {})
-    # Other packages add sections (its proposals, its decisions) without circles knowing them.
-    sections = [await section(db, circle_id, request.user.id) for section in page.circle_sections]
+    # Other packages add sections (its proposals, its decisions) without circles knowing them;
+    # a private circle's are for its members only, like its aim and domains.
+    sections = (
+        [await section(db, circle_id, request.user.id) for section in page.circle_sections]
+        if view.details_visible
+        else []
+    )
     return await page(
         request,
         db,

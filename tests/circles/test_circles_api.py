@@ -19,6 +19,7 @@ from tests.helpers import (
     add_member,
     assert_refused,
     create_circle,
+    proposal_body,
     sign_up,
     signed_in,
 )
@@ -555,7 +556,7 @@ async def test_a_private_circle_shows_only_its_name_to_the_rest_of_the_organisat
     await add_member(client, ada, top["id"], "Bob")
     await add_member(client, ada, sub["id"], "Ada", ["leader"])
     child = await create_circle(client, ada, "Child", parent_id=sub["id"])
-    await add_domain(client, ada, sub["id"], "Secrets")
+    secrets = await add_domain(client, ada, sub["id"], "Secrets")
 
     # while public, Bob sees Sub's members, but not their emails: he is not one of them
     public = await read(client, bob, sub["id"])
@@ -581,6 +582,13 @@ async def test_a_private_circle_shows_only_its_name_to_the_rest_of_the_organisat
     # its members still see everything
     assert (await listed(client, ada))[sub["id"]]["aim"] == "Sell anvils"
     assert [d["name"] for d in (await read(client, ada, sub["id"]))["domains"]] == ["Secrets"]
+
+    # nor its proposals on its page (the API already answered 404 for them)
+    body = proposal_body(secrets["id"], "", mode="live", closes_at=None, title="Anvil prices")
+    assert (await client.post(f"/api/circles/{sub['id']}/proposals", json=body, headers=ada)).status_code == 201
+    assert "Anvil prices" in (await client.get(f"/circles/{sub['id']}", headers=ada)).text
+    page = (await client.get(f"/circles/{sub['id']}", headers=bob)).text
+    assert "Anvil prices" not in page and "only its members see" in page
 
 
 # Bad input, endpoint by endpoint: the right error, the field named, nothing changed
