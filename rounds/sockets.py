@@ -110,12 +110,14 @@ class Meeting:
         writer: ActionWriter,
         clock: Clock,
         welcomes: Welcomes,
+        identify: Identify,
     ) -> None:
         self.socket, self.proposal_id, self.channels = socket, proposal_id, channels
         self.sessions, self.presence, self.writer, self.clock = sessions, presence, writer, clock
-        self.welcomes = welcomes
+        self.welcomes, self.identify = welcomes, identify
         self.send_lock = asyncio.Lock()
         self.member: Member | None = None
+        self.token: str | None = None  # from the hello, for clients without the cookie
 
     async def send(self, text: str | bytes) -> None:
         async with self.send_lock:  # the reader's acks and the writer's events share the socket
@@ -205,10 +207,17 @@ class Meeting:
                 if message["type"] == "hello":
                     raise Refusal("already_greeted", "This socket has said hello already.", 400)
                 attempt = services.Attempt(self.member.id, self.proposal_id, actions.decode(message), self.clock())
+                await self.still_signed_in()
             except REFUSALS as refusal:
                 await self.send(_error(refusal.code, str(refusal), client_id))
                 continue
             await answers.put((client_id, self.writer.enqueue(attempt)))
+
+    async def still_signed_in(self) -> None:
+        """A socket opened with a token acts only while the token is valid: one revoked
+        (signed out, or by the account's owner) stops its actions, as it stops HTTP calls."""
+        if self.token is not None and await self.identify(self.socket, self.token) is None:
+            raise Refused("The token was revoked: sign in again.")
 
     async def answer(self, answers: asyncio.Queue[Answer]) -> None:
         """Each action's ack once it is committed and published (after its event), or why it
@@ -222,10 +231,10 @@ class Meeting:
                 continue
             await self.send(json.dumps({"type": "ack", "client_id": client_id, "seq": seq}))
 
-    async def run(self, identify: Identify) -> None:
+    async def run(self) -> None:
         # Only the client's part is timed: a busy server may take longer to look up who it is.
-        since, token = await asyncio.wait_for(self.hello(), HELLO_SECONDS)
-        self.member = await identify(self.socket, token)
+        since, self.token = await asyncio.wait_for(self.hello(), HELLO_SECONDS)
+        self.member = await self.identify(self.socket, self.token)
         if self.member is None:
             raise Refused("Sign in first, or say hello with a valid token.")
         subscriber = await self.channels.subscribe(live.channel(self.proposal_id))
@@ -275,11 +284,11 @@ async def meeting_socket(
     welcomes: Welcomes,
 ) -> None:
     await socket.accept()
-    meeting = Meeting(socket, proposal_id, channels, sessions, presence, writer, clock, welcomes)
+    meeting = Meeting(socket, proposal_id, channels, sessions, presence, writer, clock, welcomes, identify)
     try:
         if not _same_origin(socket):
             raise Refused("This page's origin may not open the meeting.")
-        await meeting.run(identify)
+        await meeting.run()
     except Refused as refusal:
         await socket.close(live.CLOSE_REFUSED, str(refusal)[:120])
     except TimeoutError:

@@ -432,3 +432,20 @@ async def test_actions_sent_without_waiting_are_written_in_order_and_each_answer
         assert position[id(event)] < position[id(ack)]
     for socket in sockets.values():
         await socket.close()
+
+
+async def test_a_socket_opened_with_a_token_stops_acting_when_the_token_is_revoked(
+    servers: Servers, http: httpx.AsyncClient
+) -> None:
+    org = await organisation(http, servers.start().url, members=4)
+    proposal_id, sockets = await live_meeting(org)
+    ada, m01 = sockets["ada"], sockets["m01"]
+    await ada.ok("start")
+    signed_out = await http.delete(f"{org.url}/api/sessions", headers=org.people["m01"])
+    assert signed_out.status_code == 204
+    before = (await org.state(proposal_id))["seq"]
+    await m01.send({"type": "question", "client_id": "after-revoking", "text": "Still here?"})
+    assert await m01.wait_closed() == 4403  # refused, as the HTTP API answers 401
+    assert (await org.state(proposal_id))["seq"] == before  # the question was not asked
+    for socket in sockets.values():
+        await socket.close()
