@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ from rounds import actions, live, services
 from rounds.writer import ActionWriter
 
 HELLO_SECONDS = 10.0  # a socket that does not say hello in time is closed
+TOKEN_CHECK_SECONDS = 1.0  # a socket's token is looked up again before an action at most this often
 REFUSALS = Refusal  # the rules' answers, said to the client
 # A socket's actions sent and not yet answered; beyond this, it is read no further until one is.
 IN_FLIGHT = 64
@@ -118,6 +120,7 @@ class Meeting:
         self.send_lock = asyncio.Lock()
         self.member: Member | None = None
         self.token: str | None = None  # from the hello, for clients without the cookie
+        self.token_checked = 0.0  # when the token was last found valid (time.monotonic)
 
     async def send(self, text: str | bytes) -> None:
         async with self.send_lock:  # the reader's acks and the writer's events share the socket
@@ -215,9 +218,14 @@ class Meeting:
 
     async def still_signed_in(self) -> None:
         """A socket opened with a token acts only while the token is valid: one revoked
-        (signed out, or by the account's owner) stops its actions, as it stops HTTP calls."""
-        if self.token is not None and await self.identify(self.socket, self.token) is None:
+        (signed out, or by the account's owner) stops its actions within TOKEN_CHECK_SECONDS,
+        as it stops HTTP calls (looked up at most that often: a client sending 100 actions a
+        second does not pay two queries for each)."""
+        if self.token is None or time.monotonic() - self.token_checked < TOKEN_CHECK_SECONDS:
+            return
+        if await self.identify(self.socket, self.token) is None:
             raise Refused("The token was revoked: sign in again.")
+        self.token_checked = time.monotonic()
 
     async def answer(self, answers: asyncio.Queue[Answer]) -> None:
         """Each action's ack once it is committed and published (after its event), or why it
@@ -235,6 +243,7 @@ class Meeting:
         # Only the client's part is timed: a busy server may take longer to look up who it is.
         since, self.token = await asyncio.wait_for(self.hello(), HELLO_SECONDS)
         self.member = await self.identify(self.socket, self.token)
+        self.token_checked = time.monotonic()
         if self.member is None:
             raise Refused("Sign in first, or say hello with a valid token.")
         subscriber = await self.channels.subscribe(live.channel(self.proposal_id))

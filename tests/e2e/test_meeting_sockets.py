@@ -14,6 +14,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from rounds.sockets import TOKEN_CHECK_SECONDS
 from tests.e2e.meeting import Socket
 from tests.e2e.org import Org, Servers, organisation
 from tests.helpers import token_of
@@ -443,6 +444,7 @@ async def test_a_socket_opened_with_a_token_stops_acting_when_the_token_is_revok
     await ada.ok("start")
     signed_out = await http.delete(f"{org.url}/api/sessions", headers=org.people["m01"])
     assert signed_out.status_code == 204
+    await asyncio.sleep(TOKEN_CHECK_SECONDS)  # the socket looks its token up again at most this often
     before = (await org.state(proposal_id))["seq"]
     await m01.send({"type": "question", "client_id": "after-revoking", "text": "Still here?"})
     assert await m01.wait_closed() == 4403  # refused, as the HTTP API answers 401
