@@ -406,7 +406,7 @@ async def due_for_review(
     return [d for d in described if d["status"] == "overdue"], [d for d in described if d["status"] == "due"]
 
 
-def _due(circle_ids: Any, today: date) -> ColumnElement[bool]:
+def _due(circle_ids: Sequence[uuid.UUID] | Select[uuid.UUID], today: date) -> ColumnElement[bool]:
     """Decisions of these circles to review: overdue, or due within DUE_DAYS days (rules.status_of)."""
     return and_(
         Decision.circle_id.in_(circle_ids),
