@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, ScalarSelect, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import rules
@@ -367,13 +367,22 @@ async def invitations_for(db: AsyncSession, account_id: uuid.UUID) -> list[Invit
         select(Invitation, Circle, person.c.name)
         .join(Circle, Circle.id == Invitation.circle_id)
         .join(person, person.c.id == Invitation.invited_by_id)
-        .where(
-            Invitation.status == OPEN,
-            Invitation.email == select(person.c.email).where(person.c.id == account_id).scalar_subquery(),
-        )
+        .where(_open_for(account_id))
         .order_by(Invitation.created_at)
     )
     return [InvitationView(*row) for row in rows.all()]
+
+
+def _open_for(account_id: uuid.UUID) -> ColumnElement[bool]:
+    return and_(
+        Invitation.status == OPEN,
+        Invitation.email == select(person.c.email).where(person.c.id == account_id).scalar_subquery(),
+    )
+
+
+def invitations_count(account_id: uuid.UUID) -> ScalarSelect[int]:
+    """How many invitations `invitations_for` lists, as a subquery (the header's count)."""
+    return select(func.count()).select_from(Invitation).where(_open_for(account_id)).scalar_subquery()
 
 
 async def invitation_for(db: AsyncSession, invitation_id: uuid.UUID, account_id: uuid.UUID) -> InvitationView:

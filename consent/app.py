@@ -48,7 +48,7 @@ from consent.base.settings import Settings
 from consent.base.web import Page, RequestSessions, provide, security_headers
 from consent.decisions.controllers import DecisionApi, DecisionExports, calendar
 from consent.decisions.pages import DecisionPages, agreements_section, reviews_section
-from consent.home import home
+from consent.home import home, waiting_api, waiting_count
 from rounds import live
 from rounds import services as rounds_services
 from rounds.controllers import ProposalApi
@@ -174,6 +174,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                     DecisionApi,
                     DecisionExports,
                     DecisionPages,
+                    waiting_api,
                 ],
                 guards=[requires_account],
             ),
@@ -198,6 +199,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                     clock,
                     circle_sections=[open_proposals_section, reviews_section(clock)],
                     invitation_sections=[agreements_section],
+                    waiting_count=waiting_count,
                 )
             ),
             # circles.services.Departure: someone leaving a circle also leaves its open proposals.

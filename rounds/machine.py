@@ -609,6 +609,28 @@ _SAMPLES = tuple(
 ) + tuple(actions.decode({"type": "change_mode", "mode": mode, **_SAMPLE}) for mode in ("live", "async"))
 
 
+# Why the process waits for a member (`expects`).
+RESPOND, YOUR_TURN, CONSENT_AGAIN, INTEGRATING_YOURS = "respond", "your_turn", "consent_again", "your_objection"
+
+
+def expects(p: Proposal, member: uuid.UUID) -> str | None:
+    """Why the process waits for `member` now, or None: an async round they have not spoken in
+    (the consent round on an amendment asks them to consent again), their turn in a live round,
+    or their own objection while the proposal is amended to integrate it. The author asks no
+    clarifying question, so that round does not wait for them."""
+    if member not in p.members:
+        return None
+    if p.phase == INTEGRATING:
+        return INTEGRATING_YOURS if any(o.author == member for o in p.open_objections) else None
+    if p.mode == "live":
+        return YOUR_TURN if p.whose_turn == member and not p.round_complete else None
+    if p.phase not in NEXT_PHASE.keys() | {CONSENTING} or member in p.responded:
+        return None
+    if p.phase == CLARIFYING and member == p.author:
+        return None
+    return CONSENT_AGAIN if p.phase == CONSENTING and p.revision > 1 else RESPOND
+
+
 def allows(p: Proposal, actor: uuid.UUID, action: Action) -> bool:
     """Whether the rules let `actor` take `action` now, found by trying it."""
     try:

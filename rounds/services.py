@@ -762,6 +762,47 @@ async def open_proposals(db: AsyncSession, circle_id: uuid.UUID) -> list[Proposa
     )
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A proposal that waits for someone, and why (machine.expects)."""
+
+    proposal_id: uuid.UUID
+    title: str
+    circle_id: uuid.UUID
+    circle_name: str
+    reason: str
+    closes_at: datetime | None
+
+
+async def waiting_for(db: AsyncSession, account_id: uuid.UUID) -> list[Waiting]:
+    """The open proposals of the account's circles that wait for it, soonest deadline first, in
+    one query: it is on every page (the header's count). Only their own circles' proposals, so
+    a private circle shows only to its members."""
+    rows = await db.execute(
+        select(
+            Proposal.id,
+            Proposal.title,
+            Proposal.circle_id,
+            Circle.name,
+            Proposal.author_id,
+            Proposal.machine,
+            Proposal.closes_at,
+        )
+        .join(Circle, Circle.id == Proposal.circle_id)
+        .join(Membership, (Membership.circle_id == Proposal.circle_id) & (Membership.account_id == account_id))
+        .where(Proposal.state.in_(machine.OPEN_PHASES - {machine.DRAFT}))
+        .order_by(Proposal.closes_at.is_(None), Proposal.closes_at, Proposal.created_at)  # no deadline: last
+    )
+    found = []
+    for proposal_id, title, circle_id, circle_name, author_id, snapshot, closes_at in rows.all():
+        # Whether it waits for this member needs no one else: the join says they are a member.
+        state = machine.restore(snapshot, author_id, frozenset({account_id}), frozenset())
+        reason = machine.expects(state, account_id)
+        if reason is not None:
+            found.append(Waiting(proposal_id, title, circle_id, circle_name, reason, closes_at))
+    return found
+
+
 async def as_json(db: AsyncSession, events: Sequence[Logged]) -> list[dict[str, Any]]:
     names = await names_of(db, {e.actor_id for e in events if e.actor_id})
     return [event_json(e, names) for e in events]

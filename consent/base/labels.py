@@ -90,3 +90,11 @@ REVIEW_STATES = {
     "withdrawn": "withdrawn: the decision stays as it was",
     "recorded": "recorded at once by one member (before reviews went through consent)",
 }
+
+# Why something waits for me, on the home page's "Waiting for you" (consent.home.WaitingItem.kind).
+WAITING_WORDS = {
+    "respond": "Your response is expected",
+    "consent_again": "Amended: consent again",
+    "your_turn": "Your turn in the meeting",
+    "your_objection": "Your objection is being integrated",
+}

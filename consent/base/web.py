@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from typing import Any, cast
 
 from litestar import Request
@@ -17,7 +18,7 @@ from litestar.response import Template
 from litestar.types import Message, Scope
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from consent.base.clock import Clock
+from consent.base.clock import Clock, today
 
 log = logging.getLogger("consent.web")
 
@@ -35,7 +36,8 @@ class Page:
     """Renders a template inside the layout. The layout lists the viewer's circles; a circle's
     page shows sections that other packages add (its proposals, its decisions), and so does an
     invitation's (the circle's standing agreements): the shell says how to find them all, so
-    this layer knows no domain. `clock` dates every page."""
+    this layer knows no domain. `clock` dates every page; `waiting_count` counts, for the header,
+    what waits for the viewer."""
 
     def __init__(
         self,
@@ -43,9 +45,10 @@ class Page:
         clock: Clock,
         circle_sections: Sequence[Section] = (),
         invitation_sections: Sequence[InvitationSection] = (),
+        waiting_count: Callable[[AsyncSession, uuid.UUID, date], Awaitable[int]] | None = None,
     ) -> None:
         self.my_circles, self.clock, self.circle_sections = my_circles, clock, circle_sections
-        self.invitation_sections = invitation_sections
+        self.invitation_sections, self.waiting_count = invitation_sections, waiting_count
 
     async def __call__(
         self, request: Request[Any, Any, Any], db: AsyncSession, name: str, status_code: int = 200, **context: Any
@@ -53,6 +56,9 @@ class Page:
         viewer = request.user
         context.setdefault("viewer", viewer)
         context.setdefault("my_circles", await self.my_circles(db, viewer.id) if viewer else [])
+        if "waiting_count" not in context:  # the header's count of what waits for the viewer
+            count = self.waiting_count
+            context["waiting_count"] = await count(db, viewer.id, today(self.clock)) if viewer and count else 0
         return Template(name, context=context, status_code=status_code)
 
 

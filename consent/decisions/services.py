@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     CursorResult,
     Date,
+    ScalarSelect,
     Select,
     SQLColumnExpression,
     String,
@@ -33,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
-from circles.models import Circle, Domain
+from circles.models import Circle, Domain, Membership
 from consent.base.errors import Refusal
 from consent.base.tokens import hash_token
 from consent.decisions import rules
@@ -399,19 +400,26 @@ async def due_for_review(
     else:
         circle_ids = [circle_id] if circle_id in visible else []
     rows = list(
-        await db.scalars(
-            select(Decision)
-            .where(
-                Decision.circle_id.in_(circle_ids),
-                Decision.status == "active",
-                Decision.review_by <= today + timedelta(days=rules.DUE_DAYS),
-            )
-            .order_by(Decision.review_by)
-            .limit(100)
-        )
+        await db.scalars(select(Decision).where(_due(circle_ids, today)).order_by(Decision.review_by).limit(100))
     )
     described = await describe_many(db, rows, visible, today)
     return [d for d in described if d["status"] == "overdue"], [d for d in described if d["status"] == "due"]
+
+
+def _due(circle_ids: Sequence[uuid.UUID] | Select[uuid.UUID], today: date) -> ColumnElement[bool]:
+    """Decisions of these circles to review: overdue, or due within DUE_DAYS days (rules.status_of)."""
+    return and_(
+        Decision.circle_id.in_(circle_ids),
+        Decision.status == "active",
+        Decision.review_by <= today + timedelta(days=rules.DUE_DAYS),
+    )
+
+
+def due_count(account_id: uuid.UUID, today: date) -> ScalarSelect[int]:
+    """How many decisions `due_for_review` lists for the account, as a subquery: the header
+    counts them with the rest of what waits, in one query."""
+    mine = select(Membership.circle_id).where(Membership.account_id == account_id)
+    return select(func.count()).select_from(Decision).where(_due(mine, today)).scalar_subquery()
 
 
 async def new_feed(db: AsyncSession, account_id: uuid.UUID) -> str:

@@ -28,11 +28,13 @@ from rounds.machine import (
     OPEN_PHASES,
     PHASES_FOR,
     REACTING,
+    TURN_ACTIONS,
     WITHDRAWN,
     Proposal,
     apply,
     available,
     deadline,
+    expects,
     member_left,
     restore,
     snapshot,
@@ -692,6 +694,18 @@ class ConsentProcess(RuleBasedStateMachine):
         assert restore(snapshot(p), p.author, p.members, p.facilitators, p.quorum, p.kind) == p
 
     @invariant()
+    def whoever_the_process_waits_for_can_act(self) -> None:
+        """ "Waiting for you" never lists what its reader cannot do anything about."""
+        p = self.proposal
+        for member in p.members | {OUTSIDER}:
+            reason = expects(p, member)
+            if reason is None:
+                continue
+            assert p.phase in OPEN_PHASES - {DRAFT} and member in p.members
+            wanted = {"withdraw_objection"} if reason == "your_objection" else TURN_ACTIONS
+            assert available(p, member) & wanted, (reason, p)
+
+    @invariant()
     def revisions_only_grow(self) -> None:
         assert self.revisions == sorted(self.revisions)
 
@@ -758,3 +772,31 @@ def test_a_live_round_is_complete_when_everyone_has_had_a_turn() -> None:
     p = act(act(p, FACILITATOR, "skip"), BO, "stand_aside")  # the facilitator responded: on to Bo
     assert p.round_complete and p.consented()
     assert not proposal().round_complete  # async: no turns
+
+
+def test_what_waits_for_whom() -> None:
+    clarifying = act(proposal(), FACILITATOR, "start")
+    assert {m: expects(clarifying, m) for m in MEMBERS} == {
+        AUTHOR: None,
+        FACILITATOR: "respond",
+        BO: "respond",
+        CY: "respond",
+    }
+    assert expects(act(clarifying, BO, "pass"), BO) is None
+    consenting = to_consenting(proposal())
+    assert expects(consenting, AUTHOR) == "respond" and expects(consenting, OUTSIDER) is None
+    integrating = act(
+        act(
+            act(act(act(consenting, BO, "object", text="unsafe"), AUTHOR, "consent"), FACILITATOR, "consent"),
+            CY,
+            "consent",
+        ),
+        FACILITATOR,
+        "advance",
+    )
+    assert integrating.phase == INTEGRATING
+    assert {m: expects(integrating, m) for m in MEMBERS} == dict.fromkeys(MEMBERS, None) | {BO: "your_objection"}
+    amended = act(integrating, AUTHOR, "amend", text="safely", closes_at="2026-12-01T09:00:00Z")
+    assert {expects(amended, m) for m in MEMBERS} == {"consent_again"}
+    live = act(act(act(proposal("live"), AUTHOR, "present"), BO, "present"), FACILITATOR, "start")
+    assert (expects(live, BO), expects(live, AUTHOR), expects(live, CY)) == ("your_turn", None, None)
