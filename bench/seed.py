@@ -86,7 +86,7 @@ async def _room(db_session: AsyncSession, members: list[uuid.UUID], name: str, e
 async def _seed(
     url: str, rooms: int, room_size: int, assemblies: Sequence[int], meetings: Sequence[int]
 ) -> tuple[list[Room], list[Room], list[Room]]:
-    people = max(rooms * room_size, *assemblies, *meetings)
+    people = max([rooms * room_size, *assemblies, *meetings])  # a list: without (b) and (e), max() of one int fails
     password_hash = PasswordHasher().hash(PASSWORD)  # one hash for all
     ids = [uuid.uuid4() for _ in range(people)]
     engine = db.create_engine(url)
