@@ -104,7 +104,7 @@ class Client:
             async for text in ws:
                 sent = stamp(text)
                 if sent is None:
-                    if '"type":"error"' in text:
+                    if '"type": "error"' in text:  # consent's error messages, as rounds.sockets writes them
                         self.result.errors += 1
                     continue
                 now = time.monotonic()
