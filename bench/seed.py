@@ -129,6 +129,12 @@ def seed(
     """Migrates a new SQLite file at `path` and fills it; returns the rooms of (a), the
     assemblies of (b), one of each size in `assemblies`, and the meetings of (e), one of each
     size in `meetings`, everyone present."""
-    url = f"sqlite+aiosqlite:///{path}"
+    return seed_database(f"sqlite+aiosqlite:///{path}", rooms, room_size, assemblies, meetings)
+
+
+def seed_database(
+    url: str, rooms: int, room_size: int, assemblies: Sequence[int] = (), meetings: Sequence[int] = ()
+) -> tuple[list[Room], list[Room], list[Room]]:
+    """The same into the empty database at `url` (SQLite or PostgreSQL)."""
     db.upgrade(url)
     return asyncio.run(_seed(url, rooms, room_size, assemblies, meetings))
