@@ -2,12 +2,13 @@
 on loopback, with the load from separate processes, and prints each figure with its baseline
 measured in the same run, and their ratio (consent / baseline).
 
-    python -m bench [--quick] [--only abcde] [--processes N] [--dir DIR]
+    python -m bench [--quick] [--only abcde] [--processes N] [--dir DIR] [--scale-out]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import shutil
 import tempfile
@@ -15,7 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from bench import load, scenarios
+from bench import load, scale_out, scenarios
 from bench.seed import seed
 
 HEADER = ("figure", "consent", "baseline", "ratio", "baseline is", "goal", "met")
@@ -42,6 +43,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", default="abcde", help="which scenarios, e.g. --only ab")
     parser.add_argument("--processes", type=int, help="load generator processes (default 2)")
     parser.add_argument("--dir", type=Path, help="where the databases go (default: a new temporary directory)")
+    parser.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="(a) and (c) also on PostgreSQL + Redis with 1 and 2 server processes, beside the single SQLite process"
+        " (starts its own: needs Debian's postgresql and redis-server)",
+    )
     args = parser.parse_args(argv)
     scale = scenarios.QUICK if args.quick else scenarios.FULL
     if args.processes:
@@ -50,34 +57,57 @@ def main(argv: list[str] | None = None) -> None:
 
     work = Path(tempfile.mkdtemp(prefix="consent-bench-", dir=args.dir))
     try:
-        began = time.monotonic()
-        template = work / "seeded.db"
-        rooms, large, meetings = seed(
-            str(template),
-            scale.rooms,
-            scale.room_size,
-            [a.sockets for a in scale.assemblies] if "b" in args.only else (),
-            [meeting.pages for meeting in scale.meetings] if "e" in args.only else (),
-        )
-        print(
-            f"seeded {scale.rooms * scale.room_size:,} members in {scale.rooms} live proposals"
-            f"{''.join(f', an assembly of {len(a.tokens):,}' for a in large)}"
-            f"{''.join(f', a meeting of {len(m.tokens):,} present' for m in meetings)} in {time.monotonic() - began:.1f} s",
-            flush=True,
-        )
-        rows: list[scenarios.Row] = []
-        for letter, run in (
-            ("a", lambda: scenarios.fan_out(scale, rooms, template, work)),
-            ("b", lambda: scenarios.assembly(scale, large, template, work)),
-            ("c", lambda: scenarios.durable(scale, rooms, template, work)),
-            ("d", lambda: scenarios.footprint(scale, rooms, template, work)),
-            ("e", lambda: scenarios.meeting_pages(scale, meetings, template, work)),
-        ):
-            if letter in args.only:
+        with contextlib.ExitStack() as stack:  # PostgreSQL and Redis, if started, stop whatever happens
+            began = time.monotonic()
+            template = work / "seeded.db"
+            rooms, large, meetings = seed(
+                str(template),
+                scale.rooms,
+                scale.room_size,
+                [a.sockets for a in scale.assemblies] if "b" in args.only else (),
+                [meeting.pages for meeting in scale.meetings] if "e" in args.only else (),
+            )
+            print(
+                f"seeded {scale.rooms * scale.room_size:,} members in {scale.rooms} live proposals"
+                f"{''.join(f', an assembly of {len(a.tokens):,}' for a in large)}"
+                f"{''.join(f', a meeting of {len(m.tokens):,} present' for m in meetings)} in {time.monotonic() - began:.1f} s",
+                flush=True,
+            )
+            backing = None
+            if args.scale_out:
                 began = time.monotonic()
-                rows += run()
-                print(f"scenario {letter} took {time.monotonic() - began:.0f} s", flush=True)
-        print(table(rows))
+                backing = stack.enter_context(scale_out.Backing())
+                backing.seed(scale)
+                print(
+                    f"started PostgreSQL and Redis, seeded PostgreSQL in {time.monotonic() - began:.1f} s", flush=True
+                )
+            rows: list[scenarios.Row] = []
+            for letter, run in (
+                (
+                    "a",
+                    lambda: (
+                        scale_out.fan_out(scale, rooms, template, work, backing)
+                        if backing
+                        else scenarios.fan_out(scale, rooms, template, work)
+                    ),
+                ),
+                ("b", lambda: scenarios.assembly(scale, large, template, work)),
+                (
+                    "c",
+                    lambda: (
+                        scale_out.durable(scale, rooms, template, work, backing)
+                        if backing
+                        else scenarios.durable(scale, rooms, template, work)
+                    ),
+                ),
+                ("d", lambda: scenarios.footprint(scale, rooms, template, work)),
+                ("e", lambda: scenarios.meeting_pages(scale, meetings, template, work)),
+            ):
+                if letter in args.only:
+                    began = time.monotonic()
+                    rows += run()
+                    print(f"scenario {letter} took {time.monotonic() - began:.0f} s", flush=True)
+            print(table(rows))
     except BaseException:
         print(f"kept {work} (server logs) for a look", flush=True)
         raise

@@ -33,8 +33,7 @@ OPENING = 20  # sockets opening at once, per process
 
 @dataclass
 class Plan:
-    url: str  # ws://host:port
-    sockets: list[tuple[str, str, bool]]  # (path, token, whether it sends the room's actions)
+    sockets: list[tuple[str, str, bool]]  # (ws://host:port/path, token, whether it sends the room's actions)
 
 
 @dataclass
@@ -55,6 +54,8 @@ class Result:
     sent_at: array = field(default_factory=lambda: array("d"))  # per delivery, in the window
     latency: array = field(default_factory=lambda: array("d"))
     errors: int = 0
+    sent: int = 0  # actions sent in the window
+    stuck: int = 0  # senders still waiting, after the drain, for their own events to come back
     closed: dict[int, int] = field(default_factory=dict)  # close code -> sockets closed so
 
 
@@ -81,11 +82,9 @@ class Client:
         self.ids = itertools.count()
         self.readers: list[asyncio.Task[None]] = []
 
-    async def open_one(self, path: str, token: str, limit: asyncio.Semaphore) -> ClientConnection:
+    async def open_one(self, url: str, token: str, limit: asyncio.Semaphore) -> ClientConnection:
         async with limit:
-            ws = await connect(
-                self.plan.url + path, proxy=None, compression=None, open_timeout=120, ping_interval=None, max_size=2**24
-            )
+            ws = await connect(url, proxy=None, compression=None, open_timeout=120, ping_interval=None, max_size=2**24)
             await ws.send(json.dumps({"type": "hello", "since": 0, "token": token}))
             welcome = await ws.recv()
             if '"welcome"' not in welcome:
@@ -97,7 +96,7 @@ class Client:
 
     async def open(self) -> None:
         limit = asyncio.Semaphore(OPENING)
-        opened = await asyncio.gather(*(self.open_one(path, token, limit) for path, token, _ in self.plan.sockets))
+        opened = await asyncio.gather(*(self.open_one(url, token, limit) for url, token, _ in self.plan.sockets))
         self.sockets = [(ws, sends) for ws, (_, _, sends) in zip(opened, self.plan.sockets)]
 
     async def read(self, ws: ClientConnection) -> None:
@@ -105,7 +104,7 @@ class Client:
             async for text in ws:
                 sent = stamp(text)
                 if sent is None:
-                    if '"type":"error"' in text:
+                    if '"type": "error"' in text:  # consent's error messages, as rounds.sockets writes them
                         self.result.errors += 1
                     continue
                 now = time.monotonic()
@@ -121,7 +120,10 @@ class Client:
         self.result.closed[code] = self.result.closed.get(code, 0) + 1
 
     def action(self) -> str:
-        text = f"{MARK}{time.monotonic():.6f};"
+        now = time.monotonic()
+        if self.run is not None and self.run.measure_from <= now < self.run.end:
+            self.result.sent += 1
+        text = f"{MARK}{now:.6f};"
         return json.dumps(
             {"type": "answer", "client_id": f"b{id(self)}-{next(self.ids)}", "question_id": "q1", "text": text}
         )
@@ -151,6 +153,7 @@ class Client:
         with contextlib.suppress(ConnectionClosed):  # counted by its reader
             await asyncio.gather(*(send(ws, run) for ws, sends in self.sockets if sends))
         await asyncio.sleep(max(0.0, run.end + drain - time.monotonic()))
+        self.result.stuck = sum(slots.locked() for slots in self.slots.values())
         self.run = None
         self.slots.clear()
         return self.result

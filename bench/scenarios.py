@@ -14,7 +14,7 @@ import statistics
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -142,8 +142,8 @@ class Fleet(Processes):
     """Load generator processes holding `sockets` (path, token, sends) between them, each
     greeted; `run` measures, `close` closes them."""
 
-    def __init__(self, url: str, sockets: list[tuple[str, str, bool]], processes: int) -> None:
-        super().__init__(load.main, [load.Plan(url, sockets[p::processes]) for p in range(processes)])
+    def __init__(self, sockets: list[tuple[str, str, bool]], processes: int) -> None:
+        super().__init__(load.main, [load.Plan(sockets[p::processes]) for p in range(processes)])
 
     def run(self, scale: Scale, rate: float | None, window: int = 1) -> list[load.Result]:
         begin = time.monotonic() + 0.3
@@ -156,11 +156,16 @@ class Fleet(Processes):
         return results
 
 
-def sockets_of(rooms: list[Room], everyone: bool = True, sending: bool = True) -> list[tuple[str, str, bool]]:
-    """Each room's sockets, the author's first (the one that sends, if `sending`)."""
+def sockets_of(
+    running: list[servers.Server], rooms: list[Room], everyone: bool = True, sending: bool = True
+) -> list[tuple[str, str, bool]]:
+    """Each room's sockets, the author's first (the one that sends, if `sending`), dealt out to
+    the running servers in turn, each room starting at the next server: with two servers, a
+    room's sockets are split across both (its events cross between them) and so are the
+    senders."""
     return [
-        (room.path, token, sending and i == 0)
-        for room in rooms
+        (running[(r + i) % len(running)].url + room.path, token, sending and i == 0)
+        for r, room in enumerate(rooms)
         for i, token in enumerate(room.tokens if everyone else room.tokens[:1])
     ]
 
@@ -186,6 +191,19 @@ def check(results: list[load.Result], what: str) -> None:
         PROBLEMS.append(f"{what}: {errors} actions refused; sockets closed by the server, by close code: {closed}")
 
 
+def unheard(results: list[load.Result], sockets_per_room: int, what: str) -> None:
+    """Each action sent in the window reaches every socket of its room before the drain ends;
+    one that did not was lost, not slow (and a lost event holds its sender's window shut)."""
+    expected = sum(r.sent for r in results) * sockets_per_room
+    missing = expected - sum(len(r.latency) for r in results)
+    stuck = sum(r.stuck for r in results)
+    if missing > 0 or stuck:
+        PROBLEMS.append(
+            f"{what}: {missing} of {expected} deliveries of the actions sent never arrived;"
+            f" {stuck} senders were left waiting for their own event"
+        )
+
+
 def fresh(template: Path, work: Path, name: str) -> Path:
     """A data directory holding a copy of the seeded database, for one server."""
     data_dir = work / f"{name}-{uuid.uuid4().hex[:6]}"
@@ -195,27 +213,50 @@ def fresh(template: Path, work: Path, name: str) -> Path:
 
 
 StartServer = Callable[[Path], servers.Server]
+# The servers one measurement runs against, started for it under a name (for their logs) and
+# stopped after it: one process on its own copy of the seeded SQLite file, as people run it,
+# or several on PostgreSQL + Redis (bench.scale_out).
+Setup = Callable[[str], contextlib.AbstractContextManager[list[servers.Server]]]
+
+
+def alone(start: StartServer, template: Path, work: Path) -> Setup:
+    """One server of `start`'s on its own copy of the seeded database."""
+
+    @contextlib.contextmanager
+    def setup(name: str) -> Iterator[list[servers.Server]]:
+        with start(fresh(template, work, name)) as server:
+            yield [server]
+
+    return setup
+
+
+FanOut = tuple[float, float, float, float]  # (a): latency p50 and p99 in ms, delivered events/s steady and flat out
+
+
+def fan_out_figures(scale: Scale, rooms: list[Room], setup: Setup, name: str) -> FanOut:
+    """(a) Every room's author answers q1 at a steady rate, then as fast as the server echoes."""
+    with setup(f"a-{name}") as running, Fleet(sockets_of(running, rooms), scale.processes) as fleet:
+        steady = fleet.run(scale, scale.rate)
+        flat_out = fleet.run(scale, None, scale.window)
+        check(steady + flat_out + fleet.close(), f"(a) {name}")
+    unheard(steady, scale.room_size, f"(a) {name}, steady")
+    unheard(flat_out, scale.room_size, f"(a) {name}, flat out")
+    latencies = [x for r in steady for x in r.latency]
+    return (
+        ms(quantile(latencies, 0.5)),
+        ms(quantile(latencies, 0.99)),
+        len(latencies) / scale.seconds,
+        sum(len(r.latency) for r in flat_out) / scale.seconds,
+    )
 
 
 def fan_out(scale: Scale, rooms: list[Room], template: Path, work: Path) -> list[Row]:
-    """(a) Every room's author answers q1 at a steady rate, then as fast as the server echoes."""
-    figures = {}
-    for name, start in (("consent", servers.consent), ("bare", servers.relay)):
-        with (
-            start(fresh(template, work, f"a-{name}")) as server,
-            Fleet(server.url, sockets_of(rooms), scale.processes) as fleet,
-        ):
-            steady = fleet.run(scale, scale.rate)
-            flat_out = fleet.run(scale, None, scale.window)
-            check(steady + flat_out + fleet.close(), f"(a) {name}")
-        latencies = [x for r in steady for x in r.latency]
-        figures[name] = (
-            ms(quantile(latencies, 0.5)),
-            ms(quantile(latencies, 0.99)),
-            len(latencies) / scale.seconds,
-            sum(len(r.latency) for r in flat_out) / scale.seconds,
-        )
-    ours, bare = figures["consent"], figures["bare"]
+    ours = fan_out_figures(scale, rooms, alone(servers.consent, template, work), "consent")
+    bare = fan_out_figures(scale, rooms, alone(servers.relay, template, work), "bare")
+    return fan_out_rows(scale, ours, bare)
+
+
+def fan_out_rows(scale: Scale, ours: FanOut, bare: FanOut) -> list[Row]:
     n = scale.rooms * scale.room_size
     return [
         (
@@ -255,7 +296,7 @@ def assembly(scale: Scale, large: list[Room], template: Path, work: Path) -> lis
         for name, start in (("consent", servers.consent), ("bare", servers.relay)):
             with (
                 start(fresh(template, work, f"b-{name}")) as server,
-                Fleet(server.url, sockets_of([room]), scale.processes) as fleet,
+                Fleet(sockets_of([server], [room]), scale.processes) as fleet,
             ):
                 results = fleet.run(scale, size.rate)
                 check(results + fleet.close(), f"(b) {name}")
@@ -305,19 +346,30 @@ def raw_inserts(path: Path, seconds: float) -> tuple[float, float]:
     return done / elapsed, cpu / done
 
 
-def durable(scale: Scale, rooms: list[Room], template: Path, work: Path) -> list[Row]:
+@dataclass(frozen=True)
+class Durable:
+    """(c)'s figures for one setup."""
+
+    accepted: float  # actions/s
+    cpu: float  # ms of the servers' CPU per accepted action
+    others_cpu: float  # ms of the other processes' CPU (`others`) per accepted action
+
+
+def durable_figures(
+    scale: Scale, rooms: list[Room], setup: Setup, name: str, others: Callable[[], float] = lambda: 0.0
+) -> Durable:
     """(c) Each room's author sends actions over its websocket, one in flight, as fast as they
     are accepted: an action counts when its event, committed and published, comes back. Also
-    the server's CPU time per accepted action over the same window: on a busy machine the
+    the servers' CPU time per accepted action over the same window (and that of `others`, the
+    CPU seconds the processes they depend on have used so far): on a busy machine the
     throughput says how much CPU the server got as much as what it did with it."""
-    with (
-        servers.consent(fresh(template, work, "c-consent")) as server,
-        Fleet(server.url, sockets_of(rooms, everyone=False), scale.processes) as fleet,
-    ):
-        cpu: list[float] = []
+    with setup(f"c-{name}") as running, Fleet(sockets_of(running, rooms, everyone=False), scale.processes) as fleet:
+        cpu: list[tuple[float, float]] = []
         # The run begins 0.3 s after it is asked for (Fleet.run); the window after the warm-up.
         timers = [
-            threading.Timer(0.3 + scale.warmup + after, lambda: cpu.append(server.cpu_seconds()))
+            threading.Timer(
+                0.3 + scale.warmup + after, lambda: cpu.append((sum(s.cpu_seconds() for s in running), others()))
+            )
             for after in (0, scale.seconds)
         ]
         for timer in timers:
@@ -325,21 +377,32 @@ def durable(scale: Scale, rooms: list[Room], template: Path, work: Path) -> list
         results = fleet.run(scale, None, 1)
         for timer in timers:
             timer.join()
-        check(results + fleet.close(), "(c)")
-    accepted = sum(len(r.latency) for r in results)
-    raw, raw_cpu = raw_inserts(fresh(template, work, "c-sqlite") / "raw.db", scale.seconds)
+        check(results + fleet.close(), f"(c) {name}")
+    unheard(results, 1, f"(c) {name}")
+    accepted = max(sum(len(r.latency) for r in results), 1)
+    return Durable(
+        accepted / scale.seconds, ms((cpu[1][0] - cpu[0][0]) / accepted), ms((cpu[1][1] - cpu[0][1]) / accepted)
+    )
+
+
+def durable(scale: Scale, rooms: list[Room], template: Path, work: Path) -> list[Row]:
+    ours = durable_figures(scale, rooms, alone(servers.consent, template, work), "consent")
+    return durable_rows(rooms, ours, *raw_inserts(fresh(template, work, "c-sqlite") / "raw.db", scale.seconds))
+
+
+def durable_rows(rooms: list[Room], ours: Durable, raw: float, raw_cpu: float) -> list[Row]:
     return [
         (
             f"c) accepted actions/s, {len(rooms)} websocket clients",
-            accepted / scale.seconds,
+            ours.accepted,
             raw,
             "sqlite3 insert transactions",
             "≥ 2,000/s",
-            accepted / scale.seconds >= 2000,
+            ours.accepted >= 2000,
         ),
         (
             "c) server CPU per accepted action, ms",
-            ms((cpu[1] - cpu[0]) / max(accepted, 1)),
+            ours.cpu,
             ms(raw_cpu),
             "one sqlite3 insert transaction",
             "",
@@ -352,11 +415,11 @@ def idle_kib(start: StartServer, rooms: list[Room], scale: Scale, template: Path
     """Server memory per greeted idle socket: RSS after, less RSS before (after a warm-up
     that loads whatever the first sockets load), divided by the number of sockets."""
     with start(fresh(template, work, name)) as server:
-        with Fleet(server.url, sockets_of(rooms[:1], sending=False), 1) as warm_up:
+        with Fleet(sockets_of([server], rooms[:1], sending=False), 1) as warm_up:
             warm_up.close()
         time.sleep(0.5)
         before = server.rss_kib()
-        with Fleet(server.url, sockets_of(rooms, sending=False), scale.processes) as fleet:
+        with Fleet(sockets_of([server], rooms, sending=False), scale.processes) as fleet:
             time.sleep(1.0)
             after = server.rss_kib()
             check(fleet.close(), f"(d) {name}")

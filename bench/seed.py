@@ -86,7 +86,7 @@ async def _room(db_session: AsyncSession, members: list[uuid.UUID], name: str, e
 async def _seed(
     url: str, rooms: int, room_size: int, assemblies: Sequence[int], meetings: Sequence[int]
 ) -> tuple[list[Room], list[Room], list[Room]]:
-    people = max(rooms * room_size, *assemblies, *meetings)
+    people = max([rooms * room_size, *assemblies, *meetings])  # a list: without (b) and (e), max() of one int fails
     password_hash = PasswordHasher().hash(PASSWORD)  # one hash for all
     ids = [uuid.uuid4() for _ in range(people)]
     engine = db.create_engine(url)
@@ -129,6 +129,12 @@ def seed(
     """Migrates a new SQLite file at `path` and fills it; returns the rooms of (a), the
     assemblies of (b), one of each size in `assemblies`, and the meetings of (e), one of each
     size in `meetings`, everyone present."""
-    url = f"sqlite+aiosqlite:///{path}"
+    return seed_database(f"sqlite+aiosqlite:///{path}", rooms, room_size, assemblies, meetings)
+
+
+def seed_database(
+    url: str, rooms: int, room_size: int, assemblies: Sequence[int] = (), meetings: Sequence[int] = ()
+) -> tuple[list[Room], list[Room], list[Room]]:
+    """The same into the empty database at `url` (SQLite or PostgreSQL)."""
     db.upgrade(url)
     return asyncio.run(_seed(url, rooms, room_size, assemblies, meetings))

@@ -34,6 +34,21 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
+def stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the process's name: state, ppid, ..."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int, reaped: bool = False) -> float:
+    """User and system CPU time the process has used so far, and with `reaped` that of its
+    children that have exited and been waited for."""
+    fields = stat(pid)
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Server:
     port: int
@@ -52,9 +67,7 @@ class Server:
         raise RuntimeError("no VmRSS")
 
     def cpu_seconds(self) -> float:
-        """User and system CPU time the process has used so far (/proc/<pid>/stat)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        return cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         stop(self.process)
@@ -92,13 +105,15 @@ def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> Serv
     raise RuntimeError(f"{args} did not answer within 60 s:\n{log.read_text()[-3000:]}")
 
 
-def consent(data_dir: Path) -> Server:
-    """`consent serve` on the SQLite file `data_dir/consent.db`."""
+def consent(data_dir: Path, database_url: str | None = None, redis_url: str | None = None) -> Server:
+    """`consent serve` on the SQLite file `data_dir/consent.db`, or on `database_url` with
+    `redis_url` carrying its events to the other processes (docs/deploy.md)."""
     env = {
         "CONSENT_DATA_DIR": str(data_dir),
-        "CONSENT_DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / 'consent.db'}",
+        "CONSENT_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{data_dir / 'consent.db'}",
         "CONSENT_SECRET_KEY": "bench-secret-key",
         "CONSENT_TICK_SECONDS": "3600",
+        **({"CONSENT_REDIS_URL": redis_url} if redis_url else {}),
     }
     return start(["-m", "consent.cli", "serve", "--host", "127.0.0.1", "--port"], data_dir / "server.log", env)
 
