@@ -58,6 +58,11 @@ class RedisChannels(RedisChannelsPubSubBackend):
         super().__init__(redis=redis)
         self.wanted: set[str] = set()  # the channels this process listens to, whatever Redis knows
         self.lost = False  # Redis was unreachable: subscribe again, then everyone catches up
+        # One (un)subscription at a time: redis-py's PubSub connects on its first command, and
+        # two first commands at once each made a connection, the second replacing the first
+        # with the first's channels on it, subscribed in Redis and read by nobody (a hall of
+        # meetings opening at once lost every event of most of them; bench --scale-out).
+        self.changing = asyncio.Lock()
 
     def _unreachable(self, doing: str, error: Exception) -> None:
         if not self.lost:
@@ -80,7 +85,8 @@ class RedisChannels(RedisChannelsPubSubBackend):
         channels = set(channels)
         self.wanted |= channels
         try:
-            await super().subscribe(channels)
+            async with self.changing:
+                await super().subscribe(channels)
         except _unreachable() as error:  # subscribed when it is back; the socket reads the database meanwhile
             self._unreachable("subscribing", error)
             self._has_subscribed.set()  # the listener tries again
@@ -89,7 +95,8 @@ class RedisChannels(RedisChannelsPubSubBackend):
         channels = set(channels)
         self.wanted -= channels
         try:
-            await super().unsubscribe(channels)
+            async with self.changing:
+                await super().unsubscribe(channels)
         except _unreachable() as error:
             self._unreachable("unsubscribing", error)
 
@@ -113,7 +120,8 @@ class RedisChannels(RedisChannelsPubSubBackend):
     async def _listen_again(self) -> None:
         """Subscribes to every wanted channel on a new connection (also those whose subscribing
         failed while Redis was away)."""
-        if self.wanted:
-            await self._pub_sub.subscribe(*self.wanted)
+        async with self.changing:
+            if self.wanted:
+                await self._pub_sub.subscribe(*self.wanted)
         self.lost = False
         log.info("Redis is reachable again; %d meeting(s) catch up from the database", len(self.wanted))

@@ -70,3 +70,18 @@ async def test_redis_away_and_back(own_redis: RedisServer, caplog: pytest.LogCap
         assert any("Redis is reachable again" in r.getMessage() for r in caplog.records)
         await second.unsubscribe(hearing)
         await second.unsubscribe(late)
+
+
+async def test_meetings_opening_at_once_each_hear_their_events(redis_url: str) -> None:
+    """Twenty sockets of twenty meetings subscribing at the same moment, as a hall of meetings
+    opens: each channel hears what is published to it (redis-py's PubSub once made a
+    connection for each of the first subscriptions at once, and read only the last one)."""
+    channels = [f"proposal:{uuid.uuid4()}" for _ in range(20)]
+    async with plugin(redis_url) as server:
+        subscribers = await asyncio.gather(*(server.subscribe(channel) for channel in channels))
+        for n, channel in enumerate(channels):
+            await server.wait_published(f'{{"seq":{n}}}'.encode(), channel)
+        heard = [await next_of(subscriber) for subscriber in subscribers]
+        assert heard == [f'{{"seq":{n}}}'.encode() for n in range(20)]
+        for subscriber in subscribers:
+            await server.unsubscribe(subscriber)
