@@ -29,7 +29,7 @@ from rounds import actions, live, services
 from rounds.writer import ActionWriter
 
 HELLO_SECONDS = 10.0  # a socket that does not say hello in time is closed
-TOKEN_CHECK_SECONDS = 1.0  # a socket's token is looked up again before an action at most this often
+TOKEN_CHECK_SECONDS = 5.0  # a socket's token is looked up again before an action at most this often
 REFUSALS = Refusal  # the rules' answers, said to the client
 # A socket's actions sent and not yet answered; beyond this, it is read no further until one is.
 IN_FLIGHT = 64
