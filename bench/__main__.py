@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from bench import load, scale_out, scenarios
@@ -82,24 +83,16 @@ def main(argv: list[str] | None = None) -> None:
                     f"started PostgreSQL and Redis, seeded PostgreSQL in {time.monotonic() - began:.1f} s", flush=True
                 )
             rows: list[scenarios.Row] = []
+            # a) and c) run three ways with --scale-out, beside the single SQLite process
+            fan_out, durable = (
+                (partial(scale_out.fan_out, backing=backing), partial(scale_out.durable, backing=backing))
+                if backing
+                else (scenarios.fan_out, scenarios.durable)
+            )
             for letter, run in (
-                (
-                    "a",
-                    lambda: (
-                        scale_out.fan_out(scale, rooms, template, work, backing)
-                        if backing
-                        else scenarios.fan_out(scale, rooms, template, work)
-                    ),
-                ),
+                ("a", lambda: fan_out(scale, rooms, template, work)),
                 ("b", lambda: scenarios.assembly(scale, large, template, work)),
-                (
-                    "c",
-                    lambda: (
-                        scale_out.durable(scale, rooms, template, work, backing)
-                        if backing
-                        else scenarios.durable(scale, rooms, template, work)
-                    ),
-                ),
+                ("c", lambda: durable(scale, rooms, template, work)),
                 ("d", lambda: scenarios.footprint(scale, rooms, template, work)),
                 ("e", lambda: scenarios.meeting_pages(scale, meetings, template, work)),
             ):

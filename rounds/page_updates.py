@@ -133,15 +133,15 @@ class PageUpdates(QueuedWork[Batch]):
         questions = await self._questions(db, together)
         # Only the names shown: everyone's only when the list of participants goes whole.
         wanted, types = [], {p: {e["type"] for e in batch} for p, (batch, _) in together.items()}
+        whole = {p: bool(kinds & views.PARTICIPANTS_WHOLE) for p, kinds in types.items()}
         for proposal_id, (batch, _) in together.items():
             row, state = after[proposal_id]
-            whole = bool(types[proposal_id] & views.PARTICIPANTS_WHOLE)
             named = {
                 uuid.UUID(e["data"]["member"])
                 for e in [*batch, *questions.get(proposal_id, {}).values()]
                 if "member" in e["data"]
             }
-            wanted.append((row, state, named | (state.participants if whole else set())))
+            wanted.append((row, state, named | (state.participants if whole[proposal_id] else set())))
         shown = []
         for (row, state, _), (p, names) in zip(wanted, await services.summaries(db, wanted)):
             kinds = types[row.id]
@@ -153,7 +153,7 @@ class PageUpdates(QueuedWork[Batch]):
                     p,
                     names,
                     questions.get(row.id, {}),
-                    whole=bool(kinds & views.PARTICIPANTS_WHOLE),
+                    whole=whole[row.id],
                     history=await services.events_of(db, row.id, ("mode_changed", "deadline_passed"))
                     if kinds & {"mode_changed", "deadline_passed"}
                     else None,
