@@ -30,7 +30,7 @@ from circles.schemas import (
     PersonRef,
     RoleOut,
 )
-from circles.services import CircleView, Departure, InvitationView
+from circles.services import CircleView, Departure, InvitationView, SendInvitation
 from consent.base.clock import Clock, today
 from consent.base.errors import error_responses
 
@@ -156,6 +156,7 @@ class CircleApi(Controller):
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
         clock: Clock,
+        send_invitation: SendInvitation,
         circle_id: uuid.UUID,
         data: NewMember,
     ) -> Response[MembershipOut | Invited]:
@@ -167,7 +168,7 @@ class CircleApi(Controller):
         if isinstance(added, services.Invited):
             circle = await services.get_visible(db_session, circle_id, request.user.id)
             view = InvitationView(added.invitation, circle, request.user.name)
-            link = services.invitation_link(str(request.base_url), added.token)
+            link = await send_invitation(db_session, added, circle.name, request.user.name)
             return Response(Invited(invitation=invitation_out(view, link)), status_code=HTTP_202_ACCEPTED)
         return Response(await membership_out(db_session, added, today(clock)), status_code=HTTP_201_CREATED)
 

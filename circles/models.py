@@ -40,6 +40,8 @@ class Circle(UUIDAuditBase):
     quorum: Mapped[int | None] = mapped_column(Integer, default=None)
     # How long an async consent round runs when no deadline is given (after an amendment, say).
     default_async_days: Mapped[int] = mapped_column(Integer, default=7)
+    # Hours before an async deadline when members it still waits for are reminded.
+    reminder_hours: Mapped[list[int]] = mapped_column(JSON, default=lambda: [24, 2], server_default="[24, 2]")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="circle", lazy="raise")
     domains: Mapped[list[Domain]] = relationship(back_populates="circle", lazy="raise")

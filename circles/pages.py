@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import chart, rules, services
 from circles.models import Domain
-from circles.services import Departure, InvitationView
+from circles.services import Departure, InvitationView, SendInvitation
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal
 from consent.base.forms import parse_date, parse_field, parse_uuid
@@ -206,6 +206,7 @@ class CirclePages(Controller):
         db_session: AsyncSession,
         page: Page,
         clock: Clock,
+        send_invitation: SendInvitation,
         circle_id: uuid.UUID,
         data: Annotated[MemberForm, Form],
     ) -> Template | Redirect:
@@ -225,7 +226,8 @@ class CirclePages(Controller):
                 data.name,
             )
             if isinstance(added, services.Invited):
-                return {"invitation_link": services.invitation_link(str(request.base_url), added.token)}
+                circle = await services.get_visible(db_session, circle_id, request.user.id)
+                return {"invitation_link": await send_invitation(db_session, added, circle.name, request.user.name)}
             nonlocal done
             done = f"{email} was given the role {role}." if role else f"{email} is a member already."
             return None

@@ -351,8 +351,13 @@ async def _invite(
     return Invited(invitation, token)
 
 
-def invitation_link(base_url: str, token: str) -> str:
-    return f"{base_url.rstrip('/')}/invitations/{token}"
+def invitation_link(site: str, token: str) -> str:
+    return f"{site}/invitations/{token}"
+
+
+# Mails the invitation, in the transaction that made it, and gives its link (from the configured
+# base URL): (db, invited, circle's name, inviter's name). The shell provides it.
+SendInvitation = Callable[[AsyncSession, Invited, str, str], Awaitable[str]]
 
 
 class InvitationView(NamedTuple):

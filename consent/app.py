@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
@@ -32,7 +33,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 import templates as templates_package
 from circles.controllers import CircleApi, InvitationApi
 from circles.pages import CirclePages, InvitationPages, MyInvitationPages
-from circles.services import circles_of
+from circles.services import circles_of, invitation_link
 from consent.accounts.auth import (
     AccountAuthMiddleware,
     SessionConfig,
@@ -41,7 +42,7 @@ from consent.accounts.auth import (
     requires_account,
 )
 from consent.accounts.controllers import AccountApi, AccountPages
-from consent.base import db, labels, pubsub
+from consent.base import db, labels, outbox, pubsub
 from consent.base.clock import Clock, system_clock
 from consent.base.errors import handle_exception
 from consent.base.settings import Settings
@@ -49,6 +50,11 @@ from consent.base.web import Page, RequestSessions, provide, security_headers
 from consent.decisions.controllers import DecisionApi, DecisionExports, calendar
 from consent.decisions.pages import DecisionPages, agreements_section, reviews_section
 from consent.home import home, waiting_api, waiting_count
+from consent.notifications import services as notifications
+from consent.notifications.controllers import NotificationApi
+from consent.notifications.mails import Postman
+from consent.notifications.pages import NotificationPages, UnsubscribePages
+from consent.notifications.worker import Notifier
 from rounds import live
 from rounds import services as rounds_services
 from rounds.controllers import ProposalApi
@@ -59,6 +65,9 @@ from rounds.scheduler import DeadlineScheduler
 from rounds.sockets import Welcomes, meeting_socket
 from rounds.writer import ActionWriter
 
+log = logging.getLogger("consent")
+
+MAIL_SECONDS = 2.0  # how often the sender looks for mail queued by requests (invitations) and retries
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATE_DIR = Path(templates_package.__file__).parent
 SIGN_IN_PATHS = {"/api/sessions", "/sign-in"}
@@ -92,7 +101,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     engine = db.create_engine(settings.database_url)
     reader = db.create_reader(settings.database_url, engine)
     session_config = SessionConfig(secure=settings.secure_cookies, samesite="lax", renew_on_access=True)
-    csrf_config = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax")
+    csrf_config = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="lax",
+        exclude=["^/unsubscribe/"],  # a mail program's one-click POST: the signed link is its proof
+    )
     templates = JinjaTemplateEngine(directory=TEMPLATE_DIR)
     templates.engine.globals.update(labels=labels)
     template_config = TemplateConfig(instance=templates)
@@ -117,12 +131,14 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         writer and presence, stopped in reverse, queued actions written and published, while the
         channels are still up."""
         await migrate()
-        for starting in (updates, deadlines, writer, presence):
+        if settings.smtp_url is None:
+            log.warning("no CONSENT_SMTP_URL: mail is written to files in %s, not sent", settings.mail_dir)
+        for starting in (updates, deadlines, writer, presence, notifier, sender):
             await starting.start()
         try:
             yield
         finally:
-            for stopping in (presence, writer, deadlines, updates):
+            for stopping in (sender, notifier, presence, writer, deadlines, updates):
                 await stopping.stop()
             await engine.dispose()
             await reader.dispose()
@@ -142,8 +158,32 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     )
     # after commit, to this process's sockets, with what they change on the live page
     updates = PageUpdates(readers, templates.engine, channels, clock)
-    deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds, committed=updates.committed)
-    writer = ActionWriter(sessions, updates.publish)
+    # Mail: the notifier makes notifications from committed events, the sender sends the outbox.
+    postman = Postman(templates.engine, settings.site, settings.mail_from, settings.secret_key)
+    transport = outbox.files(settings.mail_dir) if settings.smtp_url is None else outbox.smtp(settings.smtp_url)
+    sender = outbox.MailSender(engine, transport, settings.mail_from, clock, MAIL_SECONDS)
+    notifier = Notifier(sessions, postman, clock, settings.tick_seconds, settings.digest_hour, made=sender.wake)
+
+    async def publish(
+        proposal_id: uuid.UUID, events: list[dict[str, Any]], after: rounds_services.After | None
+    ) -> None:
+        await updates.publish(proposal_id, events, after)
+        notifier.wake()  # committed: their notifications can be made
+
+    def committed(proposal_id: uuid.UUID, events: list[dict[str, Any]]) -> None:
+        updates.committed(proposal_id, events)
+        notifier.wake()
+
+    async def send_invitation(db_session: Any, invited: Any, circle: str, inviter: str) -> str:
+        link = invitation_link(settings.site, invited.token)
+        now = clock()
+        await notifications.mail_invitation(
+            db_session, postman, now, invited.invitation.id, invited.invitation.email, circle, inviter, link
+        )
+        return link
+
+    deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds, committed=committed)
+    writer = ActionWriter(sessions, publish)
     # One process keeps who is in each meeting, and the sign-ins in files; several (on one
     # machine or more) keep both in Redis (docs/deploy.md).
     redis = None if settings.redis_url is None else pubsub.redis_client(settings.redis_url)
@@ -160,6 +200,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             AccountApi,
             AccountPages,
             InvitationPages,
+            UnsubscribePages,  # from a mail: the signed link says whose
             calendar,  # calendar apps send no cookie: it checks the secret feed link itself
             # Everything about circles is for signed-in people only.
             Router(
@@ -174,6 +215,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                     DecisionApi,
                     DecisionExports,
                     DecisionPages,
+                    NotificationApi,
+                    NotificationPages,
                     waiting_api,
                 ],
                 guards=[requires_account],
@@ -203,7 +246,10 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 )
             ),
             # circles.services.Departure: someone leaving a circle also leaves its open proposals.
-            "member_left": provide(partial(rounds_services.member_left, committed=updates.committed)),
+            "member_left": provide(partial(rounds_services.member_left, committed=committed)),
+            "send_invitation": provide(send_invitation),
+            "postman": provide(postman),
+            "site": provide(settings.site),
         },
         on_startup=[freeze],
         before_send=[request_sessions.before_send, security_headers],

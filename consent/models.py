@@ -4,7 +4,9 @@ from advanced_alchemy.base import orm_registry
 
 import circles.models  # noqa: F401  (registers the tables)
 import consent.accounts.models
-import consent.decisions.models  # noqa: F401
+import consent.base.outbox
+import consent.decisions.models
+import consent.notifications.models  # noqa: F401
 import rounds.models  # noqa: F401
 
 metadata = orm_registry.metadata

@@ -137,7 +137,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     return Settings(
-        data_dir=data_dir, database_url=database_url, secret_key=uuid.uuid4().hex, sign_in_attempts_per_minute=1000
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key=uuid.uuid4().hex,
+        sign_in_attempts_per_minute=1000,
+        base_url="http://127.0.0.1",  # the test client's: links are built from it
     )
 
 

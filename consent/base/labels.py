@@ -98,3 +98,15 @@ WAITING_WORDS = {
     "your_turn": "Your turn in the meeting",
     "your_objection": "Your objection is being integrated",
 }
+
+# What each kind of notification is, as its mail choice names it.
+NOTIFICATION_KINDS = {
+    "opened": "A proposal opens in my circle, or moves to its next round",
+    "meeting": "A live meeting is starting",
+    "reminder": "A deadline is near and I have not responded (24 and 2 hours before)",
+    "objection": "Someone objects to my proposal",
+    "consent_again": "An amendment asks me to consent again",
+    "decided": "A decision is made (with its record)",
+    "review_due": "A decision of my circle is due for review",
+}
+MAIL_DELIVERIES = {"now": "By mail at once", "digest": "In a daily digest", "never": "Only on this page"}

@@ -12,6 +12,10 @@
 | CONSENT_HEARTBEAT_SECONDS | 20 (websocket ping interval; a socket silent for twice that is closed) |
 | CONSENT_SOCKET_BACKLOG | 1000 (events a meeting socket may fall behind before it is closed, 4008) |
 | CONSENT_MAX_MESSAGE_BYTES | 65536 (larger websocket messages are refused, 1009) |
+| CONSENT_BASE_URL | http://<host>:<port>: the address people reach the server at; every link in mail and feeds starts with it, never with a request's Host |
+| CONSENT_SMTP_URL | none: mail is written to files in <data dir>/mail; `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465` (docs/email.md) |
+| CONSENT_MAIL_FROM | consent@localhost: the sender of every mail; replies come back to its mailbox, `+r…` added |
+| CONSENT_DIGEST_HOUR | 7 (the hour, UTC, of the daily digest) |
 | CONSENT_FAST_PASSWORD_HASHES | off; the test suite's "1" makes password hashes cheap (and cheap to crack): never for a server |
 """
 
@@ -37,6 +41,19 @@ class Settings:
     heartbeat_seconds: float = 20.0
     socket_backlog: int = 1000
     max_message_bytes: int = 65536
+    base_url: str = ""  # "" until from_env: http://host:port
+    smtp_url: str | None = None
+    mail_from: str = "consent@localhost"
+    digest_hour: int = 7
+
+    @property
+    def site(self) -> str:
+        """The base URL, without a trailing slash; links are this plus a path."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
 
     @property
     def is_sqlite(self) -> bool:
@@ -61,6 +78,10 @@ class Settings:
             heartbeat_seconds=float(env.get("CONSENT_HEARTBEAT_SECONDS", "20")),
             socket_backlog=int(env.get("CONSENT_SOCKET_BACKLOG", "1000")),
             max_message_bytes=int(env.get("CONSENT_MAX_MESSAGE_BYTES", "65536")),
+            base_url=env.get("CONSENT_BASE_URL", ""),
+            smtp_url=env.get("CONSENT_SMTP_URL") or None,
+            mail_from=env.get("CONSENT_MAIL_FROM") or "consent@localhost",
+            digest_hour=int(env.get("CONSENT_DIGEST_HOUR", "7")),
         )
 
 

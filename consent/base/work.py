@@ -4,6 +4,8 @@ the publisher of live updates. Each takes together whatever waited while it was 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -46,4 +48,40 @@ class QueuedWork(Generic[T]):
 
     async def work(self, items: list[T]) -> None:
         """Does the items that waited together, in order."""
+        raise NotImplementedError
+
+
+class Recurring:
+    """Work done again and again by a task of the server's own: when woken (something to do
+    now), else every `every_seconds` (what other processes left, retries that fell due). A
+    failed pass is logged and retried at the next; the server stays up."""
+
+    def __init__(self, every_seconds: float, log: logging.Logger) -> None:
+        self.every_seconds, self.log = every_seconds, log
+        self.woken = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self.woken.set()
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self.run())
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    async def run(self) -> None:
+        while True:
+            self.woken.clear()
+            try:
+                await self.once()
+            except Exception:
+                self.log.exception("%s failed", type(self).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.woken.wait(), self.every_seconds)
+
+    async def once(self) -> None:
         raise NotImplementedError

@@ -1,0 +1,386 @@
+"""Making notifications and their mails, listing them, and each member's choices.
+
+The proposals' event log is the source: an accepted action's events are committed in its own
+transaction, and `notify` (the notifier's pass, after every commit and every few seconds)
+makes what they tell, with its mails in the outbox, in one transaction that also moves each
+proposal's cursor (`ToldUpTo`). A crash before that commit leaves the cursor where it was, so
+the next pass makes them; a pass that runs twice makes nothing twice (each notification's key
+is unique). The action itself writes nothing more than its events: a proposal opened in a
+circle of 2,000 costs its author what it costs in a circle of 10 (docs/performance.md)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from circles.models import Circle, Membership
+from consent.accounts.models import Account
+from consent.base import outbox
+from consent.base.errors import Refusal
+from consent.base.outbox import Letter, Mail
+from consent.notifications import rules
+from consent.notifications.mails import About, Postman, about
+from consent.notifications.models import MailChoices, Notification, ToldUpTo
+from rounds import machine
+from rounds.models import Decision, Event, Proposal
+
+NOTIFYING = 7_170_003  # the advisory lock's key on PostgreSQL: one notifier pass at a time
+
+
+@dataclass(frozen=True)
+class Member:
+    id: uuid.UUID
+    name: str
+    email: str
+    choices: dict[str, str] | None
+
+
+class Batch:
+    """The notifications of one pass and the mails sent at once, inserted together."""
+
+    def __init__(self, postman: Postman, now: datetime) -> None:
+        self.postman, self.now = postman, now
+        self.notes: list[dict[str, Any]] = []
+        self.letters: list[Letter] = []
+
+    def add(self, key: str, member: Member, circle_id: uuid.UUID, told: About, **about: uuid.UUID | None) -> None:
+        choice = rules.delivery(member.choices, told.kind)
+        note_id = uuid.uuid4()
+        self.notes.append(
+            {
+                "id": note_id,
+                "key": key,
+                "account_id": member.id,
+                "kind": told.kind,
+                "circle_id": circle_id,
+                "proposal_id": about.get("proposal_id"),
+                "decision_id": about.get("decision_id"),
+                "at": self.now,
+                "delivery": choice,
+                "mailed": choice == rules.NOW,
+            }
+        )
+        if choice == rules.NOW:
+            to = (member.id, member.name, member.email)
+            self.letters.append(self.postman.notification(f"note:{note_id}", to, note_id, told))
+
+    async def save(self, db: AsyncSession) -> int:
+        if self.notes:
+            await db.execute(insert(Notification), self.notes)
+        if self.letters:
+            await db.execute(insert(Mail), outbox.rows(self.letters, self.postman.mail_from, self.now))
+        return len(self.notes)
+
+
+async def members_of(db: AsyncSession, circle_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[Member]]:
+    """Each circle's members, with their mail choices, in one query."""
+    rows = await db.execute(
+        select(Membership.circle_id, Account.id, Account.name, Account.email, MailChoices.choices)
+        .join(Account, Account.id == Membership.account_id)
+        .outerjoin(MailChoices, MailChoices.account_id == Membership.account_id)
+        .where(Membership.circle_id.in_(circle_ids))
+    )
+    members: dict[uuid.UUID, list[Member]] = defaultdict(list)
+    for circle_id, account_id, name, email, choices in rows.all():
+        members[circle_id].append(Member(account_id, name, email, choices))
+    return members
+
+
+async def notify(db: AsyncSession, postman: Postman, now: datetime, digest_hour: int) -> int:
+    """One pass of the notifier: what proposals' new events tell, reminders before deadlines,
+    reviews that fell due, and the digests of the day; committed. Returns the notifications
+    made. With several processes, one makes them while the others pass."""
+    if db.get_bind().dialect.name == "postgresql" and not await db.scalar(
+        select(func.pg_try_advisory_xact_lock(NOTIFYING))
+    ):
+        await db.rollback()
+        return 0
+    batch = Batch(postman, now)
+    await _tell_events(db, batch)
+    await _remind(db, batch)
+    await _reviews_due(db, batch)
+    made = await batch.save(db)
+    await _digests(db, postman, now, digest_hour)
+    await db.commit()
+    return made
+
+
+async def _tell_events(db: AsyncSession, batch: Batch) -> None:
+    told_seq = func.coalesce(ToldUpTo.seq, 0)
+    rows = (
+        await db.execute(
+            select(Proposal, Circle.name, told_seq)
+            .join(Circle, Circle.id == Proposal.circle_id)
+            .outerjoin(ToldUpTo, ToldUpTo.proposal_id == Proposal.id)
+            .where(Proposal.seq > told_seq)
+        )
+    ).all()
+    if not rows:
+        return
+    members = await members_of(db, {proposal.circle_id for proposal, _, _ in rows})
+    for proposal, circle_name, since in rows:
+        events = await db.execute(
+            select(Event.seq, Event.type, Event.data, Event.actor_id)
+            .where(Event.proposal_id == proposal.id, Event.seq > since)
+            .order_by(Event.seq)
+        )
+        logged: list[rules.Logged] = [tuple(row) for row in events.all()]
+        circle_members = {m.id: m for m in members[proposal.circle_id]}
+        for tell in rules.tells(logged, proposal.author_id, proposal.mode):
+            told = await _about(db, proposal, circle_name, tell, circle_members)
+            decision_id = await _decision_of(db, proposal.id) if tell.kind == rules.DECIDED else None
+            to = circle_members.keys() if tell.to is None else tell.to & circle_members.keys()
+            for account_id in sorted(to - tell.not_to):
+                key = f"{tell.kind}:{proposal.id}:{tell.seq}:{account_id}"
+                member = circle_members[account_id]
+                batch.add(key, member, proposal.circle_id, told, proposal_id=proposal.id, decision_id=decision_id)
+        if since:
+            await db.execute(update(ToldUpTo).where(ToldUpTo.proposal_id == proposal.id).values(seq=proposal.seq))
+        else:
+            db.add(ToldUpTo(proposal_id=proposal.id, seq=proposal.seq))
+
+
+async def _decision_of(db: AsyncSession, proposal_id: uuid.UUID) -> uuid.UUID | None:
+    return await db.scalar(select(Decision.id).where(Decision.proposal_id == proposal_id))
+
+
+async def _about(
+    db: AsyncSession, proposal: Proposal, circle: str, tell: rules.Tell, members: dict[uuid.UUID, Member]
+) -> About:
+    detail = dict(tell.detail)
+    path = f"/proposals/{proposal.id}"
+    if tell.kind == rules.OBJECTION:
+        actor = await db.scalar(select(Event.actor_id).where(Event.proposal_id == proposal.id, Event.seq == tell.seq))
+        detail["by"] = members[actor].name if actor in members else "A member"
+    if tell.kind == rules.DECIDED:
+        decision = await db.scalar(select(Decision).where(Decision.proposal_id == proposal.id))
+        if decision is not None:
+            path = f"/decisions/{decision.id}"
+            detail["review_by"] = decision.review_by.isoformat()
+            detail["lines"] = _record_lines(decision.record)
+    return about(tell.kind, circle, proposal.title, path, proposal.closes_at, detail)
+
+
+def _record_lines(record: dict[str, Any]) -> list[str]:
+    """The record, one line per member: what each did, never more (DESIGN.md)."""
+    words = {"consent": "consented", "concern": "consented with a concern", "object": "objected"}
+    words |= {"stand_aside": "stood aside", "silent": "did not respond", "absent": "was absent"}
+    words |= {"present_no_response": "was present and did not respond"}
+    lines = []
+    for response in record.get("responses", []):
+        line = f"{response['member']['name']} {words.get(response['kind'], response['kind'])}"
+        lines.append(line + (" (left the circle)" if response.get("left") else ""))
+    return lines
+
+
+async def _remind(db: AsyncSession, batch: Batch) -> None:
+    """A member an async proposal waits for is reminded in each of the circle's windows before
+    its deadline (24 and 2 hours by default), once per deadline: an amended proposal's new
+    deadline reminds again."""
+    longest = max((h for hours in await db.scalars(select(Circle.reminder_hours)) for h in hours), default=0)
+    if not longest:
+        return
+    rows = (
+        await db.execute(
+            select(Proposal, Circle.name, Circle.reminder_hours)
+            .join(Circle, Circle.id == Proposal.circle_id)
+            .where(
+                Proposal.mode == "async",
+                Proposal.state.in_(machine.OPEN_PHASES - {machine.DRAFT}),
+                Proposal.closes_at > batch.now,
+                Proposal.closes_at <= batch.now + timedelta(hours=longest),
+            )
+        )
+    ).all()
+    due = [
+        (p, name, window) for p, name, hours in rows if (window := rules.reminder_due(p.closes_at, batch.now, hours))
+    ]
+    if not due:
+        return
+    members = await members_of(db, {p.circle_id for p, _, _ in due})
+    sent = set(
+        await db.scalars(
+            select(Notification.key).where(
+                Notification.kind == rules.REMINDER, Notification.proposal_id.in_([p.id for p, _, _ in due])
+            )
+        )
+    )
+    for proposal, circle_name, window in due:
+        circle_members = members[proposal.circle_id]
+        state = machine.restore(
+            proposal.machine, proposal.author_id, frozenset(m.id for m in circle_members), frozenset()
+        )
+        told = about(rules.REMINDER, circle_name, proposal.title, f"/proposals/{proposal.id}", proposal.closes_at, {})
+        deadline = proposal.closes_at.strftime("%Y%m%dT%H%M") if proposal.closes_at else ""
+        for member in circle_members:
+            key = f"{rules.REMINDER}:{proposal.id}:{deadline}:{window}h:{member.id}"
+            if key not in sent and machine.expects(state, member.id) in {machine.RESPOND, machine.CONSENT_AGAIN}:
+                batch.add(key, member, proposal.circle_id, told, proposal_id=proposal.id)
+
+
+async def _reviews_due(db: AsyncSession, batch: Batch) -> None:
+    """Each member of a circle is told once when one of its decisions falls due for review."""
+    due = (
+        await db.execute(
+            select(Decision.id, Decision.circle_id, Decision.title, Decision.review_by, Circle.name)
+            .join(Circle, Circle.id == Decision.circle_id)
+            .where(Decision.status == "active", Decision.review_by <= batch.now.date())
+        )
+    ).all()
+    if not due:
+        return
+    sent = set(
+        await db.scalars(
+            select(Notification.key).where(
+                Notification.kind == rules.REVIEW_DUE, Notification.decision_id.in_([d.id for d in due])
+            )
+        )
+    )
+    members = await members_of(db, {d.circle_id for d in due})
+    for decision_id, circle_id, title, review_by, circle_name in due:
+        told = about(
+            rules.REVIEW_DUE,
+            circle_name,
+            title,
+            f"/decisions/{decision_id}",
+            None,
+            {"review_by": review_by.isoformat()},
+        )
+        for member in members[circle_id]:
+            key = f"{rules.REVIEW_DUE}:{decision_id}:{review_by.isoformat()}:{member.id}"
+            if key not in sent:
+                batch.add(key, member, circle_id, told, decision_id=decision_id)
+
+
+async def _digests(db: AsyncSession, postman: Postman, now: datetime, hour: int) -> None:
+    """Once the day's digest hour has passed, each member with notifications chosen for the
+    digest gets one mail of them all (one a day: its key names the day)."""
+    day = rules.digest_day(now, hour)
+    if day is None:
+        return
+    waiting = await db.execute(
+        select(Notification.id, Notification.account_id, Notification.kind, Notification.proposal_id)
+        .add_columns(Notification.decision_id, Notification.at)
+        .where(Notification.delivery == rules.DIGEST, Notification.mailed.is_(False))
+        .order_by(Notification.account_id, Notification.at)
+    )
+    by_account: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for note_id, account_id, *_ in waiting.all():
+        by_account[account_id].append(note_id)
+    if not by_account:
+        return
+    done = set(await db.scalars(select(Mail.key).where(Mail.key.in_([f"digest:{a}:{day}" for a in by_account]))))
+    letters = []
+    for account_id, note_ids in by_account.items():
+        key = f"digest:{account_id}:{day}"
+        if key in done:
+            continue  # today's is sent: the rest waits for tomorrow's
+        account = await db.get_one(Account, account_id)
+        items = [entry.about for entry in await listed(db, account_id, note_ids)]
+        letters.append(postman.digest(key, account.email, account.name, items))
+        await db.execute(update(Notification).where(Notification.id.in_(note_ids)).values(mailed=True))
+    if letters:
+        await db.execute(insert(Mail), outbox.rows(letters, postman.mail_from, now))
+
+
+@dataclass(frozen=True)
+class Listed:
+    id: uuid.UUID
+    kind: str
+    proposal_id: uuid.UUID | None
+    decision_id: uuid.UUID | None
+    at: datetime
+    read: bool
+    about: About
+
+
+async def listed(
+    db: AsyncSession, account_id: uuid.UUID, ids: Sequence[uuid.UUID] | None = None, limit: int = 100
+) -> list[Listed]:
+    """The account's notifications, newest first (or those of `ids`), with what they are about."""
+    query = (
+        select(Notification, Circle.name, Proposal.title, Proposal.closes_at, Decision.title, Decision.review_by)
+        .join(Circle, Circle.id == Notification.circle_id)
+        .outerjoin(Proposal, Proposal.id == Notification.proposal_id)
+        .outerjoin(Decision, Decision.id == Notification.decision_id)
+        .where(Notification.account_id == account_id)
+        .order_by(Notification.at.desc(), Notification.key)
+        .limit(limit)
+    )
+    if ids is not None:
+        query = query.where(Notification.id.in_(ids))
+    found = []
+    for note, circle, p_title, closes_at, d_title, review_by in (await db.execute(query)).all():
+        path = f"/decisions/{note.decision_id}" if note.decision_id else f"/proposals/{note.proposal_id}"
+        detail = {"review_by": review_by.isoformat()} if review_by else {}
+        told = about(note.kind, circle, d_title or p_title or "", path, closes_at, detail)
+        found.append(
+            Listed(note.id, note.kind, note.proposal_id, note.decision_id, note.at, note.read_at is not None, told)
+        )
+    return found
+
+
+async def mark_read(db: AsyncSession, account_id: uuid.UUID, note_id: uuid.UUID | None, now: datetime) -> None:
+    """Marks one notification (or, with None, all of them) read; another's is not found."""
+    query = update(Notification).where(Notification.account_id == account_id, Notification.read_at.is_(None))
+    if note_id is not None:
+        owner = await db.scalar(select(Notification.account_id).where(Notification.id == note_id))
+        if owner != account_id:
+            raise Refusal("not_found", "No such notification.", 404)
+        query = query.where(Notification.id == note_id)
+    await db.execute(query.values(read_at=now))
+
+
+async def unread_count(db: AsyncSession, account_id: uuid.UUID) -> int:
+    return (
+        await db.scalar(
+            select(func.count()).where(Notification.account_id == account_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+async def choices_of(db: AsyncSession, account_id: uuid.UUID) -> dict[str, str]:
+    """What the account gets by mail, for every kind (the defaults where it chose nothing)."""
+    chosen = await db.scalar(select(MailChoices.choices).where(MailChoices.account_id == account_id))
+    return {kind: rules.delivery(chosen, kind) for kind in rules.KINDS}
+
+
+async def choose(db: AsyncSession, account_id: uuid.UUID, changes: dict[str, str]) -> dict[str, str]:
+    """Changes some of the account's choices; an unknown kind or delivery changes nothing."""
+    for kind, choice in changes.items():
+        if kind not in rules.KINDS:
+            raise Refusal("invalid", f"There is no kind of notification called “{kind}”.")
+        if choice not in rules.DELIVERIES:
+            raise Refusal("invalid", f"Mail for “{kind}” is sent now, in the daily digest, or never.")
+    row = await db.scalar(select(MailChoices).where(MailChoices.account_id == account_id))
+    if row is None:
+        row = MailChoices(account_id=account_id, choices={})
+        db.add(row)
+    row.choices = {**row.choices, **changes}
+    await db.flush()
+    return await choices_of(db, account_id)
+
+
+async def mail_invitation(
+    db: AsyncSession,
+    postman: Postman,
+    now: datetime,
+    invitation_id: uuid.UUID,
+    email: str,
+    circle: str,
+    inviter: str,
+    link: str,
+) -> None:
+    """The invitation's mail, in the transaction that makes (or renews) the invitation: its
+    link carries the secret that exists only now. Renewing sends the new link."""
+    key = f"invitation:{invitation_id}:{uuid.uuid4()}"
+    letter = postman.invitation(key, email, circle, inviter, link)
+    await db.execute(insert(Mail), outbox.rows([letter], postman.mail_from, now))
