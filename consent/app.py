@@ -52,6 +52,7 @@ from consent.decisions.pages import DecisionPages, agreements_section, reviews_s
 from consent.home import home, waiting_api, waiting_count
 from consent.notifications import services as notifications
 from consent.notifications.controllers import NotificationApi
+from consent.notifications.mail_in import Listener, Replies
 from consent.notifications.mails import Postman
 from consent.notifications.pages import NotificationPages, UnsubscribePages
 from consent.notifications.worker import Notifier
@@ -128,16 +129,20 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     @asynccontextmanager
     async def serving(_: Litestar) -> AsyncIterator[None]:
         """The server's own work: the database migrated, then the publisher, the deadlines, the
-        writer and presence, stopped in reverse, queued actions written and published, while the
-        channels are still up."""
+        writer, presence, notifications, mail and replies to mail, stopped in reverse, queued
+        actions written and published, while the channels are still up."""
         await migrate()
         if settings.smtp_url is None:
             log.warning("no CONSENT_SMTP_URL: mail is written to files in %s, not sent", settings.mail_dir)
         for starting in (updates, deadlines, writer, presence, notifier, sender):
             await starting.start()
+        if mail_in is not None:
+            await mail_in.start()
         try:
             yield
         finally:
+            if mail_in is not None:
+                await mail_in.stop()
             for stopping in (sender, notifier, presence, writer, deadlines, updates):
                 await stopping.stop()
             await engine.dispose()
@@ -184,6 +189,14 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
 
     deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds, committed=committed)
     writer = ActionWriter(sessions, publish)
+    # Replies to mails, with this server's writer: in the embedded default, the only one whose
+    # actions reach the live pages (docs/email.md).
+    mail_in_address = settings.mail_in_address
+    mail_in = (
+        None
+        if mail_in_address is None
+        else Listener(Replies(sessions, writer.submit, postman, clock, sender.wake), *mail_in_address)
+    )
     # One process keeps who is in each meeting, and the sign-ins in files; several (on one
     # machine or more) keep both in Redis (docs/deploy.md).
     redis = None if settings.redis_url is None else pubsub.redis_client(settings.redis_url)

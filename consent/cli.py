@@ -1,4 +1,4 @@
-"""The `consent` command: serve, demo, db upgrade, backup."""
+"""The `consent` command: serve, demo, tick, mail-in, db upgrade, backup."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import asyncio
 import logging
 import sqlite3
 import sys
+import uuid
 from pathlib import Path
+from typing import Any
 
 from consent.base import db
 from consent.base.settings import Settings
@@ -18,6 +20,11 @@ def serve(settings: Settings, host: str, port: int, demo: bool, workers: int = 1
 
     from consent.app import configure_logging, create_app
 
+    if workers > 1 and settings.mail_in is not None:
+        sys.exit(
+            "CONSENT_MAIL_IN is for one process: with --workers, run `consent mail-in` once, beside them "
+            "(docs/email.md)."
+        )
     if workers > 1 and settings.redis_url is None:
         sys.exit(
             "--workers needs CONSENT_REDIS_URL: a meeting's sockets on different processes hear each other "
@@ -95,6 +102,60 @@ async def close_due_once(settings: Settings) -> int:
         await engine.dispose()
 
 
+async def receive_mail(settings: Settings, host: str, port: int, lmtp: bool) -> None:
+    """`consent mail-in`: the mail-in listener as a process of its own, with its own action
+    writer. With Redis, what it applies reaches the live pages of every server process; without,
+    their pages show it when loaded again (CONSENT_MAIL_IN runs it inside the server instead)."""
+    import signal
+
+    from litestar.channels import ChannelsPlugin
+    from litestar.plugins.jinja import JinjaTemplateEngine
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    import consent.models  # noqa: F401  (every table: the events' foreign keys name accounts)
+    from consent.app import TEMPLATE_DIR
+    from consent.base import pubsub
+    from consent.base.clock import system_clock
+    from consent.notifications.mail_in import Listener, Replies
+    from consent.notifications.mails import Postman
+    from rounds import live
+    from rounds.services import After
+    from rounds.writer import ActionWriter
+
+    if settings.redis_url is None:
+        logging.getLogger("consent").warning(
+            "no CONSENT_REDIS_URL: responses by mail reach the live pages only when they are loaded again"
+        )
+    engine = db.create_engine(settings.database_url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    templates = JinjaTemplateEngine(directory=TEMPLATE_DIR).engine
+    postman = Postman(templates, settings.site, settings.mail_from, settings.secret_key)
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stopping.set)
+    try:
+        async with ChannelsPlugin(
+            backend=pubsub.backend(settings.redis_url), arbitrary_channels_allowed=True
+        ) as channels:
+
+            async def publish(proposal_id: uuid.UUID, events: list[dict[str, Any]], _: After | None) -> None:
+                live.publish(channels, proposal_id, events)
+
+            writer = ActionWriter(sessions, publish)
+            await writer.start()
+            # The server's sender sends the answers from the outbox (within MAIL_SECONDS).
+            listener = Listener(Replies(sessions, writer.submit, postman, system_clock, lambda: None), host, port, lmtp)
+            await listener.start()
+            print(f"consent mail-in is taking replies by {'LMTP' if lmtp else 'SMTP'} on {host}:{port}", flush=True)
+            try:
+                await stopping.wait()
+            finally:
+                await listener.stop()
+                await writer.stop()
+    finally:
+        await engine.dispose()
+
+
 def backup(settings: Settings, target: Path) -> None:
     """An online copy through SQLite's backup API: consistent even while the server writes."""
     if not settings.is_sqlite:
@@ -119,6 +180,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     commands.add_parser("demo", help="seed the demo network (idempotent)")
     commands.add_parser("tick", help="close the async proposals whose deadline has passed (for cron)")
+    mail_in_cmd = commands.add_parser("mail-in", help="take replies to mails from a mail server (docs/email.md)")
+    mail_in_cmd.add_argument("--host", default="127.0.0.1")
+    mail_in_cmd.add_argument("--port", type=int, default=8025)
+    mail_in_cmd.add_argument("--smtp", action="store_true", help="speak SMTP rather than LMTP")
     db_cmd = commands.add_parser("db", help="database tasks")
     db_cmd.add_argument("task", choices=["upgrade"])
     backup_cmd = commands.add_parser("backup", help="online backup of the SQLite database")
@@ -136,6 +201,12 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "tick":
         db.upgrade(settings.database_url)
         print(f"Closed {asyncio.run(close_due_once(settings))} proposal(s) whose deadline had passed.")
+    elif args.command == "mail-in":
+        from consent.app import configure_logging
+
+        configure_logging()
+        db.upgrade(settings.database_url)
+        asyncio.run(receive_mail(settings, args.host, args.port, lmtp=not args.smtp))
     elif args.command == "backup":
         backup(settings, args.path)
 

@@ -16,6 +16,7 @@
 | CONSENT_SMTP_URL | none: mail is written to files in <data dir>/mail; `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465` (docs/email.md) |
 | CONSENT_MAIL_FROM | consent@localhost: the sender of every mail; replies come back to its mailbox, `+r…` added |
 | CONSENT_DIGEST_HOUR | 7 (the hour, UTC, of the daily digest) |
+| CONSENT_MAIL_IN | none; `127.0.0.1:8025`: `consent serve` also takes replies to its mails there, over LMTP, with the server's own writer (docs/email.md; several processes run `consent mail-in` instead) |
 | CONSENT_FAST_PASSWORD_HASHES | off; the test suite's "1" makes password hashes cheap (and cheap to crack): never for a server |
 """
 
@@ -45,6 +46,7 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "consent@localhost"
     digest_hour: int = 7
+    mail_in: str | None = None  # host:port of the LMTP listener inside `consent serve`
 
     @property
     def site(self) -> str:
@@ -54,6 +56,15 @@ class Settings:
     @property
     def mail_dir(self) -> Path:
         return self.data_dir / "mail"
+
+    @property
+    def mail_in_address(self) -> tuple[str, int] | None:
+        if self.mail_in is None:
+            return None
+        host, _, port = self.mail_in.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"CONSENT_MAIL_IN: host:port, like 127.0.0.1:8025 (not {self.mail_in!r})")
+        return host.strip("[]"), int(port)
 
     @property
     def is_sqlite(self) -> bool:
@@ -82,6 +93,7 @@ class Settings:
             smtp_url=env.get("CONSENT_SMTP_URL") or None,
             mail_from=env.get("CONSENT_MAIL_FROM") or "consent@localhost",
             digest_hour=int(env.get("CONSENT_DIGEST_HOUR", "7")),
+            mail_in=env.get("CONSENT_MAIL_IN") or None,
         )
 
 
