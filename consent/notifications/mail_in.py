@@ -16,7 +16,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -152,7 +152,7 @@ class Replies:
                 lines, recorded = replies.confirmation(reply.kind, replied.title, reply.text), True
                 if outcome.repeated:
                     return ACCEPTED  # delivered again: answered the first time
-        await self.answer(replied, client_id, recorded, lines, message_id)
+        await self.answer(replied, address, client_id, recorded, lines, message_id)
         return ACCEPTED
 
     async def is_member(self, replied: Replied) -> bool:
@@ -178,14 +178,17 @@ class Replies:
         return replies.refused(replied.title, refusal.message)
 
     async def answer(
-        self, replied: Replied, client_id: str, recorded: bool, lines: list[str], in_reply_to: str
+        self, replied: Replied, address: str, client_id: str, recorded: bool, lines: list[str], in_reply_to: str
     ) -> None:
         """Queues the answer mail, once for each reply (its key: a reply delivered again is
-        answered once), to the member's own address whoever sent the reply."""
+        answered once), to the member's own address whoever sent the reply. When nothing was
+        recorded, replying to the answer is trying again."""
         key = f"reply:{replied.notification_id}:{client_id}"
         subject = f"{'On the record' if recorded else 'Not recorded'}: {replied.title}"
         link = self.postman.link(f"/proposals/{replied.proposal_id}")
         letter = self.postman.answer(key, replied.email, subject, lines, link, in_reply_to)
+        if not recorded:
+            letter = replace(letter, headers={**letter.headers, "Reply-To": address})
         async with self.sessions() as db:
             if await db.scalar(select(Mail.id).where(Mail.key == key)) is not None:
                 return

@@ -211,15 +211,15 @@ def confirmation(kind: str, title: str, text: str) -> list[str]:
 def not_understood(title: str) -> list[str]:
     return [
         f"Your reply about “{title}” was not understood, so nothing was recorded.",
-        f"Start your reply with one of four words: {WORDS}; the rest of its first paragraph is your "
-        "reason or text. For example: “object the ladder needs a safety check”.",
+        f"Reply to this mail starting with one of four words: {WORDS}; the rest of its first paragraph "
+        "is your reason or text. For example: “object the ladder needs a safety check”.",
     ]
 
 
 def needs_reason(title: str) -> list[str]:
     return [
         f"An objection needs a reason, so nothing was recorded about “{title}”.",
-        "Reply again with “object” and, in the same paragraph, the harm you see or how it keeps the "
+        "Reply to this mail with “object” and, in the same paragraph, the harm you see or how it keeps the "
         "circle from its aim. If it is good enough for now and safe enough to try, reply “concern” and what worries you.",
     ]
 
