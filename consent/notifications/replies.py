@@ -23,6 +23,7 @@ from rounds import machine
 
 CONSENT, CONCERN, OBJECT, STAND_ASIDE = "consent", "concern", "object", "stand_aside"
 WORDS = "consent, concern, object or stand aside"
+MAX_ATTRIBUTION = 500  # characters of an “On … wrote:” line
 REPLY_DAYS = 30  # a reply address is taken this long after its mail, while its proposal is open
 
 _RESPONSE = re.compile(r"(consent|concern|object|stand(?:\s+|-)aside)(?![\w-])[\s:;,.!?–—-]*(.*)", re.I | re.S)
@@ -74,8 +75,10 @@ def _quote_header(lines: list[str], i: int) -> bool:
     if _HEADER_START.match(line):
         following = [rest.strip() for rest in lines[i + 1 : i + 4] if rest.strip()]
         return bool(following) and bool(_HEADER_NEXT.match(following[0]))
-    # A long attribution is wrapped over two or three lines (Gmail does).
-    return any(_ATTRIBUTION.match(" ".join(s.strip() for s in lines[i : i + n])) for n in (1, 2, 3))
+    # A long attribution is wrapped over two or three lines (Gmail does); a longer text is not
+    # one (nor worth the regular expression's time).
+    joined = (" ".join(s.strip() for s in lines[i : i + n]) for n in (1, 2, 3))
+    return any(len(text) <= MAX_ATTRIBUTION and _ATTRIBUTION.match(text) for text in joined)
 
 
 def first_paragraph(lines: list[str]) -> str:
