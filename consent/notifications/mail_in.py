@@ -152,7 +152,9 @@ class Replies:
                 lines, recorded = replies.confirmation(reply.kind, replied.title, reply.text), True
                 if outcome.repeated:
                     return ACCEPTED  # delivered again: answered the first time
-        await self.answer(replied, address, client_id, recorded, lines, message_id)
+        # The answer is threaded under the reply, unless its Message-ID is no header to repeat.
+        in_reply_to = message_id if message_id.isascii() and message_id.isprintable() and len(message_id) <= 250 else ""
+        await self.answer(replied, address, client_id, recorded, lines, in_reply_to)
         return ACCEPTED
 
     async def is_member(self, replied: Replied) -> bool:

@@ -197,6 +197,12 @@ async def test_a_member_objects_by_replying_to_the_mail_and_the_objection_is_on_
     [not_understood] = (await inbox.wait("m02", "Not recorded", 2))[1:]
     assert "consent, concern, object or stand aside" in text(not_understood)
 
+    # An out-of-office note is taken, and neither applied nor answered (checked at the end).
+    away = reply(consent_round["m04"], "m04", "Consent is what I give when I am back on Monday.")
+    away["Auto-Submitted"] = "auto-replied"
+    assert await asyncio.to_thread(deliver, port, away) == {}
+    assert await org.events(proposal_id) == after_concern
+
     # A forged reply address, and mail to the plain address: refused, nothing changes.
     forged = reply(consent_round["m04"], "m04", "consent")
     local, _, domain = str(forged["To"]).partition("@")
