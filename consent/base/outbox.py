@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -91,8 +92,12 @@ def rows(letters: Sequence[Letter], mail_from: str, now: datetime) -> list[dict[
     ]
 
 
+# Lines up to SMTP's limit: a header folded at 78 characters came out with a leading space.
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
 def message(row: Any, mail_from: str) -> EmailMessage:
-    mail = EmailMessage()
+    mail = EmailMessage(policy=MAIL_POLICY)
     mail["From"], mail["To"], mail["Subject"] = mail_from, row.recipient, row.subject
     mail["Message-ID"], mail["Date"] = row.message_id, format_datetime(row.created_at)
     mail["Auto-Submitted"] = "auto-generated"  # so auto-responders do not answer

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from circles.models import Circle, Membership
 from consent.accounts.models import Account
@@ -50,7 +51,7 @@ class Batch:
         self.notes: list[dict[str, Any]] = []
         self.letters: list[Letter] = []
 
-    def add(self, key: str, member: Member, circle_id: uuid.UUID, told: About, **about: uuid.UUID | None) -> None:
+    def add(self, key: str, member: Member, circle_id: uuid.UUID, told: About, **about: Any) -> None:
         choice = rules.delivery(member.choices, told.kind)
         note_id = uuid.uuid4()
         self.notes.append(
@@ -62,6 +63,7 @@ class Batch:
                 "circle_id": circle_id,
                 "proposal_id": about.get("proposal_id"),
                 "decision_id": about.get("decision_id"),
+                "seq": about.get("seq"),
                 "at": self.now,
                 "delivery": choice,
                 "mailed": choice == rules.NOW,
@@ -133,39 +135,54 @@ async def _tell_events(db: AsyncSession, batch: Batch) -> None:
         )
         logged: list[rules.Logged] = [tuple(row) for row in events.all()]
         circle_members = {m.id: m for m in members[proposal.circle_id]}
+        by_seq = {seq: (data, actor) for seq, _, data, actor in logged}
         for tell in rules.tells(logged, proposal.author_id, proposal.mode):
-            told = await _about(db, proposal, circle_name, tell, circle_members)
-            decision_id = await _decision_of(db, proposal.id) if tell.kind == rules.DECIDED else None
+            data, actor = by_seq[tell.seq]
+            decision = await _decision_of(db, proposal.id) if tell.kind == rules.DECIDED else None
+            named = circle_members[actor].name if actor in circle_members else None
+            told = _about(tell.kind, circle_name, proposal, data, named, decision)
             to = circle_members.keys() if tell.to is None else tell.to & circle_members.keys()
             for account_id in sorted(to - tell.not_to):
                 key = f"{tell.kind}:{proposal.id}:{tell.seq}:{account_id}"
-                member = circle_members[account_id]
-                batch.add(key, member, proposal.circle_id, told, proposal_id=proposal.id, decision_id=decision_id)
+                batch.add(
+                    key,
+                    circle_members[account_id],
+                    proposal.circle_id,
+                    told,
+                    proposal_id=proposal.id,
+                    decision_id=decision.id if decision else None,
+                    seq=tell.seq,
+                )
         if since:
             await db.execute(update(ToldUpTo).where(ToldUpTo.proposal_id == proposal.id).values(seq=proposal.seq))
         else:
             db.add(ToldUpTo(proposal_id=proposal.id, seq=proposal.seq))
 
 
-async def _decision_of(db: AsyncSession, proposal_id: uuid.UUID) -> uuid.UUID | None:
-    return await db.scalar(select(Decision.id).where(Decision.proposal_id == proposal_id))
+async def _decision_of(db: AsyncSession, proposal_id: uuid.UUID) -> Decision | None:
+    return await db.scalar(select(Decision).where(Decision.proposal_id == proposal_id))
 
 
-async def _about(
-    db: AsyncSession, proposal: Proposal, circle: str, tell: rules.Tell, members: dict[uuid.UUID, Member]
+def _about(
+    kind: str,
+    circle: str,
+    proposal: Proposal | None,
+    event: dict[str, Any] | None,
+    actor: str | None,
+    decision: Decision | None,
 ) -> About:
-    detail = dict(tell.detail)
-    path = f"/proposals/{proposal.id}"
-    if tell.kind == rules.OBJECTION:
-        actor = await db.scalar(select(Event.actor_id).where(Event.proposal_id == proposal.id, Event.seq == tell.seq))
-        detail["by"] = members[actor].name if actor in members else "A member"
-    if tell.kind == rules.DECIDED:
-        decision = await db.scalar(select(Decision).where(Decision.proposal_id == proposal.id))
-        if decision is not None:
-            path = f"/decisions/{decision.id}"
-            detail["review_by"] = decision.review_by.isoformat()
+    """What a notification says, from what it is about: the proposal, the event that told it
+    (and who acted), the decision. The page and the mail say the same."""
+    detail: dict[str, Any] = {"phase": (event or {}).get("to", "")}
+    if kind == rules.OBJECTION:
+        detail |= {"by": actor or "A member", "text": (event or {}).get("text", "")}
+    if decision is not None:
+        detail["review_by"] = decision.review_by.isoformat()
+        if kind == rules.DECIDED:
             detail["lines"] = _record_lines(decision.record)
-    return about(tell.kind, circle, proposal.title, path, proposal.closes_at, detail)
+        return about(kind, circle, decision.title, f"/decisions/{decision.id}", None, detail)
+    assert proposal is not None  # a notification is about a proposal or a decision
+    return about(kind, circle, proposal.title, f"/proposals/{proposal.id}", proposal.closes_at, detail)
 
 
 def _record_lines(record: dict[str, Any]) -> list[str]:
@@ -217,7 +234,7 @@ async def _remind(db: AsyncSession, batch: Batch) -> None:
         state = machine.restore(
             proposal.machine, proposal.author_id, frozenset(m.id for m in circle_members), frozenset()
         )
-        told = about(rules.REMINDER, circle_name, proposal.title, f"/proposals/{proposal.id}", proposal.closes_at, {})
+        told = _about(rules.REMINDER, circle_name, proposal, None, None, None)
         deadline = proposal.closes_at.strftime("%Y%m%dT%H%M") if proposal.closes_at else ""
         for member in circle_members:
             key = f"{rules.REMINDER}:{proposal.id}:{deadline}:{window}h:{member.id}"
@@ -229,7 +246,7 @@ async def _reviews_due(db: AsyncSession, batch: Batch) -> None:
     """Each member of a circle is told once when one of its decisions falls due for review."""
     due = (
         await db.execute(
-            select(Decision.id, Decision.circle_id, Decision.title, Decision.review_by, Circle.name)
+            select(Decision, Circle.name)
             .join(Circle, Circle.id == Decision.circle_id)
             .where(Decision.status == "active", Decision.review_by <= batch.now.date())
         )
@@ -239,24 +256,17 @@ async def _reviews_due(db: AsyncSession, batch: Batch) -> None:
     sent = set(
         await db.scalars(
             select(Notification.key).where(
-                Notification.kind == rules.REVIEW_DUE, Notification.decision_id.in_([d.id for d in due])
+                Notification.kind == rules.REVIEW_DUE, Notification.decision_id.in_([d.id for d, _ in due])
             )
         )
     )
-    members = await members_of(db, {d.circle_id for d in due})
-    for decision_id, circle_id, title, review_by, circle_name in due:
-        told = about(
-            rules.REVIEW_DUE,
-            circle_name,
-            title,
-            f"/decisions/{decision_id}",
-            None,
-            {"review_by": review_by.isoformat()},
-        )
-        for member in members[circle_id]:
-            key = f"{rules.REVIEW_DUE}:{decision_id}:{review_by.isoformat()}:{member.id}"
+    members = await members_of(db, {d.circle_id for d, _ in due})
+    for decision, circle_name in due:
+        told = _about(rules.REVIEW_DUE, circle_name, None, None, None, decision)
+        for member in members[decision.circle_id]:
+            key = f"{rules.REVIEW_DUE}:{decision.id}:{decision.review_by.isoformat()}:{member.id}"
             if key not in sent:
-                batch.add(key, member, circle_id, told, decision_id=decision_id)
+                batch.add(key, member, decision.circle_id, told, decision_id=decision.id)
 
 
 async def _digests(db: AsyncSession, postman: Postman, now: datetime, hour: int) -> None:
@@ -305,11 +315,14 @@ async def listed(
     db: AsyncSession, account_id: uuid.UUID, ids: Sequence[uuid.UUID] | None = None, limit: int = 100
 ) -> list[Listed]:
     """The account's notifications, newest first (or those of `ids`), with what they are about."""
+    actor = aliased(Account)
     query = (
-        select(Notification, Circle.name, Proposal.title, Proposal.closes_at, Decision.title, Decision.review_by)
+        select(Notification, Circle.name, Proposal, Decision, Event.data, actor.name)
         .join(Circle, Circle.id == Notification.circle_id)
         .outerjoin(Proposal, Proposal.id == Notification.proposal_id)
         .outerjoin(Decision, Decision.id == Notification.decision_id)
+        .outerjoin(Event, (Event.proposal_id == Notification.proposal_id) & (Event.seq == Notification.seq))
+        .outerjoin(actor, actor.id == Event.actor_id)
         .where(Notification.account_id == account_id)
         .order_by(Notification.at.desc(), Notification.key)
         .limit(limit)
@@ -317,10 +330,8 @@ async def listed(
     if ids is not None:
         query = query.where(Notification.id.in_(ids))
     found = []
-    for note, circle, p_title, closes_at, d_title, review_by in (await db.execute(query)).all():
-        path = f"/decisions/{note.decision_id}" if note.decision_id else f"/proposals/{note.proposal_id}"
-        detail = {"review_by": review_by.isoformat()} if review_by else {}
-        told = about(note.kind, circle, d_title or p_title or "", path, closes_at, detail)
+    for note, circle, proposal, decision, data, actor_name in (await db.execute(query)).all():
+        told = _about(note.kind, circle, proposal, data, actor_name, decision)
         found.append(
             Listed(note.id, note.kind, note.proposal_id, note.decision_id, note.at, note.read_at is not None, told)
         )
