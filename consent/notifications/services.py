@@ -10,14 +10,16 @@ circle of 2,000 costs its author what it costs in a circle of 10 (docs/performan
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -32,8 +34,6 @@ from consent.notifications.models import MailChoices, Notification, ToldUpTo
 from rounds import machine
 from rounds.models import Decision, Event, Proposal
 
-NOTIFYING = 7_170_003  # the advisory lock's key on PostgreSQL: one notifier pass at a time
-
 
 @dataclass(frozen=True)
 class Member:
@@ -43,13 +43,21 @@ class Member:
     choices: dict[str, str] | None
 
 
+RENDERED_AT_ONCE = 25  # mails written between two looks at the event loop
+
+
 class Batch:
-    """The notifications of one pass and the mails sent at once, inserted together."""
+    """The notifications of one pass and the mails sent at once, inserted together. Mails are
+    written a few at a time, letting the server's other work run between: the 2,000 mails of
+    a large circle would otherwise hold up every meeting of the process for half a second."""
 
     def __init__(self, postman: Postman, now: datetime) -> None:
         self.postman, self.now = postman, now
         self.notes: list[dict[str, Any]] = []
-        self.letters: list[Letter] = []
+        self.mails: list[tuple[str, tuple[uuid.UUID, str, str], uuid.UUID, About]] = []
+        self.letters: list[Letter] = []  # digests, written already
+        self.digested: list[uuid.UUID] = []  # the notifications the digests carry
+        self.cursors: list[tuple[uuid.UUID, int, int]] = []  # (proposal, told up to, now told up to)
 
     def add(self, key: str, member: Member, circle_id: uuid.UUID, told: About, **about: Any) -> None:
         choice = rules.delivery(member.choices, told.kind)
@@ -70,15 +78,43 @@ class Batch:
             }
         )
         if choice == rules.NOW:
-            to = (member.id, member.name, member.email)
-            self.letters.append(self.postman.notification(f"note:{note_id}", to, note_id, told))
+            self.mails.append((f"note:{note_id}", (member.id, member.name, member.email), note_id, told))
 
-    async def save(self, db: AsyncSession) -> int:
+    async def write(self) -> None:
+        for start in range(0, len(self.mails), RENDERED_AT_ONCE):
+            self.letters += [self.postman.notification(*m) for m in self.mails[start : start + RENDERED_AT_ONCE]]
+            await asyncio.sleep(0)
+        self.mails = []
+
+    async def save(self, db: AsyncSession) -> None:
+        """Stores it all, if nothing overtook this pass since it read (another process's pass):
+        each cursor moves from where it was read, and every key is new; else `Overtaken`."""
+        for proposal_id, since, seq in self.cursors:
+            if since:
+                moved = await db.execute(
+                    update(ToldUpTo).where(ToldUpTo.proposal_id == proposal_id, ToldUpTo.seq == since).values(seq=seq)
+                )
+                if moved.rowcount != 1:  # type: ignore[attr-defined]
+                    raise Overtaken
+            else:
+                db.add(ToldUpTo(proposal_id=proposal_id, seq=seq))
+        if self.digested:
+            marked = await db.execute(
+                update(Notification)
+                .where(Notification.id.in_(self.digested), Notification.mailed.is_(False))
+                .values(mailed=True)
+            )
+            if marked.rowcount != len(self.digested):  # type: ignore[attr-defined]
+                raise Overtaken
         if self.notes:
             await db.execute(insert(Notification), self.notes)
         if self.letters:
             await db.execute(insert(Mail), outbox.rows(self.letters, self.postman.mail_from, self.now))
-        return len(self.notes)
+        await db.flush()
+
+
+class Overtaken(Exception):
+    """Another pass made these notifications first: this one's are dropped, none twice."""
 
 
 async def members_of(db: AsyncSession, circle_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[Member]]:
@@ -95,23 +131,36 @@ async def members_of(db: AsyncSession, circle_ids: set[uuid.UUID]) -> dict[uuid.
     return members
 
 
-async def notify(db: AsyncSession, postman: Postman, now: datetime, digest_hour: int) -> int:
+async def notify(
+    read: Callable[[], AsyncSession],
+    write: Callable[[], AsyncSession],
+    postman: Postman,
+    now: datetime,
+    digest_hour: int,
+) -> int:
     """One pass of the notifier: what proposals' new events tell, reminders before deadlines,
-    reviews that fell due, and the digests of the day; committed. Returns the notifications
-    made. With several processes, one makes them while the others pass."""
-    if db.get_bind().dialect.name == "postgresql" and not await db.scalar(
-        select(func.pg_try_advisory_xact_lock(NOTIFYING))
-    ):
-        await db.rollback()
-        return 0
+    reviews that fell due, and the digests of the day. Returns the notifications made. It reads
+    and writes the mails on a connection of its own (`read`), then stores them in one short
+    transaction (`write`), so a large circle's 2,000 mails do not hold up the actions. Two
+    passes at once (two processes) store one of them: the other is `Overtaken`, and stores
+    nothing."""
     batch = Batch(postman, now)
-    await _tell_events(db, batch)
-    await _remind(db, batch)
-    await _reviews_due(db, batch)
-    made = await batch.save(db)
-    await _digests(db, postman, now, digest_hour)
-    await db.commit()
-    return made
+    async with read() as db:
+        await _tell_events(db, batch)
+        await _remind(db, batch)
+        await _reviews_due(db, batch)
+        await _digests(db, batch, digest_hour)
+    if not (batch.notes or batch.cursors or batch.digested):
+        return 0
+    await batch.write()
+    async with write() as db:
+        try:
+            await batch.save(db)
+        except (Overtaken, IntegrityError):
+            await db.rollback()
+            return 0
+        await db.commit()
+    return len(batch.notes)
 
 
 async def _tell_events(db: AsyncSession, batch: Batch) -> None:
@@ -153,10 +202,7 @@ async def _tell_events(db: AsyncSession, batch: Batch) -> None:
                     decision_id=decision.id if decision else None,
                     seq=tell.seq,
                 )
-        if since:
-            await db.execute(update(ToldUpTo).where(ToldUpTo.proposal_id == proposal.id).values(seq=proposal.seq))
-        else:
-            db.add(ToldUpTo(proposal_id=proposal.id, seq=proposal.seq))
+        batch.cursors.append((proposal.id, since, proposal.seq))
 
 
 async def _decision_of(db: AsyncSession, proposal_id: uuid.UUID) -> Decision | None:
@@ -269,35 +315,31 @@ async def _reviews_due(db: AsyncSession, batch: Batch) -> None:
                 batch.add(key, member, decision.circle_id, told, decision_id=decision.id)
 
 
-async def _digests(db: AsyncSession, postman: Postman, now: datetime, hour: int) -> None:
+async def _digests(db: AsyncSession, batch: Batch, hour: int) -> None:
     """Once the day's digest hour has passed, each member with notifications chosen for the
     digest gets one mail of them all (one a day: its key names the day)."""
-    day = rules.digest_day(now, hour)
+    day = rules.digest_day(batch.now, hour)
     if day is None:
         return
     waiting = await db.execute(
-        select(Notification.id, Notification.account_id, Notification.kind, Notification.proposal_id)
-        .add_columns(Notification.decision_id, Notification.at)
+        select(Notification.id, Notification.account_id)
         .where(Notification.delivery == rules.DIGEST, Notification.mailed.is_(False))
         .order_by(Notification.account_id, Notification.at)
     )
     by_account: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for note_id, account_id, *_ in waiting.all():
+    for note_id, account_id in waiting.all():
         by_account[account_id].append(note_id)
     if not by_account:
         return
     done = set(await db.scalars(select(Mail.key).where(Mail.key.in_([f"digest:{a}:{day}" for a in by_account]))))
-    letters = []
     for account_id, note_ids in by_account.items():
         key = f"digest:{account_id}:{day}"
         if key in done:
             continue  # today's is sent: the rest waits for tomorrow's
         account = await db.get_one(Account, account_id)
         items = [entry.about for entry in await listed(db, account_id, note_ids)]
-        letters.append(postman.digest(key, account.email, account.name, items))
-        await db.execute(update(Notification).where(Notification.id.in_(note_ids)).values(mailed=True))
-    if letters:
-        await db.execute(insert(Mail), outbox.rows(letters, postman.mail_from, now))
+        batch.letters.append(batch.postman.digest(key, account.email, account.name, items))
+        batch.digested += note_ids
 
 
 @dataclass(frozen=True)

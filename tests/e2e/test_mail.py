@@ -24,7 +24,7 @@ from consent.base import db
 from consent.base.outbox import Mail
 from consent.base.settings import Settings
 from tests.conftest import start_server
-from tests.helpers import Headers, add_member, proposal_body, riverside, signed_in
+from tests.helpers import Headers, proposal_body, riverside, signed_in
 
 
 class Inbox:
@@ -130,7 +130,9 @@ async def test_the_sender_killed_mid_batch_and_started_again_loses_no_mail(
             circle = (await http.post(f"{server.url}/api/circles", json={"name": "Hall"}, headers=ada)).json()
             for n in range(12):  # twelve invitations, each a mail the slow server takes 0.3 s to accept
                 invited = {"email": f"member{n}@example.org"}
-                response = await http.post(f"{server.url}/api/circles/{circle['id']}/members", json=invited, headers=ada)
+                response = await http.post(
+                    f"{server.url}/api/circles/{circle['id']}/members", json=invited, headers=ada
+                )
                 assert response.status_code == 202, response.text
             slow.wait_for(lambda mails: len(mails) >= 4)
             server.process.kill()  # kill -9, mid-batch
