@@ -154,3 +154,25 @@ async def test_the_sender_killed_mid_batch_and_started_again_loses_no_mail(
         assert set(received) == {message_id for message_id, _ in rows}  # every mail arrived
         # At most the one in flight when the process died came twice, as the same mail.
         assert sum(received.values()) - len(received) <= 1
+
+
+async def test_two_server_processes_send_each_mail_once(
+    settings: Settings, inbox: Inbox, http: httpx.AsyncClient
+) -> None:
+    first, second = start_server(settings), start_server(settings)
+    try:
+        names = ("ada", "bo", "cy", "di", "eve", "fay")
+        people = {name: (await signed_in(http, name, url=first.url))[0] for name in names}
+        circle_id, domain_id = await riverside(http, people["ada"], names[1:], url=second.url)
+        body = proposal_body(domain_id, (datetime.now(UTC) + timedelta(days=3)).isoformat(), title="Rota")
+        for url in (first.url, second.url):  # one proposal opened through each process
+            response = await http.post(f"{url}/api/circles/{circle_id}/proposals", json=body, headers=people["ada"])
+            await act(http, url, people["ada"], response.json()["id"], "start")
+        inbox.wait_for(lambda mails: sum(to(mails, "Rota: your response").values()) == 10)
+        await asyncio.sleep(2)  # four more passes of each process's notifier and sender
+        assert to(inbox.mails, "Rota: your response") == dict.fromkeys(names[1:], 2)
+        assert to(inbox.mails, "invites you") == dict.fromkeys(names[1:], 1)
+        assert len({m["Message-ID"] for m in inbox.mails}) == len(inbox.mails) == 15
+    finally:
+        first.stop()
+        second.stop()

@@ -240,3 +240,32 @@ async def test_nothing_is_told_twice_when_the_notifier_runs_again(circle: Circle
     await asyncio.sleep(0.5)  # five passes
     assert len(mails(settings)) == 3 and len(mails(settings, invitations=True)) == 3 + 4
     assert [len((await notifications(circle, n))["items"]) for n in MEMBERS] == [0, 1, 1, 1]
+
+
+async def test_a_circle_chooses_when_reminders_go_on_its_page_and_by_the_api(circle: Circle) -> None:
+    ada = circle.people["ada"]
+    circle_url = f"/api/circles/{circle.id}"
+    assert (await circle.client.get(circle_url, headers=ada)).json()["reminder_hours"] == [24, 2]
+    message = assert_refused(
+        await circle.client.patch(circle_url, json={"reminder_hours": [0]}, headers=ada), 422, "invalid"
+    )
+    assert message == "Reminders: up to three, each between 1 and 336 hours before the deadline."
+    changed = await circle.client.patch(circle_url, json={"reminder_hours": [2, 48, 2]}, headers=ada)
+    assert changed.status_code == 200 and changed.json()["reminder_hours"] == [48, 2]
+    assert_refused(
+        await circle.client.patch(circle_url, json={"reminder_hours": [1]}, headers=circle.people["bo"]),
+        403,
+        "not_allowed",
+    )
+
+    form = {"name": "Riverside", "default_review_months": "6", "default_async_days": "7", "reminder_hours": "12, 1"}
+    saved = await circle.client.post(f"/circles/{circle.id}/settings", data=form, headers=ada)
+    assert saved.status_code in {200, 303}, saved.text
+    assert (await circle.client.get(circle_url, headers=ada)).json()["reminder_hours"] == [12, 1]
+    page = await circle.client.post(
+        f"/circles/{circle.id}/settings", data={**form, "reminder_hours": "soon"}, headers=ada
+    )
+    assert (
+        page.status_code == 422 and "whole numbers of hours, such as 24, 2" in page.text and 'value="soon"' in page.text
+    )
+    assert (await circle.client.get(circle_url, headers=ada)).json()["reminder_hours"] == [12, 1]
