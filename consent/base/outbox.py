@@ -187,7 +187,7 @@ class MailSender(Recurring):
         table = cast(Table, Mail.__table__)
         delivered = 0
         async with self.engine.connect() as conn, only_sender(conn) as sending:
-            while sending:
+            while sending and not self.stopping:
                 due = (
                     await conn.execute(
                         select(table)
@@ -200,6 +200,8 @@ class MailSender(Recurring):
                 if not due:
                     break
                 for row in due:
+                    if self.stopping:  # the rest is sent when the server is back
+                        break
                     values = await self._deliver(row)
                     await conn.execute(update(table).where(table.c.id == row.id).values(**values))
                     await conn.commit()
