@@ -17,6 +17,10 @@ does, with the session cookie and the CSRF token. The expectations follow one ru
 gets 401 (a page's GET: a redirect to the sign-in page), what is hidden from someone answers
 404 exactly as if it did not exist, what they see but may not do answers 403, and what they
 may do succeeds. OPTIONS, answered alike for everyone, is checked for every route at once.
+
+A new route needs one line in MATRIX, e.g. `"GET /api/notifications": [signed_in_only(200)]`;
+a body to send goes in BODIES, and a path parameter the world has no value for in
+`World.path_values`.
 """
 
 from __future__ import annotations
