@@ -1,8 +1,8 @@
 """schemathesis against the running server's own OpenAPI document (`/schema/openapi.json`):
 for every operation, requests generated from the schema (valid ones and invalid ones), sent as
-a signed-in member with a token, and every check schemathesis has (but a time limit): no server error, each
-status, content type, header and body as the document declares, invalid input refused, valid
-input accepted. Derandomized, so a failure in CI is the same failure on a laptop."""
+a signed-in member with a token, and every check schemathesis has but its time limit: no server
+error; each status, content type, header and body as the document declares; invalid input
+refused, valid input accepted. Derandomized, so a failure in CI is the same failure on a laptop."""
 
 from __future__ import annotations
 
