@@ -45,6 +45,7 @@ from consent.accounts.controllers import AccountApi, AccountPages
 from consent.base import db, labels, outbox, pubsub
 from consent.base.clock import Clock, system_clock
 from consent.base.errors import handle_exception
+from consent.base.openapi import ClosedStructs
 from consent.base.settings import Settings
 from consent.base.web import Page, RequestSessions, provide, security_headers
 from consent.decisions.controllers import DecisionApi, DecisionExports, calendar
@@ -259,6 +260,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             FlashPlugin(config=FlashConfig(template_config=template_config)),
             channels,
             InnerLifespan(serving),
+            ClosedStructs(),
         ],
         middleware=[
             rate_limit.middleware,
