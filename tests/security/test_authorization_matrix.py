@@ -25,6 +25,7 @@ a body to send goes in BODIES, and a path parameter the world has no value for i
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -258,6 +259,18 @@ MATRIX: dict[str, list[Case]] = {
     ],
     # the calendar: with a sign-in, or with the secret link (Fay's) and no sign-in at all
     "GET /decisions.ics": [signed_in_only(200, SIGN_IN), everyone(200, query={"feed": "{feed}"})],
+    # Notifications: each person's own; a notification of Bo's (the member)
+    "GET /api/notifications": [signed_in_only(200)],
+    "POST /api/notifications/{notification_id:uuid}/read": [row(401, 404, 200, 404, 404)],
+    "GET /api/accounts/me/preferences": [signed_in_only(200)],
+    "PATCH /api/accounts/me/preferences": [signed_in_only(200)],
+    "GET /notifications": [signed_in_only(200, SIGN_IN)],
+    "POST /notifications/read": [signed_in_only(302)],
+    "POST /notifications/choices": [signed_in_only(302)],
+    "POST /notifications/{notification_id:uuid}/open": [row(401, 404, 302, 404, 404)],
+    # a mail's unsubscribe link needs no sign-in, only its signature: another secret is refused
+    "GET /unsubscribe/{token:str}": [everyone(404)],
+    "POST /unsubscribe/{token:str}": [everyone(404)],
     # Files and the OpenAPI document: public
     "GET /static/{file_path:path}": [everyone(200)],
     "HEAD /static/{file_path:path}": [everyone(200)],
@@ -330,7 +343,7 @@ class World:
         self.decision: dict[str, str] = {}
         self.named: dict[str, str] = {}  # for queries: "feed"
         self.invitation_id, self.invitation_token, self.role_id = "", "", ""
-        self.token_id = ""
+        self.token_id, self.notification_id = "", ""
         self.anonymous_cookie, self.anonymous_csrf = "", ""
         self.numbers = itertools.count(1)
 
@@ -408,6 +421,16 @@ class World:
         self.role_id = next(m["roles"][0]["id"] for m in circle["members"] if m["id"] == people["ada"].id)
         self.named["feed"] = (await self.ok("POST", "/api/decisions/feed", "fay", 201))["token"]
         self.token_id = await self.newest_token_id(await self.sign_in("bo", people["bo"].id))
+        self.notification_id = await self.notification_of("member")
+
+    async def notification_of(self, kind: str) -> str:
+        """One of the person's notifications (the notifier makes them just after the actions)."""
+        for _ in range(200):
+            found = await self.ok("GET", "/api/notifications", kind)
+            if found["items"]:
+                return str(found["items"][0]["id"])
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the {kind} was told nothing")
 
     async def newest_token_id(self, person: Person) -> str:
         """The id of `person`'s newest token, from the last revoke form of the account page."""
@@ -475,6 +498,7 @@ class World:
             "decision_id": scene.decision_id or self.decision[case.where],
             "proposal_id": self.proposal[case.where],
             "token_id": self.token_id,
+            "notification_id": self.notification_id,
             "file_path": "consent.css",
             "path": "nowhere",
         }
@@ -573,6 +597,8 @@ BODIES: dict[str, Callable[[World, Case, Person | None], dict[str, Any]]] = {
     "POST /decisions/{decision_id:uuid}/agreement": lambda *_: {"agreement": "1"},
     "POST /api/decisions/{decision_id:uuid}/reviews": lambda *_: {"outcome": "reaffirm"},
     "POST /decisions/{decision_id:uuid}/reviews": lambda *_: {"outcome": "reaffirm"},
+    "PATCH /api/accounts/me/preferences": lambda *_: {"mail": {"review_due": "digest"}},
+    "POST /notifications/choices": lambda *_: {"review_due": "digest"},
 }
 
 
