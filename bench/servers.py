@@ -105,15 +105,17 @@ def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> Serv
     raise RuntimeError(f"{args} did not answer within 60 s:\n{log.read_text()[-3000:]}")
 
 
-def consent(data_dir: Path, database_url: str | None = None, redis_url: str | None = None) -> Server:
+def consent(data_dir: Path, database_url: str | None = None, redis_url: str | None = None, **settings: str) -> Server:
     """`consent serve` on the SQLite file `data_dir/consent.db`, or on `database_url` with
-    `redis_url` carrying its events to the other processes (docs/deploy.md)."""
+    `redis_url` carrying its events to the other processes (docs/deploy.md); `settings` are
+    more CONSENT_ variables."""
     env = {
         "CONSENT_DATA_DIR": str(data_dir),
         "CONSENT_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{data_dir / 'consent.db'}",
         "CONSENT_SECRET_KEY": "bench-secret-key",
         "CONSENT_TICK_SECONDS": "3600",
         **({"CONSENT_REDIS_URL": redis_url} if redis_url else {}),
+        **settings,
     }
     return start(["-m", "consent.cli", "serve", "--host", "127.0.0.1", "--port"], data_dir / "server.log", env)
 

@@ -49,6 +49,7 @@ def circle_summary(circle: Circle, details: bool = True) -> CircleOut:
         out.silence_is_consent = circle.silence_is_consent
         out.quorum = circle.quorum
         out.default_async_days = circle.default_async_days
+        out.reminder_hours = circle.reminder_hours
     return out
 
 
@@ -132,7 +133,8 @@ class CircleApi(Controller):
         data: CircleChange,
     ) -> CircleOut:
         """Change a circle's name, aim, parent, privacy or consent policy: review period, silence at a
-        deadline, quorum (0: a majority), async period (its facilitator, secretary or leader)."""
+        deadline, quorum (0: a majority), async period, reminders before a deadline (its facilitator,
+        secretary or leader)."""
         fields = {k: v for k, v in ((f, getattr(data, f)) for f in data.__struct_fields__) if v is not None}
         await services.update_circle(db_session, request.user.id, circle_id, **fields, today=today(clock))
         return circle_out(await services.load_circle(db_session, circle_id, request.user.id, today(clock)))

@@ -48,6 +48,7 @@ class SettingsForm(msgspec.Struct):
     default_review_months: str = "6"
     quorum: str = ""  # empty: a majority
     default_async_days: str = "7"
+    reminder_hours: str = "24, 2"
 
 
 async def circle_page(
@@ -318,6 +319,10 @@ class CirclePages(Controller):
             months = parse_field(data.default_review_months, int, "default_review_months", "a whole number of months")
             days = parse_field(data.default_async_days, int, "default_async_days", "a whole number of days")
             quorum = parse_field(data.quorum, int, "quorum", "a whole number of members, or empty for a majority")
+            typed = data.reminder_hours.replace(",", " ").split()
+            reminders = [
+                parse_field(h, int, "reminder_hours", "whole numbers of hours, such as 24, 2") or 0 for h in typed
+            ]
             await services.update_circle(
                 db_session,
                 request.user.id,
@@ -329,6 +334,7 @@ class CirclePages(Controller):
                 default_review_months=months,
                 default_async_days=days,
                 quorum=quorum or 0,
+                reminder_hours=reminders,
                 today=today(page.clock),
             )
 
@@ -347,6 +353,7 @@ class CirclePages(Controller):
                 "settings_months": data.default_review_months,
                 "settings_quorum": data.quorum,
                 "settings_async_days": data.default_async_days,
+                "settings_reminders": data.reminder_hours,
             },
         )
 

@@ -127,3 +127,11 @@ def check_quorum(quorum: int, members: int) -> None:
         raise Refusal("invalid", "quorum: a number of members, or 0 for a majority")
     if quorum > members:
         raise Refusal("invalid", f"quorum: the circle has {members} member(s); a larger quorum could never be met")
+
+
+def check_reminder_hours(hours: list[int]) -> list[int]:
+    """When members an async deadline waits for are reminded: up to three times, each between
+    1 hour and 14 days before; none is allowed (a circle that meets often may not want them)."""
+    if len(hours) > 3 or any(not 1 <= h <= 14 * 24 for h in hours):
+        raise Refusal("invalid", "Reminders: up to three, each between 1 and 336 hours before the deadline.")
+    return sorted(set(hours), reverse=True)

@@ -25,6 +25,7 @@ class CircleChange(msgspec.Struct, forbid_unknown_fields=True):
     silence_is_consent: bool | None = None
     quorum: int | None = None  # the least number of members taking part; 0: a majority (the default)
     default_async_days: int | None = None  # an async consent round's deadline when none is given
+    reminder_hours: list[int] | None = None  # hours before an async deadline when members are reminded
 
 
 class NewMember(msgspec.Struct, forbid_unknown_fields=True):
@@ -93,6 +94,7 @@ class CircleOut(msgspec.Struct, omit_defaults=True):
     silence_is_consent: bool | None = None
     quorum: int | None = None  # absent: a majority of the members
     default_async_days: int | None = None
+    reminder_hours: list[int] | None = None
     members: list[MemberOut] | None = None
     domains: list[DomainOut] | None = None
     children: list[CircleRef] | None = None

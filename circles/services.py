@@ -185,6 +185,7 @@ async def update_circle(
     silence_is_consent: bool | None = None,
     quorum: int | None = None,
     default_async_days: int | None = None,
+    reminder_hours: list[int] | None = None,
     today: date,
 ) -> Circle:
     circle = await get_visible(db, circle_id, account_id)
@@ -218,6 +219,8 @@ async def update_circle(
         if not 1 <= default_async_days <= 90:
             raise Refusal("invalid", "default_async_days: between 1 and 90 days")
         circle.default_async_days = default_async_days
+    if reminder_hours is not None:
+        circle.reminder_hours = rules.check_reminder_hours(reminder_hours)
     await db.flush()
     return circle
 

@@ -45,6 +45,7 @@ from consent.accounts.controllers import AccountApi, AccountPages
 from consent.base import db, labels, outbox, pubsub
 from consent.base.clock import Clock, system_clock
 from consent.base.errors import handle_exception
+from consent.base.openapi import ClosedStructs
 from consent.base.settings import Settings
 from consent.base.web import Page, RequestSessions, provide, security_headers
 from consent.decisions.controllers import DecisionApi, DecisionExports, calendar
@@ -167,7 +168,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     postman = Postman(templates.engine, settings.site, settings.mail_from, settings.secret_key)
     transport = outbox.files(settings.mail_dir) if settings.smtp_url is None else outbox.smtp(settings.smtp_url)
     sender = outbox.MailSender(engine, transport, settings.mail_from, clock, MAIL_SECONDS)
-    notifier = Notifier(sessions, postman, clock, settings.tick_seconds, settings.digest_hour, made=sender.wake)
+    notifier = Notifier(
+        readers, sessions, postman, clock, settings.tick_seconds, settings.digest_hour, made=sender.wake
+    )
 
     async def publish(
         proposal_id: uuid.UUID, events: list[dict[str, Any]], after: rounds_services.After | None
@@ -270,6 +273,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             FlashPlugin(config=FlashConfig(template_config=template_config)),
             channels,
             InnerLifespan(serving),
+            ClosedStructs(),
         ],
         middleware=[
             rate_limit.middleware,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from circles import services as circles
 from circles.models import Circle, Domain, Membership, Role, person
 from circles.rules import FACILITATOR, expired
+from consent.base.db import as_uuid, raw_id
 from consent.base.errors import Refusal
 from consent.base.text import MAX_TEXT, MAX_TITLE, clean_criteria, clean_text
 from rounds import actions, machine
@@ -213,17 +214,20 @@ async def _members(
     """Each circle's members and facilitators (whose term has not ended by `today`), in one
     query for all of them."""
     membership, role = Membership.__table__.c, Role.__table__.c  # Core: a thousand rows cost a third
+    dialect = db.get_bind().dialect.name
     rows = await db.execute(
-        select(membership.circle_id, membership.account_id, role.name, role.term_ends_on)
+        select(raw_id(membership.circle_id, dialect), raw_id(membership.account_id, dialect), role.name)
+        .add_columns(role.term_ends_on)
         .outerjoin_from(Membership.__table__, Role.__table__, role.membership_id == membership.id)
         .where(membership.circle_id.in_(circle_ids))
     )
     members: dict[uuid.UUID, set[uuid.UUID]] = {c: set() for c in circle_ids}
     facilitators: dict[uuid.UUID, set[uuid.UUID]] = {c: set() for c in circle_ids}
     for circle_id, account_id, role, term_ends_on in rows.all():
-        members[circle_id].add(account_id)
+        circle, account = as_uuid(circle_id), as_uuid(account_id)
+        members[circle].add(account)
         if role == FACILITATOR and not expired(term_ends_on, today):
-            facilitators[circle_id].add(account_id)
+            facilitators[circle].add(account)
     return {c: (frozenset(members[c]), frozenset(facilitators[c])) for c in circle_ids}
 
 

@@ -76,17 +76,24 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
-@pytest.fixture
-def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def copy_of(template_database: str, directory: Path) -> Iterator[str]:
+    """A fresh database copied from the migrated template (its file goes in `directory`)."""
     if PG_URL:
         name = f"consent_test_{uuid.uuid4().hex[:12]}"
         pg_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
         yield pg_admin_url(name)
         pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
-        path = tmp_path / "consent.db"
+        path = directory / "consent.db"
         shutil.copy(template_database, path)
         yield f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
+    with copy_of(template_database, tmp_path) as url:
+        yield url
 
 
 class RedisServer:
@@ -132,9 +139,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    data_dir = tmp_path / "data"
+def settings_for(database_url: str, directory: Path) -> Settings:
+    data_dir = directory / "data"
     data_dir.mkdir()
     return Settings(
         data_dir=data_dir,
@@ -143,6 +149,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         sign_in_attempts_per_minute=1000,
         base_url="http://127.0.0.1",  # the test client's: links are built from it
     )
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return settings_for(database_url, tmp_path)
 
 
 @pytest.fixture

@@ -7,13 +7,17 @@ same mail. Once sent, its body is dropped: the outbox is not an archive of what 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import logging
+import os
 import smtplib
 import ssl
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -23,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 from advanced_alchemy.base import UUIDAuditBase
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import JSON, Integer, String, Table, Text, func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent.base.clock import Clock
@@ -91,8 +95,12 @@ def rows(letters: Sequence[Letter], mail_from: str, now: datetime) -> list[dict[
     ]
 
 
+# Lines up to SMTP's limit: a header folded at 78 characters came out with a leading space.
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
 def message(row: Any, mail_from: str) -> EmailMessage:
-    mail = EmailMessage()
+    mail = EmailMessage(policy=MAIL_POLICY)
     mail["From"], mail["To"], mail["Subject"] = mail_from, row.recipient, row.subject
     mail["Message-ID"], mail["Date"] = row.message_id, format_datetime(row.created_at)
     mail["Auto-Submitted"] = "auto-generated"  # so auto-responders do not answer
@@ -178,34 +186,27 @@ class MailSender(Recurring):
         """Sends every mail that is due; returns how many were delivered."""
         table = cast(Table, Mail.__table__)
         delivered = 0
-        async with self.engine.connect() as conn:
-            postgres = conn.dialect.name == "postgresql"
-            if postgres and not await conn.scalar(select(func.pg_try_advisory_lock(SENDING))):
-                await conn.rollback()
-                return 0
-            try:
-                while True:
-                    now = self.clock()
-                    due = (
-                        await conn.execute(
-                            select(table)
-                            .where(table.c.status == PENDING, table.c.next_attempt_at <= now)
-                            .order_by(table.c.next_attempt_at, table.c.created_at)
-                            .limit(20)
-                        )
-                    ).all()
-                    await conn.commit()  # no transaction stays open while a mail server answers
-                    if not due:
-                        return delivered
-                    for row in due:
-                        values = await self._deliver(row)
-                        await conn.execute(update(table).where(table.c.id == row.id).values(**values))
-                        await conn.commit()
-                        delivered += values["status"] == SENT
-            finally:
-                if postgres:
-                    await conn.execute(select(func.pg_advisory_unlock(SENDING)))
+        async with self.engine.connect() as conn, only_sender(conn) as sending:
+            while sending and not self.stopping:
+                due = (
+                    await conn.execute(
+                        select(table)
+                        .where(table.c.status == PENDING, table.c.next_attempt_at <= self.clock())
+                        .order_by(table.c.next_attempt_at, table.c.created_at)
+                        .limit(20)
+                    )
+                ).all()
+                await conn.commit()  # no transaction stays open while a mail server answers
+                if not due:
+                    break
+                for row in due:
+                    if self.stopping:  # the rest is sent when the server is back
+                        break
+                    values = await self._deliver(row)
+                    await conn.execute(update(table).where(table.c.id == row.id).values(**values))
                     await conn.commit()
+                    delivered += values["status"] == SENT
+        return delivered
 
     async def _deliver(self, row: Any) -> dict[str, Any]:
         attempts = row.attempts + 1
@@ -223,3 +224,31 @@ class MailSender(Recurring):
             }
         # Sent: what it said is no longer kept (as little about people as possible).
         return {"attempts": attempts, "status": SENT, "sent_at": self.clock(), "text": "", "html": "", "error": ""}
+
+
+@contextlib.asynccontextmanager
+async def only_sender(conn: AsyncConnection) -> AsyncIterator[bool]:
+    """Whether this process is the one sending, by a lock that ends with its holder (a process
+    killed mid-batch lets another take over at once): PostgreSQL's advisory lock on this
+    connection; on SQLite, whose processes share a machine, a lock on a file beside the database."""
+    if conn.dialect.name == "postgresql":
+        held = bool(await conn.scalar(select(func.pg_try_advisory_lock(SENDING))))
+        await conn.commit()
+        try:
+            yield held
+        finally:
+            if held:
+                await conn.execute(select(func.pg_advisory_unlock(SENDING)))
+                await conn.commit()
+        return
+    lock = os.open(f"{conn.engine.url.database}.sending", os.O_CREAT | os.O_WRONLY, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        os.close(lock)  # which releases the lock

@@ -22,7 +22,12 @@ MAX_DESCRIPTION = 5000  # a circle's aim, a domain's description
 MAX_TEXT = 20_000  # a proposal's text and driver, an evaluation criterion; what is said in a round
 MAX_CRITERIA = 20  # evaluation criteria of a proposal
 
-_ADDRESS = r"[^@\s]+@[^@\s]+\.[^@\s]+"  # name@host.tld; deliverability is the mail server's business
+# Whitespace spelled out: what Python's \s and JavaScript's (the OpenAPI document's regular
+# expressions) count as whitespace differ (\x1c-\x1f, \x85, \ufeff), so the document allowed
+# addresses the server refused. This is both sets.
+_SPACE = r"\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_PART = rf"[^@{_SPACE}]+"
+_ADDRESS = rf"{_PART}@{_PART}\.{_PART}"  # name@host.tld; deliverability is the mail server's business
 
 # A name on the wire has room for the whitespace clean_name collapses; the rule then holds it
 # to MAX_NAME and says so (name_too_long).
@@ -31,7 +36,7 @@ Title = Annotated[str, msgspec.Meta(max_length=MAX_TITLE)]
 Description = Annotated[str, msgspec.Meta(max_length=MAX_DESCRIPTION)]
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
 Criteria = Annotated[list[Text], msgspec.Meta(max_length=MAX_CRITERIA)]
-Email = Annotated[str, msgspec.Meta(max_length=MAX_EMAIL, pattern=rf"^\s*{_ADDRESS}\s*$")]
+Email = Annotated[str, msgspec.Meta(max_length=MAX_EMAIL, pattern=rf"^[{_SPACE}]*{_ADDRESS}[{_SPACE}]*$")]
 
 
 def clean_text(text: str, what: str, max_length: int | None = None, *, required: bool = False) -> str:

@@ -54,11 +54,14 @@ class QueuedWork(Generic[T]):
 class Recurring:
     """Work done again and again by a task of the server's own: when woken (something to do
     now), else every `every_seconds` (what other processes left, retries that fell due). A
-    failed pass is logged and retried at the next; the server stays up."""
+    failed pass is logged and retried at the next; the server stays up. Stopping lets the pass
+    under way end (`stopping` says to end it early): cancelled mid-statement, a PostgreSQL
+    connection could hang the server's shutdown."""
 
     def __init__(self, every_seconds: float, log: logging.Logger) -> None:
         self.every_seconds, self.log = every_seconds, log
         self.woken = asyncio.Event()
+        self.stopping = False
         self.task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -68,13 +71,13 @@ class Recurring:
         self.task = asyncio.create_task(self.run())
 
     async def stop(self) -> None:
+        self.stopping = True
+        self.woken.set()
         if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+            await self.task
 
     async def run(self) -> None:
-        while True:
+        while not self.stopping:
             self.woken.clear()
             try:
                 await self.once()

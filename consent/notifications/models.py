@@ -24,6 +24,7 @@ class Notification(UUIDAuditBase):
     circle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"))
     proposal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), default=None)
     decision_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decision.id", ondelete="CASCADE"), default=None)
+    seq: Mapped[int | None] = mapped_column(Integer, default=None)  # the proposal's event that told it
     at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # How the member chose to get this kind when it was made: now, digest or never (page only).

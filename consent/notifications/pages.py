@@ -27,11 +27,11 @@ class NotificationPages(Controller):
         choices = await services.choices_of(db_session, request.user.id)
         return await page(request, db_session, "notifications/index.html", notes=notes, choices=choices)
 
-    @get("/notifications/{notification_id:uuid}")
+    @post("/notifications/{notification_id:uuid}/open")
     async def open_notification(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, notification_id: uuid.UUID
     ) -> Redirect:
-        """Reading it is opening what it is about."""
+        """Opening it marks it read (a form, not a link: reading the list changes nothing)."""
         await services.mark_read(db_session, request.user.id, notification_id, page.clock())
         (note,) = await services.listed(db_session, request.user.id, [notification_id])
         return Redirect(note.about.path)

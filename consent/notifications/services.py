@@ -10,15 +10,18 @@ circle of 2,000 costs its author what it costs in a circle of 10 (docs/performan
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from circles.models import Circle, Membership
 from consent.accounts.models import Account
@@ -31,8 +34,6 @@ from consent.notifications.models import MailChoices, Notification, ToldUpTo
 from rounds import machine
 from rounds.models import Decision, Event, Proposal
 
-NOTIFYING = 7_170_003  # the advisory lock's key on PostgreSQL: one notifier pass at a time
-
 
 @dataclass(frozen=True)
 class Member:
@@ -42,15 +43,23 @@ class Member:
     choices: dict[str, str] | None
 
 
+RENDERED_AT_ONCE = 25  # mails written between two looks at the event loop
+
+
 class Batch:
-    """The notifications of one pass and the mails sent at once, inserted together."""
+    """The notifications of one pass and the mails sent at once, inserted together. Mails are
+    written a few at a time, letting the server's other work run between: the 2,000 mails of
+    a large circle would otherwise hold up every meeting of the process for half a second."""
 
     def __init__(self, postman: Postman, now: datetime) -> None:
         self.postman, self.now = postman, now
         self.notes: list[dict[str, Any]] = []
-        self.letters: list[Letter] = []
+        self.mails: list[tuple[str, tuple[uuid.UUID, str, str], uuid.UUID, About]] = []
+        self.letters: list[Letter] = []  # digests, written already
+        self.digested: list[uuid.UUID] = []  # the notifications the digests carry
+        self.cursors: list[tuple[uuid.UUID, int, int]] = []  # (proposal, told up to, now told up to)
 
-    def add(self, key: str, member: Member, circle_id: uuid.UUID, told: About, **about: uuid.UUID | None) -> None:
+    def add(self, key: str, member: Member, circle_id: uuid.UUID, told: About, **about: Any) -> None:
         choice = rules.delivery(member.choices, told.kind)
         note_id = uuid.uuid4()
         self.notes.append(
@@ -62,21 +71,50 @@ class Batch:
                 "circle_id": circle_id,
                 "proposal_id": about.get("proposal_id"),
                 "decision_id": about.get("decision_id"),
+                "seq": about.get("seq"),
                 "at": self.now,
                 "delivery": choice,
                 "mailed": choice == rules.NOW,
             }
         )
         if choice == rules.NOW:
-            to = (member.id, member.name, member.email)
-            self.letters.append(self.postman.notification(f"note:{note_id}", to, note_id, told))
+            self.mails.append((f"note:{note_id}", (member.id, member.name, member.email), note_id, told))
 
-    async def save(self, db: AsyncSession) -> int:
+    async def write(self) -> None:
+        for start in range(0, len(self.mails), RENDERED_AT_ONCE):
+            self.letters += [self.postman.notification(*m) for m in self.mails[start : start + RENDERED_AT_ONCE]]
+            await asyncio.sleep(0)
+        self.mails = []
+
+    async def save(self, db: AsyncSession) -> None:
+        """Stores it all, if nothing overtook this pass since it read (another process's pass):
+        each cursor moves from where it was read, and every key is new; else `Overtaken`."""
+        for proposal_id, since, seq in self.cursors:
+            if since:
+                moved = await db.execute(
+                    update(ToldUpTo).where(ToldUpTo.proposal_id == proposal_id, ToldUpTo.seq == since).values(seq=seq)
+                )
+                if moved.rowcount != 1:  # type: ignore[attr-defined]
+                    raise Overtaken
+            else:
+                db.add(ToldUpTo(proposal_id=proposal_id, seq=seq))
+        if self.digested:
+            marked = await db.execute(
+                update(Notification)
+                .where(Notification.id.in_(self.digested), Notification.mailed.is_(False))
+                .values(mailed=True)
+            )
+            if marked.rowcount != len(self.digested):  # type: ignore[attr-defined]
+                raise Overtaken
         if self.notes:
             await db.execute(insert(Notification), self.notes)
         if self.letters:
             await db.execute(insert(Mail), outbox.rows(self.letters, self.postman.mail_from, self.now))
-        return len(self.notes)
+        await db.flush()
+
+
+class Overtaken(Exception):
+    """Another pass made these notifications first: this one's are dropped, none twice."""
 
 
 async def members_of(db: AsyncSession, circle_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[Member]]:
@@ -93,23 +131,36 @@ async def members_of(db: AsyncSession, circle_ids: set[uuid.UUID]) -> dict[uuid.
     return members
 
 
-async def notify(db: AsyncSession, postman: Postman, now: datetime, digest_hour: int) -> int:
+async def notify(
+    read: Callable[[], AsyncSession],
+    write: Callable[[], AsyncSession],
+    postman: Postman,
+    now: datetime,
+    digest_hour: int,
+) -> int:
     """One pass of the notifier: what proposals' new events tell, reminders before deadlines,
-    reviews that fell due, and the digests of the day; committed. Returns the notifications
-    made. With several processes, one makes them while the others pass."""
-    if db.get_bind().dialect.name == "postgresql" and not await db.scalar(
-        select(func.pg_try_advisory_xact_lock(NOTIFYING))
-    ):
-        await db.rollback()
-        return 0
+    reviews that fell due, and the digests of the day. Returns the notifications made. It reads
+    and writes the mails on a connection of its own (`read`), then stores them in one short
+    transaction (`write`), so a large circle's 2,000 mails do not hold up the actions. Two
+    passes at once (two processes) store one of them: the other is `Overtaken`, and stores
+    nothing."""
     batch = Batch(postman, now)
-    await _tell_events(db, batch)
-    await _remind(db, batch)
-    await _reviews_due(db, batch)
-    made = await batch.save(db)
-    await _digests(db, postman, now, digest_hour)
-    await db.commit()
-    return made
+    async with read() as db:
+        await _tell_events(db, batch)
+        await _remind(db, batch)
+        await _reviews_due(db, batch)
+        await _digests(db, batch, digest_hour)
+    if not (batch.notes or batch.cursors or batch.digested):
+        return 0
+    await batch.write()
+    async with write() as db:
+        try:
+            await batch.save(db)
+        except (Overtaken, IntegrityError):
+            await db.rollback()
+            return 0
+        await db.commit()
+    return len(batch.notes)
 
 
 async def _tell_events(db: AsyncSession, batch: Batch) -> None:
@@ -133,39 +184,51 @@ async def _tell_events(db: AsyncSession, batch: Batch) -> None:
         )
         logged: list[rules.Logged] = [tuple(row) for row in events.all()]
         circle_members = {m.id: m for m in members[proposal.circle_id]}
+        by_seq = {seq: (data, actor) for seq, _, data, actor in logged}
         for tell in rules.tells(logged, proposal.author_id, proposal.mode):
-            told = await _about(db, proposal, circle_name, tell, circle_members)
-            decision_id = await _decision_of(db, proposal.id) if tell.kind == rules.DECIDED else None
+            data, actor = by_seq[tell.seq]
+            decision = await _decision_of(db, proposal.id) if tell.kind == rules.DECIDED else None
+            named = circle_members[actor].name if actor in circle_members else None
+            told = _about(tell.kind, circle_name, proposal, data, named, decision)
             to = circle_members.keys() if tell.to is None else tell.to & circle_members.keys()
             for account_id in sorted(to - tell.not_to):
                 key = f"{tell.kind}:{proposal.id}:{tell.seq}:{account_id}"
-                member = circle_members[account_id]
-                batch.add(key, member, proposal.circle_id, told, proposal_id=proposal.id, decision_id=decision_id)
-        if since:
-            await db.execute(update(ToldUpTo).where(ToldUpTo.proposal_id == proposal.id).values(seq=proposal.seq))
-        else:
-            db.add(ToldUpTo(proposal_id=proposal.id, seq=proposal.seq))
+                batch.add(
+                    key,
+                    circle_members[account_id],
+                    proposal.circle_id,
+                    told,
+                    proposal_id=proposal.id,
+                    decision_id=decision.id if decision else None,
+                    seq=tell.seq,
+                )
+        batch.cursors.append((proposal.id, since, proposal.seq))
 
 
-async def _decision_of(db: AsyncSession, proposal_id: uuid.UUID) -> uuid.UUID | None:
-    return await db.scalar(select(Decision.id).where(Decision.proposal_id == proposal_id))
+async def _decision_of(db: AsyncSession, proposal_id: uuid.UUID) -> Decision | None:
+    return await db.scalar(select(Decision).where(Decision.proposal_id == proposal_id))
 
 
-async def _about(
-    db: AsyncSession, proposal: Proposal, circle: str, tell: rules.Tell, members: dict[uuid.UUID, Member]
+def _about(
+    kind: str,
+    circle: str,
+    proposal: Proposal | None,
+    event: dict[str, Any] | None,
+    actor: str | None,
+    decision: Decision | None,
 ) -> About:
-    detail = dict(tell.detail)
-    path = f"/proposals/{proposal.id}"
-    if tell.kind == rules.OBJECTION:
-        actor = await db.scalar(select(Event.actor_id).where(Event.proposal_id == proposal.id, Event.seq == tell.seq))
-        detail["by"] = members[actor].name if actor in members else "A member"
-    if tell.kind == rules.DECIDED:
-        decision = await db.scalar(select(Decision).where(Decision.proposal_id == proposal.id))
-        if decision is not None:
-            path = f"/decisions/{decision.id}"
-            detail["review_by"] = decision.review_by.isoformat()
+    """What a notification says, from what it is about: the proposal, the event that told it
+    (and who acted), the decision. The page and the mail say the same."""
+    detail: dict[str, Any] = {"phase": (event or {}).get("to", "")}
+    if kind == rules.OBJECTION:
+        detail |= {"by": actor or "A member", "text": (event or {}).get("text", "")}
+    if decision is not None:
+        detail["review_by"] = decision.review_by.isoformat()
+        if kind == rules.DECIDED:
             detail["lines"] = _record_lines(decision.record)
-    return about(tell.kind, circle, proposal.title, path, proposal.closes_at, detail)
+        return about(kind, circle, decision.title, f"/decisions/{decision.id}", None, detail)
+    assert proposal is not None  # a notification is about a proposal or a decision
+    return about(kind, circle, proposal.title, f"/proposals/{proposal.id}", proposal.closes_at, detail)
 
 
 def _record_lines(record: dict[str, Any]) -> list[str]:
@@ -217,7 +280,7 @@ async def _remind(db: AsyncSession, batch: Batch) -> None:
         state = machine.restore(
             proposal.machine, proposal.author_id, frozenset(m.id for m in circle_members), frozenset()
         )
-        told = about(rules.REMINDER, circle_name, proposal.title, f"/proposals/{proposal.id}", proposal.closes_at, {})
+        told = _about(rules.REMINDER, circle_name, proposal, None, None, None)
         deadline = proposal.closes_at.strftime("%Y%m%dT%H%M") if proposal.closes_at else ""
         for member in circle_members:
             key = f"{rules.REMINDER}:{proposal.id}:{deadline}:{window}h:{member.id}"
@@ -229,7 +292,7 @@ async def _reviews_due(db: AsyncSession, batch: Batch) -> None:
     """Each member of a circle is told once when one of its decisions falls due for review."""
     due = (
         await db.execute(
-            select(Decision.id, Decision.circle_id, Decision.title, Decision.review_by, Circle.name)
+            select(Decision, Circle.name)
             .join(Circle, Circle.id == Decision.circle_id)
             .where(Decision.status == "active", Decision.review_by <= batch.now.date())
         )
@@ -239,55 +302,44 @@ async def _reviews_due(db: AsyncSession, batch: Batch) -> None:
     sent = set(
         await db.scalars(
             select(Notification.key).where(
-                Notification.kind == rules.REVIEW_DUE, Notification.decision_id.in_([d.id for d in due])
+                Notification.kind == rules.REVIEW_DUE, Notification.decision_id.in_([d.id for d, _ in due])
             )
         )
     )
-    members = await members_of(db, {d.circle_id for d in due})
-    for decision_id, circle_id, title, review_by, circle_name in due:
-        told = about(
-            rules.REVIEW_DUE,
-            circle_name,
-            title,
-            f"/decisions/{decision_id}",
-            None,
-            {"review_by": review_by.isoformat()},
-        )
-        for member in members[circle_id]:
-            key = f"{rules.REVIEW_DUE}:{decision_id}:{review_by.isoformat()}:{member.id}"
+    members = await members_of(db, {d.circle_id for d, _ in due})
+    for decision, circle_name in due:
+        told = _about(rules.REVIEW_DUE, circle_name, None, None, None, decision)
+        for member in members[decision.circle_id]:
+            key = f"{rules.REVIEW_DUE}:{decision.id}:{decision.review_by.isoformat()}:{member.id}"
             if key not in sent:
-                batch.add(key, member, circle_id, told, decision_id=decision_id)
+                batch.add(key, member, decision.circle_id, told, decision_id=decision.id)
 
 
-async def _digests(db: AsyncSession, postman: Postman, now: datetime, hour: int) -> None:
+async def _digests(db: AsyncSession, batch: Batch, hour: int) -> None:
     """Once the day's digest hour has passed, each member with notifications chosen for the
     digest gets one mail of them all (one a day: its key names the day)."""
-    day = rules.digest_day(now, hour)
+    day = rules.digest_day(batch.now, hour)
     if day is None:
         return
     waiting = await db.execute(
-        select(Notification.id, Notification.account_id, Notification.kind, Notification.proposal_id)
-        .add_columns(Notification.decision_id, Notification.at)
+        select(Notification.id, Notification.account_id)
         .where(Notification.delivery == rules.DIGEST, Notification.mailed.is_(False))
         .order_by(Notification.account_id, Notification.at)
     )
     by_account: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for note_id, account_id, *_ in waiting.all():
+    for note_id, account_id in waiting.all():
         by_account[account_id].append(note_id)
     if not by_account:
         return
     done = set(await db.scalars(select(Mail.key).where(Mail.key.in_([f"digest:{a}:{day}" for a in by_account]))))
-    letters = []
     for account_id, note_ids in by_account.items():
         key = f"digest:{account_id}:{day}"
         if key in done:
             continue  # today's is sent: the rest waits for tomorrow's
         account = await db.get_one(Account, account_id)
         items = [entry.about for entry in await listed(db, account_id, note_ids)]
-        letters.append(postman.digest(key, account.email, account.name, items))
-        await db.execute(update(Notification).where(Notification.id.in_(note_ids)).values(mailed=True))
-    if letters:
-        await db.execute(insert(Mail), outbox.rows(letters, postman.mail_from, now))
+        batch.letters.append(batch.postman.digest(key, account.email, account.name, items))
+        batch.digested += note_ids
 
 
 @dataclass(frozen=True)
@@ -305,11 +357,14 @@ async def listed(
     db: AsyncSession, account_id: uuid.UUID, ids: Sequence[uuid.UUID] | None = None, limit: int = 100
 ) -> list[Listed]:
     """The account's notifications, newest first (or those of `ids`), with what they are about."""
+    actor = aliased(Account)
     query = (
-        select(Notification, Circle.name, Proposal.title, Proposal.closes_at, Decision.title, Decision.review_by)
+        select(Notification, Circle.name, Proposal, Decision, Event.data, actor.name)
         .join(Circle, Circle.id == Notification.circle_id)
         .outerjoin(Proposal, Proposal.id == Notification.proposal_id)
         .outerjoin(Decision, Decision.id == Notification.decision_id)
+        .outerjoin(Event, (Event.proposal_id == Notification.proposal_id) & (Event.seq == Notification.seq))
+        .outerjoin(actor, actor.id == Event.actor_id)
         .where(Notification.account_id == account_id)
         .order_by(Notification.at.desc(), Notification.key)
         .limit(limit)
@@ -317,10 +372,8 @@ async def listed(
     if ids is not None:
         query = query.where(Notification.id.in_(ids))
     found = []
-    for note, circle, p_title, closes_at, d_title, review_by in (await db.execute(query)).all():
-        path = f"/decisions/{note.decision_id}" if note.decision_id else f"/proposals/{note.proposal_id}"
-        detail = {"review_by": review_by.isoformat()} if review_by else {}
-        told = about(note.kind, circle, d_title or p_title or "", path, closes_at, detail)
+    for note, circle, proposal, decision, data, actor_name in (await db.execute(query)).all():
+        told = _about(note.kind, circle, proposal, data, actor_name, decision)
         found.append(
             Listed(note.id, note.kind, note.proposal_id, note.decision_id, note.at, note.read_at is not None, told)
         )

@@ -20,6 +20,7 @@ log = logging.getLogger("consent.notifications")
 class Notifier(Recurring):
     def __init__(
         self,
+        readers: Callable[[], AsyncSession],
         sessions: Callable[[], AsyncSession],
         postman: Postman,
         clock: Clock,
@@ -28,15 +29,9 @@ class Notifier(Recurring):
         made: Callable[[], None],
     ) -> None:
         super().__init__(every_seconds, log)
-        self.sessions, self.postman, self.clock, self.digest_hour, self.made = (
-            sessions,
-            postman,
-            clock,
-            digest_hour,
-            made,
-        )
+        self.readers, self.sessions, self.postman, self.clock = readers, sessions, postman, clock
+        self.digest_hour, self.made = digest_hour, made
 
     async def once(self) -> None:
-        async with self.sessions() as db:
-            await notify(db, self.postman, self.clock(), self.digest_hour)
+        await notify(self.readers, self.sessions, self.postman, self.clock(), self.digest_hour)
         self.made()  # mail may be waiting now: the sender looks at once

@@ -85,6 +85,7 @@ def upgrade() -> None:
         sa.Column("circle_id", GUID(length=16), nullable=False),
         sa.Column("proposal_id", GUID(length=16), nullable=True),
         sa.Column("decision_id", GUID(length=16), nullable=True),
+        sa.Column("seq", sa.Integer(), nullable=True),
         sa.Column("at", DateTimeUTC(timezone=True), nullable=False),
         sa.Column("read_at", DateTimeUTC(timezone=True), nullable=True),
         sa.Column("delivery", sa.String(length=10), nullable=False),
