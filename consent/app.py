@@ -167,7 +167,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     # Mail: the notifier makes notifications from committed events, the sender sends the outbox.
     postman = Postman(templates.engine, settings.site, settings.mail_from, settings.secret_key)
     transport = outbox.files(settings.mail_dir) if settings.smtp_url is None else outbox.smtp(settings.smtp_url)
-    sender = outbox.MailSender(engine, transport, settings.mail_from, clock, MAIL_SECONDS)
+    sender = outbox.MailSender(engine, reader, transport, settings.mail_from, clock, MAIL_SECONDS)
     notifier = Notifier(
         readers, sessions, postman, clock, settings.tick_seconds, settings.digest_hour, made=sender.wake
     )

@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 from advanced_alchemy.base import UUIDAuditBase
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import JSON, Integer, String, Table, Text, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent.base.clock import Clock
@@ -170,14 +170,23 @@ def files(directory: Path) -> Transport:
 
 class MailSender(Recurring):
     """Sends the outbox, oldest first, one mail per commit: a crash resends at most the mail in
-    flight. With several processes on PostgreSQL, one holds the sender's lock for a pass and
+    flight. It reads what is due on a connection that only reads (`reader`) and takes the
+    writing one (`engine`: SQLite's only one) just to mark each mail sent, so 2,000 mails going
+    out hold up no action. With several processes, one holds the sender's lock for a pass and
     the others pass."""
 
     def __init__(
-        self, engine: AsyncEngine, transport: Transport, mail_from: str, clock: Clock, every_seconds: float
+        self,
+        engine: AsyncEngine,
+        reader: AsyncEngine,
+        transport: Transport,
+        mail_from: str,
+        clock: Clock,
+        every_seconds: float,
     ) -> None:
         super().__init__(every_seconds, log)
-        self.engine, self.transport, self.mail_from, self.clock = engine, transport, mail_from, clock
+        self.engine, self.reader, self.transport = engine, reader, transport
+        self.mail_from, self.clock = mail_from, clock
 
     async def once(self) -> None:
         await self.send_due()
@@ -186,25 +195,25 @@ class MailSender(Recurring):
         """Sends every mail that is due; returns how many were delivered."""
         table = cast(Table, Mail.__table__)
         delivered = 0
-        async with self.engine.connect() as conn, only_sender(conn) as sending:
+        async with only_sender(self.engine) as sending:
             while sending and not self.stopping:
-                due = (
-                    await conn.execute(
-                        select(table)
-                        .where(table.c.status == PENDING, table.c.next_attempt_at <= self.clock())
-                        .order_by(table.c.next_attempt_at, table.c.created_at)
-                        .limit(20)
-                    )
-                ).all()
-                await conn.commit()  # no transaction stays open while a mail server answers
+                async with self.reader.connect() as conn:  # no transaction stays open while a mail server answers
+                    due = (
+                        await conn.execute(
+                            select(table)
+                            .where(table.c.status == PENDING, table.c.next_attempt_at <= self.clock())
+                            .order_by(table.c.next_attempt_at, table.c.created_at)
+                            .limit(20)
+                        )
+                    ).all()
                 if not due:
                     break
                 for row in due:
                     if self.stopping:  # the rest is sent when the server is back
                         break
                     values = await self._deliver(row)
-                    await conn.execute(update(table).where(table.c.id == row.id).values(**values))
-                    await conn.commit()
+                    async with self.engine.begin() as conn:
+                        await conn.execute(update(table).where(table.c.id == row.id).values(**values))
                     delivered += values["status"] == SENT
         return delivered
 
@@ -227,21 +236,23 @@ class MailSender(Recurring):
 
 
 @contextlib.asynccontextmanager
-async def only_sender(conn: AsyncConnection) -> AsyncIterator[bool]:
+async def only_sender(engine: AsyncEngine) -> AsyncIterator[bool]:
     """Whether this process is the one sending, by a lock that ends with its holder (a process
-    killed mid-batch lets another take over at once): PostgreSQL's advisory lock on this
-    connection; on SQLite, whose processes share a machine, a lock on a file beside the database."""
-    if conn.dialect.name == "postgresql":
-        held = bool(await conn.scalar(select(func.pg_try_advisory_lock(SENDING))))
-        await conn.commit()
-        try:
-            yield held
-        finally:
-            if held:
-                await conn.execute(select(func.pg_advisory_unlock(SENDING)))
-                await conn.commit()
+    killed mid-batch lets another take over at once): on PostgreSQL an advisory lock on a
+    connection held for the pass; on SQLite, whose processes share a machine, a lock on a file
+    beside the database (its one writing connection is not held)."""
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as conn:
+            held = bool(await conn.scalar(select(func.pg_try_advisory_lock(SENDING))))
+            await conn.commit()
+            try:
+                yield held
+            finally:
+                if held:
+                    await conn.execute(select(func.pg_advisory_unlock(SENDING)))
+                    await conn.commit()
         return
-    lock = os.open(f"{conn.engine.url.database}.sending", os.O_CREAT | os.O_WRONLY, 0o600)
+    lock = os.open(f"{engine.url.database}.sending", os.O_CREAT | os.O_WRONLY, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

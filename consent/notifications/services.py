@@ -43,18 +43,14 @@ class Member:
     choices: dict[str, str] | None
 
 
-RENDERED_AT_ONCE = 25  # mails written between two looks at the event loop
-
-
 class Batch:
-    """The notifications of one pass and the mails sent at once, inserted together. Mails are
-    written a few at a time, letting the server's other work run between: the 2,000 mails of
-    a large circle would otherwise hold up every meeting of the process for half a second."""
+    """The notifications of one pass and the mails sent at once, inserted together."""
 
     def __init__(self, postman: Postman, now: datetime) -> None:
         self.postman, self.now = postman, now
         self.notes: list[dict[str, Any]] = []
-        self.mails: list[tuple[str, tuple[uuid.UUID, str, str], uuid.UUID, About]] = []
+        # Each notification's mails to write: what it says, and to whom (key, person, id).
+        self.mails: dict[int, tuple[About, list[tuple[str, tuple[uuid.UUID, str, str], uuid.UUID]]]] = {}
         self.letters: list[Letter] = []  # digests, written already
         self.digested: list[uuid.UUID] = []  # the notifications the digests carry
         self.cursors: list[tuple[uuid.UUID, int, int]] = []  # (proposal, told up to, now told up to)
@@ -78,13 +74,14 @@ class Batch:
             }
         )
         if choice == rules.NOW:
-            self.mails.append((f"note:{note_id}", (member.id, member.name, member.email), note_id, told))
+            recipient = (f"note:{note_id}", (member.id, member.name, member.email), note_id)
+            self.mails.setdefault(id(told), (told, []))[1].append(recipient)
 
     async def write(self) -> None:
-        for start in range(0, len(self.mails), RENDERED_AT_ONCE):
-            self.letters += [self.postman.notification(*m) for m in self.mails[start : start + RENDERED_AT_ONCE]]
+        for told, recipients in self.mails.values():
+            self.letters += self.postman.notifications(told, recipients)
             await asyncio.sleep(0)
-        self.mails = []
+        self.mails = {}
 
     async def save(self, db: AsyncSession) -> None:
         """Stores it all, if nothing overtook this pass since it read (another process's pass):
