@@ -198,7 +198,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     mail_in = (
         None
         if mail_in_address is None
-        else Listener(Replies(sessions, writer.submit, postman, clock, sender.wake), *mail_in_address)
+        else Listener(Replies(readers, sessions, writer.submit, postman, clock, sender.wake), *mail_in_address)
     )
     # One process keeps who is in each meeting, and the sign-ins in files; several (on one
     # machine or more) keep both in Redis (docs/deploy.md).

@@ -127,7 +127,9 @@ async def receive_mail(settings: Settings, host: str, port: int, lmtp: bool) -> 
             "no CONSENT_REDIS_URL: responses by mail reach the live pages only when they are loaded again"
         )
     engine = db.create_engine(settings.database_url)
+    reader = db.create_reader(settings.database_url, engine)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
+    readers = async_sessionmaker(reader, expire_on_commit=False)
     templates = JinjaTemplateEngine(directory=TEMPLATE_DIR).engine
     postman = Postman(templates, settings.site, settings.mail_from, settings.secret_key)
     stopping = asyncio.Event()
@@ -144,7 +146,9 @@ async def receive_mail(settings: Settings, host: str, port: int, lmtp: bool) -> 
             writer = ActionWriter(sessions, publish)
             await writer.start()
             # The server's sender sends the answers from the outbox (within MAIL_SECONDS).
-            listener = Listener(Replies(sessions, writer.submit, postman, system_clock, lambda: None), host, port, lmtp)
+            listener = Listener(
+                Replies(readers, sessions, writer.submit, postman, system_clock, lambda: None), host, port, lmtp
+            )
             await listener.start()
             print(f"consent mail-in is taking replies by {'LMTP' if lmtp else 'SMTP'} on {host}:{port}", flush=True)
             try:
@@ -154,6 +158,7 @@ async def receive_mail(settings: Settings, host: str, port: int, lmtp: bool) -> 
                 await writer.stop()
     finally:
         await engine.dispose()
+        await reader.dispose()
 
 
 def backup(settings: Settings, target: Path) -> None:

@@ -70,14 +70,17 @@ class Replies:
 
     def __init__(
         self,
-        sessions: Callable[[], AsyncSession],
+        read: Callable[[], AsyncSession],
+        write: Callable[[], AsyncSession],
         submit: Submit,
         postman: Postman,
         clock: Clock,
         queued: Callable[[], None],
     ) -> None:
-        # `queued`: an answer waits in the outbox (the server's sender looks at once)
-        self.sessions, self.submit, self.postman, self.clock, self.queued = sessions, submit, postman, clock, queued
+        # Lookups on a reading connection (`read`): on SQLite the writing one is every action's.
+        # `queued`: an answer waits in the outbox (the server's sender looks at once).
+        self.read, self.write, self.submit, self.postman = read, write, submit, postman
+        self.clock, self.queued = clock, queued
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -114,7 +117,7 @@ class Replies:
         notification_id = self.postman.notification_of(address)
         if notification_id is None:
             return None
-        async with self.sessions() as db:
+        async with self.read() as db:
             row = (
                 await db.execute(
                     select(Notification.at, Account.id, Account.name, Account.email, Proposal.id, Proposal.title)
@@ -158,7 +161,7 @@ class Replies:
         return ACCEPTED
 
     async def is_member(self, replied: Replied) -> bool:
-        async with self.sessions() as db:
+        async with self.read() as db:
             membership = await db.scalar(
                 select(Membership.id).where(
                     Membership.circle_id == replied.circle_id, Membership.account_id == replied.account_id
@@ -168,7 +171,7 @@ class Replies:
 
     async def refusal_lines(self, replied: Replied, kind: str, refusal: Refusal) -> list[str]:
         if refusal.code == "wrong_phase":
-            async with self.sessions() as db:
+            async with self.read() as db:
                 state = await db.scalar(select(Proposal.state).where(Proposal.id == replied.proposal_id))
             return replies.wrong_phase(kind, replied.title, state or replied.state)
         if refusal.code == "objection_needs_reason":
@@ -191,7 +194,7 @@ class Replies:
         letter = self.postman.answer(key, replied.email, subject, lines, link, in_reply_to)
         if not recorded:
             letter = replace(letter, headers={**letter.headers, "Reply-To": address})
-        async with self.sessions() as db:
+        async with self.write() as db:
             if await db.scalar(select(Mail.id).where(Mail.key == key)) is not None:
                 return
             await db.execute(insert(Mail), outbox.rows([letter], self.postman.mail_from, self.clock()))
