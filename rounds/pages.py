@@ -166,6 +166,7 @@ class ProposalPages(Controller):
         error: str | None = None,
         status_code: int = 200,
     ) -> Template:
+        await services.member_of(db, circle_id, request.user.id)  # only members propose: the form is theirs
         view = await circles.load_circle(db, circle_id, request.user.id, today(page.clock))
         return await page(
             request,
