@@ -64,7 +64,7 @@ _MEANINGS = {
     409: "It conflicts with what is already there (a code such as `conflict`, `email_taken`, `not_in_force`).",
     415: "The body must be sent as application/json (code `unsupported_media_type`).",
     422: "The rules refuse it; the message says why (code `invalid` or a more precise one).",
-    429: "Too many attempts; wait a minute (code `too_many_requests`).",
+    429: "Too many sign-ups or failed sign-ins; `Retry-After` says how many seconds to wait (code `too_many_requests`).",
 }
 
 
