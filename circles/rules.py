@@ -18,6 +18,19 @@ STEWARD_ROLES = frozenset({FACILITATOR, SECRETARY, LEADER})
 LINK_ROLES = frozenset({LEADER, DELEGATE})
 
 
+def may_accept(invited_email: str, open_link: bool, email: str) -> bool:
+    """Whether the account with `email` may accept an invitation by its link: the invited
+    person's own, or anyone's if the steward allowed it."""
+    return open_link or invited_email == email
+
+
+def masked(email: str) -> str:
+    """Whom an invitation is for, said to someone else who has its link: enough for the invited
+    person to recognise their address, not enough to learn someone's."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}…@{domain}"
+
+
 def clean_role(name: str) -> str:
     role = clean_name(name, "role")
     role = role.lower() if role.lower() in STANDARD_ROLES else role

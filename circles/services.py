@@ -280,6 +280,7 @@ async def add_member(
     term_ends_on: date | None,
     today: date,
     name: str = "",
+    open_link: bool = False,
 ) -> Membership | Invited:
     """Gives a member of the circle more roles; anyone else is invited, with the roles they
     will hold, whether or not the email has an account (the answer does not tell). The leader
@@ -300,7 +301,7 @@ async def add_member(
     member_id = await db.scalar(select(person.c.id).where(person.c.email == email))
     membership = None if member_id is None else await membership_in(db, circle.id, member_id)
     if membership is None:
-        return await _invite(db, circle, account_id, email, name, roles, term_ends_on)
+        return await _invite(db, circle, account_id, email, name, roles, term_ends_on, open_link)
     await _give_roles(db, circle, membership, roles, term_ends_on, today)
     return membership
 
@@ -332,9 +333,10 @@ async def _invite(
     name: str,
     roles: list[str],
     term_ends_on: date | None,
+    open_link: bool,
 ) -> Invited:
-    """The open invitation of this email, made or renewed: the latest roles and inviter, and a
-    new link (the previous link stops working)."""
+    """The open invitation of this email, made or renewed: the latest roles, inviter and
+    `open_link`, and a new link (the previous link stops working)."""
     invitation = await db.scalar(
         select(Invitation)
         .where(Invitation.circle_id == circle.id, Invitation.email == email, Invitation.status == OPEN)
@@ -345,7 +347,7 @@ async def _invite(
         db.add(invitation)
     token = secrets.token_urlsafe(24)
     invitation.token_hash, invitation.invited_by_id = hash_token(token), account_id
-    invitation.roles, invitation.term_ends_on = roles, term_ends_on
+    invitation.roles, invitation.term_ends_on, invitation.open_link = roles, term_ends_on, open_link
     invitation.name = name or invitation.name or ""
     await db.flush()
     return Invited(invitation, token)
@@ -405,6 +407,20 @@ async def invitation_by_link(db: AsyncSession, token: str) -> InvitationView:
     if row is None:
         raise Refusal("not_found", "This invitation link is not valid or was used already.", status=404)
     return InvitationView(*row)
+
+
+async def accept_by_link(db: AsyncSession, view: InvitationView, account_id: uuid.UUID, now: datetime) -> Membership:
+    """The account accepts by the invitation's link: the invited person's own account, or any
+    if the steward allowed it."""
+    email = (await person_of(db, account_id)).email
+    invitation = view.invitation
+    if not rules.may_accept(invitation.email, invitation.open_link, email):
+        raise Refusal(
+            "not_invited",
+            f"This invitation is for {rules.masked(invitation.email)}; sign in with that email to accept it.",
+            status=403,
+        )
+    return await accept(db, invitation, account_id, now)
 
 
 async def accept(db: AsyncSession, invitation: Invitation, account_id: uuid.UUID, now: datetime) -> Membership:

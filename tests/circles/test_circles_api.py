@@ -824,15 +824,50 @@ async def test_an_invitation_accepted_in_the_browser_needs_the_csrf_token(client
     assert (await client.post(path, headers={"x-csrftoken": csrf}, follow_redirects=False)).status_code == 404
 
 
-async def test_a_link_followed_by_someone_already_a_member_is_simply_used_up(client: AsyncTestClient) -> None:
+async def test_an_invitation_link_is_for_the_invited_email_only(client: AsyncTestClient) -> None:
     ada, top, _sub = await organisation(client)
     bob, _ = await signed_in(client, "Bob")
-    path = (await invite(client, ada, top["id"], "eve@example.org"))["link"].removeprefix(BASE)
-    accepted = await client.post(path, headers=ada, follow_redirects=False)  # the link works for whoever has it
+    invitation = await invite(client, ada, top["id"], "eve@example.org")
+    assert invitation["open_link"] is False
+    path = invitation["link"].removeprefix(BASE)
+
+    # Bob has the link, but it is Eve's: he sees whom it is for, masked, and cannot join.
+    page = await client.get(path, headers=bob)
+    assert page.status_code == 200
+    assert "This invitation is for e…@example.org" in page.text
+    assert f'action="{path}"' not in page.text and "eve@example.org" not in page.text
+    refused = await client.post(path, headers=bob, follow_redirects=False)
+    assert refused.status_code == 403
+    assert "This invitation is for e…@example.org; sign in with that email to accept it." in refused.text
+    refused = await client.post(path, headers=ada, follow_redirects=False)  # a member of the circle alike
+    assert refused.status_code == 403
+    assert set(roles_by_name(await read(client, ada, top["id"]))) == {"Ada"}
+
+    # Still open for Eve, whose account has the email.
+    eve, _ = await signed_in(client, "Eve")
+    assert "Join Acme as Eve" in (await client.get(path, headers=eve)).text
+    assert (await client.post(path, headers=eve, follow_redirects=False)).status_code in (302, 303)
+    assert set(roles_by_name(await read(client, ada, top["id"]))) == {"Ada", "Eve"}
+
+
+async def test_a_steward_may_let_anyone_with_the_link_join(client: AsyncTestClient) -> None:
+    ada, top, _sub = await organisation(client)
+    bob, _ = await signed_in(client, "Bob")
+    invitation = await invite(client, ada, top["id"], "eve@example.org", open_link=True)
+    assert invitation["open_link"] is True
+    path = invitation["link"].removeprefix(BASE)
+    assert "Join Acme as Bob" in (await client.get(path, headers=bob)).text
+    accepted = await client.post(path, headers=bob, follow_redirects=False)
     assert accepted.status_code in (302, 303), accepted.text
-    assert roles_by_name(await read(client, ada, top["id"])) == {"Ada": ["facilitator"]}
-    assert (await client.get(path)).status_code == 404
-    assert (await client.post(path, headers=bob, follow_redirects=False)).status_code == 404
+    assert roles_by_name(await read(client, ada, top["id"])) == {"Ada": ["facilitator"], "Bob": []}
+    assert (await client.get(path)).status_code == 404  # used up
+    # The circle's page sets it with a checkbox.
+    form = {"email": "fay@example.org", "role": "", "term_ends_on": "", "name": "", "open_link": "1"}
+    shown = await client.post(f"/circles/{top['id']}/members", data=form, headers=ada)
+    assert shown.status_code == 200
+    assert "anyone with the link" in shown.text
+    [fays] = [i for i in (await read(client, ada, top["id"]))["invitations"] if i["email"] == "fay@example.org"]
+    assert fays["open_link"] is True
 
 
 async def test_an_unknown_invitation_link_is_not_found(client: AsyncTestClient) -> None:

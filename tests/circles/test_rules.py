@@ -199,3 +199,11 @@ def test_term_ends_soon_with_another_window() -> None:
     assert rules.term_ends_soon(TODAY + timedelta(days=7), TODAY, days=7) is True
     assert rules.term_ends_soon(TODAY + timedelta(days=8), TODAY, days=7) is False
     assert rules.term_ends_soon(TODAY, TODAY, days=0) is True
+
+
+def test_an_invitation_link_is_its_emails_unless_open() -> None:
+    assert rules.may_accept("eve@example.org", False, "eve@example.org")
+    assert not rules.may_accept("eve@example.org", False, "bob@example.org")
+    assert rules.may_accept("eve@example.org", True, "bob@example.org")
+    assert rules.masked("eve@example.org") == "e…@example.org"
+    assert rules.masked("e@example.org") == "e…@example.org"
