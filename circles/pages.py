@@ -186,7 +186,7 @@ class CirclePages(Controller):
                 circle_id,
                 data.name,
                 data.description,
-                parse_uuid(data.parent_domain_id, "parent_domain_id", "not a valid choice"),
+                parse_uuid(data.parent_domain_id, "parent_domain_id", "one of the choices offered"),
                 today=today(page.clock),
             )
 

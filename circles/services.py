@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import rules
 from circles.models import ACCEPTED, DECLINED, OPEN, Circle, Domain, Invitation, Membership, Role, person
-from consent.base.errors import Refusal
+from consent.base.errors import Refusal, bad_field
 from consent.base.text import MAX_DESCRIPTION, clean_email, clean_name, clean_text
 from consent.base.tokens import hash_token
 
@@ -191,7 +191,9 @@ async def update_circle(
     await require_steward(db, circle, account_id, today)
     if parent_id is not None and parent_id != circle.parent_id:
         if circle.parent_id is None:
-            raise Refusal("top_level", "parent_id: a top-level circle is its organisation and cannot be moved")
+            raise bad_field(
+                "parent_id", "{Field}: a top-level circle is its organisation and cannot be moved.", "top_level"
+            )
         tree = list(await db.execute(select(Circle.id, Circle.parent_id, Circle.organisation_id)))
         rules.check_parent(
             circle.id, parent_id, {c: p for c, p, _ in tree}, {c: o for c, _, o in tree}, circle.organisation_id
@@ -206,7 +208,7 @@ async def update_circle(
         circle.private = private
     if default_review_months is not None:
         if not 1 <= default_review_months <= 60:
-            raise Refusal("invalid", "default_review_months: between 1 and 60")
+            raise bad_field("default_review_months", "{Field} must be between 1 and 60 months.")
         circle.default_review_months = default_review_months
     if silence_is_consent is not None:
         circle.silence_is_consent = silence_is_consent
@@ -216,7 +218,7 @@ async def update_circle(
         circle.quorum = quorum or None
     if default_async_days is not None:
         if not 1 <= default_async_days <= 90:
-            raise Refusal("invalid", "default_async_days: between 1 and 90 days")
+            raise bad_field("default_async_days", "{Field} must be between 1 and 90 days.")
         circle.default_async_days = default_async_days
     await db.flush()
     return circle
@@ -240,7 +242,7 @@ async def add_domain(
         parent_domain = await db.get(Domain, parent_domain_id)
         holder = await db.get_one(Circle, parent_domain.circle_id) if parent_domain is not None else None
         if parent_domain is None or holder is None or holder.organisation_id != circle.organisation_id:
-            raise Refusal("no_such_domain", "parent_domain_id: no such domain in this organisation")
+            raise bad_field("parent_domain_id", "{Field}: no such domain in this organisation.", "no_such_domain")
         rules.check_delegation(parent_domain.circle_id, circle.parent_id)
         # Delegating is the holder's act: the parent circle's stewards decide it.
         await require_steward(db, holder, account_id, today)
@@ -319,7 +321,7 @@ async def _give_roles(
         elif rules.expired(role.term_ends_on, today):
             role.term_ends_on = term_ends_on
         else:
-            raise Refusal("role_held", f"roles: this member already holds the role {name}", status=409)
+            raise bad_field("roles", f"{{Field}}: this member already holds the role {name}.", "role_held", 409)
     if circle.parent_id and any(name in rules.LINK_ROLES for name in roles):
         await _membership(db, circle.parent_id, membership.account_id)  # the link sits in both circles
     await db.flush()

@@ -197,7 +197,7 @@ class ProposalPages(Controller):
                 title=data.title,
                 driver=data.driver,
                 text=data.text,
-                domain_id=parse_field(data.domain_id, uuid.UUID, "domain_id", "choose one of the circle's domains")
+                domain_id=parse_field(data.domain_id, uuid.UUID, "domain_id", "one of the circle's domains")
                 or uuid.UUID(int=0),
                 mode=data.mode,
                 now=page.clock(),

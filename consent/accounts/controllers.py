@@ -17,7 +17,7 @@ from consent.accounts.auth import InjectedSessionConfig, end_session, requires_a
 from consent.accounts.limits import SignInLimits, TooMany
 from consent.accounts.models import Account
 from consent.accounts.schemas import AccountOut, SignedIn, SignIn, SignUp
-from consent.base.errors import Refusal, describe, error_responses, msgspec_message
+from consent.base.errors import Refusal, error_responses, msgspec_refusal
 from consent.base.web import Form, Page
 
 
@@ -148,13 +148,17 @@ class AccountPages(Controller):
             msgspec.convert({"name": data.name, "email": data.email, "password": data.password}, SignUp)
             account = await services.sign_up(db_session, data.name, data.email, data.password)
         except (msgspec.ValidationError, Refusal) as exc:
-            message = msgspec_message(exc) if isinstance(exc, msgspec.ValidationError) else describe(exc)[2]
+            refusal = msgspec_refusal(exc) if isinstance(exc, msgspec.ValidationError) else exc
             form = {"name": data.name, "email": data.email, "next": safe_next(data.next)}
-            status = exc.status if isinstance(exc, Refusal) else 400
             answer = await page(
-                request, db_session, "consent/sign_up.html", status_code=status, form=form, error=message
+                request,
+                db_session,
+                "consent/sign_up.html",
+                status_code=refusal.status,
+                form=form,
+                error=refusal.message,
             )
-            answer.headers.update(getattr(exc, "headers", {}))  # a 429's Retry-After
+            answer.headers.update(getattr(refusal, "headers", {}))  # a 429's Retry-After
             return answer
         await start_session(request, session_config, services.viewer_of(account))
         flash(request, f"Welcome, {account.name}. Your account is ready.", category="success")
