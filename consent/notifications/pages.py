@@ -22,6 +22,7 @@ from consent.notifications.mails import Postman
 
 class NotificationPages(Controller):
     include_in_schema = False
+
     @get("/notifications")
     async def notifications(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page) -> Template:
         notes = await services.listed(db_session, request.user.id)
