@@ -228,7 +228,7 @@ async def measure(url: str, data_dir: Path, viewer: uuid.UUID, runs: int) -> dic
             print(f"searches {searches}: first-page hits {hits}", flush=True)
     finally:
         await engine.dispose()
-    settings = Settings(data_dir=data_dir, database_url=url, secret_key="bench", sign_in_attempts_per_minute=10**6)
+    settings = Settings(data_dir=data_dir, database_url=url, secret_key="bench")
     async with AsyncTestClient(app=create_app(settings), base_url="http://127.0.0.1") as client:
         headers = {"Authorization": f"Bearer {TOKEN}"}
 

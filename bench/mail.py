@@ -2,6 +2,8 @@
 SMTP server in this process (aiosmtpd on loopback):
 - opening a proposal (its `start` action, from the API call to its answer) in a circle of 10
   and in a circle of 2,000: the latency the author sees, p50 and p95, and their ratio;
+- an action in the circle of 10 taken right after it, while the server makes and sends those
+  mails: what the other circles of the server see;
 - from that answer to the last of the 1,999 mails it causes arriving at the SMTP server, and
   the sender's throughput, against smtplib sending the same number of mails, one connection
   each as the sender does, from this process (the baseline: what the SMTP exchange costs).
@@ -116,12 +118,12 @@ async def measure(url: str, folder: Path, members: int, runs: int) -> None:
     env = {"CONSENT_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}"}
     server = servers.consent(folder, database_url=url, **env)
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    latency: dict[str, list[float]] = {"small": [], "large": []}
+    latency: dict[str, list[float]] = {"small": [], "large": [], "meanwhile": []}
     delivered: list[float] = []
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", headers=headers) as client:
 
-            async def open_one(name: str) -> float:
+            async def open_one(name: str, measured: str = "") -> float:
                 circle_id, domain_id = circles[name]
                 body = {
                     "title": f"Run in {name}",
@@ -138,7 +140,7 @@ async def measure(url: str, folder: Path, members: int, runs: int) -> None:
                 started = await client.post(f"/api/proposals/{created.json()['id']}/actions", json=action)
                 answered = time.perf_counter()
                 assert started.status_code == 200, started.text
-                latency[name].append((answered - began) * 1000)
+                latency[measured or name].append((answered - began) * 1000)
                 return answered
 
             expected = 0
@@ -146,11 +148,14 @@ async def measure(url: str, folder: Path, members: int, runs: int) -> None:
                 for name in ("small", "large") if run % 2 else ("large", "small"):
                     answered = await open_one(name)
                     expected += (SMALL if name == "small" else members) - 1
+                    if name == "large":
+                        await open_one("small", "meanwhile")
+                        expected += SMALL - 1
                     last = await asyncio.to_thread(sink.wait_for, expected)  # quiet before the next
                     if run and name == "large":
                         delivered.append(last - answered)
                 if run == 0:
-                    latency = {"small": [], "large": []}
+                    latency = {"small": [], "large": [], "meanwhile": []}
     finally:
         server.stop()
     raw = await asyncio.to_thread(baseline, smtp.port, members - 1)
@@ -161,6 +166,10 @@ async def measure(url: str, folder: Path, members: int, runs: int) -> None:
     print(f"  circle of {SMALL:>5}                     {small50:6.1f} {small95:6.1f}")
     print(f"  circle of {members:>5}                     {large50:6.1f} {large95:6.1f}")
     print(f"  ratio                                {large50 / small50:6.2f} {large95 / small95:6.2f}  (goal ≤ 2)")
+    during50, during95 = quantiles(latency["meanwhile"])
+    print(
+        f"  circle of {SMALL:>5}, just after     {during50:6.1f} {during95:6.1f}  ratio {during50 / small50:.2f} {during95 / small95:.2f}"
+    )
     mails = members - 1
     median = statistics.median(delivered)
     print(f"answer → last of {mails:,} mails at the SMTP server: p50 {median:.2f} s, {mails / median:,.0f} mails/s")

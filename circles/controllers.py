@@ -80,6 +80,7 @@ def invitation_out(view: InvitationView, link: str | None = None) -> InvitationO
         roles=list(invitation.roles),
         term_ends_on=invitation.term_ends_on,
         email=invitation.email,
+        open_link=invitation.open_link,
         link=link,
     )
 
@@ -165,7 +166,15 @@ class CircleApi(Controller):
         """Give a member roles (201), or invite anyone else (202): nobody joins without accepting.
         A leader or delegate sits in the parent circle too."""
         added = await services.add_member(
-            db_session, request.user.id, circle_id, data.email, data.roles, data.term_ends_on, today(clock), data.name
+            db_session,
+            request.user.id,
+            circle_id,
+            data.email,
+            data.roles,
+            data.term_ends_on,
+            today(clock),
+            data.name,
+            data.open_link,
         )
         if isinstance(added, services.Invited):
             circle = await services.get_visible(db_session, circle_id, request.user.id)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     column,
+    false,
     table,
     text,
 )
@@ -87,7 +88,7 @@ OPEN, ACCEPTED, DECLINED = "open", "accepted", "declined"
 class Invitation(UUIDAuditBase):
     """An invitation to join a circle, for an email: nobody is in a circle without accepting.
     The account with that email finds it among its invitations; a link, which the steward
-    sends, lets someone sign up first. Only a hash of the link's secret is kept, and one
+    sends, lets them sign up first (anyone who has it, if the steward allowed it). Only a hash of the link's secret is kept, and one
     invitation is open per circle and email."""
 
     __tablename__ = "invitation"
@@ -110,6 +111,8 @@ class Invitation(UUIDAuditBase):
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)  # given on accepting
     term_ends_on: Mapped[date | None] = mapped_column(Date, default=None)  # of those roles
     status: Mapped[str] = mapped_column(String(10), default=OPEN, server_default=OPEN)  # open, accepted, declined
+    # The link is for the account with `email`, unless the steward let anyone who has it accept.
+    open_link: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     answered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
 

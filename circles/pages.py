@@ -38,6 +38,7 @@ class MemberForm(msgspec.Struct):
     role: str = ""
     term_ends_on: str = ""
     name: str = ""
+    open_link: str = ""  # a checkbox: anyone with the link may accept
 
 
 class SettingsForm(msgspec.Struct):
@@ -186,7 +187,7 @@ class CirclePages(Controller):
                 circle_id,
                 data.name,
                 data.description,
-                parse_uuid(data.parent_domain_id, "parent_domain_id", "not a valid choice"),
+                parse_uuid(data.parent_domain_id, "parent_domain_id", "one of the choices offered"),
                 today=today(page.clock),
             )
 
@@ -214,6 +215,8 @@ class CirclePages(Controller):
         email, role = data.email.strip(), data.role.strip()
         # The same words whether or not the email has an account: the page does not tell.
         done = f"{email} is invited{f' as {role}' if role else ''}: they join once they accept."
+        if data.open_link:
+            done = f"{email} is invited{f' as {role}' if role else ''}; anyone with the link may join by it."
 
         async def action() -> dict[str, str] | None:
             added = await services.add_member(
@@ -225,6 +228,7 @@ class CirclePages(Controller):
                 parse_date(data.term_ends_on, "term_ends_on", "a date like 2027-05-31"),
                 today(clock),
                 data.name,
+                bool(data.open_link),
             )
             if isinstance(added, services.Invited):
                 circle = await services.get_visible(db_session, circle_id, request.user.id)
@@ -245,6 +249,7 @@ class CirclePages(Controller):
                 "member_role": data.role,
                 "term_ends_on": data.term_ends_on,
                 "member_name": data.name,
+                "member_open_link": data.open_link,
             },
         )
 
@@ -411,7 +416,17 @@ class InvitationPages(Controller):
     async def open(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, token: str) -> Template:
         view = await services.invitation_by_link(db_session, token)
         context = await _with_sections(db_session, page, view)
-        return await page(request, db_session, "circles/invitation.html", token=token, **context)
+        invitation, viewer = view.invitation, request.user
+        may_join = viewer is None or rules.may_accept(invitation.email, invitation.open_link, viewer.email)
+        return await page(
+            request,
+            db_session,
+            "circles/invitation.html",
+            token=token,
+            may_join=may_join,
+            invited=rules.masked(invitation.email),
+            **context,
+        )
 
     @post("/invitations/{token:str}")
     async def accept(
@@ -420,7 +435,7 @@ class InvitationPages(Controller):
         if request.user is None:
             raise NotAuthorizedException("Sign in or sign up first, then follow the link again.")
         view = await services.invitation_by_link(db_session, token)
-        await services.accept(db_session, view.invitation, request.user.id, clock())
+        await services.accept_by_link(db_session, view, request.user.id, clock())
         flash(request, f"You joined {view.circle.name}.", category="success")
         return Redirect(f"/circles/{view.circle.id}")
 

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from consent.base.errors import Refusal
+from consent.base.errors import Refusal, bad_field
 from consent.base.text import clean_name
 
 FACILITATOR, SECRETARY, LEADER, DELEGATE = "facilitator", "secretary", "leader", "delegate"
@@ -18,11 +18,24 @@ STEWARD_ROLES = frozenset({FACILITATOR, SECRETARY, LEADER})
 LINK_ROLES = frozenset({LEADER, DELEGATE})
 
 
+def may_accept(invited_email: str, open_link: bool, email: str) -> bool:
+    """Whether the account with `email` may accept an invitation by its link: the invited
+    person's own, or anyone's if the steward allowed it."""
+    return open_link or invited_email == email
+
+
+def masked(email: str) -> str:
+    """Whom an invitation is for, said to someone else who has its link: enough for the invited
+    person to recognise their address, not enough to learn someone's."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}…@{domain}"
+
+
 def clean_role(name: str) -> str:
     role = clean_name(name, "role")
     role = role.lower() if role.lower() in STANDARD_ROLES else role
     if len(role) > 60:
-        raise Refusal("name_too_long", "role: at most 60 characters")
+        raise bad_field("role", "{Field} must have at most 60 characters.", "name_too_long")
     return role
 
 
@@ -35,16 +48,18 @@ def check_parent(
 ) -> None:
     """A parent must be in the same organisation, and the tree must stay a tree."""
     if parent_id not in parents:
-        raise Refusal("no_such_parent", "parent_id: no such circle")
+        raise bad_field("parent_id", "{Field} does not exist.", "no_such_parent")
     if organisation_id is not None and organisation_of[parent_id] != organisation_id:
-        raise Refusal("other_organisation", "parent_id: the parent must be a circle of the same organisation")
+        raise bad_field("parent_id", "{Field} must be a circle of the same organisation.", "other_organisation")
     seen: set[uuid.UUID] = set()
     current: uuid.UUID | None = parent_id
     while current is not None:
         if current == circle_id:
-            raise Refusal("cycle", "parent_id: a circle cannot sit inside itself or one of its own sub-circles")
+            raise bad_field(
+                "parent_id", "{Field}: a circle cannot sit inside itself or one of its own sub-circles.", "cycle"
+            )
         if current in seen:  # defensive: the stored tree is already broken
-            raise Refusal("cycle", "parent_id: the circle tree has a cycle")
+            raise bad_field("parent_id", "{Field}: the circle tree has a cycle.", "cycle")
         seen.add(current)
         current = parents.get(current)
 
@@ -85,15 +100,19 @@ def require_may_change(roles: Iterable[str], circle_name: str) -> None:
 def check_delegation(parent_domain_circle_id: uuid.UUID, circle_parent_id: uuid.UUID | None) -> None:
     """A domain can only be delegated by the circle that holds it, to one of its sub-circles."""
     if circle_parent_id is None or parent_domain_circle_id != circle_parent_id:
-        raise Refusal(
-            "not_domain_holder", "parent_domain_id: only the parent circle that holds a domain can delegate part of it"
+        raise bad_field(
+            "parent_domain_id",
+            "{Field}: only the parent circle that holds a domain can delegate part of it.",
+            "not_domain_holder",
         )
 
 
 def check_link_role(role: str, circle_parent_id: uuid.UUID | None) -> None:
     if role in LINK_ROLES and circle_parent_id is None:
-        raise Refusal(
-            "no_parent_circle", f"roles: a top-level circle has no {role}: it links a sub-circle to its parent"
+        raise bad_field(
+            "roles",
+            f"{{Field}}: a top-level circle has no {role}; a {role} links a sub-circle to its parent.",
+            "no_parent_circle",
         )
 
 
@@ -104,7 +123,7 @@ def who_assigns(role: str) -> str:
 
 def check_term_end(term_ends_on: date | None, today: date) -> None:
     if term_ends_on is not None and term_ends_on < today:
-        raise Refusal("term_in_past", "term_ends_on: a term cannot end before today")
+        raise bad_field("term_ends_on", "{Field} cannot be before today.", "term_in_past")
 
 
 def check_roles(roles: Iterable[str]) -> list[str]:
@@ -112,7 +131,7 @@ def check_roles(roles: Iterable[str]) -> list[str]:
     cleaned: list[str] = []
     for role in map(clean_role, roles):
         if role in cleaned:
-            raise Refusal("role_held", f"roles: the role {role} is given twice", status=409)
+            raise bad_field("roles", f"{{Field}}: the role {role} is given twice.", "role_held", 409)
         cleaned.append(role)
     return cleaned
 
@@ -124,9 +143,9 @@ def term_ends_soon(term_ends_on: date | None, today: date, days: int = 30) -> bo
 def check_quorum(quorum: int, members: int) -> None:
     """A quorum is a number of members, at most the circle's; 0 restores the default, a majority."""
     if quorum < 0:
-        raise Refusal("invalid", "quorum: a number of members, or 0 for a majority")
+        raise bad_field("quorum", "{Field} must be a number of members, or 0 for a majority.")
     if quorum > members:
-        raise Refusal("invalid", f"quorum: the circle has {members} member(s); a larger quorum could never be met")
+        raise bad_field("quorum", f"{{Field}}: the circle has {members} member(s); a larger quorum could never be met.")
 
 
 def check_reminder_hours(hours: list[int]) -> list[int]:

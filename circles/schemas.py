@@ -33,6 +33,7 @@ class NewMember(msgspec.Struct, forbid_unknown_fields=True):
     roles: list[Name] = []
     term_ends_on: date | None = None
     name: Name = ""  # how an invitation's link greets them, when they are invited
+    open_link: bool = False  # anyone with the invitation's link may accept it, not only this email
 
 
 class NewDomain(msgspec.Struct, forbid_unknown_fields=True):
@@ -80,6 +81,7 @@ class InvitationOut(msgspec.Struct, omit_defaults=True):
     roles: list[str]  # given on accepting
     term_ends_on: date | None  # of those roles
     email: str
+    open_link: bool  # anyone with the link may accept, not only the account with `email`
     link: str | None = None  # only when the invitation is made or renewed: the server keeps only its hash
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import rules
 from circles.models import ACCEPTED, DECLINED, OPEN, Circle, Domain, Invitation, Membership, Role, person
-from consent.base.errors import Refusal
+from consent.base.errors import Refusal, bad_field
 from consent.base.text import MAX_DESCRIPTION, clean_email, clean_name, clean_text
 from consent.base.tokens import hash_token
 
@@ -192,7 +192,9 @@ async def update_circle(
     await require_steward(db, circle, account_id, today)
     if parent_id is not None and parent_id != circle.parent_id:
         if circle.parent_id is None:
-            raise Refusal("top_level", "parent_id: a top-level circle is its organisation and cannot be moved")
+            raise bad_field(
+                "parent_id", "{Field}: a top-level circle is its organisation and cannot be moved.", "top_level"
+            )
         tree = list(await db.execute(select(Circle.id, Circle.parent_id, Circle.organisation_id)))
         rules.check_parent(
             circle.id, parent_id, {c: p for c, p, _ in tree}, {c: o for c, _, o in tree}, circle.organisation_id
@@ -207,7 +209,7 @@ async def update_circle(
         circle.private = private
     if default_review_months is not None:
         if not 1 <= default_review_months <= 60:
-            raise Refusal("invalid", "default_review_months: between 1 and 60")
+            raise bad_field("default_review_months", "{Field} must be between 1 and 60 months.")
         circle.default_review_months = default_review_months
     if silence_is_consent is not None:
         circle.silence_is_consent = silence_is_consent
@@ -217,7 +219,7 @@ async def update_circle(
         circle.quorum = quorum or None
     if default_async_days is not None:
         if not 1 <= default_async_days <= 90:
-            raise Refusal("invalid", "default_async_days: between 1 and 90 days")
+            raise bad_field("default_async_days", "{Field} must be between 1 and 90 days.")
         circle.default_async_days = default_async_days
     if reminder_hours is not None:
         circle.reminder_hours = rules.check_reminder_hours(reminder_hours)
@@ -243,7 +245,7 @@ async def add_domain(
         parent_domain = await db.get(Domain, parent_domain_id)
         holder = await db.get_one(Circle, parent_domain.circle_id) if parent_domain is not None else None
         if parent_domain is None or holder is None or holder.organisation_id != circle.organisation_id:
-            raise Refusal("no_such_domain", "parent_domain_id: no such domain in this organisation")
+            raise bad_field("parent_domain_id", "{Field}: no such domain in this organisation.", "no_such_domain")
         rules.check_delegation(parent_domain.circle_id, circle.parent_id)
         # Delegating is the holder's act: the parent circle's stewards decide it.
         await require_steward(db, holder, account_id, today)
@@ -283,6 +285,7 @@ async def add_member(
     term_ends_on: date | None,
     today: date,
     name: str = "",
+    open_link: bool = False,
 ) -> Membership | Invited:
     """Gives a member of the circle more roles; anyone else is invited, with the roles they
     will hold, whether or not the email has an account (the answer does not tell). The leader
@@ -303,7 +306,7 @@ async def add_member(
     member_id = await db.scalar(select(person.c.id).where(person.c.email == email))
     membership = None if member_id is None else await membership_in(db, circle.id, member_id)
     if membership is None:
-        return await _invite(db, circle, account_id, email, name, roles, term_ends_on)
+        return await _invite(db, circle, account_id, email, name, roles, term_ends_on, open_link)
     await _give_roles(db, circle, membership, roles, term_ends_on, today)
     return membership
 
@@ -321,7 +324,7 @@ async def _give_roles(
         elif rules.expired(role.term_ends_on, today):
             role.term_ends_on = term_ends_on
         else:
-            raise Refusal("role_held", f"roles: this member already holds the role {name}", status=409)
+            raise bad_field("roles", f"{{Field}}: this member already holds the role {name}.", "role_held", 409)
     if circle.parent_id and any(name in rules.LINK_ROLES for name in roles):
         await _membership(db, circle.parent_id, membership.account_id)  # the link sits in both circles
     await db.flush()
@@ -335,9 +338,10 @@ async def _invite(
     name: str,
     roles: list[str],
     term_ends_on: date | None,
+    open_link: bool,
 ) -> Invited:
-    """The open invitation of this email, made or renewed: the latest roles and inviter, and a
-    new link (the previous link stops working)."""
+    """The open invitation of this email, made or renewed: the latest roles, inviter and
+    `open_link`, and a new link (the previous link stops working)."""
     invitation = await db.scalar(
         select(Invitation)
         .where(Invitation.circle_id == circle.id, Invitation.email == email, Invitation.status == OPEN)
@@ -348,7 +352,7 @@ async def _invite(
         db.add(invitation)
     token = secrets.token_urlsafe(24)
     invitation.token_hash, invitation.invited_by_id = hash_token(token), account_id
-    invitation.roles, invitation.term_ends_on = roles, term_ends_on
+    invitation.roles, invitation.term_ends_on, invitation.open_link = roles, term_ends_on, open_link
     invitation.name = name or invitation.name or ""
     await db.flush()
     return Invited(invitation, token)
@@ -413,6 +417,20 @@ async def invitation_by_link(db: AsyncSession, token: str) -> InvitationView:
     if row is None:
         raise Refusal("not_found", "This invitation link is not valid or was used already.", status=404)
     return InvitationView(*row)
+
+
+async def accept_by_link(db: AsyncSession, view: InvitationView, account_id: uuid.UUID, now: datetime) -> Membership:
+    """The account accepts by the invitation's link: the invited person's own account, or any
+    if the steward allowed it."""
+    email = (await person_of(db, account_id)).email
+    invitation = view.invitation
+    if not rules.may_accept(invitation.email, invitation.open_link, email):
+        raise Refusal(
+            "not_invited",
+            f"This invitation is for {rules.masked(invitation.email)}; sign in with that email to accept it.",
+            status=403,
+        )
+    return await accept(db, invitation, account_id, now)
 
 
 async def accept(db: AsyncSession, invitation: Invitation, account_id: uuid.UUID, now: datetime) -> Membership:

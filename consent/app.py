@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from litestar import Litestar, Request, Router, get
+from litestar import Litestar, Router, get
 from litestar.channels import ChannelsPlugin
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins import InitPluginProtocol
 from litestar.plugins.flash import FlashConfig, FlashPlugin
@@ -27,13 +26,14 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
+from litestar.stores.memory import MemoryStore
 from litestar.template import TemplateConfig
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import templates as templates_package
 from circles.controllers import CircleApi, InvitationApi
 from circles.pages import CirclePages, InvitationPages, MyInvitationPages
-from circles.services import circles_of, invitation_link
+from circles.services import Invited, circles_of, invitation_link
 from consent.accounts.auth import (
     AccountAuthMiddleware,
     SessionConfig,
@@ -42,6 +42,7 @@ from consent.accounts.auth import (
     requires_account,
 )
 from consent.accounts.controllers import AccountApi, AccountPages
+from consent.accounts.limits import SignInLimits
 from consent.base import db, labels, outbox, pubsub
 from consent.base.clock import Clock, system_clock
 from consent.base.errors import handle_exception
@@ -72,11 +73,6 @@ log = logging.getLogger("consent")
 MAIL_SECONDS = 2.0  # how often the sender looks for mail queued by requests (invitations) and retries
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATE_DIR = Path(templates_package.__file__).parent
-SIGN_IN_PATHS = {"/api/sessions", "/sign-in"}
-
-
-def is_sign_in_attempt(request: Request[Any, Any, Any]) -> bool:
-    return request.method == "POST" and request.url.path in SIGN_IN_PATHS
 
 
 class InnerLifespan(InitPluginProtocol):
@@ -112,9 +108,6 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     templates = JinjaTemplateEngine(directory=TEMPLATE_DIR)
     templates.engine.globals.update(labels=labels)
     template_config = TemplateConfig(instance=templates)
-    rate_limit = RateLimitConfig(
-        rate_limit=("minute", settings.sign_in_attempts_per_minute), check_throttle_handler=is_sign_in_attempt
-    )
 
     async def migrate() -> None:
         # Alembic drives its own event loop, so it runs in a worker thread before we serve.
@@ -182,7 +175,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         updates.committed(proposal_id, events)
         notifier.wake()
 
-    async def send_invitation(db_session: Any, invited: Any, circle: str, inviter: str) -> str:
+    async def send_invitation(db_session: AsyncSession, invited: Invited, circle: str, inviter: str) -> str:
         link = invitation_link(settings.site, invited.token)
         now = clock()
         await notifications.mail_invitation(
@@ -205,10 +198,18 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     redis = None if settings.redis_url is None else pubsub.redis_client(settings.redis_url)
     presence = live.Presence() if redis is None else SharedPresence(redis, settings.heartbeat_seconds)
     session_store: Store = FileStore(settings.data_dir / "sessions", create_directories=True)
+    limit_store: Store = MemoryStore()  # counts of sign-ups and failed sign-ins (consent.accounts.limits)
     if redis is not None:
         from litestar.stores.redis import RedisStore  # needs redis-py, installed only for this
 
         session_store = RedisStore(redis, namespace="consent:sessions")
+        limit_store = RedisStore(redis, namespace="consent:limits")
+    limits = SignInLimits(
+        limit_store,
+        settings.sign_ups_per_address,
+        settings.sign_in_failures_per_account,
+        settings.sign_in_failures_per_address,
+    )
 
     return Litestar(
         route_handlers=[
@@ -251,6 +252,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             "presence": provide(presence),
             "welcomes": provide(Welcomes()),
             "session_config": provide(session_config),
+            "limits": provide(limits),
             "identify": provide(partial(identify_socket, readers)),
             "page": provide(
                 Page(
@@ -276,7 +278,6 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             ClosedStructs(),
         ],
         middleware=[
-            rate_limit.middleware,
             session_config.middleware,
             DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config, session_key=session_config.key),
             # Not for sockets: a meeting lasts hours, and would hold the request's database session.

@@ -10,13 +10,13 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from consent.base.errors import Refusal, msgspec_message
+from consent.base.errors import Refusal, bad_field, msgspec_refusal
 
 # PostgreSQL stores no NUL character, and a client_id is stored with the action's first event.
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern="^[^\x00]*$")]
-CLIENT_ID = "client_id: a unique text of 1 to 100 characters, chosen by the client"
-NO_SUCH_QUESTION = "question_id: no such question on this proposal"
-NO_SUCH_OBJECTION = "objection_id: no such objection on this proposal"
+CLIENT_ID = "{Field} must be a text of 1 to 100 characters, chosen by the client and unique to the action."
+NO_SUCH_QUESTION = "{Field} is not one asked on this proposal."
+NO_SUCH_OBJECTION = "{Field} is not one raised on this proposal."
 
 
 class Action(msgspec.Struct, tag_field="type", kw_only=True, frozen=True):
@@ -169,8 +169,8 @@ AnyAction = (
 
 # An id that is not even text names nothing: answered like an id that names nothing here.
 _NAMES_NOTHING = {
-    "question_id": ("no_such_question", NO_SUCH_QUESTION),
-    "objection_id": ("no_such_objection", NO_SUCH_OBJECTION),
+    "question_id": (NO_SUCH_QUESTION, "no_such_question"),
+    "objection_id": (NO_SUCH_OBJECTION, "no_such_objection"),
 }
 
 
@@ -186,11 +186,11 @@ def _refusal(raw: Any, exc: msgspec.ValidationError) -> Refusal:
     problem, _, path = str(exc).partition(" - at `$.")
     field = path.rstrip("`") or problem.removeprefix("Object missing required field `").rstrip("`")
     if field == "type" and problem.startswith("Invalid value"):
-        return Refusal("unknown_action", f"type: no action called {raw['type']!r}")
+        return bad_field("type", f"There is no action called {raw['type']!r}.", "unknown_action")
     if field == "type":
-        return Refusal("invalid", "type: the action's type is missing")
+        return bad_field("type", "{Field} is missing: say which one.")
     if field == "client_id":
-        return Refusal("invalid", CLIENT_ID)
+        return bad_field("client_id", CLIENT_ID)
     if field in _NAMES_NOTHING:
-        return Refusal(*_NAMES_NOTHING[field])
-    return Refusal("invalid", msgspec_message(exc))
+        return bad_field(field, *_NAMES_NOTHING[field])
+    return msgspec_refusal(exc, 422)

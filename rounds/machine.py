@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from consent.base.errors import Refusal
+from consent.base.errors import Refusal, bad_field
 from consent.base.text import MAX_TEXT, clean_criteria, clean_text
 from rounds import actions, events
 from rounds.actions import Action
@@ -162,7 +162,7 @@ def _text(value: str, name: str, code: str = "invalid", required: bool = True) -
     if required and not text:
         if code == "objection_needs_reason":
             raise Refusal(code, NEEDS_REASON, 409)
-        raise Refusal(code, f"{name}: must not be empty", status=422)
+        raise bad_field(name, "{Field} must not be empty.", code)
     return text
 
 
@@ -170,9 +170,9 @@ def _member(proposal: Proposal, value: str, name: str) -> uuid.UUID:
     try:
         member = uuid.UUID(value)
     except ValueError as exc:
-        raise Refusal("invalid", f"{name}: not a member id", status=422) from exc
+        raise bad_field(name, "{Field} is not a member's id.") from exc
     if member not in proposal.members:
-        raise Refusal("not_a_participant", f"{name}: not a member of this circle", 409)
+        raise bad_field(name, "{Field} is not a member of this circle.", "not_a_participant", 409)
     return member
 
 
@@ -307,7 +307,7 @@ def _answer(p: Proposal, actor: uuid.UUID, a: actions.Answer, _s: uuid.UUID) -> 
     if actor != p.author:
         raise Refusal("not_author", "Clarifying questions are answered by the proposal's author.", status=403)
     if a.question_id not in p.questions:
-        raise Refusal("no_such_question", actions.NO_SUCH_QUESTION, status=422)
+        raise bad_field("question_id", actions.NO_SUCH_QUESTION, "no_such_question")
     return p, [events.QuestionAnswered(question_id=a.question_id, text=_text(a.text, "text"))]
 
 
@@ -443,7 +443,7 @@ def _objection_closed(p: Proposal, produced: list[Event]) -> tuple[Proposal, lis
 def _objection(p: Proposal, objection_id: str) -> Objection:
     objection = next((o for o in p.objections if o.id == objection_id), None)
     if objection is None:
-        raise Refusal("no_such_objection", actions.NO_SUCH_OBJECTION, status=422)
+        raise bad_field("objection_id", actions.NO_SUCH_OBJECTION, "no_such_objection")
     if objection.status != "open":
         raise Refusal("objection_closed", f"This objection is already {objection.status}.", 409)
     return objection
@@ -492,9 +492,9 @@ def _change_mode(p: Proposal, actor: uuid.UUID, a: actions.ChangeMode, _s: uuid.
     members who cannot attend (with a deadline); the record says when and why."""
     _require_mover(p, actor)
     if a.mode == p.mode:
-        raise Refusal("invalid", f"mode: the proposal is {p.mode} already", 422)
+        raise bad_field("mode", f"The proposal is {p.mode} already.")
     if a.mode == "async" and a.closes_at is None:
-        raise Refusal("invalid", "closes_at: an async proposal needs a deadline", 422)
+        raise bad_field("closes_at", "{Field}: an async proposal needs one.")
     changed = events.ModeChanged(
         from_=p.mode,
         to=a.mode,
@@ -523,7 +523,7 @@ def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tu
         replace(o, status="integrated", integrated_by=revision) if o.id in integrated else o for o in p.objections
     )
     if p.mode == "async" and p.phase == INTEGRATING and a.closes_at is None:
-        raise Refusal("invalid", "closes_at: the consent round on the amendment needs a deadline", 422)
+        raise bad_field("closes_at", "{Field}: the consent round on the amendment needs one.")
     produced: list[Event] = [
         events.Amended(
             revision=revision,

@@ -166,6 +166,7 @@ class ProposalPages(Controller):
         error: str | None = None,
         status_code: int = 200,
     ) -> Template:
+        await services.member_of(db, circle_id, request.user.id)  # only members propose: the form is theirs
         view = await circles.load_circle(db, circle_id, request.user.id, today(page.clock))
         return await page(
             request,
@@ -196,7 +197,7 @@ class ProposalPages(Controller):
                 title=data.title,
                 driver=data.driver,
                 text=data.text,
-                domain_id=parse_field(data.domain_id, uuid.UUID, "domain_id", "choose one of the circle's domains")
+                domain_id=parse_field(data.domain_id, uuid.UUID, "domain_id", "one of the circle's domains")
                 or uuid.UUID(int=0),
                 mode=data.mode,
                 now=page.clock(),

@@ -18,7 +18,7 @@ from circles import services as circles
 from circles.models import Circle, Domain, Membership, Role, person
 from circles.rules import FACILITATOR, expired
 from consent.base.db import as_uuid, raw_id
-from consent.base.errors import Refusal
+from consent.base.errors import Refusal, bad_field
 from consent.base.text import MAX_TEXT, MAX_TITLE, clean_criteria, clean_text
 from rounds import actions, machine
 from rounds import events as machine_events
@@ -39,9 +39,9 @@ LATEST_REVIEW_YEARS = 10  # a circle reviews by default within 5; 9999-12-31 bro
 def check_review_date(review_by: date, today: date) -> None:
     """A review date is in the future, and near enough to be a review."""
     if review_by <= today:
-        raise Refusal("invalid", "review_by: the review date must be in the future")
+        raise bad_field("review_by", "{Field} must be in the future.")
     if review_by > add_months(today, 12 * LATEST_REVIEW_YEARS):
-        raise Refusal("invalid", f"review_by: the review date must be within {LATEST_REVIEW_YEARS} years")
+        raise bad_field("review_by", f"{{Field}} must be within {LATEST_REVIEW_YEARS} years.")
 
 
 async def member_of(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID) -> Circle:
@@ -111,22 +111,22 @@ async def create_proposal(
     circle = await member_of(db, circle_id, account_id)
     domain = await db.get(Domain, domain_id)
     if domain is None or domain.circle_id != circle.id:
-        raise Refusal("domain_not_held", f"domain_id: a decision is taken in a domain that {circle.name} holds")
+        raise bad_field("domain_id", f"{{Field}} must be one that {circle.name} holds.", "domain_not_held")
     if mode not in MODES:
-        raise Refusal("invalid", "mode: live or async")
+        raise bad_field("mode", "{Field} must be live or async.")
     if closes_at is not None and closes_at.tzinfo is None:
         closes_at = closes_at.replace(tzinfo=UTC)
     if mode == "async" and closes_at is None:
-        raise Refusal("invalid", "closes_at: an async proposal needs a deadline")
+        raise bad_field("closes_at", "{Field}: an async proposal needs one.")
     if closes_at is not None and closes_at <= now:
-        raise Refusal("invalid", "closes_at: the deadline must be in the future")
+        raise bad_field("closes_at", "{Field} must be in the future.")
     if review_by is not None:
         check_review_date(review_by, now.date())
     changed = review.decision if review is not None else None
     if supersedes is not None:
         changed = await db.get(Decision, supersedes)
         if changed is None or changed.circle_id != circle.id:
-            raise Refusal("invalid", "supersedes: no such decision of this circle")
+            raise bad_field("supersedes", "{Field} must be a decision of this circle.")
     if changed is not None:
         await _may_change(db, changed)
     kind = machine.REVIEW if review is not None else "proposal"
@@ -246,7 +246,7 @@ def with_deadline(action: actions.Action, state: machine.Proposal, async_days: i
     if closes_at is not None:
         closes_at = closes_at if closes_at.tzinfo else closes_at.replace(tzinfo=UTC)
         if closes_at <= now:
-            raise Refusal("invalid", "closes_at: the deadline must be in the future")
+            raise bad_field("closes_at", "{Field} must be in the future.")
     elif (isinstance(action, actions.ChangeMode) and action.mode == "async") or (
         isinstance(action, actions.Amend) and state.mode == "async" and state.phase == machine.INTEGRATING
     ):
@@ -375,8 +375,11 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
         key = (proposal.id, attempt.action.client_id)
         sender = done[key][1] if key in done else firsts[key][2] if key in firsts else attempt.account_id
         if sender != attempt.account_id:  # a client_id is its sender's: never someone else's answer
-            results[i] = Refusal(
-                "client_id_taken", "client_id: someone else's action has this id; send yours with a new one.", 409
+            results[i] = bad_field(
+                "client_id",
+                "{Field} is taken by someone else's action; send yours with a new one.",
+                "client_id_taken",
+                409,
             )
             continue
         if key in done:  # the same action twice in one batch
@@ -437,9 +440,9 @@ async def _check_amendment(db: AsyncSession, proposal: Proposal, action: actions
         check_review_date(action.review_by, now.date())
     outcome = (await review_of(db, proposal.id)).outcome if proposal.kind == machine.REVIEW else "amend"
     if outcome == "retire" and action.review_by is not None:
-        raise Refusal("invalid", "review_by: a retired decision has no review date")
+        raise bad_field("review_by", "{Field}: a retired decision has none.")
     if outcome != "amend" and action.criteria is not None:
-        raise Refusal("invalid", f"criteria: a review that would {outcome} the decision does not change its criteria")
+        raise bad_field("criteria", f"{{Field}}: a review that would {outcome} the decision does not change them.")
 
 
 async def _record(

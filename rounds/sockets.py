@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.base import pubsub
 from consent.base.clock import Clock
-from consent.base.errors import Refusal
+from consent.base.errors import Refusal, bad_field
 from rounds import actions, live, services
 from rounds.writer import ActionWriter
 
@@ -135,7 +135,7 @@ class Meeting:
                 if message["type"] != "hello":
                     raise Refusal("hello_first", 'Say hello first: {"type": "hello", "since": 0}.', 400)
                 if not isinstance(since, int) or isinstance(since, bool) or since < 0:
-                    raise Refusal("invalid_message", "since: the last seq you saw, 0 or more.", 400)
+                    raise bad_field("since", "{Field} must be the last seq you saw, 0 or more.", "invalid_message", 400)
                 token = message.get("token")
             except Refusal as refusal:
                 await self.send(_error(refusal.code, str(refusal)))

@@ -49,14 +49,19 @@ def token_of(headers: Headers) -> str:
     return headers["Authorization"].removeprefix("Bearer ")
 
 
-def assert_refused(response: httpx.Response, status: int, code: str) -> str:
-    """Checks the error envelope, {"error": {"code", "message"}} and nothing else, with `status`
-    and `code`; returns the message."""
+def assert_refused(response: httpx.Response, status: int, code: str, field: str | None = None) -> str:
+    """Checks the error envelope, {"error": {"code", "message", "field"?}} and nothing else, with
+    `status` and `code`, and, if given, the `field` refused (or an item of it, `criteria[1]`);
+    returns the message."""
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"error"}, body
     assert body["error"]["code"] == code, body
     assert body["error"]["message"], body
+    assert set(body["error"]) <= {"code", "message", "field"}, body
+    if field is not None:
+        refused = body["error"].get("field") or ""
+        assert refused == field or refused.startswith((f"{field}[", f"{field}.")), body
     return body["error"]["message"]
 
 

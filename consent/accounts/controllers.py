@@ -14,13 +14,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.accounts import services
 from consent.accounts.auth import InjectedSessionConfig, end_session, requires_account, start_session
+from consent.accounts.limits import SignInLimits, TooMany
+from consent.accounts.models import Account
 from consent.accounts.schemas import AccountOut, SignedIn, SignIn, SignUp
-from consent.base.errors import Refusal, describe, error_responses, msgspec_message
+from consent.base.errors import Refusal, error_responses, msgspec_refusal
 from consent.base.web import Form, Page
 
 
 def account_out(account: Any) -> AccountOut:
     return AccountOut(id=str(account.id), name=account.name, email=account.email)
+
+
+def address_of(request: Request[Any, Any, Any]) -> str:
+    """The client's address, as the limits count it (behind a proxy: the proxy's)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def sign_in(
+    request: Request[Any, Any, Any], db: AsyncSession, limits: SignInLimits, email: str, password: str
+) -> Account | None:
+    """The account, if the password is its own; refused (429) while the account is locked or
+    the address is past its ceiling, before the password is hashed."""
+    address = address_of(request)
+    await limits.signing_in(address, email)
+    account = await services.authenticate(db, email, password)
+    if account is None:
+        await limits.failed(address, email)
+    else:
+        await limits.succeeded(email)
+    return account
 
 
 def require_json(request: Request[Any, Any, Any]) -> None:
@@ -32,10 +54,13 @@ class AccountApi(Controller):
     path = "/api"
     tags = ["accounts"]
 
-    @post("/accounts", status_code=HTTP_201_CREATED, responses=error_responses(400, 409, 415, 422))
-    async def sign_up(self, request: Request[Any, Any, Any], db_session: AsyncSession, data: SignUp) -> AccountOut:
+    @post("/accounts", status_code=HTTP_201_CREATED, responses=error_responses(400, 409, 415, 422, 429))
+    async def sign_up(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, limits: SignInLimits, data: SignUp
+    ) -> AccountOut:
         """Create an account."""
         require_json(request)
+        await limits.signing_up(address_of(request))
         account = await services.sign_up(db_session, data.name, data.email, data.password)
         return account_out(account)
 
@@ -45,11 +70,12 @@ class AccountApi(Controller):
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
         session_config: InjectedSessionConfig,
+        limits: SignInLimits,
         data: SignIn,
     ) -> SignedIn:
         """Sign in: returns a bearer token for scripts and sets the browser session cookie."""
         require_json(request)
-        account = await services.authenticate(db_session, data.email, data.password)
+        account = await sign_in(request, db_session, limits, data.email, data.password)
         if account is None:
             raise Refusal("wrong_credentials", "The email or the password is wrong.", 401)
         _, token = await services.issue_token(db_session, account, label="API sign-in")
@@ -114,15 +140,26 @@ class AccountPages(Controller):
         db_session: AsyncSession,
         page: Page,
         session_config: InjectedSessionConfig,
+        limits: SignInLimits,
         data: Annotated[AccountForm, Form],
     ) -> Template | Redirect:
         try:
+            await limits.signing_up(address_of(request))
             msgspec.convert({"name": data.name, "email": data.email, "password": data.password}, SignUp)
             account = await services.sign_up(db_session, data.name, data.email, data.password)
         except (msgspec.ValidationError, Refusal) as exc:
-            message = msgspec_message(exc) if isinstance(exc, msgspec.ValidationError) else describe(exc)[2]
+            refusal = msgspec_refusal(exc) if isinstance(exc, msgspec.ValidationError) else exc
             form = {"name": data.name, "email": data.email, "next": safe_next(data.next)}
-            return await page(request, db_session, "consent/sign_up.html", status_code=400, form=form, error=message)
+            answer = await page(
+                request,
+                db_session,
+                "consent/sign_up.html",
+                status_code=refusal.status,
+                form=form,
+                error=refusal.message,
+            )
+            answer.headers.update(getattr(refusal, "headers", {}))  # a 429's Retry-After
+            return answer
         await start_session(request, session_config, services.viewer_of(account))
         flash(request, f"Welcome, {account.name}. Your account is ready.", category="success")
         return Redirect(safe_next(data.next))
@@ -140,11 +177,19 @@ class AccountPages(Controller):
         db_session: AsyncSession,
         page: Page,
         session_config: InjectedSessionConfig,
+        limits: SignInLimits,
         data: Annotated[AccountForm, Form],
     ) -> Template | Redirect:
-        account = await services.authenticate(db_session, data.email, data.password)
+        form = {"email": data.email, "next": safe_next(data.next)}
+        try:
+            account = await sign_in(request, db_session, limits, data.email, data.password)
+        except TooMany as exc:
+            answer = await page(
+                request, db_session, "consent/sign_in.html", status_code=429, form=form, error=exc.message
+            )
+            answer.headers.update(exc.headers)
+            return answer
         if account is None:
-            form = {"email": data.email, "next": safe_next(data.next)}
             error = "The email or the password is wrong."
             return await page(request, db_session, "consent/sign_in.html", status_code=401, form=form, error=error)
         await start_session(request, session_config, services.viewer_of(account))

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.accounts.models import Account, ApiToken
+from consent.accounts.passwords import check_password
 from consent.base.errors import Refusal
 from consent.base.text import MAX_NAME, clean_email, clean_text
 from consent.base.tokens import hash_token
@@ -55,6 +56,7 @@ def viewer_of(account: Account, token_id: uuid.UUID | None = None) -> Viewer:
 
 async def sign_up(db: AsyncSession, name: str, email: str, password: str) -> Account:
     name, email = clean_text(name, "name", MAX_NAME, required=True), clean_email(email)
+    check_password(password, name, email)
     if await db.scalar(select(Account.id).where(Account.email == email)):
         raise Refusal("email_taken", f"An account with the email {email} already exists; sign in instead.", 409)
     password_hash = await anyio.to_thread.run_sync(_hasher.hash, password)

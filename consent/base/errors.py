@@ -9,6 +9,7 @@ place that turns a refusal, and Litestar's own exceptions, into `{"error": {"cod
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from typing import Any
 
@@ -19,6 +20,8 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from litestar.openapi import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from consent.base.labels import field_label
 
 log = logging.getLogger("consent")
 
@@ -43,9 +46,10 @@ _FRIENDLY = {
 }
 
 
-class ErrorDetail(msgspec.Struct):
+class ErrorDetail(msgspec.Struct, omit_defaults=True):
     code: str  # for programs: API.md names them
-    message: str  # for people
+    message: str  # for people: a sentence that names the field as the forms label it
+    field: str | None = None  # the field refused, as the body or query names it (`criteria[1]`)
 
 
 class ErrorBody(msgspec.Struct):
@@ -56,7 +60,7 @@ class ErrorBody(msgspec.Struct):
 
 # What each error status means to a caller, for the OpenAPI document.
 _MEANINGS = {
-    400: "The body or a parameter could not be read (code `invalid`, the field named in the message).",
+    400: "The body or a parameter could not be read (code `invalid`; the message names the field, and `field` gives it).",
     401: "Not signed in, or the bearer token is not valid (code `not_signed_in`).",
     403: "Not allowed to do this (a code such as `forbidden`, `not_allowed`, `not_a_member`), or, in a browser "
     "session, the CSRF token was missing (`csrf_failed`).",
@@ -64,7 +68,7 @@ _MEANINGS = {
     409: "It conflicts with what is already there (a code such as `conflict`, `email_taken`, `not_in_force`).",
     415: "The body must be sent as application/json (code `unsupported_media_type`).",
     422: "The rules refuse it; the message says why (code `invalid` or a more precise one).",
-    429: "Too many attempts; wait a minute (code `too_many_requests`).",
+    429: "Too many sign-ups or failed sign-ins; `Retry-After` says how many seconds to wait (code `too_many_requests`).",
 }
 
 
@@ -83,19 +87,28 @@ class Refusal(Exception):
     message for people, `status` for HTTP. Raised by the state machine, rules and services;
     it changed nothing."""
 
-    def __init__(self, code: str, message: str, status: int = 422) -> None:
+    def __init__(self, code: str, message: str, status: int = 422, field: str | None = None) -> None:
         super().__init__(message)
-        self.code, self.status = code, status
+        self.code, self.status, self.field = code, status, field
 
     @property
     def message(self) -> str:
         return str(self)
 
 
+def bad_field(field: str, says: str, code: str = "invalid", status: int = 422) -> Refusal:
+    """A refusal of one field's value, said as a sentence in which `{field}` and `{Field}` stand
+    for its label: `bad_field("closes_at", "{Field} must be in the future.")` says "The
+    deadline must be in the future."."""
+    label = field_label(field)  # replaced, not formatted: `says` may hold what someone typed
+    return Refusal(
+        code, says.replace("{Field}", label[:1].upper() + label[1:]).replace("{field}", label), status, field
+    )
+
+
 def describe(exc: Exception) -> tuple[int, str, str]:
-    """(status, code, message) for any exception; internals never reach the message."""
-    if isinstance(exc, ValidationException):
-        return 400, "invalid", _validation_message(exc)
+    """(status, code, message) for any exception, Litestar's validation errors made refusals
+    first (`validation_refusal`); internals never reach the message."""
     if isinstance(exc, HTTPException):
         status = exc.status_code
         if status == 403 and "CSRF" in str(exc.detail):
@@ -108,23 +121,84 @@ def describe(exc: Exception) -> tuple[int, str, str]:
     return HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
 
 
-def field_message(key: str | None, message: str) -> str:
-    """`field: what is wrong`, in words a person reads (not a regular expression)."""
-    if "matching regex" in message:
-        message = "must look like name@example.org" if key == "email" else "has the wrong format"
-    return f"{key}: {message}" if key else message
+# What msgspec and Litestar say of a value that does not fit, as sentences (`{Field}`: the label).
+_KINDS = {
+    "str": "a string in quotes",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "array": "a list",
+    "object": "an object",
+    "datetime": "a date and time, like 2027-06-30T18:00:00Z",
+    "date": "a date, like 2027-06-30",
+    "time": "a time, like 18:00:00",
+    "duration": "a duration",
+    "uuid": "an id",
+}
+_BOUNDS = {">=": "{n} or more", "<=": "{n} or less", ">": "more than {n}", "<": "less than {n}"}
 
 
-def msgspec_message(exc: Exception) -> str:
-    """msgspec says `Expected ... - at `$.email``; name the field first."""
-    text, _, path = str(exc).partition(" - at `$.")
-    return field_message(path.rstrip("`") or None, text)
+def _sentence(key: str | None, problem: str) -> tuple[str | None, str]:
+    """(the field, a sentence about it) for one problem msgspec reports at `key`."""
+    if problem == "'data'" or (key in (None, "data") and problem.startswith("Expected `object`")):
+        return None, "The body must be a JSON object."  # a missing body: Litestar's KeyError
+    if found := re.fullmatch(r"Object missing required field `(.+)`", problem):
+        field = f"{key}.{found[1]}" if key and key != "data" else found[1]
+        return field, _says(field, "{Field} is missing.")
+    if found := re.fullmatch(r"Object contains unknown field `(.+)`", problem):
+        return found[1], f"This request has no field {found[1]}; leave it out."
+    field = key or "data"
+    if found := re.fullmatch(r"Expected `(\w+)` of length (>=|<=) (\d+)", problem):
+        kind, bound, n = found[1], found[2], int(found[3])
+        if kind == "str" and bound == ">=":
+            return field, _says(
+                field, "{Field} must not be empty." if n == 1 else f"{{Field}} must have at least {n} characters."
+            )
+        if kind == "str":
+            return field, _says(field, f"{{Field}} must have at most {n} characters.")
+        things = "item" if n == 1 else "items"
+        return field, _says(field, f"{{Field}} must have {'at least' if bound == '>=' else 'at most'} {n} {things}.")
+    if found := re.fullmatch(r"Expected `\w+` (>=|<=|>|<) (-?[\d.]+)", problem):
+        return field, _says(field, "{Field} must be " + _BOUNDS[found[1]].format(n=found[2]) + ".")
+    if problem.startswith("Expected `str` matching regex"):
+        if field.rsplit(".", 1)[-1] == "email":
+            return field, _says(field, "{Field} must look like name@example.org.")
+        return field, _says(field, "{Field} is not in the expected form.")
+    if found := re.fullmatch(r"Expected `(.+)`, got `\w+`", problem):
+        # null is how a body leaves an optional field out: not worth saying
+        kinds = [_KINDS.get(kind, "another kind of value") for kind in found[1].split(" | ") if kind != "null"]
+        return field, _says(field, "{Field} must be " + " or ".join(kinds) + ".")
+    if found := re.fullmatch(r"Invalid (?:enum )?value (.+)", problem):
+        return field, _says(field, f"{{Field}} cannot be {found[1]}.")
+    if found := re.fullmatch(r"Invalid RFC3339 encoded (\w+)", problem):
+        return field, _says(field, "{Field} must be " + _KINDS.get(found[1], "valid") + ".")
+    if problem == "Invalid UUID":
+        return field, _says(field, "{Field} is not a valid id.")
+    return field, _says(field, "{Field} is not valid.")
 
 
-def _validation_message(exc: ValidationException) -> str:
-    problems = exc.extra if isinstance(exc.extra, list) else []
-    parts = [field_message(p.get("key"), str(p.get("message"))) for p in problems if isinstance(p, dict)]
-    return "; ".join(parts) or str(exc.detail)
+def _says(field: str, says: str) -> str:
+    return bad_field(field, says).message
+
+
+def msgspec_refusal(exc: msgspec.ValidationError, status: int = 400) -> Refusal:
+    """msgspec says `Expected ... - at `$.email``: said as a sentence that names the field."""
+    problem, _, path = str(exc).partition(" - at `$")
+    field, message = _sentence(path.rstrip("`").lstrip(".") or None, problem)
+    return Refusal("invalid", message, status, field)
+
+
+def validation_refusal(exc: ValidationException) -> Refusal:
+    """Litestar's refusal of a body or query that does not fit: each problem a sentence."""
+    problems = [p for p in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(p, dict)]
+    said = [_sentence(p.get("key"), str(p.get("message"))) for p in problems]
+    fields = {field for field, _ in said}
+    return Refusal(
+        "invalid",
+        " ".join(sentence for _, sentence in said) or "The request is not valid.",
+        400,
+        fields.pop() if len(fields) == 1 else None,
+    )
 
 
 def wants_json(request: Request) -> bool:
@@ -132,6 +206,8 @@ def wants_json(request: Request) -> bool:
 
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, ValidationException):
+        exc = validation_refusal(exc)
     status, code, message = describe(exc)
     headers = getattr(exc, "headers", None) or None
     if status == 503:
@@ -143,7 +219,8 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         message = f"{message} The error was logged with reference {reference}."
         headers = {"X-Request-ID": reference}
     if wants_json(request):
-        return Response(ErrorBody(ErrorDetail(code, message)), status_code=status, headers=headers)
+        detail = ErrorDetail(code, message, exc.field if isinstance(exc, Refusal) else None)
+        return Response(ErrorBody(detail), status_code=status, headers=headers)
     if isinstance(exc, NotAuthorizedException) and request.method == "GET":
         return Redirect(f"/sign-in?next={request.url.path}")
     return Template(

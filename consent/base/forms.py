@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TypeVar
 
-from consent.base.errors import Refusal
+from consent.base.errors import bad_field
 
 T = TypeVar("T")
 
@@ -20,14 +20,14 @@ def parse_field(value: str, parse: Callable[[str], T], field: str, expected: str
     try:
         return parse(value)
     except ValueError as exc:
-        raise Refusal("invalid", f"{field}: {expected}") from exc
+        raise bad_field(field, f"{{Field}} must be {expected}.") from exc
 
 
 def parse_date(value: str, field: str, expected: str = "a date like 2027-06-30") -> date | None:
     return parse_field(value, date.fromisoformat, field, expected)
 
 
-def parse_uuid(value: str, field: str, expected: str = "not a valid id") -> uuid.UUID | None:
+def parse_uuid(value: str, field: str, expected: str = "a valid id") -> uuid.UUID | None:
     return parse_field(value, uuid.UUID, field, expected)
 
 

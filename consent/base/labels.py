@@ -110,3 +110,71 @@ NOTIFICATION_KINDS = {
     "review_due": "A decision of my circle is due for review",
 }
 MAIL_DELIVERIES = {"now": "By mail at once", "digest": "In a daily digest", "never": "Only on this page"}
+
+# The fields of bodies, forms and query strings, as a person names them (the forms' labels):
+# every message about a field's value names it so ("The deadline must be in the future.").
+FIELD_LABELS = {
+    "name": "the name",
+    "email": "the email",
+    "password": "the password",
+    "aim": "the aim",
+    "description": "the description",
+    "title": "the title",
+    "driver": "the driver",
+    "text": "the text",
+    "criteria": "the evaluation criteria",
+    "criterion": "the criterion",
+    "evaluation": "the evaluation",
+    "closes_at": "the deadline",
+    "review_by": "the review date",
+    "domain_id": "the domain",
+    "parent_domain_id": "the parent circle's domain",
+    "parent_id": "the parent circle",
+    "mode": "the mode (live or async)",
+    "role": "the role",
+    "roles": "the roles",
+    "term_ends_on": "the end of the term",
+    "default_review_months": "the default review period",
+    "default_async_days": "the async period",
+    "quorum": "the quorum",
+    "private": "the private setting",
+    "silence_is_consent": "the silence setting",
+    "agreement": "the standing agreement mark",
+    "open_link": "the open link setting",
+    "label": "the token's label",
+    "q": "the search",
+    "circle_id": "the circle",
+    "status": "the status",
+    "subcircles": "the sub-circles setting",
+    "review_after": "the earliest review date",
+    "review_before": "the latest review date",
+    "limit": "the number per page",
+    "cursor": "the page cursor",
+    "since": "the last seq seen (since)",
+    "outcome": "the outcome",
+    "assessments": "the assessments",
+    "assessment": "the assessment",
+    "type": "the action",
+    "client_id": "the client id",
+    "kind": "the response",
+    "reason": "the reason",
+    "question_id": "the question",
+    "objection_id": "the objection",
+    "member_id": "the member",
+    "on_behalf_of": "the member responded for",
+    "to": "the phase to advance to",
+    "supersedes": "the decision it supersedes",
+    "why": "the reason for the change",
+    "author_agreed": "the author's agreement",
+    "feed": "the calendar link",
+    "data": "the body",
+}
+
+
+def field_label(key: str) -> str:
+    """What a field is called, for a key as a body, form or query names it; a path such as
+    `assessments[0].criterion` is named by its last field."""
+    last = key.rsplit(".", 1)[-1]
+    name, _, index = last.partition("[")
+    label = FIELD_LABELS.get(name, f"the field {name}")
+    return f"item {int(index.rstrip(']')) + 1} of {label}" if index.rstrip("]").isdigit() else label

@@ -17,6 +17,9 @@
 | CONSENT_MAIL_FROM | consent@localhost: the sender of every mail; replies come back to its mailbox, `+r…` added |
 | CONSENT_DIGEST_HOUR | 7 (the hour, UTC, of the daily digest) |
 | CONSENT_MAIL_IN | none; `127.0.0.1:8025`: `consent serve` also takes replies to its mails there, over LMTP, with the server's own writer (docs/email.md; several processes run `consent mail-in` instead) |
+| CONSENT_SIGN_UPS_PER_ADDRESS | 30 (sign-ups from one client address in 10 minutes, then 429) |
+| CONSENT_SIGN_IN_FAILURES_PER_ACCOUNT | 5 (failed sign-ins to one account in 15 minutes, then its sign-in is locked 5 minutes) |
+| CONSENT_SIGN_IN_FAILURES_PER_ADDRESS | 100 (failed sign-ins from one client address in 15 minutes, then 429) |
 | CONSENT_FAST_PASSWORD_HASHES | off; the test suite's "1" makes password hashes cheap (and cheap to crack): never for a server |
 """
 
@@ -37,7 +40,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     secure_cookies: bool = False
-    sign_in_attempts_per_minute: int = 10
+    # Generous per address: a hall of people behind one router signs up and in at once.
+    sign_ups_per_address: int = 30
+    sign_in_failures_per_account: int = 5
+    sign_in_failures_per_address: int = 100
     tick_seconds: float = 15.0  # how often async deadlines are checked
     heartbeat_seconds: float = 20.0
     socket_backlog: int = 1000
@@ -84,7 +90,9 @@ class Settings:
             host=env.get("CONSENT_HOST", "127.0.0.1"),
             port=int(env.get("CONSENT_PORT", "8000")),
             secure_cookies=env.get("CONSENT_SECURE_COOKIES", "").lower() in {"1", "true", "yes", "on"},
-            sign_in_attempts_per_minute=int(env.get("CONSENT_SIGN_IN_ATTEMPTS_PER_MINUTE", "10")),
+            sign_ups_per_address=int(env.get("CONSENT_SIGN_UPS_PER_ADDRESS", "30")),
+            sign_in_failures_per_account=int(env.get("CONSENT_SIGN_IN_FAILURES_PER_ACCOUNT", "5")),
+            sign_in_failures_per_address=int(env.get("CONSENT_SIGN_IN_FAILURES_PER_ADDRESS", "100")),
             tick_seconds=float(env.get("CONSENT_TICK_SECONDS", "15")),
             heartbeat_seconds=float(env.get("CONSENT_HEARTBEAT_SECONDS", "20")),
             socket_backlog=int(env.get("CONSENT_SOCKET_BACKLOG", "1000")),

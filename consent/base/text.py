@@ -13,7 +13,7 @@ from typing import Annotated
 
 import msgspec
 
-from consent.base.errors import Refusal
+from consent.base.errors import bad_field
 
 MAX_NAME = 100  # a circle, domain or role name, or a person's
 MAX_EMAIL = 254  # the longest address SMTP delivers (RFC 5321)
@@ -44,12 +44,12 @@ def clean_text(text: str, what: str, max_length: int | None = None, *, required:
     of the calendar feed early), refused if empty (when required), too long, or holding a NUL
     character, which PostgreSQL cannot store and no person types."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if "\x00" in text:  # first: whatever else is wrong, this is what to fix
+        raise bad_field(what, "{Field} must not contain the NUL character.")
     if required and not text:
-        raise Refusal("invalid", f"{what}: must not be empty")
+        raise bad_field(what, "{Field} must not be empty.")
     if max_length is not None and len(text) > max_length:
-        raise Refusal("invalid", f"{what}: at most {max_length} characters")
-    if "\x00" in text:
-        raise Refusal("invalid", f"{what}: must not contain the NUL character")
+        raise bad_field(what, f"{{Field}} must have at most {max_length} characters.")
     return text
 
 
@@ -58,11 +58,11 @@ def clean_criteria(criteria: Sequence[str], what: str = "criteria") -> list[str]
     each by name; at most MAX_CRITERIA of them."""
     cleaned = [clean_text(criterion, what, MAX_TEXT) for criterion in criteria]
     if "" in cleaned:
-        raise Refusal("invalid", f"{what}: a criterion must not be empty")
+        raise bad_field(what, "{Field}: a criterion must not be empty.")
     if len(set(cleaned)) < len(cleaned):
-        raise Refusal("invalid", f"{what}: each criterion once")
+        raise bad_field(what, "{Field}: give each criterion once.")
     if len(cleaned) > MAX_CRITERIA:
-        raise Refusal("invalid", f"{what}: at most {MAX_CRITERIA} criteria")
+        raise bad_field(what, f"{{Field}}: at most {MAX_CRITERIA} criteria.")
     return cleaned
 
 
@@ -70,9 +70,9 @@ def clean_name(name: str, what: str = "name") -> str:
     """A name with its whitespace collapsed, so "Ops  team" and "Ops team" are one name."""
     cleaned = " ".join(clean_text(name, what).split())
     if not cleaned:
-        raise Refusal("empty_name", f"{what}: must not be empty")
+        raise bad_field(what, "{Field} must not be empty.", "empty_name")
     if len(cleaned) > MAX_NAME:
-        raise Refusal("name_too_long", f"{what}: at most {MAX_NAME} characters")
+        raise bad_field(what, f"{{Field}} must have at most {MAX_NAME} characters.", "name_too_long")
     return cleaned
 
 
@@ -80,5 +80,5 @@ def clean_email(email: str) -> str:
     """The one form an address is stored and looked up in: trimmed and lower-cased."""
     cleaned = clean_text(email, "email").lower()
     if len(cleaned) > MAX_EMAIL or not re.fullmatch(_ADDRESS, cleaned):
-        raise Refusal("invalid", "email: must look like name@example.org")
+        raise bad_field("email", "{Field} must look like name@example.org.")
     return cleaned

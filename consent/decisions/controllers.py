@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
@@ -23,13 +23,10 @@ def filters_of(request: Request[Any, Any, Any]) -> rules.Filters:
     return rules.parse_filters(request.query_params.dict())
 
 
-def base_url(request: Request[Any, Any, Any]) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-def feed_link(request: Request[Any, Any, Any], token: str, filters: rules.Filters) -> str:
-    """The calendar link of a search: the secret, then the filters."""
-    return f"{base_url(request)}/decisions.ics?{urlencode([('feed', token), *filters.params()])}"
+def feed_link(site: str, token: str, filters: rules.Filters) -> str:
+    """The calendar link of a search: the secret, then the filters. Links start with the
+    configured base URL (`site`), never with the request's Host, which the client chooses."""
+    return f"{site}/decisions.ics?{urlencode([('feed', token), *filters.params()])}"
 
 
 def _download(content: str, media_type: str, filename: str) -> Response[str]:
@@ -95,10 +92,10 @@ class DecisionApi(Controller):
         return ReviewOpened(review_id=str(opened.id), proposal_id=str(opened.proposal_id))
 
     @post("/feed", status_code=HTTP_201_CREATED, responses=error_responses(401, 403))
-    async def new_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> FeedLink:
+    async def new_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession, site: str) -> FeedLink:
         """A new secret calendar link of review dates (the previous one stops working)."""
         token = await services.new_feed(db_session, request.user.id)
-        return FeedLink(token=token, url=feed_link(request, token, rules.Filters()))
+        return FeedLink(token=token, url=feed_link(site, token, rules.Filters()))
 
     @delete("/feed", status_code=HTTP_204_NO_CONTENT, responses=error_responses(401, 403))
     async def revoke_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> None:
@@ -126,12 +123,17 @@ class DecisionExports(Controller):
 
     @get("/decisions/{decision_id:uuid}/minutes.md")
     async def minutes(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, decision_id: uuid.UUID
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        clock: Clock,
+        site: str,
+        decision_id: uuid.UUID,
     ) -> Response[str]:
         decision = await services.visible_decision(db_session, decision_id, request.user.id)
         described = await services.describe(db_session, decision, request.user.id, today(clock))
         return _download(
-            rules.render_markdown(described, base_url(request)),
+            rules.render_markdown(described, site),
             "text/markdown",
             f"decision-{decision_id}.md",
         )
@@ -139,7 +141,7 @@ class DecisionExports(Controller):
 
 @get("/decisions.ics", include_in_schema=False)
 async def calendar(
-    request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, feed: str | None = None
+    request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, site: str, feed: str | None = None
 ) -> Response[str]:
     """The review dates as iCalendar: with ?feed=<secret> for calendar apps, or signed in."""
     if feed:
@@ -151,5 +153,5 @@ async def calendar(
     else:
         raise NotAuthorizedException("Sign in, or use your secret calendar link.")
     decisions = await services.export(db_session, account_id, filters_of(request), today(clock))
-    ics = rules.render_ics(decisions, base_url(request), clock(), request.url.hostname or "consent")
+    ics = rules.render_ics(decisions, site, clock(), urlsplit(site).hostname or "consent")
     return Response(ics, media_type="text/calendar")

@@ -303,16 +303,19 @@ class DecisionPages(Controller):
 
     @post("/decisions/feed")
     async def new_feed(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, data: Annotated[FeedForm, Form]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        site: str,
+        data: Annotated[FeedForm, Form],
     ) -> Template:
         """Shows the new link once: only its fingerprint is kept."""
         chosen = {"circle_id": [data.circle_id], "subcircles": [data.subcircles] if data.circle_id else []}
         filters = rules.parse_filters(chosen)
         token = await services.new_feed(db_session, request.user.id)
         await db_session.commit()
-        return await log_page(
-            request, db_session, page, feed_url=feed_link(request, token, filters), feed_filters=filters
-        )
+        return await log_page(request, db_session, page, feed_url=feed_link(site, token, filters), feed_filters=filters)
 
     @post("/decisions/feed/revoke")
     async def revoke_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Redirect:

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import jinja2
 
 import templates
-from consent.base.errors import Refusal
+from consent.base.errors import bad_field
 from consent.base.forms import parse_date, parse_uuid
 from consent.base.labels import OBJECTION_WORDS, RESPONSE_WORDS
 from consent.base.text import MAX_TEXT, MAX_TITLE, clean_text
@@ -39,10 +39,6 @@ MAX_QUERY, MAX_TERMS = 200, 10
 TRUE, FALSE = ("1", "true", "on", "yes"), ("0", "false", "off", "no")
 
 
-def invalid(message: str) -> Refusal:
-    return Refusal("invalid", message, 422)
-
-
 def assessed(criteria: Sequence[str], given: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
     """A review's assessments, as `(criterion, assessment)` pairs: exactly one of each of the
     decision's criteria, which the review assesses, in the decision's order."""
@@ -50,13 +46,16 @@ def assessed(criteria: Sequence[str], given: Iterable[tuple[str, str]]) -> list[
     for criterion, assessment in given:
         criterion = criterion.strip()
         if criterion not in criteria:
-            raise invalid(f"assessments: {criterion[:80]!r} is not a criterion of this decision")
+            raise bad_field("assessments", f"{{Field}}: {criterion[:80]!r} is not a criterion of this decision.")
         if criterion in found:
-            raise invalid(f"assessments: {criterion[:80]!r} is assessed twice")
+            raise bad_field("assessments", f"{{Field}}: {criterion[:80]!r} is assessed twice.")
         found[criterion] = clean_text(assessment, "assessments", MAX_TEXT)
     for criterion in criteria:
         if not found.get(criterion):
-            raise invalid(f"assessments: assess each criterion of the decision; {criterion[:80]!r} has no assessment")
+            raise bad_field(
+                "assessments",
+                f"{{Field}}: assess each criterion of the decision; {criterion[:80]!r} has no assessment.",
+            )
     return [{"criterion": criterion, "assessment": found[criterion]} for criterion in criteria]
 
 
@@ -104,7 +103,7 @@ def decode_cursor(text: str) -> Cursor:
             raise ValueError("naive time")
         return Cursor(decided_at, uuid.UUID(ident))
     except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise invalid("cursor: not a cursor this log gave out; start again from the first page") from exc
+        raise bad_field("cursor", "{Field} is not one this log gave out; start again from the first page.") from exc
 
 
 def search_terms(q: str) -> list[str]:
@@ -162,7 +161,7 @@ class Filters:
 def _one(params: Mapping[str, Sequence[str]], name: str) -> str:
     values = [v.strip() for v in params.get(name, []) if v.strip()]
     if len(values) > 1:
-        raise invalid(f"{name}: give it once")
+        raise bad_field(name, "{Field} may be given once.")
     return values[0] if values else ""
 
 
@@ -175,21 +174,21 @@ def parse_filters(params: Mapping[str, Sequence[str]]) -> Filters:
     form sends every field. Anything wrong is refused with the field named."""
     statuses = tuple(dict.fromkeys(v.strip() for v in params.get("status", []) if v.strip()))
     if unknown := [s for s in statuses if s not in STATUSES]:
-        raise invalid(f"status: {unknown[0]!r} is not one of {', '.join(STATUSES)}")
+        raise bad_field("status", f"{{Field}} must be one of {', '.join(STATUSES)}, not {unknown[0]!r}.")
     subcircles = _one(params, "subcircles").lower()
     if subcircles not in (*TRUE, *FALSE, ""):
-        raise invalid("subcircles: true or false")
+        raise bad_field("subcircles", "{Field} must be true or false.")
     limit = _one(params, "limit") or str(DEFAULT_LIMIT)
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
-        raise invalid(f"limit: a whole number from 1 to {MAX_LIMIT}")
+        raise bad_field("limit", f"{{Field}} must be a whole number from 1 to {MAX_LIMIT}.")
     q = clean_text(_one(params, "q"), "q", MAX_QUERY)
     review_after = parse_date(_one(params, "review_after"), "review_after")
     review_before = parse_date(_one(params, "review_before"), "review_before")
     if review_after and review_before and review_after > review_before:
-        raise invalid("review_after: must be on or before review_before")
+        raise bad_field("review_after", "{Field} must be on or before the latest review date.")
     circle_id = _uuid(params, "circle_id")
     if subcircles in TRUE and circle_id is None:
-        raise invalid("subcircles: choose a circle first (circle_id)")
+        raise bad_field("subcircles", "{Field}: choose a circle first.")
     cursor = _one(params, "cursor")
     return Filters(
         circle_id=circle_id,

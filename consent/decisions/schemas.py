@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from consent.base.errors import msgspec_message
+from consent.base.errors import msgspec_refusal
 from consent.base.text import Criteria, Text, Title
 from consent.decisions import rules
 from consent.decisions.services import Opening
@@ -51,7 +51,7 @@ def parse_review(body: Any) -> NewReview:
     try:
         return msgspec.convert(body, NewReview)
     except msgspec.ValidationError as exc:
-        raise rules.invalid(msgspec_message(exc)) from exc
+        raise msgspec_refusal(exc, 422) from exc  # this call answers 422, not 400 (docs/api.md)
 
 
 class ReviewOpened(msgspec.Struct):

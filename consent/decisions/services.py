@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
 from circles.models import Circle, Domain, Membership
-from consent.base.errors import Refusal
+from consent.base.errors import Refusal, bad_field
 from consent.base.tokens import hash_token
 from consent.decisions import rules
 from consent.decisions.models import CalendarFeed
@@ -108,7 +108,9 @@ def _circle_ids(filters: rules.Filters, visible: dict[uuid.UUID, Circle]) -> set
     if filters.circle_id is None:
         return set(visible)
     if filters.circle_id not in visible:
-        raise Refusal("not_found", "circle_id: no such circle, or its decisions are not visible to you", 404)
+        raise bad_field(
+            "circle_id", "{Field} does not exist, or its decisions are not visible to you.", "not_found", 404
+        )
     return _descendants(filters.circle_id, visible) if filters.subcircles else {filters.circle_id}
 
 
@@ -336,13 +338,13 @@ async def review(
         raise Refusal("not_a_member", f"Only members of {circle.name} review its decisions.", 403)
     outcome = opening.outcome
     if outcome not in rules.OUTCOMES:
-        raise rules.invalid(f"outcome: one of {', '.join(rules.OUTCOMES)}")
+        raise bad_field("outcome", f"{{Field}} must be one of {', '.join(rules.OUTCOMES)}.")
     if outcome == "retire" and opening.review_by is not None:
-        raise rules.invalid("review_by: a retired decision has no review date")
+        raise bad_field("review_by", "{Field}: a retired decision has none.")
     if outcome == "amend" and not opening.text.strip():
-        raise rules.invalid("text: an amendment needs the new text")
+        raise bad_field("text", "{Field}: an amendment needs the new text.")
     if outcome != "amend" and opening.criteria is not None:
-        raise rules.invalid("criteria: only an amendment gives the decision new criteria")
+        raise bad_field("criteria", "{Field}: only an amendment gives the decision new ones.")
     assessments = rules.assessed(decision.criteria, opening.assessments)
     title, driver, text = rules.review_proposal(outcome, decision.title, decision.driver, decision.review_by)
     criteria = decision.criteria if outcome == "amend" else []

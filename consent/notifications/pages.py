@@ -21,6 +21,8 @@ from consent.notifications.mails import Postman
 
 
 class NotificationPages(Controller):
+    include_in_schema = False
+
     @get("/notifications")
     async def notifications(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page) -> Template:
         notes = await services.listed(db_session, request.user.id)
@@ -59,6 +61,7 @@ class UnsubscribePages(Controller):
     no sign-in; GET asks (mail scanners follow links), POST does it."""
 
     path = "/unsubscribe/{token:str}"
+    include_in_schema = False
 
     @get()
     async def confirm(

@@ -50,3 +50,20 @@ def test_the_quick_bench_prints_every_figure_with_its_baseline_and_ratio(tmp_pat
         _figure, ours, baseline, ratio = [cell.strip() for cell in row.strip("|").split("|")][:4]
         assert re.fullmatch(NUMBER, ours) and re.fullmatch(NUMBER, baseline) and re.fullmatch(NUMBER, ratio), row
     assert "PROBLEM" not in run.stdout, run.stdout
+
+
+def test_the_mail_bench_prints_its_figures_with_their_baselines(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.mail", "--members", "50", "--runs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    for start in ("  circle of    10 ", "  circle of    50 ", "  ratio ", "  circle of    10, just after "):
+        [line] = [line for line in lines if line.startswith(start)]
+        assert len(re.findall(NUMBER, line)) >= 2, line
+    assert any(re.match(rf"answer → last of 49 mails at the SMTP server: p50 {NUMBER} s", line) for line in lines)
+    assert any(line.startswith("baseline, smtplib from this process:") for line in lines), run.stdout

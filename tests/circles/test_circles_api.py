@@ -34,11 +34,20 @@ async def read(client: AsyncTestClient, who: Headers, circle_id: str) -> dict[st
 
 
 async def refused_without_change(
-    client: AsyncTestClient, who: Headers, circle_id: str, method: str, path: str, body: dict, status: int, code: str
+    client: AsyncTestClient,
+    who: Headers,
+    circle_id: str,
+    method: str,
+    path: str,
+    body: dict,
+    status: int,
+    code: str,
+    field: str | None = None,
 ) -> str:
-    """Sends a bad request, checks the envelope, and that the circle is exactly as before."""
+    """Sends a bad request, checks the envelope (and the field refused), and that the circle is
+    exactly as before."""
     before = await read(client, who, circle_id)
-    message = assert_refused(await client.request(method, path, json=body, headers=who), status, code)
+    message = assert_refused(await client.request(method, path, json=body, headers=who), status, code, field)
     assert await read(client, who, circle_id) == before
     return message
 
@@ -315,8 +324,11 @@ async def test_only_the_parent_holding_a_domain_can_delegate_it(client: AsyncTes
             ),
             422,
             "not_domain_holder",
+            field="parent_domain_id",
         )
-        assert "parent_domain_id" in message
+        assert (
+            message == "The parent circle's domain: only the parent circle that holds a domain can delegate part of it."
+        )
     for domain_id in (foreign["id"], "00000000-0000-4000-8000-000000000000"):
         message = assert_refused(
             await client.post(
@@ -324,8 +336,9 @@ async def test_only_the_parent_holding_a_domain_can_delegate_it(client: AsyncTes
             ),
             422,
             "no_such_domain",
+            field="parent_domain_id",
         )
-        assert "parent_domain_id" in message
+        assert message == "The parent circle's domain: no such domain in this organisation."
 
     assert [await read(client, ada, c["id"]) for c in circles] == before
 
@@ -495,8 +508,9 @@ async def test_a_circle_cannot_move_into_itself_or_its_own_sub_circles(client: A
             await client.patch(f"/api/circles/{sub['id']}", json={"parent_id": new_parent["id"]}, headers=ada),
             422,
             "cycle",
+            field="parent_id",
         )
-        assert "parent_id" in message
+        assert message == "The parent circle: a circle cannot sit inside itself or one of its own sub-circles."
     assert [await read(client, ada, c["id"]) for c in circles] == before
 
 
@@ -617,7 +631,7 @@ async def test_bad_new_circles_are_refused(
     before = await read(client, ada, top["id"])
     for parent in (None, top["id"]):
         sent = body if parent is None or "parent_id" in body else {**body, "parent_id": parent}
-        assert field in assert_refused(await client.post("/api/circles", json=sent, headers=ada), status, code)
+        assert_refused(await client.post("/api/circles", json=sent, headers=ada), status, code, field=field)
     assert set(await listed(client, ada)) == {top["id"], sub["id"]}
     assert await read(client, ada, top["id"]) == before
 
@@ -641,7 +655,7 @@ async def test_bad_new_circles_are_refused(
 async def test_bad_changes_are_refused(client: AsyncTestClient, body: dict, status: int, code: str, field: str) -> None:
     ada, top, _sub = await organisation(client)
     path = f"/api/circles/{top['id']}"
-    assert field in await refused_without_change(client, ada, top["id"], "PATCH", path, body, status, code)
+    await refused_without_change(client, ada, top["id"], "PATCH", path, body, status, code, field=field)
 
 
 @pytest.mark.parametrize(
@@ -675,7 +689,7 @@ async def test_bad_new_members_are_refused(
     ada, top, _sub = await organisation(client)
     await sign_up(client, "Bob")
     path = f"/api/circles/{top['id']}/members"
-    assert field in await refused_without_change(client, ada, top["id"], "POST", path, body, status, code)
+    await refused_without_change(client, ada, top["id"], "POST", path, body, status, code, field=field)
 
 
 async def test_a_role_already_held_is_a_conflict(client: AsyncTestClient) -> None:
@@ -751,7 +765,7 @@ async def test_bad_new_domains_are_refused(
 ) -> None:
     ada, top, _sub = await organisation(client)
     path = f"/api/circles/{top['id']}/domains"
-    assert field in await refused_without_change(client, ada, top["id"], "POST", path, body, status, code)
+    await refused_without_change(client, ada, top["id"], "POST", path, body, status, code, field=field)
 
 
 # Invitation links
@@ -824,15 +838,50 @@ async def test_an_invitation_accepted_in_the_browser_needs_the_csrf_token(client
     assert (await client.post(path, headers={"x-csrftoken": csrf}, follow_redirects=False)).status_code == 404
 
 
-async def test_a_link_followed_by_someone_already_a_member_is_simply_used_up(client: AsyncTestClient) -> None:
+async def test_an_invitation_link_is_for_the_invited_email_only(client: AsyncTestClient) -> None:
     ada, top, _sub = await organisation(client)
     bob, _ = await signed_in(client, "Bob")
-    path = (await invite(client, ada, top["id"], "eve@example.org"))["link"].removeprefix(BASE)
-    accepted = await client.post(path, headers=ada, follow_redirects=False)  # the link works for whoever has it
+    invitation = await invite(client, ada, top["id"], "eve@example.org")
+    assert invitation["open_link"] is False
+    path = invitation["link"].removeprefix(BASE)
+
+    # Bob has the link, but it is Eve's: he sees whom it is for, masked, and cannot join.
+    page = await client.get(path, headers=bob)
+    assert page.status_code == 200
+    assert "This invitation is for e…@example.org" in page.text
+    assert f'action="{path}"' not in page.text and "eve@example.org" not in page.text
+    refused = await client.post(path, headers=bob, follow_redirects=False)
+    assert refused.status_code == 403
+    assert "This invitation is for e…@example.org; sign in with that email to accept it." in refused.text
+    refused = await client.post(path, headers=ada, follow_redirects=False)  # a member of the circle alike
+    assert refused.status_code == 403
+    assert set(roles_by_name(await read(client, ada, top["id"]))) == {"Ada"}
+
+    # Still open for Eve, whose account has the email.
+    eve, _ = await signed_in(client, "Eve")
+    assert "Join Acme as Eve" in (await client.get(path, headers=eve)).text
+    assert (await client.post(path, headers=eve, follow_redirects=False)).status_code in (302, 303)
+    assert set(roles_by_name(await read(client, ada, top["id"]))) == {"Ada", "Eve"}
+
+
+async def test_a_steward_may_let_anyone_with_the_link_join(client: AsyncTestClient) -> None:
+    ada, top, _sub = await organisation(client)
+    bob, _ = await signed_in(client, "Bob")
+    invitation = await invite(client, ada, top["id"], "eve@example.org", open_link=True)
+    assert invitation["open_link"] is True
+    path = invitation["link"].removeprefix(BASE)
+    assert "Join Acme as Bob" in (await client.get(path, headers=bob)).text
+    accepted = await client.post(path, headers=bob, follow_redirects=False)
     assert accepted.status_code in (302, 303), accepted.text
-    assert roles_by_name(await read(client, ada, top["id"])) == {"Ada": ["facilitator"]}
-    assert (await client.get(path)).status_code == 404
-    assert (await client.post(path, headers=bob, follow_redirects=False)).status_code == 404
+    assert roles_by_name(await read(client, ada, top["id"])) == {"Ada": ["facilitator"], "Bob": []}
+    assert (await client.get(path)).status_code == 404  # used up
+    # The circle's page sets it with a checkbox.
+    form = {"email": "fay@example.org", "role": "", "term_ends_on": "", "name": "", "open_link": "1"}
+    shown = await client.post(f"/circles/{top['id']}/members", data=form, headers=ada)
+    assert shown.status_code == 200
+    assert "anyone with the link" in shown.text
+    [fays] = [i for i in (await read(client, ada, top["id"]))["invitations"] if i["email"] == "fay@example.org"]
+    assert fays["open_link"] is True
 
 
 async def test_an_unknown_invitation_link_is_not_found(client: AsyncTestClient) -> None:

@@ -30,7 +30,7 @@ from tests.helpers import (
 from tests.rounds.conftest import MovableClock
 
 BASE = "http://127.0.0.1"
-INVITATION_KEYS = {"id", "circle_id", "circle_name", "invited_by", "roles", "term_ends_on", "email"}
+INVITATION_KEYS = {"id", "circle_id", "circle_name", "invited_by", "roles", "term_ends_on", "email", "open_link"}
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from litestar import get
 from litestar.testing import AsyncTestClient
@@ -132,16 +134,29 @@ async def test_cookie_session_gets_a_fresh_id_at_sign_in_and_needs_csrf_to_sign_
     assert_refused(await client.get("/api/accounts/me"), 401, "not_signed_in")
 
 
-async def test_sign_in_is_rate_limited(settings: Settings) -> None:
-    limited = Settings(**{**settings.__dict__, "sign_in_attempts_per_minute": 5})
-    async with AsyncTestClient(app=create_app(limited), base_url="http://127.0.0.1") as client:
-        attempt = {"email": "who@example.org", "password": "guess guess"}
-        statuses = [(await client.post("/api/sessions", json=attempt)).status_code for _ in range(5)]
-        assert statuses == [401] * 5
-        message = assert_refused(await client.post("/api/sessions", json=attempt), 429, "too_many_requests")
-        assert message
-        # other pages are not limited
-        assert (await client.get("/")).status_code == 200
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        (" " * 8, "The password must not be only spaces."),
+        ("\t \n  \t  ", "The password must not be only spaces."),
+        ("12345678", "This password is one of the most common ones, which are guessed first; choose another."),
+        ("PassWord", "This password is one of the most common ones, which are guessed first; choose another."),
+        ("qwertyuiop", "This password is one of the most common ones, which are guessed first; choose another."),
+        ("iloveyou", "This password is one of the most common ones, which are guessed first; choose another."),
+        ("Ada@Example.org", "The password must not be your email or your name."),
+        ("Ada Lovelace", "The password must not be your email or your name."),
+    ],
+)
+async def test_blank_and_common_passwords_are_refused(client: AsyncTestClient, password: str, message: str) -> None:
+    body = {"name": "Ada Lovelace", "email": "ada@example.org", "password": password}
+    assert assert_refused(await client.post("/api/accounts", json=body), 422, "weak_password") == message
+    signing_in = {"email": body["email"], "password": password}
+    assert (await client.post("/api/sessions", json=signing_in)).status_code == 401  # no account was made
+    await client.get("/sign-up")  # the CSRF cookie
+    form = await client.post(
+        "/sign-up", data={**body, "next": "/"}, headers={"x-csrftoken": client.cookies["csrftoken"]}
+    )
+    assert form.status_code == 422 and html.escape(message) in form.text
 
 
 async def test_unknown_paths_and_methods_use_the_envelope(client: AsyncTestClient) -> None:

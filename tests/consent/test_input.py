@@ -32,13 +32,13 @@ def test_clean_name_refuses_empty_and_whitespace(name: str) -> None:
     error = broken(text.clean_name, name)
     assert error.code == "empty_name"
     assert error.status == 422
-    assert str(error).startswith("name:")
+    assert error.field == "name"
 
 
 def test_clean_name_names_the_field_it_was_given() -> None:
     error = broken(text.clean_name, "  ", "domain")
     assert error.code == "empty_name"
-    assert str(error).startswith("domain:")
+    assert error.field == "domain"
 
 
 def test_clean_name_collapses_whitespace() -> None:
@@ -69,7 +69,7 @@ def test_clean_email_refuses_what_is_not_an_address(email: str) -> None:
     error = broken(text.clean_email, email)
     assert error.code == "invalid"
     assert error.status == 422
-    assert str(error).startswith("email:")
+    assert error.field == "email"
 
 
 @pytest.mark.parametrize(
@@ -101,7 +101,7 @@ def test_the_wire_and_the_rule_agree_on_what_an_address_is(email: str) -> None:
 
 def test_an_address_with_a_nul_character_is_refused_as_such() -> None:
     error = broken(text.clean_email, "ada\x00@example.org")
-    assert (error.code, str(error)) == ("invalid", "email: must not contain the NUL character")
+    assert (error.code, str(error)) == ("invalid", "The email must not contain the NUL character.")
 
 
 # clean_text
@@ -110,14 +110,14 @@ def test_an_address_with_a_nul_character_is_refused_as_such() -> None:
 def test_clean_text_trims_and_may_be_empty_unless_required() -> None:
     assert text.clean_text("  an aim \n", "aim") == "an aim"
     assert text.clean_text("   ", "aim") == ""
-    assert str(broken(text.clean_text, "   ", "title", required=True)) == "title: must not be empty"
+    assert str(broken(text.clean_text, "   ", "title", required=True)) == "The title must not be empty."
 
 
 def test_clean_text_refuses_nul_and_too_long() -> None:
-    assert str(broken(text.clean_text, "a\x00b", "aim")) == "aim: must not contain the NUL character"
+    assert str(broken(text.clean_text, "a\x00b", "aim")) == "The aim must not contain the NUL character."
     assert text.clean_text(" " + "x" * 10 + " ", "title", 10) == "x" * 10
     error = broken(text.clean_text, "x" * 11, "title", 10)
-    assert (error.code, error.status, str(error)) == ("invalid", 422, "title: at most 10 characters")
+    assert (error.code, error.status, str(error)) == ("invalid", 422, "The title must have at most 10 characters.")
 
 
 # form fields
@@ -127,9 +127,10 @@ def test_a_blank_field_is_absent_and_a_bad_one_is_refused_by_name() -> None:
     assert forms.parse_date("  ", "review_by") is None
     assert forms.parse_date(" 2027-06-30 ", "review_by") == date(2027, 6, 30)
     assert forms.parse_uuid(str(uuid.UUID(int=1)), "domain_id") == uuid.UUID(int=1)
-    assert str(broken(forms.parse_date, "soon", "review_by")) == "review_by: a date like 2027-06-30"
-    assert str(broken(forms.parse_uuid, "x", "domain_id", "choose a domain")) == "domain_id: choose a domain"
+    assert str(broken(forms.parse_date, "soon", "review_by")) == "The review date must be a date like 2027-06-30."
+    refused = broken(forms.parse_uuid, "x", "domain_id", "one of the circle's domains")
+    assert (refused.field, str(refused)) == ("domain_id", "The domain must be one of the circle's domains.")
     assert (
         str(broken(forms.parse_field, "noon", datetime.fromisoformat, "closes_at", "a date and time"))
-        == "closes_at: a date and time"
+        == "The deadline must be a date and time."
     )

@@ -41,7 +41,9 @@ def test_the_error_body_is_the_one_the_app_sends(schema: dict[str, Any]) -> None
     assert body["required"] == ["error"]
     detail = component(schema, body["properties"]["error"]["$ref"])
     assert set(detail["required"]) == {"code", "message"}
-    assert {name: p["type"] for name, p in detail["properties"].items()} == {"code": "string", "message": "string"}
+    properties = detail["properties"]
+    assert {name: properties[name]["type"] for name in ("code", "message")} == {"code": "string", "message": "string"}
+    assert set(properties) == {"code", "message", "field"}  # the field refused, when one is
 
 
 async def test_a_real_error_has_the_declared_shape(client: AsyncTestClient) -> None:

@@ -34,9 +34,18 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
             "CONSENT_PORT": "9000",
             "CONSENT_SECURE_COOKIES": "true",
             "CONSENT_REDIS_URL": "redis://r:6379/0",
+            "CONSENT_SIGN_UPS_PER_ADDRESS": "40",
+            "CONSENT_SIGN_IN_FAILURES_PER_ACCOUNT": "6",
+            "CONSENT_SIGN_IN_FAILURES_PER_ADDRESS": "200",
         }
     )
     assert settings.redis_url == "redis://r:6379/0"
+    limits = (
+        settings.sign_ups_per_address,
+        settings.sign_in_failures_per_account,
+        settings.sign_in_failures_per_address,
+    )
+    assert limits == (40, 6, 200)
     assert (settings.database_url, settings.host, settings.port, settings.secure_cookies) == (
         "postgresql+asyncpg://h/db",
         "0.0.0.0",

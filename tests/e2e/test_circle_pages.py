@@ -187,7 +187,7 @@ def test_bad_input_is_answered_on_the_page_and_nothing_typed_is_lost(page: Page,
     expect(section(page, "Sub-circles")).to_contain_text("No sub-circles.")
 
     form = give_role(page, "nobody@example", "secretary")
-    expect(page.get_by_role("alert")).to_contain_text("email: must look like name@example.org")
+    expect(page.get_by_role("alert")).to_contain_text("The email must look like name@example.org.")
     expect(form.get_by_label("Email")).to_have_value("nobody@example")
     expect(form.get_by_label("Role", exact=True)).to_have_value("secretary")
 
@@ -243,7 +243,7 @@ def test_a_bad_domain_or_bad_settings_keep_what_was_chosen(page: Page, server: S
     form.get_by_label("Default review period (months)").fill("0")
     form.get_by_label("Private: only members see its details").check()
     form.get_by_role("button", name="Save the settings").click()
-    expect(page.get_by_role("alert")).to_contain_text("default_review_months: between 1 and 60")
+    expect(page.get_by_role("alert")).to_contain_text("The default review period must be between 1 and 60 months.")
     expect(page.get_by_role("heading", level=1)).to_have_text("Acme Coop")  # nothing was changed
     expect(form).to_have_attribute("open", "")
     expect(form.get_by_label("Name", exact=True)).to_have_value("Acme Cooperative")

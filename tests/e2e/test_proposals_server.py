@@ -283,7 +283,13 @@ async def test_every_refusal_over_the_wire_is_in_the_envelope_and_changes_nothin
         await add_member(http, org.people["ada"], sub.json()["id"], name, roles, url=org.url)
 
     async def refused(
-        proposal_id: str, who: str | None, body: Any, status: int, code: str, raw: bytes | None = None
+        proposal_id: str,
+        who: str | None,
+        body: Any,
+        status: int,
+        code: str,
+        raw: bytes | None = None,
+        field: str | None = None,
     ) -> str:
         before = await org.state(proposal_id)
         if raw is None:
@@ -296,7 +302,7 @@ async def test_every_refusal_over_the_wire_is_in_the_envelope_and_changes_nothin
                 content=raw,
                 headers={"Content-Type": "application/json"},
             )
-        message = assert_refused(response, status, code)
+        message = assert_refused(response, status, code, field)
         assert await org.state(proposal_id) == before  # nothing changed, seq included
         assert_contiguous(await org.events(proposal_id))
         return message
@@ -339,22 +345,22 @@ async def test_every_refusal_over_the_wire_is_in_the_envelope_and_changes_nothin
     await refused(proposal_id, None, {"type": "consent", "client_id": "c10"}, 401, "not_signed_in")
     # unknown_action, and malformed actions: 422 invalid with the field named, never a 500
     await refused(proposal_id, "m02", {"type": "vote", "client_id": "c11"}, 422, "unknown_action")
-    assert "client_id" in await refused(proposal_id, "m02", {"type": "consent"}, 422, "invalid")
+    await refused(proposal_id, "m02", {"type": "consent"}, 422, "invalid", field="client_id")
     for client_id in ("", "x" * 101, 7, None, ["c12"]):
-        assert "client_id" in await refused(
-            proposal_id, "m02", {"type": "consent", "client_id": client_id}, 422, "invalid"
+        await refused(
+            proposal_id, "m02", {"type": "consent", "client_id": client_id}, 422, "invalid", field="client_id"
         )
-    assert "type" in await refused(proposal_id, "m02", {"client_id": "c13"}, 422, "invalid")
-    assert "type" in await refused(proposal_id, "m02", {"type": ["consent"], "client_id": "c14"}, 422, "invalid")
-    assert "text" in await refused(
-        proposal_id, "m02", {"type": "concern", "client_id": "c15", "text": ["x"]}, 422, "invalid"
+    await refused(proposal_id, "m02", {"client_id": "c13"}, 422, "invalid", field="type")
+    await refused(proposal_id, "m02", {"type": ["consent"], "client_id": "c14"}, 422, "invalid", field="type")
+    await refused(
+        proposal_id, "m02", {"type": "concern", "client_id": "c15", "text": ["x"]}, 422, "invalid", field="text"
     )
     await refused(proposal_id, "m02", {"type": "concern", "client_id": "c16", "text": "x" * 20_001}, 422, "invalid")
     # PostgreSQL stores no NUL character: refused alike on every database, never a 500
-    assert "text" in await refused(
-        proposal_id, "m02", {"type": "concern", "client_id": "c27", "text": "a\u0000b"}, 422, "invalid"
+    await refused(
+        proposal_id, "m02", {"type": "concern", "client_id": "c27", "text": "a\u0000b"}, 422, "invalid", field="text"
     )
-    assert "client_id" in await refused(proposal_id, "m02", {"type": "consent", "client_id": "c\u0000"}, 422, "invalid")
+    await refused(proposal_id, "m02", {"type": "consent", "client_id": "c\u0000"}, 422, "invalid", field="client_id")
     for fields in ({"title": "Nul\u0000"}, {"criteria": ["\u0000"]}):
         nul = await org.request(
             "POST",

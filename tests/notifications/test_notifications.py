@@ -7,11 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from collections import Counter
 from email.message import EmailMessage
 from typing import Any
 
+from sqlalchemy import delete, select, update
+
+from consent.base import db
+from consent.base.outbox import Mail
 from consent.base.settings import Settings
+from consent.notifications.models import Notification
 from tests.helpers import assert_refused
 from tests.notifications.conftest import mails
 from tests.rounds.conftest import Circle, MovableClock
@@ -269,3 +275,28 @@ async def test_a_circle_chooses_when_reminders_go_on_its_page_and_by_the_api(cir
         page.status_code == 422 and "whole numbers of hours, such as 24, 2" in page.text and 'value="soon"' in page.text
     )
     assert (await circle.client.get(circle_url, headers=ada)).json()["reminder_hours"] == [12, 1]
+
+
+async def test_notifications_whose_mails_were_never_stored_are_mailed_by_a_later_pass(
+    circle: Circle, clock: MovableClock
+) -> None:
+    """As if the pass that made them had stopped between storing them and storing their mails."""
+    proposal_id = (await circle.propose(title="Ladder safety"))["id"]
+    await circle.ok(proposal_id, "ada", "start")
+    await mails_to(circle.settings, 3)
+    engine = db.create_engine(circle.settings.database_url)
+    async with engine.begin() as conn:
+        bo = uuid.UUID(circle.ids["bo"])
+        note_id = await conn.scalar(select(Notification.id).where(Notification.account_id == bo))
+        await conn.execute(delete(Mail).where(Mail.key == f"note:{note_id}"))
+        await conn.execute(update(Notification).where(Notification.id == note_id).values(mailed=False))
+    await asyncio.sleep(0.3)
+    assert len(mails(circle.settings)) == 3  # within a minute, its own pass may still be storing it
+    clock.move(minutes=2)
+    again = await mails_to(circle.settings, 4)
+    assert str(again[3]["To"]).startswith("bo@") and "Ladder safety" in str(again[3]["Subject"])
+    async with engine.connect() as conn:
+        assert await conn.scalar(select(Notification.mailed).where(Notification.id == note_id)) is True
+    await asyncio.sleep(0.3)
+    assert len(mails(circle.settings)) == 4  # once
+    await engine.dispose()

@@ -178,7 +178,7 @@ async def test_the_pages_form_takes_a_proposal_to_async_with_a_deadline_read_as_
         data={**form, "client_id": "page-bad", "mode": "live", "closes_at": "next week"},
         headers=circle.people["ada"],
     )
-    assert bad.status_code == 422 and "closes_at: a date and time" in bad.text
+    assert bad.status_code == 422 and "The deadline must be a date and time." in bad.text
     assert (await circle.get(proposal_id))["mode"] == "async"  # nothing changed
 
 

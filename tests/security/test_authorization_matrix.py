@@ -287,18 +287,6 @@ MATRIX: dict[str, list[Case]] = {
     "GET /schema/{path:str}": [everyone(404)],  # a viewer that is not served
 }
 
-# Cells that another branch (issue 17's `harden`) fixes: what is answered until it is merged.
-# Delete each once its fix is in; the matrix then holds the fix to its row.
-UNTIL_HARDEN: dict[tuple[str, str, str], Outcome] = {
-    # 12: an invitation link works for whoever is signed in, not only for the person invited
-    ("POST /invitations/{token:str}", "circle", "member"): 302,
-    ("POST /invitations/{token:str}", "circle", "other_steward"): 302,
-    ("POST /invitations/{token:str}", "circle", "facilitator"): 302,
-    # 15: the new proposal form shows to people who may not propose in the circle
-    ("GET /circles/{circle_id:uuid}/proposals/new", "circle", "other_steward"): 200,
-    ("GET /circles/{circle_id:uuid}/proposals/new", "private", "other_steward"): 200,
-}
-
 
 @dataclass
 class Person:
@@ -649,7 +637,7 @@ def test_every_route_has_a_row(app: Litestar) -> None:
 async def test_who_may_do_what(world: World, key: str) -> None:
     wrong = []
     for case, kind in itertools.product(MATRIX[key], KINDS):
-        expected = UNTIL_HARDEN.get((key, case.where, kind), case.expect[kind])
+        expected = case.expect[kind]
         got = await world.ask(key, case, kind)
         if got != expected:
             wrong.append(f"{kind} on the {case.where}'s: expected {expected}, got {got}")

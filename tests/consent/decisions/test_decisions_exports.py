@@ -116,3 +116,13 @@ async def test_a_carriage_return_typed_into_a_decision_stays_inside_its_calendar
     assert b"\r" not in body.replace(b"\r\n", b"")  # no bare CR to end a line early
     assert not any(line.startswith(b"X-INJECTED") for line in body.split(b"\r\n"))
     assert list(events(body)) == ["Review: Van X-INJECTED:yes (Riverside)"]
+
+
+async def test_links_start_with_the_base_url_whatever_host_the_request_names(circle: Circle, three: list[dict]) -> None:
+    forged = {**circle.people["ada"], "Host": "evil.example"}
+    made = await circle.client.post("/api/decisions/feed", headers=forged)
+    assert made.json()["url"].startswith("http://127.0.0.1/decisions.ics?feed=")
+    minutes = await circle.client.get(f"/decisions/{three[0]['id']}/minutes.md", headers=forged)
+    assert "http://127.0.0.1/decisions/" in minutes.text and "evil" not in minutes.text
+    calendar = await circle.client.get("/decisions.ics", headers=forged)
+    assert b"evil" not in calendar.content and b"http://127.0.0.1/decisions/" in calendar.content

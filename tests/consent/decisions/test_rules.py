@@ -39,7 +39,7 @@ def test_a_cursor_round_trips_and_a_forged_one_is_refused() -> None:
         with pytest.raises(Refusal) as refused:
             rules.decode_cursor(forged)
         assert (refused.value.status, refused.value.code) == (422, "invalid")
-        assert str(refused.value).startswith("cursor:")
+        assert refused.value.field == "cursor"
 
 
 def test_filters_from_a_query_string_and_back() -> None:
@@ -103,7 +103,7 @@ def test_filters_from_a_query_string_and_back() -> None:
 def test_bad_filters_are_refused_with_the_field_named(params: dict[str, list[str]], field: str) -> None:
     with pytest.raises(Refusal) as refused:
         rules.parse_filters(params)
-    assert refused.value.status == 422 and str(refused.value).startswith(f"{field}:")
+    assert refused.value.status == 422 and refused.value.field == field
 
 
 def test_search_words_carry_no_query_syntax() -> None:
