@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
+import os
 import sqlite3
 import sys
 import uuid
@@ -20,6 +22,10 @@ def serve(settings: Settings, host: str, port: int, demo: bool, workers: int = 1
 
     from consent.app import configure_logging, create_app
 
+    # Where it listens is where links point, unless CONSENT_BASE_URL says otherwise; the
+    # workers read their settings from the environment.
+    settings = dataclasses.replace(settings, host=host, port=port)
+    os.environ["CONSENT_HOST"], os.environ["CONSENT_PORT"] = host, str(port)
     if workers > 1 and settings.mail_in is not None:
         sys.exit(
             "CONSENT_MAIL_IN is for one process: with --workers, run `consent mail-in` once, beside them "
