@@ -52,7 +52,7 @@ def test_demo_is_seeded_once_and_its_accounts_sign_in(server: Server, settings: 
 
     for email, password in passwords.items():
         response = httpx.post(server.url + "/api/sessions", json={"email": email, "password": password})
-        assert response.status_code == 200, response.text
+        assert response.status_code == 200, (email, response.text, server.log.read_text()[-3000:])
     token = response.json()["token"]
     circles_page = httpx.get(server.url + "/", cookies=response.cookies)
     assert "Riverside Mutual Aid" in circles_page.text
