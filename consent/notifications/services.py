@@ -27,6 +27,7 @@ from circles.models import Circle, Membership
 from consent.accounts.models import Account
 from consent.base import outbox
 from consent.base.errors import Refusal
+from consent.base.labels import RESPONSE_WORDS
 from consent.base.outbox import Letter, Mail
 from consent.notifications import rules
 from consent.notifications.mails import About, Postman, about
@@ -264,13 +265,11 @@ def _about(
 
 
 def _record_lines(record: dict[str, Any]) -> list[str]:
-    """The record, one line per member: what each did, never more (DESIGN.md)."""
-    words = {"consent": "consented", "concern": "consented with a concern", "object": "objected"}
-    words |= {"stand_aside": "stood aside", "silent": "did not respond", "absent": "was absent"}
-    words |= {"present_no_response": "was present and did not respond"}
+    """The record, one line per member: what each did, never more (DESIGN.md), in the words
+    the decision's page and minutes use."""
     lines = []
     for response in record.get("responses", []):
-        line = f"{response['member']['name']} {words.get(response['kind'], response['kind'])}"
+        line = f"{response['member']['name']} {RESPONSE_WORDS.get(response['kind'], response['kind'])}"
         lines.append(line + (" (left the circle)" if response.get("left") else ""))
     return lines
 

@@ -4,33 +4,18 @@ choices are saved."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import httpx
 from playwright.sync_api import Page, expect
 
 from tests.conftest import Server
-from tests.e2e.test_invitation_pages import ok, sign_in
-from tests.helpers import accept_invitations, create_account, proposal_body, sign_in_in_page
+from tests.e2e.test_invitation_pages import sign_in
+from tests.e2e.test_waiting_pages import bea_is_asked
+from tests.helpers import sign_in_in_page
 
 
 def test_a_member_reads_a_notification_and_chooses_what_comes_by_mail(page: Page, server: Server) -> None:
     url = server.url
-    create_account(url, "Ada", "ada@example.org")
-    create_account(url, "Bea", "bea@example.org")
-    ada = sign_in(url, "ada@example.org")
-    circle = ok(httpx.post(url + "/api/circles", json={"name": "Tool Library"}, headers=ada), 201)
-    ok(httpx.post(f"{url}/api/circles/{circle['id']}/members", json={"email": "bea@example.org"}, headers=ada), 202)
-    assert accept_invitations(url, "bea@example.org") == ["Tool Library"]
-    domain = ok(httpx.post(f"{url}/api/circles/{circle['id']}/domains", json={"name": "Lending"}, headers=ada), 201)
-    deadline = (datetime.now(UTC) + timedelta(days=3)).replace(second=0, microsecond=0)
-    body = proposal_body(domain["id"], deadline.isoformat(), title="Lend the ladder")
-    proposal = ok(httpx.post(f"{url}/api/circles/{circle['id']}/proposals", json=body, headers=ada), 201)
-    ok(
-        httpx.post(
-            f"{url}/api/proposals/{proposal['id']}/actions", json={"type": "start", "client_id": "s"}, headers=ada
-        )
-    )
+    proposal, deadline = bea_is_asked(url)
 
     sign_in_in_page(page, url, "bea@example.org")
     page.locator("summary", has_text="Bea").click()

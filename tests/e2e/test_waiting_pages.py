@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -14,8 +15,9 @@ from tests.e2e.test_layout_pages import assert_one_line
 from tests.helpers import accept_invitations, create_account, proposal_body, sign_in_in_page
 
 
-def test_a_proposal_waiting_for_me_is_counted_in_the_header_and_listed_at_home(page: Page, server: Server) -> None:
-    url = server.url
+def bea_is_asked(url: str) -> tuple[dict[str, Any], datetime]:
+    """Ada's async proposal "Lend the ladder" in the Tool Library, started: it waits for Bea's
+    response until its deadline, three days on (returned with it)."""
     create_account(url, "Ada", "ada@example.org")
     create_account(url, "Bea", "bea@example.org")
     ada = sign_in(url, "ada@example.org")
@@ -26,8 +28,17 @@ def test_a_proposal_waiting_for_me_is_counted_in_the_header_and_listed_at_home(p
     deadline = (datetime.now(UTC) + timedelta(days=3)).replace(second=0, microsecond=0)
     body = proposal_body(domain["id"], deadline.isoformat(), title="Lend the ladder")
     proposal = ok(httpx.post(f"{url}/api/circles/{circle['id']}/proposals", json=body, headers=ada), 201)
-    action = {"type": "start", "client_id": "start-1"}
-    ok(httpx.post(f"{url}/api/proposals/{proposal['id']}/actions", json=action, headers=ada))
+    ok(
+        httpx.post(
+            f"{url}/api/proposals/{proposal['id']}/actions", json={"type": "start", "client_id": "s"}, headers=ada
+        )
+    )
+    return proposal, deadline
+
+
+def test_a_proposal_waiting_for_me_is_counted_in_the_header_and_listed_at_home(page: Page, server: Server) -> None:
+    url = server.url
+    proposal, deadline = bea_is_asked(url)
 
     sign_in_in_page(page, url, "bea@example.org")
     count = page.get_by_role("navigation", name="Main").get_by_role("link", name="1 waiting for you")
