@@ -43,6 +43,8 @@ class Circle(UUIDAuditBase):
     default_async_days: Mapped[int] = mapped_column(Integer, default=7)
     # Hours before an async deadline when members it still waits for are reminded.
     reminder_hours: Mapped[list[int]] = mapped_column(JSON, default=lambda: [24, 2], server_default="[24, 2]")
+    # Times are shown in it to those who chose no time zone and whose browser did not say.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="circle", lazy="raise")
     domains: Mapped[list[Domain]] = relationship(back_populates="circle", lazy="raise")

@@ -1,4 +1,5 @@
-"""An account is a person who signs in; we keep only a name, an email and a password hash."""
+"""An account is a person who signs in; we keep only a name, an email, a password hash, and the
+language and time zone they chose."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ class Account(UUIDAuditBase):
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
     password_hash: Mapped[str] = mapped_column(String(255))
+    # Chosen on the account page; None: the browser's (Accept-Language, its time zone).
+    language: Mapped[str | None] = mapped_column(String(10), default=None)
+    time_zone: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class ApiToken(UUIDAuditBase):
