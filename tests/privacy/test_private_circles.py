@@ -48,7 +48,7 @@ async def test_an_outsider_of_a_private_circle_sees_nothing_of_it(client: httpx.
     app: Litestar = client.app  # type: ignore[attr-defined]
     people = {name: (await signed_in(client, name))[0] for name in ("ada", "bo", "cy")}
     ada = people["ada"]
-    riverside_id, food = await riverside(client, ada, ("bo", "cy"))
+    riverside_id, _ = await riverside(client, ada, ("bo", "cy"))
     kitchen = await create_circle(client, ada, "Kitchen", parent_id=riverside_id)
     for role in ("leader", "facilitator"):
         await add_member(client, ada, kitchen["id"], "ada", [role])
