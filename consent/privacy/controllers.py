@@ -3,7 +3,6 @@ calls, and its confirmation page): docs/privacy.md. The account page links to bo
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,11 +45,11 @@ class PrivacyApi(Controller):
     guards = [requires_account]
 
     @get("/export", responses=error_responses(401))
-    async def export(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Response[bytes]:
+    async def export(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Response[dict[str, Any]]:
         """Everything kept about the signed-in account and all it did, as one JSON file."""
         data = await services.export(db_session, request.user.id)
         return Response(
-            json.dumps(data, indent=2, ensure_ascii=False).encode(),
+            data,
             media_type="application/json",
             headers={"Content-Disposition": 'attachment; filename="my-consent-data.json"'},
         )
