@@ -58,7 +58,8 @@ from consent.notifications.mail_in import Listener, Replies
 from consent.notifications.mails import Postman
 from consent.notifications.pages import NotificationPages, UnsubscribePages
 from consent.notifications.worker import Notifier
-from consent.privacy.controllers import PrivacyApi, PrivacyPages, erase_account
+from consent.privacy.controllers import PrivacyApi, erase_account
+from consent.privacy.pages import PrivacyPages
 from rounds import live
 from rounds import services as rounds_services
 from rounds.controllers import ProposalApi

@@ -1,23 +1,18 @@
-"""The export of one's data (API), the erasure of one's account (what DELETE /api/accounts/me
-calls, and its confirmation page): docs/privacy.md. The account page links to both."""
+"""The export of one's data (API), and the erasure of one's account that DELETE /api/accounts/me
+and the confirmation page call: docs/privacy.md."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import msgspec
-from litestar import Controller, Request, Response, get, post
-from litestar.plugins.flash import flash
-from litestar.response import Redirect, Template
+from litestar import Controller, Request, Response, get
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles.services import Departure
 from consent.accounts.auth import end_session, requires_account
-from consent.accounts.controllers import EraseAccount
 from consent.base.clock import Clock
-from consent.base.errors import Refusal, error_responses
-from consent.base.web import Form, Page
+from consent.base.errors import error_responses
 from consent.privacy import services
 
 
@@ -53,35 +48,3 @@ class PrivacyApi(Controller):
             media_type="application/json",
             headers={"Content-Disposition": 'attachment; filename="my-consent-data.json"'},
         )
-
-
-class ErasureForm(msgspec.Struct):
-    password: str = ""
-
-
-class PrivacyPages(Controller):
-    include_in_schema = False
-    guards = [requires_account]
-
-    @get("/account/delete")
-    async def confirm(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page) -> Template:
-        return await page(request, db_session, "consent/delete_account.html", error=None)
-
-    @post("/account/delete")
-    async def erase(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        page: Page,
-        erase_account: EraseAccount,
-        data: Annotated[ErasureForm, Form],
-    ) -> Template | Redirect:
-        try:
-            await erase_account(request, db_session, data.password)
-        except Refusal as refusal:
-            return await page(
-                request, db_session, "consent/delete_account.html", status_code=refusal.status, error=refusal.message
-            )
-        request.set_session({})  # signed out: a session of its own carries the message
-        flash(request, "Your account is erased.", category="success")
-        return Redirect("/")
