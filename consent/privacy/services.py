@@ -9,7 +9,6 @@ and reviews' records) is rewritten to it, with the name beside it replaced."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
@@ -27,10 +26,19 @@ from consent.accounts import services as accounts
 from consent.accounts.models import Account, ApiToken
 from consent.base.errors import Refusal
 from consent.base.outbox import Mail
+from consent.privacy import rules
 from rounds.models import Decision, Event, Proposal, Review
 
-FORMER_MEMBER = "a former member"
 ERASED_DOMAIN = "erased.invalid"  # .invalid never resolves (RFC 2606): no mail can reach it
+# The columns naming an account that are part of the circles' record: moved to the former member.
+ON_THE_RECORD = frozenset(
+    {
+        Proposal.__table__.c.author_id,
+        Event.__table__.c.actor_id,
+        Review.__table__.c.account_id,
+        Invitation.__table__.c.invited_by_id,
+    }
+)
 
 
 async def export(db: AsyncSession, account_id: uuid.UUID) -> dict[str, Any]:
@@ -57,7 +65,7 @@ async def export(db: AsyncSession, account_id: uuid.UUID) -> dict[str, Any]:
             .order_by(Event.at, Event.seq)
         )
     ).all()
-    mine = [(e, title, circle) for e, title, circle in events if e.actor_id == account_id or _names(e.data, me)]
+    mine = [(e, title, circle) for e, title, circle in events if e.actor_id == account_id or rules.names(e.data, me)]
     proposals = await db.scalars(select(Proposal).where(Proposal.author_id == account_id).order_by(Proposal.created_at))
     invitations = await db.execute(
         select(Invitation, Circle.name)
@@ -115,26 +123,6 @@ async def export(db: AsyncSession, account_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
-def _names(data: Any, who: str) -> bool:
-    """Whether a JSON value names the account `who` (as a value, not inside a longer text)."""
-    if isinstance(data, dict):
-        return any(_names(v, who) for v in data.values())
-    if isinstance(data, list):
-        return any(_names(v, who) for v in data)
-    return data == who
-
-
-def _replaced(data: Any, old: str, new: str) -> Any:
-    """`data` with the id `old` made `new`, and the name beside it (in `{id, name}` or `{member,
-    name}`) made FORMER_MEMBER."""
-    if isinstance(data, dict):
-        names_it = any(data.get(key) == old for key in ("id", "member"))
-        return {k: FORMER_MEMBER if names_it and k == "name" else _replaced(v, old, new) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_replaced(v, old, new) for v in data]
-    return new if data == old else data
-
-
 async def last_steward_of(db: AsyncSession, account_id: uuid.UUID, today: date) -> list[str]:
     """The circles the account is the only steward of while others are members: someone must
     take the role over before the account goes. A circle with no other member is not held to
@@ -189,34 +177,37 @@ async def erase(
         published.append(await member_left(db, membership.circle_id, account_id, account_id, now))
 
     former = uuid.uuid4()
-    db.add(Account(id=former, name=FORMER_MEMBER, email=f"{former.hex}@{ERASED_DOMAIN}", password_hash="!erased"))
+    db.add(Account(id=former, name=rules.FORMER_MEMBER, email=f"{former.hex}@{ERASED_DOMAIN}", password_hash="!erased"))
     await db.flush()
-    # What refers to the account: what is theirs alone goes (tokens, notifications, choices,
-    # sessions: the foreign keys that cascade), the record moves to the former member.
+    # What refers to the account: the record moves to the former member; anything else is
+    # theirs alone and goes (tokens, notifications, mail choices, the calendar link, and any
+    # table added later, such as sessions, until it is listed in ON_THE_RECORD).
     for table in orm_registry.metadata.sorted_tables:
         for fk in table.foreign_keys:
-            if fk.column.table.name != "account" or table.name == "account":
+            if fk.column.table.name != Account.__tablename__ or table.name == Account.__tablename__:
                 continue
-            if fk.ondelete == "CASCADE" and table.name != Invitation.__tablename__:
-                await db.execute(delete(table).where(fk.parent == account_id))
-            else:
+            if fk.parent in ON_THE_RECORD:
                 await db.execute(update(table).where(fk.parent == account_id).values({fk.parent.name: former}))
+            else:
+                await db.execute(delete(table).where(fk.parent == account_id))
     await db.execute(delete(Invitation).where(Invitation.email == email))  # to them, open or answered
 
     old, new = str(account_id), str(former)
     for model, column in ((Event, "data"), (Proposal, "machine"), (Decision, "record"), (Review, "record")):
         attribute = getattr(model, column)
         for row in await db.scalars(select(model).where(cast(attribute, String).contains(old))):
-            setattr(row, column, _replaced(getattr(row, column), old, new))
+            setattr(row, column, rules.replaced(getattr(row, column), old, new))
 
     await db.execute(delete(Mail).where(Mail.recipient == email))
-    named = re.compile(re.escape(name), re.IGNORECASE)
+    named = rules.name_in_text(name)
     for mail in await db.scalars(
         select(Mail).where(
             or_(*(func.lower(getattr(Mail, c)).contains(name.lower()) for c in ("subject", "text", "html")))
         )
     ):
-        mail.subject, mail.text, mail.html = (named.sub(FORMER_MEMBER, v) for v in (mail.subject, mail.text, mail.html))
+        mail.subject, mail.text, mail.html = (
+            named.sub(rules.FORMER_MEMBER, v) for v in (mail.subject, mail.text, mail.html)
+        )
     await db.delete(account)
     await db.flush()
     if mail_dir is not None:
@@ -225,12 +216,16 @@ async def erase(
 
 
 def _forget_mail_files(mail_dir: Path, name: str, email: str) -> None:
-    """Without a mail server, the mail files are the mailboxes this server keeps: those to the
-    person, or naming them, go too."""
+    """Without a mail server, the mail files are the mailboxes this server keeps: the mails to
+    the person go; in the others, their name becomes "a former member", as in the outbox."""
     if not mail_dir.is_dir():
         return
-    marks = (name.lower().encode(), email.lower().encode())
+    named = rules.name_in_text(name.encode())
     for path in mail_dir.glob("*.eml"):
-        text = path.read_bytes().lower()
-        if any(mark in text for mark in marks):
+        mail = path.read_bytes()
+        if email.lower().encode() in mail.lower():
             path.unlink(missing_ok=True)
+        elif (changed := named.sub(rules.FORMER_MEMBER.encode(), mail)) != mail:
+            temporary = path.with_name(f".{path.name}.tmp")  # as outbox.files writes: no half file
+            temporary.write_bytes(changed)
+            temporary.replace(path)
