@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
+import fcntl
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, LargeBinary, event, type_coerce
+from sqlalchemy import ColumnElement, LargeBinary, event, make_url, type_coerce
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -85,12 +88,28 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the schema to `revision`; safe to call on every start. A database already at the
     head is left as it is without loading Alembic, a sixth of the server's start
     (docs/performance.md)."""
-    if revision != "head" or not asyncio.run(_at(database_url, head_revision())):
-        from alembic import command
+    with _migrating(database_url):
+        if revision != "head" or not asyncio.run(_at(database_url, head_revision())):
+            from alembic import command
 
-        command.upgrade(alembic_config(database_url), revision)
+            command.upgrade(alembic_config(database_url), revision)
     if database_url.startswith("sqlite"):
         asyncio.run(_analyze(database_url))
+
+
+@contextlib.contextmanager
+def _migrating(database_url: str) -> Iterator[None]:
+    """On SQLite, one process migrates at a time, by a lock on a file beside the database:
+    Alembic commits each migration on its own there, so another process starting at once
+    could run one between the first one's steps. (PostgreSQL's migrations take an advisory
+    lock in one transaction: consent/migrations/env.py.)"""
+    url = make_url(database_url)
+    if not url.get_backend_name() == "sqlite" or url.database in (None, "", ":memory:"):
+        yield
+        return
+    with open(f"{url.database}.migrating", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # waits for the other; released when closed, or the process ends
+        yield
 
 
 def head_revision() -> str | None:

@@ -21,15 +21,11 @@ def run_migrations(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
         compare_type=False,  # SQLite reflects GUID columns as NUMERIC: type diffs would be noise
         include_name=is_mapped,  # the full-text index is built by hand in 0003, not from models
-        # Alembic commits after each migration on SQLite (it assumes DDL outside transactions);
-        # ours begins IMMEDIATE and runs DDL in it, so one transaction holds the whole upgrade
-        # and a second process cannot run a migration in between the first one's steps.
-        transactional_ddl=True,
     )
     with context.begin_transaction():
         # Processes started at once on a new database take turns: the first migrates, the
-        # others then find the schema at the head. (SQLite's one writing transaction, begun
-        # IMMEDIATE, does the same.)
+        # others then find the schema at the head. (On SQLite, whose migrations Alembic commits
+        # one by one, a lock on a file beside the database: consent.base.db.upgrade.)
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATING})
         context.run_migrations()

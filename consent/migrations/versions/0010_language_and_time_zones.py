@@ -21,16 +21,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("account", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("language", sa.String(length=10), nullable=True))
-        batch_op.add_column(sa.Column("time_zone", sa.String(length=64), nullable=True))
-    with op.batch_alter_table("circle", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("time_zone", sa.String(length=64), nullable=False, server_default="UTC"))
+    # Plain ALTER TABLE ADD COLUMN, which SQLite has: a batch copy of tables others refer to
+    # would cascade-delete their rows when the old table is dropped.
+    op.add_column("account", sa.Column("language", sa.String(length=10), nullable=True))
+    op.add_column("account", sa.Column("time_zone", sa.String(length=64), nullable=True))
+    op.add_column("circle", sa.Column("time_zone", sa.String(length=64), nullable=False, server_default="UTC"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("circle", schema=None) as batch_op:
-        batch_op.drop_column("time_zone")
-    with op.batch_alter_table("account", schema=None) as batch_op:
-        batch_op.drop_column("time_zone")
-        batch_op.drop_column("language")
+    op.drop_column("circle", "time_zone")
+    op.drop_column("account", "time_zone")
+    op.drop_column("account", "language")
