@@ -104,7 +104,7 @@ def _migrating(database_url: str) -> Iterator[None]:
     could run one between the first one's steps. (PostgreSQL's migrations take an advisory
     lock in one transaction: consent/migrations/env.py.)"""
     url = make_url(database_url)
-    if not url.get_backend_name() == "sqlite" or url.database in (None, "", ":memory:"):
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         yield
         return
     with open(f"{url.database}.migrating", "a") as lock:
