@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -29,6 +30,38 @@ class AccountOut(msgspec.Struct):
     id: str
     name: str
     email: str
+    language: str | None = None  # None: the browser's
+    time_zone: str | None = None
+    # Set in the answer to the change of email that asked for it, until the mailed link confirms it.
+    pending_email: str | None = None
+
+
+class AccountChange(msgspec.Struct, forbid_unknown_fields=True):
+    """PATCH /api/accounts/me: what is left out stays; null language or time zone: the browser's."""
+
+    name: AccountName | msgspec.UnsetType = msgspec.UNSET
+    email: Email | msgspec.UnsetType = msgspec.UNSET
+    language: Annotated[str, msgspec.Meta(max_length=10)] | msgspec.UnsetType | None = msgspec.UNSET
+    time_zone: Annotated[str, msgspec.Meta(max_length=64)] | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
+    current: Annotated[str, msgspec.Meta(max_length=1000)]
+    new: Password
+
+
+class PasswordResetAsked(msgspec.Struct, forbid_unknown_fields=True):
+    email: Annotated[str, msgspec.Meta(max_length=MAX_EMAIL)]  # any text: the answer is the same
+
+
+class SessionOut(msgspec.Struct):
+    """A browser signed in to the account: no address, only a coarse label."""
+
+    id: str
+    label: str
+    created_at: datetime
+    last_seen_at: datetime
+    current: bool  # the browser asking
 
 
 class SignedIn(msgspec.Struct):
