@@ -31,6 +31,7 @@ from consent.accounts.schemas import (
     AccountOut,
     PasswordChange,
     PasswordResetAsked,
+    ResetAsked,
     SessionOut,
     SignedIn,
     SignIn,
@@ -80,6 +81,9 @@ async def sign_in(
     else:
         await limits.succeeded(email)
     return account
+
+
+RESET_ASKED = "If an account has this email, we mailed it a link to choose a new password; it works once, for an hour."
 
 
 async def ask_reset(
@@ -240,11 +244,12 @@ class AccountApi(Controller):
         limits: SignInLimits,
         account_mail: AccountMail,
         data: PasswordResetAsked,
-    ) -> None:
+    ) -> ResetAsked:
         """Mail a link to choose a new password, if the email has an account. The answer is the
         same whether it has one or not."""
         require_json(request)
         await ask_reset(request, db_session, clock, limits, account_mail, data.email)
+        return ResetAsked(RESET_ASKED)
 
 
 class AccountForm(msgspec.Struct):

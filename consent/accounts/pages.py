@@ -94,7 +94,7 @@ async def account_page(
         sessions=[(row, row.session_hash == mine) for row in await services.sessions_of(db, account.id)],
         languages=rules.LANGUAGES,
         time_zones=sorted(rules.time_zones()),
-        errors=errors,
+        field_errors=errors,
         form=form or {},
     )
 
@@ -330,7 +330,7 @@ class PasswordResetPages(Controller):
             return await page(
                 request, db_session, "consent/new_password.html", status_code=refused.status, error=refused.message
             )
-        return await page(request, db_session, "consent/new_password.html", token=token, errors={})
+        return await page(request, db_session, "consent/new_password.html", token=token, field_errors={})
 
     @post("/{token:str}")
     async def set_new_password(
@@ -362,7 +362,7 @@ class PasswordResetPages(Controller):
                 "consent/new_password.html",
                 status_code=weak.status,
                 token=token,
-                errors={"password": weak.message},
+                field_errors={"password": weak.message},
             )
         await end_sessions(request, session_config, await services.forget_sessions(db_session, account.id))
         await start_session(request, session_config, services.viewer_of(account), db_session, clock())

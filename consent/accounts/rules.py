@@ -14,6 +14,7 @@ from consent.base.errors import bad_field
 from consent.base.tokens import sign, unsign
 
 # The languages pages are served in, by their names in themselves; None: the browser's.
+# schemas.Language lists the same codes for the API's document.
 LANGUAGES = {"en": "English", "es": "Español"}
 EMAIL_CHANGE_FOR = timedelta(hours=24)
 PASSWORD_RESET_FOR = timedelta(hours=1)
@@ -29,14 +30,14 @@ def time_zones() -> frozenset[str]:
 def check_language(language: str | None) -> str | None:
     if language is not None and language not in LANGUAGES:
         says = "{Field} must be one of " + ", ".join(LANGUAGES) + ", or none for the browser's."
-        raise bad_field("language", says, status=400)
+        raise bad_field("language", says)
     return language
 
 
 def check_time_zone(time_zone: str | None) -> str | None:
     if time_zone is not None and time_zone not in time_zones():
         says = "{Field} must be a zone name like Europe/Madrid, or none for the browser's."
-        raise bad_field("time_zone", says, status=400)
+        raise bad_field("time_zone", says)
     return time_zone
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -13,6 +13,7 @@ from consent.base.text import MAX_EMAIL, MAX_NAME, Email
 # whitespace is collapsed as for a circle's name.
 AccountName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=1000)]
+Language = Literal["en", "es"]  # rules.LANGUAGES
 
 
 class SignUp(msgspec.Struct, forbid_unknown_fields=True):
@@ -41,7 +42,7 @@ class AccountChange(msgspec.Struct, forbid_unknown_fields=True):
 
     name: AccountName | msgspec.UnsetType = msgspec.UNSET
     email: Email | msgspec.UnsetType = msgspec.UNSET
-    language: Annotated[str, msgspec.Meta(max_length=10)] | msgspec.UnsetType | None = msgspec.UNSET
+    language: Language | msgspec.UnsetType | None = msgspec.UNSET
     time_zone: Annotated[str, msgspec.Meta(max_length=64)] | msgspec.UnsetType | None = msgspec.UNSET
 
 
@@ -52,6 +53,10 @@ class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
 
 class PasswordResetAsked(msgspec.Struct, forbid_unknown_fields=True):
     email: Annotated[str, msgspec.Meta(max_length=MAX_EMAIL)]  # any text: the answer is the same
+
+
+class ResetAsked(msgspec.Struct):
+    message: str  # the same whether the email has an account or not
 
 
 class SessionOut(msgspec.Struct):

@@ -147,7 +147,11 @@ async def revoke_token(db: AsyncSession, viewer: Viewer, token_id: uuid.UUID) ->
 
 
 async def record_session(db: AsyncSession, account_id: uuid.UUID, session_hash: str, label: str, now: datetime) -> None:
-    db.add(BrowserSession(account_id=account_id, session_hash=session_hash, label=label[:100], last_seen_at=now))
+    db.add(
+        BrowserSession(
+            account_id=account_id, session_hash=session_hash, label=label[:100], created_at=now, last_seen_at=now
+        )
+    )
     await db.flush()
 
 
