@@ -237,7 +237,7 @@ async def test_a_password_reset_answers_alike_whether_the_email_has_an_account(
     assert (await client.get(link)).status_code == 200
     csrf = {"X-CSRFToken": client.cookies["csrftoken"]}
     weak = await client.post(link, data={"password": "short"}, headers=csrf)
-    assert weak.status_code == 400 and "at least 8 characters" in weak.text, weak.text[weak.text.index("<main"):]
+    assert weak.status_code == 400 and "at least 8 characters" in weak.text, weak.text[weak.text.index("<main") :]
     done = await client.post(link, data={"password": NEW_PASSWORD}, headers=csrf, follow_redirects=False)
     assert done.status_code == 302, done.text
     assert (await client.get("/api/accounts/me")).json()["email"] == email_of("Ada")  # signed in
@@ -276,3 +276,101 @@ def test_browsers_get_a_coarse_label() -> None:
     assert rules.browser_label(firefox) == "Firefox on Linux"
     assert rules.browser_label(safari) == "Safari on iOS"
     assert rules.browser_label("") == "A browser"
+
+
+# The account page, as a browser without JavaScript uses it
+
+
+async def test_the_account_page_changes_name_language_and_time_zone(client: AsyncTestClient) -> None:
+    await sign_up(client, "Ada")
+    ada = await browser(client, email_of("Ada"))
+    page = await as_browser(client, ada, "GET", "/account")
+    assert page.status_code == 200
+    for form in ("/account/name", "/account/email", "/account/password", "/account/choices"):
+        assert f'action="{form}"' in page.text
+    assert "<option>Europe/Madrid</option>" in page.text and ">Español</option>" in page.text
+
+    assert (await as_browser(client, ada, "POST", "/account/name", data={"name": "Ada L."})).status_code == 302
+    choices = {"language": "es", "time_zone": "America/Lima"}
+    assert (await as_browser(client, ada, "POST", "/account/choices", data=choices)).status_code == 302
+    page = await as_browser(client, ada, "GET", "/account")
+    assert "Ada L. · " in page.text
+    assert (
+        '<option value="es" lang="es" selected>' in page.text and "<option selected>America/Lima</option>" in page.text
+    )
+
+
+async def test_a_refused_form_says_why_next_to_its_field_and_keeps_what_was_typed(client: AsyncTestClient) -> None:
+    await sign_up(client, "Ada")
+    await sign_up(client, "Bo")
+    ada = await browser(client, email_of("Ada"))
+    blank = await as_browser(client, ada, "POST", "/account/name", data={"name": "   "})
+    assert blank.status_code == 422
+    assert 'aria-describedby="f-name-error"' in blank.text and "The name must not be empty." in blank.text
+    taken = await as_browser(client, ada, "POST", "/account/email", data={"email": email_of("Bo")})
+    assert taken.status_code == 409 and 'id="f-email-error">Another account has this email.' in taken.text
+    assert f'value="{email_of("Bo")}"' in taken.text
+    wrong = await as_browser(client, ada, "POST", "/account/password", data={"current": "nope", "new": NEW_PASSWORD})
+    assert wrong.status_code == 403 and 'id="f-current-error">Your current password is not' in wrong.text
+    short = await as_browser(client, ada, "POST", "/account/password", data={"current": PASSWORD, "new": "short"})
+    assert short.status_code == 400 and 'id="f-new-error">The new password must have at least 8' in short.text
+    zone = await as_browser(client, ada, "POST", "/account/choices", data={"time_zone": "Mars/Olympus"})
+    assert zone.status_code == 422 and 'id="f-time_zone-error">The time zone must be' in zone.text
+    page = await as_browser(client, ada, "GET", "/account")
+    assert "Ada · " + email_of("Ada") in page.text  # nothing changed
+
+
+async def test_the_account_page_asks_for_a_new_email_and_changes_the_password(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    await sign_up(client, "Ada")
+    ada, other = await browser(client, email_of("Ada")), await browser(client, email_of("Ada"))
+    asked = await as_browser(client, ada, "POST", "/account/email", data={"email": "ada@new.example.org"})
+    assert asked.status_code == 302
+    assert "We mailed a link to ada@new.example.org" in (await as_browser(client, ada, "GET", "/account")).text
+    await mail_to(settings, "ada@new.example.org", "Confirm your new email")
+
+    changed = await as_browser(
+        client, ada, "POST", "/account/password", data={"current": PASSWORD, "new": NEW_PASSWORD}
+    )
+    assert changed.status_code == 302
+    assert "your other browsers were signed out" in (await as_browser(client, ada, "GET", "/account")).text
+    assert (await as_browser(client, other, "GET", "/account")).headers["location"].startswith("/sign-in")
+
+
+async def test_the_account_page_lists_my_browsers_and_signs_one_out(client: AsyncTestClient) -> None:
+    await sign_up(client, "Ada")
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+    client.headers["User-Agent"] = firefox
+    ada = await browser(client, email_of("Ada"))
+    client.headers["User-Agent"] = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36"
+    other = await browser(client, email_of("Ada"))
+    page = await as_browser(client, ada, "GET", "/account")
+    assert "Firefox on Linux <strong>(this one)</strong>" in page.text and "Chrome on Windows</td>" in page.text
+    actions = re.findall(r'action="(/account/sessions/[0-9a-f-]+/sign-out)"', page.text)
+    assert len(actions) == 2
+    other_action = next(a for a in actions if page.text.index(a) > page.text.index("Chrome on Windows"))
+    assert (await as_browser(client, ada, "POST", other_action)).status_code == 302
+    assert (await as_browser(client, other, "GET", "/account")).headers["location"].startswith("/sign-in")
+    page = await as_browser(client, ada, "GET", "/account")
+    assert "That browser was signed out." in page.text and "Chrome on Windows" not in page.text
+    mine = re.findall(r'action="(/account/sessions/[0-9a-f-]+/sign-out)"', page.text)
+    assert (await as_browser(client, ada, "POST", mine[0])).headers["location"] == "/"
+    assert (await as_browser(client, ada, "GET", "/api/accounts/me")).status_code == 401
+
+
+async def test_the_sign_in_page_leads_to_a_reset_that_tells_nothing(client: AsyncTestClient) -> None:
+    await sign_up(client, "Ada")
+    assert '<a href="/password-reset">Forgot your password?</a>' in (await client.get("/sign-in")).text
+    form = await client.get("/password-reset")
+    assert form.status_code == 200 and 'action="/password-reset"' in form.text
+    csrf = {"X-CSRFToken": client.cookies["csrftoken"]}
+    known = await client.post("/password-reset", data={"email": email_of("Ada")}, headers=csrf)
+    unknown = await client.post("/password-reset", data={"email": "nobody@example.org"}, headers=csrf)
+    said = [
+        r.text.replace(email_of("Ada"), "EMAIL").replace("nobody@example.org", "EMAIL").split('name="_csrf_token"')[0]
+        for r in (known, unknown)
+    ]
+    assert known.status_code == unknown.status_code == 200 and said[0] == said[1]
+    assert "If an account has the email" in known.text
+    assert (await client.get("/password-reset/notalink")).status_code == 410
