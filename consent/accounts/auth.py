@@ -93,9 +93,9 @@ class AccountAuthMiddleware(AbstractAuthenticationMiddleware):
     async def seen(
         self, connection: ASGIConnection[Any, Any, Any, Any], db: AsyncSession, row_id: uuid.UUID, now: datetime
     ) -> None:
-        """Notes when a session was last used, every few minutes: a request that writes does it
-        in its own transaction; one that reads (on a connection that may not write) in a short
-        one of its own, which SQLite's one writing connection is free for."""
+        """Notes when a session was last used, every few minutes: in the transaction of a request
+        that writes; for one that reads (on a connection that may not write), in a short one of
+        its own, on the writing connection its request does not hold."""
         touch = update(BrowserSession).where(BrowserSession.id == row_id).values(last_seen_at=now)
         if connection.scope.get("method") not in RequestSessions.READING:
             await db.execute(touch)

@@ -165,7 +165,7 @@ class AccountApi(Controller):
         "/sessions/{session_id:uuid}",
         status_code=HTTP_204_NO_CONTENT,
         guards=[requires_account],
-        responses=error_responses(401, 403, 404),
+        responses=error_responses(400, 401, 403, 404),
     )
     async def end_one_session(
         self,
