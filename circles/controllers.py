@@ -85,12 +85,15 @@ def invitation_out(view: InvitationView, link: str | None = None) -> InvitationO
     )
 
 
-def circle_out(view: CircleView) -> CircleOut:
+def circle_out(view: CircleView, viewer_id: uuid.UUID) -> CircleOut:
     out = circle_summary(view.circle, details=view.details_visible)
     out.children = [CircleRef(id=str(c.id), name=c.name) for c in view.children]
     if view.details_visible:
-        is_member = view.viewer_roles is not None  # emails only among the circle's own members
-        out.members = [member_out(m, name, email if is_member else None, view.today) for m, name, email in view.members]
+        # Emails for the circle's stewards, who invite and reach its members; others see their own.
+        out.members = [
+            member_out(m, name, email if view.may_change or m.account_id == viewer_id else None, view.today)
+            for m, name, email in view.members
+        ]
         out.domains = [domain_out(d) for d in view.domains]
     if view.invitations is not None:
         out.invitations = [invitation_out(InvitationView(i, view.circle, by)) for i, by in view.invitations]
@@ -109,7 +112,9 @@ class CircleApi(Controller):
         circle = await services.create_circle(
             db_session, request.user.id, data.name, data.aim, data.parent_id, today=today(clock)
         )
-        return circle_out(await services.load_circle(db_session, circle.id, request.user.id, today(clock)))
+        return circle_out(
+            await services.load_circle(db_session, circle.id, request.user.id, today(clock)), request.user.id
+        )
 
     @get("/", responses=error_responses(401))
     async def list_visible(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> CircleList:
@@ -122,7 +127,9 @@ class CircleApi(Controller):
     async def read(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, circle_id: uuid.UUID
     ) -> CircleOut:
-        return circle_out(await services.load_circle(db_session, circle_id, request.user.id, today(clock)))
+        return circle_out(
+            await services.load_circle(db_session, circle_id, request.user.id, today(clock)), request.user.id
+        )
 
     @patch("/{circle_id:uuid}", responses=error_responses(400, 401, 403, 404, 422))
     async def change(
@@ -138,7 +145,9 @@ class CircleApi(Controller):
         secretary or leader)."""
         fields = {k: v for k, v in ((f, getattr(data, f)) for f in data.__struct_fields__) if v is not None}
         await services.update_circle(db_session, request.user.id, circle_id, **fields, today=today(clock))
-        return circle_out(await services.load_circle(db_session, circle_id, request.user.id, today(clock)))
+        return circle_out(
+            await services.load_circle(db_session, circle_id, request.user.id, today(clock)), request.user.id
+        )
 
     @post(
         "/{circle_id:uuid}/members",

@@ -60,6 +60,8 @@ from consent.notifications.mail_in import Listener, Replies
 from consent.notifications.mails import Postman
 from consent.notifications.pages import NotificationPages, UnsubscribePages
 from consent.notifications.worker import Notifier
+from consent.privacy.controllers import PrivacyApi, erase_account
+from consent.privacy.pages import PrivacyPages
 from rounds import live
 from rounds import services as rounds_services
 from rounds.controllers import ProposalApi
@@ -185,6 +187,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         )
         return link
 
+    # circles.services.Departure: someone leaving a circle also leaves its open proposals.
+    member_left = partial(rounds_services.member_left, committed=committed)
     deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds, committed=committed)
     writer = ActionWriter(sessions, publish)
     # Replies to mails, with this server's writer: in the embedded default, the only one whose
@@ -221,6 +225,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             AccountSettingsPages,
             EmailChangePages,  # from a mail: the signed link says whose
             PasswordResetPages,
+            PrivacyApi,
+            PrivacyPages,
             InvitationPages,
             UnsubscribePages,  # from a mail: the signed link says whose
             calendar,  # calendar apps send no cookie: it checks the secret feed link itself
@@ -268,14 +274,24 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                     waiting_count=waiting_count,
                 )
             ),
-            # circles.services.Departure: someone leaving a circle also leaves its open proposals.
-            "member_left": provide(partial(rounds_services.member_left, committed=committed)),
+            "member_left": provide(member_left),
             "send_invitation": provide(send_invitation),
             "postman": provide(postman),
             "account_mail": provide(
                 AccountMail(templates.engine, settings.site, settings.mail_from, settings.secret_key)
             ),
             "site": provide(settings.site),
+            # consent.accounts.controllers.EraseAccount; mail written to files (no mail server)
+            # is the mailboxes this server keeps, which erasure clears too.
+            "erase_account": provide(
+                partial(
+                    erase_account,
+                    clock=clock,
+                    session_config=session_config,
+                    member_left=member_left,
+                    mail_files=settings.mail_dir if settings.smtp_url is None else None,
+                )
+            ),
         },
         on_startup=[freeze],
         before_send=[request_sessions.before_send, security_headers],

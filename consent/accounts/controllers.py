@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import msgspec
@@ -29,6 +30,7 @@ from consent.accounts.models import Account, BrowserSession
 from consent.accounts.schemas import (
     AccountChange,
     AccountOut,
+    Erasure,
     PasswordChange,
     PasswordResetAsked,
     ResetAsked,
@@ -40,6 +42,10 @@ from consent.accounts.schemas import (
 from consent.base.clock import Clock
 from consent.base.errors import Refusal, error_responses, msgspec_refusal
 from consent.base.web import Form, Page
+
+# Erases the signed-in account, given its password, and signs it out; consent.privacy provides
+# it (it reads and changes circles, proposals and decisions, layers above this one).
+EraseAccount = Callable[[Request[Any, Any, Any], AsyncSession, str], Awaitable[None]]
 
 
 def account_out(account: Account, pending_email: str | None = None) -> AccountOut:
@@ -250,6 +256,20 @@ class AccountApi(Controller):
         require_json(request)
         await ask_reset(request, db_session, clock, limits, account_mail, data.email)
         return ResetAsked(RESET_ASKED)
+
+    @delete(
+        "/accounts/me",
+        status_code=HTTP_204_NO_CONTENT,
+        guards=[requires_account],
+        responses=error_responses(400, 401, 403, 409, 415),
+    )
+    async def erase(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, erase_account: EraseAccount, data: Erasure
+    ) -> None:
+        """Erase the signed-in account, with its password in the body (docs/privacy.md): 409
+        `last_steward` names the circles where someone must take over its role first."""
+        require_json(request)
+        await erase_account(request, db_session, data.password)
 
 
 class AccountForm(msgspec.Struct):

@@ -72,3 +72,9 @@ class SessionOut(msgspec.Struct):
 class SignedIn(msgspec.Struct):
     token: str
     account: AccountOut
+
+
+class Erasure(msgspec.Struct, forbid_unknown_fields=True):
+    """The account's password again: a signed-in device alone cannot erase the account."""
+
+    password: Annotated[str, msgspec.Meta(max_length=1000)]

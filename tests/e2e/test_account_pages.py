@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import httpx
 from playwright.sync_api import Page, expect
 
@@ -76,3 +79,26 @@ def test_pages_fit_a_phone_screen(page: Page, server: Server) -> None:
     page.goto(server.url + "/sign-up")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
+
+
+def test_download_my_data_then_delete_my_account(page: Page, server: Server) -> None:
+    sign_up_in_page(page, server.url, "Fenna", "fenna@example.org")
+    page.goto(server.url + "/account")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download my data").click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["account"]["email"] == "fenna@example.org"
+
+    page.get_by_role("link", name="Delete my account").click()
+    expect(page.get_by_role("heading", name="What stays")).to_be_visible()
+    page.get_by_label("Your password, to confirm").fill("not my password")
+    page.get_by_role("button", name="Delete my account for good").click()
+    expect(page.get_by_role("alert")).to_contain_text("nothing was erased")
+    page.get_by_label("Your password, to confirm").fill("a long password")
+    page.get_by_role("button", name="Delete my account for good").click()
+    expect(page.get_by_role("status")).to_contain_text("Your account is erased")
+    expect(page.get_by_role("navigation").get_by_role("link", name="Sign in")).to_be_visible()
+    signed_in = httpx.post(
+        server.url + "/api/sessions", json={"email": "fenna@example.org", "password": "a long password"}
+    )
+    assert signed_in.status_code == 401

@@ -116,6 +116,11 @@ MATRIX: dict[str, list[Case]] = {
     "POST /sign-in": [row(302, 302, 302, 302, 302, fresh=True)],
     "POST /sign-out": [row(302, 302, 302, 302, 302, fresh=True)],
     "GET /account": [signed_in_only(200, SIGN_IN)],
+    "GET /api/accounts/me/export": [signed_in_only(200)],
+    # each with a wrong password: refused (403), and nobody's account is erased
+    "DELETE /api/accounts/me": [signed_in_only(403)],
+    "GET /account/delete": [signed_in_only(200, SIGN_IN)],
+    "POST /account/delete": [signed_in_only(403)],
     "POST /account/tokens": [signed_in_only(200)],
     # Bo's token: revoking someone else's changes nothing, and says nothing either
     "POST /account/tokens/{token_id:uuid}/revoke": [signed_in_only(302)],
@@ -602,6 +607,8 @@ BODIES: dict[str, Callable[[World, Case, Person | None], dict[str, Any]]] = {
     "POST /sign-up": new_account,
     "POST /sign-in": sign_in_body,
     "POST /account/tokens": lambda *_: {"label": "matrix"},
+    "DELETE /api/accounts/me": lambda *_: {"password": "not the password"},
+    "POST /account/delete": lambda *_: {"password": "not the password"},
     "POST /api/circles": named("Elsewhere "),
     "PATCH /api/circles/{circle_id:uuid}": lambda *_: {"aim": "Feed everyone"},
     "POST /api/circles/{circle_id:uuid}/domains": named("Tools "),

@@ -1,0 +1,1 @@
+"""What the app keeps about a person: their export, the erasure of their account."""
