@@ -43,6 +43,8 @@ from consent.accounts.auth import (
 )
 from consent.accounts.controllers import AccountApi, AccountPages
 from consent.accounts.limits import SignInLimits
+from consent.accounts.mails import AccountMail
+from consent.accounts.pages import AccountSettingsPages, EmailChangePages, PasswordResetPages
 from consent.base import db, labels, outbox, pubsub
 from consent.base.clock import Clock, system_clock
 from consent.base.errors import handle_exception
@@ -220,6 +222,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             home,
             AccountApi,
             AccountPages,
+            AccountSettingsPages,
+            EmailChangePages,  # from a mail: the signed link says whose
+            PasswordResetPages,
             PrivacyApi,
             PrivacyPages,
             InvitationPages,
@@ -259,7 +264,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             "welcomes": provide(Welcomes()),
             "session_config": provide(session_config),
             "limits": provide(limits),
-            "identify": provide(partial(identify_socket, readers)),
+            "identify": provide(partial(identify_socket, readers, session_config.key)),
             "page": provide(
                 Page(
                     circles_of,
@@ -272,6 +277,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             "member_left": provide(member_left),
             "send_invitation": provide(send_invitation),
             "postman": provide(postman),
+            "account_mail": provide(
+                AccountMail(templates.engine, settings.site, settings.mail_from, settings.secret_key)
+            ),
             "site": provide(settings.site),
             # consent.accounts.controllers.EraseAccount; mail written to files (no mail server)
             # is the mailboxes this server keeps, which erasure clears too.
@@ -279,6 +287,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 partial(
                     erase_account,
                     clock=clock,
+                    session_config=session_config,
                     member_left=member_left,
                     mail_files=settings.mail_dir if settings.smtp_url is None else None,
                 )
@@ -299,6 +308,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             DefineMiddleware(
                 AccountAuthMiddleware,
                 db_session=request_sessions,
+                session_key=session_config.key,
+                clock=clock,
                 exclude=["^/static/", "^/favicon.ico$", "^/schema"],
                 exclude_http_methods=(),  # OPTIONS too: its guard asks who it is (it was a 500)
                 scopes={ScopeType.HTTP},

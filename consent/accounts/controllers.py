@@ -1,4 +1,4 @@
-"""The account API (API.md) and the sign-up, sign-in, sign-out and account pages."""
+"""The account API (API.md) and the sign-up, sign-in and sign-out pages."""
 
 from __future__ import annotations
 
@@ -7,17 +7,39 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.openapi import ResponseSpec
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.accounts import services
-from consent.accounts.auth import InjectedSessionConfig, end_session, requires_account, start_session
+from consent.accounts.auth import (
+    InjectedSessionConfig,
+    end_session,
+    requires_account,
+    sign_out_one,
+    sign_out_others,
+    start_session,
+    this_session,
+)
 from consent.accounts.limits import SignInLimits, TooMany
-from consent.accounts.models import Account
-from consent.accounts.schemas import AccountOut, Erasure, SignedIn, SignIn, SignUp
+from consent.accounts.mails import AccountMail
+from consent.accounts.models import Account, BrowserSession
+from consent.accounts.schemas import (
+    AccountChange,
+    AccountOut,
+    Erasure,
+    PasswordChange,
+    PasswordResetAsked,
+    ResetAsked,
+    SessionOut,
+    SignedIn,
+    SignIn,
+    SignUp,
+)
+from consent.base.clock import Clock
 from consent.base.errors import Refusal, error_responses, msgspec_refusal
 from consent.base.web import Form, Page
 
@@ -26,8 +48,25 @@ from consent.base.web import Form, Page
 EraseAccount = Callable[[Request[Any, Any, Any], AsyncSession, str], Awaitable[None]]
 
 
-def account_out(account: Any) -> AccountOut:
-    return AccountOut(id=str(account.id), name=account.name, email=account.email)
+def account_out(account: Account, pending_email: str | None = None) -> AccountOut:
+    return AccountOut(
+        id=str(account.id),
+        name=account.name,
+        email=account.email,
+        language=account.language,
+        time_zone=account.time_zone,
+        pending_email=pending_email,
+    )
+
+
+def session_out(row: BrowserSession, mine: str | None) -> SessionOut:
+    return SessionOut(
+        id=str(row.id),
+        label=row.label,
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+        current=row.session_hash == mine,
+    )
 
 
 def address_of(request: Request[Any, Any, Any]) -> str:
@@ -48,6 +87,25 @@ async def sign_in(
     else:
         await limits.succeeded(email)
     return account
+
+
+RESET_ASKED = "If an account has this email, we mailed it a link to choose a new password; it works once, for an hour."
+
+
+async def ask_reset(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    clock: Clock,
+    limits: SignInLimits,
+    account_mail: AccountMail,
+    email: str,
+) -> None:
+    """Mails a password reset link to the email's account, if there is one and it was not
+    mailed too often; the caller answers the same in every case."""
+    if await limits.resetting(address_of(request), email):
+        account = await services.account_for_reset(db, email)
+        if account is not None:
+            await account_mail.password_reset(db, clock(), account)
 
 
 def require_json(request: Request[Any, Any, Any]) -> None:
@@ -74,6 +132,7 @@ class AccountApi(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
+        clock: Clock,
         session_config: InjectedSessionConfig,
         limits: SignInLimits,
         data: SignIn,
@@ -84,24 +143,119 @@ class AccountApi(Controller):
         if account is None:
             raise Refusal("wrong_credentials", "The email or the password is wrong.", 401)
         _, token = await services.issue_token(db_session, account, label="API sign-in")
-        await start_session(request, session_config, services.viewer_of(account))
+        await start_session(request, session_config, services.viewer_of(account), db_session, clock())
         return SignedIn(token=token, account=account_out(account))
 
     @delete(
         "/sessions", status_code=HTTP_204_NO_CONTENT, guards=[requires_account], responses=error_responses(401, 403)
     )
-    async def sign_out(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> None:
+    async def sign_out(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, session_config: InjectedSessionConfig
+    ) -> None:
         """Sign out: revokes the bearer token used, or ends the browser session."""
         viewer: services.Viewer = request.user
         if viewer.token_id is not None:
             await services.revoke_token(db_session, viewer, viewer.token_id)
         else:
-            end_session(request)
+            await end_session(request, session_config, db_session)
+
+    @get("/sessions", guards=[requires_account], responses=error_responses(401))
+    async def sessions(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, session_config: InjectedSessionConfig
+    ) -> list[SessionOut]:
+        """The browsers signed in to my account, the latest used first; `current`: this one."""
+        mine = this_session(request, session_config)
+        return [session_out(row, mine) for row in await services.sessions_of(db_session, request.user.id)]
+
+    @delete(
+        "/sessions/{session_id:uuid}",
+        status_code=HTTP_204_NO_CONTENT,
+        guards=[requires_account],
+        responses=error_responses(400, 401, 403, 404),
+    )
+    async def end_one_session(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        session_config: InjectedSessionConfig,
+        session_id: uuid.UUID,
+    ) -> None:
+        """Sign one of my browsers out: its cookie no longer signs anyone in."""
+        if not await sign_out_one(request, session_config, db_session, request.user.id, session_id):
+            raise Refusal("not_found", "There is no such session of yours; it may be signed out already.", 404)
 
     @get("/accounts/me", guards=[requires_account], responses=error_responses(401))
-    async def me(self, request: Request[Any, Any, Any]) -> AccountOut:
+    async def me(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> AccountOut:
         """The signed-in account."""
-        return account_out(request.user)
+        return account_out(await services.account_of(db_session, request.user))
+
+    @patch(
+        "/accounts/me",
+        guards=[requires_account],
+        responses={
+            HTTP_202_ACCEPTED: ResponseSpec(
+                data_container=AccountOut,
+                description="The email is to change: a link was mailed to the new one, which `pending_email` "
+                "shows; `email` stays as it was until the link is opened. Anything else sent is changed.",
+            ),
+            **error_responses(400, 401, 403, 409, 422),
+        },
+    )
+    async def change_me(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        clock: Clock,
+        account_mail: AccountMail,
+        data: AccountChange,
+    ) -> Response[AccountOut]:
+        """Change my name, language or time zone (200), or my email (202: confirmed by a mailed
+        link). All is checked before anything changes."""
+        account = await services.account_of(db_session, request.user)
+        language = account.language if data.language is msgspec.UNSET else data.language
+        time_zone = account.time_zone if data.time_zone is msgspec.UNSET else data.time_zone
+        services.choose(account, language=language, time_zone=time_zone)
+        if data.name is not msgspec.UNSET:
+            services.rename(account, data.name)
+        if data.email is msgspec.UNSET:
+            return Response(account_out(account))
+        email = await services.new_email(db_session, account, data.email)
+        await account_mail.email_change(db_session, clock(), account, email)
+        return Response(account_out(account, pending_email=email), status_code=HTTP_202_ACCEPTED)
+
+    @post(
+        "/accounts/me/password",
+        status_code=HTTP_204_NO_CONTENT,
+        guards=[requires_account],
+        responses=error_responses(400, 401, 403, 422),
+    )
+    async def change_password(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        session_config: InjectedSessionConfig,
+        data: PasswordChange,
+    ) -> None:
+        """Change my password; every other browser signed in to the account is signed out."""
+        account = await services.account_of(db_session, request.user)
+        await services.change_password(account, data.current, data.new)
+        await sign_out_others(request, session_config, db_session, account.id)
+
+    @post("/password-resets", status_code=HTTP_202_ACCEPTED, responses=error_responses(400, 415, 429))
+    async def reset_password(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        clock: Clock,
+        limits: SignInLimits,
+        account_mail: AccountMail,
+        data: PasswordResetAsked,
+    ) -> ResetAsked:
+        """Mail a link to choose a new password, if the email has an account. The answer is the
+        same whether it has one or not."""
+        require_json(request)
+        await ask_reset(request, db_session, clock, limits, account_mail, data.email)
+        return ResetAsked(RESET_ASKED)
 
     @delete(
         "/accounts/me",
@@ -125,10 +279,6 @@ class AccountForm(msgspec.Struct):
     email: str = ""
     password: str = ""
     next: str = "/"
-
-
-class TokenForm(msgspec.Struct):
-    label: str = ""
 
 
 def safe_next(target: str) -> str:
@@ -160,6 +310,7 @@ class AccountPages(Controller):
         page: Page,
         session_config: InjectedSessionConfig,
         limits: SignInLimits,
+        clock: Clock,
         data: Annotated[AccountForm, Form],
     ) -> Template | Redirect:
         try:
@@ -179,7 +330,7 @@ class AccountPages(Controller):
             )
             answer.headers.update(getattr(refusal, "headers", {}))  # a 429's Retry-After
             return answer
-        await start_session(request, session_config, services.viewer_of(account))
+        await start_session(request, session_config, services.viewer_of(account), db_session, clock())
         flash(request, f"Welcome, {account.name}. Your account is ready.", category="success")
         return Redirect(safe_next(data.next))
 
@@ -197,6 +348,7 @@ class AccountPages(Controller):
         page: Page,
         session_config: InjectedSessionConfig,
         limits: SignInLimits,
+        clock: Clock,
         data: Annotated[AccountForm, Form],
     ) -> Template | Redirect:
         form = {"email": data.email, "next": safe_next(data.next)}
@@ -211,32 +363,13 @@ class AccountPages(Controller):
         if account is None:
             error = "The email or the password is wrong."
             return await page(request, db_session, "consent/sign_in.html", status_code=401, form=form, error=error)
-        await start_session(request, session_config, services.viewer_of(account))
+        await start_session(request, session_config, services.viewer_of(account), db_session, clock())
         flash(request, f"Signed in as {account.name}.", category="success")
         return Redirect(safe_next(data.next))
 
     @post("/sign-out")
-    async def sign_out(self, request: Request[Any, Any, Any]) -> Redirect:
-        end_session(request)
-        return Redirect("/")
-
-    @get("/account", guards=[requires_account])
-    async def account(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page) -> Template:
-        tokens = await services.tokens_of(db_session, request.user)
-        return await page(request, db_session, "consent/account.html", tokens=tokens, new_token=None)
-
-    @post("/account/tokens", guards=[requires_account])
-    async def create_token(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, data: Annotated[TokenForm, Form]
-    ) -> Template:
-        _, token = await services.issue_token(db_session, request.user, label=data.label.strip() or "script")
-        tokens = await services.tokens_of(db_session, request.user)
-        return await page(request, db_session, "consent/account.html", tokens=tokens, new_token=token)
-
-    @post("/account/tokens/{token_id:uuid}/revoke", guards=[requires_account])
-    async def revoke_token(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, token_id: uuid.UUID
+    async def sign_out(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, session_config: InjectedSessionConfig
     ) -> Redirect:
-        if await services.revoke_token(db_session, request.user, token_id):
-            flash(request, "The token was revoked.", category="success")
-        return Redirect("/account")
+        await end_session(request, session_config, db_session)
+        return Redirect("/")

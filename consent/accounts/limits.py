@@ -26,6 +26,8 @@ from consent.base.tokens import hash_token
 SIGN_UP_WINDOW = 10 * 60  # seconds
 SIGN_IN_WINDOW = 15 * 60
 ACCOUNT_LOCKOUT = 5 * 60  # an account's sign-in, after too many failures
+RESET_WINDOW = 60 * 60
+RESETS_PER_EMAIL = 3  # reset mails to one address an hour: enough for a lost one, no mail bomb
 
 
 class TooMany(Refusal):
@@ -92,6 +94,8 @@ class SignInLimits:
             store, "failed-by-account", Limit(failures_per_account, SIGN_IN_WINDOW, ACCOUNT_LOCKOUT)
         )
         self.by_address = Counts(store, "failed-by-address", Limit(failures_per_address, SIGN_IN_WINDOW))
+        self.resets = Counts(store, "resets", Limit(sign_ups_per_address, SIGN_UP_WINDOW))
+        self.resets_by_email = Counts(store, "resets-by-email", Limit(RESETS_PER_EMAIL, RESET_WINDOW))
 
     async def signing_up(self, address: str) -> None:
         """Counts a sign-up from `address`; refused past the limit, before the password is hashed."""
@@ -99,6 +103,22 @@ class SignInLimits:
         if seconds:
             raise TooMany("Too many accounts were made from your network just now; try again in {wait}.", seconds)
         await self.sign_ups.add(address)
+
+    async def resetting(self, address: str, email: str) -> bool:
+        """Counts a password reset asked from `address`, refused past the sign-up limit; whether
+        to mail `email`, which is not mailed more than RESETS_PER_EMAIL times an hour. The
+        answer is the same either way: it must not tell whether the email has an account."""
+        seconds = await self.resets.wait(address)
+        if seconds:
+            raise TooMany(
+                "Too many password resets were asked from your network just now; try again in {wait}.", seconds
+            )
+        await self.resets.add(address)
+        key = _account_key(email)
+        if await self.resets_by_email.wait(key):
+            return False
+        await self.resets_by_email.add(key)
+        return True
 
     async def signing_in(self, address: str, email: str) -> None:
         """Refuses a sign-in to a locked account, or from an address past its ceiling."""

@@ -4,8 +4,10 @@ language and time zone they chose."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from advanced_alchemy.base import UUIDAuditBase
+from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,3 +31,16 @@ class ApiToken(UUIDAuditBase):
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(String(100), default="")
+
+
+class BrowserSession(UUIDAuditBase):
+    """A browser signed in to an account, so that its owner can see and end it: only a hash of
+    the session id (the cookie), when it was last used, and a coarse "browser on system" label.
+    No address. A session without its row is not signed in (consent.accounts.auth)."""
+
+    __tablename__ = "browser_session"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    last_seen_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))

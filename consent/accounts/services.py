@@ -7,6 +7,7 @@ import os
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 import anyio.to_thread
@@ -16,7 +17,8 @@ from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent.accounts.models import Account, ApiToken
+from consent.accounts import rules
+from consent.accounts.models import Account, ApiToken, BrowserSession
 from consent.accounts.passwords import check_password
 from consent.base.errors import Refusal
 from consent.base.text import MAX_NAME, clean_email, clean_text
@@ -59,8 +61,7 @@ async def sign_up(db: AsyncSession, name: str, email: str, password: str) -> Acc
     check_password(password, name, email)
     if await db.scalar(select(Account.id).where(Account.email == email)):
         raise Refusal("email_taken", f"An account with the email {email} already exists; sign in instead.", 409)
-    password_hash = await anyio.to_thread.run_sync(_hasher.hash, password)
-    account = Account(name=name, email=email, password_hash=password_hash)
+    account = Account(name=name, email=email, password_hash=await hash_password(password))
     db.add(account)
     try:
         await db.flush()
@@ -70,6 +71,10 @@ async def sign_up(db: AsyncSession, name: str, email: str, password: str) -> Acc
     return account
 
 
+async def hash_password(password: str) -> str:
+    return await anyio.to_thread.run_sync(_hasher.hash, password)
+
+
 async def authenticate(db: AsyncSession, email: str, password: str) -> Account | None:
     try:
         email = clean_email(email)
@@ -77,6 +82,12 @@ async def authenticate(db: AsyncSession, email: str, password: str) -> Account |
         account = None
     else:
         account = await db.scalar(select(Account).where(Account.email == email))
+    ok = await verify_password(account, password)
+    return account if ok and account is not None else None
+
+
+async def verify_password(account: Account | None, password: str) -> bool:
+    """Whether `password` is the account's; without an account, as slow as with one."""
 
     def verify() -> bool:
         try:
@@ -84,8 +95,7 @@ async def authenticate(db: AsyncSession, email: str, password: str) -> Account |
         except (VerifyMismatchError, InvalidHashError):
             return False
 
-    ok = await anyio.to_thread.run_sync(verify)
-    return account if ok and account is not None else None
+    return await anyio.to_thread.run_sync(verify)
 
 
 async def issue_token(db: AsyncSession, account: Account | Viewer, label: str = "") -> tuple[ApiToken, str]:
@@ -105,12 +115,21 @@ async def viewer_for_token(db: AsyncSession, token: str) -> Viewer | None:
     return viewer_of(account, token_id=row.id) if account else None
 
 
-async def viewer_for_account_id(db: AsyncSession, account_id: str) -> Viewer | None:
+async def signed_in(db: AsyncSession, session_hash: str, account_id: str) -> tuple[Account, BrowserSession] | None:
+    """The account a browser session is signed in to, and its row: none once the row is gone
+    (signed out from another browser, or by a new password)."""
     try:
-        account = await db.get(Account, uuid.UUID(account_id))
+        wanted = uuid.UUID(account_id)
     except ValueError:
         return None
-    return viewer_of(account) if account else None
+    found = (
+        await db.execute(
+            select(Account, BrowserSession)
+            .join(BrowserSession, BrowserSession.account_id == Account.id)
+            .where(BrowserSession.session_hash == session_hash, Account.id == wanted)
+        )
+    ).first()
+    return (found[0], found[1]) if found else None
 
 
 async def tokens_of(db: AsyncSession, viewer: Viewer) -> list[ApiToken]:
@@ -125,3 +144,124 @@ async def revoke_token(db: AsyncSession, viewer: Viewer, token_id: uuid.UUID) ->
         await db.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.account_id == viewer.id)),
     )
     return result.rowcount > 0
+
+
+async def record_session(db: AsyncSession, account_id: uuid.UUID, session_hash: str, label: str, now: datetime) -> None:
+    db.add(
+        BrowserSession(
+            account_id=account_id, session_hash=session_hash, label=label[:100], created_at=now, last_seen_at=now
+        )
+    )
+    await db.flush()
+
+
+async def sessions_of(db: AsyncSession, account_id: uuid.UUID) -> list[BrowserSession]:
+    return list(
+        await db.scalars(
+            select(BrowserSession)
+            .where(BrowserSession.account_id == account_id)
+            .order_by(BrowserSession.last_seen_at.desc(), BrowserSession.id)
+        )
+    )
+
+
+async def forget_session(db: AsyncSession, session_hash: str) -> None:
+    await db.execute(delete(BrowserSession).where(BrowserSession.session_hash == session_hash))
+
+
+async def forget_sessions(
+    db: AsyncSession, account_id: uuid.UUID, *, only: uuid.UUID | None = None, keeping: str | None = None
+) -> list[str]:
+    """Deletes the account's session rows (`only` that one, else all but the one whose hash is
+    `keeping`) and returns their hashes, for the caller to delete from the session store."""
+    where = [BrowserSession.account_id == account_id]
+    if only is not None:
+        where.append(BrowserSession.id == only)
+    if keeping is not None:
+        where.append(BrowserSession.session_hash != keeping)
+    hashes = list(await db.scalars(select(BrowserSession.session_hash).where(*where)))
+    if hashes:
+        await db.execute(delete(BrowserSession).where(BrowserSession.session_hash.in_(hashes)))
+    return hashes
+
+
+async def account_of(db: AsyncSession, viewer: Viewer) -> Account:
+    account = await db.get(Account, viewer.id)
+    if account is None:  # deleted while this request ran
+        raise Refusal("not_signed_in", "Sign in first.", 401)
+    return account
+
+
+def rename(account: Account, name: str) -> None:
+    account.name = clean_text(name, "name", MAX_NAME, required=True)
+
+
+def choose(account: Account, *, language: str | None, time_zone: str | None) -> None:
+    """The language and time zone chosen (None: the browser's), checked together before either is set."""
+    account.language, account.time_zone = rules.check_language(language), rules.check_time_zone(time_zone)
+
+
+async def new_email(db: AsyncSession, account: Account, email: str) -> str:
+    """The address an account asks to change to, cleaned, if no other account has it."""
+    email = clean_email(email)
+    if email == account.email:
+        raise Refusal("same_email", "This is already your email.", 422, "email")
+    await _refuse_taken(db, account, email)
+    return email
+
+
+async def _refuse_taken(db: AsyncSession, account: Account, email: str) -> None:
+    if await db.scalar(select(Account.id).where(Account.email == email, Account.id != account.id)):
+        raise Refusal("email_taken", "Another account has this email.", 409, "email")
+
+
+async def confirm_email(db: AsyncSession, secret: str, token: str, now: datetime) -> tuple[Account, str]:
+    """Sets the email a link was mailed to; returns the account and its old email, to tell it.
+    Used once: the link is bound to the email it changes."""
+    claim = rules.email_change_claim(secret, token, now)
+    account = await db.get(Account, claim.account_id) if claim else None
+    if claim is None or account is None or claim.bound_to != rules.fingerprint(account.email):
+        raise used_link("email")
+    old = account.email
+    await _refuse_taken(db, account, claim.text)
+    account.email = claim.text
+    try:
+        await db.flush()
+    except IntegrityError as exc:  # another account took it at the same instant
+        await db.rollback()
+        raise Refusal("email_taken", "Another account has this email.", 409, "email") from exc
+    return account, old
+
+
+def used_link(what: str) -> Refusal:
+    asked = "a new email" if what == "email" else "a new link"
+    return Refusal("link_not_valid", f"This link has expired or was used already; ask for {asked} again.", 410)
+
+
+async def set_password(account: Account, password: str) -> None:
+    """A new password, held to the rules of sign-up (the length is the body's, `schemas.Password`)."""
+    check_password(password, account.name, account.email)
+    account.password_hash = await hash_password(password)
+
+
+async def change_password(account: Account, current: str, new: str) -> None:
+    if not await verify_password(account, current):
+        raise Refusal("wrong_password", "Your current password is not the one you typed.", 403, "current")
+    await set_password(account, new)
+
+
+async def account_for_reset(db: AsyncSession, email: str) -> Account | None:
+    try:
+        return await db.scalar(select(Account).where(Account.email == clean_email(email)))
+    except Refusal:
+        return None
+
+
+async def reset_account(db: AsyncSession, secret: str, token: str, now: datetime) -> Account:
+    """The account a reset link is for, while the link is valid: an hour, and until the
+    password changes (by this link or any other way)."""
+    claim = rules.password_reset_claim(secret, token, now)
+    account = await db.get(Account, claim.account_id) if claim else None
+    if claim is None or account is None or claim.bound_to != rules.fingerprint(account.password_hash):
+        raise used_link("password")
+    return account

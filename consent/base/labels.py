@@ -167,6 +167,10 @@ FIELD_LABELS = {
     "why": "the reason for the change",
     "author_agreed": "the author's agreement",
     "feed": "the calendar link",
+    "language": "the language",
+    "time_zone": "the time zone",
+    "current": "your current password",
+    "new": "the new password",
     "data": "the body",
 }
 

@@ -10,7 +10,8 @@ from litestar import Controller, Request, Response, get
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles.services import Departure
-from consent.accounts.auth import end_session, requires_account
+from consent.accounts.auth import SessionConfig, end_sessions, requires_account
+from consent.accounts.services import forget_sessions
 from consent.base.clock import Clock
 from consent.base.errors import error_responses
 from consent.privacy import services
@@ -22,14 +23,19 @@ async def erase_account(
     password: str,
     *,
     clock: Clock,
+    session_config: SessionConfig,
     member_left: Departure,
     mail_files: Path | None,
 ) -> None:
     """consent.accounts.controllers.EraseAccount: erases the signed-in account, commits, signs
-    this browser out and tells the live pages of the proposals it left."""
+    its browsers out and tells the live pages of the proposals it left."""
+    # Every browser of the account is signed out with it: their rows go with the account, and
+    # their stored sessions after the commit.
+    signed_in = await forget_sessions(db, request.user.id)
     after = await services.erase(db, request.user.id, password, clock(), member_left, mail_files)
     await db.commit()
-    end_session(request)
+    await end_sessions(request, session_config, signed_in)
+    request.clear_session()
     for done in after:
         done()
 

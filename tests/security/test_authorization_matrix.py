@@ -98,8 +98,8 @@ def everyone(outcome: Outcome, query: dict[str, str] | None = None) -> Case:
     return row(outcome, outcome, outcome, outcome, outcome, query=query)
 
 
-def signed_in_only(outcome: Outcome, anonymous: Outcome = 401) -> Case:
-    return row(anonymous, outcome, outcome, outcome, outcome)
+def signed_in_only(outcome: Outcome, anonymous: Outcome = 401, *, fresh: bool = False) -> Case:
+    return row(anonymous, outcome, outcome, outcome, outcome, fresh=fresh)
 
 
 # "METHOD path" as the route table writes it -> one case per kind of resource it is asked about.
@@ -125,6 +125,26 @@ MATRIX: dict[str, list[Case]] = {
     # Bo's token: revoking someone else's changes nothing, and says nothing either
     "POST /account/tokens/{token_id:uuid}/revoke": [signed_in_only(302)],
     "GET /api/waiting": [signed_in_only(200)],
+    # Account self-service: each person's own account. A session of Bo's (the member), fresh
+    # for each request: ending someone else's changes nothing (API: 404, as if it did not exist).
+    "PATCH /api/accounts/me": [signed_in_only(200)],
+    # a wrong current password: the refusal, for anyone signed in (a right one signs the others out)
+    "POST /api/accounts/me/password": [signed_in_only(403)],
+    "POST /api/password-resets": [everyone(202)],
+    "GET /api/sessions": [signed_in_only(200)],
+    "DELETE /api/sessions/{session_id:uuid}": [row(401, 404, 204, 404, 404, fresh=True)],
+    "POST /account/name": [signed_in_only(302)],
+    "POST /account/email": [signed_in_only(302)],
+    "POST /account/password": [signed_in_only(403)],
+    "POST /account/choices": [signed_in_only(302)],
+    "POST /account/sessions/{session_id:uuid}/sign-out": [signed_in_only(302, fresh=True)],
+    # a mailed link: whoever holds it may use it; another secret (an invitation's) is refused
+    "GET /account/email/{token:str}": [everyone(200)],
+    "POST /account/email/{token:str}": [everyone(410)],
+    "GET /password-reset": [everyone(200)],
+    "POST /password-reset": [everyone(200)],
+    "GET /password-reset/{token:str}": [everyone(410)],
+    "POST /password-reset/{token:str}": [everyone(410)],
     # Circles
     "GET /api/circles": [signed_in_only(200)],
     "POST /api/circles": [signed_in_only(201)],
@@ -316,6 +336,7 @@ class Scene:
     invitation_id: str | None = None
     token: str | None = None
     decision_id: str | None = None
+    session_id: str | None = None
 
 
 class World:
@@ -478,6 +499,10 @@ class World:
             scene.token = invited["invitation"]["link"].rsplit("/", 1)[1]
         if "{decision_id" in path:
             scene.decision_id = await self.decide(where)
+        if "{session_id" in path:
+            bo = await self.sign_in("bo", self.people["member"].id)
+            sessions = (await self.request("GET", "/api/sessions", {"Cookie": bo.cookie})).json()
+            scene.session_id = next(session["id"] for session in sessions if session["current"])
         return scene
 
     async def path_values(self, path: str, case: Case) -> dict[str, str]:
@@ -492,6 +517,7 @@ class World:
             "proposal_id": self.proposal[case.where],
             "token_id": self.token_id,
             "notification_id": self.notification_id,
+            "session_id": scene.session_id or "00000000-0000-0000-0000-000000000000",  # OPTIONS: any id
             "file_path": "consent.css",
             "path": "nowhere",
         }
@@ -553,6 +579,14 @@ def new_email(world: World, _: Case, __: Person | None) -> dict[str, Any]:
     return {"email": f"{world.unique('someone')}@example.org"}
 
 
+def same_name(_: World, __: Case, person: Person | None) -> dict[str, Any]:
+    return {"name": person.name if person else "Nobody"}
+
+
+def wrong_password(*_: Any) -> dict[str, Any]:
+    return {"current": "not the password", "new": "a new password"}
+
+
 def question(world: World, _: Case, __: Person | None) -> dict[str, Any]:
     return {"type": "question", "client_id": world.unique("q-"), "text": "Who holds the key?"}
 
@@ -594,6 +628,15 @@ BODIES: dict[str, Callable[[World, Case, Person | None], dict[str, Any]]] = {
     "POST /decisions/{decision_id:uuid}/reviews": lambda *_: {"outcome": "reaffirm"},
     "PATCH /api/accounts/me/preferences": lambda *_: {"mail": {"review_due": "digest"}},
     "POST /notifications/choices": lambda *_: {"review_due": "digest"},
+    "PATCH /api/accounts/me": same_name,
+    "POST /account/name": same_name,
+    "POST /api/accounts/me/password": wrong_password,
+    "POST /account/password": wrong_password,
+    "POST /api/password-resets": lambda *_: {"email": "nobody@example.org"},
+    "POST /password-reset": lambda *_: {"email": "nobody@example.org"},
+    "POST /password-reset/{token:str}": lambda *_: {"password": "a new password"},
+    "POST /account/email": new_email,
+    "POST /account/choices": lambda *_: {"language": "", "time_zone": ""},
 }
 
 
