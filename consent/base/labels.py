@@ -126,6 +126,7 @@ FIELD_LABELS = {
     "criterion": "the criterion",
     "evaluation": "the evaluation",
     "closes_at": "the deadline",
+    "time_zone": "the time zone",
     "review_by": "the review date",
     "domain_id": "the domain",
     "parent_domain_id": "the parent circle's domain",
