@@ -253,10 +253,10 @@ class ProposalPages(Controller):
         if "author_agreed" in action:  # a ticked box
             action["author_agreed"] = True
         try:
-            # a datetime-local field, in the viewer's zone, without the seconds RFC 3339 wants
-            proposal = await services.visible_proposal(db_session, proposal_id, request.user.id)
-            zone = viewer_zone(request, await circles.time_zone_of(db_session, proposal.circle_id))
-            action["closes_at"] = read_typed(data.closes_at, zone)
+            if data.closes_at.strip():  # a datetime-local field: in the viewer's zone, without seconds
+                proposal = await services.visible_proposal(db_session, proposal_id, request.user.id)
+                zone = viewer_zone(request, await circles.time_zone_of(db_session, proposal.circle_id))
+                action["closes_at"] = read_typed(data.closes_at, zone)
             await take(writer, page.clock, request.user.id, proposal_id, actions.decode(action), holding=db_session)
         except Refusal as refusal:
             return await proposal_page(
