@@ -17,7 +17,7 @@ from consent.base.settings import Settings
 from tests.conftest import start_server
 from tests.consent.test_cli import demo_passwords
 from tests.e2e.test_circle_pages import section
-from tests.helpers import sign_in_in_page
+from tests.helpers import shown_day, sign_in_in_page
 
 DECISION_URL = re.compile(r"/decisions/[0-9a-f-]{36}$")
 
@@ -108,7 +108,7 @@ def test_a_member_finds_a_decision_subscribes_and_opens_a_review_of_it(page: Pag
             "href", urlsplit(review_url).path
         )
         expect(section(page, "Reviews")).to_contain_text("Ada Okafor opened a review to reaffirm it")
-        expect(page.locator(".badges")).not_to_contain_text(f"review by {next_review}")
+        expect(page.locator(".badges")).not_to_contain_text(f"review by {shown_day(next_review)}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # fits the phone
         calendar = icalendar.Calendar.from_ical(httpx.get(link).content)
         unchanged = {str(e["SUMMARY"]): e.decoded("DTSTART") for e in calendar.walk("VEVENT")}
