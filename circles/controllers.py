@@ -50,6 +50,7 @@ def circle_summary(circle: Circle, details: bool = True) -> CircleOut:
         out.quorum = circle.quorum
         out.default_async_days = circle.default_async_days
         out.reminder_hours = circle.reminder_hours
+        out.time_zone = circle.time_zone
     return out
 
 

@@ -50,6 +50,7 @@ class SettingsForm(msgspec.Struct):
     quorum: str = ""  # empty: a majority
     default_async_days: str = "7"
     reminder_hours: str = "24, 2"
+    time_zone: str = "UTC"
 
 
 async def circle_page(
@@ -77,6 +78,7 @@ async def circle_page(
         db,
         "circles/circle.html",
         status_code=status_code,
+        circle_zone=view.circle.time_zone,
         view=view,
         sections=sections,
         parent_domains=parent_domains,
@@ -340,6 +342,7 @@ class CirclePages(Controller):
                 default_async_days=days,
                 quorum=quorum or 0,
                 reminder_hours=reminders,
+                time_zone=data.time_zone,
                 today=today(page.clock),
             )
 
@@ -359,6 +362,7 @@ class CirclePages(Controller):
                 "settings_quorum": data.quorum,
                 "settings_async_days": data.default_async_days,
                 "settings_reminders": data.reminder_hours,
+                "settings_time_zone": data.time_zone,
             },
         )
 

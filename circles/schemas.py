@@ -26,6 +26,7 @@ class CircleChange(msgspec.Struct, forbid_unknown_fields=True):
     quorum: int | None = None  # the least number of members taking part; 0: a majority (the default)
     default_async_days: int | None = None  # an async consent round's deadline when none is given
     reminder_hours: list[int] | None = None  # hours before an async deadline when members are reminded
+    time_zone: str | None = None  # an IANA name: times for those who chose no zone (docs/time_zones.md)
 
 
 class NewMember(msgspec.Struct, forbid_unknown_fields=True):
@@ -97,6 +98,7 @@ class CircleOut(msgspec.Struct, omit_defaults=True):
     quorum: int | None = None  # absent: a majority of the members
     default_async_days: int | None = None
     reminder_hours: list[int] | None = None
+    time_zone: str | None = None
     members: list[MemberOut] | None = None
     domains: list[DomainOut] | None = None
     children: list[CircleRef] | None = None

@@ -18,6 +18,7 @@ from circles import rules
 from circles.models import ACCEPTED, DECLINED, OPEN, Circle, Domain, Invitation, Membership, Role, person
 from consent.base.errors import Refusal, bad_field
 from consent.base.text import MAX_DESCRIPTION, clean_email, clean_name, clean_text
+from consent.base.times import check_zone
 from consent.base.tokens import hash_token
 
 
@@ -186,6 +187,7 @@ async def update_circle(
     quorum: int | None = None,
     default_async_days: int | None = None,
     reminder_hours: list[int] | None = None,
+    time_zone: str | None = None,
     today: date,
 ) -> Circle:
     circle = await get_visible(db, circle_id, account_id)
@@ -223,8 +225,15 @@ async def update_circle(
         circle.default_async_days = default_async_days
     if reminder_hours is not None:
         circle.reminder_hours = rules.check_reminder_hours(reminder_hours)
+    if time_zone is not None:
+        circle.time_zone = check_zone(time_zone)
     await db.flush()
     return circle
+
+
+async def time_zone_of(db: AsyncSession, circle_id: uuid.UUID) -> str:
+    """The circle's time zone: its times for those who chose none (consent.base.times)."""
+    return await db.scalar(select(Circle.time_zone).where(Circle.id == circle_id)) or "UTC"
 
 
 async def add_domain(

@@ -45,7 +45,7 @@ from consent.accounts.controllers import AccountApi, AccountPages
 from consent.accounts.limits import SignInLimits
 from consent.accounts.mails import AccountMail
 from consent.accounts.pages import AccountSettingsPages, EmailChangePages, PasswordResetPages
-from consent.base import db, labels, outbox, pubsub
+from consent.base import db, labels, outbox, pubsub, times
 from consent.base.clock import Clock, system_clock
 from consent.base.errors import handle_exception
 from consent.base.openapi import ClosedStructs
@@ -110,7 +110,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         exclude=["^/unsubscribe/"],  # a mail program's one-click POST: the signed link is its proof
     )
     templates = JinjaTemplateEngine(directory=TEMPLATE_DIR)
-    templates.engine.globals.update(labels=labels)
+    templates.engine.globals.update(labels=labels, **times.GLOBALS)
+    templates.engine.filters.update(times.FILTERS)  # every time shown, in the viewer's zone
     template_config = TemplateConfig(instance=templates)
 
     async def migrate() -> None:

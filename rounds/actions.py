@@ -5,12 +5,13 @@ the state machine checks only what the rules say (empty texts, who may name whom
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 import msgspec
 
 from consent.base.errors import Refusal, bad_field, msgspec_refusal
+from consent.base.text import Moment
 
 # PostgreSQL stores no NUL character, and a client_id is stored with the action's first event.
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern="^[^\x00]*$")]
@@ -95,7 +96,7 @@ class Amend(Action, tag="amend", frozen=True):
     review_by: date | None = None  # the review date proposed for consent
     criteria: list[str] | None = None  # replace the evaluation criteria
     # Async: the deadline of the consent round on the new revision (by default the circle's period).
-    closes_at: datetime | None = None
+    closes_at: Moment | None = None
     author_agreed: bool = False  # the facilitator amends only with the author's agreement
 
 
@@ -129,7 +130,7 @@ class ObjectionToConcern(Spoken, tag="objection_to_concern", frozen=True):
 
 class ChangeMode(Action, tag="change_mode", frozen=True):
     mode: Literal["live", "async"]
-    closes_at: datetime | None = None  # to async: the deadline (by default the circle's period)
+    closes_at: Moment | None = None  # to async: the deadline (by default the circle's period)
     reason: str = ""
 
 

@@ -26,8 +26,10 @@ from litestar.channels import ChannelsPlugin
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from circles.models import Circle
 from consent.base.clock import Clock
 from consent.base.labels import PHASE_NAMES
+from consent.base.times import LOCALE, choose_zone
 from consent.base.work import QueuedWork
 from rounds import events, live, machine, services, views
 from rounds.models import Proposal
@@ -53,6 +55,7 @@ class Shown:
     whole: bool  # the list of participants is sent whole
     history: list[dict[str, Any]] | None  # changes of mode, when the batch changed it
     revisions: list[dict[str, Any]] | None  # when the batch amended the text
+    zone: str  # the circle's time zone: the parts are the same for everyone, so their times are in it
 
 
 class PageUpdates(QueuedWork[Batch]):
@@ -106,10 +109,14 @@ class PageUpdates(QueuedWork[Batch]):
         try:
             async with self.sessions() as db:
                 shown = await self.read(db, together)
-            parts: Any = self.templates.get_template("rounds/parts.html").module  # its macros
+            template = self.templates.get_template("rounds/parts.html")
+            modules: dict[str, Any] = {}  # its macros, for each circle's time zone
             for page in shown:
                 try:
-                    rendered[page.row.id] = self.view(page, parts)
+                    if page.zone not in modules:
+                        context = {"zone": choose_zone(page.zone), "locale": LOCALE}
+                        modules[page.zone] = template.make_module(context)
+                    rendered[page.row.id] = self.view(page, modules[page.zone])
                 except Exception:  # this meeting's pages load themselves again; the others' are updated
                     log.exception("rendering a live update failed")
         except Exception:  # the events still go out: without a view, pages load themselves again
@@ -131,6 +138,8 @@ class PageUpdates(QueuedWork[Batch]):
             for proposal in await db.scalars(select(Proposal).where(Proposal.id.in_(missing))):
                 after[proposal.id] = (proposal, await services.state_of(db, proposal, today))
         questions = await self._questions(db, together)
+        circle_ids = {row.circle_id for row, _ in after.values()}
+        zones = dict((await db.execute(select(Circle.id, Circle.time_zone).where(Circle.id.in_(circle_ids)))).all())
         # Only the names shown: everyone's only when the list of participants goes whole.
         wanted, types = [], {p: {e["type"] for e in batch} for p, (batch, _) in together.items()}
         whole = {p: bool(kinds & views.PARTICIPANTS_WHOLE) for p, kinds in types.items()}
@@ -160,6 +169,7 @@ class PageUpdates(QueuedWork[Batch]):
                     revisions=services.revisions_json(await services.revisions_of(db, row))
                     if "amended" in kinds
                     else None,
+                    zone=zones.get(row.circle_id, "UTC"),
                 )
             )
         return shown

@@ -4,7 +4,7 @@ each step the rules allow by a form."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 import msgspec
@@ -18,7 +18,8 @@ from consent.base.clock import today
 from consent.base.errors import Refusal
 from consent.base.forms import parse_field, parse_lines
 from consent.base.labels import PHASE_NAMES
-from consent.base.web import Form, Page
+from consent.base.times import read_typed
+from consent.base.web import Form, Page, locale_of, viewer_zone
 from rounds import actions, machine, services, views
 from rounds.controllers import take
 from rounds.writer import ActionWriter
@@ -50,7 +51,7 @@ class ActionForm(msgspec.Struct):
     review_by: str = ""
     criteria: str | None = None  # one a line; only the amendment form has the field, and empty clears them
     mode: str = ""
-    closes_at: str = ""  # a datetime-local field: read as UTC, like every time on the pages
+    closes_at: str = ""  # a datetime-local field: read in the viewer's zone (consent.base.times)
     author_agreed: str = ""  # the facilitator's amendment: a box ticked when the author agrees
 
 
@@ -78,6 +79,7 @@ async def _now_context(
         else (await services.summary(db, proposal, state))[0]
     )
     viewer, turn = request.user.id, state.whose_turn
+    zone = viewer_zone(request, await circles.time_zone_of(db, proposal.circle_id))
     facilitating = viewer in state.movers and state.phase in machine.OPEN_PHASES
     live_turns = facilitating and state.mode == "live"
     # the facilitator records responses for someone in the room without a device
@@ -112,6 +114,8 @@ async def _now_context(
         ],
         "async_days": await services.async_days_of(db, proposal.circle_id),
         "client_id": uuid.uuid4().hex,
+        "zone": zone,  # its times, and the deadlines typed in its forms
+        "locale": locale_of(request),
     }
 
 
@@ -173,6 +177,7 @@ class ProposalPages(Controller):
             db,
             "rounds/new_proposal.html",
             status_code=status_code,
+            circle_zone=view.circle.time_zone,
             view=view,
             form=form,
             error=error,
@@ -189,7 +194,7 @@ class ProposalPages(Controller):
         data: Annotated[ProposalForm, Form],
     ) -> Template | Redirect:
         try:
-            closes_at = parse_field(data.closes_at, datetime.fromisoformat, "closes_at", "a date and time")
+            zone = viewer_zone(request, await circles.time_zone_of(db_session, circle_id))
             proposal = await services.create_proposal(
                 db_session,
                 request.user.id,
@@ -203,7 +208,7 @@ class ProposalPages(Controller):
                 now=page.clock(),
                 criteria=parse_lines(data.criteria),
                 review_by=parse_field(data.review_by, date.fromisoformat, "review_by", "a date like 2027-06-30"),
-                closes_at=closes_at.replace(tzinfo=closes_at.tzinfo or UTC) if closes_at else None,
+                closes_at=read_typed(data.closes_at, zone),
                 agreement=bool(data.agreement),
             )
         except Refusal as refusal:
@@ -248,8 +253,10 @@ class ProposalPages(Controller):
         if "author_agreed" in action:  # a ticked box
             action["author_agreed"] = True
         try:
-            # a datetime-local field has no seconds, which RFC 3339 wants
-            action["closes_at"] = parse_field(data.closes_at, datetime.fromisoformat, "closes_at", "a date and time")
+            if data.closes_at.strip():  # a datetime-local field: in the viewer's zone, without seconds
+                proposal = await services.visible_proposal(db_session, proposal_id, request.user.id)
+                zone = viewer_zone(request, await circles.time_zone_of(db_session, proposal.circle_id))
+                action["closes_at"] = read_typed(data.closes_at, zone)
             await take(writer, page.clock, request.user.id, proposal_id, actions.decode(action), holding=db_session)
         except Refusal as refusal:
             return await proposal_page(

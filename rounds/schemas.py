@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 import msgspec
 
 from consent.base.errors import bad_field
-from consent.base.text import Criteria, Text, Title
+from consent.base.text import Criteria, Moment, Text, Title
 from rounds.actions import AnyAction
 
 
@@ -20,7 +20,7 @@ class NewProposal(msgspec.Struct, forbid_unknown_fields=True):
     domain_id: uuid.UUID
     mode: Literal["live", "async"]
     review_by: date | None = None
-    closes_at: datetime | None = None
+    closes_at: Moment | None = None
     supersedes: uuid.UUID | None = None
     criteria: Criteria | None = None  # how the circle will know it works; a review assesses each
     evaluation: Text = ""  # the field before criteria: one criterion

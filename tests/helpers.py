@@ -7,9 +7,12 @@ real `consent serve` pass its address as `url` (paths are appended to it)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
+
+from consent.base.times import choose_zone, format_day, format_moment
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -190,3 +193,14 @@ def sign_in_in_page(page: Page, url: str, email: str, password: str = PASSWORD) 
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("status")).to_contain_text("Signed in as")
+
+
+def shown(moment: datetime, zone: str = "UTC") -> str:
+    """A time as pages and mails show it in `zone` ("Nov 30, 2026, 9:00 AM UTC"), for tests of
+    something else than time zones (tests/consent/test_time_zones.py spells them out)."""
+    return format_moment(moment, choose_zone(zone))
+
+
+def shown_day(day: date | str) -> str:
+    """A date as pages show it ("Jun 1, 2027")."""
+    return format_day(day, choose_zone())

@@ -41,6 +41,7 @@ from consent.accounts.schemas import (
 )
 from consent.base.clock import Clock
 from consent.base.errors import Refusal, error_responses, msgspec_refusal
+from consent.base.times import zone_named
 from consent.base.web import Form, Page
 
 # Erases the signed-in account, given its password, and signs it out; consent.privacy provides
@@ -279,6 +280,7 @@ class AccountForm(msgspec.Struct):
     email: str = ""
     password: str = ""
     next: str = "/"
+    time_zone: str = ""  # the browser's, filled in by templates/base.html's script
 
 
 def safe_next(target: str) -> str:
@@ -316,7 +318,9 @@ class AccountPages(Controller):
         try:
             await limits.signing_up(address_of(request))
             msgspec.convert({"name": data.name, "email": data.email, "password": data.password}, SignUp)
-            account = await services.sign_up(db_session, data.name, data.email, data.password)
+            account = await services.sign_up(
+                db_session, data.name, data.email, data.password, time_zone=zone_named(data.time_zone)
+            )
         except (msgspec.ValidationError, Refusal) as exc:
             refusal = msgspec_refusal(exc) if isinstance(exc, msgspec.ValidationError) else exc
             form = {"name": data.name, "email": data.email, "next": safe_next(data.next)}

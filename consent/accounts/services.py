@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 from argon2 import PasswordHasher, profiles
@@ -50,18 +51,23 @@ class Viewer:
     name: str
     email: str
     token_id: uuid.UUID | None = None  # set when signed in with a bearer token
+    time_zone: str | None = None  # the one they chose (consent.base.times)
 
 
 def viewer_of(account: Account, token_id: uuid.UUID | None = None) -> Viewer:
-    return Viewer(id=account.id, name=account.name, email=account.email, token_id=token_id)
+    return Viewer(id=account.id, name=account.name, email=account.email, token_id=token_id, time_zone=account.time_zone)
 
 
-async def sign_up(db: AsyncSession, name: str, email: str, password: str) -> Account:
+async def sign_up(db: AsyncSession, name: str, email: str, password: str, time_zone: ZoneInfo | None = None) -> Account:
+    """A new account; `time_zone`, the browser's at sign-up, is its zone until they choose
+    another, so that mails show their times too."""
     name, email = clean_text(name, "name", MAX_NAME, required=True), clean_email(email)
     check_password(password, name, email)
     if await db.scalar(select(Account.id).where(Account.email == email)):
         raise Refusal("email_taken", f"An account with the email {email} already exists; sign in instead.", 409)
-    account = Account(name=name, email=email, password_hash=await hash_password(password))
+    account = Account(
+        name=name, email=email, password_hash=await hash_password(password), time_zone=time_zone and time_zone.key
+    )
     db.add(account)
     try:
         await db.flush()

@@ -172,6 +172,8 @@ def _sentence(key: str | None, problem: str) -> tuple[str | None, str]:
         return field, _says(field, f"{{Field}} cannot be {found[1]}.")
     if found := re.fullmatch(r"Invalid RFC3339 encoded (\w+)", problem):
         return field, _says(field, "{Field} must be " + _KINDS.get(found[1], "valid") + ".")
+    if problem == "Expected `datetime` with a timezone component":  # consent.base.text.Moment
+        return field, _says(field, "{Field} needs its time zone offset, like 2027-06-30T18:00:00Z (UTC).")
     if problem == "Invalid UUID":
         return field, _says(field, "{Field} is not a valid id.")
     return field, _says(field, "{Field} is not valid.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -36,6 +37,9 @@ Title = Annotated[str, msgspec.Meta(max_length=MAX_TITLE)]
 Description = Annotated[str, msgspec.Meta(max_length=MAX_DESCRIPTION)]
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
 Criteria = Annotated[list[Text], msgspec.Meta(max_length=MAX_CRITERIA)]
+# A time sent to the API: ISO 8601 with its offset ("2026-12-10T18:00:00Z"), which says when
+# it is; without one it is refused rather than guessed (docs/time_zones.md).
+Moment = Annotated[datetime, msgspec.Meta(tz=True)]
 Email = Annotated[str, msgspec.Meta(max_length=MAX_EMAIL, pattern=rf"^[{_SPACE}]*{_ADDRESS}[{_SPACE}]*$")]
 
 

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
@@ -18,6 +19,7 @@ from litestar.response import Template
 from litestar.types import Message, Scope
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from consent.base import times
 from consent.base.clock import Clock, today
 
 log = logging.getLogger("consent.web")
@@ -32,12 +34,28 @@ Section = Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[dict[str, Any
 InvitationSection = Callable[[AsyncSession, uuid.UUID], Awaitable[dict[str, Any]]]
 
 
+TZ_COOKIE = "tz"  # the browser's time zone, set by templates/base.html's script
+
+
+def locale_of(request: Request[Any, Any, Any]) -> str:
+    """The language pages and times are written in (issue 18's translations choose it)."""
+    return times.LOCALE
+
+
+def viewer_zone(request: Request[Any, Any, Any], circle_zone: str | None = None) -> ZoneInfo:
+    """The zone the viewer sees and types times in: the one their account chose, else their
+    browser's (its cookie), else the circle's in question, else UTC."""
+    chosen = getattr(request.scope.get("user"), "time_zone", None)
+    return times.choose_zone(chosen, request.cookies.get(TZ_COOKIE), circle_zone)
+
+
 class Page:
     """Renders a template inside the layout. The layout lists the viewer's circles; a circle's
     page shows sections that other packages add (its proposals, its decisions), and so does an
     invitation's (the circle's standing agreements): the shell says how to find them all, so
     this layer knows no domain. `clock` dates every page; `waiting_count` counts, for the header,
-    what waits for the viewer."""
+    what waits for the viewer. Times show in the viewer's zone (`viewer_zone`: the page's
+    circle's, `circle_zone`, when neither the account nor the browser says one)."""
 
     def __init__(
         self,
@@ -55,6 +73,9 @@ class Page:
     ) -> Template:
         viewer = request.user
         context.setdefault("viewer", viewer)
+        circle_zone = context.pop("circle_zone", None)
+        context.setdefault("zone", viewer_zone(request, circle_zone))
+        context.setdefault("locale", locale_of(request))
         context.setdefault("my_circles", await self.my_circles(db, viewer.id) if viewer else [])
         if "waiting_count" not in context:  # the header's count of what waits for the viewer
             count = self.waiting_count

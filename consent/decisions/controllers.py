@@ -152,6 +152,8 @@ async def calendar(
         account_id = request.user.id
     else:
         raise NotAuthorizedException("Sign in, or use your secret calendar link.")
-    decisions = await services.export(db_session, account_id, filters_of(request), today(clock))
-    ics = rules.render_ics(decisions, site, clock(), urlsplit(site).hostname or "consent")
+    filters = filters_of(request)
+    decisions = await services.export(db_session, account_id, filters, today(clock))
+    deadlines = await services.deadlines(db_session, account_id, filters.circle_id)
+    ics = rules.render_ics(decisions, site, clock(), urlsplit(site).hostname or "consent", deadlines)
     return Response(ics, media_type="text/calendar")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -22,9 +22,9 @@ from circles import services as circles
 from circles.models import Circle, Domain
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal
-from consent.base.forms import parse_field
 from consent.base.labels import DEADLINE_OUTCOMES, EVENT_WORDS, MODE_CHANGES, PHASE_NAMES, RESPONSE_WORDS
-from consent.base.web import Form, Page
+from consent.base.times import read_typed
+from consent.base.web import Form, Page, viewer_zone
 from consent.decisions import rules, services
 from consent.decisions.controllers import feed_link
 from consent.decisions.schemas import parse_review
@@ -48,12 +48,12 @@ class ReviewForm(msgspec.Struct):
     criterion: list[str] | str = []
     assessment: list[str] | str = []
 
-    def body(self) -> dict[str, Any]:
-        """The review as the API takes it; blank fields are absent."""
+    def body(self, zone: ZoneInfo) -> dict[str, Any]:
+        """The review as the API takes it; blank fields are absent. The deadline is typed in
+        the viewer's `zone`, without the seconds the API's times have."""
         pairs = zip(_listed(self.criterion), _listed(self.assessment), strict=False)
         amend = self.outcome == "amend"
-        # A browser's date and time has no seconds, which the API's times have.
-        closes_at = parse_field(self.closes_at, datetime.fromisoformat, "closes_at", "a date and time")
+        closes_at = read_typed(self.closes_at, zone)
         fields = {
             "outcome": self.outcome,
             "review_by": self.review_by,
@@ -181,6 +181,7 @@ async def decision_page(
         db,
         "consent/decisions/decision.html",
         status_code=status_code,
+        circle_zone=await circles.time_zone_of(db, decision.circle_id),
         d=d,
         member=member,
         steward=circle_rules.may_change(powers or set()),
@@ -253,8 +254,10 @@ class DecisionPages(Controller):
         data: Annotated[ReviewForm, Form],
     ) -> Template | Redirect:
         try:
+            decision = await services.visible_decision(db_session, decision_id, request.user.id)
+            zone = viewer_zone(request, await circles.time_zone_of(db_session, decision.circle_id))
             opened = await services.review(
-                db_session, request.user.id, decision_id, parse_review(data.body()).opening(), page.clock()
+                db_session, request.user.id, decision_id, parse_review(data.body(zone)).opening(), page.clock()
             )
         except REFUSALS as refusal:
             await db_session.rollback()

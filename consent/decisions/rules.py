@@ -24,6 +24,7 @@ from consent.base.errors import bad_field
 from consent.base.forms import parse_date, parse_uuid
 from consent.base.labels import OBJECTION_WORDS, RESPONSE_WORDS
 from consent.base.text import MAX_TEXT, MAX_TITLE, clean_text
+from consent.base.times import as_moment, choose_zone
 from rounds.machine import AGREEING
 
 DUE_DAYS = 30  # "due soon": the review date is within this many days
@@ -296,8 +297,16 @@ def render_csv(decisions: Iterable[Mapping[str, Any]]) -> Iterable[str]:
     yield buffer.getvalue()
 
 
-def render_ics(decisions: Iterable[Mapping[str, Any]], base_url: str, now: datetime, host: str) -> str:
-    """A calendar with one all-day event on the review date of each decision in force."""
+def render_ics(
+    decisions: Iterable[Mapping[str, Any]],
+    base_url: str,
+    now: datetime,
+    host: str,
+    deadlines: Iterable[Mapping[str, Any]] = (),
+) -> str:
+    """A calendar with one all-day event on the review date of each decision in force (a date,
+    in no zone), and one at each deadline that waits for the reader, in its circle's time zone
+    (TZID, with the zone's VTIMEZONE: calendar apps show it in their own)."""
     import icalendar  # here, not at start: only calendar feeds need it (docs/performance.md)
 
     calendar = icalendar.Calendar()
@@ -321,6 +330,18 @@ def render_ics(decisions: Iterable[Mapping[str, Any]], base_url: str, now: datet
         event.add("description", f"{d['text']}\n\n{url}".replace("\r", ""))
         event.add("url", url)
         calendar.add_component(event)
+    for w in deadlines:
+        url = base_url.rstrip("/") + w["url"]
+        event = icalendar.Event()
+        event.add("uid", f"deadline-{w['id']}@{host}")
+        event.add("dtstamp", now)
+        event.add("dtstart", as_moment(w["closes_at"]).astimezone(choose_zone(w["time_zone"])))
+        event.add("summary", " ".join(f"Respond by: {w['title']} ({w['circle']})".split()))
+        event.add("description", f"Your response is asked before this deadline.\n\n{url}")
+        event.add("url", url)
+        calendar.add_component(event)
+    # the zones' rules for ten years: what calendar apps need to place the times
+    calendar.add_missing_timezones(date(now.year - 1, 1, 1), date(now.year + 10, 1, 1))
     return calendar.to_ical().decode()
 
 

@@ -6,13 +6,13 @@ msgspec would write UTC as `Z`, not `+00:00`."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Literal
 
 import msgspec
 
 from consent.base.errors import msgspec_refusal
-from consent.base.text import Criteria, Text, Title
+from consent.base.text import Criteria, Moment, Text, Title
 from consent.decisions import rules
 from consent.decisions.services import Opening
 from rounds.schemas import Assessment, EventOut, Ref, RevisionOut
@@ -30,10 +30,9 @@ class NewReview(msgspec.Struct, forbid_unknown_fields=True):
     title: Title = ""
     criteria: Criteria | None = None  # amend: the new decision's (default: the decision's)
     mode: Literal["live", "async"] = "live"
-    closes_at: datetime | None = None
+    closes_at: Moment | None = None
 
     def opening(self) -> Opening:
-        closes_at = self.closes_at.replace(tzinfo=self.closes_at.tzinfo or UTC) if self.closes_at else None
         return Opening(
             outcome=self.outcome,
             review_by=self.review_by,
@@ -43,7 +42,7 @@ class NewReview(msgspec.Struct, forbid_unknown_fields=True):
             title=self.title,
             criteria=self.criteria,
             mode=self.mode,
-            closes_at=closes_at,
+            closes_at=self.closes_at,
         )
 
 

@@ -184,6 +184,25 @@ async def export(db: AsyncSession, account_id: uuid.UUID, filters: rules.Filters
     return await describe_many(db, decisions, visible, today)
 
 
+async def deadlines(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID | None) -> list[dict[str, Any]]:
+    """The deadlines of the async rounds that wait for the account (of one circle, or all),
+    each with its circle's time zone: the calendar's timed events."""
+    waiting = [w for w in await rounds.waiting_for(db, account_id) if w.closes_at and circle_id in (None, w.circle_id)]
+    ids = {w.circle_id for w in waiting}
+    zones = dict((await db.execute(select(Circle.id, Circle.time_zone).where(Circle.id.in_(ids)))).all())
+    return [
+        {
+            "id": str(w.proposal_id),
+            "url": f"/proposals/{w.proposal_id}",
+            "title": w.title,
+            "circle": w.circle_name,
+            "closes_at": w.closes_at,
+            "time_zone": zones.get(w.circle_id, "UTC"),
+        }
+        for w in waiting
+    ]
+
+
 async def visible_decision(
     db: AsyncSession, decision_id: uuid.UUID, account_id: uuid.UUID, lock: bool = False
 ) -> Decision:

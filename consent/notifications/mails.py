@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from markupsafe import escape
 
 from consent.base.outbox import Letter
+from consent.base.times import choose_zone, format_day, format_moment
 from consent.base.tokens import sign, unsign
 from consent.notifications import rules
 
@@ -28,9 +30,15 @@ SUBJECTS = {
 }
 
 
-# Stand-ins for what differs per recipient, replaced after the one rendering.
-NAME, UNSUBSCRIBE = "\x00name\x00", "\x00unsubscribe\x00"
+# Stand-ins for what differs per recipient, replaced after the one rendering: WHEN is the
+# deadline, in the recipient's time zone.
+NAME, UNSUBSCRIBE, WHEN = "\x00name\x00", "\x00unsubscribe\x00", "\x00when\x00"
 PHASES = {"clarifying": "its clarifying round", "reacting": "its reaction round", "consenting": "its consent round"}
+
+
+# Whom a notification's mail goes to: account id, name, email, and the time zone its times are
+# in (the account's, else the circle's).
+Recipient = tuple[uuid.UUID, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -41,33 +49,39 @@ class About:
     circle: str
     title: str
     path: str  # the page it links to
-    sentence: str
+    sentence: str  # where it says WHEN, the deadline, in its reader's zone (`told`)
     lines: tuple[str, ...] = ()
+    closes_at: datetime | None = None
 
+    def said(self, text: str, zone: ZoneInfo) -> str:
+        """`text` (the sentence, or a mail of it) with the deadline in `zone`."""
+        return text.replace(WHEN, format_moment(self.closes_at, zone)) if self.closes_at else text
 
-def when(moment: datetime) -> str:
-    return moment.strftime("%-d %b %Y, %H:%M UTC")
+    def told(self, zone: ZoneInfo) -> About:
+        """As one person reads it: the deadline in their zone."""
+        return replace(self, sentence=self.said(self.sentence, zone))
 
 
 def about(kind: str, circle: str, title: str, path: str, closes_at: datetime | None, detail: dict[str, Any]) -> About:
     """The sentence that tells it; `detail` holds what the kind needs (the phase, who objected
     and why, the decision's record, the review date)."""
-    by = f" Respond by {when(closes_at)}." if closes_at else ""
+    by = f" Respond by {WHEN}." if closes_at else ""
+    review_by = format_day(detail["review_by"], choose_zone()) if detail.get("review_by") else ""
     if kind == rules.OPENED:
         sentence = f"“{title}” is open in {circle}, in {PHASES.get(detail.get('phase', ''), 'its next round')}.{by}"
     elif kind == rules.MEETING:
         sentence = f"A live meeting of “{title}” is starting in {circle}: join it on its page."
     elif kind == rules.REMINDER:
-        sentence = f"“{title}” closes {when(closes_at) if closes_at else 'soon'}, and waits for your response."
+        sentence = f"“{title}” closes {WHEN if closes_at else 'soon'}, and waits for your response."
     elif kind == rules.OBJECTION:
         sentence = f"{detail.get('by', 'A member')} objected to your proposal “{title}”: {detail.get('text', '')}"
     elif kind == rules.CONSENT_AGAIN:
         sentence = f"“{title}” was amended to integrate an objection: consent to the new version, or object.{by}"
     elif kind == rules.DECIDED:
-        sentence = f"{circle} decided “{title}”. Review by {detail.get('review_by', '')}."
+        sentence = f"{circle} decided “{title}”. Review by {review_by}."
     else:
-        sentence = f"The decision “{title}” is due for review (its review date: {detail.get('review_by', '')})."
-    return About(kind, circle, title, path, sentence, tuple(detail.get("lines", ())))
+        sentence = f"The decision “{title}” is due for review (its review date: {review_by})."
+    return About(kind, circle, title, path, sentence, tuple(detail.get("lines", ())), closes_at)
 
 
 @dataclass(frozen=True)
@@ -105,25 +119,24 @@ class Postman:
             return None
         return uuid.UUID(bytes=payload[:16]), rules.KINDS[payload[16]]
 
-    def notifications(
-        self, about: About, recipients: Sequence[tuple[str, tuple[uuid.UUID, str, str], uuid.UUID]]
-    ) -> list[Letter]:
+    def notifications(self, about: About, recipients: Sequence[tuple[str, Recipient, uuid.UUID]]) -> list[Letter]:
         """The mails of one notification to each of its recipients (key, (account id, name,
-        email), notification id): written once, then each given its name and links; a circle of
-        2,000 costs one rendering, not 2,000."""
+        email, time zone), notification id): written once, then each given its name, links and
+        local time; a circle of 2,000 costs one rendering, not 2,000."""
         reply = about.kind in rules.ANSWERABLE
         subject = f"[{about.circle}] " + SUBJECTS[about.kind].format(title=about.title)
         values = {"about": about, "name": NAME, "link": self.link(about.path), "reply": reply}
         values |= {"settings": self.link("/notifications#choices"), "unsubscribe": UNSUBSCRIBE}
         written = self._letter("", "", subject, "notification", values, {})
         letters = []
-        for key, (account_id, name, email), notification_id in recipients:
+        for key, (account_id, name, email, zone), notification_id in recipients:
             unsubscribe = self.link(f"/unsubscribe/{self.unsubscribe_token(account_id, about.kind)}")
             headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
             if reply:
                 headers["Reply-To"] = self.reply_address(notification_id)
-            text = written.text.replace(NAME, name).replace(UNSUBSCRIBE, unsubscribe)
-            html = written.html.replace(NAME, str(escape(name))).replace(UNSUBSCRIBE, unsubscribe)
+            local = choose_zone(zone)
+            text = about.said(written.text.replace(NAME, name).replace(UNSUBSCRIBE, unsubscribe), local)
+            html = about.said(written.html.replace(NAME, str(escape(name))).replace(UNSUBSCRIBE, unsubscribe), local)
             letters.append(Letter(key=key, to=email, subject=subject, text=text, html=html, headers=headers))
         return letters
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.base.errors import Refusal
 from consent.base.labels import NOTIFICATION_KINDS
-from consent.base.web import Page
+from consent.base.web import TZ_COOKIE, Page
 from consent.notifications import rules, services
 from consent.notifications.mails import Postman
 
@@ -25,7 +25,7 @@ class NotificationPages(Controller):
 
     @get("/notifications")
     async def notifications(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page) -> Template:
-        notes = await services.listed(db_session, request.user.id)
+        notes = await services.listed(db_session, request.user.id, browser_zone=request.cookies.get(TZ_COOKIE))
         choices = await services.choices_of(db_session, request.user.id)
         return await page(request, db_session, "notifications/index.html", notes=notes, choices=choices)
 

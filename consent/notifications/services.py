@@ -29,8 +29,9 @@ from consent.base import outbox
 from consent.base.errors import Refusal
 from consent.base.labels import RESPONSE_WORDS
 from consent.base.outbox import Letter, Mail
+from consent.base.times import choose_zone
 from consent.notifications import rules
-from consent.notifications.mails import About, Postman, about
+from consent.notifications.mails import About, Postman, Recipient, about
 from consent.notifications.models import MailChoices, Notification, ToldUpTo
 from rounds import machine
 from rounds.models import Decision, Event, Proposal
@@ -42,6 +43,7 @@ class Member:
     name: str
     email: str
     choices: dict[str, str] | None
+    time_zone: str  # their mails' times: the account's zone, else the circle's
 
 
 NOTIFICATIONS, MAILS = cast(Table, Notification.__table__), cast(Table, Mail.__table__)  # for Core inserts
@@ -59,7 +61,7 @@ class Batch:
         self.postman, self.now = postman, now
         self.notes: list[dict[str, Any]] = []
         # Each notification's mails to write: what it says, and to whom (key, person, id).
-        self.mails: dict[int, tuple[About, list[tuple[str, tuple[uuid.UUID, str, str], uuid.UUID]]]] = {}
+        self.mails: dict[int, tuple[About, list[tuple[str, Recipient, uuid.UUID]]]] = {}
         self.letters: list[tuple[uuid.UUID, Letter]] = []  # written, with the notification each carries
         self.digests: list[Letter] = []
         self.digested: list[uuid.UUID] = []  # the notifications the digests carry
@@ -86,9 +88,9 @@ class Batch:
             }
         )
         if choice == rules.NOW:
-            self.mail(note_id, (member.id, member.name, member.email), told)
+            self.mail(note_id, (member.id, member.name, member.email, member.time_zone), told)
 
-    def mail(self, note_id: uuid.UUID, to: tuple[uuid.UUID, str, str], told: About) -> None:
+    def mail(self, note_id: uuid.UUID, to: Recipient, told: About) -> None:
         self.mails.setdefault(id(told), (told, []))[1].append((f"note:{note_id}", to, note_id))
 
     async def write(self) -> None:
@@ -149,16 +151,18 @@ class Overtaken(Exception):
 
 
 async def members_of(db: AsyncSession, circle_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[Member]]:
-    """Each circle's members, with their mail choices, in one query."""
+    """Each circle's members, with their mail choices and time zones, in one query."""
+    zone = func.coalesce(Account.time_zone, Circle.time_zone)
     rows = await db.execute(
-        select(Membership.circle_id, Account.id, Account.name, Account.email, MailChoices.choices)
+        select(Membership.circle_id, Account.id, Account.name, Account.email, MailChoices.choices, zone)
         .join(Account, Account.id == Membership.account_id)
+        .join(Circle, Circle.id == Membership.circle_id)
         .outerjoin(MailChoices, MailChoices.account_id == Membership.account_id)
         .where(Membership.circle_id.in_(circle_ids))
     )
     members: dict[uuid.UUID, list[Member]] = defaultdict(list)
-    for circle_id, account_id, name, email, choices in rows.all():
-        members[circle_id].append(Member(account_id, name, email, choices))
+    for circle_id, account_id, name, email, choices, time_zone in rows.all():
+        members[circle_id].append(Member(account_id, name, email, choices, time_zone))
     return members
 
 
@@ -387,8 +391,8 @@ async def _unmailed(db: AsyncSession, batch: Batch) -> None:
         .limit(MAILS_AT_ONCE * 10)
     )
     for note_id, account_id, name, email in rows.all():
-        [listed_note] = await listed(db, account_id, [note_id])
-        batch.mail(note_id, (account_id, name, email), listed_note.about)
+        [listed_note] = await listed(db, account_id, [note_id])  # told in their zone
+        batch.mail(note_id, (account_id, name, email, "UTC"), listed_note.about)
 
 
 @dataclass(frozen=True)
@@ -403,12 +407,18 @@ class Listed:
 
 
 async def listed(
-    db: AsyncSession, account_id: uuid.UUID, ids: Sequence[uuid.UUID] | None = None, limit: int = 100
+    db: AsyncSession,
+    account_id: uuid.UUID,
+    ids: Sequence[uuid.UUID] | None = None,
+    limit: int = 100,
+    browser_zone: str | None = None,
 ) -> list[Listed]:
-    """The account's notifications, newest first (or those of `ids`), with what they are about."""
+    """The account's notifications, newest first (or those of `ids`), with what they are about,
+    its deadlines in the account's zone, else the browser's, else the circle's."""
+    chosen = await db.scalar(select(Account.time_zone).where(Account.id == account_id))
     actor = aliased(Account)
     query = (
-        select(Notification, Circle.name, Proposal, Decision, Event.data, actor.name)
+        select(Notification, Circle.name, Circle.time_zone, Proposal, Decision, Event.data, actor.name)
         .join(Circle, Circle.id == Notification.circle_id)
         .outerjoin(Proposal, Proposal.id == Notification.proposal_id)
         .outerjoin(Decision, Decision.id == Notification.decision_id)
@@ -421,8 +431,9 @@ async def listed(
     if ids is not None:
         query = query.where(Notification.id.in_(ids))
     found = []
-    for note, circle, proposal, decision, data, actor_name in (await db.execute(query)).all():
-        told = _about(note.kind, circle, proposal, data, actor_name, decision)
+    for note, circle, circle_zone, proposal, decision, data, actor_name in (await db.execute(query)).all():
+        zone = choose_zone(chosen, browser_zone, circle_zone)
+        told = _about(note.kind, circle, proposal, data, actor_name, decision).told(zone)
         found.append(
             Listed(note.id, note.kind, note.proposal_id, note.decision_id, note.at, note.read_at is not None, told)
         )

@@ -275,6 +275,9 @@
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (!form.classList.contains("action-form")) return;
+    // A deadline is typed in the viewer's time zone: the form's own post reads it there, and
+    // refuses a time the clocks skip (docs/time_zones.md).
+    if (form.elements.closes_at?.value) return;
     event.preventDefault();
     const action = {};
     for (const [name, value] of new FormData(form)) {
@@ -283,8 +286,7 @@
         action[name] = true; // a ticked box (an unticked one is not in the form's data)
         continue;
       }
-      // a datetime-local field has no seconds and no zone: the pages mean UTC, as the form post does
-      action[name] = name === "closes_at" && /T\d\d:\d\d$/.test(value) ? value + ":00Z" : value;
+      action[name] = value;
     }
     // A list typed one item a line (an amendment's criteria): empty, it clears the list.
     form.querySelectorAll("textarea[data-lines]").forEach((field) => {

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from tests.conftest import Server
 from tests.e2e.test_invitation_pages import sign_in
 from tests.e2e.test_waiting_pages import bea_is_asked
-from tests.helpers import sign_in_in_page
+from tests.helpers import shown, sign_in_in_page
 
 
 def test_a_member_reads_a_notification_and_chooses_what_comes_by_mail(page: Page, server: Server) -> None:
@@ -21,7 +21,7 @@ def test_a_member_reads_a_notification_and_chooses_what_comes_by_mail(page: Page
     page.locator("summary", has_text="Bea").click()
     page.get_by_role("link", name="Notifications").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Notifications")
-    sentence = f"“Lend the ladder” is open in Tool Library, in its clarifying round. Respond by {deadline:%-d %b %Y, %H:%M} UTC."
+    sentence = f"“Lend the ladder” is open in Tool Library, in its clarifying round. Respond by {shown(deadline)}."
     unread = page.get_by_role("button", name=sentence)
     expect(unread).to_be_visible()
     expect(page.locator(".notifications .badge")).to_have_text("new")

@@ -24,7 +24,7 @@ from tests.e2e.test_proposal_pages import (
     person,
     phase,
 )
-from tests.helpers import PASSWORD, bearer
+from tests.helpers import PASSWORD, bearer, shown_day
 
 DECISION_URL = re.compile(r"/decisions/[0-9a-f-]{36}$")
 CRITERION = "Deliveries take a day, not three."  # fill_proposal's
@@ -60,7 +60,7 @@ def test_a_member_reviews_a_decision_and_the_circle_consents_asynchronously(
     with person(browser, server, "bo@example.org") as bo, person(browser, server, "cy@example.org") as cy:
         # Bo opens a review to reaffirm it, asynchronously, with an earlier next review.
         bo.goto(decision_url)
-        expect(bo.locator(".badges")).to_contain_text(f"review by {first_review}")
+        expect(bo.locator(".badges")).to_contain_text(f"review by {shown_day(first_review)}")
         review = section(bo, "Review this decision")
         review.get_by_label("Reaffirm it, with its next review date").check()
         review.get_by_label(CRITERION).fill("Most deliveries take a day now.")
@@ -85,14 +85,16 @@ def test_a_member_reviews_a_decision_and_the_circle_consents_asynchronously(
         do(page, "Start: clarifying questions")
         do(page, "Skip to the consent round")
         expect(phase(page)).to_have_text("Consent round")
-        expect(now_section(page)).to_contain_text(f"Consenting includes the review date: review by {next_review}.")
+        expect(now_section(page)).to_contain_text(
+            f"Consenting includes the review date: review by {shown_day(next_review)}."
+        )
         do(page, "I consent")
         cy.goto(review_url)
         do(cy, "Consent with a concern", "Check the winter routes.", "Your concern")
 
         # Not yet consented by everyone: the decision is as it was.
         bo.goto(decision_url)
-        expect(bo.locator(".badges")).to_contain_text(f"review by {first_review}")
+        expect(bo.locator(".badges")).to_contain_text(f"review by {shown_day(first_review)}")
         expect(section(bo, "Reviews")).to_contain_text("Bo opened a review to reaffirm it")
         bo.goto(review_url)
         do(bo, "I consent")  # the last consent decides it
@@ -100,9 +102,9 @@ def test_a_member_reviews_a_decision_and_the_circle_consents_asynchronously(
         now_section(bo).get_by_role("link", name="Read the decision it reviewed").click()
 
         expect(bo).to_have_url(DECISION_URL)
-        expect(bo.locator(".badges")).to_contain_text(f"review by {next_review}")
+        expect(bo.locator(".badges")).to_contain_text(f"review by {shown_day(next_review)}")
         reviews = section(bo, "Reviews")
-        expect(reviews).to_contain_text(f"Reaffirmed, next review by {next_review}.")
+        expect(reviews).to_contain_text(f"Reaffirmed, next review by {shown_day(next_review)}.")
         expect(reviews).to_contain_text("The van works; look again after the winter.")
         reviews.locator("summary", has_text="How the circle consented").click()
         expect(reviews).to_contain_text("Cy: consented with a concern")

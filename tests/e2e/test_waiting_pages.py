@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from tests.conftest import Server
 from tests.e2e.test_invitation_pages import ok, sign_in
 from tests.e2e.test_layout_pages import assert_one_line
-from tests.helpers import accept_invitations, create_account, proposal_body, sign_in_in_page
+from tests.helpers import accept_invitations, create_account, proposal_body, shown, sign_in_in_page
 
 
 def bea_is_asked(url: str) -> tuple[dict[str, Any], datetime]:
@@ -49,7 +49,7 @@ def test_a_proposal_waiting_for_me_is_counted_in_the_header_and_listed_at_home(p
     waiting = page.locator("#waiting")
     expect(waiting.get_by_role("heading", level=2)).to_have_text("Waiting for you")
     expect(waiting.get_by_role("listitem")).to_have_text(
-        f"Lend the ladder in Tool Library: Your response is expected, until {deadline:%Y-%m-%d %H:%M} UTC"
+        f"Lend the ladder in Tool Library: Your response is expected, until {shown(deadline)}"
     )
     waiting.get_by_role("link", name="Lend the ladder").click()
     expect(page).to_have_url(f"{url}/proposals/{proposal['id']}")

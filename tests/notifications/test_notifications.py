@@ -63,7 +63,7 @@ async def test_an_opened_proposal_tells_every_member_but_its_author_by_page_and_
         [note] = (await notifications(circle, name, 1))["items"]
         assert note["kind"] == "opened" and note["proposal_id"] == proposal_id and note["read"] is False
         assert note["url"] == f"/proposals/{proposal_id}" and note["circle"] == "Riverside"
-        assert "Ladder safety" in note["text"] and "Respond by 30 Nov 2026, 09:00 UTC" in note["text"]
+        assert "Ladder safety" in note["text"] and "Respond by Nov 30, 2026, 9:00\u202fAM UTC" in note["text"]
     assert (await notifications(circle, "ada"))["items"] == []  # the author opened it
     assert (await notifications(circle, "zed"))["items"] == []  # not a member
 
@@ -134,7 +134,7 @@ async def test_a_decision_tells_everyone_with_the_record(circle: Circle) -> None
     decided = [m for m in sent if str(m["Subject"]).startswith("[Riverside] Decided")]
     assert addressed(decided) == dict.fromkeys(MEMBERS, 1)
     text = body(decided[0])
-    assert "Riverside decided “Ladder safety”. Review by 2027-03-01." in text
+    assert "Riverside decided “Ladder safety”. Review by Mar 1, 2027." in text
     for line in ("- Ada consented", "- Bo consented", "- Cy consented", "- Di stood aside"):
         assert line in text
     [note] = [n for n in (await notifications(circle, "bo"))["items"] if n["kind"] == "decided"]

@@ -165,7 +165,7 @@ async def test_the_pages_form_takes_a_proposal_to_async_with_a_deadline_read_as_
     proposal_id = (await circle.propose(mode="live", closes_at=None))["id"]
     await circle.ok(proposal_id, "ada", "start")
     form = {"type": "change_mode", "client_id": "page-mode", "mode": "async", "reason": "Cy is away"}
-    # a datetime-local field sends no seconds, and is read as UTC
+    # a datetime-local field sends no seconds, and is read in the viewer's zone: the circle's, UTC
     sent = await circle.client.post(
         f"/proposals/{proposal_id}/actions",
         data={**form, "closes_at": "2026-12-01T18:30"},
