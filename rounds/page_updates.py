@@ -26,6 +26,7 @@ from litestar.channels import ChannelsPlugin
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consent.base import i18n
 from consent.base.clock import Clock
 from consent.base.labels import PHASE_NAMES
 from consent.base.work import QueuedWork
@@ -102,21 +103,28 @@ class PageUpdates(QueuedWork[Batch]):
         """Each proposal's events, the last with its view. What the views show is read in one
         session, with a few queries for all of them (a busy server has a batch for each of a
         hundred meetings); they are rendered after it, while the writer has the database."""
-        rendered: dict[uuid.UUID, dict[str, Any] | None] = {}
+        rendered: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
         try:
             async with self.sessions() as db:
                 shown = await self.read(db, together)
             parts: Any = self.templates.get_template("rounds/parts.html").module  # its macros
             for page in shown:
                 try:
-                    rendered[page.row.id] = self.view(page, parts)
+                    # in each served language; each page applies its own (static/meeting.js)
+                    rendered[page.row.id] = {}
+                    for language in i18n.LANGUAGES:
+                        with i18n.using(language):
+                            rendered[page.row.id][language] = self.view(page, parts)
                 except Exception:  # this meeting's pages load themselves again; the others' are updated
                     log.exception("rendering a live update failed")
         except Exception:  # the events still go out: without a view, pages load themselves again
             log.exception("rendering live updates failed")
         for proposal_id, (batch, _) in together.items():
-            view = rendered.get(proposal_id)
-            last = {**batch[-1], "view": view} if view is not None else batch[-1]
+            views = rendered.get(proposal_id)
+            last = batch[-1]
+            if views is not None and len(views) == len(i18n.LANGUAGES):
+                view = views.pop(i18n.DEFAULT)
+                last = {**last, "view": view, "views": views}
             try:
                 live.publish(self.channels, proposal_id, [*batch[:-1], last])
             except Exception:  # committed is committed: sockets catch up from the log when they come back

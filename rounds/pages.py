@@ -17,6 +17,8 @@ from circles import services as circles
 from consent.base.clock import today
 from consent.base.errors import Refusal
 from consent.base.forms import parse_field, parse_lines
+from consent.base.i18n import N_
+from consent.base.i18n import gettext as _
 from consent.base.labels import PHASE_NAMES
 from consent.base.web import Form, Page
 from rounds import actions, machine, services, views
@@ -189,7 +191,7 @@ class ProposalPages(Controller):
         data: Annotated[ProposalForm, Form],
     ) -> Template | Redirect:
         try:
-            closes_at = parse_field(data.closes_at, datetime.fromisoformat, "closes_at", "a date and time")
+            closes_at = parse_field(data.closes_at, datetime.fromisoformat, "closes_at", N_("a date and time"))
             proposal = await services.create_proposal(
                 db_session,
                 request.user.id,
@@ -197,12 +199,12 @@ class ProposalPages(Controller):
                 title=data.title,
                 driver=data.driver,
                 text=data.text,
-                domain_id=parse_field(data.domain_id, uuid.UUID, "domain_id", "one of the circle's domains")
+                domain_id=parse_field(data.domain_id, uuid.UUID, "domain_id", N_("one of the circle's domains"))
                 or uuid.UUID(int=0),
                 mode=data.mode,
                 now=page.clock(),
                 criteria=parse_lines(data.criteria),
-                review_by=parse_field(data.review_by, date.fromisoformat, "review_by", "a date like 2027-06-30"),
+                review_by=parse_field(data.review_by, date.fromisoformat, "review_by", N_("a date like 2027-06-30")),
                 closes_at=closes_at.replace(tzinfo=closes_at.tzinfo or UTC) if closes_at else None,
                 agreement=bool(data.agreement),
             )
@@ -211,7 +213,7 @@ class ProposalPages(Controller):
             return await self._form(
                 request, db_session, page, circle_id, msgspec.structs.asdict(data), str(refusal), refusal.status
             )
-        flash(request, "Your proposal is saved as a draft; the facilitator starts it.", category="success")
+        flash(request, _("Your proposal is saved as a draft; the facilitator starts it."), category="success")
         return Redirect(f"/proposals/{proposal.id}")
 
     @get("/proposals/{proposal_id:uuid}")
@@ -249,7 +251,9 @@ class ProposalPages(Controller):
             action["author_agreed"] = True
         try:
             # a datetime-local field has no seconds, which RFC 3339 wants
-            action["closes_at"] = parse_field(data.closes_at, datetime.fromisoformat, "closes_at", "a date and time")
+            action["closes_at"] = parse_field(
+                data.closes_at, datetime.fromisoformat, "closes_at", N_("a date and time")
+            )
             await take(writer, page.clock, request.user.id, proposal_id, actions.decode(action), holding=db_session)
         except Refusal as refusal:
             return await proposal_page(

@@ -18,6 +18,7 @@ from litestar.types import ASGIApp, Empty, HTTPScope, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.accounts.services import Viewer, viewer_for_account_id, viewer_for_token
+from consent.base.i18n import gettext as _
 
 SESSION_ACCOUNT_KEY = "account_id"
 _ROTATE = "consent.rotate_session_id"
@@ -47,7 +48,7 @@ class AccountAuthMiddleware(AbstractAuthenticationMiddleware):
         if token is not None:
             viewer = await viewer_for_token(self.db_session(connection), token)
             if viewer is None:
-                raise NotAuthorizedException("The bearer token is not valid; it may have been revoked.")
+                raise NotAuthorizedException(_("The bearer token is not valid; it may have been revoked."))
         else:
             session = connection.scope.get("session")
             account_id = session.get(SESSION_ACCOUNT_KEY) if isinstance(session, dict) else None
@@ -69,9 +70,9 @@ async def identify_socket(
         return await viewer_for_account_id(db, account_id) if account_id else None
 
 
-def requires_account(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+def requires_account(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
     if connection.user is None:
-        raise NotAuthorizedException("Sign in first.")
+        raise NotAuthorizedException(_("Sign in first."))
 
 
 class TokenAwareCSRFMiddleware(CSRFMiddleware):

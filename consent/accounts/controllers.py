@@ -18,6 +18,7 @@ from consent.accounts.limits import SignInLimits, TooMany
 from consent.accounts.models import Account
 from consent.accounts.schemas import AccountOut, SignedIn, SignIn, SignUp
 from consent.base.errors import Refusal, error_responses, msgspec_refusal
+from consent.base.i18n import gettext as _
 from consent.base.web import Form, Page
 
 
@@ -47,7 +48,7 @@ async def sign_in(
 
 def require_json(request: Request[Any, Any, Any]) -> None:
     if request.content_type[0] != "application/json":
-        raise Refusal("unsupported_media_type", "Send the body as application/json.", 415)
+        raise Refusal("unsupported_media_type", _("Send the body as application/json."), 415)
 
 
 class AccountApi(Controller):
@@ -77,8 +78,8 @@ class AccountApi(Controller):
         require_json(request)
         account = await sign_in(request, db_session, limits, data.email, data.password)
         if account is None:
-            raise Refusal("wrong_credentials", "The email or the password is wrong.", 401)
-        _, token = await services.issue_token(db_session, account, label="API sign-in")
+            raise Refusal("wrong_credentials", _("The email or the password is wrong."), 401)
+        token = (await services.issue_token(db_session, account, label="API sign-in"))[1]
         await start_session(request, session_config, services.viewer_of(account))
         return SignedIn(token=token, account=account_out(account))
 
@@ -161,7 +162,7 @@ class AccountPages(Controller):
             answer.headers.update(getattr(refusal, "headers", {}))  # a 429's Retry-After
             return answer
         await start_session(request, session_config, services.viewer_of(account))
-        flash(request, f"Welcome, {account.name}. Your account is ready.", category="success")
+        flash(request, _("Welcome, {name}. Your account is ready.").format(name=account.name), category="success")
         return Redirect(safe_next(data.next))
 
     @get("/sign-in")
@@ -193,7 +194,7 @@ class AccountPages(Controller):
             error = "The email or the password is wrong."
             return await page(request, db_session, "consent/sign_in.html", status_code=401, form=form, error=error)
         await start_session(request, session_config, services.viewer_of(account))
-        flash(request, f"Signed in as {account.name}.", category="success")
+        flash(request, _("Signed in as {name}.").format(name=account.name), category="success")
         return Redirect(safe_next(data.next))
 
     @post("/sign-out")
@@ -219,5 +220,5 @@ class AccountPages(Controller):
         self, request: Request[Any, Any, Any], db_session: AsyncSession, token_id: uuid.UUID
     ) -> Redirect:
         if await services.revoke_token(db_session, request.user, token_id):
-            flash(request, "The token was revoked.", category="success")
+            flash(request, _("The token was revoked."), category="success")
         return Redirect("/account")
