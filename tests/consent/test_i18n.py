@@ -25,7 +25,10 @@ from tests.helpers import add_domain, create_circle, signed_in
 ROOT = Path(__file__).parent.parent.parent
 TEMPLATES = ROOT / "templates"
 POT = ROOT / "consent" / "locale" / "messages.pot"
-SPANISH = ROOT / "consent" / "locale" / "es" / "LC_MESSAGES" / "messages.po"
+# Every served language's catalog (English is the msgids themselves).
+CATALOGS = [
+    ROOT / "consent" / "locale" / code / "LC_MESSAGES" / "messages.po" for code in i18n.LANGUAGES if code != "en"
+]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
 
 
@@ -55,7 +58,7 @@ def test_the_catalogs_hold_every_string_of_the_source() -> None:
     """Fails when a string was added or changed without `pybabel extract` and `update`."""
     found = extracted()
     assert found, "nothing extracted"
-    for path in (POT, SPANISH):
+    for path in (POT, *CATALOGS):
         held = {message.id if isinstance(message.id, str) else message.id[0] for message in catalog(path) if message.id}
         missing = sorted(found - held)
         assert not missing, f"not in {path.relative_to(ROOT)} (docs/i18n.md: extract, update): {missing[:10]}"
@@ -69,9 +72,11 @@ def placeholders(text: str) -> set[str]:
     return {(a or b).lower() if (a or b) in ("Field", "field") else a or b for a, b in PLACEHOLDER.findall(text)}
 
 
-def test_spanish_translates_every_string_with_the_same_placeholders() -> None:
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda path: path.parent.parent.name)
+def test_each_catalog_translates_every_string_with_the_same_placeholders(path: Path) -> None:
+    """Spanish first; a language added to i18n.LANGUAGES is checked the same way."""
     untranslated, fuzzy, mismatched = [], [], []
-    for message in catalog(SPANISH):
+    for message in catalog(path):
         if not message.id:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
