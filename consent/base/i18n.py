@@ -159,12 +159,12 @@ def locale() -> Locale:
 
 def install(env: Any) -> None:
     """Gives a Jinja environment `_()`, `ngettext()` and `{% trans %}` in the current language,
-    read at each call (one environment renders for every language), `number()` for counts, and
-    `language()` for `<html lang>`. Multi-line `trans` blocks are trimmed, like HTML reads them."""
+    read at each call (one environment renders for every language), `format_number()` for counts,
+    and `page_language()` for `<html lang>`. Multi-line `trans` blocks are trimmed, like HTML reads them."""
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(gettext, ngettext, newstyle=True)
     env.policies["ext.i18n.trimmed"] = True
-    env.globals.update(number=number, language=current)
+    env.globals.update(format_number=number, page_language=current)
 
 
 def N_(message: str) -> str:
