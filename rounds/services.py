@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from circles import services as circles
 from circles.models import Circle, Domain, Membership, Role, person
 from circles.rules import FACILITATOR, expired
+from consent.base import i18n
 from consent.base.db import as_uuid, raw_id
 from consent.base.errors import Refusal, bad_field
 from consent.base.i18n import N_
@@ -313,6 +314,8 @@ class Attempt:
     proposal_id: uuid.UUID
     action: actions.Action
     now: datetime
+    # Its sender's, where it was made: the writer's task says a refusal in it (consent.base.i18n).
+    language: str = field(default_factory=i18n.current)
 
 
 async def act(
@@ -378,6 +381,7 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
     done: dict[tuple[uuid.UUID, str], tuple[Outcome, uuid.UUID]] = {}  # and whose it is
     unwritten: list[dict[str, Any]] = []  # the batch's events, inserted together
     for i, attempt in enumerate(attempts):
+        i18n.use(attempt.language)  # this attempt's refusal, in its sender's language
         proposal = proposals.get(attempt.proposal_id)
         if proposal is None or not may_see(
             organisation_of[proposal.circle_id],

@@ -22,7 +22,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent.base import pubsub
+from consent.base import i18n, pubsub
 from consent.base.clock import Clock
 from consent.base.errors import Refusal, bad_field
 from consent.base.i18n import gettext as _
@@ -249,6 +249,9 @@ class Meeting:
         self.token_checked = time.monotonic()
         if self.member is None:
             raise Refused("Sign in first, or say hello with a valid token.")
+        # who it is is known now: their account's language, else the browser's (consent.base.i18n)
+        accept = self.socket.headers.get("accept-language")
+        i18n.use(i18n.language_of(getattr(self.member, "language", None), accept))
         subscriber = await self.channels.subscribe(live.channel(self.proposal_id))
         assert isinstance(subscriber, live.SocketQueue) and self.member is not None
         joined = False

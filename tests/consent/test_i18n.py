@@ -20,7 +20,7 @@ from consent.accounts.models import Account
 from consent.base import db, i18n
 from consent.base.settings import Settings
 from consent.notifications.mails import About, Postman
-from tests.helpers import add_domain, create_circle, signed_in
+from tests.helpers import add_domain, create_circle, proposal_body, signed_in
 
 ROOT = Path(__file__).parent.parent.parent
 TEMPLATES = ROOT / "templates"
@@ -269,3 +269,23 @@ async def test_a_circles_page_counts_in_spanish(client: httpx.AsyncClient) -> No
     await add_domain(client, headers, circle["id"], "Food")
     page = await client.get(f"/circles/{circle['id']}", headers={**headers, **SPANISH_BROWSER})
     assert "Dominios" in page.text and "Miembros" in page.text, page.text
+
+
+async def test_a_refused_action_in_the_senders_language(client: httpx.AsyncClient) -> None:
+    """Actions are applied by the writer's task: the refusal is still in its sender's language."""
+    headers, _ = await signed_in(client, "Ana")
+    circle = await create_circle(client, headers, "Riverside")
+    domain = await add_domain(client, headers, circle["id"], "Food")
+    created = await client.post(
+        f"/api/circles/{circle['id']}/proposals",
+        json=proposal_body(domain["id"], "2099-01-01T12:00:00Z"),
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    action = {"type": "consent", "client_id": "i18n-1"}  # a draft takes no responses
+    path = f"/api/proposals/{created.json()['id']}/actions"
+    spanish = await client.post(path, json=action, headers={**headers, **SPANISH_BROWSER})
+    english = await client.post(path, json={**action, "client_id": "i18n-2"}, headers=headers)
+    assert spanish.json()["error"]["code"] == english.json()["error"]["code"]
+    assert "no es posible mientras la propuesta está en" in spanish.json()["error"]["message"], spanish.text
+    assert "is not possible while the proposal is" in english.json()["error"]["message"]
