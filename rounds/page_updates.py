@@ -36,7 +36,7 @@ from rounds.models import Proposal
 log = logging.getLogger("consent.live")
 
 Op = list[Any]  # [action, target id, html?, container?]: the meeting script applies them in order
-REMEMBERED = 1000  # proposals whose parts as last sent are remembered (the busiest, most recent)
+REMEMBERED = 1000 * len(i18n.LANGUAGES)  # proposals' parts as last sent, in each language (the busiest, most recent)
 Batch = tuple[uuid.UUID, list[dict[str, Any]], services.After | None, "asyncio.Future[None]"]
 Events = tuple[list[dict[str, Any]], services.After | None]  # a proposal's events, and the proposal after them
 
@@ -69,7 +69,8 @@ class PageUpdates(QueuedWork[Batch]):
         # Each proposal's parts as this process last sent them, the seq they showed and whose
         # turn it was: a part that did not change is not sent again, to every socket, with
         # every event, and whose turn it still is need not fetch their part again.
-        self.sent: OrderedDict[uuid.UUID, tuple[int, dict[str, str], uuid.UUID | None]] = OrderedDict()
+        # by proposal and language: each language's parts are compared with its own
+        self.sent: OrderedDict[tuple[uuid.UUID, str], tuple[int, dict[str, str], uuid.UUID | None]] = OrderedDict()
 
     def publish(
         self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], after: services.After | None = None
@@ -189,22 +190,22 @@ class PageUpdates(QueuedWork[Batch]):
             revisions = views.with_diffs(page.revisions)
             ops.append(["update", "live-text", str(parts.text(p, revisions))])
             ops.append(["update", "live-revisions", str(parts.revisions(revisions))])
-        ops, turn_moved = self._changed(page.row.id, batch, ops, page.state.whose_turn)
+        ops, turn_moved = self._changed((page.row.id, i18n.current()), batch, ops, page.state.whose_turn)
         ops += self._rounds(batch, page.questions, {str(m): name for m, name in page.names.items()}, parts)
         ops += self._participants(p, batch, page.whole, parts)
         return {"from": batch[0]["seq"], "ops": ops, "now": views.concerned(batch, page.state, turn_moved)}
 
     def _changed(
-        self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], updates: list[Op], turn: uuid.UUID | None
+        self, key: tuple[uuid.UUID, str], batch: list[dict[str, Any]], updates: list[Op], turn: uuid.UUID | None
     ) -> tuple[list[Op], bool]:
         """The parts that differ from what this process sent with the batch just before, and
         whether the turn moved since; all of them, and moved, if another process (or nobody
         yet) sent that one."""
-        seq, before, turn_before = self.sent.pop(proposal_id, (None, {}, None))
+        seq, before, turn_before = self.sent.pop(key, (None, {}, None))
         known = seq == batch[0]["seq"] - 1
         before = before if known else {}
         changed = [op for op in updates if before.get(op[1]) != op[2]]
-        self.sent[proposal_id] = (batch[-1]["seq"], before | {op[1]: op[2] for op in updates}, turn)
+        self.sent[key] = (batch[-1]["seq"], before | {op[1]: op[2] for op in updates}, turn)
         if len(self.sent) > REMEMBERED:
             self.sent.popitem(last=False)
         return changed, not known or turn != turn_before
