@@ -19,6 +19,8 @@ from circles.services import Departure, InvitationView, SendInvitation
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal
 from consent.base.forms import parse_date, parse_field, parse_uuid
+from consent.base.i18n import N_
+from consent.base.i18n import gettext as _
 from consent.base.web import Form, Page
 
 
@@ -140,7 +142,7 @@ class CirclePages(Controller):
                 error=str(exc),
                 form={"name": data.name, "aim": data.aim},
             )
-        flash(request, f"{circle.name} was created; you are its facilitator.", category="success")
+        flash(request, _("{name} was created; you are its facilitator.").format(name=circle.name), category="success")
         return Redirect(f"/circles/{circle.id}")
 
     @get("/circles/{circle_id:uuid}")
@@ -169,7 +171,7 @@ class CirclePages(Controller):
             page,
             circle_id,
             action,
-            f"The sub-circle {data.name.strip()} was created.",
+            _("The sub-circle {name} was created.").format(name=data.name.strip()),
             {"sub_name": data.name, "sub_aim": data.aim},
         )
 
@@ -189,7 +191,7 @@ class CirclePages(Controller):
                 circle_id,
                 data.name,
                 data.description,
-                parse_uuid(data.parent_domain_id, "parent_domain_id", "one of the choices offered"),
+                parse_uuid(data.parent_domain_id, "parent_domain_id", N_("one of the choices offered")),
                 today=today(page.clock),
             )
 
@@ -199,7 +201,7 @@ class CirclePages(Controller):
             page,
             circle_id,
             action,
-            f"The domain {data.name.strip()} was added.",
+            _("The domain {name} was added.").format(name=data.name.strip()),
             {"domain_name": data.name, "domain_description": data.description, "domain_parent": data.parent_domain_id},
         )
 
@@ -216,9 +218,16 @@ class CirclePages(Controller):
     ) -> Template | Redirect:
         email, role = data.email.strip(), data.role.strip()
         # The same words whether or not the email has an account: the page does not tell.
-        done = f"{email} is invited{f' as {role}' if role else ''}: they join once they accept."
-        if data.open_link:
-            done = f"{email} is invited{f' as {role}' if role else ''}; anyone with the link may join by it."
+        if role:
+            done = _("{email} is invited as {role}: they join once they accept.").format(email=email, role=role)
+        else:
+            done = _("{email} is invited: they join once they accept.").format(email=email)
+        if data.open_link and role:
+            done = _("{email} is invited as {role}; anyone with the link may join by it.").format(
+                email=email, role=role
+            )
+        elif data.open_link:
+            done = _("{email} is invited; anyone with the link may join by it.").format(email=email)
 
         async def action() -> dict[str, str] | None:
             added = await services.add_member(
@@ -227,7 +236,7 @@ class CirclePages(Controller):
                 circle_id,
                 data.email,
                 [role] if role else [],
-                parse_date(data.term_ends_on, "term_ends_on", "a date like 2027-05-31"),
+                parse_date(data.term_ends_on, "term_ends_on", N_("a date like 2027-05-31")),
                 today(clock),
                 data.name,
                 bool(data.open_link),
@@ -236,7 +245,11 @@ class CirclePages(Controller):
                 circle = await services.get_visible(db_session, circle_id, request.user.id)
                 return {"invitation_link": await send_invitation(db_session, added, circle.name, request.user.name)}
             nonlocal done
-            done = f"{email} was given the role {role}." if role else f"{email} is a member already."
+            done = (
+                _("{email} was given the role {role}.").format(email=email, role=role)
+                if role
+                else _("{email} is a member already.").format(email=email)
+            )
             return None
 
         return await self._act(
@@ -267,7 +280,7 @@ class CirclePages(Controller):
         async def action() -> None:
             await services.remove_role(db_session, request.user.id, circle_id, role_id, today(page.clock))
 
-        return await self._act(request, db_session, page, circle_id, action, "The role was removed.", {})
+        return await self._act(request, db_session, page, circle_id, action, _("The role was removed."), {})
 
     @post("/circles/{circle_id:uuid}/leave")
     async def leave(
@@ -284,7 +297,13 @@ class CirclePages(Controller):
             await _remove(db_session, page, request.user.id, circle_id, request.user.id, member_left)
 
         done = await self._act(
-            request, db_session, page, circle_id, action, f"You left {circle.name}.", {"leaving": "1"}
+            request,
+            db_session,
+            page,
+            circle_id,
+            action,
+            _("You left {circle}.").format(circle=circle.name),
+            {"leaving": "1"},
         )
         return Redirect("/") if isinstance(done, Redirect) else done
 
@@ -309,7 +328,7 @@ class CirclePages(Controller):
             page,
             circle_id,
             action,
-            f"{member.name} was removed from the circle.",
+            _("{name} was removed from the circle.").format(name=member.name),
             {"removing": str(account_id)},
         )
 
@@ -323,12 +342,14 @@ class CirclePages(Controller):
         data: Annotated[SettingsForm, Form],
     ) -> Template | Redirect:
         async def action() -> None:
-            months = parse_field(data.default_review_months, int, "default_review_months", "a whole number of months")
-            days = parse_field(data.default_async_days, int, "default_async_days", "a whole number of days")
-            quorum = parse_field(data.quorum, int, "quorum", "a whole number of members, or empty for a majority")
+            months = parse_field(
+                data.default_review_months, int, "default_review_months", N_("a whole number of months")
+            )
+            days = parse_field(data.default_async_days, int, "default_async_days", N_("a whole number of days"))
+            quorum = parse_field(data.quorum, int, "quorum", N_("a whole number of members, or empty for a majority"))
             typed = data.reminder_hours.replace(",", " ").split()
             reminders = [
-                parse_field(h, int, "reminder_hours", "whole numbers of hours, such as 24, 2") or 0 for h in typed
+                parse_field(h, int, "reminder_hours", N_("whole numbers of hours, such as 24, 2")) or 0 for h in typed
             ]
             await services.update_circle(
                 db_session,
@@ -352,7 +373,7 @@ class CirclePages(Controller):
             page,
             circle_id,
             action,
-            "The circle's settings were saved.",
+            _("The circle's settings were saved."),
             {
                 "settings_name": data.name,
                 "settings_aim": data.aim,
@@ -437,10 +458,10 @@ class InvitationPages(Controller):
         self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, token: str
     ) -> Redirect:
         if request.user is None:
-            raise NotAuthorizedException("Sign in or sign up first, then follow the link again.")
+            raise NotAuthorizedException(_("Sign in or sign up first, then follow the link again."))
         view = await services.invitation_by_link(db_session, token)
         await services.accept_by_link(db_session, view, request.user.id, clock())
-        flash(request, f"You joined {view.circle.name}.", category="success")
+        flash(request, _("You joined {name}.").format(name=view.circle.name), category="success")
         return Redirect(f"/circles/{view.circle.id}")
 
 
@@ -461,7 +482,7 @@ class MyInvitationPages(Controller):
     ) -> Redirect:
         view = await services.invitation_for(db_session, invitation_id, request.user.id)
         await services.accept(db_session, view.invitation, request.user.id, clock())
-        flash(request, f"You joined {view.circle.name}.", category="success")
+        flash(request, _("You joined {name}.").format(name=view.circle.name), category="success")
         return Redirect(f"/circles/{view.circle.id}")
 
     @post("/invitations/{invitation_id:uuid}/decline")
@@ -470,5 +491,5 @@ class MyInvitationPages(Controller):
     ) -> Redirect:
         view = await services.invitation_for(db_session, invitation_id, request.user.id)
         await services.decline(db_session, view.invitation, clock())
-        flash(request, f"You declined the invitation to {view.circle.name}.", category="success")
+        flash(request, _("You declined the invitation to {name}.").format(name=view.circle.name), category="success")
         return Redirect("/invitations")

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 
 from consent.base.errors import Refusal, bad_field
+from consent.base.i18n import gettext as _
 from consent.base.text import clean_name
 
 FACILITATOR, SECRETARY, LEADER, DELEGATE = "facilitator", "secretary", "leader", "delegate"
@@ -35,7 +36,7 @@ def clean_role(name: str) -> str:
     role = clean_name(name, "role")
     role = role.lower() if role.lower() in STANDARD_ROLES else role
     if len(role) > 60:
-        raise bad_field("role", "{Field} must have at most 60 characters.", "name_too_long")
+        raise bad_field("role", _("{Field} must have at most 60 characters."), "name_too_long")
     return role
 
 
@@ -48,18 +49,18 @@ def check_parent(
 ) -> None:
     """A parent must be in the same organisation, and the tree must stay a tree."""
     if parent_id not in parents:
-        raise bad_field("parent_id", "{Field} does not exist.", "no_such_parent")
+        raise bad_field("parent_id", _("{Field} does not exist."), "no_such_parent")
     if organisation_id is not None and organisation_of[parent_id] != organisation_id:
-        raise bad_field("parent_id", "{Field} must be a circle of the same organisation.", "other_organisation")
+        raise bad_field("parent_id", _("{Field} must be a circle of the same organisation."), "other_organisation")
     seen: set[uuid.UUID] = set()
     current: uuid.UUID | None = parent_id
     while current is not None:
         if current == circle_id:
             raise bad_field(
-                "parent_id", "{Field}: a circle cannot sit inside itself or one of its own sub-circles.", "cycle"
+                "parent_id", _("{Field}: a circle cannot sit inside itself or one of its own sub-circles."), "cycle"
             )
         if current in seen:  # defensive: the stored tree is already broken
-            raise bad_field("parent_id", "{Field}: the circle tree has a cycle.", "cycle")
+            raise bad_field("parent_id", _("{Field}: the circle tree has a cycle."), "cycle")
         seen.add(current)
         current = parents.get(current)
 
@@ -80,8 +81,10 @@ def check_keeps_steward(stewards_before: set[uuid.UUID], stewards_after: set[uui
     if stewards_before and not stewards_after:
         raise Refusal(
             "last_steward",
-            "This would leave the circle without a facilitator, secretary or leader: give one of these roles "
-            "to someone else first.",
+            _(
+                "This would leave the circle without a facilitator, secretary or leader: give one of these roles "
+                "to someone else first."
+            ),
             409,
         )
 
@@ -93,7 +96,11 @@ def may_change(roles: Iterable[str]) -> bool:
 def require_may_change(roles: Iterable[str], circle_name: str) -> None:
     if not may_change(roles):
         raise Refusal(
-            "not_allowed", f"Only the facilitator, secretary or leader of {circle_name} may change it.", status=403
+            "not_allowed",
+            _("Only the facilitator, secretary or leader of {circle_name} may change it.").format(
+                circle_name=circle_name
+            ),
+            status=403,
         )
 
 
@@ -102,7 +109,7 @@ def check_delegation(parent_domain_circle_id: uuid.UUID, circle_parent_id: uuid.
     if circle_parent_id is None or parent_domain_circle_id != circle_parent_id:
         raise bad_field(
             "parent_domain_id",
-            "{Field}: only the parent circle that holds a domain can delegate part of it.",
+            _("{Field}: only the parent circle that holds a domain can delegate part of it."),
             "not_domain_holder",
         )
 
@@ -111,7 +118,9 @@ def check_link_role(role: str, circle_parent_id: uuid.UUID | None) -> None:
     if role in LINK_ROLES and circle_parent_id is None:
         raise bad_field(
             "roles",
-            f"{{Field}}: a top-level circle has no {role}; a {role} links a sub-circle to its parent.",
+            _("{{Field}}: a top-level circle has no {role}; a {role} links a sub-circle to its parent.").format(
+                role=role
+            ),
             "no_parent_circle",
         )
 
@@ -123,7 +132,7 @@ def who_assigns(role: str) -> str:
 
 def check_term_end(term_ends_on: date | None, today: date) -> None:
     if term_ends_on is not None and term_ends_on < today:
-        raise bad_field("term_ends_on", "{Field} cannot be before today.", "term_in_past")
+        raise bad_field("term_ends_on", _("{Field} cannot be before today."), "term_in_past")
 
 
 def check_roles(roles: Iterable[str]) -> list[str]:
@@ -131,7 +140,9 @@ def check_roles(roles: Iterable[str]) -> list[str]:
     cleaned: list[str] = []
     for role in map(clean_role, roles):
         if role in cleaned:
-            raise bad_field("roles", f"{{Field}}: the role {role} is given twice.", "role_held", 409)
+            raise bad_field(
+                "roles", _("{{Field}}: the role {role} is given twice.").format(role=role), "role_held", 409
+            )
         cleaned.append(role)
     return cleaned
 
@@ -143,14 +154,19 @@ def term_ends_soon(term_ends_on: date | None, today: date, days: int = 30) -> bo
 def check_quorum(quorum: int, members: int) -> None:
     """A quorum is a number of members, at most the circle's; 0 restores the default, a majority."""
     if quorum < 0:
-        raise bad_field("quorum", "{Field} must be a number of members, or 0 for a majority.")
+        raise bad_field("quorum", _("{Field} must be a number of members, or 0 for a majority."))
     if quorum > members:
-        raise bad_field("quorum", f"{{Field}}: the circle has {members} member(s); a larger quorum could never be met.")
+        raise bad_field(
+            "quorum",
+            _("{{Field}}: the circle has {members} member(s); a larger quorum could never be met.").format(
+                members=members
+            ),
+        )
 
 
 def check_reminder_hours(hours: list[int]) -> list[int]:
     """When members an async deadline waits for are reminded: up to three times, each between
     1 hour and 14 days before; none is allowed (a circle that meets often may not want them)."""
     if len(hours) > 3 or any(not 1 <= h <= 14 * 24 for h in hours):
-        raise Refusal("invalid", "Reminders: up to three, each between 1 and 336 hours before the deadline.")
+        raise Refusal("invalid", _("Reminders: up to three, each between 1 and 336 hours before the deadline."))
     return sorted(set(hours), reverse=True)

@@ -17,13 +17,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from circles import rules
 from circles.models import ACCEPTED, DECLINED, OPEN, Circle, Domain, Invitation, Membership, Role, person
 from consent.base.errors import Refusal, bad_field
+from consent.base.i18n import N_
+from consent.base.i18n import gettext as _
 from consent.base.text import MAX_DESCRIPTION, clean_email, clean_name, clean_text
 from consent.base.times import check_zone
 from consent.base.tokens import hash_token
 
+NOT_FOUND = {
+    "circle": N_("No such circle, or it is not visible to you."),
+    "invitation": N_("No such invitation, or it is not visible to you."),
+    "member": N_("No such member, or it is not visible to you."),
+    "role": N_("No such role, or it is not visible to you."),
+}
+
 
 def not_found(what: str = "circle") -> Refusal:
-    return Refusal("not_found", f"No such {what}, or it is not visible to you.", status=404)
+    return Refusal("not_found", _(NOT_FOUND[what]), status=404)
 
 
 @dataclass
@@ -195,7 +204,7 @@ async def update_circle(
     if parent_id is not None and parent_id != circle.parent_id:
         if circle.parent_id is None:
             raise bad_field(
-                "parent_id", "{Field}: a top-level circle is its organisation and cannot be moved.", "top_level"
+                "parent_id", _("{Field}: a top-level circle is its organisation and cannot be moved."), "top_level"
             )
         tree = list(await db.execute(select(Circle.id, Circle.parent_id, Circle.organisation_id)))
         rules.check_parent(
@@ -211,7 +220,7 @@ async def update_circle(
         circle.private = private
     if default_review_months is not None:
         if not 1 <= default_review_months <= 60:
-            raise bad_field("default_review_months", "{Field} must be between 1 and 60 months.")
+            raise bad_field("default_review_months", _("{Field} must be between 1 and 60 months."))
         circle.default_review_months = default_review_months
     if silence_is_consent is not None:
         circle.silence_is_consent = silence_is_consent
@@ -221,7 +230,7 @@ async def update_circle(
         circle.quorum = quorum or None
     if default_async_days is not None:
         if not 1 <= default_async_days <= 90:
-            raise bad_field("default_async_days", "{Field} must be between 1 and 90 days.")
+            raise bad_field("default_async_days", _("{Field} must be between 1 and 90 days."))
         circle.default_async_days = default_async_days
     if reminder_hours is not None:
         circle.reminder_hours = rules.check_reminder_hours(reminder_hours)
@@ -254,7 +263,7 @@ async def add_domain(
         parent_domain = await db.get(Domain, parent_domain_id)
         holder = await db.get_one(Circle, parent_domain.circle_id) if parent_domain is not None else None
         if parent_domain is None or holder is None or holder.organisation_id != circle.organisation_id:
-            raise bad_field("parent_domain_id", "{Field}: no such domain in this organisation.", "no_such_domain")
+            raise bad_field("parent_domain_id", _("{Field}: no such domain in this organisation."), "no_such_domain")
         rules.check_delegation(parent_domain.circle_id, circle.parent_id)
         # Delegating is the holder's act: the parent circle's stewards decide it.
         await require_steward(db, holder, account_id, today)
@@ -307,7 +316,7 @@ async def add_member(
     for role in roles:
         rules.check_link_role(role, circle.parent_id)
         if rules.who_assigns(role) == "parent":
-            rules.require_may_change(parent_roles, "the parent circle")
+            rules.require_may_change(parent_roles, _("the parent circle"))
     if not roles or any(rules.who_assigns(role) == "circle" for role in roles):
         rules.require_may_change(actor_roles, circle.name)
     email = clean_email(email)
@@ -333,7 +342,9 @@ async def _give_roles(
         elif rules.expired(role.term_ends_on, today):
             role.term_ends_on = term_ends_on
         else:
-            raise bad_field("roles", f"{{Field}}: this member already holds the role {name}.", "role_held", 409)
+            raise bad_field(
+                "roles", _("{{Field}}: this member already holds the role {name}.").format(name=name), "role_held", 409
+            )
     if circle.parent_id and any(name in rules.LINK_ROLES for name in roles):
         await _membership(db, circle.parent_id, membership.account_id)  # the link sits in both circles
     await db.flush()
@@ -424,7 +435,7 @@ async def invitation_by_link(db: AsyncSession, token: str) -> InvitationView:
         )
     ).one_or_none()
     if row is None:
-        raise Refusal("not_found", "This invitation link is not valid or was used already.", status=404)
+        raise Refusal("not_found", _("This invitation link is not valid or was used already."), status=404)
     return InvitationView(*row)
 
 
@@ -436,7 +447,9 @@ async def accept_by_link(db: AsyncSession, view: InvitationView, account_id: uui
     if not rules.may_accept(invitation.email, invitation.open_link, email):
         raise Refusal(
             "not_invited",
-            f"This invitation is for {rules.masked(invitation.email)}; sign in with that email to accept it.",
+            _("This invitation is for {masked}; sign in with that email to accept it.").format(
+                masked=rules.masked(invitation.email)
+            ),
             status=403,
         )
     return await accept(db, invitation, account_id, now)
@@ -482,7 +495,9 @@ async def remove_role(
     if role is None or membership is None or membership.circle_id != circle.id:
         raise not_found("role")
     if rules.who_assigns(role.name) == "parent" and circle.parent_id:
-        rules.require_may_change(await powers_in(db, circle.parent_id, account_id, today) or set(), "the parent circle")
+        rules.require_may_change(
+            await powers_in(db, circle.parent_id, account_id, today) or set(), _("the parent circle")
+        )
     else:
         await require_steward(db, circle, account_id, today)
     stewards = await _stewards(db, circle.id, today)
@@ -518,7 +533,7 @@ async def remove_member(
     if member_id != account_id:
         if circle.parent_id and any(rules.who_assigns(role.name) == "parent" for role in membership.roles):
             rules.require_may_change(
-                await powers_in(db, circle.parent_id, account_id, today) or set(), "the parent circle"
+                await powers_in(db, circle.parent_id, account_id, today) or set(), _("the parent circle")
             )
         else:
             await require_steward(db, circle, account_id, today)

@@ -45,12 +45,12 @@ from consent.accounts.controllers import AccountApi, AccountPages
 from consent.accounts.limits import SignInLimits
 from consent.accounts.mails import AccountMail
 from consent.accounts.pages import AccountSettingsPages, EmailChangePages, PasswordResetPages
-from consent.base import db, labels, outbox, pubsub, times
+from consent.base import db, i18n, labels, outbox, pubsub, times
 from consent.base.clock import Clock, system_clock
 from consent.base.errors import handle_exception
 from consent.base.openapi import ClosedStructs
 from consent.base.settings import Settings
-from consent.base.web import Page, RequestSessions, provide, security_headers
+from consent.base.web import LanguageMiddleware, Page, RequestSessions, provide, security_headers
 from consent.decisions.controllers import DecisionApi, DecisionExports, calendar
 from consent.decisions.pages import DecisionPages, agreements_section, reviews_section
 from consent.home import home, waiting_api, waiting_count
@@ -112,6 +112,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     templates = JinjaTemplateEngine(directory=TEMPLATE_DIR)
     templates.engine.globals.update(labels=labels, **times.GLOBALS)
     templates.engine.filters.update(times.FILTERS)  # every time shown, in the viewer's zone
+    i18n.install(templates.engine)
+    i18n.check_catalogs()  # a page half in English: refused at start, not found by a reader
     template_config = TemplateConfig(instance=templates)
 
     async def migrate() -> None:
@@ -315,6 +317,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 exclude_http_methods=(),  # OPTIONS too: its guard asks who it is (it was a 500)
                 scopes={ScopeType.HTTP},
             ),
+            LanguageMiddleware,  # after who is asking is known: their account's language
         ],
         stores={"sessions": session_store},
         template_config=template_config,

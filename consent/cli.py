@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from consent.base import db
+from consent.base import db, i18n
 from consent.base.settings import Settings
 
 
@@ -137,6 +137,7 @@ async def receive_mail(settings: Settings, host: str, port: int, lmtp: bool) -> 
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     readers = async_sessionmaker(reader, expire_on_commit=False)
     templates = JinjaTemplateEngine(directory=TEMPLATE_DIR).engine
+    i18n.install(templates)
     postman = Postman(templates, settings.site, settings.mail_from, settings.secret_key)
     stopping = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -11,13 +11,15 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from consent.base.errors import Refusal, bad_field, msgspec_refusal
+from consent.base.i18n import N_
+from consent.base.i18n import gettext as _
 from consent.base.text import Moment
 
 # PostgreSQL stores no NUL character, and a client_id is stored with the action's first event.
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern="^[^\x00]*$")]
-CLIENT_ID = "{Field} must be a text of 1 to 100 characters, chosen by the client and unique to the action."
-NO_SUCH_QUESTION = "{Field} is not one asked on this proposal."
-NO_SUCH_OBJECTION = "{Field} is not one raised on this proposal."
+CLIENT_ID = N_("{Field} must be a text of 1 to 100 characters, chosen by the client and unique to the action.")
+NO_SUCH_QUESTION = N_("{Field} is not one asked on this proposal.")
+NO_SUCH_OBJECTION = N_("{Field} is not one raised on this proposal.")
 
 
 class Action(msgspec.Struct, tag_field="type", kw_only=True, frozen=True):
@@ -184,14 +186,17 @@ def decode(raw: Any) -> Action:
 
 
 def _refusal(raw: Any, exc: msgspec.ValidationError) -> Refusal:
-    problem, _, path = str(exc).partition(" - at `$.")
+    problem, _at, path = str(exc).partition(" - at `$.")
     field = path.rstrip("`") or problem.removeprefix("Object missing required field `").rstrip("`")
     if field == "type" and problem.startswith("Invalid value"):
-        return bad_field("type", f"There is no action called {raw['type']!r}.", "unknown_action")
+        return bad_field(
+            "type", _("There is no action called {action}.").format(action=repr(raw["type"])), "unknown_action"
+        )
     if field == "type":
-        return bad_field("type", "{Field} is missing: say which one.")
+        return bad_field("type", _("{Field} is missing: say which one."))
     if field == "client_id":
-        return bad_field("client_id", CLIENT_ID)
+        return bad_field("client_id", _(CLIENT_ID))
     if field in _NAMES_NOTHING:
-        return bad_field(field, *_NAMES_NOTHING[field])
+        says, code = _NAMES_NOTHING[field]
+        return bad_field(field, _(says), code)
     return msgspec_refusal(exc, 422)

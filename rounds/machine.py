@@ -17,6 +17,8 @@ from typing import Any
 import msgspec
 
 from consent.base.errors import Refusal, bad_field
+from consent.base.i18n import N_
+from consent.base.i18n import gettext as _
 from consent.base.text import MAX_TEXT, clean_criteria, clean_text
 from rounds import actions, events
 from rounds.actions import Action
@@ -153,7 +155,7 @@ class Proposal:
         return not self.open_objections and all(r in NOT_BLOCKING for r in given) and any(r in AGREEING for r in given)
 
 
-NEEDS_REASON = "An objection needs a reason: say what harm you see, or how it keeps the circle from its aim."
+NEEDS_REASON = N_("An objection needs a reason: say what harm you see, or how it keeps the circle from its aim.")
 
 
 def _text(value: str, name: str, code: str = "invalid", required: bool = True) -> str:
@@ -161,8 +163,8 @@ def _text(value: str, name: str, code: str = "invalid", required: bool = True) -
     text = clean_text(value, name, MAX_TEXT)
     if required and not text:
         if code == "objection_needs_reason":
-            raise Refusal(code, NEEDS_REASON, 409)
-        raise bad_field(name, "{Field} must not be empty.", code)
+            raise Refusal(code, _(NEEDS_REASON), 409)
+        raise bad_field(name, _("{Field} must not be empty."), code)
     return text
 
 
@@ -170,30 +172,34 @@ def _member(proposal: Proposal, value: str, name: str) -> uuid.UUID:
     try:
         member = uuid.UUID(value)
     except ValueError as exc:
-        raise bad_field(name, "{Field} is not a member's id.") from exc
+        raise bad_field(name, _("{Field} is not a member's id.")) from exc
     if member not in proposal.members:
-        raise bad_field(name, "{Field} is not a member of this circle.", "not_a_participant", 409)
+        raise bad_field(name, _("{Field} is not a member of this circle."), "not_a_participant", 409)
     return member
 
 
 def apply(proposal: Proposal, actor: uuid.UUID, action: Action) -> tuple[Proposal, list[Event]]:
     """The new state and its events, or Refusal. Never changes `proposal`."""
     if actor not in proposal.members:
-        raise Refusal("not_a_participant", "Only members of the proposal's circle take part.", status=403)
+        raise Refusal("not_a_participant", _("Only members of the proposal's circle take part."), status=403)
     if proposal.phase not in PHASES_FOR[action.type]:
-        raise Refusal("wrong_phase", f"{action.type} is not possible while the proposal is {proposal.phase}.", 409)
+        raise Refusal(
+            "wrong_phase",
+            _("{type} is not possible while the proposal is {phase}.").format(type=action.type, phase=proposal.phase),
+            409,
+        )
 
     speaker = actor
     if isinstance(action, actions.Spoken) and action.on_behalf_of is not None:
         if actor not in proposal.movers:
-            raise Refusal("not_facilitator", "Only the facilitator records responses for someone else.", status=403)
+            raise Refusal("not_facilitator", _("Only the facilitator records responses for someone else."), status=403)
         speaker = _member(proposal, action.on_behalf_of, "on_behalf_of")
         if proposal.mode != "live" or speaker not in proposal.participants:
             # Only for someone in the room without a device: the record must not show a
             # response from someone who was not there to give it.
             raise Refusal(
                 "not_present",
-                "A response is recorded for someone else only in a live meeting, for a member marked present.",
+                _("A response is recorded for someone else only in a live meeting, for a member marked present."),
                 409,
             )
 
@@ -207,19 +213,19 @@ def _require_mover(proposal: Proposal, actor: uuid.UUID) -> None:
     if actor not in proposal.movers:
         raise Refusal(
             "not_facilitator",
-            "Only the facilitator moves the process (or the author, where the circle has no facilitator).",
+            _("Only the facilitator moves the process (or the author, where the circle has no facilitator)."),
             status=403,
         )
 
 
 def _require_participant(proposal: Proposal, speaker: uuid.UUID) -> None:
     if speaker not in proposal.participants:
-        raise Refusal("not_present", "Join the meeting first: in a live round only those present respond.", 409)
+        raise Refusal("not_present", _("Join the meeting first: in a live round only those present respond."), 409)
 
 
 def _require_turn(proposal: Proposal, speaker: uuid.UUID) -> None:
     if proposal.mode == "live" and proposal.whose_turn != speaker:
-        raise Refusal("not_your_turn", "It is someone else's turn in this round.", 409)
+        raise Refusal("not_your_turn", _("It is someone else's turn in this round."), 409)
 
 
 def _next_turn(proposal: Proposal) -> Proposal:
@@ -240,10 +246,12 @@ def _advance(p: Proposal, actor: uuid.UUID, a: actions.Advance, _s: uuid.UUID) -
     if p.phase in NEXT_PHASE:
         to = a.to or NEXT_PHASE[p.phase]
         if to != NEXT_PHASE[p.phase] and p.kind != REVIEW:
-            raise Refusal("not_a_review", "Only a review may skip the clarifying and reaction rounds.", 409)
+            raise Refusal("not_a_review", _("Only a review may skip the clarifying and reaction rounds."), 409)
         return _new_round(p, to), [events.PhaseChanged(from_=p.phase, to=to, round=p.round + 1)]
     if a.to is not None:
-        raise Refusal("wrong_phase", f"advance to {a.to}: the proposal is {p.phase} already.", 409)
+        raise Refusal(
+            "wrong_phase", _("advance to {to}: the proposal is {phase} already.").format(to=a.to, phase=p.phase), 409
+        )
     return close_consent_round(p)
 
 
@@ -262,16 +270,19 @@ def close_consent_round(p: Proposal, silence_is_consent: bool = False) -> tuple[
     p = replace(p, responses={**p.responses, **dict.fromkeys(silent, "silent")})
     missing = [m for m in p.participants if m not in p.responses]
     if missing:
-        raise Refusal("round_incomplete", f"{len(missing)} participant(s) have not responded yet.", 409)
+        raise Refusal(
+            "round_incomplete", _("{len} participant(s) have not responded yet.").format(len=len(missing)), 409
+        )
     if p.taking_part < p.quorum_needed:
         raise Refusal(
             "no_quorum",
-            f"{p.taking_part} of the {p.quorum_needed} members this circle needs are taking part: "
-            "a decision needs its quorum.",
+            _(
+                "{taking_part} of the {quorum_needed} members this circle needs are taking part: a decision needs its quorum."
+            ).format(taking_part=p.taking_part, quorum_needed=p.quorum_needed),
             409,
         )
     if not p.consented():
-        raise Refusal("round_incomplete", "Everyone stood aside: a decision needs at least one consent.", 409)
+        raise Refusal("round_incomplete", _("Everyone stood aside: a decision needs at least one consent."), 409)
     recorded: list[Event] = [
         events.Responded(member=str(m), kind="silent", revision=p.revision, round=p.round) for m in silent
     ]
@@ -284,17 +295,17 @@ def _move_turn(
     """The facilitator moves on from someone who is not ready (`skip`) or goes back one (`back`)."""
     _require_mover(p, actor)
     if p.whose_turn is None:
-        raise Refusal("no_turns", "Turns are taken only in a live round with someone present.", 409)
+        raise Refusal("no_turns", _("Turns are taken only in a live round with someone present."), 409)
     skipped = isinstance(a, actions.Skip)
     if not skipped and p.turn == 0:
-        raise Refusal("no_turns", "This is the round's first turn; there is none to go back to.", 409)
+        raise Refusal("no_turns", _("This is the round's first turn; there is none to go back to."), 409)
     moved = replace(p, turn=p.turn + (1 if skipped else -1))
     return moved, [events.TurnMoved(from_=str(p.whose_turn), to=str(moved.whose_turn), round=p.round, skipped=skipped)]
 
 
 def _question(p: Proposal, _actor: uuid.UUID, a: actions.Question, s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     if s == p.author:
-        raise Refusal("author_answers", "In the clarifying round the author answers; the others ask.", 409)
+        raise Refusal("author_answers", _("In the clarifying round the author answers; the others ask."), 409)
     _require_participant(p, s)
     _require_turn(p, s)
     text = _text(a.text, "text")
@@ -305,9 +316,9 @@ def _question(p: Proposal, _actor: uuid.UUID, a: actions.Question, s: uuid.UUID)
 
 def _answer(p: Proposal, actor: uuid.UUID, a: actions.Answer, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     if actor != p.author:
-        raise Refusal("not_author", "Clarifying questions are answered by the proposal's author.", status=403)
+        raise Refusal("not_author", _("Clarifying questions are answered by the proposal's author."), status=403)
     if a.question_id not in p.questions:
-        raise bad_field("question_id", actions.NO_SUCH_QUESTION, "no_such_question")
+        raise bad_field("question_id", _(actions.NO_SUCH_QUESTION), "no_such_question")
     return p, [events.QuestionAnswered(question_id=a.question_id, text=_text(a.text, "text"))]
 
 
@@ -315,7 +326,7 @@ def _reaction(p: Proposal, _actor: uuid.UUID, a: actions.Reaction, s: uuid.UUID)
     _require_participant(p, s)
     _require_turn(p, s)
     if s in p.responded:
-        raise Refusal("already_responded", "You already reacted in this round.", 409)
+        raise Refusal("already_responded", _("You already reacted in this round."), 409)
     text = _text(a.text, "text")
     return _next_turn(replace(p, responded=p.responded | {s})), [
         events.ReactionGiven(member=str(s), text=text, round=p.round)
@@ -332,11 +343,15 @@ def _consent_response(p: Proposal, _actor: uuid.UUID, a: actions.Said, s: uuid.U
     if p.mode == "live" and s not in p.participants and isinstance(a, actions.Object):
         return _early_objection(p, a, s)
     if p.phase != CONSENTING:
-        raise Refusal("wrong_phase", f"{a.type} is not possible while the proposal is {p.phase}.", 409)
+        raise Refusal(
+            "wrong_phase",
+            _("{type} is not possible while the proposal is {phase}.").format(type=a.type, phase=p.phase),
+            409,
+        )
     _require_participant(p, s)
     _require_turn(p, s)
     if s in p.responses:
-        raise Refusal("already_responded", "You already gave your consent response on this revision.", 409)
+        raise Refusal("already_responded", _("You already gave your consent response on this revision."), 409)
     response = events.Responded(member=str(s), kind=a.type, revision=p.revision, round=p.round)
     objections = p.objections
     if isinstance(a, actions.Object):
@@ -416,7 +431,7 @@ def _withdraw_objection(
     objection = _objection(p, a.objection_id)
     if objection.author != s:
         raise Refusal(
-            "not_objection_author", "Only its author withdraws an objection: it is never overruled.", status=403
+            "not_objection_author", _("Only its author withdraws an objection: it is never overruled."), status=403
         )
     # Their objection was their response in this round: they respond again.
     withdrawn = replace(
@@ -443,9 +458,9 @@ def _objection_closed(p: Proposal, produced: list[Event]) -> tuple[Proposal, lis
 def _objection(p: Proposal, objection_id: str) -> Objection:
     objection = next((o for o in p.objections if o.id == objection_id), None)
     if objection is None:
-        raise bad_field("objection_id", actions.NO_SUCH_OBJECTION, "no_such_objection")
+        raise bad_field("objection_id", _(actions.NO_SUCH_OBJECTION), "no_such_objection")
     if objection.status != "open":
-        raise Refusal("objection_closed", f"This objection is already {objection.status}.", 409)
+        raise Refusal("objection_closed", _("This objection is already {status}.").format(status=objection.status), 409)
     return objection
 
 
@@ -461,7 +476,7 @@ def _test_objection(
     _require_mover(p, actor)
     objection = _objection(p, a.objection_id)
     if objection.test is not None:
-        raise Refusal("objection_tested", "This objection was tested already; its author kept it.", 409)
+        raise Refusal("objection_tested", _("This objection was tested already; its author kept it."), 409)
     return replace(p, objections=_with(p, objection, test="asked")), [
         events.ObjectionTested(objection_id=objection.id, member=str(objection.author))
     ]
@@ -472,9 +487,9 @@ def _answer_test(
 ) -> tuple[Proposal, list[Event]]:
     objection = _objection(p, a.objection_id)
     if objection.author != s:
-        raise Refusal("not_objection_author", "Only its author answers the test of an objection.", status=403)
+        raise Refusal("not_objection_author", _("Only its author answers the test of an objection."), status=403)
     if objection.test != "asked":
-        raise Refusal("objection_not_tested", "The facilitator has not asked to test this objection.", 409)
+        raise Refusal("objection_not_tested", _("The facilitator has not asked to test this objection."), 409)
     if isinstance(a, actions.KeepObjection):
         return replace(p, objections=_with(p, objection, test="kept")), [
             events.ObjectionKept(objection_id=objection.id, member=str(s))
@@ -492,9 +507,9 @@ def _change_mode(p: Proposal, actor: uuid.UUID, a: actions.ChangeMode, _s: uuid.
     members who cannot attend (with a deadline); the record says when and why."""
     _require_mover(p, actor)
     if a.mode == p.mode:
-        raise bad_field("mode", f"The proposal is {p.mode} already.")
+        raise bad_field("mode", _("The proposal is {mode} already.").format(mode=p.mode))
     if a.mode == "async" and a.closes_at is None:
-        raise bad_field("closes_at", "{Field}: an async proposal needs one.")
+        raise bad_field("closes_at", _("{Field}: an async proposal needs one."))
     changed = events.ModeChanged(
         from_=p.mode,
         to=a.mode,
@@ -508,11 +523,13 @@ def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tu
     if actor != p.author:
         if actor not in p.movers:
             raise Refusal(
-                "not_author", "Only the proposal's author, or the facilitator with their agreement, amends it.", 403
+                "not_author", _("Only the proposal's author, or the facilitator with their agreement, amends it."), 403
             )
         if not a.author_agreed:  # the author's proposal changes only as they agree: it says so on the record
             raise Refusal(
-                "author_agreement_needed", "The facilitator amends the proposal only with its author's agreement.", 409
+                "author_agreement_needed",
+                _("The facilitator amends the proposal only with its author's agreement."),
+                409,
             )
     text = _text(a.text, "text")
     driver = _text(a.driver, "driver", required=False)
@@ -523,7 +540,7 @@ def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tu
         replace(o, status="integrated", integrated_by=revision) if o.id in integrated else o for o in p.objections
     )
     if p.mode == "async" and p.phase == INTEGRATING and a.closes_at is None:
-        raise bad_field("closes_at", "{Field}: the consent round on the amendment needs one.")
+        raise bad_field("closes_at", _("{Field}: the consent round on the amendment needs one."))
     produced: list[Event] = [
         events.Amended(
             revision=revision,
@@ -550,7 +567,7 @@ def _not_adopted(p: Proposal, actor: uuid.UUID, a: actions.NotAdopted, _s: uuid.
 
 def _withdraw(p: Proposal, actor: uuid.UUID, a: actions.Withdraw, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     if actor != p.author and actor not in p.facilitators:
-        raise Refusal("not_allowed", "Only the author or the facilitator withdraws a proposal.", status=403)
+        raise Refusal("not_allowed", _("Only the author or the facilitator withdraws a proposal."), status=403)
     return replace(p, phase=WITHDRAWN), [events.Withdrawn(reason=_text(a.reason, "reason", required=False))]
 
 

@@ -27,9 +27,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles.models import Circle
+from consent.base import i18n
 from consent.base.clock import Clock
 from consent.base.labels import PHASE_NAMES
-from consent.base.times import LOCALE, choose_zone
+from consent.base.times import choose_zone
 from consent.base.work import QueuedWork
 from rounds import events, live, machine, services, views
 from rounds.models import Proposal
@@ -37,7 +38,7 @@ from rounds.models import Proposal
 log = logging.getLogger("consent.live")
 
 Op = list[Any]  # [action, target id, html?, container?]: the meeting script applies them in order
-REMEMBERED = 1000  # proposals whose parts as last sent are remembered (the busiest, most recent)
+REMEMBERED = 1000 * len(i18n.LANGUAGES)  # proposals' parts as last sent, in each language (the busiest, most recent)
 Batch = tuple[uuid.UUID, list[dict[str, Any]], services.After | None, "asyncio.Future[None]"]
 Events = tuple[list[dict[str, Any]], services.After | None]  # a proposal's events, and the proposal after them
 
@@ -71,7 +72,8 @@ class PageUpdates(QueuedWork[Batch]):
         # Each proposal's parts as this process last sent them, the seq they showed and whose
         # turn it was: a part that did not change is not sent again, to every socket, with
         # every event, and whose turn it still is need not fetch their part again.
-        self.sent: OrderedDict[uuid.UUID, tuple[int, dict[str, str], uuid.UUID | None]] = OrderedDict()
+        # by proposal and language: each language's parts are compared with its own
+        self.sent: OrderedDict[tuple[uuid.UUID, str], tuple[int, dict[str, str], uuid.UUID | None]] = OrderedDict()
 
     def publish(
         self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], after: services.After | None = None
@@ -105,7 +107,7 @@ class PageUpdates(QueuedWork[Batch]):
         """Each proposal's events, the last with its view. What the views show is read in one
         session, with a few queries for all of them (a busy server has a batch for each of a
         hundred meetings); they are rendered after it, while the writer has the database."""
-        rendered: dict[uuid.UUID, dict[str, Any] | None] = {}
+        rendered: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
         try:
             async with self.sessions() as db:
                 shown = await self.read(db, together)
@@ -113,17 +115,25 @@ class PageUpdates(QueuedWork[Batch]):
             modules: dict[str, Any] = {}  # its macros, for each circle's time zone
             for page in shown:
                 try:
-                    if page.zone not in modules:
-                        context = {"zone": choose_zone(page.zone), "locale": LOCALE}
-                        modules[page.zone] = template.make_module(context)
-                    rendered[page.row.id] = self.view(page, modules[page.zone])
+                    # in each served language; each page applies its own (static/meeting.js)
+                    rendered[page.row.id] = {}
+                    for language in i18n.LANGUAGES:
+                        key = f"{page.zone}:{language}"
+                        if key not in modules:
+                            context = {"zone": choose_zone(page.zone), "locale": language}
+                            modules[key] = template.make_module(context)
+                        with i18n.using(language):
+                            rendered[page.row.id][language] = self.view(page, modules[key])
                 except Exception:  # this meeting's pages load themselves again; the others' are updated
                     log.exception("rendering a live update failed")
         except Exception:  # the events still go out: without a view, pages load themselves again
             log.exception("rendering live updates failed")
         for proposal_id, (batch, _) in together.items():
-            view = rendered.get(proposal_id)
-            last = {**batch[-1], "view": view} if view is not None else batch[-1]
+            views = rendered.get(proposal_id)
+            last = batch[-1]
+            if views is not None and len(views) == len(i18n.LANGUAGES):
+                view = views.pop(i18n.DEFAULT)
+                last = {**last, "view": view, "views": views}
             try:
                 live.publish(self.channels, proposal_id, [*batch[:-1], last])
             except Exception:  # committed is committed: sockets catch up from the log when they come back
@@ -191,22 +201,22 @@ class PageUpdates(QueuedWork[Batch]):
             revisions = views.with_diffs(page.revisions)
             ops.append(["update", "live-text", str(parts.text(p, revisions))])
             ops.append(["update", "live-revisions", str(parts.revisions(revisions))])
-        ops, turn_moved = self._changed(page.row.id, batch, ops, page.state.whose_turn)
+        ops, turn_moved = self._changed((page.row.id, i18n.current()), batch, ops, page.state.whose_turn)
         ops += self._rounds(batch, page.questions, {str(m): name for m, name in page.names.items()}, parts)
         ops += self._participants(p, batch, page.whole, parts)
         return {"from": batch[0]["seq"], "ops": ops, "now": views.concerned(batch, page.state, turn_moved)}
 
     def _changed(
-        self, proposal_id: uuid.UUID, batch: list[dict[str, Any]], updates: list[Op], turn: uuid.UUID | None
+        self, key: tuple[uuid.UUID, str], batch: list[dict[str, Any]], updates: list[Op], turn: uuid.UUID | None
     ) -> tuple[list[Op], bool]:
         """The parts that differ from what this process sent with the batch just before, and
         whether the turn moved since; all of them, and moved, if another process (or nobody
         yet) sent that one."""
-        seq, before, turn_before = self.sent.pop(proposal_id, (None, {}, None))
+        seq, before, turn_before = self.sent.pop(key, (None, {}, None))
         known = seq == batch[0]["seq"] - 1
         before = before if known else {}
         changed = [op for op in updates if before.get(op[1]) != op[2]]
-        self.sent[proposal_id] = (batch[-1]["seq"], before | {op[1]: op[2] for op in updates}, turn)
+        self.sent[key] = (batch[-1]["seq"], before | {op[1]: op[2] for op in updates}, turn)
         if len(self.sent) > REMEMBERED:
             self.sent.popitem(last=False)
         return changed, not known or turn != turn_before

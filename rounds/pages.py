@@ -17,6 +17,8 @@ from circles import services as circles
 from consent.base.clock import today
 from consent.base.errors import Refusal
 from consent.base.forms import parse_field, parse_lines
+from consent.base.i18n import N_
+from consent.base.i18n import gettext as _
 from consent.base.labels import PHASE_NAMES
 from consent.base.times import read_typed
 from consent.base.web import Form, Page, locale_of, viewer_zone
@@ -202,12 +204,12 @@ class ProposalPages(Controller):
                 title=data.title,
                 driver=data.driver,
                 text=data.text,
-                domain_id=parse_field(data.domain_id, uuid.UUID, "domain_id", "one of the circle's domains")
+                domain_id=parse_field(data.domain_id, uuid.UUID, "domain_id", N_("one of the circle's domains"))
                 or uuid.UUID(int=0),
                 mode=data.mode,
                 now=page.clock(),
                 criteria=parse_lines(data.criteria),
-                review_by=parse_field(data.review_by, date.fromisoformat, "review_by", "a date like 2027-06-30"),
+                review_by=parse_field(data.review_by, date.fromisoformat, "review_by", N_("a date like 2027-06-30")),
                 closes_at=read_typed(data.closes_at, zone),
                 agreement=bool(data.agreement),
             )
@@ -216,7 +218,7 @@ class ProposalPages(Controller):
             return await self._form(
                 request, db_session, page, circle_id, msgspec.structs.asdict(data), str(refusal), refusal.status
             )
-        flash(request, "Your proposal is saved as a draft; the facilitator starts it.", category="success")
+        flash(request, _("Your proposal is saved as a draft; the facilitator starts it."), category="success")
         return Redirect(f"/proposals/{proposal.id}")
 
     @get("/proposals/{proposal_id:uuid}")

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import msgspec
 
 from consent.base.errors import bad_field
+from consent.base.i18n import gettext as _
 from consent.base.text import Criteria, Moment, Text, Title
 from rounds.actions import AnyAction
 
@@ -28,7 +29,7 @@ class NewProposal(msgspec.Struct, forbid_unknown_fields=True):
 
     def all_criteria(self) -> list[str]:
         if self.criteria is not None and self.evaluation.strip():
-            raise bad_field("evaluation", "Give the evaluation criteria, or an evaluation, not both.")
+            raise bad_field("evaluation", _("Give the evaluation criteria, or an evaluation, not both."))
         return self.criteria if self.criteria is not None else [self.evaluation] if self.evaluation.strip() else []
 
 

@@ -17,8 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from circles import services as circles
 from circles.models import Circle, Domain, Membership, Role, person
 from circles.rules import FACILITATOR, expired
+from consent.base import i18n
 from consent.base.db import as_uuid, raw_id
 from consent.base.errors import Refusal, bad_field
+from consent.base.i18n import N_
+from consent.base.i18n import gettext as _
 from consent.base.text import MAX_TEXT, MAX_TITLE, clean_criteria, clean_text
 from rounds import actions, machine
 from rounds import events as machine_events
@@ -39,16 +42,21 @@ LATEST_REVIEW_YEARS = 10  # a circle reviews by default within 5; 9999-12-31 bro
 def check_review_date(review_by: date, today: date) -> None:
     """A review date is in the future, and near enough to be a review."""
     if review_by <= today:
-        raise bad_field("review_by", "{Field} must be in the future.")
+        raise bad_field("review_by", _("{Field} must be in the future."))
     if review_by > add_months(today, 12 * LATEST_REVIEW_YEARS):
-        raise bad_field("review_by", f"{{Field}} must be within {LATEST_REVIEW_YEARS} years.")
+        raise bad_field(
+            "review_by",
+            _("{{Field}} must be within {LATEST_REVIEW_YEARS} years.").format(LATEST_REVIEW_YEARS=LATEST_REVIEW_YEARS),
+        )
 
 
 async def member_of(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID) -> Circle:
     """The circle, if the account may see it (else 404) and is a member of it (else 403)."""
     circle = await circles.get_visible(db, circle_id, account_id)
     if await circles.roles_in(db, circle.id, account_id) is None:
-        raise Refusal("not_a_participant", f"Only members of {circle.name} take part in its proposals.", 403)
+        raise Refusal(
+            "not_a_participant", _("Only members of {name} take part in its proposals.").format(name=circle.name), 403
+        )
     return circle
 
 
@@ -82,10 +90,16 @@ async def _may_change(db: AsyncSession, decision: Decision) -> None:
     """A decision is reviewed or amended only while in force, and by one proposal at a time."""
     if decision.status != "active":
         raise Refusal(
-            "not_in_force", f"This decision is {decision.status}; only a decision in force is reviewed or amended.", 409
+            "not_in_force",
+            _("This decision is {status}; only a decision in force is reviewed or amended.").format(
+                status=decision.status
+            ),
+            409,
         )
     if await open_change(db, decision.id) is not None:
-        raise Refusal("amendment_open", "A review or amendment of this decision is open already; take part in it.", 409)
+        raise Refusal(
+            "amendment_open", _("A review or amendment of this decision is open already; take part in it."), 409
+        )
 
 
 async def create_proposal(
@@ -111,22 +125,24 @@ async def create_proposal(
     circle = await member_of(db, circle_id, account_id)
     domain = await db.get(Domain, domain_id)
     if domain is None or domain.circle_id != circle.id:
-        raise bad_field("domain_id", f"{{Field}} must be one that {circle.name} holds.", "domain_not_held")
+        raise bad_field(
+            "domain_id", _("{{Field}} must be one that {name} holds.").format(name=circle.name), "domain_not_held"
+        )
     if mode not in MODES:
-        raise bad_field("mode", "{Field} must be live or async.")
+        raise bad_field("mode", _("{Field} must be live or async."))
     if closes_at is not None and closes_at.tzinfo is None:
         closes_at = closes_at.replace(tzinfo=UTC)
     if mode == "async" and closes_at is None:
-        raise bad_field("closes_at", "{Field}: an async proposal needs one.")
+        raise bad_field("closes_at", _("{Field}: an async proposal needs one."))
     if closes_at is not None and closes_at <= now:
-        raise bad_field("closes_at", "{Field} must be in the future.")
+        raise bad_field("closes_at", _("{Field} must be in the future."))
     if review_by is not None:
         check_review_date(review_by, now.date())
     changed = review.decision if review is not None else None
     if supersedes is not None:
         changed = await db.get(Decision, supersedes)
         if changed is None or changed.circle_id != circle.id:
-            raise bad_field("supersedes", "{Field} must be a decision of this circle.")
+            raise bad_field("supersedes", _("{Field} must be a decision of this circle."))
     if changed is not None:
         await _may_change(db, changed)
     kind = machine.REVIEW if review is not None else "proposal"
@@ -175,7 +191,7 @@ async def review_of(db: AsyncSession, proposal_id: uuid.UUID) -> Review:
     return (await db.scalars(select(Review).where(Review.proposal_id == proposal_id))).one()
 
 
-NOT_FOUND = "No such proposal, or it is not visible to you."
+NOT_FOUND = N_("No such proposal, or it is not visible to you.")
 
 
 async def _locked(db: AsyncSession, proposal_id: uuid.UUID) -> Proposal | None:
@@ -204,7 +220,7 @@ async def visible_proposal(db: AsyncSession, proposal_id: uuid.UUID, account_id:
             circle.private and await circles.roles_in(db, circle.id, account_id) is not None,
         )
     ):
-        raise Refusal("not_found", NOT_FOUND, 404)
+        raise Refusal("not_found", _(NOT_FOUND), 404)
     return proposal
 
 
@@ -246,7 +262,7 @@ def with_deadline(action: actions.Action, state: machine.Proposal, async_days: i
     if closes_at is not None:
         closes_at = closes_at if closes_at.tzinfo else closes_at.replace(tzinfo=UTC)
         if closes_at <= now:
-            raise bad_field("closes_at", "{Field} must be in the future.")
+            raise bad_field("closes_at", _("{Field} must be in the future."))
     elif (isinstance(action, actions.ChangeMode) and action.mode == "async") or (
         isinstance(action, actions.Amend) and state.mode == "async" and state.phase == machine.INTEGRATING
     ):
@@ -298,6 +314,8 @@ class Attempt:
     proposal_id: uuid.UUID
     action: actions.Action
     now: datetime
+    # Its sender's, where it was made: the writer's task says a refusal in it (consent.base.i18n).
+    language: str = field(default_factory=i18n.current)
 
 
 async def act(
@@ -363,6 +381,7 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
     done: dict[tuple[uuid.UUID, str], tuple[Outcome, uuid.UUID]] = {}  # and whose it is
     unwritten: list[dict[str, Any]] = []  # the batch's events, inserted together
     for i, attempt in enumerate(attempts):
+        i18n.use(attempt.language)  # this attempt's refusal, in its sender's language
         proposal = proposals.get(attempt.proposal_id)
         if proposal is None or not may_see(
             organisation_of[proposal.circle_id],
@@ -370,14 +389,14 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
             organisations[attempt.account_id],
             attempt.account_id in members[proposal.circle_id][0],
         ):
-            results[i] = Refusal("not_found", NOT_FOUND, 404)
+            results[i] = Refusal("not_found", _(NOT_FOUND), 404)
             continue
         key = (proposal.id, attempt.action.client_id)
         sender = done[key][1] if key in done else firsts[key][2] if key in firsts else attempt.account_id
         if sender != attempt.account_id:  # a client_id is its sender's: never someone else's answer
             results[i] = bad_field(
                 "client_id",
-                "{Field} is taken by someone else's action; send yours with a new one.",
+                _("{Field} is taken by someone else's action; send yours with a new one."),
                 "client_id_taken",
                 409,
             )
@@ -386,7 +405,7 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
             results[i] = done[key][0]
             continue
         if key in firsts:  # a retry: answer as the first time, change nothing
-            first, count, _ = firsts[key]
+            first, count = firsts[key][:2]
             assert count is not None, "an action's first event (the one with its client_id) counts its events"
             repeated = Outcome(
                 first + count - 1,
@@ -440,9 +459,12 @@ async def _check_amendment(db: AsyncSession, proposal: Proposal, action: actions
         check_review_date(action.review_by, now.date())
     outcome = (await review_of(db, proposal.id)).outcome if proposal.kind == machine.REVIEW else "amend"
     if outcome == "retire" and action.review_by is not None:
-        raise bad_field("review_by", "{Field}: a retired decision has none.")
+        raise bad_field("review_by", _("{Field}: a retired decision has none."))
     if outcome != "amend" and action.criteria is not None:
-        raise bad_field("criteria", f"{{Field}}: a review that would {outcome} the decision does not change them.")
+        raise bad_field(
+            "criteria",
+            _("{{Field}}: a review that would {outcome} the decision does not change them.").format(outcome=outcome),
+        )
 
 
 async def _record(
@@ -914,7 +936,7 @@ async def summaries(
     ]
     everyone = await names_of(db, set().union(*shown))
     results = []
-    for (proposal, state, _), ids in zip(wanted, shown):
+    for (proposal, state, _wanted), ids in zip(wanted, shown):
         names = {m: everyone[m] for m in ids if m in everyone}
         decision_id = (
             await db.scalar(select(Decision.id).where(Decision.proposal_id == proposal.id))

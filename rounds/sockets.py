@@ -22,9 +22,10 @@ from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent.base import pubsub
+from consent.base import i18n, pubsub
 from consent.base.clock import Clock
 from consent.base.errors import Refusal, bad_field
+from consent.base.i18n import gettext as _
 from rounds import actions, live, services
 from rounds.writer import ActionWriter
 
@@ -63,9 +64,9 @@ def _parse(text: str) -> dict[str, Any]:
     try:
         message = json.loads(text)
     except ValueError as exc:
-        raise Refusal("invalid_message", "Messages are JSON objects with a type.", status=400) from exc
+        raise Refusal("invalid_message", _("Messages are JSON objects with a type."), status=400) from exc
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        raise Refusal("invalid_message", "Messages are JSON objects with a type.", status=400)
+        raise Refusal("invalid_message", _("Messages are JSON objects with a type."), status=400)
     return message
 
 
@@ -133,9 +134,11 @@ class Meeting:
                 message = _parse(await self.socket.receive_data("text"))
                 since = message.get("since", 0)
                 if message["type"] != "hello":
-                    raise Refusal("hello_first", 'Say hello first: {"type": "hello", "since": 0}.', 400)
+                    raise Refusal("hello_first", _('Say hello first: {"type": "hello", "since": 0}.'), 400)
                 if not isinstance(since, int) or isinstance(since, bool) or since < 0:
-                    raise bad_field("since", "{Field} must be the last seq you saw, 0 or more.", "invalid_message", 400)
+                    raise bad_field(
+                        "since", _("{Field} must be the last seq you saw, 0 or more."), "invalid_message", 400
+                    )
                 token = message.get("token")
             except Refusal as refusal:
                 await self.send(_error(refusal.code, str(refusal)))
@@ -208,7 +211,7 @@ class Meeting:
                     await self.send('{"type":"pong"}')
                     continue
                 if message["type"] == "hello":
-                    raise Refusal("already_greeted", "This socket has said hello already.", 400)
+                    raise Refusal("already_greeted", _("This socket has said hello already."), 400)
                 attempt = services.Attempt(self.member.id, self.proposal_id, actions.decode(message), self.clock())
                 await self.still_signed_in()
             except REFUSALS as refusal:
@@ -246,6 +249,9 @@ class Meeting:
         self.token_checked = time.monotonic()
         if self.member is None:
             raise Refused("Sign in first, or say hello with a valid token.")
+        # who it is is known now: their account's language, else the browser's (consent.base.i18n)
+        accept = self.socket.headers.get("accept-language")
+        i18n.use(i18n.language_of(getattr(self.member, "language", None), accept))
         subscriber = await self.channels.subscribe(live.channel(self.proposal_id))
         assert isinstance(subscriber, live.SocketQueue) and self.member is not None
         joined = False

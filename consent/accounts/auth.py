@@ -35,6 +35,7 @@ from consent.accounts.services import (
     viewer_of,
 )
 from consent.base.clock import Clock
+from consent.base.i18n import gettext as _
 from consent.base.tokens import hash_token
 from consent.base.web import RequestSessions
 
@@ -69,7 +70,7 @@ class AccountAuthMiddleware(AbstractAuthenticationMiddleware):
         if token is not None:
             viewer = await viewer_for_token(self.db_session(connection), token)
             if viewer is None:
-                raise NotAuthorizedException("The bearer token is not valid; it may have been revoked.")
+                raise NotAuthorizedException(_("The bearer token is not valid; it may have been revoked."))
         else:
             viewer = await self.session_viewer(connection)
         return AuthenticationResult(user=viewer, auth=token)
@@ -119,9 +120,9 @@ async def identify_socket(
         return viewer_of(found[0]) if found else None
 
 
-def requires_account(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+def requires_account(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
     if connection.user is None:
-        raise NotAuthorizedException("Sign in first.")
+        raise NotAuthorizedException(_("Sign in first."))
 
 
 class TokenAwareCSRFMiddleware(CSRFMiddleware):

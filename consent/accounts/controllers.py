@@ -41,6 +41,7 @@ from consent.accounts.schemas import (
 )
 from consent.base.clock import Clock
 from consent.base.errors import Refusal, error_responses, msgspec_refusal
+from consent.base.i18n import gettext as _
 from consent.base.times import zone_named
 from consent.base.web import Form, Page
 
@@ -111,7 +112,7 @@ async def ask_reset(
 
 def require_json(request: Request[Any, Any, Any]) -> None:
     if request.content_type[0] != "application/json":
-        raise Refusal("unsupported_media_type", "Send the body as application/json.", 415)
+        raise Refusal("unsupported_media_type", _("Send the body as application/json."), 415)
 
 
 class AccountApi(Controller):
@@ -142,8 +143,8 @@ class AccountApi(Controller):
         require_json(request)
         account = await sign_in(request, db_session, limits, data.email, data.password)
         if account is None:
-            raise Refusal("wrong_credentials", "The email or the password is wrong.", 401)
-        _, token = await services.issue_token(db_session, account, label="API sign-in")
+            raise Refusal("wrong_credentials", _("The email or the password is wrong."), 401)
+        token = (await services.issue_token(db_session, account, label="API sign-in"))[1]
         await start_session(request, session_config, services.viewer_of(account), db_session, clock())
         return SignedIn(token=token, account=account_out(account))
 
@@ -335,7 +336,7 @@ class AccountPages(Controller):
             answer.headers.update(getattr(refusal, "headers", {}))  # a 429's Retry-After
             return answer
         await start_session(request, session_config, services.viewer_of(account), db_session, clock())
-        flash(request, f"Welcome, {account.name}. Your account is ready.", category="success")
+        flash(request, _("Welcome, {name}. Your account is ready.").format(name=account.name), category="success")
         return Redirect(safe_next(data.next))
 
     @get("/sign-in")
@@ -368,7 +369,7 @@ class AccountPages(Controller):
             error = "The email or the password is wrong."
             return await page(request, db_session, "consent/sign_in.html", status_code=401, form=form, error=error)
         await start_session(request, session_config, services.viewer_of(account), db_session, clock())
-        flash(request, f"Signed in as {account.name}.", category="success")
+        flash(request, _("Signed in as {name}.").format(name=account.name), category="success")
         return Redirect(safe_next(data.next))
 
     @post("/sign-out")

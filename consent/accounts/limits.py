@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from litestar.stores.base import Store
 
 from consent.base.errors import Refusal
+from consent.base.i18n import N_, ngettext
+from consent.base.i18n import gettext as _
 from consent.base.tokens import hash_token
 
 SIGN_UP_WINDOW = 10 * 60  # seconds
@@ -34,13 +36,13 @@ class TooMany(Refusal):
     """429 with `Retry-After`: the error handler sends an exception's `headers`."""
 
     def __init__(self, message: str, seconds: int) -> None:
-        super().__init__("too_many_requests", message.format(wait=_minutes(seconds)), 429)
+        super().__init__("too_many_requests", _(message).format(wait=_minutes(seconds)), 429)
         self.headers = {"Retry-After": str(seconds)}
 
 
 def _minutes(seconds: int) -> str:
     minutes = math.ceil(seconds / 60)
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes)
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ class SignInLimits:
         """Counts a sign-up from `address`; refused past the limit, before the password is hashed."""
         seconds = await self.sign_ups.wait(address)
         if seconds:
-            raise TooMany("Too many accounts were made from your network just now; try again in {wait}.", seconds)
+            raise TooMany(N_("Too many accounts were made from your network just now; try again in {wait}."), seconds)
         await self.sign_ups.add(address)
 
     async def resetting(self, address: str, email: str) -> bool:
@@ -124,10 +126,10 @@ class SignInLimits:
         """Refuses a sign-in to a locked account, or from an address past its ceiling."""
         seconds = await self.by_account.wait(_account_key(email))
         if seconds:
-            raise TooMany("Too many failed sign-ins to this account; for its safety, try again in {wait}.", seconds)
+            raise TooMany(N_("Too many failed sign-ins to this account; for its safety, try again in {wait}."), seconds)
         seconds = await self.by_address.wait(address)
         if seconds:
-            raise TooMany("Too many failed sign-ins from your network; try again in {wait}.", seconds)
+            raise TooMany(N_("Too many failed sign-ins from your network; try again in {wait}."), seconds)
 
     async def failed(self, address: str, email: str) -> None:
         """A wrong password or an unknown email: counted alike, so the answer does not tell them apart."""

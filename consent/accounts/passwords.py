@@ -4,6 +4,7 @@ email or name, which are what is guessed first. The length is the schema's (8 to
 from __future__ import annotations
 
 from consent.base.errors import Refusal
+from consent.base.i18n import gettext as _
 
 # The most common passwords of 8 characters or more (shorter ones are refused by length), from
 # the published lists of leaked passwords; compared in lower case.
@@ -38,11 +39,11 @@ def check_password(password: str, name: str, email: str) -> None:
     """Refuses a password that is blank, common, or the account's own email or name; said
     before the password is hashed."""
     if not password.strip():
-        raise Refusal("weak_password", "The password must not be only spaces.")
+        raise Refusal("weak_password", _("The password must not be only spaces."))
     typed = password.strip().lower()
     if typed in COMMON:
         raise Refusal(
-            "weak_password", "This password is one of the most common ones, which are guessed first; choose another."
+            "weak_password", _("This password is one of the most common ones, which are guessed first; choose another.")
         )
     if typed in {name.strip().lower(), email.strip().lower()}:
-        raise Refusal("weak_password", "The password must not be your email or your name.")
+        raise Refusal("weak_password", _("The password must not be your email or your name."))

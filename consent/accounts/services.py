@@ -22,6 +22,7 @@ from consent.accounts import rules
 from consent.accounts.models import Account, ApiToken, BrowserSession
 from consent.accounts.passwords import check_password
 from consent.base.errors import Refusal
+from consent.base.i18n import gettext as _
 from consent.base.text import MAX_NAME, clean_email, clean_text
 from consent.base.tokens import hash_token
 
@@ -52,10 +53,18 @@ class Viewer:
     email: str
     token_id: uuid.UUID | None = None  # set when signed in with a bearer token
     time_zone: str | None = None  # the one they chose (consent.base.times)
+    language: str | None = None  # their choice; None: the browser's (consent.base.i18n)
 
 
 def viewer_of(account: Account, token_id: uuid.UUID | None = None) -> Viewer:
-    return Viewer(id=account.id, name=account.name, email=account.email, token_id=token_id, time_zone=account.time_zone)
+    return Viewer(
+        id=account.id,
+        name=account.name,
+        email=account.email,
+        token_id=token_id,
+        time_zone=account.time_zone,
+        language=account.language,
+    )
 
 
 async def sign_up(db: AsyncSession, name: str, email: str, password: str, time_zone: ZoneInfo | None = None) -> Account:
@@ -64,7 +73,11 @@ async def sign_up(db: AsyncSession, name: str, email: str, password: str, time_z
     name, email = clean_text(name, "name", MAX_NAME, required=True), clean_email(email)
     check_password(password, name, email)
     if await db.scalar(select(Account.id).where(Account.email == email)):
-        raise Refusal("email_taken", f"An account with the email {email} already exists; sign in instead.", 409)
+        raise Refusal(
+            "email_taken",
+            _("An account with the email {email} already exists; sign in instead.").format(email=email),
+            409,
+        )
     account = Account(
         name=name, email=email, password_hash=await hash_password(password), time_zone=time_zone and time_zone.key
     )
@@ -73,7 +86,9 @@ async def sign_up(db: AsyncSession, name: str, email: str, password: str, time_z
         await db.flush()
     except IntegrityError as exc:  # the same email signed up at the same instant
         await db.rollback()
-        raise Refusal("email_taken", f"An account with the email {email} already exists.", 409) from exc
+        raise Refusal(
+            "email_taken", _("An account with the email {email} already exists.").format(email=email), 409
+        ) from exc
     return account
 
 

@@ -21,6 +21,9 @@ from litestar.openapi import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from consent.base import i18n
+from consent.base.i18n import N_, ngettext
+from consent.base.i18n import gettext as _
 from consent.base.labels import field_label
 
 log = logging.getLogger("consent")
@@ -41,8 +44,8 @@ _CODES = {
 
 # Litestar's terse defaults, said the way a person would.
 _FRIENDLY = {
-    "Not Found": "There is nothing at this address, or it is not visible to you.",
-    "Method Not Allowed": "This address does not accept that kind of request.",
+    "Not Found": N_("There is nothing at this address, or it is not visible to you."),
+    "Method Not Allowed": N_("This address does not accept that kind of request."),
 }
 
 
@@ -112,71 +115,78 @@ def describe(exc: Exception) -> tuple[int, str, str]:
     if isinstance(exc, HTTPException):
         status = exc.status_code
         if status == 403 and "CSRF" in str(exc.detail):
-            return 403, "csrf_failed", "The form was stale or came from another site; reload the page and try again."
-        return status, _CODES.get(status, f"http_{status}"), _FRIENDLY.get(str(exc.detail), str(exc.detail))
+            return 403, "csrf_failed", _("The form was stale or came from another site; reload the page and try again.")
+        # said in the request's language here: raised before it was known, it may be in English
+        return status, _CODES.get(status, f"http_{status}"), _(_FRIENDLY.get(str(exc.detail), str(exc.detail)))
     if isinstance(exc, Refusal):
         return exc.status, exc.code, exc.message
     if isinstance(exc, sqlalchemy.exc.TimeoutError):  # every database connection busy for 30 s
-        return 503, "busy", "The server is too busy to answer now; try again in a moment."
-    return HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
+        return 503, "busy", _("The server is too busy to answer now; try again in a moment.")
+    return HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", _("Something went wrong on our side.")
 
 
 # What msgspec and Litestar say of a value that does not fit, as sentences (`{Field}`: the label).
 _KINDS = {
-    "str": "a string in quotes",
-    "int": "a whole number",
-    "float": "a number",
-    "bool": "true or false",
-    "array": "a list",
-    "object": "an object",
-    "datetime": "a date and time, like 2027-06-30T18:00:00Z",
-    "date": "a date, like 2027-06-30",
-    "time": "a time, like 18:00:00",
-    "duration": "a duration",
-    "uuid": "an id",
+    "str": N_("a string in quotes"),
+    "int": N_("a whole number"),
+    "float": N_("a number"),
+    "bool": N_("true or false"),
+    "array": N_("a list"),
+    "object": N_("an object"),
+    "datetime": N_("a date and time, like 2027-06-30T18:00:00Z"),
+    "date": N_("a date, like 2027-06-30"),
+    "time": N_("a time, like 18:00:00"),
+    "duration": N_("a duration"),
+    "uuid": N_("an id"),
 }
-_BOUNDS = {">=": "{n} or more", "<=": "{n} or less", ">": "more than {n}", "<": "less than {n}"}
+_BOUNDS = {">=": N_("{n} or more"), "<=": N_("{n} or less"), ">": N_("more than {n}"), "<": N_("less than {n}")}
 
 
 def _sentence(key: str | None, problem: str) -> tuple[str | None, str]:
     """(the field, a sentence about it) for one problem msgspec reports at `key`."""
     if problem == "'data'" or (key in (None, "data") and problem.startswith("Expected `object`")):
-        return None, "The body must be a JSON object."  # a missing body: Litestar's KeyError
+        return None, _("The body must be a JSON object.")  # a missing body: Litestar's KeyError
     if found := re.fullmatch(r"Object missing required field `(.+)`", problem):
         field = f"{key}.{found[1]}" if key and key != "data" else found[1]
-        return field, _says(field, "{Field} is missing.")
+        return field, _says(field, _("{Field} is missing."))
     if found := re.fullmatch(r"Object contains unknown field `(.+)`", problem):
-        return found[1], f"This request has no field {found[1]}; leave it out."
+        return found[1], _("This request has no field {name}; leave it out.").format(name=found[1])
     field = key or "data"
     if found := re.fullmatch(r"Expected `(\w+)` of length (>=|<=) (\d+)", problem):
         kind, bound, n = found[1], found[2], int(found[3])
         if kind == "str" and bound == ">=":
-            return field, _says(
-                field, "{Field} must not be empty." if n == 1 else f"{{Field}} must have at least {n} characters."
-            )
+            if n == 1:
+                return field, _says(field, _("{Field} must not be empty."))
+            return field, _says(field, _("{Field} must have at least {n} characters.").replace("{n}", str(n)))
         if kind == "str":
-            return field, _says(field, f"{{Field}} must have at most {n} characters.")
-        things = "item" if n == 1 else "items"
-        return field, _says(field, f"{{Field}} must have {'at least' if bound == '>=' else 'at most'} {n} {things}.")
+            return field, _says(field, _("{Field} must have at most {n} characters.").replace("{n}", str(n)))
+        if bound == ">=":
+            says = ngettext("{Field} must have at least {n} item.", "{Field} must have at least {n} items.", n)
+        else:
+            says = ngettext("{Field} must have at most {n} item.", "{Field} must have at most {n} items.", n)
+        return field, _says(field, says.replace("{n}", str(n)))
     if found := re.fullmatch(r"Expected `\w+` (>=|<=|>|<) (-?[\d.]+)", problem):
-        return field, _says(field, "{Field} must be " + _BOUNDS[found[1]].format(n=found[2]) + ".")
+        return field, _says(
+            field, _("{Field} must be {bound}.").replace("{bound}", _(_BOUNDS[found[1]]).format(n=found[2]))
+        )
     if problem.startswith("Expected `str` matching regex"):
         if field.rsplit(".", 1)[-1] == "email":
-            return field, _says(field, "{Field} must look like name@example.org.")
-        return field, _says(field, "{Field} is not in the expected form.")
+            return field, _says(field, _("{Field} must look like name@example.org."))
+        return field, _says(field, _("{Field} is not in the expected form."))
     if found := re.fullmatch(r"Expected `(.+)`, got `\w+`", problem):
         # null is how a body leaves an optional field out: not worth saying
-        kinds = [_KINDS.get(kind, "another kind of value") for kind in found[1].split(" | ") if kind != "null"]
-        return field, _says(field, "{Field} must be " + " or ".join(kinds) + ".")
+        kinds = [_(_KINDS.get(kind, N_("another kind of value"))) for kind in found[1].split(" | ") if kind != "null"]
+        return field, _says(field, _("{Field} must be {bound}.").replace("{bound}", _(" or ").join(kinds)))
     if found := re.fullmatch(r"Invalid (?:enum )?value (.+)", problem):
-        return field, _says(field, f"{{Field}} cannot be {found[1]}.")
+        return field, _says(field, _("{Field} cannot be {value}.").replace("{value}", found[1]))
     if found := re.fullmatch(r"Invalid RFC3339 encoded (\w+)", problem):
-        return field, _says(field, "{Field} must be " + _KINDS.get(found[1], "valid") + ".")
+        kind = _(_KINDS[found[1]]) if found[1] in _KINDS else _("valid")
+        return field, _says(field, _("{Field} must be {bound}.").replace("{bound}", kind))
     if problem == "Expected `datetime` with a timezone component":  # consent.base.text.Moment
-        return field, _says(field, "{Field} needs its time zone offset, like 2027-06-30T18:00:00Z (UTC).")
+        return field, _says(field, _("{Field} needs its time zone offset, like 2027-06-30T18:00:00Z (UTC)."))
     if problem == "Invalid UUID":
-        return field, _says(field, "{Field} is not a valid id.")
-    return field, _says(field, "{Field} is not valid.")
+        return field, _says(field, _("{Field} is not a valid id."))
+    return field, _says(field, _("{Field} is not valid."))
 
 
 def _says(field: str, says: str) -> str:
@@ -194,10 +204,10 @@ def validation_refusal(exc: ValidationException) -> Refusal:
     """Litestar's refusal of a body or query that does not fit: each problem a sentence."""
     problems = [p for p in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(p, dict)]
     said = [_sentence(p.get("key"), str(p.get("message"))) for p in problems]
-    fields = {field for field, _ in said}
+    fields = {field for field, _sentence in said}
     return Refusal(
         "invalid",
-        " ".join(sentence for _, sentence in said) or "The request is not valid.",
+        " ".join(sentence for _field, sentence in said) or _("The request is not valid."),
         400,
         fields.pop() if len(fields) == 1 else None,
     )
@@ -208,6 +218,9 @@ def wants_json(request: Request) -> bool:
 
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # in the requester's language, also for what failed before their language was known
+    user = request.scope.get("user")
+    i18n.use(i18n.language_of(getattr(user, "language", None), request.headers.get("accept-language")))
     if isinstance(exc, ValidationException):
         exc = validation_refusal(exc)
     status, code, message = describe(exc)
@@ -218,7 +231,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     elif status >= 500:
         reference = secrets.token_hex(6)
         log.exception("unexpected error %s on %s %s", reference, request.method, request.url.path, exc_info=exc)
-        message = f"{message} The error was logged with reference {reference}."
+        message = message + " " + _("The error was logged with reference {reference}.").format(reference=reference)
         headers = {"X-Request-ID": reference}
     if wants_json(request):
         detail = ErrorDetail(code, message, exc.field if isinstance(exc, Refusal) else None)

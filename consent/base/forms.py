@@ -9,6 +9,8 @@ from datetime import date
 from typing import TypeVar
 
 from consent.base.errors import bad_field
+from consent.base.i18n import N_
+from consent.base.i18n import gettext as _
 
 T = TypeVar("T")
 
@@ -20,14 +22,14 @@ def parse_field(value: str, parse: Callable[[str], T], field: str, expected: str
     try:
         return parse(value)
     except ValueError as exc:
-        raise bad_field(field, f"{{Field}} must be {expected}.") from exc
+        raise bad_field(field, _("{{Field}} must be {expected}.").format(expected=_(expected))) from exc
 
 
-def parse_date(value: str, field: str, expected: str = "a date like 2027-06-30") -> date | None:
+def parse_date(value: str, field: str, expected: str = N_("a date like 2027-06-30")) -> date | None:
     return parse_field(value, date.fromisoformat, field, expected)
 
 
-def parse_uuid(value: str, field: str, expected: str = "a valid id") -> uuid.UUID | None:
+def parse_uuid(value: str, field: str, expected: str = N_("a valid id")) -> uuid.UUID | None:
     return parse_field(value, uuid.UUID, field, expected)
 
 

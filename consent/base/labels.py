@@ -1,178 +1,213 @@
 """The words people read for the codes the domains store (phases, responses, events), kept in
 one place so that every page, export and message says the same thing. Templates have them as
-`labels`."""
+`labels`. Each is translated as it is read, in the language of that moment (consent.base.i18n)."""
 
 from __future__ import annotations
 
-PHASE_NAMES = {
-    "draft": "Draft",
-    "clarifying": "Clarifying questions",
-    "reacting": "Reaction round",
-    "consenting": "Consent round",
-    "integrating": "Integrating objections",
-    "decided": "Decided",
-    "withdrawn": "Withdrawn",
-    "not_adopted": "Not adopted",
-}
+from consent.base.i18n import LazyLabels, gettext
+from consent.base.i18n import lazy_gettext as _
+
+PHASE_NAMES = LazyLabels(
+    {
+        "draft": _("Draft"),
+        "clarifying": _("Clarifying questions"),
+        "reacting": _("Reaction round"),
+        "consenting": _("Consent round"),
+        "integrating": _("Integrating objections"),
+        "decided": _("Decided"),
+        "withdrawn": _("Withdrawn"),
+        "not_adopted": _("Not adopted"),
+    }
+)
 
 # A decision's status in the log.
-STATUS_WORDS = {
-    "active": "in force",
-    "due": "review due soon",
-    "overdue": "review overdue",
-    "retired": "retired",
-    "superseded": "superseded",
-}
+STATUS_WORDS = LazyLabels(
+    {
+        "active": _("in force"),
+        "due": _("review due soon"),
+        "overdue": _("review overdue"),
+        "retired": _("retired"),
+        "superseded": _("superseded"),
+    }
+)
 
 # A participant's final response, said after the fact (a decision's record, its minutes, its timeline).
-RESPONSE_WORDS = {
-    "consent": "consented",
-    "concern": "consented with a concern",
-    "stand_aside": "stood aside",
-    "object": "objected",
-    "silent": "was silent until the deadline (the circle lets silence pass)",
-    "present_no_response": "was present and gave no response",
-    "absent": "was not there",
-}
+RESPONSE_WORDS = LazyLabels(
+    {
+        "consent": _("consented"),
+        "concern": _("consented with a concern"),
+        "stand_aside": _("stood aside"),
+        "object": _("objected"),
+        "silent": _("was silent until the deadline (the circle lets silence pass)"),
+        "present_no_response": _("was present and gave no response"),
+        "absent": _("was not there"),
+    }
+)
 
 # A response as the proposal page tells it while the process runs.
-RESPONSE_NOW = {
-    "consent": "consents",
-    "concern": "consents with a concern",
-    "object": "objects",
-    "stand_aside": "stands aside",
-    "silent": "silent until the deadline",
-}
+RESPONSE_NOW = LazyLabels(
+    {
+        "consent": _("consents"),
+        "concern": _("consents with a concern"),
+        "object": _("objects"),
+        "stand_aside": _("stands aside"),
+        "silent": _("silent until the deadline"),
+    }
+)
 
 # What an event of the consent process did, said after the fact; the other events are worded
 # where they are told (they carry a revision or an outcome).
-EVENT_WORDS = {
-    "question_asked": "asked",
-    "question_answered": "answered",
-    "reaction_given": "reacted",
-    "passed": "passed",
-    "objection_withdrawn": "withdrew an objection",
-    "objection_tested": "asked the objector to test the objection against the circle's aim and domain",
-    "objection_kept": "kept the objection after testing it",
-    "objection_became_concern": "made the objection a concern after testing it",
-    "member_left": "left the circle",
-    "member_removed": "removed a member from the circle",  # a member_left recorded by a steward
-}
+EVENT_WORDS = LazyLabels(
+    {
+        "question_asked": _("asked"),
+        "question_answered": _("answered"),
+        "reaction_given": _("reacted"),
+        "passed": _("passed"),
+        "objection_withdrawn": _("withdrew an objection"),
+        "objection_tested": _("asked the objector to test the objection against the circle's aim and domain"),
+        "objection_kept": _("kept the objection after testing it"),
+        "objection_became_concern": _("made the objection a concern after testing it"),
+        "member_left": _("left the circle"),
+        "member_removed": _("removed a member from the circle"),  # a member_left recorded by a steward
+    }
+)
 
 # How an objection ended, other than integrated (which names its revision) or withdrawn.
-OBJECTION_WORDS = {
-    "lapsed": "lapsed: its author left the circle",
-    "concern": "tested against the circle's aim and domain, and made a concern by its author",
-}
+OBJECTION_WORDS = LazyLabels(
+    {
+        "lapsed": _("lapsed: its author left the circle"),
+        "concern": _("tested against the circle's aim and domain, and made a concern by its author"),
+    }
+)
 
 # A proposal changing mode, by its new mode (the record adds why).
-MODE_CHANGES = {"live": "taken into a live meeting", "async": "taken to asynchronous participation, with a deadline"}
+MODE_CHANGES = LazyLabels(
+    {"live": _("taken into a live meeting"), "async": _("taken to asynchronous participation, with a deadline")}
+)
 
 # What happened when a proposal's deadline passed.
-DEADLINE_OUTCOMES = {
-    "decided": "the proposal was decided",
-    "integrating": "objections to integrate",
-    "next_meeting": "taken into the next meeting",
-}
+DEADLINE_OUTCOMES = LazyLabels(
+    {
+        "decided": _("the proposal was decided"),
+        "integrating": _("objections to integrate"),
+        "next_meeting": _("taken into the next meeting"),
+    }
+)
 
 # What a review proposes to do with the decision it reviews.
-REVIEW_OUTCOMES = {
-    "reaffirm": "reaffirm it",
-    "retire": "retire it",
-    "amend": "amend it",
-}
+REVIEW_OUTCOMES = LazyLabels(
+    {
+        "reaffirm": _("reaffirm it"),
+        "retire": _("retire it"),
+        "amend": _("amend it"),
+    }
+)
 
 # Where a review stands.
-REVIEW_STATES = {
-    "open": "open",
-    "consented": "consented",
-    "not_adopted": "not adopted: the decision stays as it was",
-    "withdrawn": "withdrawn: the decision stays as it was",
-    "recorded": "recorded at once by one member (before reviews went through consent)",
-}
+REVIEW_STATES = LazyLabels(
+    {
+        "open": _("open"),
+        "consented": _("consented"),
+        "not_adopted": _("not adopted: the decision stays as it was"),
+        "withdrawn": _("withdrawn: the decision stays as it was"),
+        "recorded": _("recorded at once by one member (before reviews went through consent)"),
+    }
+)
 
 # Why something waits for me, on the home page's "Waiting for you" (consent.home.WaitingItem.kind).
-WAITING_WORDS = {
-    "respond": "Your response is expected",
-    "consent_again": "Amended: consent again",
-    "your_turn": "Your turn in the meeting",
-    "your_objection": "Your objection is being integrated",
-}
+WAITING_WORDS = LazyLabels(
+    {
+        "respond": _("Your response is expected"),
+        "consent_again": _("Amended: consent again"),
+        "your_turn": _("Your turn in the meeting"),
+        "your_objection": _("Your objection is being integrated"),
+    }
+)
 
 # What each kind of notification is, as its mail choice names it.
-NOTIFICATION_KINDS = {
-    "opened": "A proposal opens in my circle, or moves to its next round",
-    "meeting": "A live meeting is starting",
-    "reminder": "A deadline is near and I have not responded (24 and 2 hours before)",
-    "objection": "Someone objects to my proposal",
-    "consent_again": "An amendment asks me to consent again",
-    "decided": "A decision is made (with its record)",
-    "review_due": "A decision of my circle is due for review",
-}
-MAIL_DELIVERIES = {"now": "By mail at once", "digest": "In a daily digest", "never": "Only on this page"}
+NOTIFICATION_KINDS = LazyLabels(
+    {
+        "opened": _("A proposal opens in my circle, or moves to its next round"),
+        "meeting": _("A live meeting is starting"),
+        "reminder": _("A deadline is near and I have not responded (24 and 2 hours before)"),
+        "objection": _("Someone objects to my proposal"),
+        "consent_again": _("An amendment asks me to consent again"),
+        "decided": _("A decision is made (with its record)"),
+        "review_due": _("A decision of my circle is due for review"),
+    }
+)
+# A participant's response as the proposal page's badge says it.
+RESPONSE_BADGES = LazyLabels(
+    {"consent": _("consent"), "concern": _("concern"), "object": _("object"), "stand_aside": _("stand aside")}
+)
+MAIL_DELIVERIES = LazyLabels(
+    {"now": _("By mail at once"), "digest": _("In a daily digest"), "never": _("Only on this page")}
+)
 
 # The fields of bodies, forms and query strings, as a person names them (the forms' labels):
 # every message about a field's value names it so ("The deadline must be in the future.").
-FIELD_LABELS = {
-    "name": "the name",
-    "email": "the email",
-    "password": "the password",
-    "aim": "the aim",
-    "description": "the description",
-    "title": "the title",
-    "driver": "the driver",
-    "text": "the text",
-    "criteria": "the evaluation criteria",
-    "criterion": "the criterion",
-    "evaluation": "the evaluation",
-    "closes_at": "the deadline",
-    "time_zone": "the time zone",
-    "review_by": "the review date",
-    "domain_id": "the domain",
-    "parent_domain_id": "the parent circle's domain",
-    "parent_id": "the parent circle",
-    "mode": "the mode (live or async)",
-    "role": "the role",
-    "roles": "the roles",
-    "term_ends_on": "the end of the term",
-    "default_review_months": "the default review period",
-    "default_async_days": "the async period",
-    "quorum": "the quorum",
-    "private": "the private setting",
-    "silence_is_consent": "the silence setting",
-    "agreement": "the standing agreement mark",
-    "open_link": "the open link setting",
-    "label": "the token's label",
-    "q": "the search",
-    "circle_id": "the circle",
-    "status": "the status",
-    "subcircles": "the sub-circles setting",
-    "review_after": "the earliest review date",
-    "review_before": "the latest review date",
-    "limit": "the number per page",
-    "cursor": "the page cursor",
-    "since": "the last seq seen (since)",
-    "outcome": "the outcome",
-    "assessments": "the assessments",
-    "assessment": "the assessment",
-    "type": "the action",
-    "client_id": "the client id",
-    "kind": "the response",
-    "reason": "the reason",
-    "question_id": "the question",
-    "objection_id": "the objection",
-    "member_id": "the member",
-    "on_behalf_of": "the member responded for",
-    "to": "the phase to advance to",
-    "supersedes": "the decision it supersedes",
-    "why": "the reason for the change",
-    "author_agreed": "the author's agreement",
-    "feed": "the calendar link",
-    "language": "the language",
-    "current": "your current password",
-    "new": "the new password",
-    "data": "the body",
-}
+FIELD_LABELS = LazyLabels(
+    {
+        "name": _("the name"),
+        "email": _("the email"),
+        "password": _("the password"),
+        "aim": _("the aim"),
+        "description": _("the description"),
+        "title": _("the title"),
+        "driver": _("the driver"),
+        "text": _("the text"),
+        "criteria": _("the evaluation criteria"),
+        "criterion": _("the criterion"),
+        "evaluation": _("the evaluation"),
+        "closes_at": _("the deadline"),
+        "time_zone": _("the time zone"),
+        "review_by": _("the review date"),
+        "domain_id": _("the domain"),
+        "parent_domain_id": _("the parent circle's domain"),
+        "parent_id": _("the parent circle"),
+        "mode": _("the mode (live or async)"),
+        "role": _("the role"),
+        "roles": _("the roles"),
+        "term_ends_on": _("the end of the term"),
+        "default_review_months": _("the default review period"),
+        "default_async_days": _("the async period"),
+        "quorum": _("the quorum"),
+        "private": _("the private setting"),
+        "silence_is_consent": _("the silence setting"),
+        "agreement": _("the standing agreement mark"),
+        "open_link": _("the open link setting"),
+        "label": _("the token's label"),
+        "q": _("the search"),
+        "circle_id": _("the circle"),
+        "status": _("the status"),
+        "subcircles": _("the sub-circles setting"),
+        "review_after": _("the earliest review date"),
+        "review_before": _("the latest review date"),
+        "limit": _("the number per page"),
+        "cursor": _("the page cursor"),
+        "since": _("the last seq seen (since)"),
+        "outcome": _("the outcome"),
+        "assessments": _("the assessments"),
+        "assessment": _("the assessment"),
+        "type": _("the action"),
+        "client_id": _("the client id"),
+        "kind": _("the response"),
+        "reason": _("the reason"),
+        "question_id": _("the question"),
+        "objection_id": _("the objection"),
+        "member_id": _("the member"),
+        "on_behalf_of": _("the member responded for"),
+        "to": _("the phase to advance to"),
+        "supersedes": _("the decision it supersedes"),
+        "why": _("the reason for the change"),
+        "author_agreed": _("the author's agreement"),
+        "feed": _("the calendar link"),
+        "language": _("the language"),
+        "current": _("your current password"),
+        "new": _("the new password"),
+        "data": _("the body"),
+    }
+)
 
 
 def field_label(key: str) -> str:
@@ -180,5 +215,7 @@ def field_label(key: str) -> str:
     `assessments[0].criterion` is named by its last field."""
     last = key.rsplit(".", 1)[-1]
     name, _, index = last.partition("[")
-    label = FIELD_LABELS.get(name, f"the field {name}")
-    return f"item {int(index.rstrip(']')) + 1} of {label}" if index.rstrip("]").isdigit() else label
+    label = FIELD_LABELS.get(name) or gettext("the field {name}").format(name=name)
+    if index.rstrip("]").isdigit():
+        return gettext("item {number} of {label}").format(number=int(index.rstrip("]")) + 1, label=label)
+    return label

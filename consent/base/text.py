@@ -15,6 +15,7 @@ from typing import Annotated
 import msgspec
 
 from consent.base.errors import bad_field
+from consent.base.i18n import gettext as _
 
 MAX_NAME = 100  # a circle, domain or role name, or a person's
 MAX_EMAIL = 254  # the longest address SMTP delivers (RFC 5321)
@@ -49,11 +50,11 @@ def clean_text(text: str, what: str, max_length: int | None = None, *, required:
     character, which PostgreSQL cannot store and no person types."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if "\x00" in text:  # first: whatever else is wrong, this is what to fix
-        raise bad_field(what, "{Field} must not contain the NUL character.")
+        raise bad_field(what, _("{Field} must not contain the NUL character."))
     if required and not text:
-        raise bad_field(what, "{Field} must not be empty.")
+        raise bad_field(what, _("{Field} must not be empty."))
     if max_length is not None and len(text) > max_length:
-        raise bad_field(what, f"{{Field}} must have at most {max_length} characters.")
+        raise bad_field(what, _("{{Field}} must have at most {max_length} characters.").format(max_length=max_length))
     return text
 
 
@@ -62,11 +63,11 @@ def clean_criteria(criteria: Sequence[str], what: str = "criteria") -> list[str]
     each by name; at most MAX_CRITERIA of them."""
     cleaned = [clean_text(criterion, what, MAX_TEXT) for criterion in criteria]
     if "" in cleaned:
-        raise bad_field(what, "{Field}: a criterion must not be empty.")
+        raise bad_field(what, _("{Field}: a criterion must not be empty."))
     if len(set(cleaned)) < len(cleaned):
-        raise bad_field(what, "{Field}: give each criterion once.")
+        raise bad_field(what, _("{Field}: give each criterion once."))
     if len(cleaned) > MAX_CRITERIA:
-        raise bad_field(what, f"{{Field}}: at most {MAX_CRITERIA} criteria.")
+        raise bad_field(what, _("{{Field}}: at most {MAX_CRITERIA} criteria.").format(MAX_CRITERIA=MAX_CRITERIA))
     return cleaned
 
 
@@ -74,9 +75,11 @@ def clean_name(name: str, what: str = "name") -> str:
     """A name with its whitespace collapsed, so "Ops  team" and "Ops team" are one name."""
     cleaned = " ".join(clean_text(name, what).split())
     if not cleaned:
-        raise bad_field(what, "{Field} must not be empty.", "empty_name")
+        raise bad_field(what, _("{Field} must not be empty."), "empty_name")
     if len(cleaned) > MAX_NAME:
-        raise bad_field(what, f"{{Field}} must have at most {MAX_NAME} characters.", "name_too_long")
+        raise bad_field(
+            what, _("{{Field}} must have at most {MAX_NAME} characters.").format(MAX_NAME=MAX_NAME), "name_too_long"
+        )
     return cleaned
 
 
@@ -84,5 +87,5 @@ def clean_email(email: str) -> str:
     """The one form an address is stored and looked up in: trimmed and lower-cased."""
     cleaned = clean_text(email, "email").lower()
     if len(cleaned) > MAX_EMAIL or not re.fullmatch(_ADDRESS, cleaned):
-        raise bad_field("email", "{Field} must look like name@example.org.")
+        raise bad_field("email", _("{Field} must look like name@example.org."))
     return cleaned

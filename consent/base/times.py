@@ -13,9 +13,9 @@ import jinja2
 from babel import Locale
 from babel.dates import format_date, format_time, get_timezone_location
 
+from consent.base import i18n
 from consent.base.errors import bad_field
 
-LOCALE = "en"  # until the request's language is known (issue 18's translations)
 MAX_ZONE = 64  # account.time_zone, circle.time_zone
 TYPED = "%Y-%m-%dT%H:%M"  # what a datetime-local field sends and is given
 
@@ -56,15 +56,17 @@ def as_moment(value: datetime | str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def zone_abbreviation(moment: datetime, zone: ZoneInfo, locale: str = LOCALE) -> str:
+def zone_abbreviation(moment: datetime, zone: ZoneInfo, locale: str | None = None) -> str:
     """The zone's short name at that moment ("CST"); its long one where the language has no
     short one ("Central European Standard Time" rather than "+0100")."""
+    locale = locale or i18n.current()  # the language of the request, mail or event at hand
     short = format_time(moment, "z", tzinfo=zone, locale=locale)
     return format_time(moment, "zzzz", tzinfo=zone, locale=locale) if short[:1] in "+-" else short
 
 
-def format_moment(value: datetime | str, zone: ZoneInfo, locale: str = LOCALE) -> str:
+def format_moment(value: datetime | str, zone: ZoneInfo, locale: str | None = None) -> str:
     """A time in `zone`, with the zone's name: "Dec 10, 2026, 12:00 PM CST"."""
+    locale = locale or i18n.current()  # the language of the request, mail or event at hand
     local = as_moment(value).astimezone(zone)
     pattern = str(Locale.parse(locale).datetime_formats["medium"])
     day, clock = format_date(local, "medium", locale=locale), format_time(local, "short", locale=locale)
@@ -72,8 +74,9 @@ def format_moment(value: datetime | str, zone: ZoneInfo, locale: str = LOCALE) -
     return f"{when} {zone_abbreviation(local, zone, locale)}"
 
 
-def format_day(value: date | datetime | str, zone: ZoneInfo, locale: str = LOCALE) -> str:
+def format_day(value: date | datetime | str, zone: ZoneInfo, locale: str | None = None) -> str:
     """A date ("Jun 30, 2027"); a time's date in `zone`."""
+    locale = locale or i18n.current()  # the language of the request, mail or event at hand
     if isinstance(value, str):
         value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
     if isinstance(value, datetime):
@@ -81,9 +84,10 @@ def format_day(value: date | datetime | str, zone: ZoneInfo, locale: str = LOCAL
     return format_date(value, "medium", locale=locale)
 
 
-def zone_label(zone: ZoneInfo, at: datetime, locale: str = LOCALE) -> str:
+def zone_label(zone: ZoneInfo, at: datetime, locale: str | None = None) -> str:
     """The zone a form's time is typed in: "Mexico (Mexico City) Time (CST)"; "UTC" for UTC
     (a zone of no place: UTC, Etc/UTC, GMT)."""
+    locale = locale or i18n.current()  # the language of the request, mail or event at hand
     if "/" not in zone.key or zone.key.startswith("Etc/"):
         return zone_abbreviation(at, zone, locale)
     return f"{get_timezone_location(zone, locale=locale)} ({zone_abbreviation(at, zone, locale)})"
@@ -123,7 +127,7 @@ def _zone(context: Any) -> ZoneInfo:
 
 
 def _locale(context: Any) -> str:
-    return str(context.get("locale") or LOCALE)
+    return str(context.get("locale") or i18n.current())
 
 
 @jinja2.pass_context

@@ -11,15 +11,16 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from litestar import Request
-from litestar.datastructures import MutableScopeHeaders
+from litestar.datastructures import Headers, MutableScopeHeaders
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
+from litestar.middleware import AbstractMiddleware
 from litestar.params import Body
 from litestar.response import Template
-from litestar.types import Message, Scope
+from litestar.types import Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from consent.base import times
+from consent.base import i18n, times
 from consent.base.clock import Clock, today
 
 log = logging.getLogger("consent.web")
@@ -38,8 +39,8 @@ TZ_COOKIE = "tz"  # the browser's time zone, set by templates/base.html's script
 
 
 def locale_of(request: Request[Any, Any, Any]) -> str:
-    """The language pages and times are written in (issue 18's translations choose it)."""
-    return times.LOCALE
+    """The language pages and times are written in: chosen for this request (consent.base.i18n)."""
+    return i18n.current()
 
 
 def viewer_zone(request: Request[Any, Any, Any], circle_zone: str | None = None) -> ZoneInfo:
@@ -146,3 +147,25 @@ async def security_headers(message: Message, scope: Scope) -> None:
         headers = MutableScopeHeaders.from_message(message)
         for name, value in SECURITY_HEADERS.items():
             headers[name] = value
+
+
+class LanguageMiddleware(AbstractMiddleware):
+    """Says each request in its language (consent.base.i18n): the account's choice, else the
+    browser's. The page says which (`Content-Language`), and that it depends on the browser's
+    (`Vary`), so a cache does not hand one person's Spanish page to another's English browser."""
+
+    exclude = ["^/static/", "^/favicon.ico$"]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        user = scope.get("user")
+        language = i18n.language_of(getattr(user, "language", None), Headers.from_scope(scope).get("accept-language"))
+        i18n.use(language)  # this request's task only
+
+        async def send_in_language(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                headers["Content-Language"] = language
+                headers.extend_header_value("Vary", "Accept-Language")
+            await send(message)
+
+        await self.app(scope, receive, send_in_language)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal, error_responses
+from consent.base.i18n import gettext as _
 from consent.decisions import rules, services
 from consent.decisions.schemas import DecisionChange, DecisionOut, DecisionPage, FeedLink, ReviewOpened, parse_review
 
@@ -147,11 +148,11 @@ async def calendar(
     if feed:
         account_id = await services.feed_account(db_session, feed)
         if account_id is None:
-            raise Refusal("not_found", "This calendar link is not valid; it may have been revoked.", 404)
+            raise Refusal("not_found", _("This calendar link is not valid; it may have been revoked."), 404)
     elif request.user is not None:
         account_id = request.user.id
     else:
-        raise NotAuthorizedException("Sign in, or use your secret calendar link.")
+        raise NotAuthorizedException(_("Sign in, or use your secret calendar link."))
     filters = filters_of(request)
     decisions = await services.export(db_session, account_id, filters, today(clock))
     deadlines = await services.deadlines(db_session, account_id, filters.circle_id)

@@ -22,6 +22,8 @@ from circles import services as circles
 from circles.models import Circle, Domain
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal
+from consent.base.i18n import gettext as _
+from consent.base.i18n import ngettext
 from consent.base.labels import DEADLINE_OUTCOMES, EVENT_WORDS, MODE_CHANGES, PHASE_NAMES, RESPONSE_WORDS
 from consent.base.times import read_typed
 from consent.base.web import Form, Page, viewer_zone
@@ -92,24 +94,35 @@ def happened(event: dict[str, Any]) -> tuple[str, str]:
 def _what(event: dict[str, Any]) -> str:
     data, kind = event["data"], event["type"]
     if kind == "phase_changed":
-        return f"moved the proposal to {PHASE_NAMES.get(data['to'], data['to']).lower()}"
+        return _("moved the proposal to {phase}").format(phase=PHASE_NAMES.get(data["to"], data["to"]).lower())
     if kind == "responded":
-        said = RESPONSE_WORDS.get(data.get("kind", ""), "responded")
-        return f"{said} (revision {data['revision']})" + (f": {data['text']}" if data.get("text") else "")
+        said = RESPONSE_WORDS.get(data.get("kind", ""), _("responded"))
+        said = _("{said} (revision {revision})").format(said=said, revision=data["revision"])
+        return said + (f": {data['text']}" if data.get("text") else "")
     if kind == "amended":
-        agreed = ", with its author's agreement" if data.get("author_agreed") else ""
-        return f"amended the proposal{agreed}: revision {data['revision']}"
+        if data.get("author_agreed"):
+            return _("amended the proposal, with its author's agreement: revision {revision}").format(
+                revision=data["revision"]
+            )
+        return _("amended the proposal: revision {revision}").format(revision=data["revision"])
     if kind == "decided":
-        return f"Consent reached on revision {data['revision']}: decided."
+        return _("Consent reached on revision {revision}: decided.").format(revision=data["revision"])
     if kind == "mode_changed":
         why = f": {data['reason']}" if data.get("reason") else ""
         return f"{MODE_CHANGES[data['to']]}{why}"
     if kind == "member_left":  # the actor is who left, or the steward who removed them
         lapsed = len(data.get("lapsed", []))
         words = EVENT_WORDS["member_removed" if data.get("recorded_by") else kind]
-        return words + (f" ({lapsed} open objection{'s' if lapsed > 1 else ''} lapsed)" if lapsed else "")
+        if not lapsed:
+            return words
+        return (
+            words
+            + " "
+            + ngettext("({n} open objection lapsed)", "({n} open objections lapsed)", lapsed).format(n=lapsed)
+        )
     if kind == "deadline_passed":
-        return f"The deadline passed: {DEADLINE_OUTCOMES.get(data.get('outcome', ''), data.get('outcome', ''))}"
+        outcome = data.get("outcome", "")
+        return _("The deadline passed: {outcome}").format(outcome=DEADLINE_OUTCOMES.get(outcome, outcome))
     words = EVENT_WORDS.get(kind, kind.replace("_", " "))
     return f"{words}: {data['text']}" if data.get("text") else words
 
@@ -273,7 +286,7 @@ class DecisionPages(Controller):
         await db_session.commit()
         flash(
             request,
-            "The review is open: it runs as a proposal, and changes the decision only when the circle consents.",
+            _("The review is open: it runs as a proposal, and changes the decision only when the circle consents."),
             category="success",
         )
         return Redirect(f"/proposals/{opened.proposal_id}")
@@ -297,9 +310,9 @@ class DecisionPages(Controller):
             )
         flash(
             request,
-            "It is a standing agreement: whoever is invited to the circle reads it before joining."
+            _("It is a standing agreement: whoever is invited to the circle reads it before joining.")
             if marked
-            else "It is no longer shown as a standing agreement.",
+            else _("It is no longer shown as a standing agreement."),
             category="success",
         )
         return Redirect(f"/decisions/{decision_id}")
@@ -323,5 +336,5 @@ class DecisionPages(Controller):
     @post("/decisions/feed/revoke")
     async def revoke_feed(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Redirect:
         await services.revoke_feed(db_session, request.user.id)
-        flash(request, "Your calendar link was revoked; calendars using it get nothing more.", category="success")
+        flash(request, _("Your calendar link was revoked; calendars using it get nothing more."), category="success")
         return Redirect("/decisions")

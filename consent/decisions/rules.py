@@ -20,8 +20,10 @@ from urllib.parse import urlencode
 import jinja2
 
 import templates
+from consent.base import i18n
 from consent.base.errors import bad_field
 from consent.base.forms import parse_date, parse_uuid
+from consent.base.i18n import gettext as _
 from consent.base.labels import OBJECTION_WORDS, RESPONSE_WORDS
 from consent.base.text import MAX_TEXT, MAX_TITLE, clean_text
 from consent.base.times import as_moment, choose_zone
@@ -47,15 +49,22 @@ def assessed(criteria: Sequence[str], given: Iterable[tuple[str, str]]) -> list[
     for criterion, assessment in given:
         criterion = criterion.strip()
         if criterion not in criteria:
-            raise bad_field("assessments", f"{{Field}}: {criterion[:80]!r} is not a criterion of this decision.")
+            raise bad_field(
+                "assessments",
+                _("{{Field}}: {criterion} is not a criterion of this decision.").format(criterion=repr(criterion[:80])),
+            )
         if criterion in found:
-            raise bad_field("assessments", f"{{Field}}: {criterion[:80]!r} is assessed twice.")
+            raise bad_field(
+                "assessments", _("{{Field}}: {criterion} is assessed twice.").format(criterion=repr(criterion[:80]))
+            )
         found[criterion] = clean_text(assessment, "assessments", MAX_TEXT)
     for criterion in criteria:
         if not found.get(criterion):
             raise bad_field(
                 "assessments",
-                f"{{Field}}: assess each criterion of the decision; {criterion[:80]!r} has no assessment.",
+                _("{{Field}}: assess each criterion of the decision; {criterion} has no assessment.").format(
+                    criterion=repr(criterion[:80])
+                ),
             )
     return [{"criterion": criterion, "assessment": found[criterion]} for criterion in criteria]
 
@@ -67,11 +76,14 @@ def review_proposal(outcome: str, title: str, driver: str, review_by: date) -> t
     if outcome == "amend":
         return title, driver, ""
     return (
-        f"Review: {title}"[:MAX_TITLE],
-        f"Its review date is {review_by.isoformat()}: is it still good enough for now, and safe enough to try?",
-        {"reaffirm": "We keep the decision as it stands.", "retire": "We retire the decision: it no longer applies."}[
-            outcome
-        ],
+        _("Review: {title}").format(title=title)[:MAX_TITLE],
+        _("Its review date is {date}: is it still good enough for now, and safe enough to try?").format(
+            date=review_by.isoformat()
+        ),
+        {
+            "reaffirm": _("We keep the decision as it stands."),
+            "retire": _("We retire the decision: it no longer applies."),
+        }[outcome],
     )
 
 
@@ -98,13 +110,13 @@ def encode_cursor(cursor: Cursor) -> str:
 
 def decode_cursor(text: str) -> Cursor:
     try:
-        at, _, ident = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode().partition("|")
+        at, _bar, ident = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode().partition("|")
         decided_at = datetime.fromisoformat(at)
         if decided_at.tzinfo is None:
             raise ValueError("naive time")
         return Cursor(decided_at, uuid.UUID(ident))
     except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise bad_field("cursor", "{Field} is not one this log gave out; start again from the first page.") from exc
+        raise bad_field("cursor", _("{Field} is not one this log gave out; start again from the first page.")) from exc
 
 
 def search_terms(q: str) -> list[str]:
@@ -162,7 +174,7 @@ class Filters:
 def _one(params: Mapping[str, Sequence[str]], name: str) -> str:
     values = [v.strip() for v in params.get(name, []) if v.strip()]
     if len(values) > 1:
-        raise bad_field(name, "{Field} may be given once.")
+        raise bad_field(name, _("{Field} may be given once."))
     return values[0] if values else ""
 
 
@@ -175,21 +187,28 @@ def parse_filters(params: Mapping[str, Sequence[str]]) -> Filters:
     form sends every field. Anything wrong is refused with the field named."""
     statuses = tuple(dict.fromkeys(v.strip() for v in params.get("status", []) if v.strip()))
     if unknown := [s for s in statuses if s not in STATUSES]:
-        raise bad_field("status", f"{{Field}} must be one of {', '.join(STATUSES)}, not {unknown[0]!r}.")
+        raise bad_field(
+            "status",
+            _("{{Field}} must be one of {statuses}, not {status}.").format(
+                statuses=", ".join(STATUSES), status=repr(unknown[0])
+            ),
+        )
     subcircles = _one(params, "subcircles").lower()
     if subcircles not in (*TRUE, *FALSE, ""):
-        raise bad_field("subcircles", "{Field} must be true or false.")
+        raise bad_field("subcircles", _("{Field} must be true or false."))
     limit = _one(params, "limit") or str(DEFAULT_LIMIT)
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
-        raise bad_field("limit", f"{{Field}} must be a whole number from 1 to {MAX_LIMIT}.")
+        raise bad_field(
+            "limit", _("{{Field}} must be a whole number from 1 to {MAX_LIMIT}.").format(MAX_LIMIT=MAX_LIMIT)
+        )
     q = clean_text(_one(params, "q"), "q", MAX_QUERY)
     review_after = parse_date(_one(params, "review_after"), "review_after")
     review_before = parse_date(_one(params, "review_before"), "review_before")
     if review_after and review_before and review_after > review_before:
-        raise bad_field("review_after", "{Field} must be on or before the latest review date.")
+        raise bad_field("review_after", _("{Field} must be on or before the latest review date."))
     circle_id = _uuid(params, "circle_id")
     if subcircles in TRUE and circle_id is None:
-        raise bad_field("subcircles", "{Field}: choose a circle first.")
+        raise bad_field("subcircles", _("{Field}: choose a circle first."))
     cursor = _one(params, "cursor")
     return Filters(
         circle_id=circle_id,
@@ -235,10 +254,10 @@ def consented(decision: Mapping[str, Any]) -> list[str]:
 def integration(objection: Mapping[str, Any]) -> str:
     """How an objection was dealt with, in words."""
     if objection["status"] == "integrated":
-        return f"integrated by revision {objection['integrated_by']}"
+        return _("integrated by revision {revision}").format(revision=objection["integrated_by"])
     words = OBJECTION_WORDS.get(objection["status"], objection["status"])
     if objection.get("test") == "kept":
-        return f"tested against the circle's aim and domain and kept; {words}"
+        return _("tested against the circle's aim and domain and kept; {words}").format(words=words)
     return words
 
 
@@ -275,13 +294,15 @@ def _spreadsheet_safe(value: str) -> str:
 
 
 # Markdown, so nothing is escaped; blocks take their line with them, so the template reads like its output.
-_MINUTES = jinja2.Environment(
+_MARKDOWN = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(templates.__file__).parent),
     autoescape=False,
     trim_blocks=True,
     lstrip_blocks=True,
     undefined=jinja2.StrictUndefined,
-).get_template("consent/decisions/minutes.md")
+)
+i18n.install(_MARKDOWN)  # the minutes in the reader's language
+_MINUTES = _MARKDOWN.get_template("consent/decisions/minutes.md")
 
 
 def render_csv(decisions: Iterable[Mapping[str, Any]]) -> Iterable[str]:

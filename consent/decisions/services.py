@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from circles import services as circles
 from circles.models import Circle, Domain, Membership
 from consent.base.errors import Refusal, bad_field
+from consent.base.i18n import gettext as _
 from consent.base.tokens import hash_token
 from consent.decisions import rules
 from consent.decisions.models import CalendarFeed
@@ -75,7 +76,7 @@ FEED_PREFIX = "cal_"
 
 
 def not_found() -> Refusal:
-    return Refusal("not_found", "No such decision, or it is not visible to you.", 404)
+    return Refusal("not_found", _("No such decision, or it is not visible to you."), 404)
 
 
 async def visible_circles(db: AsyncSession, account_id: uuid.UUID) -> dict[uuid.UUID, Circle]:
@@ -109,7 +110,7 @@ def _circle_ids(filters: rules.Filters, visible: dict[uuid.UUID, Circle]) -> set
         return set(visible)
     if filters.circle_id not in visible:
         raise bad_field(
-            "circle_id", "{Field} does not exist, or its decisions are not visible to you.", "not_found", 404
+            "circle_id", _("{Field} does not exist, or its decisions are not visible to you."), "not_found", 404
         )
     return _descendants(filters.circle_id, visible) if filters.subcircles else {filters.circle_id}
 
@@ -354,16 +355,16 @@ async def review(
     decision = await visible_decision(db, decision_id, account_id, lock=True)
     circle = await db.get_one(Circle, decision.circle_id)
     if await circles.roles_in(db, circle.id, account_id) is None:
-        raise Refusal("not_a_member", f"Only members of {circle.name} review its decisions.", 403)
+        raise Refusal("not_a_member", _("Only members of {name} review its decisions.").format(name=circle.name), 403)
     outcome = opening.outcome
     if outcome not in rules.OUTCOMES:
-        raise bad_field("outcome", f"{{Field}} must be one of {', '.join(rules.OUTCOMES)}.")
+        raise bad_field("outcome", _("{{Field}} must be one of {join}.").format(join=", ".join(rules.OUTCOMES)))
     if outcome == "retire" and opening.review_by is not None:
-        raise bad_field("review_by", "{Field}: a retired decision has none.")
+        raise bad_field("review_by", _("{Field}: a retired decision has none."))
     if outcome == "amend" and not opening.text.strip():
-        raise bad_field("text", "{Field}: an amendment needs the new text.")
+        raise bad_field("text", _("{Field}: an amendment needs the new text."))
     if outcome != "amend" and opening.criteria is not None:
-        raise bad_field("criteria", "{Field}: only an amendment gives the decision new ones.")
+        raise bad_field("criteria", _("{Field}: only an amendment gives the decision new ones."))
     assessments = rules.assessed(decision.criteria, opening.assessments)
     title, driver, text = rules.review_proposal(outcome, decision.title, decision.driver, decision.review_by)
     criteria = decision.criteria if outcome == "amend" else []

@@ -29,9 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles.models import Circle, Membership
 from consent.accounts.models import Account
-from consent.base import outbox
+from consent.base import i18n, outbox
 from consent.base.clock import Clock
 from consent.base.errors import Refusal
+from consent.base.i18n import gettext as _
 from consent.base.outbox import Mail
 from consent.notifications import replies
 from consent.notifications.mails import Postman
@@ -63,6 +64,7 @@ class Replied:
     state: str
     circle_id: uuid.UUID
     circle: str
+    language: str | None  # the member's: the answer is in it
 
 
 class Replies:
@@ -92,6 +94,7 @@ class Replies:
             return "451 4.3.0 Try again later"
         if replied is None:
             return FORGED
+        i18n.use(replied.language or i18n.DEFAULT)  # the answer's words, in this delivery's task
         if replies.expired(replied.at, replied.state, self.clock()):
             return EXPIRED
         envelope.rcpt_tos.append(address)
@@ -121,7 +124,7 @@ class Replies:
             row = (
                 await db.execute(
                     select(Notification.at, Account.id, Account.name, Account.email, Proposal.id, Proposal.title)
-                    .add_columns(Proposal.state, Circle.id, Circle.name)
+                    .add_columns(Proposal.state, Circle.id, Circle.name, Account.language)
                     .join(Account, Account.id == Notification.account_id)
                     .join(Proposal, Proposal.id == Notification.proposal_id)
                     .join(Circle, Circle.id == Proposal.circle_id)
@@ -189,9 +192,12 @@ class Replies:
         answered once), to the member's own address whoever sent the reply. When nothing was
         recorded, replying to the answer is trying again."""
         key = f"reply:{replied.notification_id}:{client_id}"
-        subject = f"{'On the record' if recorded else 'Not recorded'}: {replied.title}"
-        link = self.postman.link(f"/proposals/{replied.proposal_id}")
-        letter = self.postman.answer(key, replied.email, subject, lines, link, in_reply_to)
+        with i18n.using(replied.language):
+            subject = (_("On the record: {title}") if recorded else _("Not recorded: {title}")).format(
+                title=replied.title
+            )
+            link = self.postman.link(f"/proposals/{replied.proposal_id}")
+            letter = self.postman.answer(key, replied.email, subject, lines, link, in_reply_to)
         if not recorded:
             letter = replace(letter, headers={**letter.headers, "Reply-To": address})
         async with self.write() as db:

@@ -5,8 +5,8 @@ written by a background pass, and a forged Host must not put a stranger's addres
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,27 +14,34 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import escape
 
+from consent.base import i18n
+from consent.base.i18n import N_, ngettext
+from consent.base.i18n import gettext as _
+from consent.base.labels import RESPONSE_WORDS
 from consent.base.outbox import Letter
 from consent.base.times import choose_zone, format_day, format_moment
 from consent.base.tokens import sign, unsign
 from consent.notifications import rules
 
 SUBJECTS = {
-    rules.OPENED: "{title}: your response is asked",
-    rules.MEETING: "{title}: a live meeting is starting",
-    rules.REMINDER: "Reminder: {title} closes soon, and waits for your response",
-    rules.OBJECTION: "An objection to your proposal {title}",
-    rules.CONSENT_AGAIN: "{title} was amended: consent again?",
-    rules.DECIDED: "Decided: {title}",
-    rules.REVIEW_DUE: "Review due: {title}",
+    rules.OPENED: N_("{title}: your response is asked"),
+    rules.MEETING: N_("{title}: a live meeting is starting"),
+    rules.REMINDER: N_("Reminder: {title} closes soon, and waits for your response"),
+    rules.OBJECTION: N_("An objection to your proposal {title}"),
+    rules.CONSENT_AGAIN: N_("{title} was amended: consent again?"),
+    rules.DECIDED: N_("Decided: {title}"),
+    rules.REVIEW_DUE: N_("Review due: {title}"),
 }
 
 
 # Stand-ins for what differs per recipient, replaced after the one rendering: WHEN is the
 # deadline, in the recipient's time zone.
 NAME, UNSUBSCRIBE, WHEN = "\x00name\x00", "\x00unsubscribe\x00", "\x00when\x00"
-PHASES = {"clarifying": "its clarifying round", "reacting": "its reaction round", "consenting": "its consent round"}
-
+PHASES = {
+    "clarifying": N_("its clarifying round"),
+    "reacting": N_("its reaction round"),
+    "consenting": N_("its consent round"),
+}
 
 # Whom a notification's mail goes to: account id, name, email, and the time zone its times are
 # in (the account's, else the circle's).
@@ -43,45 +50,77 @@ Recipient = tuple[uuid.UUID, str, str, str]
 
 @dataclass(frozen=True)
 class About:
-    """What a notification is about, as its mail and the page say it."""
+    """What a notification is about, as its mail and the page say it: `sentence` tells it in
+    the language of the moment (each recipient's, each reader's), and its deadline in `zone`
+    (the reader's; None: WHEN, put in per recipient by `said`). `detail` holds what the kind
+    needs (the phase, who objected and why, the review date)."""
 
     kind: str
     circle: str
     title: str
     path: str  # the page it links to
-    sentence: str  # where it says WHEN, the deadline, in its reader's zone (`told`)
-    lines: tuple[str, ...] = ()
     closes_at: datetime | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    zone: ZoneInfo | None = None
+
+    @property
+    def sentence(self) -> str:
+        deadline = (format_moment(self.closes_at, self.zone) if self.zone else WHEN) if self.closes_at else ""
+        return _sentence(self.kind, self.circle, self.title, deadline, self.detail)
+
+    @property
+    def lines(self) -> list[str]:
+        """A decision's record, one line per member: what each did, never more (DESIGN.md), in
+        the words the decision's page and minutes use."""
+        lines = []
+        for response in self.detail.get("record", {}).get("responses", []):
+            line = f"{response['member']['name']} {RESPONSE_WORDS.get(response['kind'], response['kind'])}"
+            lines.append(line + (" " + _("(left the circle)") if response.get("left") else ""))
+        return lines
 
     def said(self, text: str, zone: ZoneInfo) -> str:
-        """`text` (the sentence, or a mail of it) with the deadline in `zone`."""
+        """`text` (a mail of it) with the deadline in `zone`, in the language of the moment."""
         return text.replace(WHEN, format_moment(self.closes_at, zone)) if self.closes_at else text
 
     def told(self, zone: ZoneInfo) -> About:
         """As one person reads it: the deadline in their zone."""
-        return replace(self, sentence=self.said(self.sentence, zone))
+        return replace(self, zone=zone)
 
 
 def about(kind: str, circle: str, title: str, path: str, closes_at: datetime | None, detail: dict[str, Any]) -> About:
-    """The sentence that tells it; `detail` holds what the kind needs (the phase, who objected
+    """What a notification tells; `detail` holds what the kind needs (the phase, who objected
     and why, the decision's record, the review date)."""
-    by = f" Respond by {WHEN}." if closes_at else ""
+    return About(kind, circle, title, path, closes_at, detail)
+
+
+def _sentence(kind: str, circle: str, title: str, deadline: str, detail: Mapping[str, Any]) -> str:
+    """The sentence of a notification, `deadline` as its reader sees it ("" for none)."""
+    by = " " + _("Respond by {when}.").format(when=deadline) if deadline else ""
     review_by = format_day(detail["review_by"], choose_zone()) if detail.get("review_by") else ""
     if kind == rules.OPENED:
-        sentence = f"“{title}” is open in {circle}, in {PHASES.get(detail.get('phase', ''), 'its next round')}.{by}"
-    elif kind == rules.MEETING:
-        sentence = f"A live meeting of “{title}” is starting in {circle}: join it on its page."
-    elif kind == rules.REMINDER:
-        sentence = f"“{title}” closes {WHEN if closes_at else 'soon'}, and waits for your response."
-    elif kind == rules.OBJECTION:
-        sentence = f"{detail.get('by', 'A member')} objected to your proposal “{title}”: {detail.get('text', '')}"
-    elif kind == rules.CONSENT_AGAIN:
-        sentence = f"“{title}” was amended to integrate an objection: consent to the new version, or object.{by}"
-    elif kind == rules.DECIDED:
-        sentence = f"{circle} decided “{title}”. Review by {review_by}."
-    else:
-        sentence = f"The decision “{title}” is due for review (its review date: {review_by})."
-    return About(kind, circle, title, path, sentence, tuple(detail.get("lines", ())), closes_at)
+        phase = _(PHASES[detail["phase"]]) if detail.get("phase") in PHASES else _("its next round")
+        return _("“{title}” is open in {circle}, in {phase}.").format(title=title, circle=circle, phase=phase) + by
+    if kind == rules.MEETING:
+        return _("A live meeting of “{title}” is starting in {circle}: join it on its page.").format(
+            title=title, circle=circle
+        )
+    if kind == rules.REMINDER:
+        closes = deadline or _("soon")
+        return _("“{title}” closes {when}, and waits for your response.").format(title=title, when=closes)
+    if kind == rules.OBJECTION:
+        return _("{name} objected to your proposal “{title}”: {text}").format(
+            name=detail.get("by") or _("A member"), title=title, text=detail.get("text", "")
+        )
+    if kind == rules.CONSENT_AGAIN:
+        return (
+            _("“{title}” was amended to integrate an objection: consent to the new version, or object.").format(
+                title=title
+            )
+            + by
+        )
+    if kind == rules.DECIDED:
+        return _("{circle} decided “{title}”. Review by {date}.").format(circle=circle, title=title, date=review_by)
+    return _("The decision “{title}” is due for review (its review date: {date}).").format(title=title, date=review_by)
 
 
 @dataclass(frozen=True)
@@ -119,38 +158,58 @@ class Postman:
             return None
         return uuid.UUID(bytes=payload[:16]), rules.KINDS[payload[16]]
 
-    def notifications(self, about: About, recipients: Sequence[tuple[str, Recipient, uuid.UUID]]) -> list[Letter]:
+    def notifications(
+        self, about: About, recipients: Sequence[tuple[str, Recipient, uuid.UUID, str | None]]
+    ) -> list[Letter]:
         """The mails of one notification to each of its recipients (key, (account id, name,
-        email, time zone), notification id): written once, then each given its name, links and
-        local time; a circle of 2,000 costs one rendering, not 2,000."""
+        email, time zone), notification id, language), in the recipients' order: written once
+        per language, then each given its name, links and local time; a circle of 2,000 costs a
+        rendering per language, not 2,000."""
         reply = about.kind in rules.ANSWERABLE
-        subject = f"[{about.circle}] " + SUBJECTS[about.kind].format(title=about.title)
         values = {"about": about, "name": NAME, "link": self.link(about.path), "reply": reply}
         values |= {"settings": self.link("/notifications#choices"), "unsubscribe": UNSUBSCRIBE}
-        written = self._letter("", "", subject, "notification", values, {})
+        written: dict[str, Letter] = {}
         letters = []
-        for key, (account_id, name, email, zone), notification_id in recipients:
+        for key, (account_id, name, email, zone), notification_id, language in recipients:
+            with i18n.using(language) as said_in:
+                if said_in not in written:
+                    subject = f"[{about.circle}] " + _(SUBJECTS[about.kind]).format(title=about.title)
+                    written[said_in] = self._letter("", "", subject, "notification", values, {})
+            subject = written[said_in].subject
             unsubscribe = self.link(f"/unsubscribe/{self.unsubscribe_token(account_id, about.kind)}")
             headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
             if reply:
                 headers["Reply-To"] = self.reply_address(notification_id)
-            local = choose_zone(zone)
-            text = about.said(written.text.replace(NAME, name).replace(UNSUBSCRIBE, unsubscribe), local)
-            html = about.said(written.html.replace(NAME, str(escape(name))).replace(UNSUBSCRIBE, unsubscribe), local)
+            text = written[said_in].text.replace(NAME, name).replace(UNSUBSCRIBE, unsubscribe)
+            html = written[said_in].html.replace(NAME, str(escape(name))).replace(UNSUBSCRIBE, unsubscribe)
+            with i18n.using(said_in):
+                local = choose_zone(zone)
+                text, html = about.said(text, local), about.said(html, local)
             letters.append(Letter(key=key, to=email, subject=subject, text=text, html=html, headers=headers))
         return letters
 
-    def digest(self, key: str, to: str, name: str, items: list[About]) -> Letter:
+    def digest(self, key: str, to: str, name: str, items: list[About], language: str | None = None) -> Letter:
         values = {"items": items, "name": name, "link": self.link, "settings": self.link("/notifications#choices")}
-        subject = f"What happened in your circles: {len(items)} notification{'s' if len(items) != 1 else ''}"
-        return self._letter(key, to, subject, "digest", values, {})
+        with i18n.using(language):
+            subject = ngettext(
+                "What happened in your circles: {n} notification",
+                "What happened in your circles: {n} notifications",
+                len(items),
+            ).format(n=i18n.number(len(items)))
+            return self._letter(key, to, subject, "digest", values, {})
 
-    def invitation(self, key: str, to: str, circle: str, inviter: str, link: str) -> Letter:
+    def invitation(
+        self, key: str, to: str, circle: str, inviter: str, link: str, language: str | None = None
+    ) -> Letter:
+        """An invitation, in the inviter's language (or `language`): the invited may have no account."""
         values = {"circle": circle, "inviter": inviter, "link": link}
-        return self._letter(key, to, f"{inviter} invites you to {circle}", "invitation", values, {})
+        with i18n.using(language or i18n.current()):
+            subject = _("{inviter} invites you to {circle}").format(inviter=inviter, circle=circle)
+            return self._letter(key, to, subject, "invitation", values, {})
 
     def answer(self, key: str, to: str, subject: str, lines: list[str], link: str, in_reply_to: str) -> Letter:
-        """The confirmation, or the error, sent back to a member who answered by mail."""
+        """The confirmation, or the error, sent back to a member who answered by mail, in the
+        language of the moment (consent.notifications.replies says it in the member's)."""
         headers = {"In-Reply-To": in_reply_to, "References": in_reply_to} if in_reply_to else {}
         return self._letter(key, to, subject, "answer", {"lines": lines, "link": link}, headers)
 

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.base.errors import Refusal
+from consent.base.i18n import gettext as _
 from consent.base.labels import NOTIFICATION_KINDS
 from consent.base.web import TZ_COOKIE, Page
 from consent.notifications import rules, services
@@ -41,7 +42,7 @@ class NotificationPages(Controller):
     @post("/notifications/read")
     async def read_all(self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page) -> Redirect:
         await services.mark_read(db_session, request.user.id, None, page.clock())
-        flash(request, "All your notifications are marked read.", category="success")
+        flash(request, _("All your notifications are marked read."), category="success")
         return Redirect("/notifications")
 
     @post("/notifications/choices")
@@ -52,7 +53,7 @@ class NotificationPages(Controller):
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
         await services.choose(db_session, request.user.id, {k: v for k, v in data.items() if k in NOTIFICATION_KINDS})
-        flash(request, "Your mail choices are saved.", category="success")
+        flash(request, _("Your mail choices are saved."), category="success")
         return Redirect("/notifications#choices")
 
 
@@ -87,5 +88,5 @@ class UnsubscribePages(Controller):
 def _unsubscribed(postman: Postman, token: str) -> tuple[uuid.UUID, str]:
     found = postman.unsubscribed(token)
     if found is None:
-        raise Refusal("not_found", "This unsubscribe link is not valid: copy the whole link from the mail.", 404)
+        raise Refusal("not_found", _("This unsubscribe link is not valid: copy the whole link from the mail."), 404)
     return found

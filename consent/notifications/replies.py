@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from html.parser import HTMLParser
 
+from consent.base.i18n import N_
+from consent.base.i18n import gettext as _
 from consent.notifications.mails import PHASES
 from rounds import machine
 
@@ -184,72 +186,99 @@ def expired(made_at: datetime, state: str, now: datetime) -> bool:
 
 # The answer mail: what was recorded, or why nothing was.
 
+# Said in the member's language (consent.notifications.mail_in sets it); the four words a
+# reply starts with stay English, which is what `read` understands.
 NOUNS = {
-    CONSENT: "Your consent to “{title}”",
-    CONCERN: "Your consent to “{title}” with a concern",
-    OBJECT: "Your objection to “{title}”",
-    STAND_ASIDE: "Your stand-aside on “{title}”",
+    CONSENT: N_("Your consent to “{title}”"),
+    CONCERN: N_("Your consent to “{title}” with a concern"),
+    OBJECT: N_("Your objection to “{title}”"),
+    STAND_ASIDE: N_("Your stand-aside on “{title}”"),
 }
 STATES = {
-    machine.DRAFT: "has not started yet",
-    machine.INTEGRATING: "is being amended to integrate an objection",
-    machine.DECIDED: "is decided",
-    machine.WITHDRAWN: "was withdrawn",
-    machine.NOT_ADOPTED: "was not adopted",
+    machine.DRAFT: N_("“{title}” has not started yet"),
+    machine.INTEGRATING: N_("“{title}” is being amended to integrate an objection"),
+    machine.DECIDED: N_("“{title}” is decided"),
+    machine.WITHDRAWN: N_("“{title}” was withdrawn"),
+    machine.NOT_ADOPTED: N_("“{title}” was not adopted"),
 }
+RESPONSES = {CONSENT: N_("consent"), CONCERN: N_("concern"), OBJECT: N_("object"), STAND_ASIDE: N_("stand-aside")}
 
 TODO = {
-    machine.CLARIFYING: "You will get a mail when its consent round opens; until then, you can ask a question on its page.",
-    machine.REACTING: "You will get a mail when its consent round opens; until then, you can react on its page.",
+    machine.CLARIFYING: N_(
+        "You will get a mail when its consent round opens; until then, you can ask a question on its page."
+    ),
+    machine.REACTING: N_("You will get a mail when its consent round opens; until then, you can react on its page."),
 }
 
 
 def confirmation(kind: str, title: str, text: str) -> list[str]:
-    said = NOUNS[kind].format(title=title) + " is on the record" + (f": {text}" if text else ".")
+    noun = _(NOUNS[kind]).format(title=title)
+    said = (
+        _("{noun} is on the record: {text}").format(noun=noun, text=text)
+        if text
+        else _("{noun} is on the record.").format(noun=noun)
+    )
     if kind == OBJECT:
-        return [said, "The circle will look for an amendment that integrates it; you will be asked to consent to it."]
+        return [
+            said,
+            _("The circle will look for an amendment that integrates it; you will be asked to consent to it."),
+        ]
     return [said]
 
 
 def not_understood(title: str) -> list[str]:
     return [
-        f"Your reply about “{title}” was not understood, so nothing was recorded.",
-        f"Reply to this mail starting with one of four words: {WORDS}; the rest of its first paragraph "
-        "is your reason or text. For example: “object the ladder needs a safety check”.",
+        _("Your reply about “{title}” was not understood, so nothing was recorded.").format(title=title),
+        _(
+            "Reply to this mail starting with one of four words: {words}; the rest of its first paragraph "
+            "is your reason or text. For example: “object the ladder needs a safety check”."
+        ).format(words=WORDS),
     ]
 
 
 def needs_reason(title: str) -> list[str]:
     return [
-        f"An objection needs a reason, so nothing was recorded about “{title}”.",
-        "Reply to this mail with “object” and, in the same paragraph, the harm you see or how it keeps the "
-        "circle from its aim. If it is good enough for now and safe enough to try, reply “concern” and what worries you.",
+        _("An objection needs a reason, so nothing was recorded about “{title}”.").format(title=title),
+        _(
+            "Reply to this mail with “object” and, in the same paragraph, the harm you see or how it keeps the "
+            "circle from its aim. If it is good enough for now and safe enough to try, reply “concern” and what "
+            "worries you."
+        ),
     ]
 
 
 def wrong_phase(kind: str, title: str, state: str) -> list[str]:
     """Where the proposal is now, and what to do instead."""
-    response = "stand-aside" if kind == STAND_ASIDE else kind
+    response = _(RESPONSES.get(kind, kind))
     if state in PHASES:
-        now = f"“{title}” is in {PHASES[state]}"
-        todo = TODO.get(state, "Respond on its page.")
+        now = _("“{title}” is in {phase}").format(title=title, phase=_(PHASES[state]))
+        todo = _(TODO.get(state, N_("Respond on its page.")))
     else:
-        now = f"“{title}” {STATES.get(state, 'is ' + state)}"
+        now = _(STATES[state]).format(title=title) if state in STATES else f"“{title}” {state}"
         todo = (
-            "You will be asked to consent to the amended proposal."
+            _("You will be asked to consent to the amended proposal.")
             if state == machine.INTEGRATING
-            else "It takes no responses now."
+            else _("It takes no responses now.")
         )
-    return [f"{now}, so your {response} was not recorded: consent responses are given in its consent round.", todo]
+    said = _("{now}, so your {response} was not recorded: consent responses are given in its consent round.")
+    return [said.format(now=now, response=response), todo]
 
 
 def already_responded(title: str) -> list[str]:
-    return [f"You already gave your response to this version of “{title}”, so nothing more was recorded."]
+    return [
+        _("You already gave your response to this version of “{title}”, so nothing more was recorded.").format(
+            title=title
+        )
+    ]
 
 
 def no_longer_member(title: str, circle: str) -> list[str]:
-    return [f"You are no longer a member of {circle}, so your reply about “{title}” was not recorded."]
+    return [
+        _("You are no longer a member of {circle}, so your reply about “{title}” was not recorded.").format(
+            circle=circle, title=title
+        )
+    ]
 
 
 def refused(title: str, message: str) -> list[str]:
-    return [f"Your reply about “{title}” was not recorded: {message}"]
+    return [_("Your reply about “{title}” was not recorded: {message}").format(title=title, message=message)]

@@ -27,7 +27,7 @@ from circles.models import Circle, Membership
 from consent.accounts.models import Account
 from consent.base import outbox
 from consent.base.errors import Refusal
-from consent.base.labels import RESPONSE_WORDS
+from consent.base.i18n import gettext as _
 from consent.base.outbox import Letter, Mail
 from consent.base.times import choose_zone
 from consent.notifications import rules
@@ -44,6 +44,7 @@ class Member:
     email: str
     choices: dict[str, str] | None
     time_zone: str  # their mails' times: the account's zone, else the circle's
+    language: str | None = None  # of their mails (None: English)
 
 
 NOTIFICATIONS, MAILS = cast(Table, Notification.__table__), cast(Table, Mail.__table__)  # for Core inserts
@@ -61,7 +62,7 @@ class Batch:
         self.postman, self.now = postman, now
         self.notes: list[dict[str, Any]] = []
         # Each notification's mails to write: what it says, and to whom (key, person, id).
-        self.mails: dict[int, tuple[About, list[tuple[str, Recipient, uuid.UUID]]]] = {}
+        self.mails: dict[int, tuple[About, list[tuple[str, Recipient, uuid.UUID, str | None]]]] = {}
         self.letters: list[tuple[uuid.UUID, Letter]] = []  # written, with the notification each carries
         self.digests: list[Letter] = []
         self.digested: list[uuid.UUID] = []  # the notifications the digests carry
@@ -88,15 +89,15 @@ class Batch:
             }
         )
         if choice == rules.NOW:
-            self.mail(note_id, (member.id, member.name, member.email, member.time_zone), told)
+            self.mail(note_id, (member.id, member.name, member.email, member.time_zone), told, member.language)
 
-    def mail(self, note_id: uuid.UUID, to: Recipient, told: About) -> None:
-        self.mails.setdefault(id(told), (told, []))[1].append((f"note:{note_id}", to, note_id))
+    def mail(self, note_id: uuid.UUID, to: Recipient, told: About, language: str | None) -> None:
+        self.mails.setdefault(id(told), (told, []))[1].append((f"note:{note_id}", to, note_id, language))
 
     async def write(self) -> None:
         for told, recipients in self.mails.values():
             letters = self.postman.notifications(told, recipients)
-            self.letters += [(note_id, letter) for (_, _, note_id), letter in zip(recipients, letters)]
+            self.letters += [(recipient[2], letter) for recipient, letter in zip(recipients, letters)]
             await asyncio.sleep(0)
         self.mails = {}
 
@@ -154,15 +155,17 @@ async def members_of(db: AsyncSession, circle_ids: set[uuid.UUID]) -> dict[uuid.
     """Each circle's members, with their mail choices and time zones, in one query."""
     zone = func.coalesce(Account.time_zone, Circle.time_zone)
     rows = await db.execute(
-        select(Membership.circle_id, Account.id, Account.name, Account.email, MailChoices.choices, zone)
+        select(
+            Membership.circle_id, Account.id, Account.name, Account.email, MailChoices.choices, zone, Account.language
+        )
         .join(Account, Account.id == Membership.account_id)
         .join(Circle, Circle.id == Membership.circle_id)
         .outerjoin(MailChoices, MailChoices.account_id == Membership.account_id)
         .where(Membership.circle_id.in_(circle_ids))
     )
     members: dict[uuid.UUID, list[Member]] = defaultdict(list)
-    for circle_id, account_id, name, email, choices, time_zone in rows.all():
-        members[circle_id].append(Member(account_id, name, email, choices, time_zone))
+    for circle_id, account_id, name, email, choices, time_zone, language in rows.all():
+        members[circle_id].append(Member(account_id, name, email, choices, time_zone, language))
     return members
 
 
@@ -258,24 +261,14 @@ def _about(
     (and who acted), the decision. The page and the mail say the same."""
     detail: dict[str, Any] = {"phase": (event or {}).get("to", "")}
     if kind == rules.OBJECTION:
-        detail |= {"by": actor or "A member", "text": (event or {}).get("text", "")}
+        detail |= {"by": actor or "", "text": (event or {}).get("text", "")}
     if decision is not None:
         detail["review_by"] = decision.review_by.isoformat()
         if kind == rules.DECIDED:
-            detail["lines"] = _record_lines(decision.record)
+            detail["record"] = decision.record
         return about(kind, circle, decision.title, f"/decisions/{decision.id}", None, detail)
     assert proposal is not None  # a notification is about a proposal or a decision
     return about(kind, circle, proposal.title, f"/proposals/{proposal.id}", proposal.closes_at, detail)
-
-
-def _record_lines(record: dict[str, Any]) -> list[str]:
-    """The record, one line per member: what each did, never more (DESIGN.md), in the words
-    the decision's page and minutes use."""
-    lines = []
-    for response in record.get("responses", []):
-        line = f"{response['member']['name']} {RESPONSE_WORDS.get(response['kind'], response['kind'])}"
-        lines.append(line + (" (left the circle)" if response.get("left") else ""))
-    return lines
 
 
 async def _remind(db: AsyncSession, batch: Batch) -> None:
@@ -373,7 +366,7 @@ async def _digests(db: AsyncSession, batch: Batch, hour: int) -> None:
             continue  # today's is sent: the rest waits for tomorrow's
         account = await db.get_one(Account, account_id)
         items = [entry.about for entry in await listed(db, account_id, note_ids)]
-        batch.digests.append(batch.postman.digest(key, account.email, account.name, items))
+        batch.digests.append(batch.postman.digest(key, account.email, account.name, items, account.language))
         batch.digested += note_ids
 
 
@@ -381,7 +374,7 @@ async def _unmailed(db: AsyncSession, batch: Batch) -> None:
     """Notifications to mail at once that still have no mail a minute on: the pass that made
     them stopped between storing them and storing their mails (a crash, a restart)."""
     rows = await db.execute(
-        select(Notification.id, Account.id, Account.name, Account.email)
+        select(Notification.id, Account.id, Account.name, Account.email, Account.language)
         .join(Account, Account.id == Notification.account_id)
         .where(
             Notification.delivery == rules.NOW,
@@ -390,9 +383,9 @@ async def _unmailed(db: AsyncSession, batch: Batch) -> None:
         )
         .limit(MAILS_AT_ONCE * 10)
     )
-    for note_id, account_id, name, email in rows.all():
+    for note_id, account_id, name, email, language in rows.all():
         [listed_note] = await listed(db, account_id, [note_id])  # told in their zone
-        batch.mail(note_id, (account_id, name, email, "UTC"), listed_note.about)
+        batch.mail(note_id, (account_id, name, email, "UTC"), listed_note.about, language)
 
 
 @dataclass(frozen=True)
@@ -446,7 +439,7 @@ async def mark_read(db: AsyncSession, account_id: uuid.UUID, note_id: uuid.UUID 
     if note_id is not None:
         owner = await db.scalar(select(Notification.account_id).where(Notification.id == note_id))
         if owner != account_id:
-            raise Refusal("not_found", "No such notification.", 404)
+            raise Refusal("not_found", _("No such notification."), 404)
         query = query.where(Notification.id == note_id)
     await db.execute(query.values(read_at=now))
 
@@ -470,9 +463,11 @@ async def choose(db: AsyncSession, account_id: uuid.UUID, changes: dict[str, str
     """Changes some of the account's choices; an unknown kind or delivery changes nothing."""
     for kind, choice in changes.items():
         if kind not in rules.KINDS:
-            raise Refusal("invalid", f"There is no kind of notification called “{kind}”.")
+            raise Refusal("invalid", _("There is no kind of notification called “{kind}”.").format(kind=kind))
         if choice not in rules.DELIVERIES:
-            raise Refusal("invalid", f"Mail for “{kind}” is sent now, in the daily digest, or never.")
+            raise Refusal(
+                "invalid", _("Mail for “{kind}” is sent now, in the daily digest, or never.").format(kind=kind)
+            )
     row = await db.scalar(select(MailChoices).where(MailChoices.account_id == account_id))
     if row is None:
         row = MailChoices(account_id=account_id, choices={})

@@ -14,12 +14,16 @@
   const presence = document.getElementById("presence");
   const presenceList = document.getElementById("presence-list");
   const viewer = meeting.dataset.viewer;
+  // What the script says, in the page's language: the page writes it (templates/rounds/proposal.html).
+  const words = JSON.parse(document.getElementById("meeting-words").textContent);
+  const say = (key, values = {}) => words[key].replace(/\{(\w+)\}/g, (_, name) => values[name]);
+  const language = document.documentElement.lang;
   const HEARTBEAT_MS = 20000;
   const SILENCE_MS = 45000; // nothing heard for this long: the connection is dead, start again
   let seq = Number(meeting.dataset.seq); // the last event the socket brought
   let shown = seq; // the last event the page shows
   let checking = null;
-  let connected = "Connected: you see what happens as it happens.";
+  let connected = say("connected");
   let socket = null;
   let attempt = 0;
   let lastHeard = Date.now();
@@ -40,7 +44,7 @@
   }
 
   function connect() {
-    setStatus(attempt ? "reconnecting" : "connecting", attempt ? "Reconnecting…" : "Connecting…");
+    setStatus(attempt ? "reconnecting" : "connecting", attempt ? say("reconnecting") : say("connecting"));
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const ws = new WebSocket(scheme + location.host + "/ws/proposals/" + proposalId);
     socket = ws;
@@ -53,7 +57,7 @@
       if (socket !== ws) return;
       socket = null;
       if (closed.code === 4403) {
-        setStatus("refused", "You are not a member of this circle's meetings.");
+        setStatus("refused", say("refused"));
         return;
       }
       retry();
@@ -64,7 +68,7 @@
     attempt += 1;
     const ceiling = Math.min(30000, 500 * 2 ** Math.min(attempt, 6));
     const delay = ceiling / 2 + Math.random() * (ceiling / 2); // jitter: phones do not all return at once
-    setStatus("reconnecting", "Connection lost. Reconnecting in " + Math.ceil(delay / 1000) + " s…");
+    setStatus("reconnecting", say("lost", { seconds: Math.ceil(delay / 1000) }));
     setTimeout(connect, delay);
   }
 
@@ -77,9 +81,9 @@
         return;
       case "presence":
         // who has the page open, which is not who takes part: that is the list of those present
-        presence.textContent = message.present.map((person) => person.name).join(", ") || "nobody yet";
+        presence.textContent = message.present.map((person) => person.name).join(", ") || say("nobody");
         presenceList.hidden = false;
-        connected = "Connected · " + message.present.length + " with the page open";
+        connected = say("open", { count: message.present.length.toLocaleString(language) });
         if (meeting.dataset.state === "connected") setStatus("connected", connected);
         return;
       case "ack":
@@ -103,6 +107,8 @@
   // after which the page loads its parts again.
   function follow(event) {
     if (event.seq <= shown) return; // a fresh load showed it already
+    // the view in the page's language: the server renders one for each (rounds/page_updates.py)
+    if (event.views && event.views[language]) event = { ...event, view: event.views[language] };
     if (event.view && event.view.from === shown + 1 && apply(event.view.ops)) {
       shown = event.seq;
       document.querySelectorAll("main > .flash").forEach((flash) => flash.remove()); // it was about a moment now past
@@ -297,7 +303,7 @@
     form.setAttribute("aria-busy", "true");
     form.querySelectorAll("button").forEach((button) => (button.disabled = true));
     if (socket && socket.readyState === WebSocket.OPEN) send({ ...action, client_id: clientId });
-    else setStatus("reconnecting", "Not connected: your response is sent as soon as the connection is back.");
+    else setStatus("reconnecting", say("offline"));
   });
 
   document.addEventListener("focusout", () => {

@@ -30,9 +30,13 @@ class Socket:
 
     @property
     def events(self) -> list[Message]:
-        """The events as the log gives them: without the live page's `view`, which only a
-        batch's last event carries (rounds.page_updates)."""
-        return [{k: v for k, v in m.items() if k != "view"} for m in self.received if "data" in m and "seq" in m]
+        """The events as the log gives them: without the live page's `view` (and `views`, in
+        the other languages), which only a batch's last event carries (rounds.page_updates)."""
+        return [
+            {k: v for k, v in m.items() if k not in ("view", "views")}
+            for m in self.received
+            if "data" in m and "seq" in m
+        ]
 
     @property
     def views(self) -> list[Message]:
