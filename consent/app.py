@@ -60,7 +60,7 @@ from consent.notifications.pages import NotificationPages, UnsubscribePages
 from consent.notifications.worker import Notifier
 from rounds import live
 from rounds import services as rounds_services
-from rounds.controllers import ProposalApi
+from rounds.controllers import ActionItemApi, ProposalApi
 from rounds.page_updates import PageUpdates
 from rounds.pages import ProposalPages, open_proposals_section
 from rounds.presence import SharedPresence
@@ -228,6 +228,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                     InvitationApi,
                     MyInvitationPages,
                     ProposalApi,
+                    ActionItemApi,
                     ProposalPages,
                     DecisionApi,
                     DecisionExports,

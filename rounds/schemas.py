@@ -11,6 +11,7 @@ import msgspec
 from consent.base.errors import bad_field
 from consent.base.text import Criteria, Text, Title
 from rounds.actions import AnyAction
+from rounds.item_rules import ItemsIn
 
 
 class NewProposal(msgspec.Struct, forbid_unknown_fields=True):
@@ -25,6 +26,7 @@ class NewProposal(msgspec.Struct, forbid_unknown_fields=True):
     criteria: Criteria | None = None  # how the circle will know it works; a review assesses each
     evaluation: Text = ""  # the field before criteria: one criterion
     agreement: bool = False  # once decided, a standing agreement of the circle
+    action_items: ItemsIn = []  # what it asks members to do, by when
 
     def all_criteria(self) -> list[str]:
         if self.criteria is not None and self.evaluation.strip():
@@ -100,6 +102,34 @@ class ReviewOfOut(msgspec.Struct):
     assessments: list[Assessment]
 
 
+class ItemChangeOut(msgspec.Struct, omit_defaults=True):
+    """One change of an action item: to which state, by whom, when, and the note of a done."""
+
+    state: Literal["accepted", "declined", "done"]
+    by: Ref
+    at: str
+    note: str | None = None
+
+
+class ActionItemOut(msgspec.Struct, omit_defaults=True):
+    """What a proposal or decision asks someone (`owner`) to do, by when (`due_on`)."""
+
+    id: str
+    what: str
+    owner: Ref
+    due_on: str | None
+    state: Literal["proposed", "accepted", "declined", "done"]
+    overdue: bool  # open, and its due date has passed
+    proposal_id: str  # the proposal that asked it
+    decision: Ref | None  # once decided: the decision it belongs to (its name is the title)
+    history: list[ItemChangeOut]
+    note: str | None = None  # said when it was done
+
+
+class ItemDone(msgspec.Struct, forbid_unknown_fields=True):
+    note: Text = ""  # what was done, briefly
+
+
 class ProposalOut(msgspec.Struct):
     id: str
     circle_id: str
@@ -122,6 +152,7 @@ class ProposalOut(msgspec.Struct):
     decision_id: str | None
     agreement: bool  # once decided, a standing agreement of the circle
     revisions: list[RevisionOut]
+    action_items: list[ActionItemOut]
     round: RoundOut
     participants: list[ParticipantOut]
     facilitators: list[str]

@@ -168,6 +168,11 @@ FIELD_LABELS = {
     "author_agreed": "the author's agreement",
     "feed": "the calendar link",
     "data": "the body",
+    "action_items": "the action items",
+    "what": "what is to be done",
+    "owner_id": "the person asked",
+    "due_on": "the due date",
+    "note": "the note",
 }
 
 
