@@ -62,7 +62,7 @@ from rounds import live
 from rounds import services as rounds_services
 from rounds.controllers import ActionItemApi, ProposalApi
 from rounds.page_updates import PageUpdates
-from rounds.pages import ProposalPages, open_proposals_section
+from rounds.pages import ProposalPages, action_items_section, open_proposals_section
 from rounds.presence import SharedPresence
 from rounds.scheduler import DeadlineScheduler
 from rounds.sockets import Welcomes, meeting_socket
@@ -259,7 +259,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 Page(
                     circles_of,
                     clock,
-                    circle_sections=[open_proposals_section, reviews_section(clock)],
+                    circle_sections=[open_proposals_section, action_items_section(clock), reviews_section(clock)],
                     invitation_sections=[agreements_section],
                     waiting_count=waiting_count,
                 )

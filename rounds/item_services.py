@@ -176,6 +176,10 @@ def waiting_count(account_id: uuid.UUID, today: date) -> ScalarSelect[int]:
     return select(func.count()).select_from(ActionItem).where(*_waiting(account_id, today)).scalar_subquery()
 
 
+async def decision_of(db: AsyncSession, item_id: uuid.UUID) -> uuid.UUID | None:
+    return await db.scalar(select(ActionItem.decision_id).where(ActionItem.id == item_id))
+
+
 async def take_step(
     db: AsyncSession, account_id: uuid.UUID, item_id: uuid.UUID, name: str, note: str, now: datetime
 ) -> dict[str, Any]:

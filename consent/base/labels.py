@@ -35,6 +35,14 @@ RESPONSE_WORDS = {
     "absent": "was not there",
 }
 
+# An action item's state, and what its changes did.
+ITEM_STATES = {
+    "proposed": "asked, not answered yet",
+    "accepted": "accepted",
+    "declined": "declined",
+    "done": "done",
+}
+
 # A response as the proposal page tells it while the process runs.
 RESPONSE_NOW = {
     "consent": "consents",
