@@ -116,6 +116,7 @@ NOTIFICATION_KINDS = {
     "consent_again": "An amendment asks me to consent again",
     "decided": "A decision is made (with its record)",
     "review_due": "A decision of my circle is due for review",
+    "action_item": "A decision asks me to do something",
 }
 MAIL_DELIVERIES = {"now": "By mail at once", "digest": "In a daily digest", "never": "Only on this page"}
 

@@ -25,6 +25,7 @@ SUBJECTS = {
     rules.CONSENT_AGAIN: "{title} was amended: consent again?",
     rules.DECIDED: "Decided: {title}",
     rules.REVIEW_DUE: "Review due: {title}",
+    rules.ACTION_ITEM: "{title}: you are asked to do something",
 }
 
 
@@ -65,6 +66,8 @@ def about(kind: str, circle: str, title: str, path: str, closes_at: datetime | N
         sentence = f"“{title}” was amended to integrate an objection: consent to the new version, or object.{by}"
     elif kind == rules.DECIDED:
         sentence = f"{circle} decided “{title}”. Review by {detail.get('review_by', '')}."
+    elif kind == rules.ACTION_ITEM:
+        sentence = f"“{title}” asks you to do something: accept or decline it on the decision's page."
     else:
         sentence = f"The decision “{title}” is due for review (its review date: {detail.get('review_by', '')})."
     return About(kind, circle, title, path, sentence, tuple(detail.get("lines", ())))
