@@ -173,4 +173,20 @@ class EventsOut(msgspec.Struct):
 # The actions as the API's documentation shows them, one schema each, told apart by `type`.
 # The API decodes an action itself (rounds.actions.decode), so that a malformed one is
 # answered with its own refusal code; these schemas are what it accepts.
-ACTION_SCHEMAS = list(msgspec.json.schema_components([AnyAction])[1].values())
+# The parts they share (an amendment's action items) are written into each, since the document
+# has no place for msgspec's own definitions.
+
+
+def _inlined(schema: Any, parts: dict[str, Any]) -> Any:
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return _inlined(parts[ref.removeprefix("#/$defs/")], parts)
+        return {key: _inlined(value, parts) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_inlined(value, parts) for value in schema]
+    return schema
+
+
+_ACTIONS = msgspec.json.schema_components([AnyAction])[1]
+ACTION_SCHEMAS = [_inlined(s, _ACTIONS) for s in _ACTIONS.values() if "type" in s.get("properties", {})]
