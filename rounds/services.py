@@ -110,9 +110,11 @@ async def create_proposal(
     """A draft proposal; with `review`, the review of a decision (kind "review"), recorded in
     the decision's history as open until the circle decides it."""
     circle = await member_of(db, circle_id, account_id)
-    members, _ = (await _members(db, {circle.id}, now.date()))[circle.id]
-    items = item_rules.clean_items(action_items, members)
-    item_rules.check_due(action_items, now.date())
+    items = []
+    if action_items:
+        members, _ = (await _members(db, {circle.id}, now.date()))[circle.id]
+        items = item_rules.clean_items(action_items, members)
+        item_rules.check_due(action_items, now.date())
     domain = await db.get(Domain, domain_id)
     if domain is None or domain.circle_id != circle.id:
         raise bad_field("domain_id", f"{{Field}} must be one that {circle.name} holds.", "domain_not_held")
