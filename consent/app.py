@@ -64,9 +64,9 @@ from consent.privacy.controllers import PrivacyApi, erase_account
 from consent.privacy.pages import PrivacyPages
 from rounds import live
 from rounds import services as rounds_services
-from rounds.controllers import ProposalApi
+from rounds.controllers import ActionItemApi, ProposalApi
 from rounds.page_updates import PageUpdates
-from rounds.pages import ProposalPages, open_proposals_section
+from rounds.pages import ProposalPages, action_items_section, open_proposals_section
 from rounds.presence import SharedPresence
 from rounds.scheduler import DeadlineScheduler
 from rounds.sockets import Welcomes, meeting_socket
@@ -242,6 +242,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                     InvitationApi,
                     MyInvitationPages,
                     ProposalApi,
+                    ActionItemApi,
                     ProposalPages,
                     DecisionApi,
                     DecisionExports,
@@ -272,7 +273,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 Page(
                     circles_of,
                     clock,
-                    circle_sections=[open_proposals_section, reviews_section(clock)],
+                    circle_sections=[open_proposals_section, action_items_section(clock), reviews_section(clock)],
                     invitation_sections=[agreements_section],
                     waiting_count=waiting_count,
                 )

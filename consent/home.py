@@ -18,6 +18,7 @@ from consent.base.clock import Clock, today
 from consent.base.errors import error_responses
 from consent.base.web import Page
 from consent.decisions.services import due_count, due_for_review
+from rounds import item_services
 from rounds.services import waiting_for
 
 
@@ -30,7 +31,8 @@ class WaitingItem(msgspec.Struct):
     """One thing that waits for me, and `url`, the page where I act on it. `kind`: respond (an
     async round I have not spoken in), consent_again (the consent round on an amendment),
     your_turn (in a live round), your_objection (its proposal is being amended to integrate
-    it), review (a decision of my circle due or overdue), invitation (to join a circle)."""
+    it), review (a decision of my circle due or overdue), action_item (a decision asks me to do
+    something: to accept, or due within a week), invitation (to join a circle)."""
 
     kind: str
     title: str
@@ -41,6 +43,8 @@ class WaitingItem(msgspec.Struct):
     invitation_id: str | None = None
     closes_at: datetime | None = None  # the async round's deadline
     review_by: date | None = None  # the decision's review date
+    action_item_id: str | None = None
+    due_on: date | None = None  # the action item's
 
 
 class Waiting(msgspec.Struct):
@@ -52,6 +56,7 @@ async def waiting(db: AsyncSession, account_id: uuid.UUID, day: date) -> tuple[l
     page already lists them (also returned, for the page to show them as it did)."""
     proposals = await waiting_for(db, account_id)
     overdue, due = await due_for_review(db, account_id, day)
+    items_asked = await item_services.waiting_for(db, account_id, day)
     invitations = await invitations_for(db, account_id)
     items = [
         WaitingItem(
@@ -77,6 +82,18 @@ async def waiting(db: AsyncSession, account_id: uuid.UUID, day: date) -> tuple[l
     ]
     items += [
         WaitingItem(
+            "action_item",
+            asked["what"],
+            CircleRef(str(circle.id), circle.name),
+            f"/decisions/{asked['decision']['id']}#item-{asked['id']}",
+            decision_id=asked["decision"]["id"],
+            action_item_id=asked["id"],
+            due_on=date.fromisoformat(asked["due_on"]) if asked["due_on"] else None,
+        )
+        for asked, circle in items_asked
+    ]
+    items += [
+        WaitingItem(
             "invitation",
             view.circle.name,
             CircleRef(str(view.circle.id), view.circle.name),
@@ -85,12 +102,20 @@ async def waiting(db: AsyncSession, account_id: uuid.UUID, day: date) -> tuple[l
         )
         for view in invitations
     ]
-    return items, {"overdue": overdue, "due": due, "invitations": invitations}
+    return items, {"overdue": overdue, "due": due, "invitations": invitations, "items_asked": items_asked}
 
 
 async def waiting_count(db: AsyncSession, account_id: uuid.UUID, day: date) -> int:
     """How many things `waiting` lists, in two queries: the layout shows it on every page."""
-    counted = (await db.execute(select(due_count(account_id, day), invitations_count(account_id)))).one()
+    counted = (
+        await db.execute(
+            select(
+                due_count(account_id, day),
+                item_services.waiting_count(account_id, day),
+                invitations_count(account_id),
+            )
+        )
+    ).one()
     return len(await waiting_for(db, account_id)) + sum(counted)
 
 

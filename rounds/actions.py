@@ -14,6 +14,7 @@ from consent.base.errors import Refusal, bad_field, msgspec_refusal
 from consent.base.i18n import N_
 from consent.base.i18n import gettext as _
 from consent.base.text import Moment
+from rounds.item_rules import ItemsIn
 
 # PostgreSQL stores no NUL character, and a client_id is stored with the action's first event.
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern="^[^\x00]*$")]
@@ -97,6 +98,7 @@ class Amend(Action, tag="amend", frozen=True):
     driver: str = ""
     review_by: date | None = None  # the review date proposed for consent
     criteria: list[str] | None = None  # replace the evaluation criteria
+    action_items: ItemsIn | None = None  # replace the action items: they are part of what is consented
     # Async: the deadline of the consent round on the new revision (by default the circle's period).
     closes_at: Moment | None = None
     author_agreed: bool = False  # the facilitator amends only with the author's agreement

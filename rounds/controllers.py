@@ -1,4 +1,5 @@
-"""The proposal API of API.md: create, read, act, and the event log since a seq."""
+"""The proposal API of API.md: create, read, act, and the event log since a seq; and the
+answers of the person asked to a decision's action items."""
 
 from __future__ import annotations
 
@@ -13,8 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.base.clock import Clock, today
 from consent.base.errors import error_responses
-from rounds import actions, services
-from rounds.schemas import ACTION_SCHEMAS, ActedOut, EventsOut, NewProposal, ProposalOut
+from rounds import actions, item_services, services
+from rounds.schemas import (
+    ACTION_SCHEMAS,
+    ActedOut,
+    ActionItemOut,
+    EventsOut,
+    ItemDone,
+    NewProposal,
+    ProposalOut,
+)
 from rounds.writer import ActionWriter
 
 
@@ -67,6 +76,7 @@ class ProposalApi(Controller):
             supersedes=data.supersedes,
             criteria=data.all_criteria(),
             agreement=data.agreement,
+            action_items=data.action_items,
         )
         return msgspec.convert(await services.describe(db_session, proposal, today(clock)), ProposalOut)
 
@@ -113,3 +123,41 @@ class ProposalApi(Controller):
         proposal = await services.visible_proposal(db_session, proposal_id, request.user.id)
         items = await services.as_json(db_session, await services.events_since(db_session, proposal, since))
         return msgspec.convert({"items": items}, EventsOut)
+
+
+class ActionItemApi(Controller):
+    path = "/api/action-items"
+    tags = ["proposals"]
+
+    async def _step(
+        self, request: Request[Any, Any, Any], db: AsyncSession, clock: Clock, item_id: uuid.UUID, name: str, note: str
+    ) -> ActionItemOut:
+        return msgspec.convert(
+            await item_services.take_step(db, request.user.id, item_id, name, note, clock()), ActionItemOut
+        )
+
+    @post("/{item_id:uuid}/accept", status_code=HTTP_200_OK, responses=error_responses(400, 401, 403, 404, 409))
+    async def accept(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, item_id: uuid.UUID
+    ) -> ActionItemOut:
+        """The person asked takes the item on (once its decision exists)."""
+        return await self._step(request, db_session, clock, item_id, "accept", "")
+
+    @post("/{item_id:uuid}/decline", status_code=HTTP_200_OK, responses=error_responses(400, 401, 403, 404, 409))
+    async def decline(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, clock: Clock, item_id: uuid.UUID
+    ) -> ActionItemOut:
+        """The person asked cannot take the item on, or no longer can; it is closed."""
+        return await self._step(request, db_session, clock, item_id, "decline", "")
+
+    @post("/{item_id:uuid}/done", status_code=HTTP_200_OK, responses=error_responses(400, 401, 403, 404, 409))
+    async def done(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        clock: Clock,
+        item_id: uuid.UUID,
+        data: ItemDone,
+    ) -> ActionItemOut:
+        """Done, with a note: by the person asked, or by a steward of the circle once they left it."""
+        return await self._step(request, db_session, clock, item_id, "done", data.note)

@@ -88,6 +88,7 @@ class Amended(Event, tag="amended", frozen=True):
     driver: str | UnsetType = UNSET
     review_by: str | UnsetType = UNSET
     criteria: list[str] | UnsetType = UNSET
+    action_items: list[dict[str, Any]] | UnsetType = UNSET  # the new items: [{what, owner, due_on}]
     closes_at: str | UnsetType = UNSET  # async: the new deadline
     author_agreed: bool | UnsetType = UNSET  # the facilitator amended, with the author's agreement
 

@@ -20,7 +20,7 @@ from consent.base.errors import Refusal, bad_field
 from consent.base.i18n import N_
 from consent.base.i18n import gettext as _
 from consent.base.text import MAX_TEXT, clean_criteria, clean_text
-from rounds import actions, events
+from rounds import actions, events, item_rules
 from rounds.actions import Action
 from rounds.events import Event
 
@@ -534,6 +534,11 @@ def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tu
     text = _text(a.text, "text")
     driver = _text(a.driver, "driver", required=False)
     criteria = clean_criteria(a.criteria) if a.criteria is not None else msgspec.UNSET
+    items = (
+        [i.data() for i in item_rules.clean_items(a.action_items, p.members)]
+        if a.action_items is not None
+        else msgspec.UNSET
+    )
     revision = p.revision + 1
     integrated = [o.id for o in p.open_objections] if p.phase == INTEGRATING else []
     objections = tuple(
@@ -549,6 +554,7 @@ def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tu
             driver=driver or msgspec.UNSET,
             review_by=a.review_by.isoformat() if a.review_by else msgspec.UNSET,
             criteria=criteria,
+            action_items=items,
             closes_at=a.closes_at.isoformat() if p.mode == "async" and a.closes_at else msgspec.UNSET,
             author_agreed=True if actor != p.author else msgspec.UNSET,
         )

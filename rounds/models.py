@@ -2,6 +2,10 @@
 decisions they become, and the reviews of those decisions (a review runs as a proposal, and
 its outcome is written with the decision in the same transaction).
 
+Action items (what a proposal asks someone to do) are rows of their own: they are replaced with
+each amendment that changes them, carried into the decision, and then accepted, declined and
+done by the person asked, each change kept in `ActionItemChange`.
+
 Rounds, responses and objections are not tables of their own: they are what the events say
 (each response event names its round and revision), and the state machine's snapshot on the
 proposal holds what the next action must be checked against. One source of truth, no copies.
@@ -127,3 +131,36 @@ class Review(UUIDAuditBase):
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # Once consented: each participant's final response, the concerns and objections (as a decision's).
     record: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)
+
+
+class ActionItem(UUIDAuditBase):
+    """What a proposal asks someone to do, and by when. While the proposal is open the items are
+    its current revision's (an amendment replaces them); once decided they are the decision's
+    (`decision_id`: the new decision, or for a review that reaffirms or retires, the reviewed one)
+    and the person asked accepts, declines, or does them (rounds.item_rules)."""
+
+    __tablename__ = "action_item"
+
+    proposal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), index=True)
+    decision_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("decision.id", ondelete="CASCADE"), default=None, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)  # the order the proposal lists them in
+    what: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    due_on: Mapped[date | None] = mapped_column(Date, default=None)
+    state: Mapped[str] = mapped_column(String(10), default="proposed")  # proposed, accepted, declined, done
+    note: Mapped[str] = mapped_column(Text, default="")  # said when it was done
+
+
+class ActionItemChange(UUIDAuditBase):
+    """One change of an item's state, as it happened: who, to what, when, with what note. The
+    proposal's event log is closed once it is decided; an item's history goes on after."""
+
+    __tablename__ = "action_item_change"
+
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("action_item.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(10))  # the state it moved to
+    actor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))

@@ -4,7 +4,9 @@ each step the rules allow by a form."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
+from itertools import zip_longest
 from typing import Annotated, Any
 
 import msgspec
@@ -14,20 +16,77 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
-from consent.base.clock import today
-from consent.base.errors import Refusal
+from consent.base.clock import Clock, today
+from consent.base.errors import Refusal, bad_field
 from consent.base.forms import parse_field, parse_lines
 from consent.base.i18n import N_
 from consent.base.i18n import gettext as _
 from consent.base.labels import PHASE_NAMES
 from consent.base.times import read_typed
 from consent.base.web import Form, Page, locale_of, viewer_zone
-from rounds import actions, machine, services, views
+from rounds import actions, item_rules, item_services, machine, services, views
 from rounds.controllers import take
 from rounds.writer import ActionWriter
 
 
-class ProposalForm(msgspec.Struct):
+class ItemRows(msgspec.Struct):
+    """The repeated group of fields that asks action items: row by row, what, who and by when (a
+    form sends a repeated field once when there is one). `items` marks a form that has the
+    group; `more`, its "Add another item" button: the form comes back with one more row."""
+
+    item_what: list[str] | str = []
+    item_owner: list[str] | str = []
+    item_due: list[str] | str = []
+    items: str = ""
+    more: str = ""
+
+    def _sent(self) -> list[dict[str, str]]:
+        columns = (_listed(self.item_what), _listed(self.item_owner), _listed(self.item_due))
+        return [{"what": w, "owner": o, "due": d} for w, o, d in zip_longest(*columns, fillvalue="")]
+
+    def rows(self) -> list[dict[str, str]]:
+        """The rows as typed, the empty ones left out."""
+        return [row for row in self._sent() if any(value.strip() for value in row.values())]
+
+    def shown_again(self) -> list[dict[str, str]]:
+        """The rows of the form shown again: after "Add another item", every row as sent and one
+        more; after a refusal, those typed and empty ones (`item_rows`)."""
+        return [*self._sent(), dict(EMPTY_ROW)] if self.more else item_rows(self.rows())
+
+    def action_items(self) -> list[item_rules.ItemIn]:
+        items = []
+        for index, row in enumerate(self.rows()):
+            field = f"action_items[{index}]"
+            owner = parse_field(row["owner"], uuid.UUID, f"{field}.owner_id", "a member of the circle")
+            if owner is None:
+                raise bad_field(f"{field}.owner_id", "{Field}: choose the member asked to do it.")
+            due_on = parse_field(row["due"], date.fromisoformat, f"{field}.due_on", "a date like 2027-06-30")
+            items.append(item_rules.ItemIn(what=row["what"], owner_id=owner, due_on=due_on))
+        return items
+
+
+def _listed(value: list[str] | str) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+ITEM_FIELDS = ItemRows.__struct_fields__
+EMPTY_ROWS = 3  # a form that asks items shows at least this many rows
+
+
+EMPTY_ROW = {"what": "", "owner": "", "due": ""}
+
+
+def item_rows(given: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The rows a form shows: those given, then empty ones, up to EMPTY_ROWS and at least one."""
+    return given + [dict(EMPTY_ROW) for _ in range(max(1, EMPTY_ROWS - len(given)))]
+
+
+def rows_of(items: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """A proposal's items as the rows of its amendment form."""
+    return [{"what": i["what"], "owner": i["owner"]["id"], "due": i["due_on"] or ""} for i in items]
+
+
+class ProposalForm(ItemRows):
     title: str = ""
     driver: str = ""
     text: str = ""
@@ -39,7 +98,7 @@ class ProposalForm(msgspec.Struct):
     agreement: str = ""
 
 
-class ActionForm(msgspec.Struct):
+class ActionForm(ItemRows):
     type: str = ""
     client_id: str = ""
     text: str = ""
@@ -63,6 +122,18 @@ async def open_proposals_section(db: AsyncSession, circle_id: uuid.UUID, viewer_
         "template": "rounds/circle_proposals.html",
         "proposals": await services.open_proposals(db, circle_id),
     }
+
+
+def action_items_section(clock_: Clock) -> Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[dict[str, Any]]]:
+    """The circle page's open action items, overdue first (circles knows nothing of decisions)."""
+
+    async def section(db: AsyncSession, circle_id: uuid.UUID, viewer_id: uuid.UUID) -> dict[str, Any]:
+        return {
+            "template": "rounds/circle_items.html",
+            "items": await item_services.of_circle(db, circle_id, clock_().date()),
+        }
+
+    return section
 
 
 async def _now_context(
@@ -115,6 +186,18 @@ async def _now_context(
             e for e in history if e["type"] == "question_asked" and e["data"]["question_id"] not in answered
         ],
         "async_days": await services.async_days_of(db, proposal.circle_id),
+        # the amendment form's action items, and whom they may be asked of
+        **(
+            {
+                "circle_members": sorted(
+                    ((str(m), name) for m, name in (await services.names_of(db, set(state.members))).items()),
+                    key=lambda member: member[1],
+                ),
+                "amend_rows": item_rows(rows_of(await item_services.of_proposal(db, proposal.id, day))),
+            }
+            if "amend" in available
+            else {}
+        ),
         "client_id": uuid.uuid4().hex,
         "zone": zone,  # its times, and the deadlines typed in its forms
         "locale": locale_of(request),
@@ -135,7 +218,17 @@ async def proposal_page(
     now = await _now_context(request, db, page, proposal, history)
     described = now["proposal"]
     names = {p["id"]: p["name"] for p in described["participants"]}
+    reviewed = described["review"]["decision"]["id"] if described["review"] else None
+    reviewed_items = (
+        (await item_services.of_decisions(db, [uuid.UUID(reviewed)], today(page.clock)))[uuid.UUID(reviewed)]
+        if reviewed
+        else []
+    )
     names.update({o["member"]["id"]: o["member"]["name"] for o in described["objections"]})
+    form = context.pop("form", {})
+    if form.get("type") == "amend":  # a refused amendment, or one more row: the items as typed
+        typed = ItemRows(**{k: v for k, v in form.items() if k in ITEM_FIELDS})
+        now["amend_rows"] = typed.shown_again()
     return await page(
         request,
         db,
@@ -147,7 +240,8 @@ async def proposal_page(
         mode_history=views.mode_history(history),
         revisions=views.with_diffs(described["revisions"]),
         names=names,
-        form=context.pop("form", {}),
+        form=form,
+        reviewed_items=reviewed_items,
         **now,
         **context,
     )
@@ -174,6 +268,7 @@ class ProposalPages(Controller):
     ) -> Template:
         await services.member_of(db, circle_id, request.user.id)  # only members propose: the form is theirs
         view = await circles.load_circle(db, circle_id, request.user.id, today(page.clock))
+        typed = ProposalForm(**{k: v for k, v in form.items() if k in ITEM_FIELDS})
         return await page(
             request,
             db,
@@ -184,6 +279,8 @@ class ProposalPages(Controller):
             form=form,
             error=error,
             today=page.clock().date().isoformat(),
+            item_rows=typed.shown_again(),
+            members=[(str(m.account_id), name) for m, name, _ in view.members],
         )
 
     @post("/circles/{circle_id:uuid}/proposals")
@@ -195,6 +292,8 @@ class ProposalPages(Controller):
         circle_id: uuid.UUID,
         data: Annotated[ProposalForm, Form],
     ) -> Template | Redirect:
+        if data.more:  # "Add another item": the form again, as typed, with one more row
+            return await self._form(request, db_session, page, circle_id, msgspec.structs.asdict(data))
         try:
             zone = viewer_zone(request, await circles.time_zone_of(db_session, circle_id))
             proposal = await services.create_proposal(
@@ -212,6 +311,7 @@ class ProposalPages(Controller):
                 review_by=parse_field(data.review_by, date.fromisoformat, "review_by", N_("a date like 2027-06-30")),
                 closes_at=read_typed(data.closes_at, zone),
                 agreement=bool(data.agreement),
+                action_items=data.action_items(),
             )
         except Refusal as refusal:
             await db_session.rollback()
@@ -246,8 +346,12 @@ class ProposalPages(Controller):
         proposal_id: uuid.UUID,
         data: Annotated[ActionForm, Form],
     ) -> Template | Redirect:
+        if data.more:  # "Add another item" on the amendment form: the page again, as typed, one more row
+            return await proposal_page(request, db_session, page, proposal_id, form=msgspec.structs.asdict(data))
         # A form sends every field; an empty one is one the action does not have.
         fields = msgspec.structs.asdict(data)
+        for name in ITEM_FIELDS:
+            fields.pop(name)
         criteria = fields.pop("criteria")
         action: dict[str, Any] = {k: v for k, v in fields.items() if v != "" or k in {"type", "client_id"}}
         if criteria is not None:  # the amendment form's criteria, one a line: empty clears them
@@ -255,6 +359,8 @@ class ProposalPages(Controller):
         if "author_agreed" in action:  # a ticked box
             action["author_agreed"] = True
         try:
+            if data.items:  # the amendment form's items: they replace the proposal's
+                action["action_items"] = [msgspec.to_builtins(item) for item in data.action_items()]
             if data.closes_at.strip():  # a datetime-local field: in the viewer's zone, without seconds
                 proposal = await services.visible_proposal(db_session, proposal_id, request.user.id)
                 zone = viewer_zone(request, await circles.time_zone_of(db_session, proposal.circle_id))

@@ -12,6 +12,7 @@ from consent.base.errors import bad_field
 from consent.base.i18n import gettext as _
 from consent.base.text import Criteria, Moment, Text, Title
 from rounds.actions import AnyAction
+from rounds.item_rules import ItemsIn
 
 
 class NewProposal(msgspec.Struct, forbid_unknown_fields=True):
@@ -26,6 +27,7 @@ class NewProposal(msgspec.Struct, forbid_unknown_fields=True):
     criteria: Criteria | None = None  # how the circle will know it works; a review assesses each
     evaluation: Text = ""  # the field before criteria: one criterion
     agreement: bool = False  # once decided, a standing agreement of the circle
+    action_items: ItemsIn = []  # what it asks members to do, by when
 
     def all_criteria(self) -> list[str]:
         if self.criteria is not None and self.evaluation.strip():
@@ -101,6 +103,34 @@ class ReviewOfOut(msgspec.Struct):
     assessments: list[Assessment]
 
 
+class ItemChangeOut(msgspec.Struct, omit_defaults=True):
+    """One change of an action item: to which state, by whom, when, and the note of a done."""
+
+    state: Literal["accepted", "declined", "done"]
+    by: Ref
+    at: str
+    note: str | None = None
+
+
+class ActionItemOut(msgspec.Struct, omit_defaults=True):
+    """What a proposal or decision asks someone (`owner`) to do, by when (`due_on`)."""
+
+    id: str
+    what: str
+    owner: Ref
+    due_on: str | None
+    state: Literal["proposed", "accepted", "declined", "done"]
+    overdue: bool  # open, and its due date has passed
+    proposal_id: str  # the proposal that asked it
+    decision: Ref | None  # once decided: the decision it belongs to (its name is the title)
+    history: list[ItemChangeOut]
+    note: str | None = None  # said when it was done
+
+
+class ItemDone(msgspec.Struct, forbid_unknown_fields=True):
+    note: Text = ""  # what was done, briefly
+
+
 class ProposalOut(msgspec.Struct):
     id: str
     circle_id: str
@@ -123,6 +153,7 @@ class ProposalOut(msgspec.Struct):
     decision_id: str | None
     agreement: bool  # once decided, a standing agreement of the circle
     revisions: list[RevisionOut]
+    action_items: list[ActionItemOut]
     round: RoundOut
     participants: list[ParticipantOut]
     facilitators: list[str]
@@ -143,4 +174,20 @@ class EventsOut(msgspec.Struct):
 # The actions as the API's documentation shows them, one schema each, told apart by `type`.
 # The API decodes an action itself (rounds.actions.decode), so that a malformed one is
 # answered with its own refusal code; these schemas are what it accepts.
-ACTION_SCHEMAS = list(msgspec.json.schema_components([AnyAction])[1].values())
+# The parts they share (an amendment's action items) are written into each, since the document
+# has no place for msgspec's own definitions.
+
+
+def _inlined(schema: Any, parts: dict[str, Any]) -> Any:
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return _inlined(parts[ref.removeprefix("#/$defs/")], parts)
+        return {key: _inlined(value, parts) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_inlined(value, parts) for value in schema]
+    return schema
+
+
+_ACTIONS = msgspec.json.schema_components([AnyAction])[1]
+ACTION_SCHEMAS = [_inlined(s, _ACTIONS) for s in _ACTIONS.values() if "type" in s.get("properties", {})]

@@ -23,7 +23,7 @@ from consent.base.errors import Refusal, bad_field
 from consent.base.i18n import N_
 from consent.base.i18n import gettext as _
 from consent.base.text import MAX_TEXT, MAX_TITLE, clean_criteria, clean_text
-from rounds import actions, machine
+from rounds import actions, item_rules, item_services, machine
 from rounds import events as machine_events
 from rounds.models import Decision, Event, Proposal, Review, Revision
 
@@ -119,10 +119,16 @@ async def create_proposal(
     criteria: Sequence[str] = (),
     review: ReviewOf | None = None,
     agreement: bool = False,
+    action_items: Sequence[item_rules.ItemIn] = (),
 ) -> Proposal:
     """A draft proposal; with `review`, the review of a decision (kind "review"), recorded in
     the decision's history as open until the circle decides it."""
     circle = await member_of(db, circle_id, account_id)
+    items = []
+    if action_items:
+        members, _ = (await _members(db, {circle.id}, now.date()))[circle.id]
+        items = item_rules.clean_items(action_items, members)
+        item_rules.check_due(action_items, now.date())
     domain = await db.get(Domain, domain_id)
     if domain is None or domain.circle_id != circle.id:
         raise bad_field(
@@ -170,6 +176,7 @@ async def create_proposal(
     db.add(proposal)
     await db.flush()
     db.add(Revision(proposal_id=proposal.id, number=1, driver=proposal.driver, text=proposal.text))
+    await item_services.store(db, proposal.id, [item.data() for item in items])
     if review is not None:
         db.add(
             Review(
@@ -451,9 +458,12 @@ async def act_many(db: AsyncSession, attempts: list[Attempt]) -> list[Outcome | 
 
 async def _check_amendment(db: AsyncSession, proposal: Proposal, action: actions.Action, now: datetime) -> None:
     """What the machine, which knows no clock and no decision, cannot judge of an amendment: a
-    review date must be in the future, a retirement has none, and only an amendment of a
-    decision changes its criteria."""
-    if not isinstance(action, actions.Amend) or (action.review_by is None and action.criteria is None):
+    review date must be in the future, a retirement has none, only an amendment of a decision
+    changes its criteria, and an item is not due in the past."""
+    if not isinstance(action, actions.Amend):
+        return
+    item_rules.check_due(action.action_items or (), now.date())
+    if action.review_by is None and action.criteria is None:
         return
     if action.review_by is not None:
         check_review_date(action.review_by, now.date())
@@ -490,6 +500,8 @@ async def _record(
                 proposal.review_by = date.fromisoformat(event.review_by)
             if event.criteria is not msgspec.UNSET:
                 proposal.criteria = event.criteria
+            if event.action_items is not msgspec.UNSET:
+                await item_services.store(db, proposal.id, event.action_items)
             db.add(Revision(proposal_id=proposal.id, number=event.revision, driver=proposal.driver, text=proposal.text))
         if isinstance(event, machine_events.Amended | machine_events.ModeChanged) and event.closes_at:
             proposal.closes_at = datetime.fromisoformat(event.closes_at)
@@ -615,9 +627,12 @@ async def _decide(
     record = await _consent_record(db, proposal, state)
     # Consented to in the consent round (rounds opened before reviews went by consent have none).
     review_by = proposal.review_by or add_months(now.date(), circle.default_review_months)
+    # The items are asked of whoever the decision names: a new decision's, or the reviewed one's.
+    decision_id = uuid.uuid4() if review is None or review.outcome == "amend" else review.decision_id
     if review is None or review.outcome == "amend":
         db.add(
             Decision(
+                id=decision_id,
                 proposal_id=proposal.id,
                 circle_id=proposal.circle_id,
                 domain_id=proposal.domain_id,
@@ -633,6 +648,8 @@ async def _decide(
                 agreement=proposal.agreement,
             )
         )
+    await db.flush()  # the decision, before its items point at it
+    await item_services.carry(db, proposal.id, decision_id)
     in_force = update(Decision).where(Decision.status == "active")
     if proposal.supersedes_id is not None:
         await db.execute(in_force.where(Decision.id == proposal.supersedes_id).values(status="superseded"))
@@ -986,6 +1003,7 @@ async def describe(
             "review": await review_summary(db, proposal) if proposal.kind == machine.REVIEW else None,
             "decision_id": str(decision_id) if decision_id else None,
             "revisions": revisions_json(await revisions_of(db, proposal)),
+            "action_items": await item_services.of_proposal(db, proposal.id, today),
         }
         | (
             {"responses": [event_json(e, names) for e in history if e.type in machine_events.RESPONSE_TYPES]}

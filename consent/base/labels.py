@@ -44,6 +44,14 @@ RESPONSE_WORDS = LazyLabels(
     }
 )
 
+# An action item's state, and what its changes did.
+ITEM_STATES = {
+    "proposed": "asked, not answered yet",
+    "accepted": "accepted",
+    "declined": "declined",
+    "done": "done",
+}
+
 # A response as the proposal page tells it while the process runs.
 RESPONSE_NOW = LazyLabels(
     {
@@ -134,6 +142,7 @@ NOTIFICATION_KINDS = LazyLabels(
         "consent_again": _("An amendment asks me to consent again"),
         "decided": _("A decision is made (with its record)"),
         "review_due": _("A decision of my circle is due for review"),
+        "action_item": _("A decision asks me to do something"),
     }
 )
 # A participant's response as the proposal page's badge says it.
@@ -206,6 +215,11 @@ FIELD_LABELS = LazyLabels(
         "current": _("your current password"),
         "new": _("the new password"),
         "data": _("the body"),
+        "action_items": _("the action items"),
+        "what": _("what is to be done"),
+        "owner_id": _("the person asked"),
+        "due_on": _("the due date"),
+        "note": _("the note"),
     }
 )
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import rules as circle_rules
 from circles import services as circles
-from circles.models import Circle, Domain
+from circles.models import Circle, Domain, Membership
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal
 from consent.base.i18n import gettext as _
@@ -30,6 +30,7 @@ from consent.base.web import Form, Page, viewer_zone
 from consent.decisions import rules, services
 from consent.decisions.controllers import feed_link
 from consent.decisions.schemas import parse_review
+from rounds import item_services
 from rounds import services as rounds
 from rounds.diff import word_diff
 
@@ -75,6 +76,17 @@ def _listed(value: list[str] | str) -> list[str]:
 
 class AgreementForm(msgspec.Struct):
     agreement: str = ""  # "1": mark as a standing agreement; empty: unmark
+
+
+class ItemForm(msgspec.Struct):
+    note: str = ""  # marking an item done: what was done
+
+
+ITEM_STEPS_SAID = {
+    "accept": "You accepted it: it is on your list until it is done.",
+    "decline": "You declined it; the circle sees that it is not taken on.",
+    "done": "Marked done.",
+}
 
 
 class FeedForm(msgspec.Struct):
@@ -189,6 +201,10 @@ async def decision_page(
     # What was typed into the review form, after a refusal: each criterion's assessment.
     typed = dict(zip(_listed(form.get("criterion", [])), _listed(form.get("assessment", [])), strict=False))
     powers = await circles.powers_in(db, decision.circle_id, request.user.id, today(page.clock))
+    steward = circle_rules.may_change(powers or set())
+    members = set(await db.scalars(select(Membership.account_id).where(Membership.circle_id == decision.circle_id)))
+    # A steward marks done the open item of someone who has left the circle.
+    closable = {i["id"] for i in d["action_items"] if steward and uuid.UUID(i["owner"]["id"]) not in members}
     return await page(
         request,
         db,
@@ -197,7 +213,9 @@ async def decision_page(
         circle_zone=await circles.time_zone_of(db, decision.circle_id),
         d=d,
         member=member,
-        steward=circle_rules.may_change(powers or set()),
+        steward=steward,
+        closable=closable,
+        viewer_id=str(request.user.id),
         revisions=list(zip(revisions, diffs)),
         chain=chain,
         happened=happened,
@@ -316,6 +334,44 @@ class DecisionPages(Controller):
             category="success",
         )
         return Redirect(f"/decisions/{decision_id}")
+
+    async def _item_step(
+        self, request: Request[Any, Any, Any], db: AsyncSession, page: Page, item_id: uuid.UUID, name: str, note: str
+    ) -> Template | Redirect:
+        """A step of an action item, from its decision's page; a refusal shows that page again."""
+        try:
+            item = await item_services.take_step(db, request.user.id, item_id, name, note, page.clock())
+        except REFUSALS as refusal:
+            await db.rollback()
+            decision_id = await item_services.decision_of(db, item_id)
+            if refusal.status == 404 or decision_id is None:
+                raise
+            return await decision_page(request, db, page, decision_id, status_code=refusal.status, error=str(refusal))
+        flash(request, ITEM_STEPS_SAID[name], category="success")
+        return Redirect(f"/decisions/{item['decision']['id']}#item-{item['id']}")
+
+    @post("/action-items/{item_id:uuid}/accept")
+    async def accept_item(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, item_id: uuid.UUID
+    ) -> Template | Redirect:
+        return await self._item_step(request, db_session, page, item_id, "accept", "")
+
+    @post("/action-items/{item_id:uuid}/decline")
+    async def decline_item(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, item_id: uuid.UUID
+    ) -> Template | Redirect:
+        return await self._item_step(request, db_session, page, item_id, "decline", "")
+
+    @post("/action-items/{item_id:uuid}/done")
+    async def item_done(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        item_id: uuid.UUID,
+        data: Annotated[ItemForm, Form],
+    ) -> Template | Redirect:
+        return await self._item_step(request, db_session, page, item_id, "done", data.note)
 
     @post("/decisions/feed")
     async def new_feed(

@@ -24,9 +24,10 @@ from consent.base import i18n
 from consent.base.errors import bad_field
 from consent.base.forms import parse_date, parse_uuid
 from consent.base.i18n import gettext as _
-from consent.base.labels import OBJECTION_WORDS, RESPONSE_WORDS
+from consent.base.labels import ITEM_STATES, OBJECTION_WORDS, RESPONSE_WORDS
 from consent.base.text import MAX_TEXT, MAX_TITLE, clean_text
 from consent.base.times import as_moment, choose_zone
+from rounds.item_rules import OPEN as OPEN_ITEMS
 from rounds.machine import AGREEING
 
 DUE_DAYS = 30  # "due soon": the review date is within this many days
@@ -243,6 +244,7 @@ CSV_FIELDS = (
     "superseded_by",
     "proposal_id",
     "url",
+    "action_items",  # last: the columns before it kept their places when it came
 )
 
 
@@ -285,7 +287,16 @@ def csv_row(decision: Mapping[str, Any]) -> dict[str, str]:
         "consented": "; ".join(consented(decision)),
         "concerns": "\n".join(f"{c['name']}: {c['text']}" for c in decision["concerns"]),
         "objections": "\n".join(f"{o['name']}: {o['text']} ({integration(o)})" for o in decision["objections"]),
+        "action_items": "\n".join(item_line(i) for i in decision["action_items"]),
     }
+
+
+def item_line(item: Mapping[str, Any]) -> str:
+    """An action item on one line, as the exports give it: what, who, by when, how it stands."""
+    due = f", by {item['due_on']}" if item["due_on"] else ""
+    state = ITEM_STATES[item["state"]] + (", overdue" if item["overdue"] else "")
+    note = f": {item['note']}" if item.get("note") else ""
+    return " ".join(f"{item['what']} ({item['owner']['name']}{due}; {state}{note})".split())
 
 
 def _spreadsheet_safe(value: str) -> str:
@@ -326,17 +337,20 @@ def render_ics(
     deadlines: Iterable[Mapping[str, Any]] = (),
 ) -> str:
     """A calendar with one all-day event on the review date of each decision in force (a date,
-    in no zone), and one at each deadline that waits for the reader, in its circle's time zone
-    (TZID, with the zone's VTIMEZONE: calendar apps show it in their own)."""
+    in no zone), one on the due date of each open action item, and one at each deadline that
+    waits for the reader, in its circle's time zone (TZID, with the zone's VTIMEZONE: calendar
+    apps show it in their own). All-day events, not to-dos (VTODO): the calendar apps people
+    subscribe with (Google, Outlook, Apple's) show no to-do from a subscription."""
     import icalendar  # here, not at start: only calendar feeds need it (docs/performance.md)
 
+    decisions_ = list(decisions)  # read twice: reviews, then action items
     calendar = icalendar.Calendar()
     calendar.add("version", "2.0")
     calendar.add("prodid", "-//consent//decision log//EN")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", "consent: decision reviews")
-    for d in decisions:
+    for d in decisions_:
         if d["status"] not in IN_FORCE:
             continue
         day = date.fromisoformat(d["review_by"])
@@ -351,6 +365,23 @@ def render_ics(
         event.add("description", f"{d['text']}\n\n{url}".replace("\r", ""))
         event.add("url", url)
         calendar.add_component(event)
+    for d in decisions_:
+        for item in d["action_items"]:
+            if item["state"] not in OPEN_ITEMS or not item["due_on"]:
+                continue
+            day = date.fromisoformat(item["due_on"])
+            url = f"{base_url.rstrip('/')}{d['url']}#item-{item['id']}"
+            event = icalendar.Event()
+            event.add("uid", f"action-item-{item['id']}@{host}")
+            event.add("dtstamp", now)
+            event.add("dtstart", day)
+            event.add("dtend", day + timedelta(days=1))
+            event.add(
+                "summary", " ".join(f"Due: {item['what']} ({item['owner']['name']}, {d['circle']['name']})".split())
+            )
+            event.add("description", f"Asked by the decision {d['title']}.\n\n{url}".replace("\r", ""))
+            event.add("url", url)
+            calendar.add_component(event)
     for w in deadlines:
         url = base_url.rstrip("/") + w["url"]
         event = icalendar.Event()
@@ -369,4 +400,6 @@ def render_ics(
 def render_markdown(d: Mapping[str, Any], base_url: str) -> str:
     """The minutes of one decision: what, why, who consented, the objections and how each was
     integrated, the revisions and the reviews."""
-    return _MINUTES.render(d=d, base_url=base_url.rstrip("/"), words=RESPONSE_WORDS, integration=integration)
+    return _MINUTES.render(
+        d=d, base_url=base_url.rstrip("/"), words=RESPONSE_WORDS, integration=integration, item_line=item_line
+    )

@@ -15,7 +15,7 @@ from consent.base.errors import msgspec_refusal
 from consent.base.text import Criteria, Moment, Text, Title
 from consent.decisions import rules
 from consent.decisions.services import Opening
-from rounds.schemas import Assessment, EventOut, Ref, RevisionOut
+from rounds.schemas import ActionItemOut, Assessment, EventOut, Ref, RevisionOut
 
 
 class NewReview(msgspec.Struct, forbid_unknown_fields=True):
@@ -111,6 +111,7 @@ class DecisionSummary(msgspec.Struct):
     concerns: list[RecordedConcern]
     objections: list[RecordedObjection]
     agreement: bool  # one of its circle's standing agreements, which whoever is invited reads
+    action_items: list[ActionItemOut]  # what it asks people to do: its proposal's, then its reviews'
 
 
 class DecisionChange(msgspec.Struct, forbid_unknown_fields=True):

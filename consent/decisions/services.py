@@ -40,6 +40,7 @@ from consent.base.i18n import gettext as _
 from consent.base.tokens import hash_token
 from consent.decisions import rules
 from consent.decisions.models import CalendarFeed
+from rounds import item_services
 from rounds import services as rounds
 from rounds.models import Decision, Proposal, Review, Revision
 
@@ -260,7 +261,12 @@ async def describe_many(
         )
         # In date order, so the latest wins, should two proposals have superseded one decision.
         successors.update((old, successor) for old, successor in rows.all() if old is not None)
-    return [_summary(d, visible[d.circle_id], domains.get(d.domain_id), successors.get(d.id), today) for d in decisions]
+    items = await item_services.of_decisions(db, [d.id for d in decisions], today)
+    return [
+        _summary(d, visible[d.circle_id], domains.get(d.domain_id), successors.get(d.id), today)
+        | {"action_items": items[d.id]}
+        for d in decisions
+    ]
 
 
 def review_json(review: Review, proposal: Proposal | None, names: dict[uuid.UUID, str]) -> dict[str, Any]:

@@ -31,6 +31,7 @@ SUBJECTS = {
     rules.CONSENT_AGAIN: N_("{title} was amended: consent again?"),
     rules.DECIDED: N_("Decided: {title}"),
     rules.REVIEW_DUE: N_("Review due: {title}"),
+    rules.ACTION_ITEM: N_("{title}: you are asked to do something"),
 }
 
 
@@ -120,6 +121,8 @@ def _sentence(kind: str, circle: str, title: str, deadline: str, detail: Mapping
         )
     if kind == rules.DECIDED:
         return _("{circle} decided “{title}”. Review by {date}.").format(circle=circle, title=title, date=review_by)
+    if kind == rules.ACTION_ITEM:
+        return _("“{title}” asks you to do something: accept or decline it on the decision's page.").format(title=title)
     return _("The decision “{title}” is due for review (its review date: {date}).").format(title=title, date=review_by)
 
 

@@ -20,7 +20,9 @@ OBJECTION = "objection"  # an objection to my proposal
 CONSENT_AGAIN = "consent_again"  # an amendment asks for consent again
 DECIDED = "decided"  # a decision was made (with the record)
 REVIEW_DUE = "review_due"  # a decision of my circle is due for review
-KINDS = (OPENED, MEETING, REMINDER, OBJECTION, CONSENT_AGAIN, DECIDED, REVIEW_DUE)
+ACTION_ITEM = "action_item"  # a decision asks me to do something
+# Last ones last: an unsubscribe link names its kind by its place here.
+KINDS = (OPENED, MEETING, REMINDER, OBJECTION, CONSENT_AGAIN, DECIDED, REVIEW_DUE, ACTION_ITEM)
 
 NOW, DIGEST, NEVER = "now", "digest", "never"
 DELIVERIES = (NOW, DIGEST, NEVER)
@@ -47,10 +49,13 @@ class Tell:
 Logged = tuple[int, str, dict[str, Any], uuid.UUID | None]  # seq, type, data, actor
 
 
-def tells(events: Sequence[Logged], author: uuid.UUID, mode_now: str) -> list[Tell]:
+def tells(
+    events: Sequence[Logged], author: uuid.UUID, mode_now: str, asked: frozenset[uuid.UUID] = frozenset()
+) -> list[Tell]:
     """What the events of one proposal tell whom. Whoever acted is not told of their own
     action. A live meeting's later steps happen in the room: only its start, objections and its
-    decision are told. `mode_now` is the proposal's mode after the events."""
+    decision are told. `mode_now` is the proposal's mode after the events; `asked`, whom its
+    action items ask to do something: told so when it is decided."""
     told = []
     changes = [data["from"] for _, kind, data, _ in events if kind == "mode_changed"]
     mode = changes[0] if changes else mode_now  # the mode before these events
@@ -70,6 +75,8 @@ def tells(events: Sequence[Logged], author: uuid.UUID, mode_now: str) -> list[Te
             told.append(Tell(CONSENT_AGAIN, seq, EVERYONE, not_to, {"revision": data["revision"]}))
         elif kind == "decided":
             told.append(Tell(DECIDED, seq, EVERYONE, frozenset(), {}))
+            if asked:
+                told.append(Tell(ACTION_ITEM, seq, asked, frozenset(), {}))
     return told
 
 

@@ -34,7 +34,7 @@ from consent.notifications import rules
 from consent.notifications.mails import About, Postman, Recipient, about
 from consent.notifications.models import MailChoices, Notification, ToldUpTo
 from rounds import machine
-from rounds.models import Decision, Event, Proposal
+from rounds.models import ActionItem, Decision, Event, Proposal
 
 
 @dataclass(frozen=True)
@@ -225,9 +225,17 @@ async def _tell_events(db: AsyncSession, batch: Batch) -> None:
         logged: list[rules.Logged] = [tuple(row) for row in events.all()]
         circle_members = {m.id: m for m in members[proposal.circle_id]}
         by_seq = {seq: (data, actor) for seq, _, data, actor in logged}
-        for tell in rules.tells(logged, proposal.author_id, proposal.mode):
+        decided = any(kind == "decided" for _, kind, _, _ in logged)
+        asked = await _asked(db, proposal.id) if decided else {}
+        for tell in rules.tells(logged, proposal.author_id, proposal.mode, frozenset(asked)):
             data, actor = by_seq[tell.seq]
-            decision = await _decision_of(db, proposal.id) if tell.kind == rules.DECIDED else None
+            decision = (
+                await _decision_of(db, proposal.id)
+                if tell.kind == rules.DECIDED
+                else await db.get(Decision, next(iter(asked.values())))
+                if tell.kind == rules.ACTION_ITEM
+                else None
+            )
             named = circle_members[actor].name if actor in circle_members else None
             told = _about(tell.kind, circle_name, proposal, data, named, decision)
             to = circle_members.keys() if tell.to is None else tell.to & circle_members.keys()
@@ -243,6 +251,17 @@ async def _tell_events(db: AsyncSession, batch: Batch) -> None:
                     seq=tell.seq,
                 )
         batch.cursors.append((proposal.id, since, proposal.seq))
+
+
+async def _asked(db: AsyncSession, proposal_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
+    """Whom the decided proposal's action items ask to do something, and the decision they
+    belong to (the proposal's own, or for a review that reaffirms or retires, the reviewed one)."""
+    rows = await db.execute(
+        select(ActionItem.owner_id, ActionItem.decision_id).where(
+            ActionItem.proposal_id == proposal_id, ActionItem.decision_id.is_not(None)
+        )
+    )
+    return {owner: decision for owner, decision in rows.all() if decision is not None}
 
 
 async def _decision_of(db: AsyncSession, proposal_id: uuid.UUID) -> Decision | None:

@@ -49,6 +49,8 @@ async def test_an_async_proposal_waits_for_who_has_not_responded_then_for_the_ob
         "invitation_id": None,
         "closes_at": "2026-11-30T09:00:00Z",
         "review_by": None,
+        "action_item_id": None,
+        "due_on": None,
     }
     await circle.ok(proposal_id, "bo", "question", text="Who has a car?")
     await circle.ok(proposal_id, "cy", "pass")

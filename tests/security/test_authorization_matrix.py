@@ -274,6 +274,32 @@ MATRIX: dict[str, list[Case]] = {
         row(401, 404, 302, 403, 302, fresh=True),
         row(401, 404, 302, 404, 302, where="private", fresh=True),
     ],
+    # Action items: each fresh, of a fresh decision, asked of Bo (the member); a steward marks done
+    # only the item of someone who left
+    "POST /api/action-items/{item_id:uuid}/accept": [
+        row(401, 404, 200, 403, 403, fresh=True),
+        row(401, 404, 200, 404, 403, where="private", fresh=True),
+    ],
+    "POST /api/action-items/{item_id:uuid}/decline": [
+        row(401, 404, 200, 403, 403, fresh=True),
+        row(401, 404, 200, 404, 403, where="private", fresh=True),
+    ],
+    "POST /api/action-items/{item_id:uuid}/done": [
+        row(401, 404, 200, 403, 403, fresh=True),
+        row(401, 404, 200, 404, 403, where="private", fresh=True),
+    ],
+    "POST /action-items/{item_id:uuid}/accept": [
+        row(401, 404, 302, 403, 403, fresh=True),
+        row(401, 404, 302, 404, 403, where="private", fresh=True),
+    ],
+    "POST /action-items/{item_id:uuid}/decline": [
+        row(401, 404, 302, 403, 403, fresh=True),
+        row(401, 404, 302, 404, 403, where="private", fresh=True),
+    ],
+    "POST /action-items/{item_id:uuid}/done": [
+        row(401, 404, 302, 403, 403, fresh=True),
+        row(401, 404, 302, 404, 403, where="private", fresh=True),
+    ],
     "POST /decisions/feed": [signed_in_only(200)],
     "POST /decisions/feed/revoke": [signed_in_only(302)],
     "GET /decisions.csv": [signed_in_only(200, SIGN_IN)],
@@ -337,6 +363,7 @@ class Scene:
     token: str | None = None
     decision_id: str | None = None
     session_id: str | None = None
+    item_id: str | None = None
 
 
 class World:
@@ -344,8 +371,8 @@ class World:
     sub-circles are Garden (Cy facilitates; Ada leads it) and the private Kitchen (Ada leads and
     facilitates; Bo and Fay are members; domain Pantry). Each of Riverside and Kitchen has an
     async proposal of Fay's in its clarifying round and a decision. Dee has her own organisation,
-    Elsewhere. Fay keeps a calendar link; Bo has a spare token; Gus is the member that fresh
-    circles remove."""
+    Elsewhere. Fay keeps a calendar link; Bo has a spare token and an action item to answer; Gus
+    is the member that fresh circles remove."""
 
     def __init__(self, http: httpx.AsyncClient, url: str) -> None:
         self.http, self.url = http, url
@@ -357,7 +384,7 @@ class World:
         self.decision: dict[str, str] = {}
         self.named: dict[str, str] = {}  # for queries: "feed"
         self.invitation_id, self.invitation_token, self.role_id = "", "", ""
-        self.token_id, self.notification_id = "", ""
+        self.token_id, self.notification_id, self.item_id = "", "", ""
         self.anonymous_cookie, self.anonymous_csrf = "", ""
         self.numbers = itertools.count(1)
 
@@ -436,6 +463,7 @@ class World:
         self.named["feed"] = (await self.ok("POST", "/api/decisions/feed", "fay", 201))["token"]
         self.token_id = await self.newest_token_id(await self.sign_in("bo", people["bo"].id))
         self.notification_id = await self.notification_of("member")
+        self.item_id = await self.asked_of_bo("circle")
 
     async def notification_of(self, kind: str) -> str:
         """One of the person's notifications (the notifier makes them just after the actions)."""
@@ -453,17 +481,17 @@ class World:
         start = page.text.rindex("/account/tokens/") + len("/account/tokens/")
         return page.text[start : page.text.index("/revoke", start)]
 
-    async def propose(self, where: str) -> str:
+    async def propose(self, where: str, **fields: Any) -> str:
         deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
-        body = proposal_body(self.domain[where], deadline)
+        body = proposal_body(self.domain[where], deadline, **fields)
         return (await self.ok("POST", f"/api/circles/{self.circle[where]}/proposals", "fay", 201, json=body))["id"]
 
     async def act(self, proposal_id: str, who: str, type_: str, **data: Any) -> None:
         body = {"type": type_, "client_id": self.unique(f"{who}-{type_}-"), **data}
         await self.ok("POST", f"/api/proposals/{proposal_id}/actions", who, json=body)
 
-    async def decide(self, where: str) -> str:
-        proposal_id = await self.propose(where)
+    async def decide(self, where: str, **fields: Any) -> str:
+        proposal_id = await self.propose(where, **fields)
         for step in ("start", "advance", "advance"):
             await self.act(proposal_id, "facilitator", step)
         for who in ("facilitator", "member", "fay"):
@@ -503,7 +531,15 @@ class World:
             bo = await self.sign_in("bo", self.people["member"].id)
             sessions = (await self.request("GET", "/api/sessions", {"Cookie": bo.cookie})).json()
             scene.session_id = next(session["id"] for session in sessions if session["current"])
+        if "{item_id" in path:
+            scene.item_id = await self.asked_of_bo(where)
         return scene
+
+    async def asked_of_bo(self, where: str) -> str:
+        """An action item of a new decision, asked of Bo (the member)."""
+        asked = [{"what": "Ask the baker", "owner_id": self.people["member"].id}]
+        decided = await self.ok("GET", f"/api/decisions/{await self.decide(where, action_items=asked)}", "fay")
+        return str(decided["action_items"][0]["id"])
 
     async def path_values(self, path: str, case: Case) -> dict[str, str]:
         scene = await self.scene(path, case.where) if case.fresh else Scene()
@@ -515,6 +551,7 @@ class World:
             "token": scene.token or self.invitation_token,
             "decision_id": scene.decision_id or self.decision[case.where],
             "proposal_id": self.proposal[case.where],
+            "item_id": scene.item_id or self.item_id,
             "token_id": self.token_id,
             "notification_id": self.notification_id,
             "session_id": scene.session_id or "00000000-0000-0000-0000-000000000000",  # OPTIONS: any id
@@ -637,6 +674,8 @@ BODIES: dict[str, Callable[[World, Case, Person | None], dict[str, Any]]] = {
     "POST /password-reset/{token:str}": lambda *_: {"password": "a new password"},
     "POST /account/email": new_email,
     "POST /account/choices": lambda *_: {"language": "", "time_zone": ""},
+    "POST /api/action-items/{item_id:uuid}/done": lambda *_: {"note": "Asked."},
+    "POST /action-items/{item_id:uuid}/done": lambda *_: {"note": "Asked."},
 }
 
 

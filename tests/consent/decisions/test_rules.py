@@ -150,8 +150,55 @@ def described(**changes: object) -> dict[str, object]:
         ],
         "revisions": [{"number": 1, "text": "old"}, {"number": 2, "text": "new"}],
         "reviews": [],
+        "action_items": [],
     }
     return decision | changes
+
+
+def asked(what: str, state: str, due_on: str | None, **more: object) -> dict[str, object]:
+    return {
+        "id": str(uuid.uuid4()),
+        "what": what,
+        "owner": {"id": "m2", "name": "Bo"},
+        "due_on": due_on,
+        "state": state,
+        "overdue": False,
+        **more,
+    }
+
+
+ITEMS = [
+    asked("Ask the baker", "accepted", "2026-12-10", overdue=True),
+    asked("Find crates", "proposed", None),
+    asked("Sweep", "done", "2026-12-01", note="Swept."),
+    asked("Paint", "declined", "2026-12-02"),
+]
+
+
+def test_open_items_with_a_due_date_are_all_day_events_in_the_calendar() -> None:
+    ics = rules.render_ics(
+        [described(status="superseded", action_items=ITEMS)],
+        "https://consent.example",
+        datetime(2026, 11, 23, 9, tzinfo=UTC),
+        "consent.example",
+    )
+    [event] = icalendar.Calendar.from_ical(ics).walk("VEVENT")  # the decision is not in force: no review
+    assert event.decoded("DTSTART") == date(2026, 12, 10) and event.decoded("DTEND") == date(2026, 12, 11)
+    assert str(event["SUMMARY"]) == "Due: Ask the baker (Bo, Food Share)"
+    assert str(event["URL"]) == f"https://consent.example/decisions/x#item-{ITEMS[0]['id']}"
+    assert str(event["UID"]) == f"action-item-{ITEMS[0]['id']}@consent.example"
+
+
+def test_exports_list_each_item_and_how_it_stands() -> None:
+    [row] = list(csv.DictReader(io.StringIO("".join(rules.render_csv([described(action_items=ITEMS)])))))
+    assert row["action_items"].split("\n") == [
+        "Ask the baker (Bo, by 2026-12-10; accepted, overdue)",
+        "Find crates (Bo; asked, not answered yet)",
+        "Sweep (Bo, by 2026-12-01; done: Swept.)",
+        "Paint (Bo, by 2026-12-02; declined)",
+    ]
+    minutes = rules.render_markdown(described(action_items=ITEMS), "https://consent.example")
+    assert "## Action items\n\n- Ask the baker (Bo, by 2026-12-10; accepted, overdue)\n- Find crates" in minutes
 
 
 def test_the_calendar_has_one_event_per_review_date_of_a_decision_in_force() -> None:
