@@ -25,6 +25,7 @@ class PhaseChanged(Event, tag="phase_changed", frozen=True):
     open_objections: list[str] | UnsetType = UNSET  # into integration: the objections to integrate
     # Into the consent round: the review date consented to with the proposal (none for a retirement).
     review_by: str | UnsetType = UNSET
+    closes_at: str | UnsetType = UNSET  # into an async selection's change round: its deadline
 
 
 class Decided(Event, tag="decided", frozen=True):

@@ -526,6 +526,8 @@ def _change_mode(p: Proposal, actor: uuid.UUID, a: actions.ChangeMode, _s: uuid.
 def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
     if p.kind == SELECTION:
         return _amend_selection(p, actor, a)
+    if a.candidate_id is not None or a.term_ends_on is not None:
+        raise bad_field("candidate_id", "{Field}: only a selection has a candidate and a term.")
     if actor != p.author:
         if actor not in p.movers:
             raise Refusal(

@@ -8,6 +8,8 @@ PHASE_NAMES = {
     "draft": "Draft",
     "clarifying": "Clarifying questions",
     "reacting": "Reaction round",
+    "nominating": "Nomination round",
+    "changing": "Change round",
     "consenting": "Consent round",
     "integrating": "Integrating objections",
     "decided": "Decided",
@@ -51,6 +53,10 @@ EVENT_WORDS = {
     "question_answered": "answered",
     "reaction_given": "reacted",
     "passed": "passed",
+    "nominated": "nominated",
+    "nomination_changed": "changed their nomination",
+    "nominations_revealed": "the nominations were heard",
+    "candidate_proposed": "proposed a candidate",
     "objection_withdrawn": "withdrew an objection",
     "objection_tested": "asked the objector to test the objection against the circle's aim and domain",
     "objection_kept": "kept the objection after testing it",
@@ -73,6 +79,8 @@ DEADLINE_OUTCOMES = {
     "decided": "the proposal was decided",
     "integrating": "objections to integrate",
     "next_meeting": "taken into the next meeting",
+    "changing": "the nominations were heard: the change round is open",
+    "awaiting_candidate": "the change round closed: the facilitator proposes a candidate",
 }
 
 # What a review proposes to do with the decision it reviews.
@@ -108,6 +116,7 @@ NOTIFICATION_KINDS = {
     "consent_again": "An amendment asks me to consent again",
     "decided": "A decision is made (with its record)",
     "review_due": "A decision of my circle is due for review",
+    "term_ending": "A role's term in my circle ends soon",
 }
 MAIL_DELIVERIES = {"now": "By mail at once", "digest": "In a daily digest", "never": "Only on this page"}
 
@@ -134,6 +143,7 @@ FIELD_LABELS = {
     "role": "the role",
     "roles": "the roles",
     "term_ends_on": "the end of the term",
+    "candidate_id": "the candidate",
     "default_review_months": "the default review period",
     "default_async_days": "the async period",
     "quorum": "the quorum",

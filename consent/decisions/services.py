@@ -220,6 +220,7 @@ def _summary(
         "concerns": d.record.get("concerns", []),
         "objections": d.record.get("objections", []),
         "agreement": d.agreement,
+        "kind": d.kind,
     }
 
 

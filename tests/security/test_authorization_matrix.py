@@ -184,6 +184,11 @@ MATRIX: dict[str, list[Case]] = {
         row(401, 404, 201, 403, 201),
         row(401, 404, 201, 403, 201, where="private"),  # the private circle is seen, its proposals are not
     ],
+    # Selections: opened by a steward of the circle
+    "POST /api/circles/{circle_id:uuid}/selections": [
+        row(401, 404, 403, 403, 201),
+        row(401, 404, 403, 403, 201, where="private"),
+    ],
     "GET /api/proposals/{proposal_id:uuid}": [
         row(401, 404, 200, 200, 200),
         row(401, 404, 200, 404, 200, where="private"),
@@ -580,6 +585,11 @@ BODIES: dict[str, Callable[[World, Case, Person | None], dict[str, Any]]] = {
     "POST /api/circles/{circle_id:uuid}/proposals": new_proposal,
     "POST /circles/{circle_id:uuid}/proposals": new_proposal,
     "POST /api/proposals/{proposal_id:uuid}/actions": question,
+    "POST /api/circles/{circle_id:uuid}/selections": lambda world, *_: {
+        "role": world.unique("Keeper "),
+        "term_ends_on": (datetime.now(UTC) + timedelta(days=365)).date().isoformat(),
+        "mode": "live",
+    },
     "POST /proposals/{proposal_id:uuid}/actions": question,
     "PATCH /api/decisions/{decision_id:uuid}": lambda *_: {"agreement": True},
     "POST /decisions/{decision_id:uuid}/agreement": lambda *_: {"agreement": "1"},
