@@ -25,12 +25,19 @@ SUBJECTS = {
     rules.CONSENT_AGAIN: "{title} was amended: consent again?",
     rules.DECIDED: "Decided: {title}",
     rules.REVIEW_DUE: "Review due: {title}",
+    rules.TERM_ENDING: "A term ends soon: {title}",
 }
 
 
 # Stand-ins for what differs per recipient, replaced after the one rendering.
 NAME, UNSUBSCRIBE = "\x00name\x00", "\x00unsubscribe\x00"
-PHASES = {"clarifying": "its clarifying round", "reacting": "its reaction round", "consenting": "its consent round"}
+PHASES = {
+    "clarifying": "its clarifying round",
+    "reacting": "its reaction round",
+    "nominating": "its nomination round",
+    "changing": "its change round",
+    "consenting": "its consent round",
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,11 @@ def about(kind: str, circle: str, title: str, path: str, closes_at: datetime | N
         sentence = f"“{title}” was amended to integrate an objection: consent to the new version, or object.{by}"
     elif kind == rules.DECIDED:
         sentence = f"{circle} decided “{title}”. Review by {detail.get('review_by', '')}."
+    elif kind == rules.TERM_ENDING:
+        sentence = (
+            f"In {circle}, {title} ends on {detail.get('review_by', '')}: "
+            "a steward may open a selection for the role on the circle's page."
+        )
     else:
         sentence = f"The decision “{title}” is due for review (its review date: {detail.get('review_by', '')})."
     return About(kind, circle, title, path, sentence, tuple(detail.get("lines", ())))

@@ -20,12 +20,15 @@ OBJECTION = "objection"  # an objection to my proposal
 CONSENT_AGAIN = "consent_again"  # an amendment asks for consent again
 DECIDED = "decided"  # a decision was made (with the record)
 REVIEW_DUE = "review_due"  # a decision of my circle is due for review
-KINDS = (OPENED, MEETING, REMINDER, OBJECTION, CONSENT_AGAIN, DECIDED, REVIEW_DUE)
+TERM_ENDING = "term_ending"  # a role's term in my circle ends soon: time to select someone
+# (a new kind goes last: an unsubscribe link names its kind by its place here)
+KINDS = (OPENED, MEETING, REMINDER, OBJECTION, CONSENT_AGAIN, DECIDED, REVIEW_DUE, TERM_ENDING)
+TERM_NOTICE_DAYS = 30  # how long before a term ends the circle is told
 
 NOW, DIGEST, NEVER = "now", "digest", "never"
 DELIVERIES = (NOW, DIGEST, NEVER)
 # What is worth a mail at once asks something of the member; a review due waits for the digest.
-DEFAULTS = dict.fromkeys(KINDS, NOW) | {REVIEW_DUE: DIGEST}
+DEFAULTS = dict.fromkeys(KINDS, NOW) | {REVIEW_DUE: DIGEST, TERM_ENDING: DIGEST}
 # Kinds whose mail asks for a response, so it carries a reply address (answering by mail).
 ANSWERABLE = frozenset({OPENED, REMINDER, CONSENT_AGAIN})
 
@@ -62,7 +65,7 @@ def tells(events: Sequence[Logged], author: uuid.UUID, mode_now: str) -> list[Te
                 told.append(Tell(OPENED, seq, EVERYONE, not_to, {}))
         elif kind == "phase_changed" and data["from"] == "draft":
             told.append(Tell(MEETING if mode == "live" else OPENED, seq, EVERYONE, not_to, {"phase": data["to"]}))
-        elif kind == "phase_changed" and data["to"] in {"reacting", "consenting"} and mode == "async":
+        elif kind == "phase_changed" and data["to"] in {"reacting", "changing", "consenting"} and mode == "async":
             told.append(Tell(OPENED, seq, EVERYONE, not_to, {"phase": data["to"]}))
         elif kind == "responded" and data["kind"] == "object" and actor != author:
             told.append(Tell(OBJECTION, seq, frozenset({author}), frozenset(), {"text": data.get("text", "")}))
