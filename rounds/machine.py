@@ -654,7 +654,14 @@ def _nominate(
     candidate = _nominee(p, a.candidate_id)
     reason = _text(a.reason, "reason", code="nomination_needs_reason")
     new = _next_turn(
-        replace(p, nominations={**p.nominations, s: Nomination(candidate, reason)}, responded=p.responded | {s})
+        replace(
+            p,
+            nominations={
+                **p.nominations,
+                s: Nomination(candidate, reason, changing or not selection.hidden(p.mode, p.phase)),
+            },
+            responded=p.responded | {s},
+        )
     )
     if changing:
         return new, [events.NominationChanged(member=str(s), candidate=str(candidate), reason=reason, round=p.round)]
@@ -808,7 +815,10 @@ def snapshot(p: Proposal) -> dict[str, Any]:
         ],
         "questions": {q: str(m) for q, m in p.questions.items()},
         "seq": p.seq,
-        "nominations": {str(m): {"candidate": str(n.candidate), "reason": n.reason} for m, n in p.nominations.items()},
+        "nominations": {
+            str(m): {"candidate": str(n.candidate), "reason": n.reason, "heard": n.heard}
+            for m, n in p.nominations.items()
+        },
         "candidate": str(p.candidate) if p.candidate else None,
     }
 
@@ -842,7 +852,7 @@ def restore(
         quorum=quorum,
         # snapshots from before selections have neither
         nominations={
-            uuid.UUID(m): Nomination(uuid.UUID(n["candidate"]), n["reason"])
+            uuid.UUID(m): Nomination(uuid.UUID(n["candidate"]), n["reason"], n["heard"])
             for m, n in data.get("nominations", {}).items()
         },
         candidate=uuid.UUID(data["candidate"]) if data.get("candidate") else None,

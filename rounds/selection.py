@@ -22,12 +22,20 @@ NOT_SELECTED = frozenset({"leader"})
 class Nomination:
     candidate: uuid.UUID
     reason: str
+    heard: bool = True  # said aloud (live) or in the change round; async nominations are not, until heard
 
 
 def hidden(mode: str, phase: str) -> bool:
     """Async, nominations are hidden from everyone but their author until the nomination period
     closes, so that nobody follows the first name given. Live, they are said aloud in turn."""
     return mode == "async" and phase == NOMINATING
+
+
+def heard(nominations: Mapping[uuid.UUID, Nomination], phase: str) -> dict[uuid.UUID, Nomination]:
+    """The nominations everyone may know now: all of them once the nomination round is over;
+    during it, those said aloud (one given async stays hidden also if the selection is then
+    taken into a live meeting)."""
+    return {m: n for m, n in nominations.items() if n.heard or phase != NOMINATING}
 
 
 def tally(nominations: Mapping[uuid.UUID, Nomination]) -> list[tuple[uuid.UUID, int]]:

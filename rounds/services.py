@@ -227,8 +227,8 @@ async def selection_summary(db: AsyncSession, proposal: Proposal, state: machine
     """The role, its term, the candidate proposed, and the nominations with their reasons once
     they are heard: async, none until the nomination period closes (only how many there are)."""
     chosen = await selection_of(db, proposal.id)
-    hidden = selection.hidden(state.mode, state.phase)
-    nominations = {} if hidden else state.nominations
+    nominations = selection.heard(state.nominations, state.phase)
+    hidden = len(nominations) < len(state.nominations)
     names = await names_of(
         db,
         {*nominations, *(n.candidate for n in nominations.values()), *([state.candidate] if state.candidate else [])},

@@ -30,7 +30,7 @@ from rounds.machine import (
     restore,
     snapshot,
 )
-from rounds.selection import CHANGING, NOMINATING, SELECTION, Nomination, proposed_text, reasons_for, tally
+from rounds.selection import CHANGING, NOMINATING, SELECTION, Nomination, heard, proposed_text, reasons_for, tally
 
 AUTHOR, FACILITATOR, BO, CY = (uuid.UUID(int=i) for i in range(1, 5))
 OUTSIDER = uuid.UUID(int=99)
@@ -184,9 +184,16 @@ class SelectionProcess(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.p = selection()
+        self.public: dict[uuid.UUID, tuple[str, str]] = {}  # each nomination as the events have told it
 
     def record(self, before: Proposal, after: Proposal, produced: list[ev.Event]) -> None:
         for e in produced:
+            if isinstance(e, ev.Nominated) and e.candidate is not msgspec.UNSET:
+                self.public[uuid.UUID(e.member)] = (e.candidate, e.reason)
+            if isinstance(e, ev.NominationChanged):
+                self.public[uuid.UUID(e.member)] = (e.candidate, e.reason)
+            if isinstance(e, ev.NominationsRevealed):
+                self.public |= {uuid.UUID(n["member"]): (n["candidate"], n["reason"]) for n in e.nominations}
             if isinstance(e, ev.Nominated):
                 hidden = before.mode == "async" and before.phase == NOMINATING
                 assert (e.candidate is msgspec.UNSET) == hidden and (e.reason is msgspec.UNSET) == hidden
@@ -256,6 +263,13 @@ class SelectionProcess(RuleBasedStateMachine):
             assert self.p.candidate is not None and self.p.candidate in self.p.members
         elif self.p.phase in {NOMINATING, CHANGING}:
             assert self.p.candidate is None
+
+    @invariant()
+    def only_what_the_events_told_is_shown(self) -> None:
+        """The proposal shows (selection.heard) no nomination that its events have not told
+        everyone: async, none before the nomination round closes, also if it is taken live."""
+        for member, n in heard(self.p.nominations, self.p.phase).items():
+            assert self.public.get(member) == (str(n.candidate), n.reason)
 
     @invariant()
     def the_snapshot_restores_it(self) -> None:
