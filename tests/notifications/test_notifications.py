@@ -153,6 +153,7 @@ async def test_each_member_chooses_per_kind_now_digest_or_never(circle: Circle, 
             "consent_again": "now",
             "decided": "now",
             "review_due": "digest",
+            "term_ending": "digest",
         }
     }
     message = assert_refused(
