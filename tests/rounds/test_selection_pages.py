@@ -83,3 +83,33 @@ async def test_a_selection_opened_and_followed_by_its_pages(circle: Circle) -> N
         await act(circle, who, sid, "consent")
     decided = await page(circle, "bo", f"/proposals/{sid}")
     assert "Cy as treasurer until 2027-06-30." in decided and "Read the decision" in decided
+
+
+async def test_the_facilitator_records_a_nomination_for_someone_without_a_device(circle: Circle) -> None:
+    opened = await form(
+        circle, "ada", f"/circles/{circle.id}/selections", role="secretary", term_ends_on="2027-06-30", mode="live"
+    )
+    sid = opened.headers["location"].removeprefix("/proposals/")
+    await act(circle, "ada", sid, "start")
+    await act(circle, "ada", sid, "present", member_id=circle.ids["cy"])  # Cy is in the room, without a phone
+    ada_sees = await page(circle, "ada", f"/proposals/{sid}")
+    assert "Record Cy’s response" in ada_sees and "Nominates" in ada_sees
+    await act(
+        circle,
+        "ada",
+        sid,
+        "nominate",
+        on_behalf_of=circle.ids["cy"],
+        candidate_id=circle.ids["bo"],
+        reason="Bo writes well",
+    )
+    [nominated] = [e for e in (await circle.get(sid))["responses"] if e["type"] == "nominated"]
+    assert nominated["data"] == {
+        "member": circle.ids["cy"],
+        "round": 1,
+        "candidate": circle.ids["bo"],
+        "reason": "Bo writes well",
+        "recorded_by": circle.ids["ada"],
+    }
+    bo_sees = await page(circle, "bo", f"/proposals/{sid}")
+    assert "nominated <strong>Bo</strong>: Bo writes well" in bo_sees and "(recorded by the facilitator)" in bo_sees
