@@ -1,7 +1,7 @@
 """selection of roles by consent: the selection table and decision.kind
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03 13:00:00.000000
 
 - `selection`: what a proposal of kind "selection" selects for (a role, its description, the
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
