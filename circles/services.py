@@ -8,7 +8,7 @@ import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, ScalarSelect, and_, func, select
@@ -347,6 +347,31 @@ async def _give_roles(
             )
     if circle.parent_id and any(name in rules.LINK_ROLES for name in roles):
         await _membership(db, circle.parent_id, membership.account_id)  # the link sits in both circles
+    await db.flush()
+
+
+async def assign_selected(
+    db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID, role: str, term_ends_on: date, today: date
+) -> None:
+    """A selection was consented to: the member holds the role until `term_ends_on`, and whoever
+    held it in their term holds it no more (their term ended yesterday, on the record)."""
+    holders = await db.scalars(
+        select(Role)
+        .join(Membership, Membership.id == Role.membership_id)
+        .where(Membership.circle_id == circle_id, Membership.account_id != account_id, Role.name == role)
+    )
+    for held in holders:
+        if not rules.expired(held.term_ends_on, today):
+            held.term_ends_on = today - timedelta(days=1)
+    membership = await _membership(db, circle_id, account_id)
+    mine = next((r for r in membership.roles if r.name == role), None)
+    if mine is None:
+        membership.roles.append(Role(name=role, term_ends_on=term_ends_on))
+    else:
+        mine.term_ends_on = term_ends_on
+    circle = await db.get_one(Circle, circle_id)
+    if circle.parent_id and role in rules.LINK_ROLES:
+        await _membership(db, circle.parent_id, account_id)  # the link sits in both circles
     await db.flush()
 
 

@@ -94,7 +94,7 @@ class WithdrawObjection(Spoken, tag="withdraw_objection", frozen=True):
 
 
 class Amend(Action, tag="amend", frozen=True):
-    text: str = ""
+    text: str = ""  # a selection's is made of its candidate and term
     driver: str = ""
     review_by: date | None = None  # the review date proposed for consent
     criteria: list[str] | None = None  # replace the evaluation criteria
@@ -102,6 +102,9 @@ class Amend(Action, tag="amend", frozen=True):
     # Async: the deadline of the consent round on the new revision (by default the circle's period).
     closes_at: Moment | None = None
     author_agreed: bool = False  # the facilitator amends only with the author's agreement
+    # A selection is amended by another candidate and/or another end of the term.
+    candidate_id: str | None = None
+    term_ends_on: date | None = None
 
 
 class NotAdopted(Action, tag="not_adopted", frozen=True):
@@ -138,6 +141,23 @@ class ChangeMode(Action, tag="change_mode", frozen=True):
     reason: str = ""
 
 
+class Nominate(Spoken, tag="nominate", frozen=True):
+    """In a selection's nomination round: one member, and why."""
+
+    candidate_id: str = ""
+    reason: str = ""
+
+
+class ChangeNomination(Spoken, tag="change_nomination", frozen=True):
+    candidate_id: str = ""
+    reason: str = ""
+
+
+class ProposeCandidate(Action, tag="propose_candidate", frozen=True):
+    candidate_id: str = ""
+    closes_at: Moment | None = None  # async: the consent round's deadline (by default the circle's period)
+
+
 class Skip(Action, tag="skip", frozen=True):
     pass
 
@@ -170,6 +190,9 @@ AnyAction = (
     | KeepObjection
     | ObjectionToConcern
     | ChangeMode
+    | Nominate
+    | ChangeNomination
+    | ProposeCandidate
 )
 
 # An id that is not even text names nothing: answered like an id that names nothing here.

@@ -22,6 +22,7 @@ from rounds.schemas import (
     EventsOut,
     ItemDone,
     NewProposal,
+    NewSelection,
     ProposalOut,
 )
 from rounds.writer import ActionWriter
@@ -77,6 +78,34 @@ class ProposalApi(Controller):
             criteria=data.all_criteria(),
             agreement=data.agreement,
             action_items=data.action_items,
+        )
+        return msgspec.convert(await services.describe(db_session, proposal, today(clock)), ProposalOut)
+
+    @post(
+        "/circles/{circle_id:uuid}/selections",
+        status_code=HTTP_201_CREATED,
+        responses=error_responses(400, 401, 403, 404, 409, 422),
+    )
+    async def select(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        clock: Clock,
+        circle_id: uuid.UUID,
+        data: NewSelection,
+    ) -> ProposalOut:
+        """Open the selection of someone for a role of the circle (a steward): nominations, a
+        change round, a candidate, consent; decided, the role is theirs until the term's end."""
+        proposal = await services.create_selection(
+            db_session,
+            request.user.id,
+            circle_id,
+            role=data.role,
+            description=data.description,
+            term_ends_on=data.term_ends_on,
+            mode=data.mode,
+            now=clock(),
+            closes_at=data.closes_at,
         )
         return msgspec.convert(await services.describe(db_session, proposal, today(clock)), ProposalOut)
 

@@ -25,6 +25,7 @@ class PhaseChanged(Event, tag="phase_changed", frozen=True):
     open_objections: list[str] | UnsetType = UNSET  # into integration: the objections to integrate
     # Into the consent round: the review date consented to with the proposal (none for a retirement).
     review_by: str | UnsetType = UNSET
+    closes_at: str | UnsetType = UNSET  # into an async selection's change round: its deadline
 
 
 class Decided(Event, tag="decided", frozen=True):
@@ -91,6 +92,40 @@ class Amended(Event, tag="amended", frozen=True):
     action_items: list[dict[str, Any]] | UnsetType = UNSET  # the new items: [{what, owner, due_on}]
     closes_at: str | UnsetType = UNSET  # async: the new deadline
     author_agreed: bool | UnsetType = UNSET  # the facilitator amended, with the author's agreement
+    candidate: str | UnsetType = UNSET  # a selection's new candidate
+    term_ends_on: str | UnsetType = UNSET  # a selection's new end of the term
+
+
+class Nominated(Event, tag="nominated", frozen=True):
+    """A nomination in a selection. Async, whom and why are not in the event (nor sent to
+    anyone) until the nomination period closes: `nominations_revealed` says them then."""
+
+    member: str
+    round: int
+    candidate: str | UnsetType = UNSET
+    reason: str | UnsetType = UNSET
+
+
+class NominationChanged(Event, tag="nomination_changed", frozen=True):
+    member: str
+    candidate: str
+    reason: str
+    round: int
+
+
+class NominationsRevealed(Event, tag="nominations_revealed", frozen=True):
+    """The nomination round closed: every nomination, with its reason."""
+
+    nominations: list[dict[str, str]]  # [{member, candidate, reason}]
+
+
+class CandidateProposed(Event, tag="candidate_proposed", frozen=True):
+    """The facilitator proposes a candidate: the selection's text becomes this revision."""
+
+    candidate: str
+    revision: int
+    text: str = ""  # written by the service, which knows the names
+    closes_at: str | UnsetType = UNSET  # async: the consent round's deadline
 
 
 class ObjectionTested(Event, tag="objection_tested", frozen=True):
@@ -147,4 +182,14 @@ def row(event: Event) -> tuple[str, dict[str, Any]]:
 
 
 # The events that are someone's contribution to a round: the rounds the pages list.
-RESPONSE_TYPES = frozenset({"question_asked", "question_answered", "reaction_given", "passed", "responded"})
+RESPONSE_TYPES = frozenset(
+    {
+        "question_asked",
+        "question_answered",
+        "reaction_given",
+        "passed",
+        "responded",
+        "nominated",
+        "nomination_changed",
+    }
+)

@@ -20,15 +20,18 @@ from consent.base.errors import Refusal, bad_field
 from consent.base.i18n import N_
 from consent.base.i18n import gettext as _
 from consent.base.text import MAX_TEXT, clean_criteria, clean_text
-from rounds import actions, events, item_rules
+from rounds import actions, events, item_rules, selection
 from rounds.actions import Action
 from rounds.events import Event
+from rounds.selection import CHANGING, NOMINATING, SELECTION, Nomination
 
 DRAFT, CLARIFYING, REACTING, CONSENTING, INTEGRATING = "draft", "clarifying", "reacting", "consenting", "integrating"
 DECIDED, WITHDRAWN, NOT_ADOPTED = "decided", "withdrawn", "not_adopted"
 REVIEW = "review"  # a proposal's kind, for the review of a decision
-OPEN_PHASES = frozenset({DRAFT, CLARIFYING, REACTING, CONSENTING, INTEGRATING})
-NEXT_PHASE = {CLARIFYING: REACTING, REACTING: CONSENTING}
+OPEN_PHASES = frozenset({DRAFT, CLARIFYING, REACTING, NOMINATING, CHANGING, CONSENTING, INTEGRATING})
+# A selection's change round ends when the facilitator proposes a candidate, not by `advance`.
+NEXT_PHASE = {CLARIFYING: REACTING, REACTING: CONSENTING, NOMINATING: CHANGING}
+TURN_PHASES = frozenset({CLARIFYING, REACTING, NOMINATING, CHANGING, CONSENTING})  # live: taken in turn
 CONSENT_KINDS = frozenset({"consent", "concern", "object", "stand_aside"})
 AGREEING = frozenset({"consent", "concern"})  # a stand-aside is not consent
 # Only an objection blocks: standing aside does not, nor, where the circle counts it so at a
@@ -38,11 +41,11 @@ NOT_BLOCKING = AGREEING | {"stand_aside", "silent"}
 # Which phases accept which action. Everything else is `wrong_phase`.
 PHASES_FOR: Mapping[str, frozenset[str]] = {
     "start": frozenset({DRAFT}),
-    "advance": frozenset({CLARIFYING, REACTING, CONSENTING}),
+    "advance": frozenset({CLARIFYING, REACTING, NOMINATING, CONSENTING}),
     "question": frozenset({CLARIFYING}),
     "answer": frozenset({CLARIFYING, REACTING, CONSENTING, INTEGRATING}),
     "reaction": frozenset({REACTING}),
-    "pass": frozenset({CLARIFYING, REACTING, CONSENTING}),
+    "pass": TURN_PHASES,
     "consent": frozenset({CONSENTING}),
     "concern": frozenset({CONSENTING}),
     "object": frozenset({DRAFT, CLARIFYING, REACTING, CONSENTING}),  # before the round: only early, see below
@@ -53,15 +56,20 @@ PHASES_FOR: Mapping[str, frozenset[str]] = {
     "withdraw": OPEN_PHASES,
     "present": OPEN_PHASES,
     "absent": OPEN_PHASES,
-    "skip": frozenset({CLARIFYING, REACTING, CONSENTING}),
-    "back": frozenset({CLARIFYING, REACTING, CONSENTING}),
+    "skip": TURN_PHASES,
+    "back": TURN_PHASES,
     "test_objection": frozenset({CONSENTING, INTEGRATING}),
     "keep_objection": frozenset({CONSENTING, INTEGRATING}),
     "objection_to_concern": frozenset({CONSENTING, INTEGRATING}),
     "change_mode": OPEN_PHASES,
+    "nominate": frozenset({NOMINATING}),
+    "change_nomination": frozenset({CHANGING}),
+    "propose_candidate": frozenset({CHANGING}),
 }
 # Actions taken in turn during a live round; everything else may come at any time.
-TURN_ACTIONS = frozenset({"question", "reaction", "pass", "consent", "concern", "object", "stand_aside"})
+TURN_ACTIONS = frozenset(
+    {"question", "reaction", "pass", "consent", "concern", "object", "stand_aside", "nominate", "change_nomination"}
+)
 
 
 @dataclass(frozen=True)
@@ -91,8 +99,10 @@ class Proposal:
     objections: tuple[Objection, ...] = ()
     questions: Mapping[str, uuid.UUID] = field(default_factory=dict)  # question id -> asker
     seq: int = 0
-    kind: str = "proposal"  # or REVIEW
+    kind: str = "proposal"  # or REVIEW, or SELECTION
     quorum: int | None = None  # the circle's: the least number taking part; None is a majority
+    nominations: Mapping[uuid.UUID, Nomination] = field(default_factory=dict)  # a selection's, by nominator
+    candidate: uuid.UUID | None = None  # the one a selection proposes
 
     @property
     def movers(self) -> frozenset[uuid.UUID]:
@@ -119,7 +129,7 @@ class Proposal:
     @property
     def whose_turn(self) -> uuid.UUID | None:
         speakers = self.speakers
-        if self.mode != "live" or self.phase not in NEXT_PHASE.keys() | {CONSENTING} or not speakers:
+        if self.mode != "live" or self.phase not in TURN_PHASES or not speakers:
             return None
         return speakers[self.turn % len(speakers)]
 
@@ -237,8 +247,10 @@ def _new_round(proposal: Proposal, phase: str) -> Proposal:
 
 
 def _start(p: Proposal, actor: uuid.UUID, _a: actions.Start, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    """A proposal opens with its clarifying round; a selection with its nomination round."""
     _require_mover(p, actor)
-    return _new_round(p, CLARIFYING), [events.PhaseChanged(from_=DRAFT, to=CLARIFYING, round=p.round + 1)]
+    first = NOMINATING if p.kind == SELECTION else CLARIFYING
+    return _new_round(p, first), [events.PhaseChanged(from_=DRAFT, to=first, round=p.round + 1)]
 
 
 def _advance(p: Proposal, actor: uuid.UUID, a: actions.Advance, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
@@ -247,6 +259,8 @@ def _advance(p: Proposal, actor: uuid.UUID, a: actions.Advance, _s: uuid.UUID) -
         to = a.to or NEXT_PHASE[p.phase]
         if to != NEXT_PHASE[p.phase] and p.kind != REVIEW:
             raise Refusal("not_a_review", _("Only a review may skip the clarifying and reaction rounds."), 409)
+        if p.phase == NOMINATING:
+            return _close_nominations(p)
         return _new_round(p, to), [events.PhaseChanged(from_=p.phase, to=to, round=p.round + 1)]
     if a.to is not None:
         raise Refusal(
@@ -393,6 +407,8 @@ def deadline(p: Proposal, silence_is_consent: bool) -> tuple[Proposal, list[Even
     is open, otherwise it is taken into the next live meeting."""
     if p.mode != "async" or p.phase not in OPEN_PHASES:
         return p, []
+    if p.phase in (NOMINATING, CHANGING):
+        return _selection_deadline(p)
     if p.phase == CONSENTING:
         try:
             closed, produced = close_consent_round(p, silence_is_consent)
@@ -414,14 +430,17 @@ def member_left(p: Proposal, member: uuid.UUID, removed_by: uuid.UUID | None = N
     objections = tuple(replace(o, status="lapsed") if o.id in lapsed else o for o in p.objections)
     new = replace(p, members=p.members - {member}, objections=objections)
     new, _absent = _presence(new, member, actions.Absent(client_id="member_left"), member)
-    new, produced = _objection_closed(
-        new,
-        [
-            events.MemberLeft(
-                member=str(member), lapsed=lapsed, recorded_by=str(removed_by) if removed_by else msgspec.UNSET
-            )
-        ],
-    )
+    left: list[Event] = [
+        events.MemberLeft(
+            member=str(member), lapsed=lapsed, recorded_by=str(removed_by) if removed_by else msgspec.UNSET
+        )
+    ]
+    if p.candidate == member and p.phase in (CONSENTING, INTEGRATING):
+        # A selection's candidate left the circle: the circle goes back to its change round.
+        new = _new_round(replace(new, candidate=None), CHANGING)
+        produced = [*left, events.PhaseChanged(from_=p.phase, to=CHANGING, round=new.round)]
+    else:
+        new, produced = _objection_closed(new, left)
     return replace(new, seq=p.seq + len(produced)), produced
 
 
@@ -520,6 +539,10 @@ def _change_mode(p: Proposal, actor: uuid.UUID, a: actions.ChangeMode, _s: uuid.
 
 
 def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tuple[Proposal, list[Event]]:
+    if p.kind == SELECTION:
+        return _amend_selection(p, actor, a)
+    if a.candidate_id is not None or a.term_ends_on is not None:
+        raise bad_field("candidate_id", "{Field}: only a selection has a candidate and a term.")
     if actor != p.author:
         if actor not in p.movers:
             raise Refusal(
@@ -539,6 +562,41 @@ def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tu
         if a.action_items is not None
         else msgspec.UNSET
     )
+    return _amended(p, actor, a, text, driver=driver or msgspec.UNSET, criteria=criteria, action_items=items)
+
+
+def _amend_selection(p: Proposal, actor: uuid.UUID, a: actions.Amend) -> tuple[Proposal, list[Event]]:
+    """A selection is amended only to integrate an objection, by the facilitator or whoever
+    opened it: another candidate, another end of the term, or both. Its text is made of them
+    (by the service, which knows the names)."""
+    if actor != p.author:
+        _require_mover(p, actor)
+    if p.phase != INTEGRATING:
+        raise Refusal("wrong_phase", "A selection is amended only to integrate an objection.", 409)
+    if a.review_by is not None or a.criteria is not None:
+        raise bad_field("review_by", "{Field}: a selection's is the end of the term; amend that.")
+    if a.candidate_id is None and a.term_ends_on is None:
+        raise bad_field(
+            "candidate_id",
+            "{Field}: amend a selection by another candidate, another term, or both.",
+            "candidate_needed",
+        )
+    candidate = _nominee(p, a.candidate_id) if a.candidate_id is not None else p.candidate
+    return _amended(
+        replace(p, candidate=candidate),
+        actor,
+        a,
+        "",
+        candidate=str(candidate) if a.candidate_id is not None else msgspec.UNSET,
+        term_ends_on=a.term_ends_on.isoformat() if a.term_ends_on else msgspec.UNSET,
+    )
+
+
+def _amended(
+    p: Proposal, actor: uuid.UUID, a: actions.Amend, text: str, **changes: Any
+) -> tuple[Proposal, list[Event]]:
+    """The new revision; amending during integration integrates the open objections and
+    opens a consent round on it."""
     revision = p.revision + 1
     integrated = [o.id for o in p.open_objections] if p.phase == INTEGRATING else []
     objections = tuple(
@@ -551,12 +609,10 @@ def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tu
             revision=revision,
             text=text,
             integrates=integrated,
-            driver=driver or msgspec.UNSET,
             review_by=a.review_by.isoformat() if a.review_by else msgspec.UNSET,
-            criteria=criteria,
-            action_items=items,
             closes_at=a.closes_at.isoformat() if p.mode == "async" and a.closes_at else msgspec.UNSET,
-            author_agreed=True if actor != p.author else msgspec.UNSET,
+            author_agreed=True if actor != p.author and p.kind != SELECTION else msgspec.UNSET,
+            **changes,
         )
     ]
     new = replace(p, revision=revision, objections=objections)
@@ -600,6 +656,88 @@ def _presence(p: Proposal, actor: uuid.UUID, a: actions.Presence, s: uuid.UUID) 
     return replace(p, present=tuple(present)), [event]
 
 
+def _nominee(p: Proposal, value: str) -> uuid.UUID:
+    if not value.strip():
+        raise bad_field("candidate_id", "{Field}: name a member of the circle.", "candidate_needed")
+    return _member(p, value, "candidate_id")
+
+
+def _nominate(
+    p: Proposal, _actor: uuid.UUID, a: actions.Nominate | actions.ChangeNomination, s: uuid.UUID
+) -> tuple[Proposal, list[Event]]:
+    """A nomination, in turn when live. Async, its candidate and reason stay out of the event
+    until the nomination period closes; in the change round anyone may change theirs (live:
+    in turn, once), and it is heard at once."""
+    _require_participant(p, s)
+    _require_turn(p, s)
+    changing = isinstance(a, actions.ChangeNomination)
+    if s in p.responded and (not changing or p.mode == "live"):
+        raise Refusal("already_responded", "You already spoke in this round.", 409)
+    candidate = _nominee(p, a.candidate_id)
+    reason = _text(a.reason, "reason", code="nomination_needs_reason")
+    new = _next_turn(
+        replace(
+            p,
+            nominations={
+                **p.nominations,
+                s: Nomination(candidate, reason, changing or not selection.hidden(p.mode, p.phase)),
+            },
+            responded=p.responded | {s},
+        )
+    )
+    if changing:
+        return new, [events.NominationChanged(member=str(s), candidate=str(candidate), reason=reason, round=p.round)]
+    said = events.Nominated(member=str(s), round=p.round)
+    if not selection.hidden(p.mode, p.phase):
+        said = msgspec.structs.replace(said, candidate=str(candidate), reason=reason)
+    if p.mode == "async" and new.members <= new.responded:  # everyone has spoken: nothing to wait for
+        new, closed = _close_nominations(new)
+        return new, [said, *closed]
+    return new, [said]
+
+
+def _close_nominations(p: Proposal) -> tuple[Proposal, list[Event]]:
+    """The nomination round ends: every nomination is heard, then the change round opens."""
+    heard = [
+        {"member": str(m), "candidate": str(n.candidate), "reason": n.reason}
+        for m, n in sorted(p.nominations.items(), key=lambda item: str(item[0]))
+    ]
+    new = _new_round(p, CHANGING)
+    return new, [
+        events.NominationsRevealed(nominations=heard),
+        events.PhaseChanged(from_=NOMINATING, to=CHANGING, round=new.round),
+    ]
+
+
+def _selection_deadline(p: Proposal) -> tuple[Proposal, list[Event]]:
+    """Async: the nomination period's end opens the change round; the change round's end
+    leaves the proposal of a candidate to the facilitator."""
+    if p.phase == NOMINATING:
+        new, produced = _close_nominations(p)
+        return replace(new, seq=p.seq + 1 + len(produced)), [events.DeadlinePassed(outcome=CHANGING), *produced]
+    return replace(p, seq=p.seq + 1), [events.DeadlinePassed(outcome="awaiting_candidate")]
+
+
+def _propose_candidate(
+    p: Proposal, actor: uuid.UUID, a: actions.ProposeCandidate, _s: uuid.UUID
+) -> tuple[Proposal, list[Event]]:
+    """The facilitator proposes a candidate, with the reasons heard: the selection's next
+    revision, and its consent round."""
+    _require_mover(p, actor)
+    candidate = _nominee(p, a.candidate_id)
+    if p.mode == "async" and a.closes_at is None:
+        raise bad_field("closes_at", "{Field}: the consent round needs one.")
+    new = _new_round(replace(p, candidate=candidate, revision=p.revision + 1), CONSENTING)
+    return new, [
+        events.CandidateProposed(
+            candidate=str(candidate),
+            revision=new.revision,
+            closes_at=a.closes_at.isoformat() if p.mode == "async" and a.closes_at else msgspec.UNSET,
+        ),
+        events.PhaseChanged(from_=CHANGING, to=CONSENTING, round=new.round),
+    ]
+
+
 _HANDLERS: Mapping[str, Callable[[Proposal, uuid.UUID, Any, uuid.UUID], tuple[Proposal, list[Event]]]] = {
     "start": _start,
     "advance": _advance,
@@ -623,6 +761,9 @@ _HANDLERS: Mapping[str, Callable[[Proposal, uuid.UUID, Any, uuid.UUID], tuple[Pr
     "keep_objection": _answer_test,
     "objection_to_concern": _answer_test,
     "change_mode": _change_mode,
+    "nominate": _nominate,
+    "change_nomination": _nominate,
+    "propose_candidate": _propose_candidate,
 }
 # One of each action, with words and a deadline where it needs them (an amendment in async
 # integration, a change to async), to find what the rules allow.
@@ -660,7 +801,8 @@ def allows(p: Proposal, actor: uuid.UUID, action: Action) -> bool:
         apply(p, actor, action)
     except Refusal as refusal:
         # allowed, given a real question or objection, or the author's agreement
-        return refusal.code in {"no_such_question", "no_such_objection", "author_agreement_needed"}
+        # (or a candidate)
+        return refusal.code in {"no_such_question", "no_such_objection", "author_agreement_needed", "candidate_needed"}
     return True
 
 
@@ -695,6 +837,11 @@ def snapshot(p: Proposal) -> dict[str, Any]:
         ],
         "questions": {q: str(m) for q, m in p.questions.items()},
         "seq": p.seq,
+        "nominations": {
+            str(m): {"candidate": str(n.candidate), "reason": n.reason, "heard": n.heard}
+            for m, n in p.nominations.items()
+        },
+        "candidate": str(p.candidate) if p.candidate else None,
     }
 
 
@@ -725,4 +872,10 @@ def restore(
         questions={q: uuid.UUID(m) for q, m in data["questions"].items()},
         seq=data["seq"],
         quorum=quorum,
+        # snapshots from before selections have neither
+        nominations={
+            uuid.UUID(m): Nomination(uuid.UUID(n["candidate"]), n["reason"], n["heard"])
+            for m, n in data.get("nominations", {}).items()
+        },
+        candidate=uuid.UUID(data["candidate"]) if data.get("candidate") else None,
     )

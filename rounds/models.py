@@ -36,7 +36,8 @@ class Proposal(UUIDAuditBase):
     title: Mapped[str] = mapped_column(String(200))
     driver: Mapped[str] = mapped_column(Text)  # of the current revision
     text: Mapped[str] = mapped_column(Text)  # of the current revision
-    # "proposal", or "review": a review of a decision (its Review row says which and how)
+    # "proposal", "review": a review of a decision (its Review row says which and how), or
+    # "selection": the selection of someone for a role (its Selection row says which)
     kind: Mapped[str] = mapped_column(String(20), default="proposal")
     criteria: Mapped[list[str]] = mapped_column(JsonB, default=list)  # how we will know it works
     mode: Mapped[str] = mapped_column(String(10))  # live or async
@@ -104,6 +105,21 @@ class Decision(UUIDAuditBase):
     record: Mapped[dict[str, Any]] = mapped_column(JsonB)
     # A standing agreement of the circle: shown to whoever is invited, before they accept.
     agreement: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # "proposal", or "selection": someone selected for a role, until `review_by`, the term's end
+    kind: Mapped[str] = mapped_column(String(20), default="proposal", server_default="proposal")
+
+
+class Selection(UUIDAuditBase):
+    """What a proposal of kind "selection" selects for: a role of its circle, described, for a
+    term. The candidate proposed is the machine's; the term may be amended to integrate an
+    objection. Decided, the candidate's membership holds the role until `term_ends_on`."""
+
+    __tablename__ = "selection"
+
+    proposal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), unique=True)
+    role: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(Text, default="")
+    term_ends_on: Mapped[date] = mapped_column(Date)
 
 
 class Review(UUIDAuditBase):

@@ -155,10 +155,11 @@ class PageUpdates(QueuedWork[Batch]):
         whole = {p: bool(kinds & views.PARTICIPANTS_WHOLE) for p, kinds in types.items()}
         for proposal_id, (batch, _) in together.items():
             row, state = after[proposal_id]
-            named = {
-                uuid.UUID(e["data"]["member"])
+            named = {  # those the events name: who spoke, and whom a selection's nominations name
+                uuid.UUID(e["data"][key])
                 for e in [*batch, *questions.get(proposal_id, {}).values()]
-                if "member" in e["data"]
+                for key in ("member", "candidate")
+                if key in e["data"]
             }
             wanted.append((row, state, named | (state.participants if whole[proposal_id] else set())))
         shown = []
@@ -177,7 +178,7 @@ class PageUpdates(QueuedWork[Batch]):
                     if kinds & {"mode_changed", "deadline_passed"}
                     else None,
                     revisions=services.revisions_json(await services.revisions_of(db, row))
-                    if "amended" in kinds
+                    if kinds & {"amended", "candidate_proposed"}
                     else None,
                     zone=zones.get(row.circle_id, "UTC"),
                 )
@@ -195,6 +196,8 @@ class PageUpdates(QueuedWork[Batch]):
             ["update", "live-turn", str(parts.turn(p))],
             ["update", "live-objections", str(parts.objections(p))],
         ]
+        if p["selection"] is not None:
+            ops.append(["update", "live-selection", str(parts.selection(p["selection"]))])
         if page.history is not None:
             ops.append(["update", "live-mode-history", str(parts.mode_history(views.mode_history(page.history)))])
         if page.revisions is not None:

@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
+from circles.pages import circle_page
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal, bad_field
 from consent.base.forms import parse_field, parse_lines
@@ -24,7 +25,7 @@ from consent.base.i18n import gettext as _
 from consent.base.labels import PHASE_NAMES
 from consent.base.times import read_typed
 from consent.base.web import Form, Page, locale_of, viewer_zone
-from rounds import actions, item_rules, item_services, machine, services, views
+from rounds import actions, item_rules, item_services, machine, selection, services, views
 from rounds.controllers import take
 from rounds.writer import ActionWriter
 
@@ -114,6 +115,16 @@ class ActionForm(ItemRows):
     mode: str = ""
     closes_at: str = ""  # a datetime-local field: read in the viewer's zone (consent.base.times)
     author_agreed: str = ""  # the facilitator's amendment: a box ticked when the author agrees
+    candidate_id: str = ""  # a selection's nomination, proposal or amendment
+    term_ends_on: str = ""  # a selection's amendment
+
+
+class SelectionForm(msgspec.Struct):
+    role: str = ""
+    description: str = ""
+    term_ends_on: str = ""
+    mode: str = "async"
+    closes_at: str = ""
 
 
 async def open_proposals_section(db: AsyncSession, circle_id: uuid.UUID, viewer_id: uuid.UUID) -> dict[str, Any]:
@@ -160,7 +171,14 @@ async def _now_context(
         machine.available(state, turn) & machine.TURN_ACTIONS if live_turns and turn and turn != viewer else set()
     )
     available = machine.available(state, viewer)
-    members = await services.names_of(db, set(state.members)) if live_turns else {}
+    # a selection names members: as nominees, its candidate, or another candidate
+    choosing = proposal.kind == selection.SELECTION and state.phase in {
+        selection.NOMINATING,
+        selection.CHANGING,
+        machine.INTEGRATING,
+    }
+    members = await services.names_of(db, set(state.members)) if live_turns or choosing else {}
+    mine = state.nominations.get(viewer)
     if history is None:
         questions = ("question_asked", "question_answered")
         history = await services.events_of(db, proposal.id, questions) if "answer" in available else []
@@ -198,6 +216,17 @@ async def _now_context(
             if "amend" in available
             else {}
         ),
+        "candidates": sorted(((str(m), name) for m, name in members.items()), key=lambda item: item[1])
+        if choosing
+        else [],
+        # async, your own nomination is yours to see before the others are heard
+        "my_nomination": {
+            "candidate_id": str(mine.candidate),
+            "candidate": (await services.names_of(db, {mine.candidate})).get(mine.candidate, ""),
+            "reason": mine.reason,
+        }
+        if mine
+        else None,
         "client_id": uuid.uuid4().hex,
         "zone": zone,  # its times, and the deadlines typed in its forms
         "locale": locale_of(request),
@@ -229,6 +258,8 @@ async def proposal_page(
     if form.get("type") == "amend":  # a refused amendment, or one more row: the items as typed
         typed = ItemRows(**{k: v for k, v in form.items() if k in ITEM_FIELDS})
         now["amend_rows"] = typed.shown_again()
+    for nomination in described["selection"]["nominations"] if described["selection"] else []:
+        names.update({person["id"]: person["name"] for person in (nomination["member"], nomination["candidate"])})
     return await page(
         request,
         db,
@@ -319,6 +350,41 @@ class ProposalPages(Controller):
                 request, db_session, page, circle_id, msgspec.structs.asdict(data), str(refusal), refusal.status
             )
         flash(request, _("Your proposal is saved as a draft; the facilitator starts it."), category="success")
+        return Redirect(f"/proposals/{proposal.id}")
+
+    @post("/circles/{circle_id:uuid}/selections")
+    async def select(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        page: Page,
+        circle_id: uuid.UUID,
+        data: Annotated[SelectionForm, Form],
+    ) -> Template | Redirect:
+        """The circle page's "Select someone for a role", for its stewards."""
+        try:
+            zone = viewer_zone(request, await circles.time_zone_of(db_session, circle_id))
+            proposal = await services.create_selection(
+                db_session,
+                request.user.id,
+                circle_id,
+                role=data.role,
+                description=data.description,
+                term_ends_on=parse_field(
+                    data.term_ends_on, date.fromisoformat, "term_ends_on", N_("a date like 2027-06-30")
+                )
+                or page.clock().date(),
+                mode=data.mode,
+                now=page.clock(),
+                closes_at=read_typed(data.closes_at, zone),
+            )
+        except Refusal as refusal:
+            await db_session.rollback()
+            form = {f"select_{k}": v for k, v in msgspec.structs.asdict(data).items()}
+            return await circle_page(
+                request, db_session, page, circle_id, status_code=refusal.status, error=str(refusal), form=form
+            )
+        flash(request, "The selection is saved as a draft; the facilitator starts its nominations.", category="success")
         return Redirect(f"/proposals/{proposal.id}")
 
     @get("/proposals/{proposal_id:uuid}")

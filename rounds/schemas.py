@@ -10,7 +10,7 @@ import msgspec
 
 from consent.base.errors import bad_field
 from consent.base.i18n import gettext as _
-from consent.base.text import Criteria, Moment, Text, Title
+from consent.base.text import Criteria, Moment, Name, Text, Title
 from rounds.actions import AnyAction
 from rounds.item_rules import ItemsIn
 
@@ -33,6 +33,16 @@ class NewProposal(msgspec.Struct, forbid_unknown_fields=True):
         if self.criteria is not None and self.evaluation.strip():
             raise bad_field("evaluation", _("Give the evaluation criteria, or an evaluation, not both."))
         return self.criteria if self.criteria is not None else [self.evaluation] if self.evaluation.strip() else []
+
+
+class NewSelection(msgspec.Struct, forbid_unknown_fields=True):
+    """A selection of someone for a role of the circle, for a term (docs/selection.md)."""
+
+    role: Name
+    term_ends_on: date
+    mode: Literal["live", "async"]
+    description: Text = ""
+    closes_at: Moment | None = None  # async: when the nomination period closes
 
 
 # Answers of the proposal API: the same keys and values as services.describe and
@@ -131,6 +141,31 @@ class ItemDone(msgspec.Struct, forbid_unknown_fields=True):
     note: Text = ""  # what was done, briefly
 
 
+class NominationOut(msgspec.Struct):
+    member: Ref
+    candidate: Ref
+    reason: str
+
+
+class TallyOut(msgspec.Struct):
+    candidate: Ref
+    count: int
+
+
+class SelectionOut(msgspec.Struct):
+    """What a selection selects for, and where it stands. Async, the nominations are not given
+    (`nominations_hidden`) until the nomination period closes: only how many were made."""
+
+    role: str
+    description: str
+    term_ends_on: str
+    candidate: Ref | None  # proposed by the facilitator
+    nominations_hidden: bool
+    nominated: int
+    nominations: list[NominationOut]  # each member's current nomination, once heard
+    tally: list[TallyOut]  # each candidate named and how many named them, most first
+
+
 class ProposalOut(msgspec.Struct):
     id: str
     circle_id: str
@@ -139,10 +174,11 @@ class ProposalOut(msgspec.Struct):
     title: str
     driver: str
     text: str
-    kind: Literal["proposal", "review"]
+    kind: Literal["proposal", "review", "selection"]
     criteria: list[str]
     evaluation: str  # the criteria, one a line
     review: ReviewOfOut | None  # for a review
+    selection: SelectionOut | None  # for a selection
     mode: str
     state: str
     revision: int

@@ -16,16 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
 from circles.models import Circle, Domain, Membership, Role, person
-from circles.rules import FACILITATOR, expired
+from circles.rules import FACILITATOR, check_link_role, clean_role, expired
 from consent.base import i18n
 from consent.base.db import as_uuid, raw_id
 from consent.base.errors import Refusal, bad_field
 from consent.base.i18n import N_
 from consent.base.i18n import gettext as _
 from consent.base.text import MAX_TEXT, MAX_TITLE, clean_criteria, clean_text
-from rounds import actions, item_rules, item_services, machine
+from rounds import actions, item_rules, item_services, machine, selection
 from rounds import events as machine_events
-from rounds.models import Decision, Event, Proposal, Review, Revision
+from rounds.models import Decision, Event, Proposal, Review, Revision, Selection
 
 MODES = ("live", "async")
 
@@ -39,13 +39,14 @@ def add_months(day: date, months: int) -> date:
 LATEST_REVIEW_YEARS = 10  # a circle reviews by default within 5; 9999-12-31 broke calendar feeds
 
 
-def check_review_date(review_by: date, today: date) -> None:
-    """A review date is in the future, and near enough to be a review."""
+def check_review_date(review_by: date, today: date, name: str = "review_by") -> None:
+    """A review date (or a selection's term end, which is its review date) is in the future,
+    and near enough to be a review."""
     if review_by <= today:
-        raise bad_field("review_by", _("{Field} must be in the future."))
+        raise bad_field(name, _("{Field} must be in the future."))
     if review_by > add_months(today, 12 * LATEST_REVIEW_YEARS):
         raise bad_field(
-            "review_by",
+            name,
             _("{{Field}} must be within {LATEST_REVIEW_YEARS} years.").format(LATEST_REVIEW_YEARS=LATEST_REVIEW_YEARS),
         )
 
@@ -120,9 +121,11 @@ async def create_proposal(
     review: ReviewOf | None = None,
     agreement: bool = False,
     action_items: Sequence[item_rules.ItemIn] = (),
+    kind: str = "proposal",
 ) -> Proposal:
     """A draft proposal; with `review`, the review of a decision (kind "review"), recorded in
-    the decision's history as open until the circle decides it."""
+    the decision's history as open until the circle decides it; of kind "selection", the
+    selection of someone for a role (`create_selection`)."""
     circle = await member_of(db, circle_id, account_id)
     items = []
     if action_items:
@@ -151,7 +154,7 @@ async def create_proposal(
             raise bad_field("supersedes", _("{Field} must be a decision of this circle."))
     if changed is not None:
         await _may_change(db, changed)
-    kind = machine.REVIEW if review is not None else "proposal"
+    kind = machine.REVIEW if review is not None else kind
     state = machine.Proposal(mode=mode, author=account_id, members=frozenset(), kind=kind)
     proposal = Proposal(
         id=uuid.uuid4(),
@@ -191,6 +194,95 @@ async def create_proposal(
         )
     await db.flush()
     return proposal
+
+
+async def create_selection(
+    db: AsyncSession,
+    account_id: uuid.UUID,
+    circle_id: uuid.UUID,
+    *,
+    role: str,
+    description: str,
+    term_ends_on: date,
+    mode: str,
+    now: datetime,
+    closes_at: datetime | None = None,
+) -> Proposal:
+    """A selection of someone for a role of the circle, for a term, opened by a steward of the
+    circle: a draft proposal of kind "selection" in the circle's first domain, whose review date
+    is the term's end. Async, `closes_at` ends the nomination period."""
+    circle = await member_of(db, circle_id, account_id)
+    await circles.require_steward(db, circle, account_id, now.date())
+    role = clean_role(role)
+    if role in selection.NOT_SELECTED:
+        raise bad_field("role", f"{{Field}}: the {role} is chosen by the parent circle.", "chosen_by_parent")
+    check_link_role(role, circle.parent_id)
+    check_review_date(term_ends_on, now.date(), "term_ends_on")
+    domain = await db.scalar(select(Domain).where(Domain.circle_id == circle.id).order_by(Domain.created_at).limit(1))
+    if domain is None:  # a decision is always taken in a domain the circle holds
+        raise Refusal("no_domain", f"{circle.name} holds no domain yet: add one before selecting for a role.", 409)
+    description = clean_text(description, "description", MAX_TEXT)
+    proposal = await create_proposal(
+        db,
+        account_id,
+        circle.id,
+        title=f"Selection: {role}",
+        driver=description or f"The circle needs someone as {role}.",
+        text=f"Someone as {role} until {term_ends_on.isoformat()}: nominations are open.",
+        domain_id=domain.id,
+        mode=mode,
+        now=now,
+        review_by=term_ends_on,
+        closes_at=closes_at,
+        kind=selection.SELECTION,
+    )
+    db.add(Selection(proposal_id=proposal.id, role=role, description=description, term_ends_on=term_ends_on))
+    await db.flush()
+    return proposal
+
+
+async def selection_of(db: AsyncSession, proposal_id: uuid.UUID) -> Selection:
+    """What a proposal of kind "selection" selects for."""
+    return (await db.scalars(select(Selection).where(Selection.proposal_id == proposal_id))).one()
+
+
+async def selection_summary(db: AsyncSession, proposal: Proposal, state: machine.Proposal) -> dict[str, Any]:
+    """The role, its term, the candidate proposed, and the nominations with their reasons once
+    they are heard: async, none until the nomination period closes (only how many there are)."""
+    chosen = await selection_of(db, proposal.id)
+    nominations = selection.heard(state.nominations, state.phase)
+    hidden = len(nominations) < len(state.nominations)
+    names = await names_of(
+        db,
+        {*nominations, *(n.candidate for n in nominations.values()), *([state.candidate] if state.candidate else [])},
+    )
+    ref = lambda m: {"id": str(m), "name": names.get(m, "")}  # noqa: E731
+    return {
+        "role": chosen.role,
+        "description": chosen.description,
+        "term_ends_on": chosen.term_ends_on.isoformat(),
+        "candidate": ref(state.candidate) if state.candidate else None,
+        "nominations_hidden": hidden,
+        "nominated": len(state.nominations),
+        "nominations": [
+            {"member": ref(m), "candidate": ref(n.candidate), "reason": n.reason}
+            for m, n in sorted(nominations.items(), key=lambda item: (names.get(item[0], ""), str(item[0])))
+        ],
+        "tally": [{"candidate": ref(c), "count": count} for c, count in selection.tally(nominations)],
+    }
+
+
+async def _selection_text(db: AsyncSession, chosen: Selection, state: machine.Proposal) -> str:
+    """A selection's text: its candidate as its role until its term's end, with the reasons heard."""
+    assert state.candidate is not None, "a selection's text is written once a candidate is proposed"
+    reasons = selection.reasons_for(state.nominations, state.candidate)
+    names = await names_of(db, {state.candidate, *(m for m, _ in reasons)})
+    return selection.proposed_text(
+        names.get(state.candidate, ""),
+        chosen.role,
+        chosen.term_ends_on,
+        [(names.get(m, ""), reason) for m, reason in reasons],
+    )
 
 
 async def review_of(db: AsyncSession, proposal_id: uuid.UUID) -> Review:
@@ -263,15 +355,17 @@ async def state_of(db: AsyncSession, proposal: Proposal, today: date) -> machine
 def with_deadline(action: actions.Action, state: machine.Proposal, async_days: int, now: datetime) -> actions.Action:
     """An action that opens an async consent round carries its deadline: the one given, which
     must be in the future, or the circle's async period from now. The machine has no clock."""
-    if not isinstance(action, actions.Amend | actions.ChangeMode):
+    if not isinstance(action, actions.Amend | actions.ChangeMode | actions.ProposeCandidate):
         return action
     closes_at = action.closes_at
     if closes_at is not None:
         closes_at = closes_at if closes_at.tzinfo else closes_at.replace(tzinfo=UTC)
         if closes_at <= now:
             raise bad_field("closes_at", _("{Field} must be in the future."))
-    elif (isinstance(action, actions.ChangeMode) and action.mode == "async") or (
-        isinstance(action, actions.Amend) and state.mode == "async" and state.phase == machine.INTEGRATING
+    elif (
+        (isinstance(action, actions.ChangeMode) and action.mode == "async")
+        or (isinstance(action, actions.Amend) and state.mode == "async" and state.phase == machine.INTEGRATING)
+        or (isinstance(action, actions.ProposeCandidate) and state.mode == "async")
     ):
         closes_at = now + timedelta(days=async_days)
     return msgspec.structs.replace(action, closes_at=closes_at)
@@ -463,6 +557,8 @@ async def _check_amendment(db: AsyncSession, proposal: Proposal, action: actions
     if not isinstance(action, actions.Amend):
         return
     item_rules.check_due(action.action_items or (), now.date())
+    if action.term_ends_on is not None:
+        check_review_date(action.term_ends_on, now.date(), "term_ends_on")
     if action.review_by is None and action.criteria is None:
         return
     if action.review_by is not None:
@@ -491,8 +587,25 @@ async def _record(
     events are inserted at once, or, given `unwritten`, added to it for the caller to insert
     with others (`_insert_events`)."""
     review = await review_of(db, proposal.id) if proposal.kind == machine.REVIEW else None
+    chosen = await selection_of(db, proposal.id) if proposal.kind == selection.SELECTION else None
     produced = list(produced)  # a consent round's opening gains its review date below
     for index, event in enumerate(produced):
+        if chosen is not None and isinstance(event, machine_events.CandidateProposed | machine_events.Amended):
+            # A selection's text is its candidate, role and term, with the reasons heard.
+            if isinstance(event, machine_events.Amended) and event.term_ends_on:
+                chosen.term_ends_on = proposal.review_by = date.fromisoformat(event.term_ends_on)
+            event = produced[index] = msgspec.structs.replace(event, text=await _selection_text(db, chosen, new_state))
+        if isinstance(event, machine_events.CandidateProposed):
+            proposal.text = event.text
+            db.add(Revision(proposal_id=proposal.id, number=event.revision, driver=proposal.driver, text=event.text))
+        if (
+            isinstance(event, machine_events.PhaseChanged)
+            and event.to == selection.CHANGING
+            and new_state.mode == "async"
+        ):
+            # The change round is open to everyone for the circle's usual period.
+            proposal.closes_at = now + timedelta(days=await async_days_of(db, proposal.circle_id))
+            produced[index] = msgspec.structs.replace(event, closes_at=proposal.closes_at.isoformat())
         if isinstance(event, machine_events.Amended):
             proposal.text = event.text
             proposal.driver = event.driver or proposal.driver
@@ -503,7 +616,10 @@ async def _record(
             if event.action_items is not msgspec.UNSET:
                 await item_services.store(db, proposal.id, event.action_items)
             db.add(Revision(proposal_id=proposal.id, number=event.revision, driver=proposal.driver, text=proposal.text))
-        if isinstance(event, machine_events.Amended | machine_events.ModeChanged) and event.closes_at:
+        if (
+            isinstance(event, machine_events.Amended | machine_events.ModeChanged | machine_events.CandidateProposed)
+            and event.closes_at
+        ):
             proposal.closes_at = datetime.fromisoformat(event.closes_at)
         if isinstance(event, machine_events.ModeChanged) and event.to == "live":
             proposal.closes_at = None  # a live meeting closes the round, not a clock
@@ -542,6 +658,10 @@ async def _record(
     if any(isinstance(event, machine_events.Decided) for event in produced):
         await _insert_events(db, pending)  # the record of consent reads this round's responses
         await _decide(db, proposal, new_state, now, review)
+        if chosen is not None and new_state.candidate is not None:
+            await circles.assign_selected(
+                db, proposal.circle_id, new_state.candidate, chosen.role, chosen.term_ends_on, now.date()
+            )
     elif review is not None and any(
         isinstance(e, machine_events.NotAdopted | machine_events.Withdrawn) for e in produced
     ):
@@ -646,6 +766,7 @@ async def _decide(
                 supersedes_id=proposal.supersedes_id,
                 record=record,
                 agreement=proposal.agreement,
+                kind=selection.SELECTION if proposal.kind == selection.SELECTION else "proposal",
             )
         )
     await db.flush()  # the decision, before its items point at it
@@ -695,7 +816,8 @@ async def close_due(db: AsyncSession, now: datetime, committed: Committed | None
             circle = await db.get_one(Circle, proposal.circle_id)
             new_state, produced = machine.deadline(await state_of(db, proposal, now.date()), circle.silence_is_consent)
             outcome = await _record(db, proposal, new_state, produced, None, None, now)
-            proposal.closes_at = None  # a deadline passes once; its event keeps when
+            if proposal.closes_at is not None and proposal.closes_at <= now:  # unless it opened a new period
+                proposal.closes_at = None  # a deadline passes once; its event keeps when
             closed += 1
             events = await as_json(db, outcome.events)
             await db.commit()
@@ -965,6 +1087,9 @@ async def summaries(
                 process_json(proposal, state, names)
                 | {
                     "review": await review_summary(db, proposal) if proposal.kind == machine.REVIEW else None,
+                    "selection": await selection_summary(db, proposal, state)
+                    if proposal.kind == selection.SELECTION
+                    else None,
                     "decision_id": str(decision_id) if decision_id else None,
                 },
                 names,
@@ -1001,6 +1126,7 @@ async def describe(
         process_json(proposal, state, names)
         | {
             "review": await review_summary(db, proposal) if proposal.kind == machine.REVIEW else None,
+            "selection": await selection_summary(db, proposal, state) if proposal.kind == selection.SELECTION else None,
             "decision_id": str(decision_id) if decision_id else None,
             "revisions": revisions_json(await revisions_of(db, proposal)),
             "action_items": await item_services.of_proposal(db, proposal.id, today),

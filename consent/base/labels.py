@@ -12,6 +12,8 @@ PHASE_NAMES = LazyLabels(
         "draft": _("Draft"),
         "clarifying": _("Clarifying questions"),
         "reacting": _("Reaction round"),
+        "nominating": _("Nomination round"),
+        "changing": _("Change round"),
         "consenting": _("Consent round"),
         "integrating": _("Integrating objections"),
         "decided": _("Decided"),
@@ -71,6 +73,10 @@ EVENT_WORDS = LazyLabels(
         "question_answered": _("answered"),
         "reaction_given": _("reacted"),
         "passed": _("passed"),
+        "nominated": _("nominated"),
+        "nomination_changed": _("changed their nomination"),
+        "nominations_revealed": _("the nominations were heard"),
+        "candidate_proposed": _("proposed a candidate"),
         "objection_withdrawn": _("withdrew an objection"),
         "objection_tested": _("asked the objector to test the objection against the circle's aim and domain"),
         "objection_kept": _("kept the objection after testing it"),
@@ -99,6 +105,8 @@ DEADLINE_OUTCOMES = LazyLabels(
         "decided": _("the proposal was decided"),
         "integrating": _("objections to integrate"),
         "next_meeting": _("taken into the next meeting"),
+        "changing": _("the nominations were heard: the change round is open"),
+        "awaiting_candidate": _("the change round closed: the facilitator proposes a candidate"),
     }
 )
 
@@ -143,6 +151,7 @@ NOTIFICATION_KINDS = LazyLabels(
         "decided": _("A decision is made (with its record)"),
         "review_due": _("A decision of my circle is due for review"),
         "action_item": _("A decision asks me to do something"),
+        "term_ending": _("A role's term in my circle ends soon"),
     }
 )
 # A participant's response as the proposal page's badge says it.
@@ -178,6 +187,7 @@ FIELD_LABELS = LazyLabels(
         "role": _("the role"),
         "roles": _("the roles"),
         "term_ends_on": _("the end of the term"),
+        "candidate_id": _("the candidate"),
         "default_review_months": _("the default review period"),
         "default_async_days": _("the async period"),
         "quorum": _("the quorum"),

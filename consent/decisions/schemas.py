@@ -112,6 +112,7 @@ class DecisionSummary(msgspec.Struct):
     objections: list[RecordedObjection]
     agreement: bool  # one of its circle's standing agreements, which whoever is invited reads
     action_items: list[ActionItemOut]  # what it asks people to do: its proposal's, then its reviews'
+    kind: Literal["proposal", "selection"]  # a selection: someone holds a role until review_by, the term's end
 
 
 class DecisionChange(msgspec.Struct, forbid_unknown_fields=True):

@@ -241,6 +241,7 @@ def _summary(
         "concerns": d.record.get("concerns", []),
         "objections": d.record.get("objections", []),
         "agreement": d.agreement,
+        "kind": d.kind,
     }
 
 

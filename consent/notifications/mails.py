@@ -32,6 +32,7 @@ SUBJECTS = {
     rules.DECIDED: N_("Decided: {title}"),
     rules.REVIEW_DUE: N_("Review due: {title}"),
     rules.ACTION_ITEM: N_("{title}: you are asked to do something"),
+    rules.TERM_ENDING: N_("A term ends soon: {title}"),
 }
 
 
@@ -41,6 +42,8 @@ NAME, UNSUBSCRIBE, WHEN = "\x00name\x00", "\x00unsubscribe\x00", "\x00when\x00"
 PHASES = {
     "clarifying": N_("its clarifying round"),
     "reacting": N_("its reaction round"),
+    "nominating": N_("its nomination round"),
+    "changing": N_("its change round"),
     "consenting": N_("its consent round"),
 }
 
@@ -123,6 +126,10 @@ def _sentence(kind: str, circle: str, title: str, deadline: str, detail: Mapping
         return _("{circle} decided “{title}”. Review by {date}.").format(circle=circle, title=title, date=review_by)
     if kind == rules.ACTION_ITEM:
         return _("“{title}” asks you to do something: accept or decline it on the decision's page.").format(title=title)
+    if kind == rules.TERM_ENDING:
+        return _(
+            "In {circle}, {title} ends on {date}: a steward may open a selection for the role on the circle's page."
+        ).format(circle=circle, title=title, date=review_by)
     return _("The decision “{title}” is due for review (its review date: {date}).").format(title=title, date=review_by)
 
 

@@ -21,13 +21,15 @@ CONSENT_AGAIN = "consent_again"  # an amendment asks for consent again
 DECIDED = "decided"  # a decision was made (with the record)
 REVIEW_DUE = "review_due"  # a decision of my circle is due for review
 ACTION_ITEM = "action_item"  # a decision asks me to do something
+TERM_ENDING = "term_ending"  # a role's term in my circle ends soon: time to select someone
 # Last ones last: an unsubscribe link names its kind by its place here.
-KINDS = (OPENED, MEETING, REMINDER, OBJECTION, CONSENT_AGAIN, DECIDED, REVIEW_DUE, ACTION_ITEM)
+KINDS = (OPENED, MEETING, REMINDER, OBJECTION, CONSENT_AGAIN, DECIDED, REVIEW_DUE, ACTION_ITEM, TERM_ENDING)
+TERM_NOTICE_DAYS = 30  # how long before a term ends the circle is told
 
 NOW, DIGEST, NEVER = "now", "digest", "never"
 DELIVERIES = (NOW, DIGEST, NEVER)
 # What is worth a mail at once asks something of the member; a review due waits for the digest.
-DEFAULTS = dict.fromkeys(KINDS, NOW) | {REVIEW_DUE: DIGEST}
+DEFAULTS = dict.fromkeys(KINDS, NOW) | {REVIEW_DUE: DIGEST, TERM_ENDING: DIGEST}
 # Kinds whose mail asks for a response, so it carries a reply address (answering by mail).
 ANSWERABLE = frozenset({OPENED, REMINDER, CONSENT_AGAIN})
 
@@ -67,7 +69,7 @@ def tells(
                 told.append(Tell(OPENED, seq, EVERYONE, not_to, {}))
         elif kind == "phase_changed" and data["from"] == "draft":
             told.append(Tell(MEETING if mode == "live" else OPENED, seq, EVERYONE, not_to, {"phase": data["to"]}))
-        elif kind == "phase_changed" and data["to"] in {"reacting", "consenting"} and mode == "async":
+        elif kind == "phase_changed" and data["to"] in {"reacting", "changing", "consenting"} and mode == "async":
             told.append(Tell(OPENED, seq, EVERYONE, not_to, {"phase": data["to"]}))
         elif kind == "responded" and data["kind"] == "object" and actor != author:
             told.append(Tell(OBJECTION, seq, frozenset({author}), frozenset(), {"text": data.get("text", "")}))

@@ -9,7 +9,7 @@ import msgspec
 
 class NotificationOut(msgspec.Struct):
     """One thing I was told. `kind`: opened, meeting, reminder, objection, consent_again,
-    decided, review_due; `text` says it as the page does, and `url` is where it happened."""
+    decided, review_due, term_ending; `text` says it as the page does, and `url` is where it happened."""
 
     id: str
     kind: str

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from circles.models import Circle, Membership
+from circles.models import Circle, Membership, Role, person
 from consent.accounts.models import Account
 from consent.base import outbox
 from consent.base.errors import Refusal
@@ -187,6 +187,7 @@ async def notify(
         await _tell_events(db, batch)
         await _remind(db, batch)
         await _reviews_due(db, batch)
+        await _terms_ending(db, batch)
         await _digests(db, batch, digest_hour)
         await _unmailed(db, batch)
     if not (batch.notes or batch.cursors or batch.digested or batch.mails):
@@ -362,6 +363,68 @@ async def _reviews_due(db: AsyncSession, batch: Batch) -> None:
                 batch.add(key, member, decision.circle_id, told, decision_id=decision.id)
 
 
+async def _terms_ending(db: AsyncSession, batch: Batch) -> None:
+    """Each member of a circle is told once per role and term when a role's term in it ends
+    within TERM_NOTICE_DAYS: the circle may select someone for it (docs/selection.md)."""
+    today = batch.now.date()
+    ending = (
+        await db.execute(
+            select(Role, Membership.circle_id, Circle.name, person.c.name)
+            .join(Membership, Membership.id == Role.membership_id)
+            .join(Circle, Circle.id == Membership.circle_id)
+            .join(person, person.c.id == Membership.account_id)
+            .where(Role.term_ends_on >= today, Role.term_ends_on <= today + timedelta(days=rules.TERM_NOTICE_DAYS))
+        )
+    ).all()
+    if not ending:
+        return
+    circle_ids = {circle_id for _, circle_id, _, _ in ending}
+    sent = set(
+        await db.scalars(
+            select(Notification.key).where(
+                Notification.kind == rules.TERM_ENDING, Notification.circle_id.in_(circle_ids)
+            )
+        )
+    )
+    members = await members_of(db, circle_ids)
+    for role, circle_id, circle_name, holder in ending:
+        assert role.term_ends_on is not None  # the query asks for those that end
+        term = role.term_ends_on.isoformat()
+        told = _term_about(circle_name, circle_id, holder, role.name, term)
+        for member in members[circle_id]:
+            key = f"{rules.TERM_ENDING}:{role.id}:{term}:{member.id}"
+            if key not in sent:
+                batch.add(key, member, circle_id, told)
+
+
+def _term_about(circle: str, circle_id: uuid.UUID, holder: str, role: str, term: str) -> About:
+    return about(
+        rules.TERM_ENDING, circle, f"{holder}'s term as {role}", f"/circles/{circle_id}", None, {"review_by": term}
+    )
+
+
+async def _terms_told(db: AsyncSession, notes: list[tuple[Notification, str]]) -> dict[uuid.UUID, About]:
+    """What term_ending notifications (with their circle's name) say: their key names the role
+    and the term (a role removed since is named as such)."""
+    said = {note.id: note.key.split(":") for note, _ in notes}
+    role_ids = {uuid.UUID(parts[1]) for parts in said.values()}
+    roles = {
+        role_id: (name, holder)
+        for role_id, name, holder in await db.execute(
+            select(Role.id, Role.name, person.c.name)
+            .join(Membership, Membership.id == Role.membership_id)
+            .join(person, person.c.id == Membership.account_id)
+            .where(Role.id.in_(role_ids))
+        )
+    }
+    told = {}
+    for note, circle in notes:
+        _, role_id, term, _ = said[note.id]
+        name, holder = roles.get(uuid.UUID(role_id), ("a role", "A member"))
+        told[note.id] = _term_about(circle, note.circle_id, holder, name, term)
+    return told
+
+
 async def _digests(db: AsyncSession, batch: Batch, hour: int) -> None:
     """Once the day's digest hour has passed, each member with notifications chosen for the
     digest gets one mail of them all (one a day: its key names the day)."""
@@ -442,10 +505,12 @@ async def listed(
     )
     if ids is not None:
         query = query.where(Notification.id.in_(ids))
+    rows = (await db.execute(query)).all()
+    terms = await _terms_told(db, [(row[0], row[1]) for row in rows if row[0].kind == rules.TERM_ENDING])
     found = []
-    for note, circle, circle_zone, proposal, decision, data, actor_name in (await db.execute(query)).all():
+    for note, circle, circle_zone, proposal, decision, data, actor_name in rows:
         zone = choose_zone(chosen, browser_zone, circle_zone)
-        told = _about(note.kind, circle, proposal, data, actor_name, decision).told(zone)
+        told = (terms.get(note.id) or _about(note.kind, circle, proposal, data, actor_name, decision)).told(zone)
         found.append(
             Listed(note.id, note.kind, note.proposal_id, note.decision_id, note.at, note.read_at is not None, told)
         )

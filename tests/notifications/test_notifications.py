@@ -154,6 +154,7 @@ async def test_each_member_chooses_per_kind_now_digest_or_never(circle: Circle, 
             "decided": "now",
             "review_due": "digest",
             "action_item": "now",
+            "term_ending": "digest",
         }
     }
     message = assert_refused(

@@ -209,6 +209,15 @@ MATRIX: dict[str, list[Case]] = {
         row(401, 404, 201, 403, 201),
         row(401, 404, 201, 403, 201, where="private"),  # the private circle is seen, its proposals are not
     ],
+    # Selections: opened by a steward of the circle
+    "POST /api/circles/{circle_id:uuid}/selections": [
+        row(401, 404, 403, 403, 201),
+        row(401, 404, 403, 403, 201, where="private"),
+    ],
+    "POST /circles/{circle_id:uuid}/selections": [
+        row(401, 404, 403, 403, 302),
+        row(401, 404, 403, 403, 302, where="private"),
+    ],
     "GET /api/proposals/{proposal_id:uuid}": [
         row(401, 404, 200, 200, 200),
         row(401, 404, 200, 404, 200, where="private"),
@@ -632,6 +641,11 @@ def new_proposal(world: World, case: Case, _: Person | None) -> dict[str, Any]:
     return proposal_body(world.domain[case.where], (datetime.now(UTC) + timedelta(days=30)).isoformat())
 
 
+def new_selection(world: World, _: Case, __: Person | None) -> dict[str, Any]:
+    term = (datetime.now(UTC) + timedelta(days=365)).date().isoformat()
+    return {"role": world.unique("Keeper "), "term_ends_on": term, "mode": "live"}
+
+
 def settings_form(world: World, case: Case, _: Person | None) -> dict[str, Any]:
     """The settings as they are: the private circle stays private."""
     return {"name": world.circle_name[case.where], "private": "1" if case.where == "private" else ""}
@@ -658,6 +672,8 @@ BODIES: dict[str, Callable[[World, Case, Person | None], dict[str, Any]]] = {
     "POST /api/circles/{circle_id:uuid}/proposals": new_proposal,
     "POST /circles/{circle_id:uuid}/proposals": new_proposal,
     "POST /api/proposals/{proposal_id:uuid}/actions": question,
+    "POST /api/circles/{circle_id:uuid}/selections": new_selection,
+    "POST /circles/{circle_id:uuid}/selections": new_selection,
     "POST /proposals/{proposal_id:uuid}/actions": question,
     "PATCH /api/decisions/{decision_id:uuid}": lambda *_: {"agreement": True},
     "POST /decisions/{decision_id:uuid}/agreement": lambda *_: {"agreement": "1"},
