@@ -129,7 +129,7 @@ async def create_proposal(
     circle = await member_of(db, circle_id, account_id)
     items = []
     if action_items:
-        members, _ = (await _members(db, {circle.id}, now.date()))[circle.id]
+        members = (await _members(db, {circle.id}, now.date()))[circle.id][0]
         items = item_rules.clean_items(action_items, members)
         item_rules.check_due(action_items, now.date())
     domain = await db.get(Domain, domain_id)

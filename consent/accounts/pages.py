@@ -221,7 +221,7 @@ class AccountSettingsPages(Controller):
         session_config: InjectedSessionConfig,
         data: Annotated[TokenForm, Form],
     ) -> Template:
-        _, token = await services.issue_token(db_session, request.user, label=data.label.strip() or "script")
+        token = (await services.issue_token(db_session, request.user, label=data.label.strip() or "script"))[1]
         return await account_page(request, db_session, page, session_config, new_token=token)
 
     @post("/tokens/{token_id:uuid}/revoke")

@@ -154,7 +154,7 @@ class Postman:
     def notification_of(self, address: str) -> uuid.UUID | None:
         """The notification a reply address was made for; None for a forged or mistyped one."""
         local = address.partition("@")[0].lower()
-        _, tag, token = local.partition("+r")
+        _local, tag, token = local.partition("+r")
         payload = unsign(self.secret, token) if tag else None
         return uuid.UUID(bytes=payload) if payload is not None and len(payload) == 16 else None
 

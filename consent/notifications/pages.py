@@ -68,7 +68,7 @@ class UnsubscribePages(Controller):
     async def confirm(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, page: Page, postman: Postman, token: str
     ) -> Template:
-        _, kind = _unsubscribed(postman, token)
+        _account, kind = _unsubscribed(postman, token)
         return await page(request, db_session, "notifications/unsubscribe.html", kind=kind, token=token, done=False)
 
     @post()

@@ -419,7 +419,7 @@ async def _terms_told(db: AsyncSession, notes: list[tuple[Notification, str]]) -
     }
     told = {}
     for note, circle in notes:
-        _, role_id, term, _ = said[note.id]
+        _kind, role_id, term, _member = said[note.id]
         name, holder = roles.get(uuid.UUID(role_id), ("a role", "A member"))
         told[note.id] = _term_about(circle, note.circle_id, holder, name, term)
     return told

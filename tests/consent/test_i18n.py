@@ -250,8 +250,8 @@ def test_a_mail_in_each_recipients_language() -> None:
     postman = Postman(env, "https://consent.example", "consent@consent.example", "secret")
     about = About("decided", "Riverside", "Bread on Fridays", "/decisions/1", None, {"review_by": "2027-06-30"})
     recipients = [
-        ("k1", (uuid.uuid4(), "Ana", "ana@example.org"), uuid.uuid4(), "es"),
-        ("k2", (uuid.uuid4(), "Bo", "bo@example.org"), uuid.uuid4(), None),
+        ("k1", (uuid.uuid4(), "Ana", "ana@example.org", "America/Mexico_City"), uuid.uuid4(), "es"),
+        ("k2", (uuid.uuid4(), "Bo", "bo@example.org", "UTC"), uuid.uuid4(), None),
     ]
     ana, bo = postman.notifications(about, recipients)
     assert ana.subject.startswith("[Riverside] Decidida: Bread on Fridays"), ana.subject

@@ -29,7 +29,7 @@ async def test_a_term_ending_soon_tells_every_member_once(circle: Circle) -> Non
         told = await notifications(circle, who, 1)
         [note] = [n for n in told["items"] if n["kind"] == "term_ending"]
         assert note["text"] == (
-            "In Riverside, Di's term as treasurer ends on 2026-12-10: "
+            "In Riverside, Di's term as treasurer ends on Dec 10, 2026: "
             "a steward may open a selection for the role on the circle's page."
         )
         assert note["url"].endswith(f"/circles/{circle.id}")
