@@ -173,6 +173,7 @@ async def create_circle(
             aim=clean_text(aim, "aim", MAX_DESCRIPTION),
             parent_id=parent.id,
             organisation_id=parent.organisation_id,
+            time_zone=parent.time_zone,  # a sub-circle meets where its parent does, until it says otherwise
         )
         roles = []
     db.add(circle)

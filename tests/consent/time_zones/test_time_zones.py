@@ -160,6 +160,11 @@ async def test_the_circles_zone_is_a_setting_of_its_page(circle: Circle) -> None
     assert saved.status_code in (200, 302, 303), saved.text
     got = await circle.client.get(f"/api/circles/{circle.id}", headers=circle.people["ada"])
     assert got.json()["time_zone"] == "Europe/Madrid"
+    sub = await circle.client.post(
+        "/api/circles", json={"name": "Bread", "parent_id": circle.id}, headers=circle.people["ada"]
+    )
+    assert sub.status_code == 201, sub.text
+    assert sub.json()["time_zone"] == "Europe/Madrid"  # a sub-circle meets where its parent does
 
 
 async def test_the_calendar_feed_has_the_deadline_in_the_circles_zone_with_its_rules(circle: Circle) -> None:
