@@ -14,6 +14,7 @@ from tests.conftest import Server
 from tests.e2e.test_circle_pages import section
 from tests.e2e.test_meeting_pages import NO_RELOAD, act, turn_of
 from tests.e2e.test_proposal_pages import a_circle, person, phase
+from tests.helpers import shown_day
 
 
 def nominate(page: Page, button: str, whom: str, why: str) -> None:
@@ -73,5 +74,5 @@ def test_a_live_selection_from_nominations_to_the_role(page: Page, server: Serve
         for someone in everyone:
             expect(phase(someone)).to_have_text("Decided")
         cy.goto(circle_url)
-        expect(section(cy, "Members")).to_contain_text(f"treasurer until {term}")
+        expect(section(cy, "Members")).to_contain_text(f"treasurer until {shown_day(term)}")
         assert bo.evaluate("window.stillTheSamePage") is True
