@@ -41,7 +41,9 @@ class AccountMail:
     async def password_reset(self, db: AsyncSession, now: datetime, account: Any) -> None:
         token = rules.password_reset_link(self.secret, account.id, account.password_hash, now)
         values = {"name": account.name, "link": f"{self.site}/password-reset/{token}"}
-        await self._queue(db, now, account.email, N_("Choose a new password"), "password_reset", values, account.language)
+        await self._queue(
+            db, now, account.email, N_("Choose a new password"), "password_reset", values, account.language
+        )
 
     async def _queue(
         self,
