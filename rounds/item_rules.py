@@ -23,6 +23,8 @@ from typing import Annotated, Any
 import msgspec
 
 from consent.base.errors import Refusal, bad_field
+from consent.base.i18n import N_
+from consent.base.i18n import gettext as _
 from consent.base.text import clean_text
 
 PROPOSED, ACCEPTED, DECLINED, DONE = "proposed", "accepted", "declined", "done"
@@ -40,9 +42,9 @@ STEPS: Mapping[str, tuple[frozenset[str], str]] = {
     "done": (frozenset({PROPOSED, ACCEPTED}), DONE),
 }
 ALREADY = {
-    ACCEPTED: "This item is accepted already.",
-    DECLINED: "This item was declined; it is closed.",
-    DONE: "This item is done; it is closed.",
+    ACCEPTED: N_("This item is accepted already."),
+    DECLINED: N_("This item was declined; it is closed."),
+    DONE: N_("This item is done; it is closed."),
 }
 
 
@@ -73,14 +75,14 @@ class Item:
 def clean_items(items: Sequence[ItemIn], members: frozenset[uuid.UUID]) -> list[Item]:
     """The items, each with something to do and asked of a member of the circle."""
     if len(items) > MAX_ITEMS:
-        raise bad_field("action_items", f"{{Field}}: at most {MAX_ITEMS}.")
+        raise bad_field("action_items", _("{{Field}}: at most {n}.").format(n=MAX_ITEMS))
     cleaned = []
     for index, item in enumerate(items):
         what = clean_text(item.what, f"action_items[{index}].what", MAX_WHAT, required=True)
         if item.owner_id not in members:
             raise bad_field(
                 f"action_items[{index}].owner_id",
-                "{Field} must be a member of the circle.",
+                _("{Field} must be a member of the circle."),
                 "owner_not_member",
                 400,
             )
@@ -92,7 +94,7 @@ def check_due(items: Sequence[ItemIn], today: date) -> None:
     """A due date is not in the past when it is proposed (today is fine: a small thing)."""
     for index, item in enumerate(items):
         if item.due_on is not None and item.due_on < today:
-            raise bad_field(f"action_items[{index}].due_on", "{Field} must not be in the past.")
+            raise bad_field(f"action_items[{index}].due_on", _("{Field} must not be in the past."))
 
 
 @dataclass(frozen=True)
@@ -108,23 +110,23 @@ def step(state: str, name: str, decided: bool, asker: Asker) -> str:
     """The state an item moves to when `asker` takes step `name` (accept, decline, done), or the
     refusal: who may (403), whether the decision exists (409), whether the step fits (409)."""
     if name not in STEPS:
-        raise Refusal("not_found", f"There is no step called {name!r}.", 404)
+        raise Refusal("not_found", _("There is no step called {name}.").format(name=repr(name)), 404)
     owner_acts = asker.is_owner and asker.owner_is_member
     if name == "done" and not (owner_acts or (asker.steward and not asker.owner_is_member)):
         raise Refusal(
             "not_owner",
-            "Only the person asked marks an item done; a steward of the circle may when they have left it.",
+            _("Only the person asked marks an item done; a steward of the circle may when they have left it."),
             403,
         )
     if name != "done" and not owner_acts:
-        raise Refusal("not_owner", "Only the person asked accepts or declines an item.", 403)
+        raise Refusal("not_owner", _("Only the person asked accepts or declines an item."), 403)
     if not decided:
         raise Refusal(
-            "not_decided", "The proposal is not decided yet: its items may still change. Answer once it is.", 409
+            "not_decided", _("The proposal is not decided yet: its items may still change. Answer once it is."), 409
         )
     starts, to = STEPS[name]
     if state not in starts:
-        raise Refusal(f"already_{state}", ALREADY[state], 409)
+        raise Refusal(f"already_{state}", _(ALREADY[state]), 409)
     return to
 
 

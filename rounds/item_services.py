@@ -17,11 +17,13 @@ from circles import rules as circle_rules
 from circles import services as circles
 from circles.models import Circle, Membership, person
 from consent.base.errors import Refusal
+from consent.base.i18n import N_
+from consent.base.i18n import gettext as _
 from consent.base.text import MAX_TEXT, clean_text
 from rounds import item_rules
 from rounds.models import ActionItem, ActionItemChange, Decision, Proposal
 
-NOT_FOUND = "No such action item, or it is not visible to you."
+NOT_FOUND = N_("No such action item, or it is not visible to you.")
 
 
 async def store(db: AsyncSession, proposal_id: uuid.UUID, items: Sequence[dict[str, Any]]) -> None:
@@ -188,15 +190,15 @@ async def take_step(
     item = await db.scalar(select(ActionItem).where(ActionItem.id == item_id).with_for_update())
     proposal = None if item is None else await db.get(Proposal, item.proposal_id)
     if item is None or proposal is None:
-        raise Refusal("not_found", NOT_FOUND, 404)
+        raise Refusal("not_found", _(NOT_FOUND), 404)
     today = now.date()
     try:
         circle = await circles.get_visible(db, proposal.circle_id, account_id)
     except Refusal:
-        raise Refusal("not_found", NOT_FOUND, 404) from None
+        raise Refusal("not_found", _(NOT_FOUND), 404) from None
     powers = await circles.powers_in(db, circle.id, account_id, today)
     if circle.private and powers is None:
-        raise Refusal("not_found", NOT_FOUND, 404)
+        raise Refusal("not_found", _(NOT_FOUND), 404)
     owner_is_member = await circles.roles_in(db, circle.id, item.owner_id) is not None
     asker = item_rules.Asker(
         is_owner=item.owner_id == account_id,

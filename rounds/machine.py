@@ -542,7 +542,7 @@ def _amend(p: Proposal, actor: uuid.UUID, a: actions.Amend, _s: uuid.UUID) -> tu
     if p.kind == SELECTION:
         return _amend_selection(p, actor, a)
     if a.candidate_id is not None or a.term_ends_on is not None:
-        raise bad_field("candidate_id", "{Field}: only a selection has a candidate and a term.")
+        raise bad_field("candidate_id", _("{Field}: only a selection has a candidate and a term."))
     if actor != p.author:
         if actor not in p.movers:
             raise Refusal(
@@ -572,13 +572,13 @@ def _amend_selection(p: Proposal, actor: uuid.UUID, a: actions.Amend) -> tuple[P
     if actor != p.author:
         _require_mover(p, actor)
     if p.phase != INTEGRATING:
-        raise Refusal("wrong_phase", "A selection is amended only to integrate an objection.", 409)
+        raise Refusal("wrong_phase", _("A selection is amended only to integrate an objection."), 409)
     if a.review_by is not None or a.criteria is not None:
-        raise bad_field("review_by", "{Field}: a selection's is the end of the term; amend that.")
+        raise bad_field("review_by", _("{Field}: a selection's is the end of the term; amend that."))
     if a.candidate_id is None and a.term_ends_on is None:
         raise bad_field(
             "candidate_id",
-            "{Field}: amend a selection by another candidate, another term, or both.",
+            _("{Field}: amend a selection by another candidate, another term, or both."),
             "candidate_needed",
         )
     candidate = _nominee(p, a.candidate_id) if a.candidate_id is not None else p.candidate
@@ -658,7 +658,7 @@ def _presence(p: Proposal, actor: uuid.UUID, a: actions.Presence, s: uuid.UUID) 
 
 def _nominee(p: Proposal, value: str) -> uuid.UUID:
     if not value.strip():
-        raise bad_field("candidate_id", "{Field}: name a member of the circle.", "candidate_needed")
+        raise bad_field("candidate_id", _("{Field}: name a member of the circle."), "candidate_needed")
     return _member(p, value, "candidate_id")
 
 
@@ -672,7 +672,7 @@ def _nominate(
     _require_turn(p, s)
     changing = isinstance(a, actions.ChangeNomination)
     if s in p.responded and (not changing or p.mode == "live"):
-        raise Refusal("already_responded", "You already spoke in this round.", 409)
+        raise Refusal("already_responded", _("You already spoke in this round."), 409)
     candidate = _nominee(p, a.candidate_id)
     reason = _text(a.reason, "reason", code="nomination_needs_reason")
     new = _next_turn(
@@ -726,7 +726,7 @@ def _propose_candidate(
     _require_mover(p, actor)
     candidate = _nominee(p, a.candidate_id)
     if p.mode == "async" and a.closes_at is None:
-        raise bad_field("closes_at", "{Field}: the consent round needs one.")
+        raise bad_field("closes_at", _("{Field}: the consent round needs one."))
     new = _new_round(replace(p, candidate=candidate, revision=p.revision + 1), CONSENTING)
     return new, [
         events.CandidateProposed(

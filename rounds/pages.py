@@ -58,10 +58,10 @@ class ItemRows(msgspec.Struct):
         items = []
         for index, row in enumerate(self.rows()):
             field = f"action_items[{index}]"
-            owner = parse_field(row["owner"], uuid.UUID, f"{field}.owner_id", "a member of the circle")
+            owner = parse_field(row["owner"], uuid.UUID, f"{field}.owner_id", N_("a member of the circle"))
             if owner is None:
-                raise bad_field(f"{field}.owner_id", "{Field}: choose the member asked to do it.")
-            due_on = parse_field(row["due"], date.fromisoformat, f"{field}.due_on", "a date like 2027-06-30")
+                raise bad_field(f"{field}.owner_id", _("{Field}: choose the member asked to do it."))
+            due_on = parse_field(row["due"], date.fromisoformat, f"{field}.due_on", N_("a date like 2027-06-30"))
             items.append(item_rules.ItemIn(what=row["what"], owner_id=owner, due_on=due_on))
         return items
 
@@ -384,7 +384,9 @@ class ProposalPages(Controller):
             return await circle_page(
                 request, db_session, page, circle_id, status_code=refusal.status, error=str(refusal), form=form
             )
-        flash(request, "The selection is saved as a draft; the facilitator starts its nominations.", category="success")
+        flash(
+            request, _("The selection is saved as a draft; the facilitator starts its nominations."), category="success"
+        )
         return Redirect(f"/proposals/{proposal.id}")
 
     @get("/proposals/{proposal_id:uuid}")

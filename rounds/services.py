@@ -215,12 +215,18 @@ async def create_selection(
     await circles.require_steward(db, circle, account_id, now.date())
     role = clean_role(role)
     if role in selection.NOT_SELECTED:
-        raise bad_field("role", f"{{Field}}: the {role} is chosen by the parent circle.", "chosen_by_parent")
+        raise bad_field(
+            "role", _("{{Field}}: the {role} is chosen by the parent circle.").format(role=role), "chosen_by_parent"
+        )
     check_link_role(role, circle.parent_id)
     check_review_date(term_ends_on, now.date(), "term_ends_on")
     domain = await db.scalar(select(Domain).where(Domain.circle_id == circle.id).order_by(Domain.created_at).limit(1))
     if domain is None:  # a decision is always taken in a domain the circle holds
-        raise Refusal("no_domain", f"{circle.name} holds no domain yet: add one before selecting for a role.", 409)
+        raise Refusal(
+            "no_domain",
+            _("{circle} holds no domain yet: add one before selecting for a role.").format(circle=circle.name),
+            409,
+        )
     description = clean_text(description, "description", MAX_TEXT)
     proposal = await create_proposal(
         db,

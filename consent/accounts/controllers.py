@@ -184,7 +184,7 @@ class AccountApi(Controller):
     ) -> None:
         """Sign one of my browsers out: its cookie no longer signs anyone in."""
         if not await sign_out_one(request, session_config, db_session, request.user.id, session_id):
-            raise Refusal("not_found", "There is no such session of yours; it may be signed out already.", 404)
+            raise Refusal("not_found", _("There is no such session of yours; it may be signed out already."), 404)
 
     @get("/accounts/me", guards=[requires_account], responses=error_responses(401))
     async def me(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> AccountOut:

@@ -28,6 +28,7 @@ from consent.accounts.mails import AccountMail
 from consent.accounts.schemas import PasswordChange, SignUp
 from consent.base.clock import Clock
 from consent.base.errors import Refusal, msgspec_refusal
+from consent.base.i18n import gettext as _
 from consent.base.web import Form, Page
 
 
@@ -131,7 +132,7 @@ class AccountSettingsPages(Controller):
         except Refusal as refused:
             form = {"name": data.name}
             return await account_page(request, db_session, page, session_config, refused=refused, form=form)
-        flash(request, "Your name was changed.", category="success")
+        flash(request, _("Your name was changed."), category="success")
         return Redirect("/account")
 
     @post("/email")
@@ -154,7 +155,9 @@ class AccountSettingsPages(Controller):
         await account_mail.email_change(db_session, clock(), account, email)
         flash(
             request,
-            f"We mailed a link to {email}: open it within 24 hours to make it your email. Until then it stays {account.email}.",
+            _(
+                "We mailed a link to {email}: open it within 24 hours to make it your email. Until then it stays {old}."
+            ).format(email=email, old=account.email),
             category="success",
         )
         return Redirect("/account")
@@ -176,7 +179,7 @@ class AccountSettingsPages(Controller):
             refused = refusal_of(exc)
             return await account_page(request, db_session, page, session_config, refused=refused, default_field="new")
         await sign_out_others(request, session_config, db_session, account.id)
-        flash(request, "Your password was changed, and your other browsers were signed out.", category="success")
+        flash(request, _("Your password was changed, and your other browsers were signed out."), category="success")
         return Redirect("/account")
 
     @post("/choices")
@@ -194,7 +197,7 @@ class AccountSettingsPages(Controller):
         except Refusal as refused:
             form = {"language": data.language, "time_zone": data.time_zone}
             return await account_page(request, db_session, page, session_config, refused=refused, form=form)
-        flash(request, "Your language and time zone were saved.", category="success")
+        flash(request, _("Your language and time zone were saved."), category="success")
         return Redirect("/account")
 
     @post("/sessions/{session_id:uuid}/sign-out")
@@ -209,7 +212,7 @@ class AccountSettingsPages(Controller):
         if this_session(request, session_config) in ended:
             return Redirect("/")  # this browser: signed out
         if ended:
-            flash(request, "That browser was signed out.", category="success")
+            flash(request, _("That browser was signed out."), category="success")
         return Redirect("/account")
 
     @post("/tokens")
@@ -229,7 +232,7 @@ class AccountSettingsPages(Controller):
         self, request: Request[Any, Any, Any], db_session: AsyncSession, token_id: uuid.UUID
     ) -> Redirect:
         if await services.revoke_token(db_session, request.user, token_id):
-            flash(request, "The token was revoked.", category="success")
+            flash(request, _("The token was revoked."), category="success")
         return Redirect("/account")
 
 
@@ -277,7 +280,7 @@ class EmailChangePages(Controller):
                 error=refused.message,
             )
         await account_mail.email_changed(db_session, clock(), account, old)
-        flash(request, f"Your email is now {account.email}.", category="success")
+        flash(request, _("Your email is now {email}.").format(email=account.email), category="success")
         return Redirect("/account" if request.user and request.user.id == account.id else "/sign-in")
 
 
@@ -366,5 +369,9 @@ class PasswordResetPages(Controller):
             )
         await end_sessions(request, session_config, await services.forget_sessions(db_session, account.id))
         await start_session(request, session_config, services.viewer_of(account), db_session, clock())
-        flash(request, f"Your new password is set, {account.name}; you are signed in.", category="success")
+        flash(
+            request,
+            _("Your new password is set, {name}; you are signed in.").format(name=account.name),
+            category="success",
+        )
         return Redirect("/")

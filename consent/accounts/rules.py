@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from consent.base.errors import bad_field
+from consent.base.i18n import gettext as _
 from consent.base.tokens import sign, unsign
 
 # The languages pages are served in, by their names in themselves; None: the browser's.
@@ -29,14 +30,16 @@ def time_zones() -> frozenset[str]:
 
 def check_language(language: str | None) -> str | None:
     if language is not None and language not in LANGUAGES:
-        says = "{Field} must be one of " + ", ".join(LANGUAGES) + ", or none for the browser's."
+        says = _("{{Field}} must be one of {languages}, or none for the browser's.").format(
+            languages=", ".join(LANGUAGES)
+        )
         raise bad_field("language", says)
     return language
 
 
 def check_time_zone(time_zone: str | None) -> str | None:
     if time_zone is not None and time_zone not in time_zones():
-        says = "{Field} must be a zone name like Europe/Madrid, or none for the browser's."
+        says = _("{Field} must be a zone name like Europe/Madrid, or none for the browser's.")
         raise bad_field("time_zone", says)
     return time_zone
 

@@ -209,7 +209,7 @@ async def forget_sessions(
 async def account_of(db: AsyncSession, viewer: Viewer) -> Account:
     account = await db.get(Account, viewer.id)
     if account is None:  # deleted while this request ran
-        raise Refusal("not_signed_in", "Sign in first.", 401)
+        raise Refusal("not_signed_in", _("Sign in first."), 401)
     return account
 
 
@@ -226,14 +226,14 @@ async def new_email(db: AsyncSession, account: Account, email: str) -> str:
     """The address an account asks to change to, cleaned, if no other account has it."""
     email = clean_email(email)
     if email == account.email:
-        raise Refusal("same_email", "This is already your email.", 422, "email")
+        raise Refusal("same_email", _("This is already your email."), 422, "email")
     await _refuse_taken(db, account, email)
     return email
 
 
 async def _refuse_taken(db: AsyncSession, account: Account, email: str) -> None:
     if await db.scalar(select(Account.id).where(Account.email == email, Account.id != account.id)):
-        raise Refusal("email_taken", "Another account has this email.", 409, "email")
+        raise Refusal("email_taken", _("Another account has this email."), 409, "email")
 
 
 async def confirm_email(db: AsyncSession, secret: str, token: str, now: datetime) -> tuple[Account, str]:
@@ -250,13 +250,16 @@ async def confirm_email(db: AsyncSession, secret: str, token: str, now: datetime
         await db.flush()
     except IntegrityError as exc:  # another account took it at the same instant
         await db.rollback()
-        raise Refusal("email_taken", "Another account has this email.", 409, "email") from exc
+        raise Refusal("email_taken", _("Another account has this email."), 409, "email") from exc
     return account, old
 
 
 def used_link(what: str) -> Refusal:
-    asked = "a new email" if what == "email" else "a new link"
-    return Refusal("link_not_valid", f"This link has expired or was used already; ask for {asked} again.", 410)
+    if what == "email":
+        return Refusal(
+            "link_not_valid", _("This link has expired or was used already; ask for a new email again."), 410
+        )
+    return Refusal("link_not_valid", _("This link has expired or was used already; ask for a new link again."), 410)
 
 
 async def set_password(account: Account, password: str) -> None:
@@ -267,7 +270,7 @@ async def set_password(account: Account, password: str) -> None:
 
 async def change_password(account: Account, current: str, new: str) -> None:
     if not await verify_password(account, current):
-        raise Refusal("wrong_password", "Your current password is not the one you typed.", 403, "current")
+        raise Refusal("wrong_password", _("Your current password is not the one you typed."), 403, "current")
     await set_password(account, new)
 
 

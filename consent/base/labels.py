@@ -47,12 +47,14 @@ RESPONSE_WORDS = LazyLabels(
 )
 
 # An action item's state, and what its changes did.
-ITEM_STATES = {
-    "proposed": "asked, not answered yet",
-    "accepted": "accepted",
-    "declined": "declined",
-    "done": "done",
-}
+ITEM_STATES = LazyLabels(
+    {
+        "proposed": _("asked, not answered yet"),
+        "accepted": _("accepted"),
+        "declined": _("declined"),
+        "done": _("done"),
+    }
+)
 
 # A response as the proposal page tells it while the process runs.
 RESPONSE_NOW = LazyLabels(

@@ -15,6 +15,7 @@ from babel.dates import format_date, format_time, get_timezone_location
 
 from consent.base import i18n
 from consent.base.errors import bad_field
+from consent.base.i18n import gettext as _
 
 MAX_ZONE = 64  # account.time_zone, circle.time_zone
 TYPED = "%Y-%m-%dT%H:%M"  # what a datetime-local field sends and is given
@@ -36,7 +37,8 @@ def check_zone(name: str) -> str:
     name = name.strip()
     if zone_named(name) is None:
         raise bad_field(
-            "time_zone", f"{{Field}} “{name[:MAX_ZONE]}” is not known: use a name such as America/Mexico_City."
+            "time_zone",
+            _("{{Field}} “{name}” is not known: use a name such as America/Mexico_City.").format(name=name[:MAX_ZONE]),
         )
     return name
 
@@ -108,15 +110,16 @@ def read_typed(text: str, zone: ZoneInfo, field: str = "closes_at") -> datetime 
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise bad_field(field, "{Field} must be a date and time.") from None
+        raise bad_field(field, _("{Field} must be a date and time.")) from None
     if moment.tzinfo is not None:
         return moment.astimezone(UTC)
     local = moment.replace(tzinfo=zone, fold=0)  # fold 0: the earlier of a repeated hour
     if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment:
         raise bad_field(
             field,
-            f"{{Field}}: {moment.strftime('%Y-%m-%d %H:%M')} does not exist in {zone.key}"
-            " (the clocks go forward then): choose another time.",
+            _("{{Field}}: {moment} does not exist in {zone} (the clocks go forward then): choose another time.").format(
+                moment=moment.strftime("%Y-%m-%d %H:%M"), zone=zone.key
+            ),
         )
     return local.astimezone(UTC)
 

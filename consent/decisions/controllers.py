@@ -13,6 +13,8 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consent.accounts.models import Account
+from consent.base import i18n
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal, error_responses
 from consent.base.i18n import gettext as _
@@ -156,5 +158,8 @@ async def calendar(
     filters = filters_of(request)
     decisions = await services.export(db_session, account_id, filters, today(clock))
     deadlines = await services.deadlines(db_session, account_id, filters.circle_id)
-    ics = rules.render_ics(decisions, site, clock(), urlsplit(site).hostname or "consent", deadlines)
+    # in the feed owner's language: a calendar app sends no cookie, and seldom the owner's Accept-Language
+    owner = await db_session.get(Account, account_id)
+    with i18n.using((owner.language if owner else None) or i18n.current()):
+        ics = rules.render_ics(decisions, site, clock(), urlsplit(site).hostname or "consent", deadlines)
     return Response(ics, media_type="text/calendar")

@@ -22,8 +22,8 @@ from circles import services as circles
 from circles.models import Circle, Domain, Membership
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal
+from consent.base.i18n import N_, ngettext
 from consent.base.i18n import gettext as _
-from consent.base.i18n import ngettext
 from consent.base.labels import DEADLINE_OUTCOMES, EVENT_WORDS, MODE_CHANGES, PHASE_NAMES, RESPONSE_WORDS
 from consent.base.times import read_typed
 from consent.base.web import Form, Page, viewer_zone
@@ -83,9 +83,9 @@ class ItemForm(msgspec.Struct):
 
 
 ITEM_STEPS_SAID = {
-    "accept": "You accepted it: it is on your list until it is done.",
-    "decline": "You declined it; the circle sees that it is not taken on.",
-    "done": "Marked done.",
+    "accept": N_("You accepted it: it is on your list until it is done."),
+    "decline": N_("You declined it; the circle sees that it is not taken on."),
+    "done": N_("Marked done."),
 }
 
 
@@ -347,7 +347,7 @@ class DecisionPages(Controller):
             if refusal.status == 404 or decision_id is None:
                 raise
             return await decision_page(request, db, page, decision_id, status_code=refusal.status, error=str(refusal))
-        flash(request, ITEM_STEPS_SAID[name], category="success")
+        flash(request, _(ITEM_STEPS_SAID[name]), category="success")
         return Redirect(f"/decisions/{item['decision']['id']}#item-{item['id']}")
 
     @post("/action-items/{item_id:uuid}/accept")

@@ -293,8 +293,8 @@ def csv_row(decision: Mapping[str, Any]) -> dict[str, str]:
 
 def item_line(item: Mapping[str, Any]) -> str:
     """An action item on one line, as the exports give it: what, who, by when, how it stands."""
-    due = f", by {item['due_on']}" if item["due_on"] else ""
-    state = ITEM_STATES[item["state"]] + (", overdue" if item["overdue"] else "")
+    due = ", " + _("by {date}").format(date=item["due_on"]) if item["due_on"] else ""
+    state = ITEM_STATES[item["state"]] + (", " + _("overdue") if item["overdue"] else "")
     note = f": {item['note']}" if item.get("note") else ""
     return " ".join(f"{item['what']} ({item['owner']['name']}{due}; {state}{note})".split())
 
@@ -349,7 +349,7 @@ def render_ics(
     calendar.add("prodid", "-//consent//decision log//EN")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", "consent: decision reviews")
+    calendar.add("x-wr-calname", _("consent: decision reviews"))
     for d in decisions_:
         if d["status"] not in IN_FORCE:
             continue
@@ -361,7 +361,10 @@ def render_ics(
         event.add("dtstart", day)
         event.add("dtend", day + timedelta(days=1))
         # text stored before line breaks were made "\n" may hold a bare CR, which would end the line
-        event.add("summary", " ".join(f"Review: {d['title']} ({d['circle']['name']})".split()))  # one line
+        event.add(
+            "summary",
+            " ".join(_("Review: {title} ({circle})").format(title=d["title"], circle=d["circle"]["name"]).split()),
+        )  # one line
         event.add("description", f"{d['text']}\n\n{url}".replace("\r", ""))
         event.add("url", url)
         calendar.add_component(event)
@@ -376,10 +379,12 @@ def render_ics(
             event.add("dtstamp", now)
             event.add("dtstart", day)
             event.add("dtend", day + timedelta(days=1))
-            event.add(
-                "summary", " ".join(f"Due: {item['what']} ({item['owner']['name']}, {d['circle']['name']})".split())
+            summary = _("Due: {what} ({owner}, {circle})").format(
+                what=item["what"], owner=item["owner"]["name"], circle=d["circle"]["name"]
             )
-            event.add("description", f"Asked by the decision {d['title']}.\n\n{url}".replace("\r", ""))
+            event.add("summary", " ".join(summary.split()))
+            asked = _("Asked by the decision {title}.").format(title=d["title"])
+            event.add("description", f"{asked}\n\n{url}".replace("\r", ""))
             event.add("url", url)
             calendar.add_component(event)
     for w in deadlines:
@@ -388,8 +393,11 @@ def render_ics(
         event.add("uid", f"deadline-{w['id']}@{host}")
         event.add("dtstamp", now)
         event.add("dtstart", as_moment(w["closes_at"]).astimezone(choose_zone(w["time_zone"])))
-        event.add("summary", " ".join(f"Respond by: {w['title']} ({w['circle']})".split()))
-        event.add("description", f"Your response is asked before this deadline.\n\n{url}")
+        event.add(
+            "summary",
+            " ".join(_("Respond by: {title} ({circle})").format(title=w["title"], circle=w["circle"]).split()),
+        )
+        event.add("description", _("Your response is asked before this deadline.") + f"\n\n{url}")
         event.add("url", url)
         calendar.add_component(event)
     # the zones' rules for ten years: what calendar apps need to place the times

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consent.accounts.auth import requires_account
 from consent.accounts.controllers import EraseAccount
 from consent.base.errors import Refusal
+from consent.base.i18n import gettext as _
 from consent.base.web import Form, Page
 
 
@@ -45,5 +46,5 @@ class PrivacyPages(Controller):
                 request, db_session, "consent/delete_account.html", status_code=refusal.status, error=refusal.message
             )
         request.set_session({})  # signed out: a session of its own carries the message
-        flash(request, "Your account is erased.", category="success")
+        flash(request, _("Your account is erased."), category="success")
         return Redirect("/")

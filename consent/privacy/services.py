@@ -25,6 +25,7 @@ from circles.services import Departure
 from consent.accounts import services as accounts
 from consent.accounts.models import Account, ApiToken
 from consent.base.errors import Refusal
+from consent.base.i18n import gettext as _
 from consent.base.outbox import Mail
 from consent.privacy import rules
 from rounds.models import Decision, Event, Proposal, Review
@@ -48,7 +49,7 @@ async def export(db: AsyncSession, account_id: uuid.UUID) -> dict[str, Any]:
     tokens' labels. Others' names are left out, but for the circles' and proposals' titles."""
     account = await db.get(Account, account_id)
     if account is None:
-        raise Refusal("not_found", "This account no longer exists.", 404)
+        raise Refusal("not_found", _("This account no longer exists."), 404)
     me = str(account_id)
     memberships = (
         await db.execute(
@@ -157,15 +158,17 @@ async def erase(
     proposals they left, to the live pages)."""
     account = await db.get(Account, account_id)
     if account is None:
-        raise Refusal("not_found", "This account no longer exists.", 404)
+        raise Refusal("not_found", _("This account no longer exists."), 404)
     if await accounts.authenticate(db, account.email, password) is None:
-        raise Refusal("wrong_password", "The password is wrong: nothing was erased.", 403, "password")
+        raise Refusal("wrong_password", _("The password is wrong: nothing was erased."), 403, "password")
     blocked = await last_steward_of(db, account_id, now.date())
     if blocked:
         raise Refusal(
             "last_steward",
-            f"You are the last facilitator, secretary or leader of {', '.join(blocked)}: give the role to another "
-            "member first. Nothing was erased.",
+            _(
+                "You are the last facilitator, secretary or leader of {circles}: give the role to another "
+                "member first. Nothing was erased."
+            ).format(circles=", ".join(blocked)),
             409,
         )
     name, email = account.name, account.email

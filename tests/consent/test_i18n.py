@@ -20,7 +20,7 @@ from consent.accounts.models import Account
 from consent.base import db, i18n
 from consent.base.settings import Settings
 from consent.notifications.mails import About, Postman
-from tests.helpers import add_domain, create_circle, proposal_body, signed_in
+from tests.helpers import add_domain, create_circle, proposal_body, riverside, signed_in
 
 ROOT = Path(__file__).parent.parent.parent
 TEMPLATES = ROOT / "templates"
@@ -289,3 +289,81 @@ async def test_a_refused_action_in_the_senders_language(client: httpx.AsyncClien
     assert spanish.json()["error"]["code"] == english.json()["error"]["code"]
     assert "no es posible mientras la propuesta está en" in spanish.json()["error"]["message"], spanish.text
     assert "is not possible while the proposal is" in english.json()["error"]["message"]
+
+
+async def spanish_page(client: httpx.AsyncClient, path: str, headers: dict[str, str] | None = None) -> str:
+    page = await client.get(path, headers={**(headers or {}), **SPANISH_BROWSER})
+    assert page.status_code == 200, page.text
+    assert '<html lang="es">' in page.text
+    return page.text
+
+
+async def test_the_account_pages_in_spanish(client: httpx.AsyncClient) -> None:
+    headers, _ = await signed_in(client, "Ana")
+    account = await spanish_page(client, "/account", headers)
+    assert "Navegadores con sesión iniciada" in account and "Mis datos" in account, account
+    assert "Cambiar la contraseña" in account and "Zona horaria" in account
+    reset = await spanish_page(client, "/password-reset")
+    assert "¿Olvidaste tu contraseña?" in reset and "Envíame un enlace" in reset, reset
+    delete = await spanish_page(client, "/account/delete", headers)
+    assert "Eliminar mi cuenta para siempre" in delete and "Qué se borra" in delete, delete
+
+
+async def test_an_action_item_and_a_nomination_form_in_spanish(client: httpx.AsyncClient) -> None:
+    ada, _ = await signed_in(client, "ada")
+    bo, bo_id = await signed_in(client, "bo")
+    circle_id, domain_id = await riverside(client, ada, ("bo",))
+    body = proposal_body(
+        domain_id,
+        "2099-11-30T09:00:00Z",
+        action_items=[{"what": "Ask the baker", "owner_id": bo_id, "due_on": "2099-12-10"}],
+    )
+    proposal = await client.post(f"/api/circles/{circle_id}/proposals", json=body, headers=ada)
+    assert proposal.status_code == 201, proposal.text
+    path = f"/api/proposals/{proposal.json()['id']}/actions"
+    for n, (who, type_) in enumerate(
+        [(ada, "start"), (ada, "advance"), (ada, "advance"), (ada, "consent"), (bo, "consent")]
+    ):
+        done = await client.post(path, json={"type": type_, "client_id": f"es-{n}"}, headers=who)
+        assert done.status_code == 200, done.text
+    decision_id = (await client.get(path.removesuffix("/actions"), headers=ada)).json()["decision_id"]
+    decision = await spanish_page(client, f"/decisions/{decision_id}", bo)
+    assert "Tareas" in decision and "Ask the baker" in decision and "pedida, aún sin respuesta" in decision, decision
+    assert ">Aceptar</button>" in decision and "Marcar como hecha" in decision
+
+    opened = await client.post(
+        f"/circles/{circle_id}/selections",
+        data={"role": "treasurer", "term_ends_on": "2030-06-30", "mode": "async", "closes_at": "2029-11-30T09:00"},
+        headers=ada,
+        follow_redirects=False,
+    )
+    assert opened.status_code in (302, 303), opened.text
+    selection_id = opened.headers["location"].removeprefix("/proposals/")
+    started = await client.post(
+        f"/api/proposals/{selection_id}/actions", json={"type": "start", "client_id": "es-start"}, headers=ada
+    )
+    assert started.status_code == 200, started.text
+    nominating = await spanish_page(client, f"/proposals/{selection_id}", bo)
+    assert "Selección de alguien como treasurer" in nominating, nominating
+    assert "¿Por qué esa persona?" in nominating and ">Nominar</button>" in nominating and "A quién" in nominating
+
+
+async def test_a_time_in_spanish_with_its_zone(client: httpx.AsyncClient, settings: Settings) -> None:
+    headers, _ = await signed_in(client, "Ana")
+    engine = db.create_engine(settings.database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(update(Account).where(Account.name == "Ana").values(time_zone="Europe/Madrid"))
+    finally:
+        await engine.dispose()
+    circle = await create_circle(client, headers, "Riverside")
+    domain = await add_domain(client, headers, circle["id"], "Food")
+    proposal = await client.post(
+        f"/api/circles/{circle['id']}/proposals",
+        json=proposal_body(domain["id"], "2099-12-10T18:00:00Z"),
+        headers=headers,
+    )
+    assert proposal.status_code == 201, proposal.text
+    page = await spanish_page(client, f"/proposals/{proposal.json()['id']}", headers)
+    assert "10 dic 2099, 19:00 CET" in page, page  # Madrid's time, a Spanish month, the zone's name
+    assert "hora de España (Madrid)" in page  # the zone a deadline is typed in, said in Spanish
