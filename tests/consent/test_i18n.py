@@ -14,11 +14,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from jinja2 import nodes
-from sqlalchemy import update
 
-from consent.accounts.models import Account
-from consent.base import db, i18n
-from consent.base.settings import Settings
+from consent.base import i18n
 from consent.notifications.mails import About, Postman
 from tests.helpers import add_domain, create_circle, proposal_body, riverside, signed_in
 
@@ -212,14 +209,10 @@ async def test_pages_in_the_browsers_language(client: httpx.AsyncClient) -> None
     assert "Iniciar sesión" in sign_in.text
 
 
-async def test_the_accounts_choice_overrides_the_browser(client: httpx.AsyncClient, settings: Settings) -> None:
+async def test_the_accounts_choice_overrides_the_browser(client: httpx.AsyncClient) -> None:
     headers, _ = await signed_in(client, "Ana")
-    engine = db.create_engine(settings.database_url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(update(Account).where(Account.name == "Ana").values(language="es"))
-    finally:
-        await engine.dispose()
+    chosen = await client.patch("/api/accounts/me", json={"language": "es"}, headers=headers)
+    assert chosen.status_code == 200, chosen.text
     page = await client.get("/circles", headers={**headers, **ENGLISH_BROWSER})
     assert '<html lang="es">' in page.text
     assert "Círculos" in page.text
@@ -348,14 +341,10 @@ async def test_an_action_item_and_a_nomination_form_in_spanish(client: httpx.Asy
     assert "¿Por qué esa persona?" in nominating and ">Nominar</button>" in nominating and "A quién" in nominating
 
 
-async def test_a_time_in_spanish_with_its_zone(client: httpx.AsyncClient, settings: Settings) -> None:
+async def test_a_time_in_spanish_with_its_zone(client: httpx.AsyncClient) -> None:
     headers, _ = await signed_in(client, "Ana")
-    engine = db.create_engine(settings.database_url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(update(Account).where(Account.name == "Ana").values(time_zone="Europe/Madrid"))
-    finally:
-        await engine.dispose()
+    chosen = await client.patch("/api/accounts/me", json={"time_zone": "Europe/Madrid"}, headers=headers)
+    assert chosen.status_code == 200, chosen.text
     circle = await create_circle(client, headers, "Riverside")
     domain = await add_domain(client, headers, circle["id"], "Food")
     proposal = await client.post(
