@@ -19,11 +19,15 @@ def names(data: Any, who: str) -> bool:
 
 
 def replaced(data: Any, old: str, new: str) -> Any:
-    """`data` with the id `old` made `new`, and the name beside it (in `{id, name}` or `{member,
-    name}`) made FORMER_MEMBER."""
+    """`data` with the id `old` made `new`, as a value or a key (a selection's nominations are
+    keyed by member), and the name beside it (in `{id, name}` or `{member, name}`) made
+    FORMER_MEMBER."""
     if isinstance(data, dict):
         names_it = any(data.get(key) == old for key in ("id", "member"))
-        return {k: FORMER_MEMBER if names_it and k == "name" else replaced(v, old, new) for k, v in data.items()}
+        return {
+            (new if k == old else k): FORMER_MEMBER if names_it and k == "name" else replaced(v, old, new)
+            for k, v in data.items()
+        }
     if isinstance(data, list):
         return [replaced(v, old, new) for v in data]
     return new if data == old else data

@@ -28,7 +28,7 @@ from consent.base.errors import Refusal
 from consent.base.i18n import gettext as _
 from consent.base.outbox import Mail
 from consent.privacy import rules
-from rounds.models import Decision, Event, Proposal, Review
+from rounds.models import ActionItem, ActionItemChange, Decision, Event, Proposal, Review
 
 ERASED_DOMAIN = "erased.invalid"  # .invalid never resolves (RFC 2606): no mail can reach it
 # The columns naming an account that are part of the circles' record: moved to the former member.
@@ -38,6 +38,8 @@ ON_THE_RECORD = frozenset(
         Event.__table__.c.actor_id,
         Review.__table__.c.account_id,
         Invitation.__table__.c.invited_by_id,
+        ActionItem.__table__.c.owner_id,  # what a decision asked of them, and who did what
+        ActionItemChange.__table__.c.actor_id,
     }
 )
 

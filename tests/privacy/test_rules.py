@@ -26,6 +26,12 @@ def test_the_id_and_the_name_beside_it_are_replaced_and_nothing_else() -> None:
         ],
         "objections": [{"id": "o1", "member": NEW, "name": FORMER_MEMBER, "text": "No"}],
     }
+    # a selection's nominations are keyed by member
+    nominations = {OLD: {"candidate": OTHER, "reason": "Calm"}, OTHER: {"candidate": OLD, "reason": "Kind"}}
+    assert replaced(nominations, OLD, NEW) == {
+        NEW: {"candidate": OTHER, "reason": "Calm"},
+        OTHER: {"candidate": NEW, "reason": "Kind"},
+    }
     assert names({"member": OLD}, OLD) and names([{"lapsed": [OLD]}], OLD)
     assert not names({"text": f"about {OLD}"}, OLD)
 

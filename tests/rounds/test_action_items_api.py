@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.helpers import assert_refused
+from tests.helpers import PASSWORD, assert_refused
 from tests.rounds.conftest import Circle, MovableClock
 
 
@@ -201,3 +201,19 @@ async def test_items_wait_for_their_owner(circle: Circle, clock: MovableClock) -
     assert await waiting() == [("Ask the baker", baker)]  # overdue
     overdue = (await circle.client.get(f"/api/decisions/{decision['id']}", headers=circle.people["cy"])).json()
     assert [i["overdue"] for i in overdue["action_items"]] == [True, False]
+
+
+async def test_an_item_asked_of_a_deleted_account_stays_on_the_decision(circle: Circle) -> None:
+    """The record stays true when the person asked deletes their account: the item, its state
+    and who accepted it stay, as asked of "a former member" (docs/privacy.md)."""
+    _, decision = await decided(circle, action_items=[item(circle, "bo", "Ask the baker")])
+    item_id = decision["action_items"][0]["id"]
+    assert (await step(circle, "bo", item_id, "accept")).status_code == 200
+    erased = await circle.client.request(
+        "DELETE", "/api/accounts/me", json={"password": PASSWORD}, headers=circle.people["bo"]
+    )
+    assert erased.status_code == 204, erased.text
+    response = await circle.client.get(f"/api/decisions/{decision['id']}", headers=circle.people["ada"])
+    [kept] = response.json()["action_items"]
+    assert (kept["what"], kept["state"], kept["owner"]["name"]) == ("Ask the baker", "accepted", "a former member")
+    assert kept["history"][0]["by"]["name"] == "a former member"
