@@ -41,6 +41,6 @@ def test_a_spanish_browser_signs_up_and_works_in_spanish(spanish_page: Page, ser
 
     # The page's language is the one the browser writes dates in (a date field: dd/mm/yyyy).
     page.get_by_text("Invitar a un miembro o dar un rol").click()
-    expect(page.get_by_label("El mandato termina el")).to_have_attribute("type", "date")
+    expect(page.get_by_label("El período termina el")).to_have_attribute("type", "date")
     written = page.evaluate("() => new Date(2027, 5, 30).toLocaleDateString(document.documentElement.lang)")
     assert written == "30/6/2027", written
