@@ -702,7 +702,8 @@ def _close_nominations(p: Proposal) -> tuple[Proposal, list[Event]]:
         {"member": str(m), "candidate": str(n.candidate), "reason": n.reason}
         for m, n in sorted(p.nominations.items(), key=lambda item: str(item[0]))
     ]
-    new = _new_round(p, CHANGING)
+    said = {m: replace(n, heard=True) for m, n in p.nominations.items()}  # async ones too, now
+    new = replace(_new_round(p, CHANGING), nominations=said)
     return new, [
         events.NominationsRevealed(nominations=heard),
         events.PhaseChanged(from_=NOMINATING, to=CHANGING, round=new.round),
