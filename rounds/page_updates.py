@@ -117,13 +117,12 @@ class PageUpdates(QueuedWork[Batch]):
                 try:
                     # in each served language; each page applies its own (static/meeting.js)
                     rendered[page.row.id] = {}
+                    # (their times read the language at each call, as `_()` does)
+                    if page.zone not in modules:
+                        modules[page.zone] = template.make_module({"zone": choose_zone(page.zone)})
                     for language in i18n.LANGUAGES:
-                        key = f"{page.zone}:{language}"
-                        if key not in modules:
-                            context = {"zone": choose_zone(page.zone), "locale": language}
-                            modules[key] = template.make_module(context)
                         with i18n.using(language):
-                            rendered[page.row.id][language] = self.view(page, modules[key])
+                            rendered[page.row.id][language] = self.view(page, modules[page.zone])
                 except Exception:  # this meeting's pages load themselves again; the others' are updated
                     log.exception("rendering a live update failed")
         except Exception:  # the events still go out: without a view, pages load themselves again

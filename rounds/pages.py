@@ -24,7 +24,7 @@ from consent.base.i18n import N_
 from consent.base.i18n import gettext as _
 from consent.base.labels import PHASE_NAMES
 from consent.base.times import read_typed
-from consent.base.web import Form, Page, locale_of, viewer_zone
+from consent.base.web import Form, Page, viewer_zone
 from rounds import actions, item_rules, item_services, machine, selection, services, views
 from rounds.controllers import take
 from rounds.writer import ActionWriter
@@ -229,7 +229,6 @@ async def _now_context(
         else None,
         "client_id": uuid.uuid4().hex,
         "zone": zone,  # its times, and the deadlines typed in its forms
-        "locale": locale_of(request),
     }
 
 

@@ -29,6 +29,7 @@ from consent.accounts.schemas import PasswordChange, SignUp
 from consent.base.clock import Clock
 from consent.base.errors import Refusal, msgspec_refusal
 from consent.base.i18n import gettext as _
+from consent.base.times import known_zones
 from consent.base.web import Form, Page
 
 
@@ -94,7 +95,7 @@ async def account_page(
         new_token=new_token,
         sessions=[(row, row.session_hash == mine) for row in await services.sessions_of(db, account.id)],
         languages=rules.LANGUAGES,
-        time_zones=sorted(rules.time_zones()),
+        time_zones=sorted(known_zones()),
         field_errors=errors,
         form=form or {},
     )

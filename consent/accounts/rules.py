@@ -3,29 +3,25 @@ links of an email change and a password reset, and a browser's coarse label. No 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import uuid
-import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from babel import Locale
+
+from consent.base import i18n
 from consent.base.errors import bad_field
 from consent.base.i18n import gettext as _
+from consent.base.times import known_zones
 from consent.base.tokens import sign, unsign
 
 # The languages pages are served in, by their names in themselves; None: the browser's.
 # schemas.Language lists the same codes for the API's document.
-LANGUAGES = {"en": "English", "es": "Español"}
+LANGUAGES = {code: str(Locale.parse(code).get_display_name(code)).capitalize() for code in i18n.LANGUAGES}
 EMAIL_CHANGE_FOR = timedelta(hours=24)
 PASSWORD_RESET_FOR = timedelta(hours=1)
 SEEN_EVERY = timedelta(minutes=5)  # how stale a session's "last seen" may get: not a write per request
-
-
-@functools.cache
-def time_zones() -> frozenset[str]:
-    """The zone names one may choose: the tz database's (read once, it lists the disk)."""
-    return frozenset(zoneinfo.available_timezones())
 
 
 def check_language(language: str | None) -> str | None:
@@ -38,7 +34,7 @@ def check_language(language: str | None) -> str | None:
 
 
 def check_time_zone(time_zone: str | None) -> str | None:
-    if time_zone is not None and time_zone not in time_zones():
+    if time_zone is not None and time_zone not in known_zones():
         says = _("{Field} must be a zone name like Europe/Madrid, or none for the browser's.")
         raise bad_field("time_zone", says)
     return time_zone

@@ -13,7 +13,7 @@ from consent.base.text import MAX_EMAIL, MAX_NAME, Email
 # whitespace is collapsed as for a circle's name.
 AccountName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=1000)]
-Language = Literal["en", "es"]  # rules.LANGUAGES
+Language = Literal["en", "es"]  # consent.base.i18n.LANGUAGES
 
 
 class SignUp(msgspec.Struct, forbid_unknown_fields=True):

@@ -129,20 +129,16 @@ def _zone(context: Any) -> ZoneInfo:
     return zone if isinstance(zone, ZoneInfo) else ZoneInfo("UTC")
 
 
-def _locale(context: Any) -> str:
-    return str(context.get("locale") or i18n.current())
-
-
 @jinja2.pass_context
 def when_filter(context: Any, value: datetime | str | None) -> str:
     """`{{ moment | when }}`: in the page's `zone`, with the zone's name."""
-    return format_moment(value, _zone(context), _locale(context)) if value else ""
+    return format_moment(value, _zone(context)) if value else ""
 
 
 @jinja2.pass_context
 def day_filter(context: Any, value: date | datetime | str | None) -> str:
     """`{{ day | day }}`: a date, or a time's date in the page's `zone`."""
-    return format_day(value, _zone(context), _locale(context)) if value else ""
+    return format_day(value, _zone(context)) if value else ""
 
 
 @jinja2.pass_context
@@ -154,7 +150,7 @@ def typed_filter(context: Any, value: datetime | str | None) -> str:
 @jinja2.pass_context
 def zone_label_global(context: Any) -> str:
     """`{{ zone_label() }}`: the zone the page's times are typed in."""
-    return zone_label(_zone(context), datetime.now(UTC), _locale(context))
+    return zone_label(_zone(context), datetime.now(UTC))
 
 
 def utc_iso(value: datetime | str | None) -> str:

@@ -38,11 +38,6 @@ InvitationSection = Callable[[AsyncSession, uuid.UUID], Awaitable[dict[str, Any]
 TZ_COOKIE = "tz"  # the browser's time zone, set by templates/base.html's script
 
 
-def locale_of(request: Request[Any, Any, Any]) -> str:
-    """The language pages and times are written in: chosen for this request (consent.base.i18n)."""
-    return i18n.current()
-
-
 def viewer_zone(request: Request[Any, Any, Any], circle_zone: str | None = None) -> ZoneInfo:
     """The zone the viewer sees and types times in: the one their account chose, else their
     browser's (its cookie), else the circle's in question, else UTC."""
@@ -76,7 +71,6 @@ class Page:
         context.setdefault("viewer", viewer)
         circle_zone = context.pop("circle_zone", None)
         context.setdefault("zone", viewer_zone(request, circle_zone))
-        context.setdefault("locale", locale_of(request))
         context.setdefault("my_circles", await self.my_circles(db, viewer.id) if viewer else [])
         if "waiting_count" not in context:  # the header's count of what waits for the viewer
             count = self.waiting_count
