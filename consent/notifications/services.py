@@ -218,9 +218,12 @@ async def _tell_events(db: AsyncSession, batch: Batch) -> None:
         return
     members = await members_of(db, {proposal.circle_id for proposal, _, _ in rows})
     for proposal, circle_name, since in rows:
+        # Up to the seq read with the proposal, which the cursor moves to: an action committed
+        # since (PostgreSQL reads each statement afresh) is the next pass's. Told here too, the
+        # next pass would make its notifications again, be refused, and never move on.
         events = await db.execute(
             select(Event.seq, Event.type, Event.data, Event.actor_id)
-            .where(Event.proposal_id == proposal.id, Event.seq > since)
+            .where(Event.proposal_id == proposal.id, Event.seq > since, Event.seq <= proposal.seq)
             .order_by(Event.seq)
         )
         logged: list[rules.Logged] = [tuple(row) for row in events.all()]

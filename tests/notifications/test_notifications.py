@@ -12,12 +12,13 @@ from collections import Counter
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from consent.base import db
 from consent.base.outbox import Mail
 from consent.base.settings import Settings
 from consent.notifications.models import Notification
+from rounds.models import Event, Proposal
 from tests.helpers import assert_refused
 from tests.notifications.conftest import mails
 from tests.rounds.conftest import Circle, MovableClock
@@ -248,6 +249,36 @@ async def test_nothing_is_told_twice_when_the_notifier_runs_again(circle: Circle
     await asyncio.sleep(0.5)  # five passes
     assert len(mails(settings)) == 3 and len(mails(settings, invitations=True)) == 3 + 4
     assert [len((await notifications(circle, n))["items"]) for n in MEMBERS] == [0, 1, 1, 1]
+
+
+async def test_an_action_committed_while_the_notifier_reads_is_told_by_its_next_pass(
+    circle: Circle, clock: MovableClock
+) -> None:
+    """The notifier reads a proposal's seq, then its events: on PostgreSQL an action committed
+    between the two shows in the second. Staged here as events beyond the proposal's seq: a
+    pass that told them moved its cursor short of them, and every later pass was refused."""
+    proposal_id = (await circle.propose(title="Ladder safety"))["id"]
+    await circle.ok(proposal_id, "ada", "start")
+    await notifications(circle, "bo", 1)
+    ada, pid = uuid.UUID(circle.ids["ada"]), uuid.UUID(proposal_id)
+    staged = {
+        2: ("phase_changed", {"from": "clarifying", "to": "reacting"}),
+        3: ("phase_changed", {"from": "reacting", "to": "consenting"}),
+        4: ("amended", {"revision": 2}),
+    }
+    engine = db.create_engine(circle.settings.database_url)
+    for seq, written in ((2, (2, 3)), (3, ()), (4, (4,))):  # each committed a little after its events
+        async with engine.begin() as conn:
+            for event in written:
+                kind, data = staged[event]
+                row = {"proposal_id": pid, "seq": event, "type": kind, "actor_id": ada, "data": data}
+                await conn.execute(insert(Event).values(id=uuid.uuid4(), at=clock(), **row))
+            await conn.execute(update(Proposal).where(Proposal.id == pid).values(seq=seq))
+        await notifications(circle, "bo", seq)
+    async with engine.connect() as conn:
+        bo = uuid.UUID(circle.ids["bo"])
+        assert sorted(await conn.scalars(select(Notification.seq).where(Notification.account_id == bo))) == [1, 2, 3, 4]
+    await engine.dispose()
 
 
 async def test_a_circle_chooses_when_reminders_go_on_its_page_and_by_the_api(circle: Circle) -> None:
