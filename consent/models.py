@@ -7,6 +7,7 @@ import consent.accounts.models
 import consent.base.outbox
 import consent.decisions.models
 import consent.notifications.models  # noqa: F401
+import rounds.meetings.models
 import rounds.models  # noqa: F401
 
 metadata = orm_registry.metadata

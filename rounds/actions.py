@@ -207,10 +207,11 @@ def decode(raw: Any) -> Action:
     try:
         return msgspec.convert(raw, AnyAction)
     except msgspec.ValidationError as exc:
-        raise _refusal(raw, exc) from exc
+        raise refusal(raw, exc) from exc
 
 
-def _refusal(raw: Any, exc: msgspec.ValidationError) -> Refusal:
+def refusal(raw: Any, exc: msgspec.ValidationError) -> Refusal:
+    """What is wrong with an action (of a proposal or a meeting), as its sender is told."""
     problem, _at, path = str(exc).partition(" - at `$.")
     field = path.rstrip("`") or problem.removeprefix("Object missing required field `").rstrip("`")
     if field == "type" and problem.startswith("Invalid value"):
