@@ -26,7 +26,7 @@ depends_on: str | Sequence[str] | None = None
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
-def _audit() -> list[sa.Column]:  # type: ignore[type-arg]
+def _audit() -> list[sa.Column]:
     return [
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", DateTimeUTC(timezone=True), nullable=False),
