@@ -65,6 +65,8 @@ from consent.privacy.pages import PrivacyPages
 from rounds import live
 from rounds import services as rounds_services
 from rounds.controllers import ActionItemApi, ProposalApi
+from rounds.meetings.controllers import MeetingApi
+from rounds.meetings.writer import MeetingWriter
 from rounds.page_updates import PageUpdates
 from rounds.pages import ProposalPages, action_items_section, open_proposals_section
 from rounds.presence import SharedPresence
@@ -135,7 +137,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         await migrate()
         if settings.smtp_url is None:
             log.warning("no CONSENT_SMTP_URL: mail is written to files in %s, not sent", settings.mail_dir)
-        for starting in (updates, deadlines, writer, presence, notifier, sender):
+        for starting in (updates, deadlines, writer, meetings, presence, notifier, sender):
             await starting.start()
         if mail_in is not None:
             await mail_in.start()
@@ -144,7 +146,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         finally:
             if mail_in is not None:
                 await mail_in.stop()
-            for stopping in (sender, notifier, presence, writer, deadlines, updates):
+            for stopping in (sender, notifier, presence, meetings, writer, deadlines, updates):
                 await stopping.stop()
             await engine.dispose()
             await reader.dispose()
@@ -194,6 +196,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     member_left = partial(rounds_services.member_left, committed=committed)
     deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds, committed=committed)
     writer = ActionWriter(sessions, publish)
+    meetings = MeetingWriter(sessions, channels, writer)  # after it, carrying actions into proposals
     # Replies to mails, with this server's writer: in the embedded default, the only one whose
     # actions reach the live pages (docs/email.md).
     mail_in_address = settings.mail_in_address
@@ -242,6 +245,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                     InvitationApi,
                     MyInvitationPages,
                     ProposalApi,
+                    MeetingApi,
                     ActionItemApi,
                     ProposalPages,
                     DecisionApi,
@@ -263,6 +267,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             "db_session": request_sessions.provide(),
             "clock": provide(clock),
             "writer": provide(writer),
+            "meetings": provide(meetings),
             "sessions": provide(readers),  # the meeting socket's: it acts through the writer
             "presence": provide(presence),
             "welcomes": provide(Welcomes()),

@@ -45,8 +45,12 @@ def seq_of(payload: bytes) -> int | None:
 
 def publish(channels: ChannelsPlugin, proposal_id: uuid.UUID, events: Iterable[dict[str, Any]]) -> None:
     """Sends committed events to everyone in the meeting, in seq order. Call only after commit."""
+    publish_to(channels, channel(proposal_id), events)
+
+
+def publish_to(channels: ChannelsPlugin, name: str, events: Iterable[dict[str, Any]]) -> None:
     for event in events:
-        channels.publish(encode(event), channel(proposal_id))
+        channels.publish(encode(event), name)
 
 
 class InOrder:

@@ -214,16 +214,16 @@ class EventsOut(msgspec.Struct):
 # has no place for msgspec's own definitions.
 
 
-def _inlined(schema: Any, parts: dict[str, Any]) -> Any:
+def inlined(schema: Any, parts: dict[str, Any]) -> Any:
     if isinstance(schema, dict):
         ref = schema.get("$ref", "")
         if ref.startswith("#/$defs/"):
-            return _inlined(parts[ref.removeprefix("#/$defs/")], parts)
-        return {key: _inlined(value, parts) for key, value in schema.items()}
+            return inlined(parts[ref.removeprefix("#/$defs/")], parts)
+        return {key: inlined(value, parts) for key, value in schema.items()}
     if isinstance(schema, list):
-        return [_inlined(value, parts) for value in schema]
+        return [inlined(value, parts) for value in schema]
     return schema
 
 
 _ACTIONS = msgspec.json.schema_components([AnyAction])[1]
-ACTION_SCHEMAS = [_inlined(s, _ACTIONS) for s in _ACTIONS.values() if "type" in s.get("properties", {})]
+ACTION_SCHEMAS = [inlined(s, _ACTIONS) for s in _ACTIONS.values() if "type" in s.get("properties", {})]

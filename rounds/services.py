@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from sqlalchemy import func, insert, or_, select, update
@@ -352,8 +352,15 @@ async def _members(
     return {c: (frozenset(members[c]), frozenset(facilitators[c])) for c in circle_ids}
 
 
+async def members_and_facilitators(
+    db: AsyncSession, circle_id: uuid.UUID, today: date
+) -> tuple[frozenset[uuid.UUID], frozenset[uuid.UUID]]:
+    """The circle's members, and its facilitators in their term."""
+    return (await _members(db, {circle_id}, today))[circle_id]
+
+
 async def state_of(db: AsyncSession, proposal: Proposal, today: date) -> machine.Proposal:
-    members, facilitators = (await _members(db, {proposal.circle_id}, today))[proposal.circle_id]
+    members, facilitators = await members_and_facilitators(db, proposal.circle_id, today)
     quorum = await db.scalar(select(Circle.quorum).where(Circle.id == proposal.circle_id))
     return machine.restore(proposal.machine, proposal.author_id, members, facilitators, quorum, proposal.kind)
 
@@ -397,7 +404,19 @@ class NewEvent:
     at: datetime
 
 
-Logged = Event | NewEvent  # an event read from the log, or one just written
+class Logged(Protocol):
+    """An event read from a log (a proposal's or a meeting's), or one just written."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def actor_id(self) -> uuid.UUID | None: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+    @property
+    def at(self) -> datetime: ...
 
 
 @dataclass
@@ -865,7 +884,7 @@ async def member_left(
             .with_for_update()
         )
     )
-    members, facilitators = (await _members(db, {circle_id}, now.date()))[circle_id]
+    members, facilitators = await members_and_facilitators(db, circle_id, now.date())
     written: list[tuple[uuid.UUID, list[dict[str, Any]]]] = []
     for proposal in proposals:
         state = machine.restore(proposal.machine, proposal.author_id, members, facilitators)
