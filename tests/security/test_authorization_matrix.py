@@ -209,6 +209,27 @@ MATRIX: dict[str, list[Case]] = {
         row(401, 404, 201, 403, 201),
         row(401, 404, 201, 403, 201, where="private"),  # the private circle is seen, its proposals are not
     ],
+    # Meetings: called by a steward of the circle, run by its members (the action: "I'm here")
+    "POST /api/circles/{circle_id:uuid}/meetings": [
+        row(401, 404, 403, 403, 201),
+        row(401, 404, 403, 403, 201, where="private"),
+    ],
+    "GET /api/circles/{circle_id:uuid}/meetings": [
+        row(401, 404, 200, 403, 200),
+        row(401, 404, 200, 403, 200, where="private"),
+    ],
+    "GET /api/meetings/{meeting_id:uuid}": [
+        row(401, 404, 200, 200, 200),
+        row(401, 404, 200, 404, 200, where="private"),
+    ],
+    "GET /api/meetings/{meeting_id:uuid}/events": [
+        row(401, 404, 200, 200, 200),
+        row(401, 404, 200, 404, 200, where="private"),
+    ],
+    "POST /api/meetings/{meeting_id:uuid}/actions": [
+        row(401, 404, 200, 403, 200),
+        row(401, 404, 200, 404, 200, where="private"),
+    ],
     # Selections: opened by a steward of the circle
     "POST /api/circles/{circle_id:uuid}/selections": [
         row(401, 404, 403, 403, 201),
@@ -391,6 +412,7 @@ class World:
         self.domain: dict[str, str] = {}
         self.proposal: dict[str, str] = {}
         self.decision: dict[str, str] = {}
+        self.meeting: dict[str, str] = {}  # called by Ada, with one free item
         self.named: dict[str, str] = {}  # for queries: "feed"
         self.invitation_id, self.invitation_token, self.role_id = "", "", ""
         self.token_id, self.notification_id, self.item_id = "", "", ""
@@ -458,6 +480,7 @@ class World:
             self.proposal[where] = await self.propose(where)
             await self.act(self.proposal[where], "facilitator", "start")
             self.decision[where] = await self.decide(where)
+            self.meeting[where] = await self.call_meeting(where)
         invited = await self.ok(
             "POST",
             f"/api/circles/{riverside['id']}/members",
@@ -473,6 +496,12 @@ class World:
         self.token_id = await self.newest_token_id(await self.sign_in("bo", people["bo"].id))
         self.notification_id = await self.notification_of("member")
         self.item_id = await self.asked_of_bo("circle")
+
+    async def call_meeting(self, where: str) -> str:
+        starts_at = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        body = {"starts_at": starts_at, "place": "The hall", "agenda": [{"title": "Reports"}]}
+        called = await self.ok("POST", f"/api/circles/{self.circle[where]}/meetings", "facilitator", 201, json=body)
+        return str(called["id"])
 
     async def notification_of(self, kind: str) -> str:
         """One of the person's notifications (the notifier makes them just after the actions)."""
@@ -560,6 +589,7 @@ class World:
             "token": scene.token or self.invitation_token,
             "decision_id": scene.decision_id or self.decision[case.where],
             "proposal_id": self.proposal[case.where],
+            "meeting_id": self.meeting[case.where],
             "item_id": scene.item_id or self.item_id,
             "token_id": self.token_id,
             "notification_id": self.notification_id,
@@ -673,6 +703,14 @@ BODIES: dict[str, Callable[[World, Case, Person | None], dict[str, Any]]] = {
     "POST /circles/{circle_id:uuid}/proposals": new_proposal,
     "POST /api/proposals/{proposal_id:uuid}/actions": question,
     "POST /api/circles/{circle_id:uuid}/selections": new_selection,
+    "POST /api/circles/{circle_id:uuid}/meetings": lambda world, *_: {
+        "starts_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+        "agenda": [{"title": world.unique("Report ")}],
+    },
+    "POST /api/meetings/{meeting_id:uuid}/actions": lambda world, *_: {
+        "type": "present",
+        "client_id": world.unique("here-"),
+    },
     "POST /circles/{circle_id:uuid}/selections": new_selection,
     "POST /proposals/{proposal_id:uuid}/actions": question,
     "PATCH /api/decisions/{decision_id:uuid}": lambda *_: {"agreement": True},
