@@ -157,6 +157,13 @@ async def _agenda_rows(db: AsyncSession, meeting: Meeting, given: Sequence[Agend
             row.kind, row.title, row.decision_id = REVIEW, decision.title, decision.id
         if (row.proposal_id, row.decision_id) in taken:
             raise bad_field("agenda", _("{Field}: an item is on the agenda twice."), "already_on_agenda", 409)
+        elsewhere = _on_open_agenda(meeting.id).where(
+            AgendaItem.proposal_id == row.proposal_id if row.proposal_id else AgendaItem.decision_id == row.decision_id
+        )
+        if row.kind != FREE and await db.scalar(elsewhere.limit(1)) is not None:
+            raise bad_field(
+                "agenda", _("{Field}: an item is on the agenda of another meeting already."), "already_on_agenda", 409
+            )
         if row.kind != FREE:
             taken.add((row.proposal_id, row.decision_id))
         rows.append(row)
@@ -180,7 +187,7 @@ async def schedule(
     circle = await services.member_of(db, circle_id, account_id)
     await circles.require_steward(db, circle, account_id, now.date())
     if starts_at < now - timedelta(hours=12) or starts_at > now + timedelta(days=2 * 366):
-        raise bad_field("starts_at", _("{Field} must be within the next two years."))
+        raise bad_field("starts_at", _("{Field} must be from now to two years ahead."))
     if len(agenda) > MAX_ITEMS:
         raise bad_field("agenda", _("{Field}: at most {count} items.").replace("{count}", str(MAX_ITEMS)))
     meeting = Meeting(
