@@ -15,6 +15,7 @@ from consent.accounts import services as accounts
 from consent.accounts.models import Account
 from consent.base import db
 from rounds import services as rounds
+from rounds.meetings import services as meetings
 
 MEMBERS = [
     ("Ada Okafor", "ada@demo.example"),
@@ -196,7 +197,7 @@ async def _seed_proposals(
     for number, (who, action) in enumerate(moves):
         await rounds.act(session, who, donations.id, {"type": action, "client_id": f"demo-money-{number}"}, then)
 
-    await rounds.create_proposal(
+    tools = await rounds.create_proposal(
         session,
         bo,
         general.id,
@@ -221,3 +222,16 @@ async def _seed_proposals(
     )
     for number, step in enumerate(("start", "advance", "advance")):  # open for consent responses
         await rounds.act(session, ada, open_async.id, {"type": step, "client_id": f"demo-open-{number}"}, now)
+
+    # The general circle's next meeting, in a week: the tool library to present, a report, and
+    # (joining of itself) the review of the donations decision, which is overdue.
+    await meetings.schedule(
+        session,
+        ada,
+        general.id,
+        starts_at=(now + timedelta(days=7)).replace(hour=18, minute=30, second=0, microsecond=0),
+        place="Community hall, Riverside library",
+        minutes_long=90,
+        agenda=[meetings.AgendaIn(proposal_id=tools.id), meetings.AgendaIn(title="Food Share: pantry stock report")],
+        now=now,
+    )

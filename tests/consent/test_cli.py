@@ -57,6 +57,20 @@ def test_demo_is_seeded_once_and_its_accounts_sign_in(server: Server, settings: 
     circles_page = httpx.get(server.url + "/", cookies=response.cookies)
     assert "Riverside Mutual Aid" in circles_page.text
     assert token.startswith("cst_")
+    ada = {"Authorization": f"Bearer {login(server, passwords, 'ada@demo.example')}"}
+    general = next(c for c in httpx.get(server.url + "/api/circles", headers=ada).json()["items"] if not c["parent_id"])
+    [meeting] = httpx.get(server.url + f"/api/circles/{general['id']}/meetings", headers=ada).json()["items"]
+    assert [(i["kind"], i["title"]) for i in meeting["agenda"]] == [
+        ("proposal", "A shared tool library"),
+        ("free", "Food Share: pantry stock report"),
+        ("review", "Donations go through the shared account"),  # overdue: it joined of itself
+    ]
+
+
+def login(server: Server, passwords: dict[str, str], email: str) -> str:
+    response = httpx.post(server.url + "/api/sessions", json={"email": email, "password": passwords[email]})
+    assert response.status_code == 200, response.text
+    return str(response.json()["token"])
 
 
 def test_serve_with_demo_flag_seeds_before_serving(settings: Settings) -> None:
