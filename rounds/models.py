@@ -63,10 +63,22 @@ class Revision(UUIDAuditBase):
     text: Mapped[str] = mapped_column(Text)
 
 
-class Event(UUIDAuditBase):
-    """One accepted change to a proposal; `seq` is contiguous per proposal from 1. The first
-    event of an action carries the client's id and how many events the action made, so a
-    retried action is found and answered with all of them, not redone."""
+class LogEntry:
+    """The columns of an entry in an event log (a proposal's, a meeting's): `seq` is contiguous
+    per log from 1. The first event of an action carries the client's id and how many events
+    the action made, so a retried action is found and answered with all of them, not redone."""
+
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), default=None)
+    client_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    action_events: Mapped[int | None] = mapped_column(Integer, default=None)  # on an action's first event only
+    data: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class Event(LogEntry, UUIDAuditBase):
+    """One accepted change to a proposal."""
 
     __tablename__ = "event"
     __table_args__ = (
@@ -75,13 +87,6 @@ class Event(UUIDAuditBase):
     )
 
     proposal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(Integer)
-    type: Mapped[str] = mapped_column(String(40))
-    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), default=None)
-    client_id: Mapped[str | None] = mapped_column(String(100), default=None)
-    action_events: Mapped[int | None] = mapped_column(Integer, default=None)  # on an action's first event only
-    data: Mapped[dict[str, Any]] = mapped_column(JsonB)
-    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 
 
 class Decision(UUIDAuditBase):

@@ -13,7 +13,7 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rounds.models import JsonB
+from rounds.models import JsonB, LogEntry
 
 
 class Meeting(UUIDAuditBase):
@@ -46,10 +46,8 @@ class AgendaItem(UUIDAuditBase):
     decision_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decision.id", ondelete="SET NULL"), default=None)
 
 
-class MeetingEvent(UUIDAuditBase):
-    """One accepted change to a meeting; `seq` is contiguous per meeting from 1. As with a
-    proposal's events, an action's first event carries the client's id, so a retry is answered
-    with what it did, not done again."""
+class MeetingEvent(LogEntry, UUIDAuditBase):
+    """One accepted change to a meeting, as a proposal's Event is to a proposal."""
 
     __tablename__ = "meeting_event"
     __table_args__ = (
@@ -58,10 +56,3 @@ class MeetingEvent(UUIDAuditBase):
     )
 
     meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(Integer)
-    type: Mapped[str] = mapped_column(String(40))
-    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), default=None)
-    client_id: Mapped[str | None] = mapped_column(String(100), default=None)
-    action_events: Mapped[int | None] = mapped_column(Integer, default=None)  # on an action's first event only
-    data: Mapped[dict[str, Any]] = mapped_column(JsonB)
-    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
