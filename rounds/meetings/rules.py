@@ -308,7 +308,8 @@ def restore(
         items=items,
         phase=data["phase"],
         position=data["position"],
-        present=tuple(uuid.UUID(p) for p in data["present"]),
+        # someone who left the circle during the meeting is no longer in it, nor waited for
+        present=tuple(m for m in (uuid.UUID(p) for p in data["present"]) if m in members),
         spoken={uuid.UUID(p): kind for p, kind in data["spoken"].items()},
         seq=data["seq"],
     )

@@ -165,3 +165,15 @@ async def test_members_arriving_at_once_are_all_present_in_the_order_the_writer_
     state = (await circle.client.get(f"/api/meetings/{meeting_id}", headers=circle.people["ada"])).json()
     assert sorted(arrived) == sorted(circle.ids[n] for n in ("ada", "bo", "cy", "di"))
     assert [p["id"] for p in state["present"]] == arrived  # the rounds go in the order they came
+
+
+async def test_someone_who_leaves_the_circle_during_a_round_is_no_longer_waited_for(circle: Circle) -> None:
+    meeting_id = (await call(circle)).json()["id"]
+    for name in ("bo", "cy"):
+        await ok(circle, meeting_id, name, "present")
+    await ok(circle, meeting_id, "ada", "start")
+    left = await circle.client.delete(f"/api/circles/{circle.id}/members/me", headers=circle.people["bo"])
+    assert left.status_code == 204, left.text
+    state = (await circle.client.get(f"/api/meetings/{meeting_id}", headers=circle.people["ada"])).json()
+    assert state["whose_turn"] == circle.ids["cy"] and circle.ids["bo"] not in [p["id"] for p in state["present"]]
+    await ok(circle, meeting_id, "cy", "check_in", text="Here")
