@@ -15,7 +15,6 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from circles import services as circles
-from circles.pages import circle_page
 from consent.base.clock import Clock, today
 from consent.base.errors import Refusal, bad_field
 from consent.base.forms import parse_field, parse_lines
@@ -25,8 +24,8 @@ from consent.base.times import read_typed
 from consent.base.web import Form, Page, viewer_zone
 from rounds import services as proposals
 from rounds.meetings import rules, services
-from rounds.meetings.writer import Attempt, MeetingWriter
-from rounds.pages import _listed
+from rounds.meetings.writer import MeetingWriter
+from rounds.pages import _listed, refused_on_circle_page
 
 SAID = frozenset({rules.CHECKED_IN, rules.CHECKED_OUT, rules.PASSED, rules.SKIPPED})
 
@@ -123,8 +122,8 @@ class MeetingPages(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
+        page: Page,
         meetings: MeetingWriter,
-        clock: Clock,
         meeting_id: uuid.UUID,
         data: Annotated[ActForm, Form],
     ) -> Redirect:
@@ -132,9 +131,7 @@ class MeetingPages(Controller):
         sent = {k: v for k, v in msgspec.structs.asdict(data).items() if v != "" or k in {"type", "client_id"}}
         try:
             await services.visible_meeting(db_session, meeting_id, request.user.id)
-            act = rules.decode(sent)
-            await db_session.commit()  # on SQLite the pool's one connection is what the writer waits for
-            await meetings.submit(Attempt(request.user.id, meeting_id, act, clock()))
+            await meetings.take(db_session, request.user.id, meeting_id, sent, page.clock())
         except Refusal as refusal:
             if refusal.status == 404:
                 raise
@@ -173,10 +170,6 @@ class MeetingPages(Controller):
                 now=page.clock(),
             )
         except Refusal as refusal:
-            await db_session.rollback()
-            form = {f"meeting_{k}": v for k, v in msgspec.structs.asdict(data).items()}
-            return await circle_page(
-                request, db_session, page, circle_id, status_code=refusal.status, error=str(refusal), form=form
-            )
+            return await refused_on_circle_page(request, db_session, page, circle_id, refusal, "meeting", data)
         flash(request, _("The meeting is called; its agenda is below."), category="success")
         return Redirect(f"/meetings/{meeting.id}")

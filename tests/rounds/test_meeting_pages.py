@@ -7,21 +7,10 @@ from __future__ import annotations
 import itertools
 import re
 
-import httpx
-
 from tests.rounds.conftest import Circle
+from tests.rounds.test_selection_pages import form, page
 
 SENT = itertools.count()
-
-
-async def form(circle: Circle, who: str, path: str, **fields: str | list[str]) -> httpx.Response:
-    return await circle.client.post(path, data=fields, headers=circle.people[who], follow_redirects=False)
-
-
-async def page(circle: Circle, who: str, path: str) -> str:
-    response = await circle.client.get(path, headers=circle.people[who])
-    assert response.status_code == 200, response.text
-    return response.text
 
 
 async def act(circle: Circle, who: str, mid: str, type_: str, **fields: str) -> str:
