@@ -133,9 +133,9 @@ class MeetingPages(Controller):
             await services.visible_meeting(db_session, meeting_id, request.user.id)
             await meetings.take(db_session, request.user.id, meeting_id, sent, page.clock())
         except Refusal as refusal:
-            if refusal.status == 404:
+            if refusal.status in (401, 403, 404):  # who is asking may not: not a moment's refusal
                 raise
-            flash(request, str(refusal), category="error")
+            flash(request, str(refusal), category="error")  # not now, or not so: said on the page
         return Redirect(f"/meetings/{meeting_id}#main")
 
     @post("/circles/{circle_id:uuid}/meetings")

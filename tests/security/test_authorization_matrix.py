@@ -254,6 +254,44 @@ MATRIX: dict[str, list[Case]] = {
         row(4403, 4403, WELCOME, 4403, WELCOME),
         row(4403, 4403, WELCOME, 4403, WELCOME, where="private"),
     ],
+    # Meetings (Ada facilitates each circle's; Bo takes part; Cy, a steward elsewhere, may see
+    # Riverside's and take part in none)
+    "POST /api/circles/{circle_id:uuid}/meetings": [
+        row(401, 404, 403, 403, 201),
+        row(401, 404, 403, 403, 201, where="private"),
+    ],
+    "GET /api/circles/{circle_id:uuid}/meetings": [
+        row(401, 404, 200, 403, 200),
+        row(401, 404, 200, 403, 200, where="private"),  # the circle is seen, its meetings not
+    ],
+    "GET /api/meetings/{meeting_id:uuid}": [
+        row(401, 404, 200, 200, 200),
+        row(401, 404, 200, 404, 200, where="private"),
+    ],
+    "GET /api/meetings/{meeting_id:uuid}/events": [
+        row(401, 404, 200, 200, 200),
+        row(401, 404, 200, 404, 200, where="private"),
+    ],
+    "POST /api/meetings/{meeting_id:uuid}/actions": [
+        row(401, 404, 200, 403, 200),
+        row(401, 404, 200, 404, 200, where="private"),
+    ],
+    "POST /circles/{circle_id:uuid}/meetings": [
+        row(401, 404, 403, 403, 302),
+        row(401, 404, 403, 403, 302, where="private"),
+    ],
+    "GET /meetings/{meeting_id:uuid}": [
+        row(SIGN_IN, 404, 200, 200, 200),
+        row(SIGN_IN, 404, 200, 404, 200, where="private"),
+    ],
+    "POST /meetings/{meeting_id:uuid}/actions": [
+        row(401, 404, 302, 403, 302),
+        row(401, 404, 302, 404, 302, where="private"),
+    ],
+    "WS /ws/meetings/{meeting_id:uuid}": [
+        row(4403, 4403, WELCOME, 4403, WELCOME),
+        row(4403, 4403, WELCOME, 4403, WELCOME, where="private"),
+    ],
     # Decisions (reviews of fresh decisions: one review of a decision is open at a time)
     "GET /api/decisions": [signed_in_only(200)],
     "GET /api/decisions/{decision_id:uuid}": [
@@ -391,6 +429,7 @@ class World:
         self.domain: dict[str, str] = {}
         self.proposal: dict[str, str] = {}
         self.decision: dict[str, str] = {}
+        self.meeting: dict[str, str] = {}
         self.named: dict[str, str] = {}  # for queries: "feed"
         self.invitation_id, self.invitation_token, self.role_id = "", "", ""
         self.token_id, self.notification_id, self.item_id = "", "", ""
@@ -458,6 +497,9 @@ class World:
             self.proposal[where] = await self.propose(where)
             await self.act(self.proposal[where], "facilitator", "start")
             self.decision[where] = await self.decide(where)
+            called = {"starts_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(), "place": "Hall"}
+            path = f"/api/circles/{self.circle[where]}/meetings"
+            self.meeting[where] = (await self.ok("POST", path, "facilitator", 201, json=called))["id"]
         invited = await self.ok(
             "POST",
             f"/api/circles/{riverside['id']}/members",
@@ -560,6 +602,7 @@ class World:
             "token": scene.token or self.invitation_token,
             "decision_id": scene.decision_id or self.decision[case.where],
             "proposal_id": self.proposal[case.where],
+            "meeting_id": self.meeting[case.where],
             "item_id": scene.item_id or self.item_id,
             "token_id": self.token_id,
             "notification_id": self.notification_id,
@@ -646,6 +689,11 @@ def new_selection(world: World, _: Case, __: Person | None) -> dict[str, Any]:
     return {"role": world.unique("Keeper "), "term_ends_on": term, "mode": "live"}
 
 
+def here(world: World, _: Case, __: Person | None) -> dict[str, Any]:
+    """A meeting's "I'm here", of its own each time."""
+    return {"type": "present", "client_id": world.unique("present-")}
+
+
 def settings_form(world: World, case: Case, _: Person | None) -> dict[str, Any]:
     """The settings as they are: the private circle stays private."""
     return {"name": world.circle_name[case.where], "private": "1" if case.where == "private" else ""}
@@ -690,6 +738,10 @@ BODIES: dict[str, Callable[[World, Case, Person | None], dict[str, Any]]] = {
     "POST /password-reset/{token:str}": lambda *_: {"password": "a new password"},
     "POST /account/email": new_email,
     "POST /account/choices": lambda *_: {"language": "", "time_zone": ""},
+    "POST /api/circles/{circle_id:uuid}/meetings": lambda *_: {"starts_at": "2027-01-05T18:00:00+00:00"},
+    "POST /circles/{circle_id:uuid}/meetings": lambda *_: {"starts_at": "2027-01-05T18:00"},
+    "POST /api/meetings/{meeting_id:uuid}/actions": here,
+    "POST /meetings/{meeting_id:uuid}/actions": here,
     "POST /api/action-items/{item_id:uuid}/done": lambda *_: {"note": "Asked."},
     "POST /action-items/{item_id:uuid}/done": lambda *_: {"note": "Asked."},
 }
