@@ -1,12 +1,13 @@
 // A circle's meeting, followed live: one websocket to /ws/meetings/{id} (protocol in API.md).
-// The page works without this script, its forms posting as usual; here, each event of the
-// meeting loads the page's main section again (GET /meetings/{id}?part=main) and puts it in
-// place, so a phone follows the rounds and the agenda without reloading. What someone is
-// typing is kept across the swap. Reconnects with jittered backoff, resuming from its last seq.
+// The page works without this script, its forms posting as usual; here, they are sent on the
+// socket instead (posted as usual while it is not open), and each event of the meeting loads
+// the page's main section again (GET /meetings/{id}?part=main) and puts it in place, so a
+// phone follows the rounds and the agenda without reloading. What someone is typing is kept
+// across the swap. Reconnects with jittered backoff, resuming from its last seq.
 "use strict";
 (() => {
   const room = document.getElementById("meeting-room");
-  const main = document.getElementById("main");
+  const main = document.getElementById("meeting-main");
   if (!room || !main || !("WebSocket" in window)) return;
   const status = room.querySelector(".connection");
   const words = JSON.parse(document.getElementById("meeting-room-words").textContent);
@@ -14,6 +15,7 @@
   let tries = 0;
   let loading = null; // the section's load under way; one more follows if events came meanwhile
   let again = false;
+  let socket = null;
 
   room.hidden = false;
 
@@ -50,11 +52,16 @@
 
   function open() {
     status.textContent = tries ? words.reconnecting : words.connecting;
-    const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/meetings/${room.dataset.meeting}`);
-    socket.onopen = () => socket.send(JSON.stringify({ type: "hello", since: seq }));
-    socket.onmessage = (message) => {
+    const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/meetings/${room.dataset.meeting}`);
+    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", since: seq }));
+    ws.onmessage = (message) => {
       const event = JSON.parse(message.data);
-      if (event.type === "welcome") {
+      if (event.type === "error") {
+        refused(event.error.message);
+      } else if (event.type === "ack") {
+        main.querySelectorAll("form[aria-busy]").forEach((form) => form.removeAttribute("aria-busy"));
+      } else if (event.type === "welcome") {
+        socket = ws;
         tries = 0;
         status.textContent = words.connected;
         if (event.seq > seq) load(); // something happened while it was away
@@ -64,7 +71,8 @@
         load();
       }
     };
-    socket.onclose = (closed) => {
+    ws.onclose = (closed) => {
+      socket = null;
       if (closed.code === 4403) {
         status.textContent = words.refused;
         return;
@@ -75,6 +83,27 @@
       status.textContent = words.lost;
     };
   }
+
+  // What the rules refused: said where the page's flashes are, the form left as typed.
+  function refused(message) {
+    main.querySelectorAll("form[aria-busy]").forEach((form) => form.removeAttribute("aria-busy"));
+    const said = document.createElement("p");
+    said.className = "flash flash-error";
+    said.setAttribute("role", "alert");
+    said.textContent = message;
+    main.querySelector(".flash-error")?.remove();
+    main.prepend(said);
+  }
+
+  main.addEventListener("submit", (submitted) => {
+    const form = submitted.target;
+    if (!socket || !form.action.endsWith("/actions")) return; // posted as without the script
+    submitted.preventDefault();
+    const action = {};
+    for (const [name, value] of new FormData(form)) if (!name.startsWith("_")) action[name] = value; // not the CSRF token
+    form.setAttribute("aria-busy", "true");
+    socket.send(JSON.stringify(action));
+  });
 
   open();
 })();

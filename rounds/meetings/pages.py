@@ -136,7 +136,7 @@ class MeetingPages(Controller):
             if refusal.status in (401, 403, 404):  # who is asking may not: not a moment's refusal
                 raise
             flash(request, str(refusal), category="error")  # not now, or not so: said on the page
-        return Redirect(f"/meetings/{meeting_id}#main")
+        return Redirect(f"/meetings/{meeting_id}#meeting-main")
 
     @post("/circles/{circle_id:uuid}/meetings")
     async def call(
