@@ -66,6 +66,8 @@ from rounds import live
 from rounds import services as rounds_services
 from rounds.controllers import ActionItemApi, ProposalApi
 from rounds.meetings.controllers import MeetingApi
+from rounds.meetings.pages import MeetingPages, meetings_section
+from rounds.meetings.sockets import meeting_room_socket
 from rounds.meetings.writer import MeetingWriter
 from rounds.page_updates import PageUpdates
 from rounds.pages import ProposalPages, action_items_section, open_proposals_section
@@ -246,6 +248,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                     MyInvitationPages,
                     ProposalApi,
                     MeetingApi,
+                    MeetingPages,
                     ActionItemApi,
                     ProposalPages,
                     DecisionApi,
@@ -259,6 +262,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             ),
             # The socket says who it is in its hello (cookie or token): it checks for itself.
             meeting_socket,
+            meeting_room_socket,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
             favicon,
         ],
@@ -278,7 +282,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 Page(
                     circles_of,
                     clock,
-                    circle_sections=[open_proposals_section, action_items_section(clock), reviews_section(clock)],
+                    circle_sections=[
+                        open_proposals_section,
+                        meetings_section(clock),
+                        action_items_section(clock),
+                        reviews_section(clock),
+                    ],
                     invitation_sections=[agreements_section],
                     waiting_count=waiting_count,
                 )

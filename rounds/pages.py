@@ -147,6 +147,22 @@ def action_items_section(clock_: Clock) -> Callable[[AsyncSession, uuid.UUID, uu
     return section
 
 
+async def refused_on_circle_page(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    page: Page,
+    circle_id: uuid.UUID,
+    refusal: Refusal,
+    prefix: str,
+    data: msgspec.Struct,
+) -> Template:
+    """A refused form of the circle page: nothing kept, the page again with why and the form
+    as typed (its fields named `<prefix>_<field>`, as the section's template reads them)."""
+    await db.rollback()
+    form = {f"{prefix}_{k}": v for k, v in msgspec.structs.asdict(data).items()}
+    return await circle_page(request, db, page, circle_id, status_code=refusal.status, error=str(refusal), form=form)
+
+
 async def _now_context(
     request: Request[Any, Any, Any], db: AsyncSession, page: Page, proposal: Any, history: list[dict[str, Any]] | None
 ) -> dict[str, Any]:
@@ -378,11 +394,7 @@ class ProposalPages(Controller):
                 closes_at=read_typed(data.closes_at, zone),
             )
         except Refusal as refusal:
-            await db_session.rollback()
-            form = {f"select_{k}": v for k, v in msgspec.structs.asdict(data).items()}
-            return await circle_page(
-                request, db_session, page, circle_id, status_code=refusal.status, error=str(refusal), form=form
-            )
+            return await refused_on_circle_page(request, db_session, page, circle_id, refusal, "select", data)
         flash(
             request, _("The selection is saved as a draft; the facilitator starts its nominations."), category="success"
         )

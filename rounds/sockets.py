@@ -3,6 +3,10 @@
 hello (with `since`) → welcome with the state → every missed event from the database → live
 events from the proposal's channel, each exactly once and in seq order. Actions sent on the
 socket are answered with ack or error; their events arrive like everyone else's.
+
+`Connection` is that protocol for any event log with a channel; `Meeting` is a proposal's, and
+a circle's meeting has its own (rounds.meetings.sockets): they differ only in how the log is
+opened and checked, its welcome, its events and how an action reaches its writer.
 """
 
 from __future__ import annotations
@@ -34,12 +38,19 @@ TOKEN_CHECK_SECONDS = 5.0  # a socket's token is looked up again before an actio
 REFUSALS = Refusal  # the rules' answers, said to the client
 # A socket's actions sent and not yet answered; beyond this, it is read no further until one is.
 IN_FLIGHT = 64
-Answer = tuple[str | None, "asyncio.Future[services.Outcome]"]  # an action's client_id and outcome
+Answer = tuple[str | None, "asyncio.Future[Any]"]  # an action's client_id and outcome (with its seq)
 
 
 class Member(Protocol):
     id: uuid.UUID
     name: str
+
+
+class Writer(Protocol):
+    """A log's writer: the action's outcome, with the seq of its last event, once committed and
+    published (rounds.writer.ActionWriter, rounds.meetings.writer.MeetingWriter)."""
+
+    def enqueue(self, attempt: Any) -> asyncio.Future[Any]: ...
 
 
 Identify = Callable[[WebSocket[Any, Any, Any], str | None], Awaitable[Member | None]]  # the shell's
@@ -100,28 +111,50 @@ class Welcomes:
         return await asyncio.shield(made)
 
 
-class Meeting:
-    """One open socket: greets, replays, then forwards live events while taking actions."""
+class Connection:
+    """One open socket on an event log: greets, replays, then forwards live events while taking
+    actions. What differs between logs is the methods a subclass gives."""
+
+    channel: str  # the log's, its live events
 
     def __init__(
         self,
         socket: WebSocket[Any, Any, Any],
-        proposal_id: uuid.UUID,
         channels: ChannelsPlugin,
         sessions: Callable[[], AsyncSession],
-        presence: live.Presence,
-        writer: ActionWriter,
+        writer: Writer,
         clock: Clock,
-        welcomes: Welcomes,
         identify: Identify,
     ) -> None:
-        self.socket, self.proposal_id, self.channels = socket, proposal_id, channels
-        self.sessions, self.presence, self.writer, self.clock = sessions, presence, writer, clock
-        self.welcomes, self.identify = welcomes, identify
+        self.socket, self.channels, self.sessions = socket, channels, sessions
+        self.writer, self.clock, self.identify = writer, clock, identify
         self.send_lock = asyncio.Lock()
         self.member: Member | None = None
         self.token: str | None = None  # from the hello, for clients without the cookie
         self.token_checked = 0.0  # when the token was last found valid (time.monotonic)
+
+    async def opened(self, db: AsyncSession, joining: bool) -> Any:
+        """The log's owner (with its `seq`) as this member may see it; `joining`: also checked
+        that they may take part. Refusal if not."""
+        raise NotImplementedError
+
+    async def welcomed(self, db: AsyncSession, log: Any) -> bytes:
+        """The encoded welcome: the state at `log.seq`."""
+        raise NotImplementedError
+
+    async def events(self, db: AsyncSession, log: Any, since: int, limit: int) -> list[dict[str, Any]]:
+        """The events after `since`, as JSON, at most `limit`."""
+        raise NotImplementedError
+
+    def attempt(self, message: dict[str, Any]) -> Any:
+        """The action a message asks for, as the writer takes it; Refusal if it is none."""
+        raise NotImplementedError
+
+    def arrived(self) -> None:
+        """Once welcomed (a proposal's socket says who has the page open)."""
+
+    def left(self) -> None:
+        """When the socket ends, if it `arrived`."""
 
     async def send(self, text: str | bytes) -> None:
         async with self.send_lock:  # the reader's acks and the writer's events share the socket
@@ -149,20 +182,18 @@ class Meeting:
         """The state, then every event after `since` from the database. The caller subscribed
         before this, so anything committed meanwhile is also on its way: InOrder drops the
         copies."""
-        assert self.member is not None
         async with self.sessions() as db:
             try:
-                proposal = await services.visible_proposal(db, self.proposal_id, self.member.id)
-                await services.member_of(db, proposal.circle_id, self.member.id)
+                log = await self.opened(db, joining=True)
             except REFUSALS as refusal:
                 raise Refused(str(refusal)) from refusal
-            welcome = await self.welcomes.of(db, proposal, self.clock().date())
-        since = min(since, proposal.seq)  # a client ahead of the log has seen nothing real beyond it
+            welcome = await self.welcomed(db, log)
+        since = min(since, log.seq)  # a client ahead of the log has seen nothing real beyond it
         await self.send(welcome)
         order = live.InOrder(since)
         while True:  # page by page, and no database session held while a slow client reads
             async with self.sessions() as db:
-                missed = await services.as_json(db, await services.events_since(db, proposal, order.last))
+                missed = await self.events(db, log, order.last, services.EVENTS_PAGE)
             for event in missed:
                 order.last = event["seq"]
                 await self.send(live.encode(event))
@@ -176,9 +207,8 @@ class Meeting:
         while True:
             limit = services.EVENTS_PAGE if to_end else min(order.early) - order.last - 1
             async with self.sessions() as db:
-                proposal = await services.visible_proposal(db, self.proposal_id, self.member.id)  # type: ignore[union-attr]
-                missing = await services.events_since(db, proposal, order.last, limit=limit)
-                for event in await services.as_json(db, missing):
+                missing = await self.events(db, await self.opened(db, joining=False), order.last, limit)
+                for event in missing:
                     ready += order.take(event["seq"], live.encode(event))
             if not to_end or len(missing) < limit:
                 return ready
@@ -200,7 +230,6 @@ class Meeting:
         to be committed: a facilitator recording a fast round, or a client sending 100 actions
         a second, is not held to one action per transaction. They are written in the order
         sent; `answer` acknowledges them."""
-        assert self.member is not None
         while True:
             text = await self.socket.receive_data("text")
             client_id = None
@@ -212,7 +241,7 @@ class Meeting:
                     continue
                 if message["type"] == "hello":
                     raise Refusal("already_greeted", _("This socket has said hello already."), 400)
-                attempt = services.Attempt(self.member.id, self.proposal_id, actions.decode(message), self.clock())
+                attempt = self.attempt(message)
                 await self.still_signed_in()
             except REFUSALS as refusal:
                 await self.send(_error(refusal.code, str(refusal), client_id))
@@ -252,14 +281,13 @@ class Meeting:
         # who it is is known now: their account's language, else the browser's (consent.base.i18n)
         accept = self.socket.headers.get("accept-language")
         i18n.use(i18n.language_of(getattr(self.member, "language", None), accept))
-        subscriber = await self.channels.subscribe(live.channel(self.proposal_id))
-        assert isinstance(subscriber, live.SocketQueue) and self.member is not None
+        subscriber = await self.channels.subscribe(self.channel)
+        assert isinstance(subscriber, live.SocketQueue)
         joined = False
         try:
             order = await self.welcome(since)
-            self.presence.join(self.proposal_id, self.member.id, self.member.name)
+            self.arrived()
             joined = True
-            self.presence.announce(self.proposal_id, self.channels)
             forwarding = asyncio.create_task(self.forward(subscriber, order))
             subscriber.when_too_slow(forwarding.cancel)  # it may be waiting on a client that does not read
             answers: asyncio.Queue[Answer] = asyncio.Queue(IN_FLIGHT)
@@ -280,10 +308,74 @@ class Meeting:
         finally:
             await self.channels.unsubscribe(subscriber)
             if joined:
-                self.presence.leave(self.proposal_id, self.member.id)
-                self.presence.announce(self.proposal_id, self.channels)
+                self.left()
         if subscriber.too_slow:  # after leaving: closing waits on a client that is not reading
             await self.socket.close(live.CLOSE_TOO_SLOW, "too slow: reconnect with since")
+
+    @property
+    def member_id(self) -> uuid.UUID:
+        assert self.member is not None, "said after the hello"
+        return self.member.id
+
+
+async def serve(connection: Connection) -> None:
+    """Accepts the socket and runs the connection to its end, closed with why if refused."""
+    socket = connection.socket
+    await socket.accept()
+    try:
+        if not _same_origin(socket):
+            raise Refused("This page's origin may not open the meeting.")
+        await connection.run()
+    except Refused as refusal:
+        await socket.close(live.CLOSE_REFUSED, str(refusal)[:120])
+    except TimeoutError:
+        await socket.close(1008, "say hello first")
+    except WebSocketDisconnect:
+        pass
+
+
+class Meeting(Connection):
+    """A proposal's live meeting: who has it open is announced to everyone in it."""
+
+    def __init__(
+        self,
+        socket: WebSocket[Any, Any, Any],
+        proposal_id: uuid.UUID,
+        channels: ChannelsPlugin,
+        sessions: Callable[[], AsyncSession],
+        presence: live.Presence,
+        writer: ActionWriter,
+        clock: Clock,
+        welcomes: Welcomes,
+        identify: Identify,
+    ) -> None:
+        super().__init__(socket, channels, sessions, writer, clock, identify)
+        self.proposal_id, self.presence, self.welcomes = proposal_id, presence, welcomes
+        self.channel = live.channel(proposal_id)
+
+    async def opened(self, db: AsyncSession, joining: bool) -> Any:
+        proposal = await services.visible_proposal(db, self.proposal_id, self.member_id)
+        if joining:
+            await services.member_of(db, proposal.circle_id, self.member_id)
+        return proposal
+
+    async def welcomed(self, db: AsyncSession, log: Any) -> bytes:
+        return await self.welcomes.of(db, log, self.clock().date())
+
+    async def events(self, db: AsyncSession, log: Any, since: int, limit: int) -> list[dict[str, Any]]:
+        return await services.as_json(db, await services.events_since(db, log, since, limit=limit))
+
+    def attempt(self, message: dict[str, Any]) -> services.Attempt:
+        return services.Attempt(self.member_id, self.proposal_id, actions.decode(message), self.clock())
+
+    def arrived(self) -> None:
+        assert self.member is not None
+        self.presence.join(self.proposal_id, self.member.id, self.member.name)
+        self.presence.announce(self.proposal_id, self.channels)
+
+    def left(self) -> None:
+        self.presence.leave(self.proposal_id, self.member_id)
+        self.presence.announce(self.proposal_id, self.channels)
 
 
 @websocket("/ws/proposals/{proposal_id:uuid}")
@@ -298,15 +390,4 @@ async def meeting_socket(
     clock: Clock,
     welcomes: Welcomes,
 ) -> None:
-    await socket.accept()
-    meeting = Meeting(socket, proposal_id, channels, sessions, presence, writer, clock, welcomes, identify)
-    try:
-        if not _same_origin(socket):
-            raise Refused("This page's origin may not open the meeting.")
-        await meeting.run()
-    except Refused as refusal:
-        await socket.close(live.CLOSE_REFUSED, str(refusal)[:120])
-    except TimeoutError:
-        await socket.close(1008, "say hello first")
-    except WebSocketDisconnect:
-        pass
+    await serve(Meeting(socket, proposal_id, channels, sessions, presence, writer, clock, welcomes, identify))

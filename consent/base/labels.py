@@ -249,3 +249,16 @@ def field_label(key: str) -> str:
     if index.rstrip("]").isdigit():
         return gettext("item {number} of {label}").format(number=int(index.rstrip("]")) + 1, label=label)
     return label
+
+
+# Where a circle's meeting stands.
+MEETING_PHASES = LazyLabels(
+    {
+        "scheduled": _("Scheduled"),
+        "opening": _("Opening round"),
+        "agenda": _("On the agenda"),
+        "closing": _("Closing round"),
+        "ended": _("Ended"),
+        "cancelled": _("Cancelled"),
+    }
+)

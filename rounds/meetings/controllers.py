@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consent.base.clock import Clock, today
 from consent.base.errors import error_responses
 from rounds import services as proposals
-from rounds.meetings import rules, services
+from rounds.meetings import services
 from rounds.meetings.schemas import MEETING_ACTION_SCHEMAS, MeetingOut, MeetingsOut, NewMeeting
-from rounds.meetings.writer import Attempt, MeetingWriter
+from rounds.meetings.writer import MeetingWriter
 from rounds.schemas import ActedOut, EventsOut
 
 
@@ -84,9 +84,7 @@ class MeetingApi(Controller):
         data: Annotated[dict[str, Any], Body(title="Meeting action", schema_extra={"one_of": MEETING_ACTION_SCHEMAS})],
     ) -> ActedOut:
         """Take one step of the meeting; retrying with the same client_id changes nothing."""
-        act = rules.decode(data)
-        await db_session.commit()  # on SQLite the pool's one connection is what the writer waits for
-        outcome = await meetings.submit(Attempt(request.user.id, meeting_id, act, clock()))
+        outcome = await meetings.take(db_session, request.user.id, meeting_id, data, clock())
         return msgspec.convert(
             {"seq": outcome.seq, "event": outcome.json[0] if outcome.json else None, "events": outcome.json}, ActedOut
         )

@@ -50,6 +50,16 @@ class MeetingWriter(QueuedWork[Waiting]):
     async def submit(self, attempt: Attempt) -> services.Outcome:
         return await self.enqueue(attempt)
 
+    async def take(
+        self, holding: AsyncSession, account_id: uuid.UUID, meeting_id: uuid.UUID, raw: Any, now: datetime
+    ) -> services.Outcome:
+        """An action as a request sends it (the API's JSON, a page's form): decoded, else its
+        refusal; then the request's session released, for on SQLite the pool's one connection
+        is what the writer waits for; then written."""
+        act = rules.decode(raw)
+        await holding.commit()
+        return await self.submit(Attempt(account_id, meeting_id, act, now))
+
     def enqueue(self, attempt: Attempt) -> asyncio.Future[services.Outcome]:
         if self.task is None or self.task.done():
             raise RuntimeError("the server is not taking actions (starting or stopping)")

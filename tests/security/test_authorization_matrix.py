@@ -209,27 +209,6 @@ MATRIX: dict[str, list[Case]] = {
         row(401, 404, 201, 403, 201),
         row(401, 404, 201, 403, 201, where="private"),  # the private circle is seen, its proposals are not
     ],
-    # Meetings: called by a steward of the circle, run by its members (the action: "I'm here")
-    "POST /api/circles/{circle_id:uuid}/meetings": [
-        row(401, 404, 403, 403, 201),
-        row(401, 404, 403, 403, 201, where="private"),
-    ],
-    "GET /api/circles/{circle_id:uuid}/meetings": [
-        row(401, 404, 200, 403, 200),
-        row(401, 404, 200, 403, 200, where="private"),
-    ],
-    "GET /api/meetings/{meeting_id:uuid}": [
-        row(401, 404, 200, 200, 200),
-        row(401, 404, 200, 404, 200, where="private"),
-    ],
-    "GET /api/meetings/{meeting_id:uuid}/events": [
-        row(401, 404, 200, 200, 200),
-        row(401, 404, 200, 404, 200, where="private"),
-    ],
-    "POST /api/meetings/{meeting_id:uuid}/actions": [
-        row(401, 404, 200, 403, 200),
-        row(401, 404, 200, 404, 200, where="private"),
-    ],
     # Selections: opened by a steward of the circle
     "POST /api/circles/{circle_id:uuid}/selections": [
         row(401, 404, 403, 403, 201),
@@ -272,6 +251,44 @@ MATRIX: dict[str, list[Case]] = {
         row(401, 404, 302, 404, 302, where="private"),
     ],
     "WS /ws/proposals/{proposal_id:uuid}": [
+        row(4403, 4403, WELCOME, 4403, WELCOME),
+        row(4403, 4403, WELCOME, 4403, WELCOME, where="private"),
+    ],
+    # Meetings (Ada facilitates each circle's; Bo takes part; Cy, a steward elsewhere, may see
+    # Riverside's and take part in none)
+    "POST /api/circles/{circle_id:uuid}/meetings": [
+        row(401, 404, 403, 403, 201),
+        row(401, 404, 403, 403, 201, where="private"),
+    ],
+    "GET /api/circles/{circle_id:uuid}/meetings": [
+        row(401, 404, 200, 403, 200),
+        row(401, 404, 200, 403, 200, where="private"),  # the circle is seen, its meetings not
+    ],
+    "GET /api/meetings/{meeting_id:uuid}": [
+        row(401, 404, 200, 200, 200),
+        row(401, 404, 200, 404, 200, where="private"),
+    ],
+    "GET /api/meetings/{meeting_id:uuid}/events": [
+        row(401, 404, 200, 200, 200),
+        row(401, 404, 200, 404, 200, where="private"),
+    ],
+    "POST /api/meetings/{meeting_id:uuid}/actions": [
+        row(401, 404, 200, 403, 200),
+        row(401, 404, 200, 404, 200, where="private"),
+    ],
+    "POST /circles/{circle_id:uuid}/meetings": [
+        row(401, 404, 403, 403, 302),
+        row(401, 404, 403, 403, 302, where="private"),
+    ],
+    "GET /meetings/{meeting_id:uuid}": [
+        row(SIGN_IN, 404, 200, 200, 200),
+        row(SIGN_IN, 404, 200, 404, 200, where="private"),
+    ],
+    "POST /meetings/{meeting_id:uuid}/actions": [
+        row(401, 404, 302, 403, 302),
+        row(401, 404, 302, 404, 302, where="private"),
+    ],
+    "WS /ws/meetings/{meeting_id:uuid}": [
         row(4403, 4403, WELCOME, 4403, WELCOME),
         row(4403, 4403, WELCOME, 4403, WELCOME, where="private"),
     ],
@@ -676,6 +693,11 @@ def new_selection(world: World, _: Case, __: Person | None) -> dict[str, Any]:
     return {"role": world.unique("Keeper "), "term_ends_on": term, "mode": "live"}
 
 
+def here(world: World, _: Case, __: Person | None) -> dict[str, Any]:
+    """A meeting's "I'm here", of its own each time."""
+    return {"type": "present", "client_id": world.unique("present-")}
+
+
 def settings_form(world: World, case: Case, _: Person | None) -> dict[str, Any]:
     """The settings as they are: the private circle stays private."""
     return {"name": world.circle_name[case.where], "private": "1" if case.where == "private" else ""}
@@ -703,14 +725,6 @@ BODIES: dict[str, Callable[[World, Case, Person | None], dict[str, Any]]] = {
     "POST /circles/{circle_id:uuid}/proposals": new_proposal,
     "POST /api/proposals/{proposal_id:uuid}/actions": question,
     "POST /api/circles/{circle_id:uuid}/selections": new_selection,
-    "POST /api/circles/{circle_id:uuid}/meetings": lambda world, *_: {
-        "starts_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
-        "agenda": [{"title": world.unique("Report ")}],
-    },
-    "POST /api/meetings/{meeting_id:uuid}/actions": lambda world, *_: {
-        "type": "present",
-        "client_id": world.unique("here-"),
-    },
     "POST /circles/{circle_id:uuid}/selections": new_selection,
     "POST /proposals/{proposal_id:uuid}/actions": question,
     "PATCH /api/decisions/{decision_id:uuid}": lambda *_: {"agreement": True},
@@ -728,6 +742,10 @@ BODIES: dict[str, Callable[[World, Case, Person | None], dict[str, Any]]] = {
     "POST /password-reset/{token:str}": lambda *_: {"password": "a new password"},
     "POST /account/email": new_email,
     "POST /account/choices": lambda *_: {"language": "", "time_zone": ""},
+    "POST /api/circles/{circle_id:uuid}/meetings": lambda *_: {"starts_at": "2027-01-05T18:00:00+00:00"},
+    "POST /circles/{circle_id:uuid}/meetings": lambda *_: {"starts_at": "2027-01-05T18:00"},
+    "POST /api/meetings/{meeting_id:uuid}/actions": here,
+    "POST /meetings/{meeting_id:uuid}/actions": here,
     "POST /api/action-items/{item_id:uuid}/done": lambda *_: {"note": "Asked."},
     "POST /action-items/{item_id:uuid}/done": lambda *_: {"note": "Asked."},
 }
