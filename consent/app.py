@@ -66,6 +66,7 @@ from rounds import live
 from rounds import services as rounds_services
 from rounds.controllers import ActionItemApi, ProposalApi
 from rounds.meetings.controllers import MeetingApi
+from rounds.meetings.minutes_pages import MinutesPages
 from rounds.meetings.writer import MeetingWriter
 from rounds.page_updates import PageUpdates
 from rounds.pages import ProposalPages, action_items_section, open_proposals_section
@@ -246,6 +247,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                     MyInvitationPages,
                     ProposalApi,
                     MeetingApi,
+                    MinutesPages,
                     ActionItemApi,
                     ProposalPages,
                     DecisionApi,

@@ -13,11 +13,8 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlencode
-
-import jinja2
 
 import templates
 from consent.base import i18n
@@ -304,14 +301,7 @@ def _spreadsheet_safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-# Markdown, so nothing is escaped; blocks take their line with them, so the template reads like its output.
-_MARKDOWN = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(templates.__file__).parent),
-    autoescape=False,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    undefined=jinja2.StrictUndefined,
-)
+_MARKDOWN = templates.markdown()
 i18n.install(_MARKDOWN)  # the minutes in the reader's language
 _MINUTES = _MARKDOWN.get_template("consent/decisions/minutes.md")
 
