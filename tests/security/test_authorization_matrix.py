@@ -317,6 +317,36 @@ MATRIX: dict[str, list[Case]] = {
         row(SIGN_IN, 404, 200, 200, 200),
         row(SIGN_IN, 404, 200, 404, 200, where="private"),
     ],
+    # Meetings: called by a steward, taken part in by members, read by whoever sees the circle
+    "POST /api/circles/{circle_id:uuid}/meetings": [
+        row(401, 404, 403, 403, 201),
+        row(401, 404, 403, 403, 201, where="private"),
+    ],
+    "GET /api/circles/{circle_id:uuid}/meetings": [
+        row(401, 404, 200, 403, 200),
+        row(401, 404, 200, 403, 200, where="private"),
+    ],
+    "GET /api/meetings/{meeting_id:uuid}": [
+        row(401, 404, 200, 200, 200),
+        row(401, 404, 200, 404, 200, where="private"),
+    ],
+    "GET /api/meetings/{meeting_id:uuid}/events": [
+        row(401, 404, 200, 200, 200),
+        row(401, 404, 200, 404, 200, where="private"),
+    ],
+    "POST /api/meetings/{meeting_id:uuid}/actions": [
+        row(401, 404, 200, 403, 200),
+        row(401, 404, 200, 404, 200, where="private"),
+    ],
+    # a meeting's minutes: whoever sees its circle, as a decision's
+    "GET /meetings/{meeting_id:uuid}/minutes": [
+        row(SIGN_IN, 404, 200, 200, 200),
+        row(SIGN_IN, 404, 200, 404, 200, where="private"),
+    ],
+    "GET /meetings/{meeting_id:uuid}/minutes.md": [
+        row(SIGN_IN, 404, 200, 200, 200),
+        row(SIGN_IN, 404, 200, 404, 200, where="private"),
+    ],
     # the calendar: with a sign-in, or with the secret link (Fay's) and no sign-in at all
     "GET /decisions.ics": [signed_in_only(200, SIGN_IN), everyone(200, query={"feed": "{feed}"})],
     # Notifications: each person's own; a notification of Bo's (the member)
@@ -391,6 +421,7 @@ class World:
         self.domain: dict[str, str] = {}
         self.proposal: dict[str, str] = {}
         self.decision: dict[str, str] = {}
+        self.meeting: dict[str, str] = {}
         self.named: dict[str, str] = {}  # for queries: "feed"
         self.invitation_id, self.invitation_token, self.role_id = "", "", ""
         self.token_id, self.notification_id, self.item_id = "", "", ""
@@ -458,6 +489,11 @@ class World:
             self.proposal[where] = await self.propose(where)
             await self.act(self.proposal[where], "facilitator", "start")
             self.decision[where] = await self.decide(where)
+            called = {"starts_at": datetime.now(UTC).isoformat(), "agenda": [{"title": "Reports"}]}
+            meeting = await self.ok(
+                "POST", f"/api/circles/{self.circle[where]}/meetings", "facilitator", 201, json=called
+            )
+            self.meeting[where] = meeting["id"]
         invited = await self.ok(
             "POST",
             f"/api/circles/{riverside['id']}/members",
@@ -560,6 +596,7 @@ class World:
             "token": scene.token or self.invitation_token,
             "decision_id": scene.decision_id or self.decision[case.where],
             "proposal_id": self.proposal[case.where],
+            "meeting_id": self.meeting[case.where],
             "item_id": scene.item_id or self.item_id,
             "token_id": self.token_id,
             "notification_id": self.notification_id,
@@ -637,6 +674,14 @@ def question(world: World, _: Case, __: Person | None) -> dict[str, Any]:
     return {"type": "question", "client_id": world.unique("q-"), "text": "Who holds the key?"}
 
 
+def new_meeting(_: World, __: Case, ___: Person | None) -> dict[str, Any]:
+    return {"starts_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(), "agenda": [{"title": "Reports"}]}
+
+
+def arrive(world: World, _: Case, __: Person | None) -> dict[str, Any]:
+    return {"type": "present", "client_id": world.unique("here-")}
+
+
 def new_proposal(world: World, case: Case, _: Person | None) -> dict[str, Any]:
     return proposal_body(world.domain[case.where], (datetime.now(UTC) + timedelta(days=30)).isoformat())
 
@@ -672,6 +717,8 @@ BODIES: dict[str, Callable[[World, Case, Person | None], dict[str, Any]]] = {
     "POST /api/circles/{circle_id:uuid}/proposals": new_proposal,
     "POST /circles/{circle_id:uuid}/proposals": new_proposal,
     "POST /api/proposals/{proposal_id:uuid}/actions": question,
+    "POST /api/circles/{circle_id:uuid}/meetings": new_meeting,
+    "POST /api/meetings/{meeting_id:uuid}/actions": arrive,
     "POST /api/circles/{circle_id:uuid}/selections": new_selection,
     "POST /circles/{circle_id:uuid}/selections": new_selection,
     "POST /proposals/{proposal_id:uuid}/actions": question,
