@@ -136,7 +136,9 @@ async def test_each_meeting_of_the_circle_is_in_its_calendar_and_a_cancelled_one
     ids = []
     for place in ("Community hall\nback room", "https://call.example/riverside"):
         body = {"starts_at": "2026-11-24T18:00:00+00:00", "place": place, "minutes_long": 60, "agenda": []}
-        created = await circle.client.post(f"/api/circles/{circle.id}/meetings", json=body, headers=circle.people["ada"])
+        created = await circle.client.post(
+            f"/api/circles/{circle.id}/meetings", json=body, headers=circle.people["ada"]
+        )
         assert created.status_code == 201, created.text
         ids.append(created.json()["id"])
     cancel = {"type": "cancel", "client_id": "cancel-1", "reason": "Snow"}
