@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import templates
 from circles.models import Circle
 from consent.base import i18n
-from consent.base.labels import ITEM_STATES, PHASE_NAMES
+from consent.base.labels import ITEM_STATES, PHASE_NAMES, REVIEW_OUTCOMES, REVIEW_STATES
 from consent.base.times import as_moment, format_day, format_moment
 from rounds import item_rules, item_services, machine, selection, services
 from rounds.meetings import rules
@@ -27,7 +27,7 @@ ANSWERED = frozenset({"absent", "present_no_response"})  # a record's entries th
 TURNS = frozenset({rules.CHECKED_IN, rules.CHECKED_OUT, rules.PASSED, rules.SKIPPED})
 
 
-async def minutes(db: AsyncSession, meeting: Meeting, today: Any) -> dict[str, Any]:
+async def minutes(db: AsyncSession, meeting: Meeting, today: date) -> dict[str, Any]:
     """The minutes' data: the circle, when and where, who was there and who was not, the
     opening round, each agenda item with its outcome and its notes, the notes taken in the
     rounds, the closing round, and the overdue action items listed for review."""
@@ -81,8 +81,6 @@ async def minutes(db: AsyncSession, meeting: Meeting, today: Any) -> dict[str, A
         "place": meeting.place,
         "state": meeting.state,
         "called_by": ref(meeting.called_by_id),
-        "started_at": started,
-        "ended_at": ended if meeting.state == rules.ENDED else None,
         "cancelled": next((e.data.get("reason", "") for e in events if e.type == "cancelled"), None),
         "present": [ref(m) for m in came],
         "absent": [ref(m) for m in sorted(members - set(came), key=lambda m: (names.get(m, ""), str(m)))],
@@ -100,7 +98,7 @@ async def _item(
     taken_up: bool,
     started: datetime | None,
     ended: datetime | None,
-    today: Any,
+    today: date,
 ) -> dict[str, Any]:
     """One agenda item and its outcome: its proposal's state (decided: the decision, its
     action items and how many responded; a selection: who was selected as what, until when),
@@ -119,8 +117,11 @@ async def _item(
         out["proposal"] = await _proposal(db, proposal, today)
     if item.decision_id is not None and (decision := await db.get(Decision, item.decision_id)) is not None:
         out["decision"] = {"id": str(decision.id), "url": f"/decisions/{decision.id}", "title": decision.title}
-        opened = select(Review).where(Review.decision_id == decision.id).order_by(Review.reviewed_at)
-        reviews = list(await db.scalars(opened)) if started else []
+        # the reviews opened while the meeting ran (none, if it never started)
+        opened: list[ColumnElement[bool]] = [Review.decision_id == decision.id, Review.reviewed_at >= started]
+        if ended is not None:
+            opened.append(Review.reviewed_at <= ended)
+        reviews = list(await db.scalars(select(Review).where(*opened).order_by(Review.reviewed_at))) if started else []
         out["reviews"] = [
             {
                 "outcome": r.outcome,
@@ -130,12 +131,11 @@ async def _item(
                 else None,
             }
             for r in reviews
-            if started and as_moment(r.reviewed_at) >= as_moment(started) and (ended is None or r.reviewed_at <= ended)
         ]
     return out
 
 
-async def _proposal(db: AsyncSession, proposal: Proposal, today: Any) -> dict[str, Any]:
+async def _proposal(db: AsyncSession, proposal: Proposal, today: date) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": str(proposal.id),
         "url": f"/proposals/{proposal.id}",
@@ -174,7 +174,7 @@ async def _overdue(db: AsyncSession, circle_id: uuid.UUID, meeting: Meeting, sta
     closed_before = select(ActionItemChange.item_id).where(
         ActionItemChange.state.notin_(item_rules.OPEN), ActionItemChange.at < started
     )
-    ids = list(
+    ids = set(
         await db.scalars(
             select(ActionItem.id).where(
                 ActionItem.decision_id.in_(decisions), ActionItem.due_on < day, ActionItem.id.notin_(closed_before)
@@ -185,7 +185,7 @@ async def _overdue(db: AsyncSession, circle_id: uuid.UUID, meeting: Meeting, sta
         return []
     listed = await item_services.of_decisions(db, list(await db.scalars(decisions)), day)
     return sorted(
-        (i for found in listed.values() for i in found if uuid.UUID(i["id"]) in set(ids)), key=lambda i: i["due_on"]
+        (i for found in listed.values() for i in found if uuid.UUID(i["id"]) in ids), key=lambda i: i["due_on"]
     )
 
 
@@ -203,4 +203,6 @@ def render_markdown(m: Mapping[str, Any], base_url: str, zone: ZoneInfo) -> str:
         day=lambda value: format_day(value, zone),
         phases=PHASE_NAMES,
         item_states=ITEM_STATES,
+        review_outcomes=REVIEW_OUTCOMES,
+        review_states=REVIEW_STATES,
     )

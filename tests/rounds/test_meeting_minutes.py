@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.consent.decisions.conftest import decide, reviewed
 from tests.rounds.conftest import Circle
 from tests.rounds.test_meetings_api import ok
 
@@ -83,3 +84,17 @@ async def test_an_item_not_taken_up_says_so(circle: Circle) -> None:
     await ok(circle, mid, "ada", "cancel", reason="Snow")
     md = (await circle.client.get(f"/meetings/{mid}/minutes.md", headers=circle.people["bo"])).text
     assert "Cancelled. Snow" in md and "Not taken up." in md and "Nobody took a turn." in md
+
+
+async def test_a_review_item_gives_the_decision_and_the_review_opened_at_the_meeting(circle: Circle) -> None:
+    decision = await decide(circle, "Compost rota")
+    body = {"starts_at": "2026-11-24T18:00:00+00:00", "agenda": [{"decision_id": decision["id"]}]}
+    created = await circle.client.post(f"/api/circles/{circle.id}/meetings", json=body, headers=circle.people["ada"])
+    mid = created.json()["id"]
+    await ok(circle, mid, "ada", "start")
+    await ok(circle, mid, "ada", "advance")
+    await reviewed(circle, decision["id"], outcome="reaffirm")
+    md = (await circle.client.get(f"/meetings/{mid}/minutes.md", headers=circle.people["bo"])).text
+    item = md.split("### 1. Compost rota")[1].split("## Closing round")[0]
+    assert f"Review of: [Compost rota](http://127.0.0.1/decisions/{decision['id']})" in item
+    assert "A review to reaffirm it: consented." in item and "Not decided" not in item
