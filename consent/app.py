@@ -66,6 +66,7 @@ from rounds import live
 from rounds import services as rounds_services
 from rounds.controllers import ActionItemApi, ProposalApi
 from rounds.meetings.controllers import MeetingApi
+from rounds.meetings.minutes_pages import MinutesPages
 from rounds.meetings.pages import MeetingPages, meetings_section
 from rounds.meetings.sockets import meeting_room_socket
 from rounds.meetings.writer import MeetingWriter
@@ -249,6 +250,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                     ProposalApi,
                     MeetingApi,
                     MeetingPages,
+                    MinutesPages,
                     ActionItemApi,
                     ProposalPages,
                     DecisionApi,

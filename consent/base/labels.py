@@ -154,6 +154,7 @@ NOTIFICATION_KINDS = LazyLabels(
         "review_due": _("A decision of my circle is due for review"),
         "action_item": _("A decision asks me to do something"),
         "term_ending": _("A role's term in my circle ends soon"),
+        "meeting_called": _("A meeting of my circle is called"),
     }
 )
 # A participant's response as the proposal page's badge says it.

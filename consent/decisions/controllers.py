@@ -158,8 +158,9 @@ async def calendar(
     filters = filters_of(request)
     decisions = await services.export(db_session, account_id, filters, today(clock))
     deadlines = await services.deadlines(db_session, account_id, filters.circle_id)
+    meetings = await services.meetings(db_session, account_id, filters.circle_id, clock())
     # in the feed owner's language: a calendar app sends no cookie, and seldom the owner's Accept-Language
     owner = await db_session.get(Account, account_id)
     with i18n.using((owner.language if owner else None) or i18n.current()):
-        ics = rules.render_ics(decisions, site, clock(), urlsplit(site).hostname or "consent", deadlines)
+        ics = rules.render_ics(decisions, site, clock(), urlsplit(site).hostname or "consent", deadlines, meetings)
     return Response(ics, media_type="text/calendar")

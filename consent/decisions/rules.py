@@ -13,11 +13,8 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlencode
-
-import jinja2
 
 import templates
 from consent.base import i18n
@@ -304,14 +301,7 @@ def _spreadsheet_safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-# Markdown, so nothing is escaped; blocks take their line with them, so the template reads like its output.
-_MARKDOWN = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(templates.__file__).parent),
-    autoescape=False,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    undefined=jinja2.StrictUndefined,
-)
+_MARKDOWN = templates.markdown()
 i18n.install(_MARKDOWN)  # the minutes in the reader's language
 _MINUTES = _MARKDOWN.get_template("consent/decisions/minutes.md")
 
@@ -335,10 +325,12 @@ def render_ics(
     now: datetime,
     host: str,
     deadlines: Iterable[Mapping[str, Any]] = (),
+    meetings: Iterable[Mapping[str, Any]] = (),
 ) -> str:
     """A calendar with one all-day event on the review date of each decision in force (a date,
-    in no zone), one on the due date of each open action item, and one at each deadline that
-    waits for the reader, in its circle's time zone (TZID, with the zone's VTIMEZONE: calendar
+    in no zone), one on the due date of each open action item, one at each deadline that
+    waits for the reader, and one for each meeting of the reader's circles (cancelled: marked
+    so, which calendar apps remove), each in its circle's time zone (TZID, with the zone's VTIMEZONE: calendar
     apps show it in their own). All-day events, not to-dos (VTODO): the calendar apps people
     subscribe with (Google, Outlook, Apple's) show no to-do from a subscription."""
     import icalendar  # here, not at start: only calendar feeds need it (docs/performance.md)
@@ -399,6 +391,22 @@ def render_ics(
         )
         event.add("description", _("Your response is asked before this deadline.") + f"\n\n{url}")
         event.add("url", url)
+        calendar.add_component(event)
+    for m in meetings:
+        url = base_url.rstrip("/") + m["url"]
+        starts = as_moment(m["starts_at"]).astimezone(choose_zone(m["time_zone"]))
+        event = icalendar.Event()
+        event.add("uid", f"meeting-{m['id']}@{host}")  # the same event, moved or cancelled
+        event.add("dtstamp", now)
+        event.add("dtstart", starts)
+        event.add("dtend", starts + timedelta(minutes=m["minutes_long"]))
+        event.add("summary", " ".join(_("{circle}: meeting").format(circle=m["circle"]).split()))
+        if m["place"]:
+            event.add("location", " ".join(m["place"].split()))
+        event.add("description", url)
+        event.add("url", url)
+        if m["cancelled"]:
+            event.add("status", "CANCELLED")
         calendar.add_component(event)
     # the zones' rules for ten years: what calendar apps need to place the times
     calendar.add_missing_timezones(date(now.year - 1, 1, 1), date(now.year + 10, 1, 1))

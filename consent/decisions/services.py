@@ -42,6 +42,8 @@ from consent.decisions import rules
 from consent.decisions.models import CalendarFeed
 from rounds import item_services
 from rounds import services as rounds
+from rounds.meetings import rules as meeting_rules
+from rounds.meetings.models import Meeting
 from rounds.models import Decision, Proposal, Review, Revision
 
 
@@ -202,6 +204,36 @@ async def deadlines(db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUI
             "time_zone": zones.get(w.circle_id, "UTC"),
         }
         for w in waiting
+    ]
+
+
+async def meetings(
+    db: AsyncSession, account_id: uuid.UUID, circle_id: uuid.UUID | None, now: datetime
+) -> list[dict[str, Any]]:
+    """The meetings of the account's circles (of one, or all) from a year ago on, cancelled
+    ones too (a calendar app removes what it was told is cancelled), each in its circle's
+    time zone: the calendar's meetings."""
+    query = (
+        select(Meeting, Circle.name, Circle.time_zone)
+        .join(Circle, Circle.id == Meeting.circle_id)
+        .join(Membership, (Membership.circle_id == Meeting.circle_id) & (Membership.account_id == account_id))
+        .where(Meeting.starts_at >= now - timedelta(days=366))
+        .order_by(Meeting.starts_at)
+    )
+    if circle_id is not None:
+        query = query.where(Meeting.circle_id == circle_id)
+    return [
+        {
+            "id": str(m.id),
+            "url": f"/meetings/{m.id}",
+            "circle": name,
+            "starts_at": m.starts_at,
+            "minutes_long": m.minutes_long,
+            "place": m.place,
+            "cancelled": m.state == meeting_rules.CANCELLED,
+            "time_zone": zone,
+        }
+        for m, name, zone in (await db.execute(query)).all()
     ]
 
 

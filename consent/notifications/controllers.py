@@ -27,6 +27,7 @@ def notification_out(note: Listed) -> NotificationOut:
         url=note.about.path,
         proposal_id=str(note.proposal_id) if note.proposal_id else None,
         decision_id=str(note.decision_id) if note.decision_id else None,
+        meeting_id=str(note.meeting_id) if note.meeting_id else None,
     )
 
 

@@ -33,6 +33,7 @@ SUBJECTS = {
     rules.REVIEW_DUE: N_("Review due: {title}"),
     rules.ACTION_ITEM: N_("{title}: you are asked to do something"),
     rules.TERM_ENDING: N_("A term ends soon: {title}"),
+    rules.MEETING_CALLED: N_("{title}: a meeting is called"),
 }
 
 
@@ -104,6 +105,8 @@ def _sentence(kind: str, circle: str, title: str, deadline: str, detail: Mapping
     if kind == rules.OPENED:
         phase = _(PHASES[detail["phase"]]) if detail.get("phase") in PHASES else _("its next round")
         return _("“{title}” is open in {circle}, in {phase}.").format(title=title, circle=circle, phase=phase) + by
+    if detail.get("meeting"):  # a circle's meeting, not a proposal's live round
+        return _meeting_sentence(kind, circle, deadline, detail)
     if kind == rules.MEETING:
         return _("A live meeting of “{title}” is starting in {circle}: join it on its page.").format(
             title=title, circle=circle
@@ -131,6 +134,18 @@ def _sentence(kind: str, circle: str, title: str, deadline: str, detail: Mapping
             "In {circle}, {title} ends on {date}: a steward may open a selection for the role on the circle's page."
         ).format(circle=circle, title=title, date=review_by)
     return _("The decision “{title}” is due for review (its review date: {date}).").format(title=title, date=review_by)
+
+
+def _meeting_sentence(kind: str, circle: str, when: str, detail: Mapping[str, Any]) -> str:
+    """A circle's meeting: called (when, where, its agenda), or starting."""
+    if kind == rules.MEETING:
+        return _("The meeting of {circle} is starting: join it on its page.").format(circle=circle)
+    said = _("{circle} meets on {when}.").format(circle=circle, when=when)
+    if detail.get("place"):
+        said += " " + _("Where: {place}.").format(place=" ".join(detail["place"].split()))
+    if detail.get("agenda"):
+        said += " " + _("Agenda: {items}.").format(items="; ".join(detail["agenda"]))
+    return said
 
 
 @dataclass(frozen=True)

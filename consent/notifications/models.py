@@ -1,6 +1,7 @@
 """A notification tells one member one thing, once (its `key`); the mail that carries it is an
-outbox row (consent.base.outbox). Proposals' events are the notifications' source: a cursor per
-proposal says up to which event they were told, in the transaction that tells them."""
+outbox row (consent.base.outbox). Proposals' and meetings' events are the notifications' source:
+a cursor per proposal (and per meeting) says up to which event they were told, in the
+transaction that tells them."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ class Notification(UUIDAuditBase):
     circle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"))
     proposal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), default=None)
     decision_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decision.id", ondelete="CASCADE"), default=None)
-    seq: Mapped[int | None] = mapped_column(Integer, default=None)  # the proposal's event that told it
+    meeting_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), default=None)
+    seq: Mapped[int | None] = mapped_column(Integer, default=None)  # the proposal's (or meeting's) event that told it
     at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # How the member chose to get this kind when it was made: now, digest or never (page only).
@@ -38,6 +40,15 @@ class ToldUpTo(UUIDAuditBase):
     __tablename__ = "told_up_to"
 
     proposal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), unique=True)
+    seq: Mapped[int] = mapped_column(Integer)
+
+
+class MeetingToldUpTo(UUIDAuditBase):
+    """The last event of a circle's meeting whose notifications are made."""
+
+    __tablename__ = "meeting_told_up_to"
+
+    meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), unique=True)
     seq: Mapped[int] = mapped_column(Integer)
 
 

@@ -22,8 +22,20 @@ DECIDED = "decided"  # a decision was made (with the record)
 REVIEW_DUE = "review_due"  # a decision of my circle is due for review
 ACTION_ITEM = "action_item"  # a decision asks me to do something
 TERM_ENDING = "term_ending"  # a role's term in my circle ends soon: time to select someone
+MEETING_CALLED = "meeting_called"  # a meeting of my circle is called (when, where, its agenda)
 # Last ones last: an unsubscribe link names its kind by its place here.
-KINDS = (OPENED, MEETING, REMINDER, OBJECTION, CONSENT_AGAIN, DECIDED, REVIEW_DUE, ACTION_ITEM, TERM_ENDING)
+KINDS = (
+    OPENED,
+    MEETING,
+    REMINDER,
+    OBJECTION,
+    CONSENT_AGAIN,
+    DECIDED,
+    REVIEW_DUE,
+    ACTION_ITEM,
+    TERM_ENDING,
+    MEETING_CALLED,
+)
 TERM_NOTICE_DAYS = 30  # how long before a term ends the circle is told
 
 NOW, DIGEST, NEVER = "now", "digest", "never"
@@ -79,6 +91,20 @@ def tells(
             told.append(Tell(DECIDED, seq, EVERYONE, frozenset(), {}))
             if asked:
                 told.append(Tell(ACTION_ITEM, seq, asked, frozenset(), {}))
+    return told
+
+
+def meeting_tells(events: Sequence[Logged]) -> list[Tell]:
+    """What the events of a circle's meeting tell: that it is called, to everyone but whoever
+    called it; that it is starting, to everyone but the facilitator who started it. What
+    happens in it is said in the room, and in its minutes."""
+    told = []
+    for seq, kind, _data, actor in events:
+        not_to = frozenset({actor} if actor else ())
+        if kind == "scheduled":
+            told.append(Tell(MEETING_CALLED, seq, EVERYONE, not_to, {}))
+        elif kind == "started":
+            told.append(Tell(MEETING, seq, EVERYONE, not_to, {}))
     return told
 
 

@@ -9,7 +9,7 @@ import msgspec
 
 class NotificationOut(msgspec.Struct):
     """One thing I was told. `kind`: opened, meeting, reminder, objection, consent_again,
-    decided, review_due, term_ending; `text` says it as the page does, and `url` is where it happened."""
+    decided, review_due, action_item, term_ending, meeting_called; `text` says it as the page does, and `url` is where it happened."""
 
     id: str
     kind: str
@@ -21,6 +21,7 @@ class NotificationOut(msgspec.Struct):
     url: str
     proposal_id: str | None = None
     decision_id: str | None = None
+    meeting_id: str | None = None
 
 
 class Notifications(msgspec.Struct):

@@ -32,8 +32,9 @@ from consent.base.outbox import Letter, Mail
 from consent.base.times import choose_zone
 from consent.notifications import rules
 from consent.notifications.mails import About, Postman, Recipient, about
-from consent.notifications.models import MailChoices, Notification, ToldUpTo
+from consent.notifications.models import MailChoices, MeetingToldUpTo, Notification, ToldUpTo
 from rounds import machine
+from rounds.meetings.models import AgendaItem, Meeting, MeetingEvent
 from rounds.models import ActionItem, Decision, Event, Proposal
 
 
@@ -67,6 +68,7 @@ class Batch:
         self.digests: list[Letter] = []
         self.digested: list[uuid.UUID] = []  # the notifications the digests carry
         self.cursors: list[tuple[uuid.UUID, int, int]] = []  # (proposal, told up to, now told up to)
+        self.meeting_cursors: list[tuple[uuid.UUID, int, int]] = []  # (meeting, told up to, now told up to)
 
     def add(self, key: str, member: Member, circle_id: uuid.UUID, told: About, **about: Any) -> None:
         choice = rules.delivery(member.choices, told.kind)
@@ -80,6 +82,7 @@ class Batch:
                 "circle_id": circle_id,
                 "proposal_id": about.get("proposal_id"),
                 "decision_id": about.get("decision_id"),
+                "meeting_id": about.get("meeting_id"),
                 "seq": about.get("seq"),
                 "at": self.now,
                 "delivery": choice,
@@ -114,6 +117,17 @@ class Batch:
                     raise Overtaken
             else:
                 db.add(ToldUpTo(proposal_id=proposal_id, seq=seq))
+        for meeting_id, since, seq in self.meeting_cursors:
+            if since:
+                moved = await db.execute(
+                    update(MeetingToldUpTo)
+                    .where(MeetingToldUpTo.meeting_id == meeting_id, MeetingToldUpTo.seq == since)
+                    .values(seq=seq)
+                )
+                if moved.rowcount != 1:  # type: ignore[attr-defined]
+                    raise Overtaken
+            else:  # a second pass adding it too breaks the unique meeting_id: IntegrityError, dropped
+                db.add(MeetingToldUpTo(meeting_id=meeting_id, seq=seq))
         await _mark_mailed(db, self.digested)
         if self.notes:
             await db.execute(insert(NOTIFICATIONS), self.notes)
@@ -185,12 +199,13 @@ async def notify(
     batch = Batch(postman, now)
     async with read() as db:
         await _tell_events(db, batch)
+        await _tell_meetings(db, batch)
         await _remind(db, batch)
         await _reviews_due(db, batch)
         await _terms_ending(db, batch)
         await _digests(db, batch, digest_hour)
         await _unmailed(db, batch)
-    if not (batch.notes or batch.cursors or batch.digested or batch.mails):
+    if not (batch.notes or batch.cursors or batch.meeting_cursors or batch.digested or batch.mails):
         return 0
     async with write() as db:
         try:
@@ -255,6 +270,67 @@ async def _tell_events(db: AsyncSession, batch: Batch) -> None:
                     seq=tell.seq,
                 )
         batch.cursors.append((proposal.id, since, proposal.seq))
+
+
+async def _tell_meetings(db: AsyncSession, batch: Batch) -> None:
+    """What the circles' meetings' new events tell (rules.meeting_tells), as `_tell_events`
+    does for proposals: up to the seq read with the meeting, the cursor moved in the same
+    transaction as the notifications."""
+    told_seq = func.coalesce(MeetingToldUpTo.seq, 0)
+    rows = (
+        await db.execute(
+            select(Meeting, Circle.name, told_seq)
+            .join(Circle, Circle.id == Meeting.circle_id)
+            .outerjoin(MeetingToldUpTo, MeetingToldUpTo.meeting_id == Meeting.id)
+            .where(Meeting.seq > told_seq)
+        )
+    ).all()
+    if not rows:
+        return
+    members = await members_of(db, {meeting.circle_id for meeting, _, _ in rows})
+    for meeting, circle_name, since in rows:
+        events = await db.execute(
+            select(MeetingEvent.seq, MeetingEvent.type, MeetingEvent.data, MeetingEvent.actor_id)
+            .where(MeetingEvent.meeting_id == meeting.id, MeetingEvent.seq > since, MeetingEvent.seq <= meeting.seq)
+            .order_by(MeetingEvent.seq)
+        )
+        circle_members = {m.id: m for m in members[meeting.circle_id]}
+        tells = rules.meeting_tells([tuple(row) for row in events.all()])
+        agenda = await _agenda_titles(db, meeting.id) if tells else []
+        for tell in tells:
+            told = _meeting_about(tell.kind, circle_name, meeting, agenda)
+            for account_id in sorted(circle_members.keys() - tell.not_to):
+                key = f"{tell.kind}:meeting:{meeting.id}:{tell.seq}:{account_id}"
+                batch.add(key, circle_members[account_id], meeting.circle_id, told, meeting_id=meeting.id, seq=tell.seq)
+        batch.meeting_cursors.append((meeting.id, since, meeting.seq))
+
+
+async def _agenda_titles(db: AsyncSession, meeting_id: uuid.UUID) -> list[str]:
+    return list(
+        await db.scalars(
+            select(AgendaItem.title).where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position)
+        )
+    )
+
+
+def _meeting_about(kind: str, circle: str, meeting: Meeting, agenda: list[str]) -> About:
+    """What a notification of a meeting says: when it starts (in each reader's zone, as a
+    deadline is), where, and its agenda; it links to the meeting's page."""
+    detail = {"meeting": True, "place": meeting.place, "agenda": agenda}
+    title = _("Meeting of {circle}").format(circle=circle)
+    return about(kind, circle, title, f"/meetings/{meeting.id}", meeting.starts_at, detail)
+
+
+async def _meetings_told(db: AsyncSession, notes: list[tuple[Notification, str]]) -> dict[uuid.UUID, About]:
+    """What the listed notifications of meetings say, each meeting and its agenda read once."""
+    ids = {note.meeting_id for note, _ in notes if note.meeting_id}
+    found = {m.id: m for m in await db.scalars(select(Meeting).where(Meeting.id.in_(ids)))} if ids else {}
+    agendas = {meeting_id: await _agenda_titles(db, meeting_id) for meeting_id in found}
+    return {
+        note.id: _meeting_about(note.kind, circle, found[note.meeting_id], agendas[note.meeting_id])
+        for note, circle in notes
+        if note.meeting_id in found
+    }
 
 
 async def _asked(db: AsyncSession, proposal_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
@@ -479,6 +555,7 @@ class Listed:
     kind: str
     proposal_id: uuid.UUID | None
     decision_id: uuid.UUID | None
+    meeting_id: uuid.UUID | None
     at: datetime
     read: bool
     about: About
@@ -510,12 +587,22 @@ async def listed(
         query = query.where(Notification.id.in_(ids))
     rows = (await db.execute(query)).all()
     terms = await _terms_told(db, [(row[0], row[1]) for row in rows if row[0].kind == rules.TERM_ENDING])
+    terms |= await _meetings_told(db, [(row[0], row[1]) for row in rows if row[0].meeting_id])
     found = []
     for note, circle, circle_zone, proposal, decision, data, actor_name in rows:
         zone = choose_zone(chosen, browser_zone, circle_zone)
         told = (terms.get(note.id) or _about(note.kind, circle, proposal, data, actor_name, decision)).told(zone)
         found.append(
-            Listed(note.id, note.kind, note.proposal_id, note.decision_id, note.at, note.read_at is not None, told)
+            Listed(
+                note.id,
+                note.kind,
+                note.proposal_id,
+                note.decision_id,
+                note.meeting_id,
+                note.at,
+                note.read_at is not None,
+                told,
+            )
         )
     return found
 

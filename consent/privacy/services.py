@@ -28,6 +28,7 @@ from consent.base.errors import Refusal
 from consent.base.i18n import gettext as _
 from consent.base.outbox import Mail
 from consent.privacy import rules
+from rounds.meetings.models import Meeting, MeetingEvent
 from rounds.models import ActionItem, ActionItemChange, Decision, Event, Proposal, Review
 
 ERASED_DOMAIN = "erased.invalid"  # .invalid never resolves (RFC 2606): no mail can reach it
@@ -40,6 +41,8 @@ ON_THE_RECORD = frozenset(
         Invitation.__table__.c.invited_by_id,
         ActionItem.__table__.c.owner_id,  # what a decision asked of them, and who did what
         ActionItemChange.__table__.c.actor_id,
+        Meeting.__table__.c.called_by_id,  # a meeting and what was said in it stay the circle's
+        MeetingEvent.__table__.c.actor_id,
     }
 )
 
@@ -47,7 +50,8 @@ ON_THE_RECORD = frozenset(
 async def export(db: AsyncSession, account_id: uuid.UUID) -> dict[str, Any]:
     """Everything the person did, as one JSON document: their account, memberships and roles,
     the proposals they wrote, every event they took part in (responses, questions, reactions,
-    objections, amendments…) with the proposal's title, the invitations they sent and their
+    objections, amendments…) with the proposal's title, the meetings' events they did or that
+    name them (present, a check-in, a turn recorded for them), the invitations they sent and their
     tokens' labels. Others' names are left out, but for the circles' and proposals' titles."""
     account = await db.get(Account, account_id)
     if account is None:
@@ -69,6 +73,14 @@ async def export(db: AsyncSession, account_id: uuid.UUID) -> dict[str, Any]:
         )
     ).all()
     mine = [(e, title, circle) for e, title, circle in events if e.actor_id == account_id or rules.names(e.data, me)]
+    in_meetings = (
+        await db.execute(
+            select(MeetingEvent, Meeting.circle_id, Meeting.starts_at)
+            .join(Meeting, Meeting.id == MeetingEvent.meeting_id)
+            .where(or_(MeetingEvent.actor_id == account_id, cast(MeetingEvent.data, String).contains(me)))
+            .order_by(MeetingEvent.at, MeetingEvent.seq)
+        )
+    ).all()
     proposals = await db.scalars(select(Proposal).where(Proposal.author_id == account_id).order_by(Proposal.created_at))
     invitations = await db.execute(
         select(Invitation, Circle.name)
@@ -117,6 +129,18 @@ async def export(db: AsyncSession, account_id: uuid.UUID) -> dict[str, Any]:
                 "data": e.data,
             }
             for e, title, circle in mine
+        ],
+        # what they did in meetings, and what the facilitator recorded of them (present, a check-in…)
+        "meeting_activity": [
+            {
+                "meeting": {"id": str(e.meeting_id), "circle_id": str(circle), "starts_at": starts.isoformat()},
+                "seq": e.seq,
+                "type": e.type,
+                "at": e.at.isoformat(),
+                "data": e.data,
+            }
+            for e, circle, starts in in_meetings
+            if e.actor_id == account_id or rules.names(e.data, me)
         ],
         "invitations_sent": [
             {"circle": circle, "email": i.email, "status": i.status, "at": i.created_at.isoformat()}
@@ -198,7 +222,15 @@ async def erase(
     await db.execute(delete(Invitation).where(Invitation.email == email))  # to them, open or answered
 
     old, new = str(account_id), str(former)
-    for model, column in ((Event, "data"), (Proposal, "machine"), (Decision, "record"), (Review, "record")):
+    rewritten = (
+        (Event, "data"),
+        (Proposal, "machine"),
+        (Decision, "record"),
+        (Review, "record"),
+        (MeetingEvent, "data"),  # member, recorded_by
+        (Meeting, "machine"),  # who is present, who has spoken
+    )
+    for model, column in rewritten:
         attribute = getattr(model, column)
         for row in await db.scalars(select(model).where(cast(attribute, String).contains(old))):
             setattr(row, column, rules.replaced(getattr(row, column), old, new))

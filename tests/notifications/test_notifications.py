@@ -156,6 +156,7 @@ async def test_each_member_chooses_per_kind_now_digest_or_never(circle: Circle, 
             "review_due": "digest",
             "action_item": "now",
             "term_ending": "digest",
+            "meeting_called": "now",
         }
     }
     message = assert_refused(

@@ -47,6 +47,7 @@ class Org:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
         self.people: dict[str, Headers] = {}
+        self.ids: dict[str, str] = {}
         self.deadline = (datetime.now(UTC) + timedelta(days=7)).isoformat()
 
     async def ok(self, method: str, path: str, who: str, status: int = 200, **kwargs: Any) -> Any:
@@ -77,6 +78,7 @@ async def build(client: httpx.AsyncClient) -> tuple[Org, dict[str, str]]:
     org.people["bo"], _ = await signed_in(client, "bo")
     signed_up = await client.post("/api/accounts", json={"name": NAME, "email": EMAIL, "password": PASSWORD})
     assert signed_up.status_code == 201, signed_up.text
+    org.ids["q"] = signed_up.json()["id"]
     session = await client.post("/api/sessions", json={"email": EMAIL, "password": PASSWORD})
     client.cookies.clear()
     org.people["q"] = bearer(session.json()["token"])
@@ -113,7 +115,23 @@ async def build(client: httpx.AsyncClient) -> tuple[Org, dict[str, str]]:
     await org.act(amended, "ada", "consent")
     await org.act(amended, "ada", "advance")
     await org.act(amended, "q", "amend", text="A tool library; Bo repairs.")
-    return org, {"riverside": riverside_id, "garden": garden["id"], "decided": decided, "objected": objected}
+
+    # A meeting: Quintessa checks in herself, and Ada records her check-out for her.
+    called = {"starts_at": datetime.now(UTC).isoformat(), "place": "Hall", "agenda": [{"title": "Reports"}]}
+    meeting = (await org.ok("POST", f"/api/circles/{riverside_id}/meetings", "ada", 201, json=called))["id"]
+    for who, type_, data in (
+        ("q", "present", {}),
+        ("ada", "start", {}),
+        ("q", "check_in", {"text": "Muddy boots today"}),
+        ("ada", "pass", {}),
+        ("ada", "advance", {}),
+        ("ada", "advance", {}),
+        ("ada", "check_out", {"text": "Thanks all", "on_behalf_of": org.ids["q"]}),
+    ):
+        body = {"type": type_, "client_id": uuid.uuid4().hex, **data}
+        await org.ok("POST", f"/api/meetings/{meeting}/actions", who, json=body)
+    ids = {"riverside": riverside_id, "garden": garden["id"], "decided": decided, "objected": objected}
+    return org, ids | {"meeting": meeting}
 
 
 async def mails_made(settings: Settings) -> None:
@@ -128,9 +146,11 @@ async def mails_made(settings: Settings) -> None:
     raise AssertionError("no notification mail was made for Quintessa")
 
 
-async def traces(settings: Settings, client: httpx.AsyncClient, ada: Headers, riverside_id: str) -> list[str]:
-    """Where the name or the email of Quintessa is still found."""
-    marks = (NAME.lower(), EMAIL.lower(), "vaxmore", "qv.7731")
+async def traces(
+    settings: Settings, client: httpx.AsyncClient, ada: Headers, riverside_id: str, meeting_id: str, q_id: str
+) -> list[str]:
+    """Where the name, the email or the account id of Quintessa is still found."""
+    marks = (NAME.lower(), EMAIL.lower(), "vaxmore", "qv.7731", q_id, uuid.UUID(q_id).hex)
     found = []
     async with session_of(settings) as session:
         for table in orm_registry.metadata.sorted_tables:
@@ -153,6 +173,10 @@ async def traces(settings: Settings, client: httpx.AsyncClient, ada: Headers, ri
         f"/api/circles/{riverside_id}",
         f"/circles/{riverside_id}",
         f"/circles/{riverside_id}/chart",
+        f"/meetings/{meeting_id}/minutes",
+        f"/meetings/{meeting_id}/minutes.md",
+        f"/api/meetings/{meeting_id}",
+        f"/api/meetings/{meeting_id}/events",
         *(f"/decisions/{d}/minutes.md" for d in decisions),
         *(f"/api/decisions/{d}" for d in decisions),
     ]
@@ -188,16 +212,20 @@ async def test_export_then_erase_leaves_no_trace(client: httpx.AsyncClient, sett
         ("Tool library", "amended", None),
     } <= did
     assert [p["title"] for p in data["proposals"]] == ["Tool library"]
+    in_meeting = [(a["type"], a["data"].get("text")) for a in data["meeting_activity"]]
+    assert in_meeting == [("present", None), ("checked_in", "Muddy boots today"), ("checked_out", "Thanks all")]
     assert [i["email"] for i in data["invitations_sent"]] == ["newbie@example.org"]
     assert data["tokens"]
 
-    before = " ".join(await traces(settings, client, org.people["ada"], ids["riverside"]))
+    before = " ".join(await traces(settings, client, org.people["ada"], ids["riverside"], ids["meeting"], org.ids["q"]))
     for where in (
         "table account",
         "table decision",
         "table mail",
         "page /decisions.csv",
         "page /circles/",
+        "page /meetings/",
+        "table meeting_event",
         "mail file",
     ):
         assert where in before  # the search sees them while the account is there
@@ -225,7 +253,10 @@ async def test_export_then_erase_leaves_no_trace(client: httpx.AsyncClient, sett
     assert said == {"Ada": ("consent", None), "Bo": ("consent", None), "a former member": ("concern", "Rats in winter")}
     assert [(o["name"], o["status"]) for o in records["Bike shed"]["objections"]] == [("a former member", "lapsed")]
 
-    assert await traces(settings, client, ada, ids["riverside"]) == []
+    assert await traces(settings, client, ada, ids["riverside"], ids["meeting"], org.ids["q"]) == []
+    minutes = (await client.get(f"/meetings/{ids['meeting']}/minutes.md", headers=ada)).text
+    assert "- a former member: Muddy boots today" in minutes
+    assert "- a former member: Thanks all (recorded by Ada)" in minutes
 
 
 async def test_the_last_steward_hands_over_first(client: httpx.AsyncClient, settings: Settings) -> None:

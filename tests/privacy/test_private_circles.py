@@ -74,9 +74,11 @@ async def test_an_outsider_of_a_private_circle_sees_nothing_of_it(client: httpx.
     for who in ("ada", "bo"):
         await act(client, people[who], made[1], "consent")
     await act(client, ada, made[0], "start")
-    meeting = {"starts_at": deadline, "place": f"{WORD} cellar", "agenda": [{"title": f"{WORD} stock"}]}
-    called = await client.post(f"/api/circles/{kitchen['id']}/meetings", json=meeting, headers=ada)
-    assert called.status_code == 201, called.text
+    # A meeting of the kitchen, with the word where it is and on its agenda: its minutes, its
+    # API and the calendar are walked too.
+    called = {"starts_at": deadline, "place": f"{WORD} room", "agenda": [{"title": f"{WORD} report"}]}
+    meeting = await client.post(f"/api/circles/{kitchen['id']}/meetings", json=called, headers=ada)
+    assert meeting.status_code == 201, meeting.text
     decided = await client.get(f"/api/decisions?circle_id={kitchen['id']}", headers=ada)
     decision_id = decided.json()["items"][0]["id"]
     for _ in range(100):  # the members' notifications are made
@@ -90,7 +92,7 @@ async def test_an_outsider_of_a_private_circle_sees_nothing_of_it(client: httpx.
         "circle_id": [riverside_id, kitchen["id"]],
         "proposal_id": made,
         "decision_id": [decision_id],
-        "meeting_id": [called.json()["id"]],
+        "meeting_id": [meeting.json()["id"]],
         "token": ["nothing"],
     }
     answers = await walk(client, app, cy, values)

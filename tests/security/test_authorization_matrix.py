@@ -355,6 +355,15 @@ MATRIX: dict[str, list[Case]] = {
         row(SIGN_IN, 404, 200, 200, 200),
         row(SIGN_IN, 404, 200, 404, 200, where="private"),
     ],
+    # a meeting's minutes: whoever sees its circle, as a decision's
+    "GET /meetings/{meeting_id:uuid}/minutes": [
+        row(SIGN_IN, 404, 200, 200, 200),
+        row(SIGN_IN, 404, 200, 404, 200, where="private"),
+    ],
+    "GET /meetings/{meeting_id:uuid}/minutes.md": [
+        row(SIGN_IN, 404, 200, 200, 200),
+        row(SIGN_IN, 404, 200, 404, 200, where="private"),
+    ],
     # the calendar: with a sign-in, or with the secret link (Fay's) and no sign-in at all
     "GET /decisions.ics": [signed_in_only(200, SIGN_IN), everyone(200, query={"feed": "{feed}"})],
     # Notifications: each person's own; a notification of Bo's (the member)
@@ -684,6 +693,10 @@ def question(world: World, _: Case, __: Person | None) -> dict[str, Any]:
     return {"type": "question", "client_id": world.unique("q-"), "text": "Who holds the key?"}
 
 
+def new_meeting(_: World, __: Case, ___: Person | None) -> dict[str, Any]:
+    return {"starts_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(), "agenda": [{"title": "Reports"}]}
+
+
 def new_proposal(world: World, case: Case, _: Person | None) -> dict[str, Any]:
     return proposal_body(world.domain[case.where], (datetime.now(UTC) + timedelta(days=30)).isoformat())
 
@@ -724,6 +737,7 @@ BODIES: dict[str, Callable[[World, Case, Person | None], dict[str, Any]]] = {
     "POST /api/circles/{circle_id:uuid}/proposals": new_proposal,
     "POST /circles/{circle_id:uuid}/proposals": new_proposal,
     "POST /api/proposals/{proposal_id:uuid}/actions": question,
+    "POST /api/circles/{circle_id:uuid}/meetings": new_meeting,
     "POST /api/circles/{circle_id:uuid}/selections": new_selection,
     "POST /circles/{circle_id:uuid}/selections": new_selection,
     "POST /proposals/{proposal_id:uuid}/actions": question,
@@ -742,8 +756,9 @@ BODIES: dict[str, Callable[[World, Case, Person | None], dict[str, Any]]] = {
     "POST /password-reset/{token:str}": lambda *_: {"password": "a new password"},
     "POST /account/email": new_email,
     "POST /account/choices": lambda *_: {"language": "", "time_zone": ""},
-    "POST /api/circles/{circle_id:uuid}/meetings": lambda *_: {"starts_at": "2027-01-05T18:00:00+00:00"},
-    "POST /circles/{circle_id:uuid}/meetings": lambda *_: {"starts_at": "2027-01-05T18:00"},
+    "POST /circles/{circle_id:uuid}/meetings": lambda *_: {
+        "starts_at": (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
+    },
     "POST /api/meetings/{meeting_id:uuid}/actions": here,
     "POST /meetings/{meeting_id:uuid}/actions": here,
     "POST /api/action-items/{item_id:uuid}/done": lambda *_: {"note": "Asked."},

@@ -126,3 +126,38 @@ async def test_links_start_with_the_base_url_whatever_host_the_request_names(cir
     assert "http://127.0.0.1/decisions/" in minutes.text and "evil" not in minutes.text
     calendar = await circle.client.get("/decisions.ics", headers=forged)
     assert b"evil" not in calendar.content and b"http://127.0.0.1/decisions/" in calendar.content
+
+
+async def test_each_meeting_of_the_circle_is_in_its_calendar_and_a_cancelled_one_says_so(circle: Circle) -> None:
+    zone = await circle.client.patch(
+        f"/api/circles/{circle.id}", json={"time_zone": "America/Mexico_City"}, headers=circle.people["ada"]
+    )
+    assert zone.status_code == 200, zone.text
+    ids = []
+    for place in ("Community hall\nback room", "https://call.example/riverside"):
+        body = {"starts_at": "2026-11-24T18:00:00+00:00", "place": place, "minutes_long": 60, "agenda": []}
+        created = await circle.client.post(
+            f"/api/circles/{circle.id}/meetings", json=body, headers=circle.people["ada"]
+        )
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+    cancel = {"type": "cancel", "client_id": "cancel-1", "reason": "Snow"}
+    acted = await circle.client.post(f"/api/meetings/{ids[1]}/actions", json=cancel, headers=circle.people["ada"])
+    assert acted.status_code == 200, acted.text
+    for who in ("bo", "zed"):
+        body = (await circle.client.get("/decisions.ics", headers=circle.people[who])).content
+        found = {
+            str(e["uid"]): e
+            for e in icalendar.Calendar.from_ical(body).walk("VEVENT")
+            if str(e["uid"]).startswith("meeting-")
+        }
+        if who == "zed":  # not a member: none of the circle's meetings
+            assert found == {}
+            continue
+        held, cancelled = (found[f"meeting-{i}@127.0.0.1"] for i in ids)
+        assert str(held["summary"]) == "Riverside: meeting" and str(held["location"]) == "Community hall back room"
+        start, end = held.decoded("dtstart"), held.decoded("dtend")
+        assert str(start.tzinfo) == "America/Mexico_City" and start.hour == 12 and (end - start).seconds == 3600
+        assert str(held["url"]) == f"http://127.0.0.1/meetings/{ids[0]}" and "status" not in held
+        assert str(cancelled["status"]) == "CANCELLED"
+        assert b"BEGIN:VTIMEZONE" in body and b"TZID:America/Mexico_City" in body
