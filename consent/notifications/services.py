@@ -48,6 +48,20 @@ class Member:
     language: str | None = None  # of their mails (None: English)
 
 
+@dataclass(frozen=True)
+class Log:
+    """An event log the notifier follows: its owners' rows (proposals, meetings), their
+    events, and the cursor table that says up to which seq each owner's are told."""
+
+    owner: Any  # Proposal or Meeting: has id, circle_id and seq (its last event's)
+    events: Any  # Event or MeetingEvent
+    cursor: Any  # ToldUpTo or MeetingToldUpTo
+    key: str  # the column naming the owner, in the events and the cursor
+
+
+PROPOSALS = Log(Proposal, Event, ToldUpTo, "proposal_id")
+MEETINGS = Log(Meeting, MeetingEvent, MeetingToldUpTo, "meeting_id")
+
 NOTIFICATIONS, MAILS = cast(Table, Notification.__table__), cast(Table, Mail.__table__)  # for Core inserts
 MAILS_AT_ONCE = 200  # mails stored per transaction: SQLite's one writer is never held long
 UNMAILED_AFTER = timedelta(minutes=1)  # a notification still without its mail: its pass died
@@ -67,8 +81,7 @@ class Batch:
         self.letters: list[tuple[uuid.UUID, Letter]] = []  # written, with the notification each carries
         self.digests: list[Letter] = []
         self.digested: list[uuid.UUID] = []  # the notifications the digests carry
-        self.cursors: list[tuple[uuid.UUID, int, int]] = []  # (proposal, told up to, now told up to)
-        self.meeting_cursors: list[tuple[uuid.UUID, int, int]] = []  # (meeting, told up to, now told up to)
+        self.cursors: list[tuple[Log, uuid.UUID, int, int]] = []  # (log, owner, told up to, now told up to)
 
     def add(self, key: str, member: Member, circle_id: uuid.UUID, told: About, **about: Any) -> None:
         choice = rules.delivery(member.choices, told.kind)
@@ -108,26 +121,16 @@ class Batch:
         """Stores the notifications, if nothing overtook this pass since it read (another
         process's pass): each cursor moves from where it was read, and every key is new; else
         `Overtaken`. Core inserts: the ORM's took four times as long for 2,000 rows."""
-        for proposal_id, since, seq in self.cursors:
+        for log, owner_id, since, seq in self.cursors:
+            told = getattr(log.cursor, log.key)
             if since:
                 moved = await db.execute(
-                    update(ToldUpTo).where(ToldUpTo.proposal_id == proposal_id, ToldUpTo.seq == since).values(seq=seq)
+                    update(log.cursor).where(told == owner_id, log.cursor.seq == since).values(seq=seq)
                 )
                 if moved.rowcount != 1:  # type: ignore[attr-defined]
                     raise Overtaken
-            else:
-                db.add(ToldUpTo(proposal_id=proposal_id, seq=seq))
-        for meeting_id, since, seq in self.meeting_cursors:
-            if since:
-                moved = await db.execute(
-                    update(MeetingToldUpTo)
-                    .where(MeetingToldUpTo.meeting_id == meeting_id, MeetingToldUpTo.seq == since)
-                    .values(seq=seq)
-                )
-                if moved.rowcount != 1:  # type: ignore[attr-defined]
-                    raise Overtaken
-            else:  # a second pass adding it too breaks the unique meeting_id: IntegrityError, dropped
-                db.add(MeetingToldUpTo(meeting_id=meeting_id, seq=seq))
+            else:  # a second pass adding it too breaks its unique owner: IntegrityError, dropped
+                db.add(log.cursor(**{log.key: owner_id, "seq": seq}))
         await _mark_mailed(db, self.digested)
         if self.notes:
             await db.execute(insert(NOTIFICATIONS), self.notes)
@@ -205,7 +208,7 @@ async def notify(
         await _terms_ending(db, batch)
         await _digests(db, batch, digest_hour)
         await _unmailed(db, batch)
-    if not (batch.notes or batch.cursors or batch.meeting_cursors or batch.digested or batch.mails):
+    if not (batch.notes or batch.cursors or batch.digested or batch.mails):
         return 0
     async with write() as db:
         try:
@@ -219,29 +222,37 @@ async def notify(
     return len(batch.notes)
 
 
-async def _tell_events(db: AsyncSession, batch: Batch) -> None:
-    told_seq = func.coalesce(ToldUpTo.seq, 0)
+async def _new_events(db: AsyncSession, log: Log) -> list[tuple[Any, str, int, list[rules.Logged]]]:
+    """Each owner with events not yet told: the owner, its circle's name, the seq told up to,
+    and its new events. Up to the seq read with the owner, which the cursor moves to: an action
+    committed since (PostgreSQL reads each statement afresh) is the next pass's. Told here too,
+    the next pass would make its notifications again, be refused, and never move on."""
+    told_seq = func.coalesce(log.cursor.seq, 0)
     rows = (
         await db.execute(
-            select(Proposal, Circle.name, told_seq)
-            .join(Circle, Circle.id == Proposal.circle_id)
-            .outerjoin(ToldUpTo, ToldUpTo.proposal_id == Proposal.id)
-            .where(Proposal.seq > told_seq)
+            select(log.owner, Circle.name, told_seq)
+            .join(Circle, Circle.id == log.owner.circle_id)
+            .outerjoin(log.cursor, getattr(log.cursor, log.key) == log.owner.id)
+            .where(log.owner.seq > told_seq)
         )
     ).all()
+    found = []
+    for owner, circle_name, since in rows:
+        events = await db.execute(
+            select(log.events.seq, log.events.type, log.events.data, log.events.actor_id)
+            .where(getattr(log.events, log.key) == owner.id, log.events.seq > since, log.events.seq <= owner.seq)
+            .order_by(log.events.seq)
+        )
+        found.append((owner, circle_name, since, [cast(rules.Logged, tuple(row)) for row in events.all()]))
+    return found
+
+
+async def _tell_events(db: AsyncSession, batch: Batch) -> None:
+    rows = await _new_events(db, PROPOSALS)
     if not rows:
         return
-    members = await members_of(db, {proposal.circle_id for proposal, _, _ in rows})
-    for proposal, circle_name, since in rows:
-        # Up to the seq read with the proposal, which the cursor moves to: an action committed
-        # since (PostgreSQL reads each statement afresh) is the next pass's. Told here too, the
-        # next pass would make its notifications again, be refused, and never move on.
-        events = await db.execute(
-            select(Event.seq, Event.type, Event.data, Event.actor_id)
-            .where(Event.proposal_id == proposal.id, Event.seq > since, Event.seq <= proposal.seq)
-            .order_by(Event.seq)
-        )
-        logged: list[rules.Logged] = [tuple(row) for row in events.all()]
+    members = await members_of(db, {proposal.circle_id for proposal, _, _, _ in rows})
+    for proposal, circle_name, since, logged in rows:
         circle_members = {m.id: m for m in members[proposal.circle_id]}
         by_seq = {seq: (data, actor) for seq, _, data, actor in logged}
         decided = any(kind == "decided" for _, kind, _, _ in logged)
@@ -269,40 +280,26 @@ async def _tell_events(db: AsyncSession, batch: Batch) -> None:
                     decision_id=decision.id if decision else None,
                     seq=tell.seq,
                 )
-        batch.cursors.append((proposal.id, since, proposal.seq))
+        batch.cursors.append((PROPOSALS, proposal.id, since, proposal.seq))
 
 
 async def _tell_meetings(db: AsyncSession, batch: Batch) -> None:
     """What the circles' meetings' new events tell (rules.meeting_tells), as `_tell_events`
-    does for proposals: up to the seq read with the meeting, the cursor moved in the same
-    transaction as the notifications."""
-    told_seq = func.coalesce(MeetingToldUpTo.seq, 0)
-    rows = (
-        await db.execute(
-            select(Meeting, Circle.name, told_seq)
-            .join(Circle, Circle.id == Meeting.circle_id)
-            .outerjoin(MeetingToldUpTo, MeetingToldUpTo.meeting_id == Meeting.id)
-            .where(Meeting.seq > told_seq)
-        )
-    ).all()
+    does for proposals."""
+    rows = await _new_events(db, MEETINGS)
     if not rows:
         return
-    members = await members_of(db, {meeting.circle_id for meeting, _, _ in rows})
-    for meeting, circle_name, since in rows:
-        events = await db.execute(
-            select(MeetingEvent.seq, MeetingEvent.type, MeetingEvent.data, MeetingEvent.actor_id)
-            .where(MeetingEvent.meeting_id == meeting.id, MeetingEvent.seq > since, MeetingEvent.seq <= meeting.seq)
-            .order_by(MeetingEvent.seq)
-        )
+    members = await members_of(db, {meeting.circle_id for meeting, _, _, _ in rows})
+    for meeting, circle_name, since, logged in rows:
         circle_members = {m.id: m for m in members[meeting.circle_id]}
-        tells = rules.meeting_tells([tuple(row) for row in events.all()])
+        tells = rules.meeting_tells(logged)
         agenda = await _agenda_titles(db, meeting.id) if tells else []
         for tell in tells:
             told = _meeting_about(tell.kind, circle_name, meeting, agenda)
             for account_id in sorted(circle_members.keys() - tell.not_to):
                 key = f"{tell.kind}:meeting:{meeting.id}:{tell.seq}:{account_id}"
                 batch.add(key, circle_members[account_id], meeting.circle_id, told, meeting_id=meeting.id, seq=tell.seq)
-        batch.meeting_cursors.append((meeting.id, since, meeting.seq))
+        batch.cursors.append((MEETINGS, meeting.id, since, meeting.seq))
 
 
 async def _agenda_titles(db: AsyncSession, meeting_id: uuid.UUID) -> list[str]:
