@@ -312,19 +312,20 @@ def may_see(
     return organisation_id in viewer_organisations and (viewer_is_member or not private)
 
 
+async def sees_circle(db: AsyncSession, circle_id: uuid.UUID, account_id: uuid.UUID) -> bool:
+    """Whether the account sees what belongs to the circle (its proposals, its meetings)."""
+    circle = await db.get(Circle, circle_id)
+    return circle is not None and may_see(
+        circle.organisation_id,
+        circle.private,
+        await circles.organisations_of(db, account_id),
+        circle.private and await circles.roles_in(db, circle.id, account_id) is not None,
+    )
+
+
 async def visible_proposal(db: AsyncSession, proposal_id: uuid.UUID, account_id: uuid.UUID) -> Proposal:
     proposal = await db.get(Proposal, proposal_id)
-    circle = None if proposal is None else await db.get(Circle, proposal.circle_id)
-    if (
-        proposal is None
-        or circle is None
-        or not may_see(
-            circle.organisation_id,
-            circle.private,
-            await circles.organisations_of(db, account_id),
-            circle.private and await circles.roles_in(db, circle.id, account_id) is not None,
-        )
-    ):
+    if proposal is None or not await sees_circle(db, proposal.circle_id, account_id):
         raise Refusal("not_found", _(NOT_FOUND), 404)
     return proposal
 

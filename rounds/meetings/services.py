@@ -61,17 +61,7 @@ class Outcome:
 async def visible_meeting(db: AsyncSession, meeting_id: uuid.UUID, account_id: uuid.UUID) -> Meeting:
     """The meeting, if its circle is seen by the account (a private circle's by its members)."""
     meeting = await db.get(Meeting, meeting_id)
-    circle = None if meeting is None else await db.get(Circle, meeting.circle_id)
-    if (
-        meeting is None
-        or circle is None
-        or not services.may_see(
-            circle.organisation_id,
-            circle.private,
-            await circles.organisations_of(db, account_id),
-            circle.private and await circles.roles_in(db, circle.id, account_id) is not None,
-        )
-    ):
+    if meeting is None or not await services.sees_circle(db, meeting.circle_id, account_id):
         raise Refusal("not_found", _(NOT_FOUND), 404)
     return meeting
 
