@@ -17,7 +17,7 @@ from tests.conftest import Server
 from tests.e2e import test_meeting_pages as live
 from tests.e2e import test_meeting_room as room
 from tests.e2e.test_circle_pages import open_form, section
-from tests.e2e.test_proposal_pages import PROPOSAL_URL, a_circle, fill_proposal, phase, person
+from tests.e2e.test_proposal_pages import PROPOSAL_URL, a_circle, fill_proposal, person, phase
 from tests.e2e.test_selection_pages import nominate
 from tests.helpers import shown_day
 
@@ -115,7 +115,10 @@ def test_a_whole_meeting_and_its_minutes(page: Page, server: Server, browser: Br
         reactions = {"Ada": "Finally!", "Bo": "Worried about parking", "Cy": "Happy to drive", "Di": None}
         for someone, words in zip(everyone, reactions.values()):
             live.turn_of(someone, "your")
-            live.act(someone, "React", words) if words else live.act(someone, "Pass")
+            if words is None:
+                live.act(someone, "Pass")
+            else:
+                live.act(someone, "React", words)
         live.act(ada, "Move on to the consent round")
         for someone in everyone:
             live.turn_of(someone, "your")
@@ -171,9 +174,15 @@ def test_a_whole_meeting_and_its_minutes(page: Page, server: Server, browser: Br
         for someone in everyone:
             expect(someone.locator("#meeting-main")).to_contain_text("The meeting has ended.")
 
-        # Bo's action item waits for him to accept it.
-        bo.goto(server.url + "/")
-        expect(bo.locator("#asked")).to_contain_text(ITEM)
+        # Bo's action item waits for him to accept it, on its decision's page.
+        bo.get_by_role("navigation", name="Main").get_by_role("link", name="1 waiting for you").click()
+        expect(bo.locator("#waiting")).to_contain_text("1 action item asked of you: to accept, or due soon.")
+        asked = bo.locator("#asked li")
+        expect(asked).to_contain_text(f"{ITEM} · Bo, by {due}")
+        expect(asked).to_contain_text("asked, not answered yet")
+        asked.get_by_role("link", name=TITLE).click()
+        expect(bo).to_have_url(re.compile(re.escape(decision_url) + "#item-"))
+        expect(bo.locator("#action-items").get_by_role("button", name="Accept")).to_be_visible()
 
     # The minutes say what happened.
     page.goto(meeting_url + "/minutes")
@@ -201,7 +210,7 @@ def test_a_whole_meeting_and_its_minutes(page: Page, server: Server, browser: Br
         "## Opening round\n\n- Ada: Glad to be here\n- Bo: A bit tired\n- Cy: passed\n- Di: Ready\n",
         f"### 1. {TITLE}\n\nDecided: [{TITLE}]({server.url}{decision_url}) (4 of 4 responded)\n",
         f"- {ITEM} (Bo, by {shown_day(due)})\n",
-        f"### 2. Selection: facilitator\n\nDecided: [Selection: facilitator]",
+        f"### 2. Selection: facilitator\n\nDecided: [Selection: facilitator]({server.url}/decisions/",
         f"Selected: Cy as facilitator, until {shown_day(term)}.\n",
         "## Closing round\n\n" + "".join(f"- {name}: {words}\n" for name, words in checked_out.items()),
     ):
