@@ -27,6 +27,7 @@ from consent.base.times import read_typed
 from consent.base.web import Form, Page, viewer_zone
 from rounds import actions, item_rules, item_services, machine, selection, services, views
 from rounds.controllers import take
+from rounds.meetings import services as meetings
 from rounds.writer import ActionWriter
 
 
@@ -245,6 +246,8 @@ async def _now_context(
         else None,
         "client_id": uuid.uuid4().hex,
         "zone": zone,  # its times, and the deadlines typed in its forms
+        # the meeting this is the item under way of: where everyone goes back to, after it
+        "meeting_id": await meetings.taking_up(db, proposal.id) if state.mode == "live" else None,
     }
 
 

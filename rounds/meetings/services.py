@@ -74,8 +74,28 @@ async def _items(db: AsyncSession, meeting_id: uuid.UUID) -> list[AgendaItem]:
 
 async def state_of(db: AsyncSession, meeting: Meeting, today: date) -> rules.Meeting:
     members, facilitators = await services.members_and_facilitators(db, meeting.circle_id, today)
+    movers = facilitators or frozenset({meeting.called_by_id})
+    # Whoever started the meeting runs it to its end, even if the circle selects another
+    # facilitator (or its facilitator's term ends) while it is under way.
+    if meeting.state not in (rules.SCHEDULED, *rules.OVER):
+        starter = await db.scalar(
+            select(MeetingEvent.actor_id).where(MeetingEvent.meeting_id == meeting.id, MeetingEvent.type == "started")
+        )
+        if starter is not None:
+            movers |= {starter}
     count = len(await _items(db, meeting.id))
-    return rules.restore(meeting.machine, members, facilitators or frozenset({meeting.called_by_id}), count)
+    return rules.restore(meeting.machine, members, movers, count)
+
+
+async def taking_up(db: AsyncSession, proposal_id: uuid.UUID) -> uuid.UUID | None:
+    """The meeting whose item under way is this proposal, if one is: its live page leads back
+    there, where the meeting goes on."""
+    rows = await db.execute(
+        select(Meeting.id, Meeting.machine, AgendaItem.position)
+        .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .where(AgendaItem.proposal_id == proposal_id, Meeting.state == rules.AGENDA)
+    )
+    return next((meeting for meeting, snapshot, position in rows if snapshot["position"] == position), None)
 
 
 def _on_open_agenda(meeting_id: uuid.UUID | None = None) -> Any:

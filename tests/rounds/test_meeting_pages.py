@@ -69,9 +69,17 @@ async def test_a_meeting_called_and_run_by_forms(circle: Circle) -> None:
     passed = await act(circle, "cy", mid, "pass")
     assert "passed" in passed and "It is Ada's turn." in passed
     await act(circle, "ada", mid, "check_in", text="Ready")
+    back = f'href="/meetings/{mid}">Back to the meeting</a>'
+    take_part = f'href="/proposals/{proposal["id"]}">Take part in “Ladder safety”</a>'
+    assert back not in await page(circle, "bo", f"/proposals/{proposal['id']}") and take_part not in passed
     first = await act(circle, "ada", mid, "advance")
     assert 'aria-current="step"' in first and "Next item" in buttons(first)
-    await act(circle, "ada", mid, "advance")
+    # the item under way runs on its proposal's page: one tap there from the meeting, and back
+    assert take_part in await page(circle, "bo", f"/meetings/{mid}")
+    assert back in await page(circle, "bo", f"/proposals/{proposal['id']}")
+    assert back in await page(circle, "bo", f"/proposals/{proposal['id']}/now")  # the live page's part
+    garden = await act(circle, "ada", mid, "advance")
+    assert take_part not in garden and back not in await page(circle, "bo", f"/proposals/{proposal['id']}")
     noted = await act(circle, "ada", mid, "note", text="Two more hands for the garden")
     assert "Two more hands for the garden" in noted and "Closing round" in buttons(noted)
     closing = await act(circle, "ada", mid, "advance")

@@ -12,6 +12,7 @@ import pytest
 from tests.helpers import assert_refused
 from tests.rounds.conftest import Circle, MovableClock
 from tests.rounds.test_faithful_record import deadline_passes
+from tests.rounds.test_selection_api import open_selection
 
 
 async def meeting_act(circle: Circle, meeting_id: str, who: str, type_: str, **data: Any) -> Any:
@@ -177,3 +178,33 @@ async def test_someone_who_leaves_the_circle_during_a_round_is_no_longer_waited_
     state = (await circle.client.get(f"/api/meetings/{meeting_id}", headers=circle.people["ada"])).json()
     assert state["whose_turn"] == circle.ids["cy"] and circle.ids["bo"] not in [p["id"] for p in state["present"]]
     await ok(circle, meeting_id, "cy", "check_in", text="Here")
+
+
+async def test_whoever_started_a_meeting_runs_it_to_its_end_though_another_facilitator_is_selected(
+    circle: Circle,
+) -> None:
+    body = {"starts_at": "2026-11-24T18:00:00+00:00", "agenda": [{"title": "Garden report"}]}
+    created = await circle.client.post(f"/api/circles/{circle.id}/meetings", json=body, headers=circle.people["ada"])
+    mid = created.json()["id"]
+    await ok(circle, mid, "ada", "start")
+    # in the meeting, Cy is selected facilitator: Ada's term ends
+    sid = (await open_selection(circle, role="facilitator", mode="live", closes_at=None)).json()["id"]
+    await circle.ok(sid, "ada", "start")
+    for who in ("bo", "cy", "di"):
+        await circle.ok(sid, who, "present")
+    await circle.ok(sid, "bo", "nominate", candidate_id=circle.ids["cy"], reason="calm")
+    for who in ("cy", "di"):
+        await circle.ok(sid, who, "pass")
+    await circle.ok(sid, "ada", "advance")
+    for who in ("bo", "cy", "di"):
+        await circle.ok(sid, who, "pass")
+    await circle.ok(sid, "ada", "propose_candidate", candidate_id=circle.ids["cy"])
+    for who in ("bo", "cy", "di"):
+        await circle.ok(sid, who, "consent")
+    await circle.ok(sid, "ada", "advance")
+    assert (await circle.get(sid))["state"] == "decided"
+    # Ada goes on running the meeting she started; Cy, the circle's facilitator now, may too
+    await ok(circle, mid, "ada", "advance")
+    assert_refused(await meeting_act(circle, mid, "bo", "advance"), 403, "not_facilitator")
+    await ok(circle, mid, "cy", "advance")
+    assert (await circle.client.get(f"/api/meetings/{mid}", headers=circle.people["bo"])).json()["state"] == "closing"
