@@ -65,6 +65,7 @@ CONNECTED = """() => {
 }"""
 PAUSE = 0.3  # between turns: the next speaker starts once the last one's words are everywhere
 DEADLINE = 60.0
+QUIET_LOADS = 10
 
 
 def words() -> str:
@@ -224,36 +225,6 @@ class Api:
         await self.post(member, path, {"type": kind, "client_id": uuid.uuid4().hex, **data})
 
 
-async def turns(
-    tabs: list[Tab],
-    clients: list[dict[str, float]],
-    errors: list[str],
-    members: int,
-    take: Callable[[int, str], Awaitable[None]],
-) -> tuple[list[float], list[float]]:
-    """Each member's turn in order: seconds from sending it to its words on every page, and on
-    the Chromium pages alone."""
-    everywhere, on_phones = [], []
-    for member in range(members):
-        said = words()
-        sent = time.time()
-        await take(member, said)
-        while True:
-            phones = [await tab.evaluate("w => window.benchWords[w]", said) for tab in tabs]
-            sockets = [seen.get(said) for seen in clients]
-            if all(at is not None for at in phones + sockets) or time.time() > sent + DEADLINE:
-                break
-            await asyncio.sleep(0.05)
-        if any(at is None for at in phones + sockets):
-            errors.append(f"m{member}'s words not everywhere within {DEADLINE} s")
-            continue
-        chromium = [at / 1000 - sent for at in phones]
-        on_phones.append(max(chromium, default=0.0))
-        everywhere.append(max([*chromium, *(at - sent for at in sockets if at is not None)]))
-        await asyncio.sleep(PAUSE)
-    return everywhere, on_phones
-
-
 @dataclass(frozen=True)
 class Room:
     """Where a round is taken: the server, the circle, its size, the Chromium pages of its first members."""
@@ -266,75 +237,87 @@ class Room:
     ids: list[str]  # the members'
     tabs: list[Tab]
     errors: list[str]
+    alone: list[float]  # seconds of one GET ?part=main on a quiet server, once the round is over
+
+
+async def turns(
+    room: Room, clients: list[dict[str, float]], take: Callable[[int, str], Awaitable[None]]
+) -> tuple[list[float], list[float]]:
+    """Each member's turn in order: seconds from sending it to its words on every page, and on
+    the Chromium pages alone."""
+    everywhere, on_phones = [], []
+    for member in range(len(room.ids)):
+        said = words()
+        sent = time.time()
+        await take(member, said)
+        while True:
+            phones = [await tab.evaluate("w => window.benchWords[w]", said) for tab in room.tabs]
+            sockets = [seen.get(said) for seen in clients]
+            if all(at is not None for at in phones + sockets) or time.time() > sent + DEADLINE:
+                break
+            await asyncio.sleep(0.05)
+        if any(at is None for at in phones + sockets):
+            room.errors.append(f"m{member}'s words not everywhere within {DEADLINE} s")
+            continue
+        chromium = [at / 1000 - sent for at in phones]
+        on_phones.append(max(chromium, default=0.0))
+        everywhere.append(max([*chromium, *(at - sent for at in sockets if at is not None)]))
+        await asyncio.sleep(PAUSE)
+    return everywhere, on_phones
 
 
 async def meeting_round(room: Room) -> tuple[list[float], list[float]]:
-    api, base, port, circle, members, tabs, errors = (
-        room.api,
-        room.base,
-        room.port,
-        room.circle,
-        len(room.ids),
-        room.tabs,
-        room.errors,
-    )
     starts_at = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
-    meeting = await api.post(0, f"/api/circles/{circle}/meetings", {"starts_at": starts_at, "place": "Hall"})
+    meeting = await room.api.post(0, f"/api/circles/{room.circle}/meetings", {"starts_at": starts_at, "place": "Hall"})
     acts = f"/api/meetings/{meeting['id']}/actions"
-    for member in range(members):  # the round's order: the order they joined
-        await api.act(member, acts, "present")
-    await api.act(0, acts, "start")
-    for tab in tabs:
-        await tab.goto(f"{base}/meetings/{meeting['id']}")
+    for member in range(len(room.ids)):  # the round's order: the order they joined
+        await room.api.act(member, acts, "present")
+    await room.api.act(0, acts, "start")
+    for tab in room.tabs:
+        await tab.goto(f"{room.base}/meetings/{meeting['id']}")
         await tab.wait_for_function(CONNECTED, timeout=60_000)
-    clients = [MeetingClient("127.0.0.1", port, meeting["id"], token_of(m), errors) for m in range(len(tabs), members)]
+    clients = [
+        MeetingClient("127.0.0.1", room.port, meeting["id"], token_of(m), room.errors)
+        for m in range(len(room.tabs), len(room.ids))
+    ]
     await asyncio.gather(*(client.open() for client in clients))
     try:
-        return await turns(
-            tabs,
+        taken = await turns(
+            room,
             [c.seen for c in clients],
-            errors,
-            members,
-            lambda member, said: api.act(member, acts, "check_in", text=f"Arriving: {said}"),
+            lambda member, said: room.api.act(member, acts, "check_in", text=f"Arriving: {said}"),
         )
+        for _ in range(QUIET_LOADS if clients else 0):  # what one of the N loads of each event costs
+            began = time.perf_counter()
+            await clients[0].http.get(clients[0].part)
+            room.alone.append(time.perf_counter() - began)
+        return taken
     finally:
         await asyncio.gather(*(client.close() for client in clients))
 
 
 async def proposal_round(room: Room) -> tuple[list[float], list[float]]:
-    api, base, port, circle, domain, members, tabs, errors = (
-        room.api,
-        room.base,
-        room.port,
-        room.circle,
-        room.domain,
-        len(room.ids),
-        room.tabs,
-        room.errors,
-    )
-    body = {"title": "Meet less", "driver": "We meet a lot.", "text": "Meet less.", "domain_id": domain}
-    proposal = await api.post(0, f"/api/circles/{circle}/proposals", body | {"mode": "live"})
+    body = {"title": "Meet less", "driver": "We meet a lot.", "text": "Meet less.", "domain_id": room.domain}
+    proposal = await room.api.post(0, f"/api/circles/{room.circle}/proposals", body | {"mode": "live"})
     acts = f"/api/proposals/{proposal['id']}/actions"
-    for member in range(members):
-        await api.act(member, acts, "present")
-    await api.act(0, acts, "start")
-    await api.act(0, acts, "advance")  # to the reaction round
-    for tab in tabs:
-        await tab.goto(f"{base}/proposals/{proposal['id']}")
+    for member in range(len(room.ids)):
+        await room.api.act(member, acts, "present")
+    await room.api.act(0, acts, "start")
+    await room.api.act(0, acts, "advance")  # to the reaction round
+    for tab in room.tabs:
+        await tab.goto(f"{room.base}/proposals/{proposal['id']}")
         await tab.wait_for_selector('#meeting[data-state="connected"]', state="attached", timeout=60_000)
-    plan = Plan("127.0.0.1", port, [])
+    plan = Plan("127.0.0.1", room.port, [])
     clients = [
-        ProposalClient(plan, Viewer(f"/proposals/{proposal['id']}", token_of(m), room.ids[m]), errors)
-        for m in range(len(tabs), members)
+        ProposalClient(plan, Viewer(f"/proposals/{proposal['id']}", token_of(m), room.ids[m]), room.errors)
+        for m in range(len(room.tabs), len(room.ids))
     ]
     await asyncio.gather(*(client.open(asyncio.Semaphore(16)) for client in clients))
     try:
         return await turns(
-            tabs,
+            room,
             [c.seen for c in clients],
-            errors,
-            members,
-            lambda member, said: api.act(member, acts, "reaction", text=f"I like it: {said}"),
+            lambda member, said: room.api.act(member, acts, "reaction", text=f"I like it: {said}"),
         )
     finally:
         await asyncio.gather(*(client.close() for client in clients))
@@ -370,7 +353,8 @@ async def measure(
                 tabs = [(await signed_in(chromium, base, m))[1] for m in range(phones)]
                 for _ in range(repeats):  # the two in turn, so that the machine's noise falls on both
                     for size, (circle, domain) in zip(sizes, circles):
-                        room = Room(api, base, server.port, circle, domain, ids[:size], tabs[:size], errors)
+                        alone = results.setdefault((size, "alone"), ([], []))[0]
+                        room = Room(api, base, server.port, circle, domain, ids[:size], tabs[:size], errors, alone)
                         for kind, round_in in (("meeting", meeting_round), ("proposal", proposal_round)):
                             everywhere, on_phones = await round_in(room)
                             results.setdefault((size, kind), ([], []))
@@ -407,6 +391,11 @@ def report(results: dict[tuple[int, str], tuple[list[float], list[float]]], phon
                 f"| {' / '.join(f'{v:.0f}' for v in meeting):>24} "
                 f"| {' / '.join(f'{v:.0f}' for v in proposal):>24} | {cells:>17} |"
             )
+    for size in sorted({s for s, _ in results if results[(s, "alone")][0]}):
+        p50, p99, _max = summary(results[(size, "alone")][0])
+        print(
+            f"N={size}: one GET /meetings/{{id}}?part=main alone, after the round: p50 {p50:.0f} ms, p99 {p99:.0f} ms"
+        )
 
 
 async def main() -> None:
