@@ -67,3 +67,22 @@ def test_the_mail_bench_prints_its_figures_with_their_baselines(tmp_path: Path) 
         assert len(re.findall(NUMBER, line)) >= 2, line
     assert any(re.match(rf"answer → last of 49 mails at the SMTP server: p50 {NUMBER} s", line) for line in lines)
     assert any(line.startswith("baseline, smtplib from this process:") for line in lines), run.stdout
+
+
+def test_the_meeting_room_bench_prints_the_meeting_beside_its_baseline(tmp_path: Path) -> None:
+    run = subprocess.run(  # about 12 s: a circle of 2, one of them in Chromium
+        [sys.executable, "-m", "bench.meeting_room", "--members", "2", "--chromium", "1", "--repeats", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = [line for line in run.stdout.splitlines() if line.startswith("| 2 ")]
+    assert [row.split("|")[2].strip() for row in rows] == ["1 Chromium + 1", "1 Chromium"], run.stdout
+    for row in rows:
+        _size, _pages, turns, meeting, proposal, ratios = [cell.strip() for cell in row.strip("|").split("|")]
+        assert turns == "2", row
+        for cell in (meeting, proposal, ratios):
+            assert re.fullmatch(rf"{NUMBER} / {NUMBER} / {NUMBER}", cell), row
+    assert re.search(rf"N=2: one GET /meetings/\{{id\}}\?part=main alone, after the round: p50 {NUMBER} ms", run.stdout)
