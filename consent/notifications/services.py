@@ -63,6 +63,7 @@ PROPOSALS = Log(Proposal, Event, ToldUpTo, "proposal_id")
 MEETINGS = Log(Meeting, MeetingEvent, MeetingToldUpTo, "meeting_id")
 
 NOTIFICATIONS, MAILS = cast(Table, Notification.__table__), cast(Table, Mail.__table__)  # for Core inserts
+WRITTEN_AT_ONCE = 50  # mails written before the server's other work goes on: a few milliseconds
 MAILS_AT_ONCE = 200  # mails stored per transaction: SQLite's one writer is never held long
 UNMAILED_AFTER = timedelta(minutes=1)  # a notification still without its mail: its pass died
 
@@ -113,8 +114,10 @@ class Batch:
     async def write(self) -> None:
         for told, recipients in self.mails.values():
             letters = self.postman.notifications(told, recipients)
-            self.letters += [(recipient[2], letter) for recipient, letter in zip(recipients, letters)]
-            await asyncio.sleep(0)
+            for n, (recipient, letter) in enumerate(zip(recipients, letters), 1):
+                self.letters.append((recipient[2], letter))
+                if n % WRITTEN_AT_ONCE == 0:  # 2,000 at once would hold up every action for a second
+                    await asyncio.sleep(0)
         self.mails = {}
 
     async def save(self, db: AsyncSession) -> None:
