@@ -36,7 +36,7 @@ async def take(
     action: actions.Action,
     holding: AsyncSession | None = None,
 ) -> services.Outcome:
-    """The action through the process's writer (rounds.writer): committed, published, answered.
+    """The action through the process's writer (rounds.writer): answered once committed.
     A request first ends its own transaction (`holding`): on SQLite the pool's one connection
     is what the writer waits for."""
     if holding is not None:

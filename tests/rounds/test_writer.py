@@ -93,7 +93,7 @@ async def test_actions_that_arrive_together_are_committed_together_in_order(circ
         for n in range(40)
         for p in (first, second)
     ]
-    outcomes = await asyncio.gather(*(started.submit(a) for a in answers))
+    outcomes = await asyncio.gather(*(started.enqueue(a) for a in answers))  # as sockets: after publishing
     assert counted.opened - opened < 5  # 80 actions, queued at once, take a transaction or a few
     for proposal_id in (first, second):
         log = await log_of(counted.sessions, proposal_id)
@@ -124,16 +124,49 @@ async def test_each_action_gets_its_own_answer_and_a_refusal_changes_nothing(cir
     async def without_client_id() -> Outcome:  # refused where it arrives, before the writer
         return await started.submit(Attempt(uuid.UUID(circle.ids["ada"]), proposal_id, decode({"type": "pass"}), NOW))
 
-    results = await asyncio.gather(*(started.submit(a) for a in batch), without_client_id(), return_exceptions=True)
+    results = await asyncio.gather(*(started.enqueue(a) for a in batch), without_client_id(), return_exceptions=True)
     codes = [r.code if isinstance(r, Refusal) else r for r in results]
     assert codes[0] == "not_your_turn" and codes[1] == "not_found" and codes[2] == "not_found"
     assert codes[5] == "invalid"
     assert isinstance(results[3], Outcome) and results[4] is results[3]  # one question, one answer for both
     assert [e.seq for e in await log_of(counted.sessions, proposal_id)] == [e.seq for e in before] + [len(before) + 1]
     assert [events[0]["type"] for _, events in published] == ["question_asked"]  # published once
-    retried = await started.submit(attempt(circle, "ada", proposal_id, "question", "ada-ask", text="Who drives?"))
+    retried = await started.enqueue(attempt(circle, "ada", proposal_id, "question", "ada-ask", text="Who drives?"))
     assert retried.repeated and retried.seq == results[3].seq and retried.json == results[3].json
     assert len(published) == 1  # a retry is answered, not published again
+
+
+async def test_a_request_is_answered_once_committed_and_a_socket_once_published(
+    circle: Circle, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """A request's answer carries its events: it does not wait for the live pages' update (in a
+    circle of 2,000 that renders everyone). A socket's ack never overtakes its event."""
+    proposal_id = await live_proposal(circle)
+    release, published = asyncio.Event(), []
+
+    async def slow_publish(proposal_id: uuid.UUID, events: list[dict[str, Any]], after: Any) -> None:
+        await release.wait()
+        published.append([e["seq"] for e in events])
+
+    started = ActionWriter(sessions, slow_publish)
+    await started.start()
+    try:
+        answered = await asyncio.wait_for(
+            started.submit(attempt(circle, "ada", proposal_id, "question", "asked", text="Why?")), 10
+        )
+        assert answered.json[0]["type"] == "question_asked" and published == []
+        assert [e.seq for e in await log_of(sessions, proposal_id)][-1] == answered.seq  # committed
+        release.set()
+        acked = started.enqueue(attempt(circle, "bo", proposal_id, "pass", "bo-passes"))
+        release.clear()  # this one's publishing waits again
+        await asyncio.sleep(0.2)
+        assert not acked.done()  # held until its event is out
+        release.set()
+        outcome = await asyncio.wait_for(acked, 10)
+        assert published[-1][-1] == outcome.seq
+    finally:
+        release.set()
+        await started.stop()
 
 
 async def test_one_action_failing_does_not_fail_the_others(circle: Circle, writer: Any) -> None:
