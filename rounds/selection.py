@@ -31,11 +31,11 @@ def hidden(mode: str, phase: str) -> bool:
     return mode == "async" and phase == NOMINATING
 
 
-def heard(nominations: Mapping[uuid.UUID, Nomination], phase: str) -> dict[uuid.UUID, Nomination]:
-    """The nominations everyone may know now: all of them once the nomination round is over;
-    during it, those said aloud (one given async stays hidden also if the selection is then
-    taken into a live meeting)."""
-    return {m: n for m, n in nominations.items() if n.heard or phase != NOMINATING}
+def heard(nominations: Mapping[uuid.UUID, Nomination]) -> dict[uuid.UUID, Nomination]:
+    """The nominations everyone may know now: those said aloud, and all of them once the
+    nomination round has closed (which hears them). One given async stays hidden also if the
+    selection is then taken into a live meeting, or withdrawn before the round closes."""
+    return {m: n for m, n in nominations.items() if n.heard}
 
 
 def tally(nominations: Mapping[uuid.UUID, Nomination]) -> list[tuple[uuid.UUID, int]]:

@@ -256,7 +256,7 @@ async def selection_summary(db: AsyncSession, proposal: Proposal, state: machine
     """The role, its term, the candidate proposed, and the nominations with their reasons once
     they are heard: async, none until the nomination period closes (only how many there are)."""
     chosen = await selection_of(db, proposal.id)
-    nominations = selection.heard(state.nominations, state.phase)
+    nominations = selection.heard(state.nominations)
     hidden = len(nominations) < len(state.nominations)
     names = await names_of(
         db,
