@@ -69,6 +69,7 @@ from rounds.meetings.controllers import MeetingApi
 from rounds.meetings.minutes_pages import MinutesPages
 from rounds.meetings.pages import MeetingPages, meetings_section
 from rounds.meetings.sockets import meeting_room_socket
+from rounds.meetings.views import MeetingViews
 from rounds.meetings.writer import MeetingWriter
 from rounds.page_updates import PageUpdates
 from rounds.pages import ProposalPages, action_items_section, open_proposals_section
@@ -199,7 +200,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     member_left = partial(rounds_services.member_left, committed=committed)
     deadlines = DeadlineScheduler(sessions, clock, settings.tick_seconds, committed=committed)
     writer = ActionWriter(sessions, publish)
-    meetings = MeetingWriter(sessions, channels, writer)  # after it, carrying actions into proposals
+    # after it, carrying actions into proposals; each action's update of the meeting's pages
+    meetings = MeetingWriter(sessions, channels, writer, MeetingViews(readers, templates.engine, clock))
     # Replies to mails, with this server's writer: in the embedded default, the only one whose
     # actions reach the live pages (docs/email.md).
     mail_in_address = settings.mail_in_address

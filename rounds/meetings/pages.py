@@ -23,11 +23,11 @@ from consent.base.i18n import gettext as _
 from consent.base.times import read_typed
 from consent.base.web import Form, Page, viewer_zone
 from rounds import services as proposals
-from rounds.meetings import rules, services
+from rounds.meetings import services, views
 from rounds.meetings.writer import MeetingWriter
 from rounds.pages import _listed, refused_on_circle_page
 
-SAID = frozenset({rules.CHECKED_IN, rules.CHECKED_OUT, rules.PASSED, rules.SKIPPED})
+PARTS = {"main": "rounds/meeting_main.html", "now": "rounds/meeting_now.html"}
 
 
 class CallForm(msgspec.Struct):
@@ -60,42 +60,14 @@ def meetings_section(clock: Clock) -> Callable[[AsyncSession, uuid.UUID, uuid.UU
 async def _context(
     request: Request[Any, Any, Any], db: AsyncSession, clock: Clock, meeting_id: uuid.UUID
 ) -> dict[str, Any]:
-    """What the meeting page shows, its main section alone included."""
+    """What the meeting page shows, with the viewer's forms."""
     meeting = await services.visible_meeting(db, meeting_id, request.user.id)
-    described = await services.describe(db, meeting, request.user.id, today(clock))
-    history = await proposals.as_json(db, await services.events_since(db, meeting, 0, limit=100_000))
-    names = {p["id"]: p["name"] for p in described["present"]}
-    names |= await _names(db, history, names)
-    state = described["state"]
-    # This round's turns as they were taken: who, and what they said.
-    said = [e for e in history if e["type"] in SAID and e["data"].get("round") == state]
-    notes = [e for e in history if e["type"] == "noted"]
-    position = described["position"]
-    items = len(described["agenda"])
-    following = position + 1 if position is not None else 0
-    advance = (
-        _("End the meeting")
-        if state == rules.CLOSING
-        else _("Next item")
-        if state in (rules.OPENING, rules.AGENDA) and following < items
-        else _("Closing round")
-    )
     zone = viewer_zone(request, await circles.time_zone_of(db, meeting.circle_id))
-    return {
-        "meeting": described,
-        "said": said,
-        "notes": notes,
-        "names": names,
-        "advance_label": advance,
+    return await views.shown(db, meeting, request.user.id, today(clock)) | {
         "viewer_id": str(request.user.id),
         "client_id": uuid.uuid4().hex,
         "zone": zone,
     }
-
-
-async def _names(db: AsyncSession, history: list[dict[str, Any]], known: dict[str, str]) -> dict[str, str]:
-    wanted = {uuid.UUID(e["data"]["member"]) for e in history if "member" in e["data"]} - {uuid.UUID(k) for k in known}
-    return {str(k): v for k, v in (await proposals.names_of(db, wanted)).items()}
 
 
 class MeetingPages(Controller):
@@ -110,10 +82,11 @@ class MeetingPages(Controller):
         meeting_id: uuid.UUID,
         part: str = "",
     ) -> Template:
-        """The live meeting; `part=main`: its main section alone, for the page's script."""
+        """The live meeting; for the page's script, `part=main`: its main section alone, and
+        `part=now`: the viewer's forms alone (rounds/meetings/views.py)."""
         context = await _context(request, db_session, page.clock, meeting_id)
-        if part == "main":
-            return Template("rounds/meeting_main.html", context=context)
+        if part in PARTS:
+            return Template(PARTS[part], context=context)
         circle = await circles.get_visible(db_session, uuid.UUID(context["meeting"]["circle_id"]), request.user.id)
         return await page(request, db_session, "rounds/meeting.html", circle=circle, **context)
 

@@ -328,7 +328,7 @@ async def events_since(db: AsyncSession, meeting: Meeting, since: int, limit: in
     return await _events(db, meeting.id, since, limit)
 
 
-async def describe(db: AsyncSession, meeting: Meeting, viewer: uuid.UUID, today: date) -> dict[str, Any]:
+async def describe(db: AsyncSession, meeting: Meeting, viewer: uuid.UUID | None, today: date) -> dict[str, Any]:
     """The meeting as API.md gives it, and as its live page starts from: when and where, the
     agenda with each item's proposal state, who is present, whose turn it is, what the viewer
     may do, and the circle's overdue action items (reviewed at the meeting)."""
@@ -377,7 +377,7 @@ async def describe(db: AsyncSession, meeting: Meeting, viewer: uuid.UUID, today:
         "spoken": {str(m): kind for m, kind in state.spoken.items()},
         "whose_turn": str(turn) if turn else None,
         "facilitators": [{"id": str(m), "name": names.get(m, "")} for m in sorted(state.movers)],
-        "available": sorted(rules.available(state, viewer)) if viewer in state.members else [],
+        "available": sorted(rules.available(state, viewer)) if viewer is not None and viewer in state.members else [],
         "overdue_items": await item_services.overdue_in(db, meeting.circle_id, today),
     }
 

@@ -1,7 +1,8 @@
 """The meetings' writer of a server process: each action in a transaction of its own, in the
 order they came (a meeting's actions are few: a round of check-ins, an advance), then its events
-published to the meeting's channel, then what it carries into the proposal under way sent
-through the proposals' writer (rounds.writer), then its sender answered."""
+published to the meeting's channel with the pages' update (rounds/meetings/views.py), then
+what it carries into the proposal under way sent through the proposals' writer
+(rounds.writer), then its sender answered."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from consent.base import i18n
 from consent.base.errors import Refusal
 from consent.base.work import QueuedWork
 from rounds import live
-from rounds.meetings import rules, services
+from rounds.meetings import rules, services, views
 from rounds.writer import ActionWriter
 
 log = logging.getLogger("consent.meetings")
@@ -43,9 +44,15 @@ Waiting = tuple[Attempt, "asyncio.Future[services.Outcome]"]
 
 
 class MeetingWriter(QueuedWork[Waiting]):
-    def __init__(self, sessions: Callable[[], AsyncSession], channels: ChannelsPlugin, proposals: ActionWriter) -> None:
+    def __init__(
+        self,
+        sessions: Callable[[], AsyncSession],
+        channels: ChannelsPlugin,
+        proposals: ActionWriter,
+        pages: views.MeetingViews,
+    ) -> None:
         super().__init__()
-        self.sessions, self.channels, self.proposals = sessions, channels, proposals
+        self.sessions, self.channels, self.proposals, self.pages = sessions, channels, proposals, pages
 
     async def submit(self, attempt: Attempt) -> services.Outcome:
         return await self.enqueue(attempt)
@@ -84,8 +91,9 @@ class MeetingWriter(QueuedWork[Waiting]):
                 log.exception("a meeting action failed")
                 future.set_exception(exc)
                 continue
-            if not outcome.repeated:
-                live.publish_to(self.channels, channel(attempt.meeting_id), outcome.json)
+            if not outcome.repeated and outcome.json:  # with what it changes on the pages
+                shown = await self.pages.view(attempt.meeting_id, outcome.json)
+                live.publish_to(self.channels, channel(attempt.meeting_id), views.with_view(outcome.json, shown))
             for carried in outcome.carried:  # the proposal's rules may refuse: said on its own page
                 self.proposals.enqueue(carried).add_done_callback(_said)
             future.set_result(outcome)

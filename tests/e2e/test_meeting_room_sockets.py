@@ -79,6 +79,50 @@ async def test_an_opening_round_over_the_meeting_sockets(servers: Servers, http:
         await socket.close()
 
 
+async def test_each_action_brings_the_pages_their_update_and_names_whose_forms_changed(
+    servers: Servers, http: httpx.AsyncClient
+) -> None:
+    """The part of the meeting page that is the same for everyone comes with the action's last
+    event, rendered in each language; only those whose forms the action changed are named in
+    `now`, to fetch theirs (GET /meetings/{id}?part=now)."""
+    org = await organisation(http, servers.start().url, members=3)
+    meeting = await call_meeting(org)
+    sockets = {who: RoomSocket(org, who, meeting["id"]) for who in MEMBERS}
+    for socket in sockets.values():
+        await socket.open()
+    for socket in sockets.values():
+        await socket.ok("present")
+    started = await sockets["ada"].ok("start")
+    checked_in = await sockets["ada"].ok("check_in", text="Ready to begin")
+    passed = await sockets["m01"].ok("pass")
+    for socket in sockets.values():
+        await socket.wait_for_seq(passed)
+    said = next(m for m in sockets["m03"].received if m.get("seq") == checked_in)
+    view, spanish = said["view"], said["views"]["es"]
+    assert view["from"] == checked_in and spanish["from"] == checked_in
+    assert "Ready to begin" in view["live"] and "Ready to begin" in spanish["live"]
+    assert "Opening round" in view["live"] and "Ronda de apertura" in spanish["live"]
+    assert "<form" not in view["live"]  # nobody's forms: those are each viewer's own
+    # The round moved from Ada to m01: their forms changed (Ada's also as she sent one), m02's
+    # and m03's did not.
+    assert sorted(view["now"]) == sorted([org.ids["ada"], org.ids["m01"]])
+    after_pass = next(m for m in sockets["m03"].received if m.get("seq") == passed)["view"]
+    assert sorted(after_pass["now"]) == sorted([org.ids["m01"], org.ids["m02"]])
+    # Ada's note changes nobody's forms but hers, drawn anew so that a second note is new.
+    noted = await sockets["ada"].ok("note", text="Tea is in the kitchen")
+    await sockets["m03"].wait_for_seq(noted)
+    note = next(m for m in sockets["m03"].received if m.get("seq") == noted)["view"]
+    assert note["now"] == [org.ids["ada"]] and "Tea is in the kitchen" in note["live"]
+    # Starting moves the whole meeting on: everyone fetches their forms.
+    first_of_start = next(m for m in sockets["m03"].received if m.get("view") and m["seq"] == started)
+    assert first_of_start["view"]["now"] is None
+    # What m02 then fetches are their own forms: it is their turn.
+    part = await org.request("GET", f"/meetings/{meeting['id']}?part=now", "m02")
+    assert part.status_code == 200 and "Check in" in part.text and "Opening round" not in part.text
+    for socket in sockets.values():
+        await socket.close()
+
+
 @pytest.mark.parametrize("who", ["zed", None])
 async def test_who_may_not_join_is_closed_out(servers: Servers, http: httpx.AsyncClient, who: str | None) -> None:
     org = await organisation(http, servers.start().url, members=1, outsiders=("zed",))
