@@ -1,7 +1,8 @@
 """What people see of a circle's meeting (issue 19): the meeting page /meetings/{id}, whose
-script (consent/static/meeting_room.js) loads the page's main section again
-(GET /meetings/{id}?part=main) on each event, against the baseline of a proposal's live page
-/proposals/{id} (consent/static/meeting.js, which applies each event's view in place).
+script (consent/static/meeting_room.js) puts each action's view in place (the part of the
+page that is the same for everyone) and fetches the viewer's forms (GET
+/meetings/{id}?part=now) when the view names them, against the baseline of a proposal's live
+page /proposals/{id} (consent/static/meeting.js, which applies each event's view in place).
 
 A real server (`consent serve`, SQLite) on loopback; a circle of N members, everyone present;
 K of them on phones in headless Chromium (390x844, signed in through the sign-in form), the
@@ -92,17 +93,20 @@ class WordsHttp(Http):
 
 
 class MeetingClient:
-    """meeting_room.js without the DOM: each event past its seq loads the main section, one load
-    at a time and once more if events came meanwhile; its words are visible once loaded."""
+    """meeting_room.js without the DOM: an event's view put in place if the client shows every
+    event before it (its words are visible then), and its forms fetched again when the view
+    names it; else, after a gap, the main section loaded, one load at a time and once more if
+    events came meanwhile (its words are visible once loaded)."""
 
-    def __init__(self, host: str, port: int, meeting_id: str, token: str, errors: list[str]) -> None:
+    def __init__(self, host: str, port: int, meeting_id: str, token: str, viewer: str, errors: list[str]) -> None:
         self.url = f"ws://{host}:{port}/ws/meetings/{meeting_id}"
         self.part = f"/meetings/{meeting_id}?part=main"
-        self.token, self.errors = token, errors
+        self.now = f"/meetings/{meeting_id}?part=now"
+        self.token, self.viewer, self.errors = token, viewer, errors
         self.seen: dict[str, float] = {}
         self.http = WordsHttp(host, port, token, self.seen)
-        self.seq = 0
-        self.loading = self.again = False
+        self.seq = self.shown = 0
+        self.loading: dict[str, bool] = {}  # by part: a load under way, and whether another is due after it
         self.tasks: set[asyncio.Task[None]] = set()
         self.ws: ClientConnection | None = None
 
@@ -113,7 +117,7 @@ class MeetingClient:
         welcome = json.loads(await self.ws.recv())
         if welcome.get("type") != "welcome":
             raise RuntimeError(f"no welcome: {welcome!r:.200}")
-        self.seq = welcome["seq"]
+        self.seq = self.shown = welcome["seq"]
         self.spawn(self.read())
 
     def spawn(self, coroutine: Any) -> None:
@@ -133,27 +137,40 @@ class MeetingClient:
                     and isinstance(event.get("seq"), int)
                     and event["seq"] > self.seq
                 ):
-                    self.seq = event["seq"]
-                    self.load()
+                    self.follow(event)
 
-    def load(self) -> None:
-        if self.loading:
-            self.again = True
+    def follow(self, event: dict[str, Any]) -> None:
+        self.seq = event["seq"]
+        view = event.get("view")
+        if view and view["from"] == self.shown + 1:
+            note(self.seen, view["live"].encode())  # put in the page as it comes
+            self.shown = event["seq"]
+            if view["now"] is None or self.viewer in view["now"]:
+                self.load(self.now)
+        elif view:  # a gap; an event without its view is followed by the one that brings it
+            self.load(self.part)
+
+    def load(self, part: str) -> None:
+        if part in self.loading:
+            self.loading[part] = True
             return
-        self.loading = True
-        self.spawn(self.fetch())
+        self.loading[part] = False
+        self.spawn(self.fetch(part))
 
-    async def fetch(self) -> None:
+    async def fetch(self, part: str) -> None:
         try:
             while True:
-                self.again = False
-                status, _body = await self.http.get(self.part)
+                self.loading[part] = False
+                upto = self.seq
+                status, _body = await self.http.get(part)
                 if status != 200:
-                    self.errors.append(f"{self.part} answered {status}")
-                if not self.again:
+                    self.errors.append(f"{part} answered {status}")
+                if part == self.part:
+                    self.shown = max(self.shown, upto)
+                if not self.loading[part]:
                     return
         finally:
-            self.loading = False
+            del self.loading[part]
 
     async def close(self) -> None:
         for task in list(self.tasks):
@@ -277,7 +294,7 @@ async def meeting_round(room: Room) -> tuple[list[float], list[float]]:
         await tab.goto(f"{room.base}/meetings/{meeting['id']}")
         await tab.wait_for_function(CONNECTED, timeout=60_000)
     clients = [
-        MeetingClient("127.0.0.1", room.port, meeting["id"], token_of(m), room.errors)
+        MeetingClient("127.0.0.1", room.port, meeting["id"], token_of(m), room.ids[m], room.errors)
         for m in range(len(room.tabs), len(room.ids))
     ]
     await asyncio.gather(*(client.open() for client in clients))
