@@ -5,7 +5,6 @@ the state machine checks only what the rules say (empty texts, who may name whom
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -215,7 +214,7 @@ def refusal(raw: Any, exc: msgspec.ValidationError) -> Refusal:
     """What is wrong with an action (of a proposal or a meeting), as its sender is told."""
     problem, _at, path = str(exc).partition(" - at `$.")
     field = path.rstrip("`") or problem.removeprefix("Object missing required field `").rstrip("`")
-    if field == "type" and isinstance(raw, Mapping) and raw.get("type") is not None:  # given, but no action's
+    if field == "type" and problem.startswith("Invalid value"):
         return bad_field(
             "type", _("There is no action called {action}.").format(action=repr(raw["type"])), "unknown_action"
         )

@@ -89,10 +89,6 @@ async def test_the_actions_say_it_in_sentences_too(circle: Circle) -> None:
     )
     missing = await circle.client.post(f"/api/proposals/{proposal_id}/actions", json={}, headers=circle.people["ada"])
     assert assert_refused(missing, 422, "invalid", "type") == "The action is missing: say which one."
-    numbered = await circle.client.post(
-        f"/api/proposals/{proposal_id}/actions", json={"type": 5, "client_id": "five"}, headers=circle.people["ada"]
-    )
-    assert assert_refused(numbered, 422, "unknown_action", "type") == "There is no action called 5."
 
 
 async def test_the_forms_say_the_same_sentences(circle: Circle) -> None:
