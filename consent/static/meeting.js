@@ -229,7 +229,7 @@
   // This viewer's own part alone.
   const loadNow = oneAtATime(async () => {
     const response = await fetch(location.pathname + "/now", { credentials: "same-origin" });
-    if (!response.ok) return;
+    if (!response.ok || response.redirected) return; // signed out: the sign-in page, not the part
     const replacement = document.createElement("div");
     replacement.append(fragment(await response.text()));
     if (!replacePart(document.getElementById("now"), replacement)) stale = true;
@@ -238,7 +238,7 @@
   // The whole page again, for its parts: after a reconnect or a gap, rarely.
   const load = oneAtATime(async () => {
     const response = await fetch(location.pathname, { credentials: "same-origin" });
-    if (!response.ok) return;
+    if (!response.ok || response.redirected) return; // signed out: the sign-in page, not the part
     const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
     stale = false;
     for (const part of document.querySelectorAll('#now, [id^="live-"]')) {

@@ -48,7 +48,7 @@
   const loadMain = oneAtATime(async () => {
     const upTo = seq;
     const response = await fetch(`/meetings/${room.dataset.meeting}?part=main`, { credentials: "same-origin" });
-    if (!response.ok) return;
+    if (!response.ok || response.redirected) return; // signed out: the sign-in page, not the part
     swap(main, await response.text());
     shown = Math.max(shown, upTo);
   });
@@ -56,7 +56,7 @@
   const loadNow = oneAtATime(async () => {
     const response = await fetch(`/meetings/${room.dataset.meeting}?part=now`, { credentials: "same-origin" });
     const now = document.getElementById("meeting-now");
-    if (response.ok && now) swap(now, await response.text());
+    if (response.ok && !response.redirected && now) swap(now, await response.text());
   });
 
   // The new part in place of the old, with what was being typed, and the focus, kept.
