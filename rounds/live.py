@@ -17,6 +17,8 @@ import msgspec
 from litestar.channels import ChannelsPlugin
 from litestar.channels.subscriber import Subscriber
 
+from consent.base import i18n
+
 CLOSE_TOO_SLOW = 4008  # the socket fell `socket_backlog` events behind: reconnect with `since`
 CLOSE_REFUSED = 4403  # not a member of the circle, unknown proposal, foreign Origin or no credentials
 _SEQ_PREFIX = b'{"seq":'
@@ -51,6 +53,16 @@ def publish(channels: ChannelsPlugin, proposal_id: uuid.UUID, events: Iterable[d
 def publish_to(channels: ChannelsPlugin, name: str, events: Iterable[dict[str, Any]]) -> None:
     for event in events:
         channels.publish(encode(event), name)
+
+
+def with_views(events: list[dict[str, Any]], views: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The events of one update, the last carrying its page's view in each served language:
+    `view` in the default one, `views` the others. Without a view for every language (its
+    rendering failed), the events alone: the pages load themselves again."""
+    if not events or views is None or len(views) != len(i18n.LANGUAGES):
+        return events
+    others = {language: view for language, view in views.items() if language != i18n.DEFAULT}
+    return [*events[:-1], {**events[-1], "view": views[i18n.DEFAULT], "views": others}]
 
 
 class InOrder:

@@ -128,13 +128,8 @@ class PageUpdates(QueuedWork[Batch]):
         except Exception:  # the events still go out: without a view, pages load themselves again
             log.exception("rendering live updates failed")
         for proposal_id, (batch, _) in together.items():
-            views = rendered.get(proposal_id)
-            last = batch[-1]
-            if views is not None and len(views) == len(i18n.LANGUAGES):
-                view = views.pop(i18n.DEFAULT)
-                last = {**last, "view": view, "views": views}
             try:
-                live.publish(self.channels, proposal_id, [*batch[:-1], last])
+                live.publish(self.channels, proposal_id, live.with_views(batch, rendered.get(proposal_id)))
             except Exception:  # committed is committed: sockets catch up from the log when they come back
                 log.exception("publishing events failed")
 

@@ -328,11 +328,14 @@ async def events_since(db: AsyncSession, meeting: Meeting, since: int, limit: in
     return await _events(db, meeting.id, since, limit)
 
 
-async def describe(db: AsyncSession, meeting: Meeting, viewer: uuid.UUID | None, today: date) -> dict[str, Any]:
+async def describe(
+    db: AsyncSession, meeting: Meeting, viewer: uuid.UUID | None, today: date, state: rules.Meeting | None = None
+) -> dict[str, Any]:
     """The meeting as API.md gives it, and as its live page starts from: when and where, the
     agenda with each item's proposal state, who is present, whose turn it is, what the viewer
-    may do, and the circle's overdue action items (reviewed at the meeting)."""
-    state = await state_of(db, meeting, today)
+    may do, and the circle's overdue action items (reviewed at the meeting). `state`: the
+    meeting's, where the caller has it."""
+    state = state or await state_of(db, meeting, today)
     circle = await db.get_one(Circle, meeting.circle_id)
     items = await _items(db, meeting.id)
     proposals = {

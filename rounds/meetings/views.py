@@ -36,9 +36,12 @@ REMEMBERED = 1000  # meetings whose forms this process remembers (the most recen
 Forms = tuple[tuple[str, int | None], dict[str, list[str]]]
 
 
-async def shown(db: AsyncSession, meeting: Meeting, viewer: uuid.UUID | None, today: date) -> dict[str, Any]:
-    """What the meeting page shows: everyone's part, and `viewer`'s forms (None: nobody's)."""
-    described = await services.describe(db, meeting, viewer, today)
+async def shown(
+    db: AsyncSession, meeting: Meeting, viewer: uuid.UUID | None, today: date, state: rules.Meeting | None = None
+) -> dict[str, Any]:
+    """What the meeting page shows: everyone's part, and `viewer`'s forms (None: nobody's);
+    `state`: the meeting's, where the caller has it."""
+    described = await services.describe(db, meeting, viewer, today, state)
     history = await proposals.as_json(db, await services.events_since(db, meeting, 0, limit=100_000))
     names = {p["id"]: p["name"] for p in described["present"]}
     wanted = {uuid.UUID(e["data"]["member"]) for e in history if "member" in e["data"]} - {uuid.UUID(k) for k in names}
@@ -75,8 +78,8 @@ class MeetingViews:
             today = self.clock().date()
             async with self.sessions() as db:
                 meeting = await db.get_one(Meeting, meeting_id)
-                context = await shown(db, meeting, None, today)
                 state = await services.state_of(db, meeting, today)
+                context = await shown(db, meeting, None, today, state)
             template = self.templates.get_template("rounds/meeting_live.html")
             rendered = {}
             for language in i18n.LANGUAGES:
@@ -106,11 +109,3 @@ class MeetingViews:
         if before is None or seq != first - 1 or before[0] != forms[0]:
             return None
         return sorted(m for m in forms[1].keys() | before[1].keys() if forms[1].get(m) != before[1].get(m))
-
-
-def with_view(events: list[dict[str, Any]], views: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The events, the last carrying the view in the default language and the others beside."""
-    if not events or views is None:
-        return events
-    others = {language: view for language, view in views.items() if language != i18n.DEFAULT}
-    return [*events[:-1], {**events[-1], "view": views[i18n.DEFAULT], "views": others}]

@@ -93,7 +93,7 @@ class MeetingWriter(QueuedWork[Waiting]):
                 continue
             if not outcome.repeated and outcome.json:  # with what it changes on the pages
                 shown = await self.pages.view(attempt.meeting_id, outcome.json)
-                live.publish_to(self.channels, channel(attempt.meeting_id), views.with_view(outcome.json, shown))
+                live.publish_to(self.channels, channel(attempt.meeting_id), live.with_views(outcome.json, shown))
             for carried in outcome.carried:  # the proposal's rules may refuse: said on its own page
                 self.proposals.enqueue(carried).add_done_callback(_said)
             future.set_result(outcome)
